@@ -1,0 +1,79 @@
+"""One settings object for the whole engine (osmnx ``settings``, datasette).
+
+:class:`Settings` is a frozen dataclass: every field is documented in the
+``Attributes`` section of its docstring (a test checks that each field is listed)
+and has a default.  Change settings with :func:`dataclasses.replace`::
+
+    >>> from dataclasses import replace
+    >>> s = replace(DEFAULT_SETTINGS, boundary_warning_m=50.0)
+    >>> s.boundary_warning_m
+    50.0
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings", "DEFAULT_SETTINGS", "data_dir", "PACKAGE_ROOT"]
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def data_dir() -> Path:
+    """The project's ``data/`` folder (or ``$GEO_ENROLL_DATA`` when set)."""
+    env = os.environ.get("GEO_ENROLL_DATA")
+    if env:
+        return Path(env)
+    return PACKAGE_ROOT.parent / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Engine-wide settings.
+
+    Attributes
+    ----------
+    max_policy_bytes : int
+        Largest policy text accepted by the parser (bytes); larger files are refused.
+    max_address_chars : int
+        Addresses longer than this are refused with a reason (bounded time and memory).
+    snap_gap_m : float
+        Street limits that stop short of each other by up to this many metres are closed
+        (and reported) by the digitiser.
+    max_vertices : int
+        Geometries with more vertices than this are refused as user input.
+    min_diagnostic_area_m2 : float
+        Gaps and overlaps smaller than this (slivers) are not reported.
+    boundary_warning_m : float
+        A parent lookup within this distance of a zone edge carries a warning.
+    geocode_min_level : str
+        Default precision gate of the geocoder (``county`` < ``township`` < ``village``
+        < ``road`` < ``house_number``/``compound``/``poi``).
+    class_cap : dict
+        Default class caps when a policy gives none (45 primary / 50 middle, the national
+        standard).
+    distance : str
+        ``"euclidean"`` (straight line in the local UTM zone) or ``"network"`` (along base-map
+        streets) for relative proximity.
+    rate_limit_per_minute : int
+        Public lookups allowed per client per minute.
+    max_request_bytes : int
+        Largest HTTP request body accepted by the web service.
+    """
+
+    max_policy_bytes: int = 5_000_000
+    max_address_chars: int = 200
+    snap_gap_m: float = 50.0
+    max_vertices: int = 100_000
+    min_diagnostic_area_m2: float = 1.0
+    boundary_warning_m: float = 30.0
+    geocode_min_level: str = "county"
+    class_cap: dict = field(default_factory=lambda: {"primary": 45, "middle": 50})
+    distance: str = "euclidean"
+    rate_limit_per_minute: int = 60
+    max_request_bytes: int = 5_000_000
+
+
+DEFAULT_SETTINGS = Settings()
