@@ -61,6 +61,10 @@ class Settings:
         Public lookups allowed per client per minute.
     max_request_bytes : int
         Largest HTTP request body accepted by the web service.
+    student_id_salt : str
+        Salt of the stable ``student_id`` (a SHA-256 of salt + ID number, never the number
+        itself).  A bureau should set its own secret (``$GEO_ENROLL_ID_SALT`` or
+        ``--salt``) so that ids cannot be linked back to ID numbers by brute force.
     """
 
     max_policy_bytes: int = 5_000_000
@@ -74,6 +78,7 @@ class Settings:
     distance: str = "euclidean"
     rate_limit_per_minute: int = 60
     max_request_bytes: int = 5_000_000
+    student_id_salt: str = "geo-enroll-v1"
 
 
 DEFAULT_SETTINGS = Settings()

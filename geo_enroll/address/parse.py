@@ -1,0 +1,476 @@
+"""Parse a Chinese address into its parts (地址解析).
+
+The parser reads the normalised text left to right.  First the administrative chain —
+province (省/自治区/直辖市), city (市/盟/州/地区), county (区/县/旗), township
+(镇/乡/苏木/街道), village (村/嘎查/社区) — is matched against the official table
+(:mod:`~geo_enroll.address.divisions`), each level only under the units already matched, so that
+a name is read as a place only where a place can be.  Then the rest: group (组/社/队), road
+(路/街/大街/巷/胡同/国道), house number (号, ranges 14-16号, 14号之1), compound
+(小区/花园/苑/院/公寓), building (栋/幢/号楼), unit (单元), floor, room (室).
+
+Rules that keep roads from being read as places:
+
+* a short form (河北 for 河北省, 朝阳 for 朝阳区, 宝昌 for 宝昌镇) is a place only at the very
+  start or right after another place, and never when a road, village or compound word follows
+  (河北路, 环河北路, 宝昌大街, 团结街 are roads);
+* below the province level a name is only looked up among the children of what matched before
+  (北京市…南京东路 cannot make 南京 a city).
+
+Omitted levels are inferred from the deepest unit matched (宝昌镇菜园村 → 太仆寺旗, 锡林郭勒盟,
+内蒙古自治区).  A name shared by several units is narrowed by what follows (红旗镇红旗村 is the
+红旗镇 whose village table has 红旗村); what stays ambiguous is resolved in favour of the
+counties whose village table the project ships (the deployment's jurisdictions), flagged in
+``notes``, or else left without a code, with ``candidates``.
+
+Village names are also matched by sound (pypinyin, tones ignored; then with n/ng and z/zh
+c/ch s/sh merged), because addresses and the seed policy spell villages with homophones
+(东圪良 for 东圪梁, 楚伦乌苏 for 楚鲁乌苏); such matches carry ``fuzzy``.
+
+Examples
+--------
+>>> r = parse_address("内蒙古锡林郭勒盟太仆寺旗宝昌镇河沿街5组14号")
+>>> r["county"], r["township"], r["road"], r["group"], r["house_number"]
+('太仆寺旗', '宝昌镇', '河沿街', '5组', '14')
+>>> r["codes"]["county"], r["codes"]["township"]
+('152527', '152527100')
+>>> parse_address("北京市朝阳区环河北路12号")["province"]
+'北京市'
+>>> parse_address("")["reason_code"]
+'empty'
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..settings import DEFAULT_SETTINGS, Settings
+from .divisions import LEVELS, Divisions, load_divisions
+from .normalize import has_han, normalize_address
+
+__all__ = ["parse_address", "PARTS", "pinyin_key"]
+
+PARTS = (
+    "province", "city", "county", "township", "village", "group", "road", "house_number",
+    "compound", "building", "unit", "floor", "room",
+)  # fmt: skip
+"""The parts of a parsed address, coarse to fine."""
+
+_ROAD_SUFFIX = "大街|大道|国道|省道|县道|公路|胡同|路|街(?!道)|巷|弄"
+_VILLAGE_SUFFIX = "村|嘎查|社区|居委会|村委会"
+_COMPOUND_SUFFIX = "小区|花园|家园|公寓|大厦|新村|苑|院|宿舍|山庄|华庭|名苑|广场"
+# After a place name: one of these means the name was part of a road/village/compound name.
+_NOT_A_PLACE_RE = re.compile(
+    f"[东南西北中]?(?:{_ROAD_SUFFIX}|环路|{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX}|桥|大桥|门)"
+    "|[省市区县旗盟州镇乡]"  # 朝阳区: the short 朝阳 (of 朝阳市) is part of a longer name
+)
+_NAME = r"[\u3400-\u9fffA-Za-z0-9]"
+_NAME_NO_ROAD = r"[\u3400-\u9fffA-Za-z](?<![路街巷号道])"
+_TOKENS = (
+    ("group", re.compile(r"(\d+)(组|社(?!区)|队)")),
+    ("building", re.compile(r"(\d+|[A-Za-z])(号楼|栋|幢|座)")),
+    ("unit", re.compile(r"(\d+)单元")),
+    ("floor", re.compile(r"(\d+)(层|楼)(?!\d*号)")),
+    ("room", re.compile(r"(\d+)(室|号房|户)")),
+    ("house_number", re.compile(r"(\d+(?:-\d+)?)号(?:之(\d+)|-(\d+)(?!号))?院?")),
+    ("road", re.compile(f"([\u3400-\u9fff0-9]{_NAME}{{0,11}}?(?:{_ROAD_SUFFIX}))(?!{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX})")),
+    ("compound", re.compile(f"({_NAME_NO_ROAD}{{1,10}}?(?:{_COMPOUND_SUFFIX}))")),
+    ("compound", re.compile(f"({_NAME}{{1,12}}?(?:小区|花园|家园|公寓|大厦|新村|苑))")),
+    ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
+    ("village?", re.compile(f"({_NAME_NO_ROAD}{{1,8}}?(?:村|嘎查|社区))(?!{_ROAD_SUFFIX}|小区)")),
+)  # fmt: skip
+_GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
+_MERGE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
+
+
+@lru_cache(maxsize=20000)
+def _char_pinyin(c: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(c, style=Style.NORMAL, errors=lambda x: x)[0]
+
+
+def pinyin_key(name: str, *, loose: bool = False) -> str:
+    """Toneless pinyin of ``name``; ``loose`` also merges z/zh, c/ch, s/sh, n/ng and drops a final n.
+
+    >>> pinyin_key("东圪良") == pinyin_key("东圪梁")
+    True
+    >>> pinyin_key("楚伦乌苏", loose=True) == pinyin_key("楚鲁乌苏", loose=True)
+    True
+    """
+    syl = [_char_pinyin(c) for c in name]
+    if loose:
+        out = []
+        for s in syl:
+            for a, b in _MERGE:
+                s = s.replace(a, b)
+            if len(s) > 2 and s.endswith("n"):
+                s = s[:-1]
+            out.append(s)
+        syl = out
+    return " ".join(syl)
+
+
+@lru_cache(maxsize=4)
+def _village_sound_index(div: Divisions) -> tuple[dict, dict]:
+    exact: dict[str, tuple] = {}
+    loose: dict[str, tuple] = {}
+    for code, keys in div.village_keys.items():
+        base = keys[-1]
+        if len(base) < 2:
+            continue
+        for table, k in ((exact, pinyin_key(base)), (loose, pinyin_key(base, loose=True))):
+            prev = table.get(k, ())
+            if code not in prev:
+                table[k] = (*prev, code)
+    return exact, loose
+
+
+def _empty(text) -> dict:
+    out = {"input": text, "normalized": ""}
+    out.update({p: None for p in PARTS})
+    out.update(
+        codes={}, group_number=None, inferred=[], candidates={}, fuzzy={}, notes=[],
+        unplaced="", level=None, reason=None, reason_code=None,
+    )  # fmt: skip
+    return out
+
+
+def _under(codes, parents) -> tuple:
+    if parents is None:
+        return tuple(codes)
+    return tuple(c for c in codes if any(c.startswith(p) for p in parents))
+
+
+class _Parser:
+    def __init__(self, div: Divisions, prefer: frozenset):
+        self.div = div
+        self.prefer = prefer
+        self.lengths = {
+            lv: sorted({len(k) for k in (*div.full[lv], *div.short[lv])}, reverse=True)
+            for lv in LEVELS
+        }
+
+    # -- administrative chain -------------------------------------------------------------
+    def _admin_at(self, s, pos, level, parents, allow_short):
+        div = self.div
+        n = len(s) - pos
+        for length in self.lengths[level]:
+            if length > n or length < 2:
+                continue
+            key = s[pos : pos + length]
+            codes = div.full[level].get(key)
+            short = False
+            if not codes and allow_short:
+                codes = div.short[level].get(key)
+                short = True
+            if not codes:
+                continue
+            codes = _under(codes, parents)
+            if not codes:
+                continue
+            end = pos + length
+            if short and _NOT_A_PLACE_RE.match(s, end):
+                continue
+            if level == "village" and _NOT_A_PLACE_RE.match(s, end) and short:
+                continue
+            return codes, end, short
+        return None
+
+    def _village_by_sound(self, s, pos, parents):
+        """Village whose name sounds like the text at ``pos`` (suffix or group must follow)."""
+        exact, loose = _village_sound_index(self.div)
+        best = None
+        for length in range(min(6, len(s) - pos), 1, -1):
+            end = pos + length
+            name = s[pos:end]
+            if not all("\u3400" <= c <= "\u9fff" for c in name):
+                continue
+            tail = re.match(f"{_VILLAGE_SUFFIX}", s[end:])
+            if not (tail or end == len(s) or _GROUP_AHEAD_RE.match(s, end)):
+                continue
+            for table, loose_ in ((exact, False), (loose, True)):
+                codes = _under(table.get(pinyin_key(name, loose=loose_), ()), parents)
+                if codes:
+                    best = (codes, end + (tail.end() if tail else 0), name)
+                    return best
+        return best
+
+    # -- whole parse --------------------------------------------------------------------
+    def parse(self, text, settings: Settings) -> dict:
+        out = _empty(text)
+        if not isinstance(text, str):
+            return self._fail(out, "not_text", f"不是文本 not text: got {type(text).__name__}")
+        cap = settings.max_address_chars
+        if len(text) > 4 * cap:  # refuse before doing any work on it
+            return self._fail(
+                out, "too_long", f"地址过长 address too long: {len(text)} characters, at most {cap}"
+            )
+        s = normalize_address(text)
+        out["normalized"] = s
+        if not s:
+            return self._fail(out, "empty", "地址为空 empty address (nothing left after cleaning)")
+        if len(s) > cap:
+            return self._fail(
+                out, "too_long", f"地址过长 address too long: {len(s)} characters, at most {cap}"
+            )
+        if not has_han(s):
+            return self._fail(
+                out, "no_chinese", "地址中没有汉字 no Chinese characters: expected a Chinese address"
+            )
+
+        chain: list[list] = []  # [level, codes, short, fuzzy_name]
+        parents = None
+        pos, admin_open, last_admin_end = 0, True, 0
+        unplaced: list[str] = []
+        start = self._first_admin(s)
+        if start:  # noise before the address (户籍地址:, Room 5...): set it aside
+            unplaced.append(s[:start])
+            pos = last_admin_end = start
+        taken_roads: list[str] = []
+        n = len(s)
+        while pos < n:
+            matched = False
+            has_village = bool(chain) and chain[-1][0] == "village"
+            if admin_open or not (has_village or out["village"]):
+                start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
+                levels = LEVELS[start_lv:] if admin_open else ("village",)
+                for level in levels:
+                    if level == "village" and not self._villages_possible(parents):
+                        continue
+                    allow_short = (pos == 0 or pos == last_admin_end) and (
+                        level in ("province", "city") or parents is not None
+                    )
+                    if level == "village":
+                        allow_short = parents is not None and any(len(p) >= 9 for p in parents)
+                        if not allow_short and parents is not None:
+                            allow_short = True
+                    hit = self._admin_at(s, pos, level, parents, allow_short)
+                    fuzzy = None
+                    if hit is None and level == "village":
+                        snd = self._village_by_sound(s, pos, parents)
+                        if snd:
+                            hit = (snd[0], snd[1], True)
+                            fuzzy = snd[2]
+                    if hit is None:
+                        continue
+                    codes, end, short = hit
+                    if level == "village" and end < n:
+                        tail = re.match(_VILLAGE_SUFFIX, s[end:])
+                        if tail and not s[pos:end].endswith(("村", "嘎查", "社区")):
+                            end += tail.end()
+                    # narrow the chain: earlier candidates must be ancestors of these
+                    for item in chain:
+                        item[1] = tuple(
+                            c for c in item[1] if any(x.startswith(c) for x in codes)
+                        ) or item[1]
+                    chain.append([level, codes, short, fuzzy])
+                    parents = codes
+                    pos = last_admin_end = end
+                    matched = True
+                    break
+            if matched:
+                continue
+            for part, rx in _TOKENS:
+                m = rx.match(s, pos)
+                if not m:
+                    continue
+                generic = part.endswith("?")
+                part = part.rstrip("?")
+                if part in ("township", "village"):
+                    if out[part] or chain and chain[-1][0] in (part, "village"):
+                        continue
+                    out[part] = m.group(1)
+                    out["notes"].append(f"{part} {m.group(1)} is not in the official table")
+                elif part == "road" and out["road"]:
+                    taken_roads.append(m.group(0))
+                    unplaced.append(m.group(0))
+                elif out.get(part) is None:
+                    self._set_token(out, part, m)
+                else:
+                    unplaced.append(m.group(0))
+                admin_open = admin_open and generic
+                pos = m.end()
+                matched = True
+                break
+            if not matched:
+                if unplaced and pos > 0 and out.get("_last_unplaced") == pos:
+                    unplaced[-1] += s[pos]
+                else:
+                    unplaced.append(s[pos])
+                out["_last_unplaced"] = pos + 1
+                if chain:
+                    admin_open = False
+                pos += 1
+        out.pop("_last_unplaced", None)
+        out["unplaced"] = " ".join(unplaced)
+        self._resolve_chain(out, chain)
+        return out
+
+    def _first_admin(self, s) -> int:
+        """0, or the first position where a full province/city/county/township name starts."""
+        levels = ("province", "city", "county", "township")
+        if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
+            return 0
+        for pos in range(1, len(s) - 1):
+            if "\u3400" <= s[pos] <= "\u9fff" and any(
+                (hit := self._admin_at(s, pos, lv, None, False)) and not _NOT_A_PLACE_RE.match(s, hit[1])
+                for lv in levels
+            ):
+                return pos
+        return 0
+
+    def _villages_possible(self, parents) -> bool:
+        div = self.div
+        if parents is None:
+            return True
+        return any(len(p) >= 6 and p[:6] in div.village_counties for p in parents) or any(
+            len(p) < 6 and any(vc.startswith(p) for vc in div.village_counties) for p in parents
+        )
+
+    @staticmethod
+    def _set_token(out, part, m):
+        if part == "group":
+            out["group"] = m.group(0)
+            out["group_number"] = int(m.group(1))
+        elif part == "house_number":
+            num = m.group(1)
+            sub = m.group(2) or m.group(3)
+            out["house_number"] = f"{num}之{sub}" if sub else num
+        elif part in ("building", "unit", "floor", "room"):
+            out[part] = m.group(1)
+        else:
+            out[part] = m.group(1)
+
+    @staticmethod
+    def _fail(out, code, message):
+        out["reason_code"] = code
+        out["reason"] = message
+        return out
+
+    def _resolve_chain(self, out, chain):
+        div = self.div
+        if not chain:
+            if out["road"] or out["house_number"] or out["village"] or out["township"]:
+                out["reason_code"] = "no_admin_unit"
+                out["reason"] = (
+                    "未识别行政区划 no administrative unit recognised: add the county (区/县/旗)"
+                )
+            else:
+                out["reason_code"] = "not_an_address"
+                out["reason"] = "无法识别为地址 not recognised as an address"
+            return
+        deepest = None
+        for level, codes, short, fuzzy in reversed(chain):
+            chosen = codes
+            if len(codes) > 1:
+                preferred = tuple(c for c in codes if c[:6] in self.prefer)
+                if len(preferred) == 1:
+                    chosen = preferred
+                    out["notes"].append(
+                        f"{level} name shared by {len(codes)} units: chose {preferred[0]} "
+                        "(a county the project has village data for)"
+                    )
+            if len(chosen) == 1:
+                deepest = chosen[0]
+                if fuzzy:
+                    out["fuzzy"][level] = {"written": fuzzy, "official": div.units[deepest].name}
+                break
+            out["candidates"][level] = [
+                "".join(div.units[a].name for a in div.ancestors(c)) for c in chosen[:10]
+            ]
+            # the common ancestor of every candidate is still known
+            common = _common_prefix(chosen)
+            for m in (9, 6, 4, 2):
+                if len(common) >= m and common[:m] in div.units and not div.is_virtual(common[:m]):
+                    deepest = common[:m]
+                    break
+            if deepest:
+                break
+        if deepest is None:
+            out["reason_code"] = "ambiguous"
+            out["reason"] = "行政区划有歧义 ambiguous place name: " + "; ".join(
+                f"{lv}: {' / '.join(c)}" for lv, c in out["candidates"].items()
+            )
+            return
+        written = {lv for lv, *_ in chain}
+        for code in div.ancestors(deepest):
+            unit = div.units[code]
+            out["codes"][unit.level] = code
+            if unit.level == "village":  # the address form: 菜园村, 湖南社区, 道海嘎查
+                out["village"] = div.village_keys[code][1]
+            else:
+                out[unit.level] = unit.name
+            if unit.level not in written:
+                out["inferred"].append(unit.level)
+            out["level"] = unit.level
+        if out["candidates"]:
+            out["reason_code"] = "ambiguous"
+            out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name
+
+
+def _common_prefix(codes) -> str:
+    first, last = min(codes), max(codes)
+    i = 0
+    while i < min(len(first), len(last)) and first[i] == last[i]:
+        i += 1
+    return first[:i]
+
+
+@lru_cache(maxsize=4)
+def _parser(div: Divisions, prefer: frozenset) -> _Parser:
+    return _Parser(div, prefer)
+
+
+def parse_address(
+    text: str,
+    *,
+    divisions: Divisions | None = None,
+    prefer_counties=None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> dict:
+    """Parse one address into its parts, with the official codes of its admin units.
+
+    Never raises on bad input: an unusable address comes back with ``reason`` (Chinese +
+    English) and ``reason_code`` (``not_text``, ``empty``, ``too_long``, ``no_chinese``,
+    ``no_admin_unit``, ``not_an_address``, ``ambiguous``).
+
+    Parameters
+    ----------
+    text : str
+        The address as written.
+    divisions : Divisions, optional
+        The official table (default :func:`~geo_enroll.address.divisions.load_divisions`).
+    prefer_counties : iterable of str, optional
+        6-digit county codes that win a tie between units sharing a name (default: the
+        counties whose village table is shipped, i.e. the deployment's jurisdictions).
+    settings : Settings
+        ``max_address_chars`` caps the length.
+
+    Returns
+    -------
+    dict
+        ``input``, ``normalized``, one key per part in :data:`PARTS` (official names for admin
+        levels, as written otherwise; ``house_number`` as text, e.g. ``"14"``, ``"14-16"``,
+        ``"14之1"``), ``group_number``, ``codes`` (level → official code), ``level`` (deepest
+        admin level resolved), ``inferred`` (levels filled in from the table), ``fuzzy``,
+        ``candidates``, ``notes``, ``unplaced`` (text it could not place), ``reason``,
+        ``reason_code``.
+
+    Examples
+    --------
+    >>> r = parse_address("宝昌镇菜园村三社")
+    >>> r["province"], r["city"], r["county"], r["village"], r["group"]
+    ('内蒙古自治区', '锡林郭勒盟', '太仆寺旗', '菜园村', '3社')
+    >>> r["inferred"]
+    ['province', 'city', 'county']
+    >>> parse_address("河北路3号")["province"] is None
+    True
+    """
+    div = divisions or load_divisions()
+    prefer = frozenset(prefer_counties) if prefer_counties is not None else div.village_counties
+    try:
+        return _parser(div, prefer).parse(text, settings)
+    except RecursionError:  # pragma: no cover - defensive: never let input crash a batch
+        out = _empty(text)
+        return _Parser._fail(out, "internal", "解析失败 parser failure")

@@ -1,0 +1,175 @@
+"""CLI: ``cohort synth``, ``place``, ``lottery draw|verify|simulate`` and ``classes``.
+
+Examples (shell)::
+
+    geo-enroll cohort synth --policy data/boundaries/taipusi_2024.toml --seed 7 -o students.csv
+    geo-enroll place --policy data/boundaries/taipusi_2024.toml \\
+        --zones data/boundaries/taipusi_2024_zones.gpkg --students students.csv --seed 7 -o out/
+    geo-enroll lottery draw --placements out/placements.csv --numbers 12 7 33 -o draw/
+    geo-enroll classes --placements out/placements.csv --seed 7 -o classes.csv
+
+The lottery and class handlers live in :mod:`geo_enroll.placement.lottery` and
+:mod:`geo_enroll.placement.classes` and are imported only when their command runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from ..errors import GeoEnrollError, InputError
+
+__all__ = ["register"]
+
+
+def _data(*parts: str) -> Path:
+    from ..settings import data_dir
+
+    return data_dir().joinpath(*parts)
+
+
+def _load_spec(path):
+    from ..policy.spec import load_spec
+
+    return load_spec(path)
+
+
+def _default_schools(policy: Path) -> Path:
+    return policy.with_name(policy.stem + "_schools.csv")
+
+
+def _cohort_synth(args) -> int:
+    from ..placement.cohort import synth_cohort
+
+    spec = _load_spec(args.policy)
+    basemap = args.basemap or _data("boundaries", "baochang_schematic.gpkg")
+    df = synth_cohort(spec, seed=args.seed, basemap=basemap if Path(basemap).exists() else None,
+                      primary=args.primary, middle=args.middle)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
+    counts = df["学段"].value_counts().to_dict()
+    print(f"合成申请人表 synthetic cohort: {len(df)} 行 → {out} "
+          f"(小学 {counts.get('小学', 0)}, 初中 {counts.get('初中', 0)}; 全部为虚构数据)")
+    return 0
+
+
+def _place(args) -> int:
+    import geopandas as gpd
+
+    from ..placement.run import place
+
+    policy = Path(args.policy)
+    spec = _load_spec(policy)
+    zones = None
+    if args.zones:
+        zp = Path(args.zones)
+        if not zp.exists():
+            raise InputError(f"找不到划片图层 {zp} (zones file not found; run `geo-enroll digitise`)")
+        zones = gpd.read_file(zp, layer="zones") if zp.suffix == ".gpkg" else gpd.read_file(zp)
+    schools = Path(args.schools) if args.schools else _default_schools(policy)
+    basemap = Path(args.basemap) if args.basemap else _data("boundaries", "baochang_schematic.gpkg")
+    points = None
+    if basemap.exists():
+        try:
+            points = gpd.read_file(basemap, layer="schools")
+        except Exception as exc:  # a base map without a schools layer: geocode schools by name
+            print(f"警告 warning: {basemap.name} 没有 schools 图层 ({exc})", file=sys.stderr)
+    from ..geocode import Gazetteer, load_default_gazetteer
+
+    gaz = Gazetteer.from_data(basemap=basemap) if args.basemap else load_default_gazetteer()
+    res = place(args.students, spec=spec, zones=zones, gazetteer=gaz, schools=schools,
+                seed=args.seed, school_points=points, out_dir=args.output, strict=args.strict,
+                salt=args.salt)
+    for line in res.row_problems:
+        print(f"标记 marked: {line}", file=sys.stderr)
+    for w in res.warnings:
+        print(f"警告 warning: {w}", file=sys.stderr)
+    counts = res.placements["status"].value_counts().to_dict()
+    print(f"派位完成 placed: {len(res.placements)} 名申请人 → {args.output}  "
+          + "  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def _delegate(module: str, func: str):
+    """A handler that imports ``geo_enroll.placement.<module>.<func>`` only when it runs."""
+
+    def handler(args) -> int:
+        try:
+            mod = importlib.import_module(f"geo_enroll.placement.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"geo_enroll.placement.{module}":
+                raise GeoEnrollError(f"geo_enroll.placement.{module} 尚未安装 (not available yet)")
+            raise
+        fn = getattr(mod, func, None)
+        if fn is None:
+            raise GeoEnrollError(f"geo_enroll.placement.{module}.{func} 尚未实现 (not available)")
+        return int(fn(args) or 0)
+
+    handler.__name__ = f"{module}_{func}"
+    return handler
+
+
+def register(subparsers) -> None:
+    # cohort synth
+    cohort = subparsers.add_parser("cohort", help="合成申请人表 synthetic applicant cohorts")
+    csub = cohort.add_subparsers(dest="cohort_command", metavar="SUBCOMMAND")
+    synth = csub.add_parser("synth", help="合成一个虚构的申请人表 (clearly labelled synthetic)")
+    synth.add_argument("--policy", required=True, help="zone spec (TOML/JSON)")
+    synth.add_argument("--seed", type=int, required=True)
+    synth.add_argument("-o", "--output", required=True, help="students.csv to write")
+    synth.add_argument("--basemap", help="base map GeoPackage (streets, landmarks)")
+    synth.add_argument("--primary", type=int, default=None, help="number of 小学 applicants")
+    synth.add_argument("--middle", type=int, default=None, help="number of 初中 applicants")
+    synth.set_defaults(func=_cohort_synth)
+    cohort.set_defaults(func=lambda a: (cohort.print_help(), 2)[1])
+
+    # place
+    p = subparsers.add_parser("place", help="派位：资格 → 划片 → 学位 → 说明 (placements.csv)")
+    p.add_argument("--policy", required=True, help="zone spec (TOML/JSON)")
+    p.add_argument("--zones", help="zone polygons (GeoPackage layer zones or GeoJSON)")
+    p.add_argument("--students", required=True, help="applicant table (CSV/XLSX)")
+    p.add_argument("--schools", help="seat table CSV (default: <policy>_schools.csv)")
+    p.add_argument("--basemap", help="base map GeoPackage (schools layer, gazetteer)")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
+    p.add_argument("--strict", action="store_true", help="stop on any bad row instead of marking it")
+    p.add_argument("--salt", help="student_id salt (default $GEO_ENROLL_ID_SALT)")
+    p.set_defaults(func=_place)
+
+    # lottery (handlers by geo_enroll.placement.lottery)
+    lot = subparsers.add_parser("lottery", help="电脑派位：公开可复核的抽签 (draw / verify / simulate)")
+    lsub = lot.add_subparsers(dest="lottery_command", metavar="SUBCOMMAND")
+    draw = lsub.add_parser("draw", help="抽签 draw (publishes SHA-256 of inputs)")
+    draw.add_argument("--placements", required=True, help="applicants/placements CSV of the draw")
+    draw.add_argument("--schools", help="seat table CSV")
+    draw.add_argument("--policy", help="zone spec")
+    draw.add_argument("--numbers", nargs="+", required=True, help="numbers drawn in public")
+    draw.add_argument("-o", "--output", required=True)
+    draw.set_defaults(func=_delegate("lottery", "draw_command"))
+    ver = lsub.add_parser("verify", help="复核 verify a published draw byte for byte")
+    ver.add_argument("draw", help="folder (or result file) of the published draw")
+    ver.add_argument("--placements", help="applicants/placements CSV of the draw")
+    ver.add_argument("--schools", help="seat table CSV")
+    ver.add_argument("--numbers", nargs="+", help="numbers drawn in public")
+    ver.set_defaults(func=_delegate("lottery", "verify_command"))
+    sim = lsub.add_parser("simulate", help="蒙特卡洛模拟 Monte-Carlo of N draws")
+    sim.add_argument("--policy", required=True)
+    sim.add_argument("--zones")
+    sim.add_argument("--students", required=True)
+    sim.add_argument("--schools")
+    sim.add_argument("--draws", type=int, default=100)
+    sim.add_argument("--seed", type=int, required=True)
+    sim.add_argument("-o", "--output", required=True)
+    sim.set_defaults(func=_delegate("lottery", "simulate_command"))
+    lot.set_defaults(func=lambda a: (lot.print_help(), 2)[1])
+
+    # classes (handler by geo_enroll.placement.classes)
+    cl = subparsers.add_parser("classes", help="随机均衡编班 balanced random classes")
+    cl.add_argument("--placements", required=True, help="placements.csv")
+    cl.add_argument("--students", help="applicant table (sex, twins)")
+    cl.add_argument("--previous", help="classes.csv of an earlier round (late arrivals)")
+    cl.add_argument("--seed", type=int, required=True)
+    cl.add_argument("-o", "--output", required=True, help="classes.csv")
+    cl.set_defaults(func=_delegate("classes", "classes_command"))

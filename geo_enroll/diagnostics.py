@@ -1,0 +1,221 @@
+"""Diagnostics of a digitised zoning: gaps (无学校覆盖), overlaps (重复划片), unresolved names.
+
+Per level (primary, middle) the zones and the admin units matched by code form a coverage of
+the town.  A **gap** is land in the town or a community that no zone serves; an **overlap** is
+land served by zones of two schools when the policy does not declare it (``multi_school``,
+``alternative`` or ``free_choice`` rules).  Each is reported with its area in m², a
+representative point (lon, lat) and the rules involved.  Overlaps are found with
+``shapely.coverage_is_valid`` first (a quick yes/no) and then pairwise intersections on an
+STR-tree; gaps are the difference between the domain and the union of the coverage.
+
+    >>> from shapely.geometry import box
+    >>> cov = [{"rule_id": "a", "school_id": "s1", "geometry": box(0, 0, 60, 100)},
+    ...        {"rule_id": "b", "school_id": "s2", "geometry": box(50, 0, 90, 100)}]
+    >>> found = find_gaps_overlaps(cov, {"town": box(0, 0, 100, 100)})
+    >>> [(g["area_m2"], g["where"]) for g in found["gaps"]]
+    [(1000.0, 'town')]
+    >>> [(o["area_m2"], o["rules"]) for o in found["overlaps"]]
+    [(1000.0, ['a', 'b'])]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import shapely
+from pyproj import Transformer
+from shapely.ops import unary_union
+from shapely.strtree import STRtree
+
+from .settings import DEFAULT_SETTINGS, Settings
+
+__all__ = ["find_gaps_overlaps", "build_report", "write_report", "summary_text"]
+
+
+def _parts(geom):
+    if geom is None or geom.is_empty:
+        return []
+    if geom.geom_type == "Polygon":
+        return [geom]
+    return [p for g in getattr(geom, "geoms", []) for p in _parts(g)]
+
+
+def find_gaps_overlaps(
+    coverage: list[dict],
+    domain: dict,
+    *,
+    declared: list[dict] | None = None,
+    min_area_m2: float = DEFAULT_SETTINGS.min_diagnostic_area_m2,
+    to_lonlat=None,
+) -> dict:
+    """Gaps and overlaps of one level's coverage (all geometry in metres).
+
+    Parameters
+    ----------
+    coverage : dicts with ``rule_id``, ``school_id``, ``geometry``.
+    domain : ``name -> polygon`` of the land that must be served (town, communities); a gap
+        is reported once, under the most specific domain polygon that contains it.
+    declared : rules declaring shared land (``schools``, ``geometry`` or None for anywhere).
+    to_lonlat : ``(x, y) -> (lon, lat)`` for the representative points (identity if None).
+    """
+    declared = declared or []
+    convert = to_lonlat or (lambda x, y: (x, y))
+    geoms = [c["geometry"] for c in coverage]
+    result = {"gaps": [], "overlaps": [], "coverage_valid": True}
+    if geoms:
+        result["coverage_valid"] = bool(shapely.coverage_is_valid(shapely.make_valid(geoms)))
+    # overlaps: pairs of different schools
+    tree = STRtree(geoms)
+    seen = set()
+    for i, geom in enumerate(geoms):
+        for j in tree.query(geom, predicate="intersects"):
+            j = int(j)
+            if j <= i or (i, j) in seen:
+                continue
+            seen.add((i, j))
+            a, b = coverage[i], coverage[j]
+            if a["school_id"] == b["school_id"]:
+                continue
+            inter = geom.intersection(geoms[j])
+            for d in declared:
+                if {a["school_id"], b["school_id"]} & set(d.get("schools") or []):
+                    if d.get("geometry") is None:
+                        inter = shapely.Polygon()
+                    else:
+                        inter = inter.difference(d["geometry"])
+            for part in _parts(inter):
+                if part.area < min_area_m2:
+                    continue
+                p = part.representative_point()
+                result["overlaps"].append(
+                    {
+                        "area_m2": round(part.area, 1),
+                        "point": [round(v, 6) for v in convert(p.x, p.y)],
+                        "rules": [a["rule_id"], b["rule_id"]],
+                        "schools": [a["school_id"], b["school_id"]],
+                    }
+                )
+    # gaps: domain minus the union of the coverage, split by the most specific domain part
+    covered = unary_union(geoms) if geoms else shapely.Polygon()
+    claimed = shapely.Polygon()
+    for name in sorted(domain, key=lambda k: (domain[k].area, k)):  # most specific first
+        region = domain[name]
+        gap = region.difference(covered).difference(claimed)
+        claimed = claimed.union(region)
+        for part in _parts(gap):
+            if part.area < min_area_m2:
+                continue
+            p = part.representative_point()
+            near = [
+                coverage[int(k)]["rule_id"]
+                for k in tree.query(part, predicate="dwithin", distance=1.0)
+            ]
+            result["gaps"].append(
+                {
+                    "area_m2": round(part.area, 1),
+                    "point": [round(v, 6) for v in convert(p.x, p.y)],
+                    "where": name,
+                    "rules": sorted(set(near)),
+                }
+            )
+    result["gaps"].sort(key=lambda g: (-g["area_m2"], g["where"]))
+    result["overlaps"].sort(key=lambda o: (-o["area_m2"], o["rules"]))
+    return result
+
+
+def build_report(
+    result,
+    *,
+    spec_name: str = "",
+    basemap_name: str = "",
+    settings: Settings = DEFAULT_SETTINGS,
+) -> dict:
+    """The diagnostics report of a :class:`~geo_enroll.digitise.DigitiseResult` (JSON-ready)."""
+    to_lonlat = Transformer.from_crs(result.crs, 4326, always_xy=True).transform
+    # rules whose parent is a community: a gap in that community names them too
+    by_within: dict[str, list[str]] = {}
+    for (_, row) in result.zones.iterrows():
+        if row["within"]:
+            by_within.setdefault(str(row["within"]), []).append(str(row["rule_id"]))
+    domain = {name: geom for (kind, name), geom in result.domain.items()}
+    levels = {}
+    for level in ("primary", "middle"):
+        cov = [c for c in result.coverage if level in c["levels"]]
+        found = find_gaps_overlaps(
+            cov,
+            domain,
+            declared=result.declared,
+            min_area_m2=settings.min_diagnostic_area_m2,
+            to_lonlat=to_lonlat,
+        )
+        for gap in found["gaps"]:
+            gap["rules"] = sorted(set(gap["rules"]) | set(by_within.get(gap["where"], [])))
+        levels[level] = {
+            "zones": len(cov),
+            "coverage_valid": found["coverage_valid"],
+            "gap_area_m2": round(sum(g["area_m2"] for g in found["gaps"]), 1),
+            "overlap_area_m2": round(sum(o["area_m2"] for o in found["overlaps"]), 1),
+            "gaps": found["gaps"],
+            "overlaps": found["overlaps"],
+        }
+    not_closed = [r for r in result.rules if r["status"] in ("not_closed", "unresolved")]
+    report = {
+        "spec": spec_name,
+        "basemap": basemap_name,
+        "schematic": bool(result.schematic),
+        "work_crs": result.crs.to_string(),
+        "settings": {
+            "snap_gap_m": settings.snap_gap_m,
+            "min_diagnostic_area_m2": settings.min_diagnostic_area_m2,
+        },
+        "counts": {
+            "rules": len(result.rules),
+            "zones": len(result.zones),
+            "unresolved": len(result.unresolved),
+            "not_closed": len(not_closed),
+        },
+        "unresolved": result.unresolved,
+        "rules": result.rules,
+        "levels": levels,
+    }
+    report["summary"] = summary_text(report)
+    return report
+
+
+def summary_text(report: dict) -> str:
+    """A readable summary (Chinese first) of a report."""
+    c = report["counts"]
+    lines = [
+        f"划片数字化 digitised: {c['zones']} 个区域 zones from {c['rules']} 条规则 rules"
+        + ("（示意底图 schematic base map）" if report.get("schematic") else ""),
+    ]
+    if c["unresolved"]:
+        names = "、".join(sorted({u["name"] for u in report["unresolved"]}))
+        lines.append(f"未识别名称 unresolved names: {names}")
+    for r in report["rules"]:
+        if r["status"] in ("not_closed", "unresolved", "closed_with_issues"):
+            msgs = "; ".join(i["message"] for i in r["issues"] if i["type"] not in
+                             ("name_matched", "bridge", "parallel_lines", "admin"))
+            lines.append(f"规则 rule {r['rule_id']} ({r['school']}): {r['status']} — {msgs}")
+    for level, name in (("primary", "小学"), ("middle", "初中")):
+        lv = report["levels"][level]
+        lines.append(
+            f"{name} {level}: {len(lv['gaps'])} 处空白 gaps ({lv['gap_area_m2']:.0f} m²), "
+            f"{len(lv['overlaps'])} 处重叠 overlaps ({lv['overlap_area_m2']:.0f} m²)"
+        )
+        for g in lv["gaps"][:10]:
+            lines.append(f"  空白 gap {g['area_m2']:.0f} m² in {g['where']} at {g['point']}"
+                         + (f", near {', '.join(g['rules'])}" if g["rules"] else ""))
+        for o in lv["overlaps"][:10]:
+            lines.append(f"  重叠 overlap {o['area_m2']:.0f} m² between {' & '.join(o['rules'])}"
+                         f" at {o['point']}")
+    return "\n".join(lines)
+
+
+def write_report(report: dict, path: str | Path) -> Path:
+    """Write a report as deterministic, readable JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path

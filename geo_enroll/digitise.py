@@ -1,0 +1,979 @@
+"""The digitiser (划片数字化): zone spec + base map -> zone polygons, with diagnostics.
+
+Each ``street_limits`` rule ("南郊社区（东至东大桥，南至察哈尔街，西至民生路，北至光明大街）")
+becomes the parent area (here 南郊社区) cut on the correct side of each named limit:
+
+* ``东至X`` keeps the land *west* of X (X is the east edge), and so on for 南/西/北;
+* edge words (城东, 社区西, 北) mean the parent's own boundary: no cut;
+* a street is merged from all its pieces: parallel lines of one name (dual carriageways) are
+  averaged into one centre line, pieces that stop short of each other are joined (gaps up to
+  ``Settings.snap_gap_m`` closed and reported, longer ones reported as not closing), and the
+  line is extended straight past its ends so that it crosses the whole parent;
+* a compound (小区) named as a limit is a straight cut at its far edge (it lies inside the
+  zone) unless the text names the edge (万和小区南 = its south edge); a bridge is the river
+  or railway it crosses, or a straight line through it;
+* exclusions (不含昌盛园小区) are subtracted, inclusions added; ``compound`` rules are the
+  compound's polygon; ``directional_bounds`` are the same half-planes without a box.
+
+Computation is in the local UTM zone; zones are stored in EPSG:4326.  Everything that does not
+fit (an unknown street, a limit on the wrong side, a limit that does not bound its part, limits
+crossing several times, a self-intersecting street) is reported per rule, never hidden.
+
+    >>> from geo_enroll.basemap.schematic import build_schematic
+    >>> spec = {"schools": [{"id": "p1", "name": "一小", "level": "primary", "zones": [
+    ...     {"rule_id": "p1-r01", "kind": "street_limits", "within": "南郊社区",
+    ...      "limits": {"east": "东大桥", "south": "察哈尔街", "west": "民生路", "north": "光明大街"},
+    ...      "source": {"text": "南郊…", "line": 27}}]}]}
+    >>> result = digitise(spec, build_schematic())
+    >>> len(result.zones), result.rules[0]["status"]
+    (1, 'ok')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
+from shapely.ops import linemerge, polygonize, unary_union
+
+from .basemap.layers import BaseMap, utm_crs
+from .basemap.names import NameIndex, normalize_name
+from .errors import DigitiseError, ZoneSpecError
+from .settings import DEFAULT_SETTINGS, Settings
+
+__all__ = [
+    "digitise",
+    "DigitiseResult",
+    "load_spec",
+    "write_zones",
+    "zones_to_geojson",
+    "build_default",
+    "SIDES",
+]
+
+SIDES = {"east": "东", "south": "南", "west": "西", "north": "北"}
+_SIDE_OF_CHAR = {v: k for k, v in SIDES.items()}
+_EDGE_WORD = re.compile(r"^(城区?|社区|镇区?|村|街道|辖区|片区|小区)?([东南西北])(边|侧|面|部)?(界|边界)?$")
+_EXCLUDE_IN_TEXT = re.compile(r"不含([^，,、）)]+)")
+_PARALLEL_TOL_M = 60.0  # two carriageways of one road are closer than this
+_MAX_JOIN_M = 500.0  # pieces of one street farther apart than this are not joined
+_RAY_OFFSETS = (0.0, 0.37, -0.61)  # metres; three parallel rays vote on the side of a face
+_LINE_KINDS = ("LineString", "MultiLineString")
+_POLY_KINDS = ("Polygon", "MultiPolygon")
+
+
+@dataclass
+class DigitiseResult:
+    """Zones (EPSG:4326) and per-rule diagnostics.
+
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        One row per polygon zone: ``school``, ``school_id``, ``level``, ``rule_id``, ``kind``,
+        ``source``, ``line``, ``within``, ``schematic``.
+    rules : list[dict]
+        One entry per rule: ``rule_id``, ``school_id``, ``kind``, ``status`` (``ok``,
+        ``closed_with_issues``, ``not_closed``, ``unresolved``, ``not_digitised``), ``area_m2``,
+        ``issues``.
+    unresolved : list[dict]
+        Names that matched nothing, with ``candidates``.
+    coverage : list[dict]
+        Polygons each rule covers in the working CRS (zones plus admin units matched by code),
+        used by :mod:`geo_enroll.diagnostics`.
+    crs : pyproj.CRS
+        The working (UTM) CRS.
+    """
+
+    zones: gpd.GeoDataFrame
+    rules: list[dict]
+    unresolved: list[dict]
+    coverage: list[dict] = field(default_factory=list)
+    declared: list[dict] = field(default_factory=list)
+    domain: dict = field(default_factory=dict)
+    crs: object = None
+    schematic: bool = False
+    basemap_source: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# spec loading
+
+
+def load_spec(path: str | Path) -> dict:
+    """Read a zone spec from TOML or JSON (``geo_enroll.policy.load_spec`` when available)."""
+    path = Path(path)
+    if not path.exists():
+        raise ZoneSpecError(f"zone spec {path} does not exist")
+    try:  # the parser team's loader restores TOML's missing nulls
+        from .policy.spec import load_spec as _policy_load
+    except ImportError:
+        _policy_load = None
+    if _policy_load is not None:
+        spec = _policy_load(path, validate=False)
+        if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
+            raise ZoneSpecError(f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md")
+        return spec
+    if not path.exists():
+        raise ZoneSpecError(f"zone spec {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ZoneSpecError(f"zone spec {path} is not UTF-8 text") from None
+    try:
+        spec = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ZoneSpecError(f"zone spec {path} cannot be read: {exc}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
+        raise ZoneSpecError(f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry helpers (all in metres)
+
+
+def _lines_of(geom) -> list[LineString]:
+    if geom is None or geom.is_empty:
+        return []
+    if geom.geom_type == "LineString":
+        return [geom]
+    if geom.geom_type in ("MultiLineString", "GeometryCollection"):
+        return [g for part in geom.geoms for g in _lines_of(part)]
+    if geom.geom_type in _POLY_KINDS:
+        return [LineString(geom.exterior.coords)] if geom.geom_type == "Polygon" else [
+            LineString(p.exterior.coords) for p in geom.geoms
+        ]
+    return []
+
+
+def _sample(line: LineString, n: int = 20) -> list[Point]:
+    return [line.interpolate(t, normalized=True) for t in np.linspace(0, 1, n)]
+
+
+def _centreline(spine: LineString, companions: list[LineString], step: float = 10.0) -> LineString:
+    """Average a line with its parallel companions (the two carriageways of one road)."""
+    if not companions:
+        return spine
+    other = MultiLineString(companions) if len(companions) > 1 else companions[0]
+    count = int(min(2000, max(2, spine.length // step)))
+    coords = []
+    for t in np.linspace(0, spine.length, count + 1):
+        p = spine.interpolate(t)
+        d = other.distance(p)
+        if d <= _PARALLEL_TOL_M:
+            q = shapely.ops.nearest_points(other, p)[0]
+            coords.append(((p.x + q.x) / 2, (p.y + q.y) / 2))
+        else:
+            coords.append((p.x, p.y))
+    return LineString(coords).simplify(0.5)
+
+
+def _binned_centreline(chains: list[LineString], snap: float, issues: list[dict], name: str):
+    """One monotone centre line through all pieces of a street, or None if it is not monotone.
+
+    The points of every piece are projected on the street's principal axis and binned every
+    20 m; each bin contributes the middle of its points across the axis (the middle of two
+    carriageways).  Empty stretches are bridged straight and reported as gaps.
+    """
+    step = 20.0
+    total = sum(c.length for c in chains)
+    spacing = max(5.0, total / 20000)
+    pts = np.vstack([shapely.get_coordinates(shapely.segmentize(c, spacing)) for c in chains])
+    centre = pts.mean(axis=0)
+    _, _, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    u, v = vt[0], vt[1]
+    s_val = (pts - centre) @ u
+    t_val = (pts - centre) @ v
+    bins = np.floor(s_val / step).astype(int)
+    order = np.argsort(bins, kind="stable")
+    bins, t_sorted = bins[order], t_val[order]
+    uniq, start = np.unique(bins, return_index=True)
+    groups = np.split(t_sorted, start[1:])
+    wide = 0
+    out = []
+    for b, ts in zip(uniq, groups):
+        med = float(np.median(ts))
+        near = ts[np.abs(ts - med) <= _PARALLEL_TOL_M]
+        if ts.max() - ts.min() > 2 * _PARALLEL_TOL_M:
+            wide += 1
+        out.append(((b + 0.5) * step, (float(near.min()) + float(near.max())) / 2))
+    if wide > 0.1 * len(uniq):
+        return None
+    # split at long empty stretches; keep the longest run, report the gaps bridged
+    runs, current = [], [out[0]]
+    for prev, cur in zip(out, out[1:]):
+        gap = cur[0] - prev[0] - step
+        if gap > _MAX_JOIN_M:
+            runs.append(current)
+            current = [cur]
+            continue
+        if gap > snap / 2:
+            closed = gap <= snap
+            issues.append({"type": "gap_closed" if closed else "gap_not_closed", "street": name,
+                           "gap_m": round(gap, 1), "message": f"{name}: a stretch of {gap:.0f} m "
+                           "without the street bridged" + ("" if closed else
+                           f" (more than snap_gap {snap:.0f} m: check the map)")})
+        current.append(cur)
+    runs.append(current)
+    run = max(runs, key=len)
+    if len(runs) > 1:
+        issues.append({"type": "distant_piece", "street": name, "message":
+                       f"{name}: {len(runs) - 1} distant piece(s) ignored"})
+    if len(run) < 2:
+        return None
+    st = np.array(run)
+    xy = centre + np.outer(st[:, 0], u) + np.outer(st[:, 1], v)
+    return LineString(xy).simplify(1.0)
+
+
+def _merge_street(lines: list[LineString], snap: float, issues: list[dict], name: str):
+    """One line for a street from its pieces: centre of parallel lines, short gaps joined."""
+    merged = linemerge(lines) if len(lines) > 1 else lines[0]
+    chains = sorted(_lines_of(merged), key=lambda g: -g.length)
+    if len(chains) == 1 and chains[0].is_simple:
+        return chains[0]
+    line = _binned_centreline(chains, snap, issues, name)
+    if line is not None:
+        if len(chains) > 1:
+            issues.append({"type": "parallel_lines", "street": name, "message":
+                           f"{name}: {len(chains)} pieces (carriageways, sections) merged into one "
+                           "centre line"})
+        return line
+    # 1. group parallel chains (dual carriageways) around the longest one
+    pieces = []
+    while chains:
+        spine = chains.pop(0)
+        companions, rest = [], []
+        for c in chains:
+            near = sum(spine.distance(p) <= _PARALLEL_TOL_M for p in _sample(c))
+            (companions if near >= 14 else rest).append(c)
+        chains = rest
+        if companions:
+            issues.append(
+                {
+                    "type": "parallel_lines",
+                    "street": name,
+                    "message": f"{name}: {len(companions) + 1} parallel lines (dual carriageway) "
+                    "treated as one limit along their centre line",
+                }
+            )
+        pieces.append(_centreline(spine, companions))
+    # 2. join pieces end to end, nearest first
+    line = pieces.pop(0)
+    while pieces:
+        best = None
+        for i, piece in enumerate(pieces):
+            for a_end in (0, -1):
+                for b_end in (0, -1):
+                    d = Point(line.coords[a_end]).distance(Point(piece.coords[b_end]))
+                    if best is None or d < best[0]:
+                        best = (d, i, a_end, b_end)
+        d, i, a_end, b_end = best
+        piece = pieces.pop(i)
+        if d > _MAX_JOIN_M:
+            issues.append(
+                {
+                    "type": "distant_piece",
+                    "street": name,
+                    "message": f"{name}: ignored a piece {d:.0f} m away from the rest",
+                }
+            )
+            continue
+        a = list(line.coords) if a_end == -1 else list(line.coords)[::-1]
+        b = list(piece.coords) if b_end == 0 else list(piece.coords)[::-1]
+        line = LineString(a + b)
+        if d > 0.01:
+            closed = d <= snap
+            issues.append(
+                {
+                    "type": "gap_closed" if closed else "gap_not_closed",
+                    "street": name,
+                    "gap_m": round(d, 1),
+                    "message": f"{name}: two pieces {d:.0f} m apart joined"
+                    + ("" if closed else f" (more than snap_gap {snap:.0f} m: check the map)"),
+                }
+            )
+    return line
+
+
+def _extend(line: LineString, length: float) -> LineString:
+    """Extend a line straight past both ends by ``length`` (direction of its last ~50 m)."""
+    coords = list(line.coords)
+
+    def direction(points):
+        end = np.array(points[-1])
+        acc = 0.0
+        for prev in reversed(points[:-1]):
+            acc = np.hypot(*(end - np.array(prev)))
+            if acc >= 50:
+                break
+        vec = end - np.array(prev)
+        norm = np.hypot(*vec)
+        return vec / norm if norm > 0 else None
+
+    head = direction(coords[::-1])
+    tail = direction(coords)
+    if head is not None:
+        coords.insert(0, tuple(np.array(coords[0]) + head * length))
+    if tail is not None:
+        coords.append(tuple(np.array(coords[-1]) + tail * length))
+    return LineString(coords)
+
+
+def _half_plane(cut: LineString, extent: Polygon, side: str):
+    """The part of ``extent`` on the inner side of a limit on ``side`` (east limit -> west part).
+
+    The extent is split by ``cut``; a face is kept when rays from it towards ``side`` cross the
+    cut an odd number of times (majority of three rays).
+    """
+    faces = list(polygonize(unary_union([extent.exterior, cut.intersection(extent)])))
+    minx, miny, maxx, maxy = extent.bounds
+    keep = []
+    for face in faces:
+        p = face.representative_point()
+        votes = 0
+        for off in _RAY_OFFSETS:
+            if side in ("east", "west"):
+                x_to = maxx if side == "east" else minx
+                ray = LineString([(p.x, p.y + off), (x_to, p.y + off)])
+            else:
+                y_to = maxy if side == "north" else miny
+                ray = LineString([(p.x + off, p.y), (p.x + off, y_to)])
+            hits = ray.intersection(cut)
+            n = len(_points_of(hits))
+            votes += n % 2
+        if votes >= 2:
+            keep.append(face)
+    return unary_union(keep) if keep else Polygon()
+
+
+def _points_of(geom) -> list:
+    if geom.is_empty:
+        return []
+    if geom.geom_type == "Point":
+        return [geom]
+    if geom.geom_type in ("LineString",):  # collinear overlap counts once
+        return [geom]
+    return [g for part in getattr(geom, "geoms", []) for g in _points_of(part)]
+
+
+def _axis_cut(coord: float, side: str, extent: Polygon):
+    minx, miny, maxx, maxy = extent.bounds
+    if side == "east":
+        return box(minx, miny, min(coord, maxx), maxy) if coord > minx else Polygon()
+    if side == "west":
+        return box(max(coord, minx), miny, maxx, maxy) if coord < maxx else Polygon()
+    if side == "north":
+        return box(minx, miny, maxx, min(coord, maxy)) if coord > miny else Polygon()
+    return box(minx, max(coord, miny), maxx, maxy) if coord < maxy else Polygon()
+
+
+def _axis_line(point: Point, side: str, extent: Polygon) -> LineString:
+    minx, miny, maxx, maxy = extent.bounds
+    if side in ("east", "west"):
+        return LineString([(point.x, miny), (point.x, maxy)])
+    return LineString([(minx, point.y), (maxx, point.y)])
+
+
+# ---------------------------------------------------------------------------------------------
+# the digitiser
+
+
+class _Context:
+    """The base map projected to the working CRS, with name indexes."""
+
+    def __init__(self, bm: BaseMap, settings: Settings):
+        self.bm = bm
+        self.settings = settings
+        ref = bm.areas if len(bm.areas) else bm.streets
+        if len(ref) == 0:
+            raise DigitiseError(f"base map {bm.source or ''} has no streets and no areas")
+        town = bm.areas[bm.areas["kind"].isin(["town", "community"])] if len(bm.areas) else ref
+        self.crs = utm_crs(town if len(town) else ref)
+        self.streets = bm.streets.to_crs(self.crs) if len(bm.streets) else bm.streets
+        self.landmarks = bm.landmarks.to_crs(self.crs) if len(bm.landmarks) else bm.landmarks
+        self.areas = bm.areas.to_crs(self.crs) if len(bm.areas) else bm.areas
+        self.street_index = NameIndex(self.streets)
+        self.landmark_index = NameIndex(self.landmarks)
+        self.area_index = NameIndex(self.areas)
+
+    def area_by(self, name: str | None, code: str | None):
+        """(geometry, name) of an area by official code, then by name; None if absent."""
+        if code and len(self.areas):
+            hit = self.areas[self.areas["code"].astype(str) == str(code)]
+            if len(hit):
+                return hit.geometry.iloc[0], str(hit["name"].iloc[0])
+        if name:
+            m = self.area_index.lookup(name)
+            if not m.found and not name.endswith(("社区", "村", "镇", "乡", "苏木")):
+                m = self.area_index.lookup(name + "社区")
+            if m.found:
+                geom = unary_union(self.areas.geometry.iloc[m.rows].values)
+                return geom, m.names[0]
+        return None
+
+    def polygon_feature(self, name: str):
+        """(geometry, kind) of a landmark or area polygon by name, or None."""
+        m = self.landmark_index.lookup(name)
+        if m.found:
+            geoms = [g for g in self.landmarks.geometry.iloc[m.rows] if g.geom_type in _POLY_KINDS]
+            if geoms:
+                return unary_union(geoms), "landmark"
+        hit = self.area_by(name, None)
+        if hit is not None:
+            return hit[0], "area"
+        return None
+
+
+@dataclass
+class _Limit:
+    side: str
+    text: str
+    edge: bool = False  # an edge word: the parent's own boundary
+    name: str = ""  # the feature name looked up
+    edge_of_feature: str | None = None  # 东/南/西/北 named after a landmark (万和小区南)
+    geom: object = None  # resolved feature geometry (working CRS)
+    feature: str = ""  # street | polygon | point
+    line: object = None  # merged limit line (for streets)
+
+
+def _parse_limit(side: str, text: str) -> tuple[_Limit, list[str]]:
+    """Split a limit text into edge word / feature name (+ exclusions written inside it)."""
+    raw = str(text or "").strip()
+    excludes = [x.strip() for x in _EXCLUDE_IN_TEXT.findall(raw)]
+    clean = normalize_name(raw)
+    if not clean or _EDGE_WORD.match(clean):
+        return _Limit(side, raw, edge=True), excludes
+    return _Limit(side, raw, name=clean), excludes
+
+
+def _resolve_limit(ctx: _Context, lim: _Limit, district: str | None, issues: list[dict]):
+    """Find the feature of a limit; returns a NameMatch-like failure or None when found."""
+    candidates = [(lim.name, None)]
+    if lim.name and lim.name[-1] in _SIDE_OF_CHAR and len(lim.name) > 2:
+        candidates.append((lim.name[:-1], lim.name[-1]))
+    for base in ("边", "侧"):
+        if lim.name.endswith(base) and len(lim.name) > 3 and lim.name[-2] in _SIDE_OF_CHAR:
+            candidates.append((lim.name[:-2], lim.name[-2]))
+    first_miss = None
+    for name, edge in candidates:
+        m = ctx.street_index.lookup(name, district=district)
+        if m.found:
+            lim.geom = list(ctx.streets.geometry.iloc[m.rows])
+            lim.feature = "street"
+            lim.edge_of_feature = edge
+            kinds = set(ctx.streets["kind"].iloc[m.rows])
+            if kinds == {"bridge"}:
+                lim.feature = "bridge"
+            if m.how != "exact":
+                issues.append(
+                    {
+                        "type": "name_matched",
+                        "street": lim.text,
+                        "message": f"{lim.text} matched {'、'.join(m.names)} ({m.how})",
+                    }
+                )
+            return None
+        poly = ctx.polygon_feature(name)
+        if poly is not None:
+            lim.geom, lim.feature, lim.edge_of_feature = poly[0], "polygon", edge
+            lim.polygon_kind = poly[1]
+            return None
+        lm = ctx.landmark_index.lookup(name)
+        if lm.found:
+            geom = unary_union(list(ctx.landmarks.geometry.iloc[lm.rows]))
+            kinds = set(ctx.landmarks["kind"].iloc[lm.rows])
+            lim.geom, lim.feature, lim.edge_of_feature = geom, (
+                "bridge" if "bridge" in kinds else "point"
+            ), edge
+            return None
+        if first_miss is None:
+            first_miss = m
+    return first_miss
+
+
+def _bridge_line(ctx: _Context, lim: _Limit, extent: Polygon, issues: list[dict]):
+    """The river/railway a bridge crosses, else a straight line through it."""
+    geom = unary_union(lim.geom) if isinstance(lim.geom, list) else lim.geom
+    centre = geom.centroid
+    if len(ctx.streets):
+        crossing = ctx.streets[ctx.streets["kind"].isin(["river", "railway"])]
+        if len(crossing):
+            d = crossing.distance(centre)
+            near = crossing[d <= 50]
+            if len(near):
+                row = near.iloc[int(np.argmin(d[d <= 50].values))]
+                issues.append(
+                    {
+                        "type": "bridge",
+                        "street": lim.text,
+                        "message": f"{lim.text} is a bridge: the {row['kind']} "
+                        f"'{row['name'] or 'unnamed'}' it crosses is the limit",
+                    }
+                )
+                return _merge_street(_lines_of(row.geometry), ctx.settings.snap_gap_m, issues,
+                                     lim.text)
+    issues.append(
+        {
+            "type": "bridge",
+            "street": lim.text,
+            "message": f"{lim.text}: no river or railway under it; a straight "
+            f"{'north-south' if lim.side in ('east', 'west') else 'east-west'} line through it is the limit",
+        }
+    )
+    return _axis_line(centre, lim.side, extent)
+
+
+def _limit_region(ctx: _Context, lim: _Limit, extent: Polygon, issues: list[dict]):
+    """The region inside one limit (e.g. west of an east limit), clipped to ``extent``."""
+    settings = ctx.settings
+    if lim.feature == "polygon":
+        minx, miny, maxx, maxy = lim.geom.bounds
+        edge = lim.edge_of_feature or SIDES[lim.side]
+        if getattr(lim, "polygon_kind", "") == "area" and not lim.edge_of_feature:
+            edge = SIDES[{"east": "west", "west": "east", "north": "south", "south": "north"}[
+                lim.side]]
+        coord = {"东": maxx, "西": minx, "南": miny, "北": maxy}[edge]
+        cut = _axis_line(Point(coord, coord), lim.side, extent)
+        lim.line = cut
+        return _axis_cut(coord, lim.side, extent)
+    if lim.feature in ("bridge", "point"):
+        line = _bridge_line(ctx, lim, extent, issues)
+    else:
+        lines = [part for g in lim.geom for part in _lines_of(g)]
+        n = sum(len(g.coords) for g in lines)
+        if n > settings.max_vertices:
+            raise DigitiseError(f"street {lim.text} has {n} vertices (> max_vertices)")
+        line = _merge_street(lines, settings.snap_gap_m, issues, lim.text)
+    if not line.is_simple:
+        crossings = len(_points_of(shapely.node(line))) if len(line.coords) < 200 else None
+        raise DigitiseError(
+            f"street {lim.text} crosses itself"
+            + (f" ({crossings} nodes)" if crossings else f" ({len(line.coords)} vertices)")
+            + "; a limit must be a simple line: fix the base map"
+        )
+    lim.line = line
+    diag = math.hypot(extent.bounds[2] - extent.bounds[0], extent.bounds[3] - extent.bounds[1])
+    cut = _extend(line, 2 * diag)
+    return _half_plane(cut, extent, lim.side)
+
+
+def _edge_length(zone, line, tol: float = 2.0) -> float:
+    if zone.is_empty or line is None:
+        return 0.0
+    return zone.boundary.intersection(line.buffer(tol, cap_style="flat")).length
+
+
+def _street_limits(ctx: _Context, rule: dict, district: str | None):
+    """Polygon (working CRS) and issues of one street_limits rule."""
+    issues: list[dict] = []
+    unresolved: list[dict] = []
+    limits = rule.get("limits") or {}
+    if not isinstance(limits, dict) or not limits:
+        return None, [{"type": "no_limits", "message": "rule has no limits"}], []
+    within = rule.get("within")
+    parent = ctx.area_by(within, rule.get("within_code"))
+    excludes = [str(x) for x in rule.get("exclude") or []]
+    includes = [str(x) for x in rule.get("include") or []]
+    parsed = []
+    for side, text in limits.items():
+        side = str(side).lower()
+        if side not in SIDES:
+            issues.append({"type": "bad_side", "message": f"unknown side {side!r} ({text})"})
+            continue
+        lim, more = _parse_limit(side, text)
+        excludes += [x for x in more if x not in excludes]
+        parsed.append(lim)
+    for lim in parsed:
+        if lim.edge:
+            continue
+        miss = _resolve_limit(ctx, lim, district, issues)
+        if miss is not None:
+            unresolved.append(
+                {"name": lim.text, "side": lim.side, "candidates": miss.candidates}
+            )
+    if unresolved:
+        return None, issues, unresolved
+    features = [lim for lim in parsed if not lim.edge]
+    if parent is None:
+        if within:
+            issues.append(
+                {
+                    "type": "parent_missing",
+                    "message": f"parent area {within} is not in the base map; the zone is bounded "
+                    "by its four limits only",
+                }
+            )
+        if any(lim.edge for lim in parsed) or len(features) < 4:
+            return None, issues + [
+                {
+                    "type": "not_closed",
+                    "message": f"cannot close: {within or 'the parent'} is not in the base map "
+                    "and not all four sides are named streets",
+                }
+            ], []
+        geoms = []
+        for lim in features:
+            geoms += lim.geom if isinstance(lim.geom, list) else [lim.geom]
+        parent_geom = unary_union(geoms).envelope.buffer(ctx.settings.snap_gap_m * 4, join_style="mitre")
+    else:
+        parent_geom = parent[0]
+    extent = parent_geom.envelope.buffer(1000, join_style="mitre")
+    zone = parent_geom
+    regions = {}
+    for lim in features:
+        region = _limit_region(ctx, lim, extent, issues)
+        regions[lim.side] = region
+        inside = parent_geom.intersection(region)
+        if inside.area < 1.0:
+            issues.append(
+                {
+                    "type": "wrong_side",
+                    "street": lim.text,
+                    "side": lim.side,
+                    "message": f"{SIDES[lim.side]}至{lim.text}: the whole of {within or 'the parent'} "
+                    f"lies {SIDES[{'east': 'east', 'west': 'west', 'north': 'north', 'south': 'south'}[lim.side]]}"
+                    f" of it — the limit is on the wrong side",
+                }
+            )
+        zone = zone.intersection(region)
+    # gaps between adjacent limits (the limit lines as drawn, before extension)
+    order = ["east", "south", "west", "north"]
+    by_side = {lim.side: lim for lim in features if lim.feature in ("street",)}
+    for i, side in enumerate(order):
+        other = order[(i + 1) % 4]
+        if side in by_side and other in by_side:
+            a = unary_union(by_side[side].geom)
+            b = unary_union(by_side[other].geom)
+            d = a.distance(b)
+            if d > 0.5:
+                issues.append(
+                    {
+                        "type": "gap_closed" if d <= ctx.settings.snap_gap_m else "gap_not_closed",
+                        "street": f"{by_side[side].text} / {by_side[other].text}",
+                        "gap_m": round(d, 1),
+                        "message": f"{by_side[side].text} and {by_side[other].text} stop {d:.0f} m "
+                        "short of each other; closed by extending them"
+                        + ("" if d <= ctx.settings.snap_gap_m else
+                           f" (more than snap_gap {ctx.settings.snap_gap_m:.0f} m)"),
+                    }
+                )
+            elif by_side[side].line is not None and by_side[other].line is not None:
+                n = len(_points_of(by_side[side].line.intersection(by_side[other].line)))
+                if n > 1:
+                    issues.append(
+                        {
+                            "type": "multiple_crossings",
+                            "street": f"{by_side[side].text} / {by_side[other].text}",
+                            "message": f"{by_side[side].text} and {by_side[other].text} cross "
+                            f"{n} times",
+                        }
+                    )
+    for name in excludes:
+        hit = ctx.polygon_feature(name)
+        if hit is None:
+            unresolved.append({"name": name, "side": "exclude", "candidates":
+                               ctx.landmark_index.lookup(name).candidates})
+            continue
+        zone = zone.difference(hit[0])
+    for name in includes:
+        hit = ctx.polygon_feature(name)
+        if hit is None:
+            unresolved.append({"name": name, "side": "include", "candidates":
+                               ctx.landmark_index.lookup(name).candidates})
+            continue
+        zone = zone.union(hit[0])
+    zone = _clean(zone)
+    if zone.is_empty:
+        issues.append({"type": "not_closed", "message": "the limits enclose no land"})
+        return None, issues, unresolved
+    for lim in features:
+        if lim.side in regions and parent_geom.intersection(regions[lim.side]).area >= 1.0:
+            length = _edge_length(zone, lim.line)
+            if length < min(20.0, 0.02 * zone.length):
+                d = zone.distance(lim.line) if lim.line is not None else float("nan")
+                issues.append(
+                    {
+                        "type": "limit_not_bounding",
+                        "street": lim.text,
+                        "side": lim.side,
+                        "message": f"{SIDES[lim.side]}至{lim.text} does not bound the zone "
+                        f"({d:.0f} m away from it): the parent's edge is nearer",
+                    }
+                )
+    parts = len(getattr(zone, "geoms", [zone]))
+    if parts > 1:
+        issues.append(
+            {"type": "multipart", "message": f"the zone falls into {parts} separate parts"}
+        )
+    return zone, issues, unresolved
+
+
+def _clean(geom):
+    """Polygonal part of a result, without slivers below 1 m²."""
+    if geom.is_empty:
+        return Polygon()
+    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in _POLY_KINDS]
+    parts = [p for g in polys for p in getattr(g, "geoms", [g]) if p.area >= 1.0]
+    if not parts:
+        return Polygon()
+    out = unary_union(parts)
+    return out
+
+
+def _directional(ctx: _Context, rule: dict, district: str | None):
+    issues, unresolved = [], []
+    parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
+    if parent is None:
+        towns = ctx.areas[ctx.areas["kind"] == "town"] if len(ctx.areas) else ctx.areas
+        if not len(towns):
+            return None, [{"type": "not_closed", "message": "no parent area for the bounds"}], []
+        parent = (unary_union(towns.geometry.values), "town")
+    zone = parent[0]
+    extent = zone.envelope.buffer(1000, join_style="mitre")
+    flip = {"east_of": "west", "west_of": "east", "north_of": "south", "south_of": "north"}
+    for bound in rule.get("bounds") or []:
+        side = flip.get(str(bound.get("side")))
+        if side is None:
+            issues.append({"type": "bad_side", "message": f"unknown side {bound.get('side')!r}"})
+            continue
+        lim = _Limit(side, str(bound.get("street", "")), name=normalize_name(bound.get("street", "")))
+        miss = _resolve_limit(ctx, lim, district, issues)
+        if miss is not None:
+            unresolved.append({"name": lim.text, "side": side, "candidates": miss.candidates})
+            continue
+        zone = zone.intersection(_limit_region(ctx, lim, extent, issues))
+    zone = _clean(zone)
+    return (None if zone.is_empty or unresolved else zone), issues, unresolved
+
+
+def _levels(level: str) -> list[str]:
+    return ["primary", "middle"] if level == "nine_year" else [level]
+
+
+def digitise(
+    spec: dict,
+    basemap: BaseMap,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    district: str | None = None,
+) -> DigitiseResult:
+    """Turn the polygon rules of a zone spec into zones on a base map (see module docstring).
+
+    Parameters
+    ----------
+    spec : a zone spec (``docs/ARCHITECTURE.md``), e.g. from :func:`load_spec`.
+    basemap : the base map (:func:`geo_enroll.basemap.read_basemap`).
+    district : prefer street names in this district (the same name exists in several).
+
+    Returns
+    -------
+    DigitiseResult
+        Never raises for a bad rule: each rule's problems are in ``rules``/``unresolved``.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
+        raise ZoneSpecError("zone spec has no 'schools' list; see docs/ARCHITECTURE.md")
+    ctx = _Context(basemap, settings)
+    rows, geoms, rules, unresolved, coverage, declared = [], [], [], [], [], []
+    schematic = basemap.schematic
+    for school in spec["schools"]:
+        sid = str(school.get("id", ""))
+        sname = str(school.get("name", sid))
+        level = str(school.get("level", ""))
+        for zone_rule in school.get("zones") or []:
+            rule_id = str(zone_rule.get("rule_id", f"{sid}-?"))
+            kind = str(zone_rule.get("kind", ""))
+            source = zone_rule.get("source") or {}
+            entry = {"rule_id": rule_id, "school_id": sid, "school": sname, "kind": kind,
+                     "status": "ok", "area_m2": 0.0, "issues": []}
+            geom, issues, missing = None, [], []
+            try:
+                if kind == "street_limits":
+                    geom, issues, missing = _street_limits(ctx, zone_rule, district)
+                elif kind == "compound":
+                    name = str(zone_rule.get("name", ""))
+                    hit = ctx.polygon_feature(name)
+                    if hit is None:
+                        missing = [{"name": name, "side": "compound",
+                                    "candidates": ctx.landmark_index.lookup(name).candidates}]
+                    else:
+                        geom = hit[0]
+                        parent = ctx.area_by(zone_rule.get("within"), None)
+                        if parent is not None and parent[0].intersection(geom).area < 0.5 * geom.area:
+                            issues.append({"type": "outside_parent", "message":
+                                           f"{name} lies mostly outside {zone_rule.get('within')}"})
+                elif kind == "directional_bounds":
+                    geom, issues, missing = _directional(ctx, zone_rule, district)
+                elif kind in ("admin_units", "alternative", "multi_school", "free_choice"):
+                    covered = _units_coverage(ctx, zone_rule)
+                    if kind == "admin_units" and covered is not None:
+                        coverage.append({"rule_id": rule_id, "school_id": sid, "levels":
+                                         _levels(level), "geometry": covered, "kind": kind})
+                    if kind in ("alternative", "multi_school", "free_choice"):
+                        declared.append({"rule_id": rule_id, "school_id": sid, "kind": kind,
+                                         "schools": list(zone_rule.get("schools") or [sid]),
+                                         "geometry": covered})
+                    entry["status"] = "not_digitised"
+                    entry["issues"].append({"type": "admin", "message":
+                                            "matched by official code, not drawn"})
+                else:
+                    entry["status"] = "not_digitised"
+            except DigitiseError as exc:
+                issues.append({"type": "error", "message": str(exc)})
+            entry["issues"] += issues
+            if missing:
+                entry["status"] = "unresolved"
+                for m in missing:
+                    unresolved.append({"rule_id": rule_id, "school_id": sid, **m})
+                    entry["issues"].append({"type": "unresolved", "street": m["name"], "message":
+                                            f"{m['name']} is not in the base map"
+                                            + (f"; did you mean {'、'.join(m['candidates'])}?"
+                                               if m["candidates"] else "")})
+            if geom is not None and not geom.is_empty:
+                bad = {"gap_not_closed", "wrong_side", "limit_not_bounding", "error", "not_closed"}
+                if entry["status"] == "ok" and any(i["type"] in bad for i in entry["issues"]):
+                    entry["status"] = "closed_with_issues"
+                entry["area_m2"] = round(float(geom.area), 1)
+                geoms.append(geom)
+                rows.append(
+                    {
+                        "school": sname,
+                        "school_id": sid,
+                        "level": level,
+                        "rule_id": rule_id,
+                        "kind": kind,
+                        "source": str(source.get("text", "")),
+                        "line": int(source.get("line") or 0),
+                        "within": str(zone_rule.get("within") or ""),
+                        "schematic": bool(schematic),
+                    }
+                )
+                coverage.append({"rule_id": rule_id, "school_id": sid, "levels": _levels(level),
+                                 "geometry": geom, "kind": kind})
+            elif kind in ("street_limits", "compound", "directional_bounds") and entry["status"] == "ok":
+                entry["status"] = "not_closed"
+            rules.append(entry)
+    zones = gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs) if rows else gpd.GeoDataFrame(
+        {c: [] for c in ("school", "school_id", "level", "rule_id", "kind", "source", "line",
+                         "within", "schematic")}, geometry=[], crs=ctx.crs)
+    zones = zones.to_crs(4326)
+    zones["geometry"] = shapely.orient_polygons(
+        shapely.set_precision(zones.geometry.values, 1e-7), exterior_cw=False
+    )
+    domain = {}
+    if len(ctx.areas):
+        for _, row in ctx.areas[ctx.areas["kind"].isin(["town", "community"])].iterrows():
+            domain[(row["kind"], row["name"])] = row.geometry
+    return DigitiseResult(zones, rules, unresolved, coverage, declared, domain, ctx.crs,
+                          schematic, basemap.source)
+
+
+def _units_coverage(ctx: _Context, rule: dict):
+    """Union of the base-map areas of a rule's units (by code, then name), or None."""
+    if not len(ctx.areas):
+        return None
+    geoms = []
+    for unit in rule.get("units") or []:
+        if not isinstance(unit, dict):
+            continue
+        if unit.get("group") or unit.get("sub_area"):
+            continue  # a part of a unit has no polygon
+        hit = ctx.area_by(None, unit.get("code"))
+        if hit is None and unit.get("name"):
+            m = ctx.area_index.lookup(str(unit["name"]))
+            if m.found:
+                sub = ctx.areas.iloc[m.rows]
+                sub = sub[sub["kind"].isin(["community", "town", "township", "village"])]
+                if len(sub):
+                    hit = (unary_union(sub.geometry.values), m.names[0])
+        if hit is not None:
+            geoms.append(hit[0])
+    if rule.get("area") and not geoms:
+        hit = ctx.area_by(str(rule["area"]), None)
+        if hit is not None:
+            geoms.append(hit[0])
+    return unary_union(geoms) if geoms else None
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def zones_to_geojson(zones: gpd.GeoDataFrame) -> str:
+    """RFC 7946 GeoJSON text (no ``crs`` member, counter-clockwise exteriors, 7 decimals).
+
+    Deterministic: the same zones give the same bytes.
+    """
+    g = zones.to_crs(4326)
+    g = g.set_geometry(shapely.orient_polygons(g.geometry.values, exterior_cw=False))
+    features = []
+    for _, row in g.iterrows():
+        props = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
+                 if k != "geometry"}
+        geom = json.loads(shapely.to_geojson(row.geometry))
+        features.append({"type": "Feature", "properties": props, "geometry": _round(geom)})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                      indent=1, sort_keys=False) + "\n"
+
+
+def _round(obj):
+    if isinstance(obj, float):
+        return round(obj, 7)
+    if isinstance(obj, list):
+        return [_round(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    return obj
+
+
+def write_zones(zones: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write zones as GeoPackage (layer ``zones``) or GeoJSON, chosen by the suffix."""
+    import pyogrio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        path.write_text(zones_to_geojson(zones), encoding="utf-8")
+    elif suffix == ".gpkg":
+        if path.exists():
+            path.unlink()
+        pyogrio.write_dataframe(zones.to_crs(4326), path, layer="zones",
+                                geometry_type="MultiPolygon", promote_to_multi=True,
+                                dataset_options={"VERSION": "1.2"})
+    else:
+        raise DigitiseError(f"output {path}: expected a .gpkg or .geojson file name")
+    return path
+
+
+def build_default(data_dir: str | Path | None = None) -> dict[str, Path]:
+    """Rebuild the committed 宝昌镇 outputs in ``data/boundaries/`` from the spec.
+
+    Writes ``baochang_schematic.gpkg``, ``taipusi_2024_zones.gpkg``/``.geojson`` and
+    ``taipusi_2024_report.json``.  Uses ``data/boundaries/taipusi_2024.toml``.
+    """
+    from .basemap.layers import write_basemap
+    from .basemap.schematic import build_schematic
+    from .diagnostics import build_report, write_report
+    from .settings import data_dir as _data_dir
+
+    folder = Path(data_dir) if data_dir is not None else _data_dir()
+    out = folder / "boundaries"
+    spec_path = out / "taipusi_2024.toml"
+    spec = load_spec(spec_path)
+    bm = build_schematic(folder)
+    paths = {"basemap": write_basemap(bm, out / "baochang_schematic.gpkg")}
+    result = digitise(spec, bm)
+    paths["zones_gpkg"] = write_zones(result.zones, out / "taipusi_2024_zones.gpkg")
+    paths["zones_geojson"] = write_zones(result.zones, out / "taipusi_2024_zones.geojson")
+    report = build_report(result, spec_name=spec_path.name, basemap_name=paths["basemap"].name)
+    paths["report"] = write_report(report, out / "taipusi_2024_report.json")
+    return paths

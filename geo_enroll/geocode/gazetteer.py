@@ -1,0 +1,534 @@
+"""The offline geocoder: a gazetteer built from the project's own data (离线地名库).
+
+What it knows, and the point it gives for each:
+
+=============  ===========================================================  ==============
+level          point                                                        ``schematic``
+=============  ===========================================================  ==============
+county         a representative point of the county outline                 False
+township       the base map's township polygon, else a GeoNames town seat   as the source
+               (matched by pinyin, inside the county), else a point inside
+               the county outline
+village        the base map's community/village polygon; else a
+               deterministic representative point inside the township       True
+               polygon (base map), else inside the county outline
+road           the middle of the base-map street (name or alias)            as the map
+house_number   interpolated along the street's ``from_number``..            as the map
+               ``to_number`` range
+compound/poi   the base-map landmark or school                              as the map
+=============  ===========================================================  ==============
+
+Official units come from :mod:`geo_enroll.address.divisions`; outlines from
+``data/boundaries/counties_*_cgcs2000.geojson`` (CGCS2000, treated as WGS 84 to ~1 m); the base
+map is any GeoPackage with the layers of ``docs/ARCHITECTURE.md`` (default
+``data/boundaries/baochang_schematic.gpkg`` when present).  Base-map features are used only for
+addresses inside the base map's coverage (its ``county``/``town``/``township`` areas) or with no
+admin unit at all.
+
+The result never pretends: the ``level`` is what truly matched, a match coarser than what the
+address asks for is flagged ``coarse`` and lists the parts left ``unmatched``, and
+``min_level`` (the precision gate, ``Settings.geocode_min_level``) withholds points that are too
+coarse, with a ``reason``.
+
+Examples
+--------
+>>> g = load_default_gazetteer()
+>>> r = g.geocode("太仆寺旗千斤沟镇东滩村")
+>>> r["level"], r["code"], r["schematic"]
+('village', '152527101233', True)
+>>> r = g.geocode("北京市朝阳区建国路1号")
+>>> r["level"], r["lon"], r["reason_code"]
+('county', None, 'outside_gazetteer')
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry import Point
+
+from ..address.divisions import Divisions, load_divisions
+from ..address.normalize import normalize_address
+from ..address.parse import parse_address, pinyin_key
+from ..errors import BaseMapError, GeocodeError
+from ..settings import DEFAULT_SETTINGS, Settings
+from ..settings import data_dir as _default_data_dir
+
+__all__ = ["Gazetteer", "load_default_gazetteer", "LEVEL_RANK", "RESULT_KEYS"]
+
+LEVEL_RANK = {
+    "county": 0, "township": 1, "village": 2, "road": 3,
+    "house_number": 4, "compound": 4, "poi": 4,
+}  # fmt: skip
+"""Precision of each match level (higher is finer)."""
+
+_CONFIDENCE = {
+    "county": 0.3, "township": 0.5, "village": 0.7, "road": 0.8,
+    "house_number": 0.95, "compound": 0.9, "poi": 0.9,
+}  # fmt: skip
+
+RESULT_KEYS = (
+    "input", "lon", "lat", "code", "level", "confidence", "source_crs", "matched", "unmatched",
+    "reason", "reason_code", "schematic", "coarse", "point_source", "county_code",
+    "township_code", "village_code", "group",
+)  # fmt: skip
+"""Keys of a geocode result, in order (the Geocode result of ``docs/ARCHITECTURE.md``)."""
+
+_BASEMAP_NAME = "baochang_schematic.gpkg"
+_OUTLINES_GLOB = "counties_*_cgcs2000.geojson"
+
+
+def _s(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value).strip()
+
+
+def _num(value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def _halton(i: int, base: int) -> float:
+    f, r = 1.0, 0.0
+    while i > 0:
+        f /= base
+        r += f * (i % base)
+        i //= base
+    return r
+
+
+def _schematic_point(poly, code: str):
+    """A deterministic point inside ``poly`` derived from ``code`` (Halton sequence)."""
+    minx, miny, maxx, maxy = poly.bounds
+    prepared = shapely.prepared.prep(poly)
+    start = zlib.crc32(code.encode()) % 1_000_003 + 1
+    for j in range(500):  # a stride keeps the sequences of different codes apart
+        k = start + j * 1_000_033
+        pt = Point(minx + _halton(k, 2) * (maxx - minx), miny + _halton(k, 3) * (maxy - miny))
+        if prepared.contains(pt):
+            return pt
+    return poly.representative_point()
+
+
+def _read_layer(path: Path, layer: str, present: set):
+    if layer not in present:
+        return None
+    gdf = pyogrio.read_dataframe(path, layer=layer)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf
+
+
+def _load_basemap(basemap) -> dict:
+    """Layers of a base map given as a path, a BaseMap-like object or a dict of frames."""
+    if basemap is None:
+        return {}
+    if isinstance(basemap, (str, Path)):
+        path = Path(basemap)
+        if not path.exists():
+            raise BaseMapError(f"底图不存在 base map {path} does not exist")
+        try:
+            present = {str(row[0]) for row in pyogrio.list_layers(path)}
+        except Exception as exc:  # pyogrio's DataSourceError and friends
+            raise BaseMapError(f"base map {path} cannot be opened as a GeoPackage: {exc}") from None
+        return {ly: _read_layer(path, ly, present) for ly in ("streets", "landmarks", "areas", "schools")}
+    if isinstance(basemap, dict):
+        return dict(basemap)
+    return {ly: getattr(basemap, ly, None) for ly in ("streets", "landmarks", "areas", "schools")}
+
+
+class Gazetteer:
+    """An offline geocoder over official units, county outlines and a base map.
+
+    Build it with :meth:`from_data`; call :meth:`geocode` for one address or
+    :meth:`geocode_many` for a column.  Results are cached per normalised address.
+    """
+
+    def __init__(
+        self,
+        divisions: Divisions,
+        *,
+        outlines: dict | None = None,
+        town_seats: dict | None = None,
+        basemap=None,
+        settings: Settings = DEFAULT_SETTINGS,
+    ):
+        self.divisions = divisions
+        self.settings = settings
+        self.outlines = dict(outlines or {})  # county code -> polygon (WGS 84)
+        self._seats = dict(town_seats or {})  # township code -> (Point, source)
+        self._cache: dict = {}
+        self._village_points: dict = {}
+        self._index_basemap(_load_basemap(basemap))
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_data(
+        cls, data_dir=None, basemap=None, *, settings: Settings = DEFAULT_SETTINGS
+    ) -> Gazetteer:
+        """Build the gazetteer from a project ``data/`` folder and a base map.
+
+        Parameters
+        ----------
+        data_dir : path, optional
+            The ``data/`` folder (default :func:`geo_enroll.settings.data_dir`).
+        basemap : path or BaseMap, optional
+            A base-map GeoPackage (default ``data/boundaries/baochang_schematic.gpkg`` when it
+            exists; pass ``False`` for none).
+        """
+        root = Path(data_dir) if data_dir else _default_data_dir()
+        div = load_divisions(root)
+        outlines = {}
+        for path in sorted((root / "boundaries").glob(_OUTLINES_GLOB)):
+            gdf = gpd.read_file(path)
+            code_col = "gb" if "gb" in gdf.columns else "code" if "code" in gdf.columns else None
+            for _, row in gdf.iterrows():
+                code = _s(row[code_col])[-6:] if code_col else ""
+                if code in div.units and row.geometry is not None:
+                    geom = row.geometry if row.geometry.is_valid else shapely.make_valid(row.geometry)
+                    outlines[code] = geom
+        if basemap is None:
+            candidate = root / "boundaries" / _BASEMAP_NAME
+            basemap = candidate if candidate.exists() else None
+        elif basemap is False:
+            basemap = None
+        seats = _town_seats(root / "boundaries" / "town_seats_geonames.csv", div, outlines)
+        return cls(div, outlines=outlines, town_seats=seats, basemap=basemap, settings=settings)
+
+    def _index_basemap(self, layers: dict) -> None:
+        self.streets: dict[str, list] = {}  # normalised name/alias -> [(geometry, row dict)]
+        self.landmarks: dict[str, list] = {}
+        self.area_by_code: dict[str, object] = {}
+        self.area_by_name: dict[str, list] = {}
+        self.coverage: set[str] = set()
+        self.basemap_schematic = False
+        streets = layers.get("streets")
+        if streets is not None and len(streets):
+            for row in streets.to_dict("records"):
+                geom = row.get("geometry")
+                if geom is None or geom.is_empty:
+                    continue
+                info = {
+                    "name": _s(row.get("name")),
+                    "kind": _s(row.get("kind")) or "road",
+                    "from": _num(row.get("from_number")),
+                    "to": _num(row.get("to_number")),
+                    "schematic": bool(row.get("schematic", False)),
+                }
+                self.basemap_schematic |= info["schematic"]
+                for name in [info["name"], *_s(row.get("aliases")).split("|")]:
+                    key = normalize_address(name)
+                    if len(key) >= 2:
+                        self.streets.setdefault(key, []).append((geom, info))
+        for layer, kind_default in (("landmarks", "poi"), ("schools", "school")):
+            frame = layers.get(layer)
+            if frame is None or not len(frame):
+                continue
+            for row in frame.to_dict("records"):
+                geom = row.get("geometry")
+                if geom is None or geom.is_empty:
+                    continue
+                kind = _s(row.get("kind")) if layer == "landmarks" else kind_default
+                info = {
+                    "name": _s(row.get("name")),
+                    "kind": kind or kind_default,
+                    "schematic": bool(row.get("schematic", False)),
+                }
+                for name in [info["name"], *_s(row.get("aliases")).split("|")]:
+                    key = normalize_address(name)
+                    if len(key) >= 2:
+                        self.landmarks.setdefault(key, []).append((geom, info))
+        areas = layers.get("areas")
+        if areas is not None and len(areas):
+            for row in areas.to_dict("records"):
+                geom = row.get("geometry")
+                if geom is None or geom.is_empty:
+                    continue
+                info = {
+                    "name": _s(row.get("name")),
+                    "kind": _s(row.get("kind")),
+                    "code": _s(row.get("code")),
+                    "schematic": bool(row.get("schematic", False)),
+                }
+                if info["code"]:
+                    self.area_by_code.setdefault(info["code"], (geom, info))
+                    if info["kind"] in ("county", "town", "township"):
+                        self.coverage.add(info["code"])
+                for name in [info["name"], *_s(row.get("aliases")).split("|")]:
+                    key = normalize_address(name)
+                    if len(key) >= 2:
+                        self.area_by_name.setdefault(key, []).append((geom, info))
+        self._street_keys = sorted(self.streets, key=len, reverse=True)
+        self._landmark_keys = sorted(self.landmarks, key=len, reverse=True)
+
+    # -- geocoding -----------------------------------------------------------------------
+    def geocode(self, text, *, min_level: str | None = None) -> dict:
+        """Geocode one address (never raises on bad input: the reason is in the result).
+
+        Parameters
+        ----------
+        text : str
+            The address as written.
+        min_level : str, optional
+            The precision gate (``county`` < ``township`` < ``village`` < ``road`` <
+            ``house_number``/``compound``/``poi``): a coarser match keeps its ``level`` and
+            ``code`` but no point, with ``reason_code`` ``below_min_level``.  Default
+            ``Settings.geocode_min_level``.
+
+        Returns
+        -------
+        dict
+            Keys :data:`RESULT_KEYS`; ``lon``/``lat`` in WGS 84 or None.
+        """
+        gate = min_level or self.settings.geocode_min_level
+        if gate not in LEVEL_RANK:
+            raise GeocodeError(
+                f"未知精度等级 unknown min_level {gate!r}: expected one of {', '.join(LEVEL_RANK)}"
+            )
+        key = text if isinstance(text, str) else repr(text)
+        res = self._cache.get(key)
+        if res is None:
+            res = self._geocode(text)
+            if len(self._cache) < 200_000:
+                self._cache[key] = res
+        out = dict(res, matched=dict(res["matched"]))
+        if out["level"] and out["lon"] is not None and LEVEL_RANK[out["level"]] < LEVEL_RANK[gate]:
+            out.update(
+                lon=None, lat=None, reason_code="below_min_level",
+                reason=f"精度不足 matched only at {out['level']} level; at least {gate} is required",
+            )  # fmt: skip
+        return out
+
+    def geocode_many(self, texts, *, min_level: str | None = None) -> pd.DataFrame:
+        """Geocode a sequence of addresses; one row per input, same order and index.
+
+        >>> g = load_default_gazetteer()
+        >>> df = g.geocode_many(["太仆寺旗宝昌镇", "", "太仆寺旗宝昌镇"])
+        >>> list(df["level"].fillna("-")), df["reason_code"].iloc[1]
+        (['township', '-', 'township'], 'empty')
+        """
+        index = texts.index if isinstance(texts, pd.Series) else None
+        rows = [self.geocode(t, min_level=min_level) for t in texts]
+        return pd.DataFrame(rows, columns=list(RESULT_KEYS), index=index)
+
+    # -- internals -----------------------------------------------------------------------
+    def _geocode(self, text) -> dict:
+        p = parse_address(text, divisions=self.divisions, settings=self.settings)
+        res = dict.fromkeys(RESULT_KEYS)
+        res.update(
+            input=text, source_crs="EPSG:4326", matched={}, schematic=False, coarse=False,
+            confidence=0.0, group=p.get("group"),
+        )  # fmt: skip
+        if p["reason_code"] in ("not_text", "empty", "too_long", "no_chinese"):
+            res.update(reason=p["reason"], reason_code=p["reason_code"])
+            return res
+        codes = p["codes"]
+        res["county_code"] = codes.get("county")
+        res["township_code"] = codes.get("township")
+        res["village_code"] = codes.get("village")
+        for lv in ("province", "city", "county", "township", "village"):
+            if p[lv] and lv in codes:
+                res["matched"][lv] = p[lv]
+        deepest = p["level"]
+        code = codes.get(deepest) if deepest else None
+        wanted = [k for k in ("village", "road", "house_number", "compound") if p.get(k)]
+        if p["village"] and "village" not in codes:
+            pass  # a village name not in the table: it stays unmatched
+        point, level, src, schematic, conf = None, None, None, False, 0.0
+        if deepest in ("county", "township", "village"):
+            level = deepest
+            point, src, schematic = self._admin_point(code)
+            conf = _CONFIDENCE[level]
+        in_map = self._in_coverage(codes)
+        fine = self._fine_match(p, in_map) if in_map else None
+        if fine is not None:
+            point, level, src, schematic, conf, fine_matched = fine
+            res["matched"].update(fine_matched)
+            if not codes:  # the base map's own unit stands in for the missing admin chain
+                code = next(iter(sorted(self.coverage)), None)
+                res["matched"]["inferred_from"] = "base map coverage"
+                conf *= 0.8
+        if p["fuzzy"]:
+            conf *= 0.85
+        if p["notes"] and any("shared by" in n for n in p["notes"]):
+            conf *= 0.8
+        res.update(code=code, level=level, confidence=round(conf, 3))
+        unmatched = [p[k] if k != "house_number" else p[k] + "号" for k in wanted
+                     if k not in res["matched"]]  # fmt: skip
+        if p["unplaced"]:
+            unmatched.append(p["unplaced"])
+        res["unmatched"] = " ".join(unmatched) or None
+        res["coarse"] = bool(level) and any(k not in res["matched"] for k in wanted)
+        if level is None:
+            res["reason_code"] = p["reason_code"] or "not_found"
+            res["reason"] = p["reason"] or "未匹配 no official unit or map feature matched"
+            return res
+        if point is None:
+            res["reason_code"] = "outside_gazetteer"
+            res["reason"] = (
+                f"超出地名库范围 outside the gazetteer: matched {level} "
+                f"{''.join(res['matched'].get(k, '') for k in ('province', 'city', 'county', 'township', 'village'))}"
+                " from the national table, but the gazetteer has no outline or map for it"
+                + (f"; not matched: {res['unmatched']}" if res["unmatched"] else "")
+            )
+            return res
+        res.update(lon=round(point.x, 7), lat=round(point.y, 7), point_source=src, schematic=schematic)
+        if res["coarse"]:
+            res["reason_code"] = "coarse"
+            res["reason"] = f"粗略匹配 coarse match at {level} level; not matched: {res['unmatched']}"
+        elif p["reason_code"] == "ambiguous":
+            res.update(reason_code="ambiguous", reason=p["reason"])
+        return res
+
+    def _in_coverage(self, codes: dict) -> bool:
+        if not (self.streets or self.landmarks or self.area_by_name):
+            return False
+        if not codes:
+            return True
+        if not self.coverage:
+            return True
+        deepest = max(codes.values(), key=len)
+        return any(deepest.startswith(c) or c.startswith(deepest) for c in self.coverage)
+
+    def _admin_point(self, code):
+        """(point, source, schematic) for an official unit, or (None, None, False)."""
+        if code is None:
+            return None, None, False
+        if code in self.area_by_code:
+            geom, info = self.area_by_code[code]
+            return geom.representative_point(), f"base map area {info['name']}", info["schematic"]
+        level = len(code)
+        if level == 6:
+            if code in self.outlines:
+                return self.outlines[code].representative_point(), "county outline", False
+            return None, None, False
+        if level == 9:
+            if code in self._seats:
+                pt, src = self._seats[code]
+                return pt, src, False
+            poly = self.outlines.get(code[:6])
+            if poly is None:
+                return None, None, False
+            return _schematic_point(poly, code), "schematic point in county outline", True
+        if level == 12:
+            if code not in self._village_points:
+                self._village_points[code] = self._village_point(code)
+            return self._village_points[code]
+        return None, None, False
+
+    def _village_point(self, code):
+        info = self.area_by_code.get(code[:9])
+        if info is not None and info[0].geom_type in ("Polygon", "MultiPolygon"):
+            return _schematic_point(info[0], code), "schematic point in township polygon", True
+        poly = self.outlines.get(code[:6])
+        if poly is None:
+            return None, None, False
+        return _schematic_point(poly, code), "schematic point in county outline", True
+
+    def _fine_match(self, p: dict, in_map: bool):
+        """Base-map match (road / house number / compound / poi / community), or None."""
+        norm = p["normalized"]
+        matched = {}
+        # communities/villages drawn on the base map (by name, when the table had no code)
+        if p["village"] and "village" not in p["codes"]:
+            for geom, info in self.area_by_name.get(normalize_address(p["village"]), []):
+                return (geom.representative_point(), "village", f"base map area {info['name']}",
+                        info["schematic"], _CONFIDENCE["village"], {"village": info["name"]})  # fmt: skip
+        lm = self._find(self.landmarks, self._landmark_keys, p.get("compound"), norm)
+        if lm is not None:
+            geom, info = lm
+            level = "compound" if info["kind"] == "compound" else "poi"
+            return (geom.representative_point(), level, f"base map {info['kind']} {info['name']}",
+                    info["schematic"], _CONFIDENCE[level], {"compound": info["name"]})  # fmt: skip
+        st = self._find_street(p.get("road"), norm)
+        if st is None:
+            return None
+        key, segments = st
+        matched["road"] = segments[0][1]["name"]
+        schematic = any(info["schematic"] for _, info in segments)
+        number = _house_value(p.get("house_number"))
+        if number is not None:
+            for geom, info in segments:
+                lo, hi = info["from"], info["to"]
+                if lo is None or hi is None or hi == lo:
+                    continue
+                if min(lo, hi) <= number <= max(lo, hi):
+                    frac = (number - lo) / (hi - lo)
+                    pt = geom.interpolate(frac, normalized=True)
+                    matched["house_number"] = p["house_number"]
+                    return (pt, "house_number", f"base map street {info['name']} (interpolated)",
+                            schematic, _CONFIDENCE["house_number"], matched)  # fmt: skip
+        geom = max((g for g, _ in segments), key=lambda g: g.length)
+        if geom.geom_type == "MultiLineString":
+            geom = max(geom.geoms, key=lambda g: g.length)
+        return (geom.interpolate(0.5, normalized=True), "road", f"base map street {matched['road']}",
+                schematic, _CONFIDENCE["road"], matched)  # fmt: skip
+
+    def _find(self, table, keys, written, norm):
+        if written:
+            hit = table.get(normalize_address(written))
+            if hit:
+                return hit[0]
+        for key in keys:
+            if key in norm:
+                return table[key][0]
+        return None
+
+    def _find_street(self, written, norm):
+        if written:
+            key = normalize_address(written)
+            if key in self.streets:
+                return key, self.streets[key]
+        for key in self._street_keys:
+            i = norm.find(key)
+            if i >= 0:
+                return key, self.streets[key]
+        return None
+
+
+def _house_value(text):
+    if not text:
+        return None
+    digits = ""
+    for c in text:
+        if c.isdigit():
+            digits += c
+        else:
+            break
+    return int(digits) if digits else None
+
+
+def _town_seats(path: Path, div: Divisions, outlines: dict) -> dict:
+    """GeoNames seats matched to townships by pinyin, kept only inside their county outline."""
+    seats = {}
+    if not path.exists():
+        return seats
+    frame = pd.read_csv(path, dtype=str)
+    by_sound = {}
+    for county, poly in outlines.items():
+        for code in div.children.get(county, []):
+            stem = div.units[code].name.rstrip("镇乡").removesuffix("街道").removesuffix("苏木")
+            by_sound.setdefault(pinyin_key(stem).replace(" ", ""), []).append((code, poly))
+    for row in frame.to_dict("records"):
+        for code, poly in by_sound.get(_s(row.get("name")).lower(), []):
+            pt = Point(float(row["lon"]), float(row["lat"]))
+            if poly.contains(pt):
+                seats[code] = (pt, f"GeoNames town seat {row['name']}")
+    return seats
+
+
+@lru_cache(maxsize=1)
+def load_default_gazetteer() -> Gazetteer:
+    """The gazetteer of the project's ``data/`` folder and default base map (cached)."""
+    return Gazetteer.from_data()

@@ -1,0 +1,160 @@
+"""Admission notices (义务教育入学通知书) as one PDF per school, following 附件3 of the seed.
+
+Each page holds the notice itself and, below a cut line, its stub (存根), with the child's
+name, the masked ID number (152527********1234), 学籍号, 原学校标识码, 户籍住址, the school, the
+date and the legal text of the template.  The CJK font is WenQuanYi Zen Hei when installed,
+else reportlab's built-in STSong-Light CID font.
+
+>>> pdf = notices_pdf([{"姓名": "王某某", "身份证号": "152527201801011234", "学籍号": "",
+...                     "毕业学校标识码": "2115000403", "户籍地址": "太仆寺旗宝昌镇河沿街5组14号"}],
+...                   school={"name": "第一小学"}, policy={"jurisdiction": "太仆寺旗", "year": 2024})
+>>> pdf[:5]
+b'%PDF-'
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen import canvas
+
+__all__ = ["notices_pdf", "mask_id", "LEGAL_TEXT", "FONT_PATH"]
+
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+LEGAL_TEXT = ("根据《中华人民共和国义务教育法》和《内蒙古自治区实施〈中华人民共和国义务教育法〉办法》"
+              "有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。")
+SPECIAL_TEXT = ("如有特殊情况不能按时入学或者不能入学接受义务教育，请持申请和有关证明到我处办理"
+                "延缓入学或者免予入学审批手续。")
+
+
+def mask_id(value: str | None) -> str:
+    """Mask an ID number (or a 学籍号 made of one) as 152527********1234.
+
+    >>> mask_id("152527201801011234"), mask_id("G152527201801010001"), mask_id("")
+    ('152527********1234', 'G152527********0001', '')
+    """
+    s = str(value or "").strip()
+    m = re.fullmatch(r"([A-Za-z]?)(\d{17}[\dXx])", s)
+    if m:
+        d = m.group(2)
+        return m.group(1) + d[:6] + "*" * 8 + d[-4:]
+    if len(s) <= 10:
+        return s
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]
+
+
+_FONT: str | None = None
+
+
+def _font() -> str:
+    global _FONT
+    if _FONT is None:
+        if FONT_PATH.exists():
+            from reportlab.pdfbase.ttfonts import TTFont
+
+            pdfmetrics.registerFont(TTFont("WQYZenHei", str(FONT_PATH), subfontIndex=0))
+            _FONT = "WQYZenHei"
+        else:
+            from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+            pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+            _FONT = "STSong-Light"
+    return _FONT
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines, cur = [], ""
+    for ch in text:
+        if pdfmetrics.stringWidth(cur + ch, font, size) > width:
+            lines.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _block(c: canvas.Canvas, top: float, child: dict, *, school: str, year: int, issuer: str,
+           issued: date, stub: bool) -> None:
+    font = _font()
+    left, width = 25 * mm, A4[0] - 50 * mm
+    y = top
+    title = "义务教育入学通知书存根" if stub else "义务教育入学通知书"
+    c.setFont(font, 16)
+    c.drawCentredString(A4[0] / 2, y, title)
+    y -= 12 * mm
+    c.setFont(font, 12)
+    c.drawString(left, y, f"{child.get('姓名') or ''}   同学：")
+    y -= 8 * mm
+    c.drawString(left + 8 * mm, y, f"身份证号：{mask_id(child.get('身份证号'))}    "
+                                     f"学籍号：{mask_id(child.get('学籍号')) or '—'}")
+    y -= 7 * mm
+    c.drawString(left + 8 * mm, y, f"原学校标识码：{child.get('毕业学校标识码') or '—'}")
+    y -= 7 * mm
+    for line in _wrap(f"户籍住址：{child.get('户籍地址') or ''}", font, 12, width - 8 * mm):
+        c.drawString(left + 8 * mm, y, line)
+        y -= 7 * mm
+    y -= 2 * mm
+    body = (f"请务于{year}年秋季开学到 {school} 入学，接受义务教育。" if stub
+            else LEGAL_TEXT.format(year=year, school=school))
+    paragraphs = [body] if stub else [body, SPECIAL_TEXT, "特此通知"]
+    for para in paragraphs:
+        for line in _wrap("　　" + para, font, 12, width):
+            c.drawString(left, y, line)
+            y -= 7 * mm
+    y -= 4 * mm
+    if not stub:
+        c.drawRightString(left + width, y, issuer)
+        y -= 7 * mm
+    c.drawRightString(left + width, y, _cn_date(issued))
+
+
+def notices_pdf(rows: list[dict], *, school: dict, policy: dict, issued: date | None = None) -> bytes:
+    """One page per admitted child: the notice and its stub (附件3).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Applicant rows with 姓名, 身份证号, 学籍号, 毕业学校标识码, 户籍地址.
+    school : dict
+        The admitting school (``name``).
+    policy : dict
+        The spec's ``policy`` (``jurisdiction``, ``year``).
+    issued : date, optional
+        Date printed on the notice (default today).
+    """
+    issued = issued or date.today()
+    year = int(policy.get("year") or issued.year)
+    issuer = f"{policy.get('jurisdiction') or ''}教育局"
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    c.setTitle(f"{school.get('name', '')} 义务教育入学通知书 {year}")
+    c.setAuthor(issuer)
+    font = _font()
+    if not rows:
+        c.setFont(font, 14)
+        c.drawString(25 * mm, A4[1] - 30 * mm, f"{school.get('name', '')}：无录取学生 (no admitted children)")
+        c.showPage()
+    for child in rows:
+        _block(c, A4[1] - 25 * mm, child, school=school.get("name", ""), year=year, issuer=issuer,
+               issued=issued, stub=False)
+        c.setDash(4, 4)
+        c.line(15 * mm, A4[1] / 2 - 20 * mm, A4[0] - 15 * mm, A4[1] / 2 - 20 * mm)
+        c.setDash()
+        _block(c, A4[1] / 2 - 32 * mm, child, school=school.get("name", ""), year=year,
+               issuer=issuer, issued=issued, stub=True)
+        c.showPage()
+    c.save()
+    return buf.getvalue()

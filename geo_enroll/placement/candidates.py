@@ -1,0 +1,338 @@
+"""Candidate schools of a geocoded address (划片): zone schools, alternatives, free choice.
+
+A geocoded address (the :mod:`geo_enroll.geocode` result: ``lon, lat, code, village_code,
+township_code, group``) is matched against every zone of the spec:
+
+- **admin-unit zones** (``admin_units``, and the ``units`` of ``alternative``, ``free_choice``,
+  ``multi_school``) by official code: a 12-digit village code equals the address's village code,
+  a 9-digit township code is its prefix; a ``group`` (三社) must equal the address's group and a
+  ``sub_area`` (禹仁围子) must appear in the address text; a unit without code matches by name;
+- **polygon zones** (``street_limits``, ``compound``, ``street_list``, ``directional_bounds``: the
+  ``zones`` layer built by the digitiser) by a spatial join.
+
+The most specific match wins (compound 50 > street polygon 40 > sub-area 35 > group 30 > village 20
+> village whose group is unknown 15 > township 10); several matches at the same specificity are
+all zone schools (a multi-school case), nearest first.
+
+**Points exactly on a shared edge** — the one rule: polygons are closed (``covers``); when a
+point is in the interior of some polygon zone, zones that only touch it on their boundary are
+dropped; when it lies only on boundaries (a shared edge), it belongs to the zone whose school is
+nearest in a straight line, ties broken by the smaller ``rule_id`` (without school locations:
+the smaller ``rule_id``).  The parent lookup warns within ``Settings.boundary_warning_m`` of an
+edge.
+
+>>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
+>>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
+>>> geo = toy_gazetteer().geocode("玩具镇横街61号")
+>>> [m["school_id"] for m in candidate_schools(geo, "primary", index=idx)["zone"]]
+['toy-p1']
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = [
+    "KIND_LABELS",
+    "ZoneIndex",
+    "candidate_schools",
+    "resolve_school",
+    "school_table_from_spec",
+]
+
+KIND_LABELS = {
+    "admin_units": "户籍划片", "street_limits": "户籍划片", "compound": "户籍划片",
+    "street_list": "户籍划片", "directional_bounds": "户籍划片",
+    "property_rule": "购房", "multi_school": "多校划片", "free_choice": "自主选择",
+    "alternative": "可选",
+}
+POLYGON_KINDS = ("street_limits", "compound", "street_list", "directional_bounds")
+_SPEC = {"compound": 50, "polygon": 40, "sub_area": 35, "group": 30, "village": 20,
+         "village_any_group": 15, "name": 18, "township": 10}
+_CN_DIGITS = "零一二三四五六七八九十"
+
+
+def resolve_school(spec: dict, text) -> str | None:
+    """The school id named by ``text`` (id, name, alias or 学校标识码), or None.
+
+    >>> from geo_enroll.datasets import toy_spec
+    >>> resolve_school(toy_spec(), "东小"), resolve_school(toy_spec(), "9900000003")
+    ('toy-p1', 'toy-m1')
+    """
+    t = str(text or "").strip()
+    if not t:
+        return None
+    for s in spec.get("schools") or []:
+        names = {s.get("id"), s.get("name"), s.get("code"), *(s.get("aliases") or [])}
+        if t in {n for n in names if n}:
+            return s["id"]
+    return None
+
+
+def school_table_from_spec(spec: dict) -> dict:
+    """``{school_id: school dict}`` of the spec."""
+    return {s["id"]: s for s in spec.get("schools") or []}
+
+
+def _norm_group(g) -> str:
+    t = str(g or "").strip()
+    t = re.sub(r"\d+", lambda m: _cn(int(m[0])), t)
+    return t.replace("组", "社")
+
+
+def _cn(n: int) -> str:
+    if n <= 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + _CN_DIGITS[n - 10]
+    return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+
+
+def _serves(level_of_school: str, level: str) -> bool:
+    return level_of_school in (level, "nine_year")
+
+
+class ZoneIndex:
+    """Spec + zone polygons prepared for fast repeated matching (projected to local UTM).
+
+    Parameters
+    ----------
+    spec : dict
+    zones : GeoDataFrame or None
+        The ``zones`` layer (EPSG:4326).  None when the spec has only admin-unit zones.
+    school_points : GeoDataFrame, optional
+        School locations (``school_id`` + Point geometry) for distances and edge ties.
+    """
+
+    def __init__(self, spec: dict, zones=None, *, school_points=None):
+        import geopandas as gpd
+
+        self.spec = spec
+        self.schools = school_table_from_spec(spec)
+        self.rules = {}
+        for s in spec.get("schools") or []:
+            for z in s.get("zones") or []:
+                self.rules[z["rule_id"]] = (s["id"], z)
+        self.property_schools = {sid for sid, z in self.rules.values()
+                                 if z.get("kind") == "property_rule"}
+        if zones is not None and len(zones):
+            if zones.crs is None:
+                from ..errors import CRSError
+                raise CRSError("划片图层没有坐标系 (zones layer has no CRS; expected EPSG:4326)")
+            z = zones.to_crs("EPSG:4326")
+            z = z[z.geometry.notna() & ~z.geometry.is_empty].copy()
+            self.crs = z.estimate_utm_crs()
+            self.zones = z.reset_index(drop=True)
+            self.zones_m = self.zones.to_crs(self.crs)
+        else:
+            self.zones = gpd.GeoDataFrame({"rule_id": []}, geometry=[], crs="EPSG:4326")
+            self.crs = None
+            self.zones_m = self.zones
+        self.school_xy = {}
+        if school_points is not None and len(school_points):
+            pts = school_points.to_crs("EPSG:4326")
+            if self.crs is None:
+                self.crs = pts.estimate_utm_crs()
+            pm = pts.to_crs(self.crs)
+            for sid, g in zip(pm["school_id"], pm.geometry):
+                if g is not None and not g.is_empty:
+                    self.school_xy[str(sid)] = (g.x, g.y)
+        if self.crs is not None:
+            from pyproj import Transformer
+
+            self._to_m = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        else:
+            self._to_m = None
+
+    def project(self, lon, lat):
+        """(x, y) metres in the index's projected CRS (None when it has none)."""
+        if self._to_m is None or lon is None or lat is None:
+            return None
+        return self._to_m.transform(float(lon), float(lat))
+
+    def school_distance(self, xy, school_id: str) -> float:
+        """Straight-line distance in metres from projected ``xy`` to a school (inf if unknown)."""
+        if xy is None or school_id not in self.school_xy:
+            return float("inf")
+        sx, sy = self.school_xy[school_id]
+        return float(np.hypot(xy[0] - sx, xy[1] - sy))
+
+    # ---------------------------------------------------------------- matching
+    def polygon_matches(self, xy, level: str) -> tuple[list[dict], float | None]:
+        """Polygon zones covering projected point ``xy`` (edge rule applied) + edge distance."""
+        if xy is None or not len(self.zones_m):
+            return [], None
+        from shapely.geometry import Point
+
+        p = Point(xy)
+        hits, edge = [], None
+        for i in self.zones_m.sindex.query(p.buffer(1e3), predicate="intersects"):
+            row = self.zones_m.iloc[int(i)]
+            rid = str(row["rule_id"])
+            sid, zone = self.rules.get(rid, (str(row.get("school_id")), {"kind": row.get("kind")}))
+            if sid not in self.schools or not _serves(self.schools[sid].get("level"), level):
+                continue
+            g = row.geometry
+            d = float(g.exterior.distance(p)) if g.geom_type == "Polygon" else float(
+                g.boundary.distance(p))
+            if g.covers(p):
+                edge = d if edge is None else min(edge, d)
+                kind = zone.get("kind") or row.get("kind")
+                hits.append({"school_id": sid, "rule_id": rid, "kind": kind,
+                             "label": KIND_LABELS.get(kind, str(kind)),
+                             "source": zone.get("source") or {"text": row.get("source"),
+                                                               "line": row.get("line")},
+                             "specificity": _SPEC["compound"] if kind == "compound"
+                             else _SPEC["polygon"],
+                             "interior": bool(g.contains(p))})
+            elif d < 1e3:
+                edge = d if edge is None else min(edge, d)
+        if any(h["interior"] for h in hits):
+            hits = [h for h in hits if h["interior"]]
+        elif len({h["school_id"] for h in hits}) > 1:
+            # on a shared edge only: nearest school, then smaller rule_id
+            best = min(hits, key=lambda h: (self.school_distance(xy, h["school_id"]), h["rule_id"]))
+            best["on_edge"] = True
+            hits = [best]
+        return hits, edge
+
+    def unit_match(self, unit: dict, geo: dict) -> int:
+        """Specificity of an admin unit matching the geocoded address (0 = no match)."""
+        code = str(unit.get("code") or "")
+        vcode = str(geo.get("village_code") or "")
+        tcode = str(geo.get("township_code") or "")
+        gcode = str(geo.get("code") or "")
+        text = str(geo.get("input") or "")
+        if not code:
+            name = re.sub(r"(村委会|居委会|嘎查|社区|村)$", "", str(unit.get("name") or ""))
+            town = str(unit.get("township") or "")
+            if name and name in text and (not town or town[:2] in text):
+                return _SPEC["name"]
+            return 0
+        if len(code) == 9:
+            if tcode == code or vcode.startswith(code) or gcode.startswith(code):
+                return _SPEC["township"]
+            return 0
+        if code not in (vcode, gcode[:12]):
+            return 0
+        sub = str(unit.get("sub_area") or "")
+        if sub:
+            return _SPEC["sub_area"] if sub in text else 0
+        grp = _norm_group(unit.get("group"))
+        if grp:
+            ggrp = _norm_group(geo.get("group"))
+            if not ggrp:
+                ggrp = next((g for g in re.findall(r"[一二三四五六七八九十\d]+[社组]", text)), "")
+                ggrp = _norm_group(ggrp)
+            if not ggrp:
+                return _SPEC["village_any_group"]
+            return _SPEC["group"] if ggrp == grp else 0
+        return _SPEC["village"]
+
+
+def _best_units(units, geo, index) -> int:
+    return max((index.unit_match(u, geo) for u in units or []), default=0)
+
+
+def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "hukou") -> dict:
+    """Zone and optional schools of one geocoded address for one level.
+
+    Parameters
+    ----------
+    geo : dict
+        A geocode result (``lon``, ``lat``, ``village_code``, ``township_code``, ``group``, ``input``).
+    level : {"primary", "middle"}
+    index : ZoneIndex
+    basis : str
+        ``hukou`` (default; also used for residence bases) or ``property_in_zone``: only schools
+        with a 购房 rule (``property_rule``) count, over their own zones (``area`` 辖区) or any
+        polygon zone and their own admin units (any other ``area``, e.g. 城区).
+
+    Returns
+    -------
+    dict
+        ``zone``: list of matches (``school_id, rule_id, kind, label, source, specificity``), nearest
+        first; ``optional``: alternatives / free choice / multi-school schools; ``warnings``;
+        ``edge_m``: distance to the nearest polygon edge (None without polygons).
+    """
+    xy = index.project(geo.get("lon"), geo.get("lat"))
+    warnings: list[str] = []
+    poly, edge = index.polygon_matches(xy, level)
+    if any(h.get("on_edge") for h in poly):
+        warnings.append("地址恰在两个划片的分界线上，按规则归入最近学校的划片")
+    matches = list(poly)
+    optional = []
+    for rid, (sid, z) in sorted(index.rules.items()):
+        school = index.schools[sid]
+        kind = z.get("kind")
+        if kind == "free_choice" and z.get("scope") == "anyone":
+            if _serves(school.get("level"), level):
+                optional.append(_m(sid, rid, z, 0))
+            continue
+        if kind not in ("admin_units", "alternative", "free_choice", "multi_school"):
+            continue
+        spec_ = _best_units(z.get("units"), geo, index)
+        if not spec_:
+            continue
+        if kind == "admin_units" and _serves(school.get("level"), level):
+            if spec_ == _SPEC["village_any_group"]:
+                warnings.append("地址未写明村民小组（社），同村不同社属不同学校，均列出")
+            matches.append(_m(sid, rid, z, spec_))
+        elif kind == "alternative" and _serves(school.get("level"), level):
+            optional.append(_m(sid, rid, z, spec_))
+        elif kind == "free_choice":  # scope any_school: children of these units choose any
+            for oid, o in sorted(index.schools.items()):
+                if _serves(o.get("level"), level):
+                    optional.append(_m(oid, rid, z, spec_))
+        elif kind == "multi_school":
+            for oid in z.get("schools") or []:
+                if oid in index.schools and _serves(index.schools[oid].get("level"), level):
+                    matches.append(_m(oid, rid, z, spec_))
+    if basis == "property_in_zone":
+        matches = _property_matches(matches, poly, level, index)
+    zone = []
+    if matches:
+        top = max(m["specificity"] for m in matches)
+        seen = set()
+        for m in sorted(matches, key=lambda m: (index.school_distance(xy, m["school_id"]),
+                                                 m["rule_id"])):
+            if m["specificity"] == top and m["school_id"] not in seen:
+                seen.add(m["school_id"])
+                m["distance_m"] = index.school_distance(xy, m["school_id"])
+                zone.append(m)
+        if len(zone) > 1 and not any(m["kind"] == "multi_school" for m in zone):
+            warnings.append("该地址同时属于多个学校的划片，均可派位，按距离排序")
+    zone_ids = {m["school_id"] for m in zone}
+    opt, seen = [], set()
+    for m in optional:
+        if m["school_id"] not in zone_ids and m["school_id"] not in seen:
+            seen.add(m["school_id"])
+            m["distance_m"] = index.school_distance(xy, m["school_id"])
+            opt.append(m)
+    return {"zone": zone, "optional": opt, "warnings": warnings, "edge_m": edge, "xy": xy}
+
+
+def _property_matches(matches, poly, level, index) -> list[dict]:
+    out = []
+    for rid, (sid, z) in sorted(index.rules.items()):
+        if z.get("kind") != "property_rule":
+            continue
+        if not _serves(index.schools[sid].get("level"), level):
+            continue
+        own = [m for m in matches if m["school_id"] == sid]
+        area = str(z.get("area") or "辖区")
+        hit = bool(own) if area in ("辖区", "本校辖区", "") else bool(own or poly)
+        if hit:
+            best = max((m["specificity"] for m in own), default=_SPEC["polygon"])
+            out.append(dict(_m(sid, rid, z, best), kind="property_rule",
+                            label=KIND_LABELS["property_rule"]))
+    return out
+
+
+def _m(school_id: str, rule_id: str, zone: dict, specificity: int) -> dict:
+    kind = zone.get("kind")
+    return {"school_id": school_id, "rule_id": rule_id, "kind": kind,
+            "label": KIND_LABELS.get(kind, kind), "source": zone.get("source") or {},
+            "specificity": specificity}

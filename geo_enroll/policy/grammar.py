@@ -1,0 +1,319 @@
+"""Named phrase patterns of Chinese catchment-zoning (划片招生) texts.
+
+A zoning announcement is written in a small set of recurring phrases; each is one named
+pattern here, used by :mod:`geo_enroll.policy.parse`.  Patterns match phrases, never whole
+seed sentences, so that unseen documents parse too.  :data:`PATTERNS` lists them by name.
+
+>>> sorted(PATTERNS)[:3]
+['age_cutoff', 'alternative', 'any_school']
+>>> split_top("南郊社区（东至东大桥，南至察哈尔街）、宝昌镇城北村")
+['南郊社区（东至东大桥，南至察哈尔街）', '宝昌镇城北村']
+>>> parse_limits("东至东大桥，南至社区南（不含昌盛园小区），西至城西，北至城北")
+({'east': '东大桥', 'south': '社区南', 'west': '城西', 'north': '城北'}, ['昌盛园小区'])
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "PATTERNS",
+    "CN",
+    "DIRECTIONS",
+    "SIDES",
+    "split_top",
+    "parse_limits",
+    "parse_bounds",
+    "parse_numbers",
+    "cn_number",
+    "strip_ordinal",
+]
+
+CN = r"\u3400-\u9fff"
+"""Character class body for CJK ideographs."""
+
+DIRECTIONS = {"东": "east", "南": "south", "西": "west", "北": "north"}
+SIDES = {"东": "east_of", "南": "south_of", "西": "west_of", "北": "north_of"}
+
+_OPEN, _CLOSE = "（([【", "）)]】"
+
+_SCHOOL_SUFFIX = r"(?:小学|中学|初中|学校|小学部|初中部|分校|校区)"
+
+PATTERNS: dict[str, re.Pattern] = {
+    # --- document facts -------------------------------------------------------------
+    "title_jurisdiction": re.compile(
+        rf"^(?P<j>[{CN}]{{2,12}}?(?:自治旗|自治县|旗|区|县|市))(?P<year>20\d\d)年"
+    ),
+    "front_matter_field": re.compile(
+        r"^(?P<key>district|policy_year|year|city|place|title)\s*[:：]\s*\"?(?P<value>[^\"]+)\"?\s*$"
+    ),
+    "age_cutoff": re.compile(
+        r"年满(?P<age>\d+|[六七])周岁[（(](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日"
+        r"(?P<incl>及|以及)?(?:以前|之前|前)出生"
+    ),
+    "seat_plan": re.compile(
+        r"(?P<level>小学|初中|中学)(?:招生)?计划(?:数)?[：:为]?\s*(?P<n>\d+)\s*(?:人|名)?"
+    ),
+    "class_cap": re.compile(
+        r"(?P<level>小学|初中)每班(?:控制在|不超过?|不得超过)\s*(?P<n>\d+)\s*人"
+    ),
+    "class_cap_pair": re.compile(
+        r"小学每班不超过?(?P<p>\d+)人[，,、]\s*初中(?:每班)?不超过?(?P<m>\d+)人"
+    ),
+    "hukou_migration": re.compile(
+        r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?P<incl>及)?(?:以前|之前)迁移的"
+        r"(?:按照?|以)迁移后"
+    ),
+    "appeal_window": re.compile(
+        r"(?P<n>\d+|[一二三四五六七八九十]+)个工作日(?:内|之内)[^。]{0,30}?(?:复核|申诉|异议|申请复查)"
+        r"|(?:复核|申诉|异议)[^。]{0,30}?(?P<n2>\d+|[一二三四五六七八九十]+)个工作日"
+    ),
+    "date_range": re.compile(
+        r"^(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?\s*(?:[-—–~～至到]+)\s*(?:(?P<m2>\d{1,2})月)?"
+        r"(?P<d2>\d{1,2})日"
+    ),
+    "date_before": re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:前|之前|以前)$"),
+    "date_from": re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:起|开始)$"),
+    "date_dekad": re.compile(r"^(?P<m>\d{1,2})月(?P<part>上旬|中旬|下旬|中下旬|上中旬|底|初)$"),
+    "school_code": re.compile(
+        r"(?P<label>[{CN}]{{1,12}}?)(?:学校)?标识码[：:\s]*(?P<code>\d{{10}})".format(CN=CN)
+    ),
+    # --- zoning clauses ---------------------------------------------------------------
+    "school_admits": re.compile(
+        rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
+        r"(?:招收|招生范围为|招生范围[:：]|划片范围为?[:：]?|服务范围为?[:：]?|服务区域为?[:：]?|的招生范围为)"
+        r"(?P<scope>.+)$"
+    ),
+    "school_heading": re.compile(
+        rf"^#{{1,4}}\s*(?:\d+[.、．]\s*)?(?P<school>[^#\n]{{2,60}}?(?:{_SCHOOL_SUFFIX}|园区|幼儿园|集团)"
+        r"[^\n]*?)\s*(?:\(nature=.*)?$"
+    ),
+    "scope_label": re.compile(
+        r"^(?:[-*]\s*)?(?:\*\*)?(?P<label>划片范围|招生范围|服务范围|户籍儿童教育服务区|随迁子女教育服务区"
+        r"|教育服务区|服务区域)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(?P<scope>.+)$"
+    ),
+    "scope_tail": re.compile(
+        r"(?:户籍)?(?:的)?(?:适龄儿童少年|适龄儿童|适龄学生|适龄少年|小学毕业生|户籍学生)"
+    ),
+    "property_rule": re.compile(
+        r"法定监护人在(?P<area>辖区|城区|学区|服务范围|片区)内?(?:有)?购(?:买)?房"
+    ),
+    "relative_proximity": re.compile(r"相对就近"),
+    "alternative": re.compile(
+        rf"(?P<who>[{CN}、]{{2,40}}?)(?:户籍)?(?:的)?(?:适龄儿童|学生|小学毕业生)?(?:少年)?"
+        rf"也可(?:以)?(?:到|去|选择)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})(?:入学|就读|报名)"
+    ),
+    "free_choice_school": re.compile(
+        rf"(?P<who>其他[{CN}、，]{{0,20}}?|任何[{CN}]{{0,8}}?)(?:学生|儿童)?可(?:以)?自主选择"
+        rf"(?:到|进入)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})就读"
+    ),
+    "any_school": re.compile(
+        rf"(?P<who>[{CN}]{{2,20}}?)(?:户籍)?(?:的)?(?:学生|适龄儿童)可(?:以)?(?:到|在)"
+        rf"[{CN}]{{0,6}}?(?:任何|任意)一?所[{CN}]{{0,12}}?就读"
+    ),
+    "free_choice_category": re.compile(
+        rf"(?P<who>[{CN}]{{2,4}}人员)[^。；，]{{0,40}}?可(?:以)?自主选择"
+    ),
+    "priority_trigger": re.compile(
+        r"按照?(?:相关|有关)(?:优待)?(?:政策|规定)[^。]{0,20}?(?:安排入学|给予照顾)|给予照顾|优先入学"
+    ),
+    "treated_as_local": re.compile(r"按本(?:市|省|区|县|旗)户籍对待"),
+    "sibling_rule": re.compile(r"兄[（(]?姐[）)]?|二孩|同胞|兄弟姐妹"),
+    "deferral": re.compile(r"缓学|延缓入学|缓入学"),
+    "multi_school": re.compile(r"多校划片|多校协同|共同学区"),
+    "basis_hukou": re.compile(r"户籍(?:的)?(?:适龄儿童|小学毕业生|学生)|依据户口|按户籍"),
+    "basis_agree": re.compile(r"房产证明?和户口簿[”\"]?统一|房户一致|人户一致"),
+    "basis_residence": re.compile(r"不统一的以实际居住地为准|以实际居住地为准"),
+    "count_units": re.compile(
+        rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))?(?P<n>\d+|[一二三四五六七八九十]+)个"
+        r"(?P<kind>社区|村|嘎查|居委会)$"
+    ),
+    "group": re.compile(r"^(?P<g>[一二三四五六七八九十百\d]+(?:[-—~至][一二三四五六七八九十百\d]+)?"
+                        r"(?:社|组|队|村民小组))$"),
+    "exclude": re.compile(r"^(?:不含|不包含|不包括|除去?)(?P<names>.+?)(?:以外|之外|外)?(?:区域)?$"),
+    "include": re.compile(r"^(?:含|包含|包括)(?P<names>.+?)(?:区域)?$"),
+    "limit": re.compile(r"^(?P<dir>[东南西北])(?:至|到|抵|临|接)(?P<target>.+)$"),
+    "bound": re.compile(r"^(?P<streets>.+?)以(?P<side>[东南西北])(?P<rest>.*)$"),
+    "surrounded": re.compile(r"所?围成(?:的)?区域|合围区域|围合区域"),
+    "both_sides": re.compile(r"两侧|两边"),
+    "one_side": re.compile(r"(?P<side>[东南西北])侧|一侧|临街面"),
+    "parity": re.compile(r"(?P<p>单号|双号|单双号|全号)"),
+    "number_range": re.compile(
+        r"(?P<a>\d+)\s*号?\s*(?:[-—–~～至到])\s*(?P<b>\d+)\s*号"
+    ),
+    "house_number": re.compile(r"(?<![\d-])(?P<n>\d+)号(?:附\d+号)?"),
+    "street_name": re.compile(
+        rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|线|桥|环路|环线|高架|河|湾))"
+        r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]?\s*(?P<rest>.*)$"
+    ),
+    "township_prefix": re.compile(
+        rf"^(?P<town>(?:(?!村|社区|原|除)[{CN}]){{2,8}}?(?:镇|乡|苏木|街道))"
+        r"(?!社区|村|居委会)(?:所辖|辖区|行政区域)?(?P<rest>.*)$"
+    ),
+    "whole_township": re.compile(
+        r"^(?:所辖|行政区域?|行政|全境|全域|辖区内?)?(?:范围内?)?(?:的)?(?:区域)?$"
+    ),
+    "street_colon": re.compile(
+        rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|里|桥))"
+        r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]\s*(?P<nums>.+)$"
+    ),
+    "village_split": re.compile(
+        rf"^(?P<village>[{CN}]{{1,10}}?(?:村|嘎查|社区|居委会))(?P<sub>[{CN}\d一二三四五六七八九十、-]+)$"
+    ),
+    "compound": re.compile(
+        rf"^[{CN}A-Za-z0-9·]{{2,20}}(?:小区|花园|家园|公寓|新村|苑|府|城|庭|园|宿舍|大院|号院)$"
+    ),
+    "ordinal": re.compile(
+        r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、|\d+[.、．]|[①-⑳]|[-*])\s*"
+    ),
+    "heading": re.compile(
+        r"^\s*(?:#{1,4}\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])\s*(?P<title>.+)$"
+    ),
+    "zoning_heading": re.compile(r"招生范围|划片|服务区域|服务范围|学区"),
+    "annex": re.compile(r"^\s*附件\s*(?P<n>\d+)\s*$"),
+}
+"""Every named phrase pattern (name → compiled regex)."""
+
+
+def strip_ordinal(text: str) -> str:
+    """Drop a leading list ordinal (``1.``, ``（二）``, ``三、``, ``①``, ``-``).
+
+    >>> strip_ordinal("  2.第二小学招收"), strip_ordinal("（三）贡宝拉格学校")
+    ('第二小学招收', '贡宝拉格学校')
+    """
+    return PATTERNS["ordinal"].sub("", text, count=1).strip()
+
+
+def split_top(text: str, seps: str = "、，,；;") -> list[str]:
+    """Split at separators that are not inside brackets; empty parts dropped."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        if ch in seps and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _paren_split(text: str) -> tuple[str, list[str]]:
+    """``'南至社区南（不含昌盛园小区）'`` → ``('南至社区南', ['不含昌盛园小区'])``."""
+    head, notes = [], []
+    depth, cur = 0, []
+    for ch in text:
+        if ch in _OPEN:
+            if depth == 0:
+                cur = []
+            else:
+                cur.append(ch)
+            depth += 1
+            continue
+        if ch in _CLOSE and depth:
+            depth -= 1
+            if depth == 0:
+                notes.append("".join(cur))
+            else:
+                cur.append(ch)
+            continue
+        (cur if depth else head).append(ch)
+    return "".join(head).strip(), notes
+
+
+def parse_limits(text: str) -> tuple[dict, list[str]] | None:
+    """Four-sided limits (东至…，南至…，西至…，北至…) → ({direction: limit}, excluded names).
+
+    Limits are kept as written (edge words such as 城北, 社区西 included); a parenthesised
+    exclusion inside a limit (``（不含X）``) is returned separately.  Returns None unless at
+    least two sides are given.
+
+    >>> parse_limits("东至金马河，南至(太康东路)-清源路-(五津东路)，西至瑞通路，北至大件路")[0]["south"]
+    '(太康东路)-清源路-(五津东路)'
+    """
+    limits: dict[str, str] = {}
+    excluded: list[str] = []
+    for part in split_top(text, "，,；;、"):
+        m = PATTERNS["limit"].match(part.strip())
+        if not m:
+            if limits:
+                return None
+            continue
+        target = m["target"].strip().rstrip("。")
+        head, notes = _paren_split(target)
+        kept = []
+        for note in notes:
+            ex = PATTERNS["exclude"].match(note)
+            if ex:
+                excluded.extend(split_top(ex["names"], "、，,和及"))
+            else:
+                kept.append(note)
+        if kept or not head:  # a parenthesised street name is part of the limit
+            head = target
+        direction = DIRECTIONS[m["dir"]]
+        if direction in limits:  # a second polygon's limits begin: stop here
+            break
+        limits[direction] = head
+    if len(limits) < 2:
+        return None
+    return limits, excluded
+
+
+def parse_bounds(text: str) -> list[dict] | None:
+    """Directional bounds (X路以东，Y路以南 …) → ``[{street, side}]``, or None.
+
+    >>> parse_bounds("湖墅北路以西，教工路以东，大关路以南，余杭塘路与草营巷以北")[-1]
+    {'street': '草营巷', 'side': 'north_of'}
+    """
+    bounds = []
+    for part in split_top(text, "，,；;"):
+        head, _ = _paren_split(part.strip())
+        for m in re.finditer(r"(?P<streets>[^以]+?)以(?P<side>[东南西北])(?:的?区域|地区|范围)?", head):
+            streets = m["streets"].strip("-—、，, ")
+            streets = re.sub(r"^(?:除|在)", "", streets)
+            for street in re.split(r"[、与和及]", streets):
+                street = street.strip().strip("的")
+                if street:
+                    bounds.append({"street": street, "side": SIDES[m["side"]]})
+    return bounds or None
+
+
+def cn_number(text: str) -> int | None:
+    """Small Chinese or Arabic numeral → int (``'十二'`` → 12), None if not a number.
+
+    >>> cn_number("6"), cn_number("十二"), cn_number("二十"), cn_number("三")
+    (6, 12, 20, 3)
+    """
+    if text.isdigit():
+        return int(text)
+    digits = dict(zip("一二三四五六七八九", range(1, 10), strict=True))
+    if not text or any(ch not in digits and ch != "十" for ch in text):
+        return None
+    if "十" not in text:
+        return digits.get(text)
+    tens, _, ones = text.partition("十")
+    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
+
+
+def parse_numbers(text: str) -> dict | None:
+    """House numbers of a street segment: ``{from, to, parity}`` or explicit ``list``.
+
+    >>> parse_numbers("双号4号-44号")
+    {'from': 4, 'to': 44, 'parity': 'even'}
+    >>> parse_numbers("1号、3号、5号")
+    {'list': [1, 3, 5], 'parity': 'all'}
+    """
+    parity = "all"
+    pm = PATTERNS["parity"].search(text)
+    if pm:
+        parity = {"单号": "odd", "双号": "even"}.get(pm["p"], "all")
+    rm = PATTERNS["number_range"].search(text)
+    if rm:
+        return {"from": int(rm["a"]), "to": int(rm["b"]), "parity": parity}
+    nums = [int(m["n"]) for m in PATTERNS["house_number"].finditer(text)]
+    if nums:
+        return {"list": nums, "parity": parity}
+    return None

@@ -1,0 +1,253 @@
+"""Accounts, roles, sessions and CSRF.
+
+* Passwords are hashed with :func:`werkzeug.security.generate_password_hash` (scrypt).
+* The session cookie is HttpOnly, SameSite=Lax, and Secure whenever the request came over
+  HTTPS (or ``SESSION_COOKIE_SECURE`` is set); the user's role is re-read from the store on
+  every request, so a changed role takes effect at once.
+* Every POST/PUT/PATCH/DELETE must carry the session's CSRF token (form field ``csrf_token`` or
+  header ``X-CSRF-Token``), except endpoints marked :func:`csrf_exempt` (the public lookup, which
+  changes nothing).
+* :func:`roles` declares who may use a view; it is checked on the server for every request.
+  ``admin`` may do everything.  Without a session: 401 (JSON) or a redirect to the login page
+  (HTML); with the wrong role: 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from geo_enroll.errors import AuthError
+
+from .errors import wants_json
+from .storage import ROLES
+from .ui import page
+
+__all__ = [
+    "roles",
+    "csrf_exempt",
+    "csrf_token",
+    "check_csrf",
+    "load_user",
+    "bootstrap_admin",
+    "hash_password",
+    "bp",
+    "SessionInterface",
+]
+
+bp = Blueprint("auth", __name__)
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CSRF_EXEMPT: set[str] = set()
+MIN_PASSWORD = 10
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure whenever the request itself is HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise AuthError(f"密码至少 {MIN_PASSWORD} 位 (password needs at least {MIN_PASSWORD} characters)")
+    return generate_password_hash(password)
+
+
+def roles(*allowed: str):
+    """Declare the roles allowed to use a view (none = public).  ``admin`` always may."""
+    unknown = set(allowed) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if allowed:
+                user = g.get("user")
+                if user is None:
+                    if wants_json() or request.method != "GET":
+                        abort(401)
+                    return redirect(url_for("auth.login", next=request.path))
+                if user["role"] != "admin" and user["role"] not in allowed:
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = tuple(allowed)
+        return wrapper
+
+    return deco
+
+
+def csrf_exempt(view):
+    """Mark a view that changes nothing as not needing a CSRF token."""
+    _CSRF_EXEMPT.add(f"{view.__module__}.{view.__name__}")
+    view.csrf_exempt = True
+    return view
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def check_csrf() -> None:
+    """before_request: refuse a state-changing request without the session's CSRF token."""
+    if request.method not in STATE_CHANGING:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, "csrf_exempt", False):
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        exc = _bad_request("CSRF 令牌缺失或无效, 请刷新页面后重试 (CSRF token missing or wrong)")
+        raise exc
+
+
+def _bad_request(message: str):
+    from werkzeug.exceptions import BadRequest
+
+    exc = BadRequest()
+    exc.geo_message = message
+    return exc
+
+
+def load_user() -> None:
+    """before_request: ``g.user`` from the session, re-read from the store (or None)."""
+    g.user = None
+    name = session.get("user")
+    if name:
+        user = current_app.extensions["geo_store"].user(name)
+        if user is None or session.get("pw") != user["password_hash"][-12:]:
+            session.pop("user", None)
+        else:
+            g.user = {"username": user["username"], "role": user["role"]}
+
+
+def bootstrap_admin(store, password: str | None) -> str | None:
+    """Create the first admin if there is no user yet.
+
+    Returns the generated one-time password when ``password`` was None (to be printed on the
+    console once, never logged), else None.
+    """
+    if store.count_users() > 0:
+        return None
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    store.add_user("admin", hash_password(password), "admin")
+    return generated
+
+
+# ---------------------------------------------------------------------------- views
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@roles()
+def login():
+    store = current_app.extensions["geo_store"]
+    error = None
+    nxt = request.values.get("next") or "/"
+    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+        nxt = "/"
+    if request.method == "POST":
+        limiter = current_app.extensions["geo_limiter"]
+        limiter.hit("login", limit=current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"])
+        body = request.get_json(silent=True) if request.is_json else request.form
+        username = (body or {}).get("username", "")
+        password = (body or {}).get("password", "")
+        user = store.user(username)
+        if user and check_password_hash(user["password_hash"], password):
+            session.clear()
+            session["user"] = user["username"]
+            session["pw"] = user["password_hash"][-12:]
+            csrf_token()
+            store.audit("login", username=user["username"], role=user["role"])
+            if wants_json():
+                return {"ok": True, "user": user["username"], "role": user["role"],
+                        "csrf_token": session["csrf"]}
+            return redirect(nxt)
+        store.audit("login.failed", username=None, role=None)
+        error = "用户名或密码错误 (wrong user name or password)"
+        if wants_json():
+            abort(401)
+    return page("login.html", {"error": error, "next": nxt}, status=200 if not error else 401)
+
+
+@bp.route("/logout", methods=["POST"])
+@roles()
+def logout():
+    session.clear()
+    if wants_json():
+        return {"ok": True}
+    return redirect("/")
+
+
+@bp.route("/lang", methods=["POST"])
+@roles()
+def set_language():
+    lang = request.form.get("lang") or (request.get_json(silent=True) or {}).get("lang")
+    session["lang"] = "en" if lang == "en" else "zh"
+    nxt = request.form.get("next") or "/"
+    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+        nxt = "/"
+    if wants_json():
+        return {"ok": True, "lang": session["lang"]}
+    return redirect(nxt)
+
+
+@bp.route("/api/session")
+@roles()
+def session_info():
+    """Who am I, and the CSRF token for scripts."""
+    user = g.get("user")
+    return {"ok": True, "user": user and user["username"], "role": user and user["role"],
+            "csrf_token": csrf_token(), "lang": session.get("lang", "zh")}
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@roles("admin")
+def users():
+    store = current_app.extensions["geo_store"]
+    if request.method == "POST":
+        body = request.get_json(silent=True) if request.is_json else request.form
+        username = ((body or {}).get("username") or "").strip()
+        role = (body or {}).get("role") or ""
+        if not username or len(username) > 64 or not username.isprintable():
+            raise AuthError("用户名无效 (user name must be 1-64 printable characters)")
+        if role not in ROLES:
+            raise AuthError(f"角色无效 {role!r} (role must be one of {', '.join(ROLES)})")
+        store.add_user(username, hash_password((body or {}).get("password") or ""), role)
+        store.audit("user.create", username=g.user["username"], role=g.user["role"],
+                    obj=f"user:{username}", detail=role)
+        if not wants_json():
+            return redirect(url_for("auth.users"))
+        return {"ok": True, "username": username, "role": role}, 201
+    store.audit("users.view", username=g.user["username"], role=g.user["role"])
+    return page("users.html", {"users": store.users(), "roles": list(ROLES)})
+
+
+@bp.route("/admin/audit")
+@roles("admin")
+def audit():
+    store = current_app.extensions["geo_store"]
+    return page("audit.html", {"entries": store.audit_log()})

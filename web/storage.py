@@ -1,0 +1,502 @@
+"""The embedded store of the service: one SQLite file (WAL, ``synchronous=FULL``).
+
+It holds
+
+* ``versions`` — zone-policy versions (spec JSON + zones GeoJSON), **append-only**: triggers
+  refuse any UPDATE or DELETE, so nothing is ever overwritten; a new version names its parent;
+* ``publications`` — append-only log of which version was published as current (the last row);
+* ``cohorts`` — applicant tables (synthetic or uploaded; personal data, never logged);
+* ``runs`` — placement / Monte-Carlo runs with their progress and results;
+* ``appeals`` and ``decisions`` — 复核 appeals and their recorded decisions (decisions append-only);
+* ``users`` — accounts with werkzeug password hashes and one role;
+* ``audit`` — who saw or changed what (append-only).
+
+Every save is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): if the process dies midway,
+SQLite's journal restores the previous state on the next open.
+
+>>> s = Store(":memory:")
+>>> v = s.save_version(spec={"schools": []}, zones={"type": "FeatureCollection", "features": []},
+...                    author="planner1", message="first")
+>>> s.version(v)["message"], s.current_version_id()
+('first', None)
+>>> s.publish(v, author="planner1"); s.current_version_id() == v
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from geo_enroll.errors import NotFoundError, StorageError
+
+__all__ = ["Store", "ROLES", "now_iso"]
+
+ROLES = ("planner", "analyst", "staff", "admin")
+"""Roles a user account can hold (``public`` is everyone without a session)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id INTEGER REFERENCES versions(id),
+    author TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    zones_json TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS versions_no_update BEFORE UPDATE ON versions
+BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS versions_no_delete BEFORE DELETE ON versions
+BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;
+
+CREATE TABLE IF NOT EXISTS publications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    author TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS publications_no_update BEFORE UPDATE ON publications
+BEGIN SELECT RAISE(ABORT, 'publications are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS publications_no_delete BEFORE DELETE ON publications
+BEGIN SELECT RAISE(ABORT, 'publications are append-only'); END;
+
+CREATE TABLE IF NOT EXISTS cohorts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    label TEXT NOT NULL,
+    synthetic INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    rows_json TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    cohort_id INTEGER NOT NULL REFERENCES cohorts(id),
+    params_json TEXT NOT NULL,
+    of_record INTEGER NOT NULL DEFAULT 0,
+    author TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    error TEXT,
+    result_json TEXT
+);
+
+CREATE TABLE IF NOT EXISTS appeals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    student_id TEXT NOT NULL,
+    filed_at TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    appeal_id INTEGER NOT NULL REFERENCES appeals(id),
+    outcome TEXT NOT NULL,
+    new_school TEXT,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    username TEXT,
+    role TEXT,
+    action TEXT NOT NULL,
+    object TEXT,
+    detail TEXT
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds (``2024-07-01T08:00:00+00:00``)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    """The service's embedded database (one SQLite file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created with its folder if missing), or ``":memory:"``.
+
+    Notes
+    -----
+    One connection per thread (SQLite connections are not shared across threads); writes are
+    serialised by SQLite's own lock (``BEGIN IMMEDIATE``) with a 30 s busy timeout.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._memory_conn: sqlite3.Connection | None = None
+        conn = self._conn()
+        try:
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"{self.path} is not a geo_enroll store ({exc}); "
+                "point --data at an empty folder or at the folder of an existing store"
+            ) from exc
+
+    # -- connections and transactions -------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            if self._memory_conn is None:
+                self._memory_conn = sqlite3.connect(
+                    ":memory:", check_same_thread=False, isolation_level=None
+                )
+                self._memory_conn.row_factory = sqlite3.Row
+            return self._memory_conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot open the store {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _tx(self):
+        """One atomic transaction: everything inside commits together or not at all."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def pragma(self, name: str) -> Any:
+        """Read a PRAGMA (``journal_mode``, ``synchronous``) — for tests and diagnostics."""
+        return self._conn().execute(f"PRAGMA {name}").fetchone()[0]
+
+    def _one(self, sql: str, args: tuple = ()) -> sqlite3.Row | None:
+        return self._conn().execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        return self._conn().execute(sql, args).fetchall()
+
+    # -- meta -------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key=?", (key,))
+        return None if row is None else row["value"]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    # -- versions ---------------------------------------------------------------------
+
+    def save_version(
+        self,
+        *,
+        spec: dict,
+        zones: dict,
+        author: str,
+        message: str,
+        parent_id: int | None = None,
+        _hook=None,
+    ) -> int:
+        """Append a new version and return its id (never overwrites an existing one)."""
+        message = (message or "").strip()
+        if not message:
+            raise StorageError("a version needs a message saying what changed (说明修改内容)")
+        if parent_id is not None and self._one("SELECT 1 FROM versions WHERE id=?", (parent_id,)) is None:
+            raise NotFoundError(f"parent version {parent_id} does not exist")
+        spec_json, zones_json = _dumps(spec), _dumps(zones)
+        sha = hashlib.sha256((spec_json + "\n" + zones_json).encode()).hexdigest()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO versions(parent_id, author, created_at, message, spec_json, "
+                "zones_json, sha256) VALUES(?,?,?,?,?,?,?)",
+                (parent_id, author, now_iso(), message, spec_json, zones_json, sha),
+            )
+            if _hook is not None:  # tests: die between the write and the commit
+                _hook()
+            conn.execute(
+                "INSERT INTO audit(at, username, role, action, object, detail) VALUES(?,?,?,?,?,?)",
+                (now_iso(), author, None, "version.save", f"version:{cur.lastrowid}", message[:200]),
+            )
+            return int(cur.lastrowid)
+
+    def versions(self) -> list[dict]:
+        """All versions, newest first, without their payloads, with ``current`` marked."""
+        current = self.current_version_id()
+        rows = self._all(
+            "SELECT id, parent_id, author, created_at, message, sha256 FROM versions ORDER BY id DESC"
+        )
+        return [dict(r) | {"current": r["id"] == current} for r in rows]
+
+    def version(self, version_id: int) -> dict:
+        """One version with its ``spec`` and ``zones`` decoded."""
+        row = self._one("SELECT * FROM versions WHERE id=?", (int(version_id),))
+        if row is None:
+            raise NotFoundError(f"version {version_id} does not exist (版本不存在)")
+        out = dict(row)
+        out["spec"] = json.loads(out.pop("spec_json"))
+        out["zones"] = json.loads(out.pop("zones_json"))
+        out["current"] = out["id"] == self.current_version_id()
+        return out
+
+    def publish(self, version_id: int, *, author: str) -> None:
+        """Publish ``version_id`` as the current version (appends to the publication log)."""
+        if self._one("SELECT 1 FROM versions WHERE id=?", (int(version_id),)) is None:
+            raise NotFoundError(f"version {version_id} does not exist (版本不存在)")
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO publications(version_id, author, at) VALUES(?,?,?)",
+                (int(version_id), author, now_iso()),
+            )
+
+    def current_version_id(self) -> int | None:
+        row = self._one("SELECT version_id FROM publications ORDER BY id DESC LIMIT 1")
+        return None if row is None else int(row["version_id"])
+
+    def publications(self) -> list[dict]:
+        return [dict(r) for r in self._all("SELECT * FROM publications ORDER BY id DESC")]
+
+    # -- cohorts ----------------------------------------------------------------------
+
+    def save_cohort(self, rows: list[dict], *, label: str, synthetic: bool, author: str) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO cohorts(label, synthetic, author, created_at, rows_json) VALUES(?,?,?,?,?)",
+                (label, int(synthetic), author, now_iso(), _dumps(rows)),
+            )
+            return int(cur.lastrowid)
+
+    def cohorts(self) -> list[dict]:
+        rows = self._all(
+            "SELECT id, label, synthetic, author, created_at, json_array_length(rows_json) AS n "
+            "FROM cohorts ORDER BY id DESC"
+        )
+        return [dict(r) | {"synthetic": bool(r["synthetic"])} for r in rows]
+
+    def cohort(self, cohort_id: int) -> dict:
+        row = self._one("SELECT * FROM cohorts WHERE id=?", (int(cohort_id),))
+        if row is None:
+            raise NotFoundError(f"cohort {cohort_id} does not exist (学生名单不存在)")
+        out = dict(row)
+        out["rows"] = json.loads(out.pop("rows_json"))
+        out["synthetic"] = bool(out["synthetic"])
+        return out
+
+    def latest_cohort_id(self) -> int | None:
+        row = self._one("SELECT id FROM cohorts ORDER BY id DESC LIMIT 1")
+        return None if row is None else int(row["id"])
+
+    # -- runs -------------------------------------------------------------------------
+
+    def create_run(
+        self, *, kind: str, version_id: int, cohort_id: int, params: dict, author: str,
+        of_record: bool = False,
+    ) -> int:
+        self.version(version_id)
+        self.cohort(cohort_id)
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs(kind, version_id, cohort_id, params_json, of_record, author, "
+                "created_at, status) VALUES(?,?,?,?,?,?,?,?)",
+                (kind, version_id, cohort_id, _dumps(params), int(of_record), author, now_iso(),
+                 "queued"),
+            )
+            return int(cur.lastrowid)
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        allowed = {"status", "progress", "error", "finished_at"}
+        sets, args = [], []
+        for key, value in fields.items():
+            if key == "result":
+                sets.append("result_json=?")
+                args.append(_dumps(value))
+            elif key in allowed:
+                sets.append(f"{key}=?")
+                args.append(value)
+            else:
+                raise ValueError(f"unknown run field {key!r}")
+        with self._tx() as conn:
+            conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, int(run_id)))
+
+    def runs(self) -> list[dict]:
+        rows = self._all(
+            "SELECT id, kind, version_id, cohort_id, params_json, of_record, author, created_at, "
+            "finished_at, status, progress, error FROM runs ORDER BY id DESC"
+        )
+        return [self._run_dict(r) for r in rows]
+
+    @staticmethod
+    def _run_dict(row: sqlite3.Row) -> dict:
+        out = dict(row)
+        out["params"] = json.loads(out.pop("params_json"))
+        out["of_record"] = bool(out["of_record"])
+        if "result_json" in out:
+            raw = out.pop("result_json")
+            out["result"] = None if raw is None else json.loads(raw)
+        return out
+
+    def run(self, run_id: int) -> dict:
+        row = self._one("SELECT * FROM runs WHERE id=?", (int(run_id),))
+        if row is None:
+            raise NotFoundError(f"run {run_id} does not exist (运行记录不存在)")
+        return self._run_dict(row)
+
+    def record_run_id(self) -> int | None:
+        """The latest finished placement of record (录取依据)."""
+        row = self._one(
+            "SELECT id FROM runs WHERE of_record=1 AND status='done' ORDER BY id DESC LIMIT 1"
+        )
+        return None if row is None else int(row["id"])
+
+    # -- appeals and decisions --------------------------------------------------------
+
+    def file_appeal(self, *, run_id: int, student_id: str, reason: str, deadline: str,
+                    author: str) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO appeals(run_id, student_id, filed_at, deadline, reason, author) "
+                "VALUES(?,?,?,?,?,?)",
+                (int(run_id), student_id, now_iso(), deadline, reason, author),
+            )
+            return int(cur.lastrowid)
+
+    def appeals(self) -> list[dict]:
+        rows = self._all(
+            "SELECT a.*, d.outcome, d.new_school, d.reason AS decision_reason, d.author AS decided_by, "
+            "d.at AS decided_at FROM appeals a LEFT JOIN decisions d ON d.id = "
+            "(SELECT max(id) FROM decisions WHERE appeal_id = a.id) ORDER BY a.id"
+        )
+        return [dict(r) for r in rows]
+
+    def appeal(self, appeal_id: int) -> dict:
+        for a in self.appeals():
+            if a["id"] == int(appeal_id):
+                a["decisions"] = [
+                    dict(r) for r in self._all(
+                        "SELECT * FROM decisions WHERE appeal_id=? ORDER BY id", (int(appeal_id),)
+                    )
+                ]
+                return a
+        raise NotFoundError(f"appeal {appeal_id} does not exist (复核申请不存在)")
+
+    def decide(self, appeal_id: int, *, outcome: str, reason: str, author: str,
+               new_school: str | None = None) -> int:
+        self.appeal(appeal_id)
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO decisions(appeal_id, outcome, new_school, reason, author, at) "
+                "VALUES(?,?,?,?,?,?)",
+                (int(appeal_id), outcome, new_school, reason, author, now_iso()),
+            )
+            return int(cur.lastrowid)
+
+    # -- users ------------------------------------------------------------------------
+
+    def add_user(self, username: str, password_hash: str, role: str) -> int:
+        if role not in ROLES:
+            raise StorageError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO users(username, password_hash, role, created_at) VALUES(?,?,?,?)",
+                    (username, password_hash, role, now_iso()),
+                )
+                return int(cur.lastrowid)
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(f"user {username!r} already exists (用户名已存在)") from exc
+
+    def user(self, username: str) -> dict | None:
+        row = self._one("SELECT * FROM users WHERE username=? AND active=1", (username,))
+        return None if row is None else dict(row)
+
+    def users(self) -> list[dict]:
+        return [
+            dict(r) for r in self._all(
+                "SELECT id, username, role, created_at, active FROM users ORDER BY id"
+            )
+        ]
+
+    def set_role(self, username: str, role: str) -> None:
+        if role not in ROLES:
+            raise StorageError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        with self._tx() as conn:
+            cur = conn.execute("UPDATE users SET role=? WHERE username=?", (role, username))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"user {username!r} does not exist")
+
+    def count_users(self, role: str | None = None) -> int:
+        if role is None:
+            return int(self._one("SELECT count(*) FROM users")[0])
+        return int(self._one("SELECT count(*) FROM users WHERE role=?", (role,))[0])
+
+    # -- audit ------------------------------------------------------------------------
+
+    def audit(self, action: str, *, username: str | None, role: str | None,
+              obj: str | None = None, detail: str | None = None) -> None:
+        """Record who saw or changed what.  ``detail`` must never hold personal data."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO audit(at, username, role, action, object, detail) VALUES(?,?,?,?,?,?)",
+                (now_iso(), username, role, action, obj, detail),
+            )
+
+    def audit_log(self, limit: int = 500) -> list[dict]:
+        return [
+            dict(r) for r in self._all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        ]

@@ -1,0 +1,1 @@
+"""Blueprints: public (parents), planner, analyst, staff, api (auth lives in :mod:`web.auth`)."""

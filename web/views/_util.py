@@ -1,0 +1,46 @@
+"""Small request-parsing helpers shared by the blueprints (no logic beyond parsing)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from geo_enroll.errors import InputError
+
+__all__ = ["body", "nonce", "as_float", "limit_lookup", "audit"]
+
+
+def body() -> dict:
+    """The request's JSON object or form fields as a dict."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise InputError("请求体须为 JSON 对象 (the body must be a JSON object)")
+        return data
+    return request.form.to_dict()
+
+
+def nonce() -> str | None:
+    """The CSP nonce when rendering HTML, None for the JSON twin (no map parts needed)."""
+    from ..errors import wants_json
+
+    return None if wants_json() else g.csp_nonce
+
+
+def as_float(value, name: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a number, got {str(value)[:20]!r}") from exc
+
+
+def limit_lookup() -> None:
+    current_app.extensions["geo_limiter"].hit(
+        "lookup", limit=current_app.config["RATE_LIMIT_PER_MINUTE"])
+
+
+def audit(action: str, obj: str | None = None, detail: str | None = None) -> None:
+    user = g.get("user") or {}
+    current_app.extensions["geo_store"].audit(action, username=user.get("username"),
+                                              role=user.get("role"), obj=obj, detail=detail)

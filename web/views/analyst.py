@@ -1,0 +1,43 @@
+"""Analysts: placements and Monte-Carlo runs on a chosen version and cohort, with results."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, request, url_for
+
+from .. import services
+from ..auth import roles
+from ..ui import page
+from ._util import body, nonce
+
+bp = Blueprint("analyst", __name__, url_prefix="/analyst")
+
+
+@bp.route("/")
+@roles("analyst", "staff")
+def index():
+    s = services.store()
+    return page("analyst_index.html", {"runs": s.runs(), "versions": s.versions(),
+                                        "cohorts": s.cohorts()})
+
+
+@bp.route("/runs", methods=["POST"])
+@roles("analyst", "staff")
+def start():
+    out = services.start_run(body(), user=g.user)
+    return redirect(url_for("analyst.run", run_id=out["id"]))
+
+
+@bp.route("/runs/<int:run_id>")
+@roles("analyst", "staff")
+def run(run_id: int):
+    return page("analyst_run.html",
+                services.run_page(run_id, nonce=nonce(), school=request.args.get("school")))
+
+
+@bp.route("/cohorts", methods=["POST"])
+@roles("analyst", "staff")
+def cohort():
+    from .api import add_cohort
+
+    add_cohort()
+    return redirect(url_for("analyst.index"))

@@ -1,0 +1,192 @@
+"""The JSON API (described by ``/api/openapi.json``); HTML pages call the same services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, g, request
+
+from geo_enroll.errors import InputError
+
+from .. import engine, services
+from ..auth import csrf_exempt, roles
+from ..ui import lang
+from ._util import as_float, audit, body, limit_lookup
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+@bp.route("/openapi.json")
+@roles()
+def openapi():
+    return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
+
+
+@bp.route("/lookup", methods=["GET"])
+@roles()
+def lookup_get():
+    """``?address=…`` or ``?lon=…&lat=…``: the serving schools (nothing about any child)."""
+    limit_lookup()
+    address = request.args.get("address")
+    lon, lat = as_float(request.args.get("lon"), "lon"), as_float(request.args.get("lat"), "lat")
+    return {"ok": True} | services.lookup_page(address=address, lon=lon, lat=lat, nonce=None,
+                                               lang=lang())
+
+
+@bp.route("/lookup", methods=["POST"])
+@roles()
+@csrf_exempt
+def lookup_post():
+    limit_lookup()
+    data = body()
+    return {"ok": True} | services.lookup_page(
+        address=data.get("address"), lon=as_float(data.get("lon"), "lon"),
+        lat=as_float(data.get("lat"), "lat"), nonce=None, lang=lang())
+
+
+# ---------------------------------------------------------------------------- versions
+
+
+@bp.route("/versions", methods=["GET"])
+@roles("planner", "analyst", "staff")
+def versions():
+    return {"ok": True} | services.versions_page()
+
+
+@bp.route("/versions", methods=["POST"])
+@roles("planner")
+def save_version():
+    out = services.save_version(body(), author=g.user["username"])
+    audit("version.save", f"version:{out['id']}")
+    return {"ok": True} | out, 201
+
+
+@bp.route("/versions/<int:version_id>", methods=["GET"])
+@roles("planner", "analyst", "staff")
+def version(version_id: int):
+    return {"ok": True} | services.version_page(version_id, nonce=None, with_zones=True)
+
+
+@bp.route("/versions/<int:version_id>/preview", methods=["POST"])
+@roles("planner")
+def preview(version_id: int):
+    return {"ok": True} | services.preview_edit(version_id, body())
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@roles("planner")
+def publish(version_id: int):
+    services.store().publish(version_id, author=g.user["username"])
+    audit("version.publish", f"version:{version_id}")
+    return {"ok": True, "current": version_id}
+
+
+@bp.route("/versions/diff", methods=["GET"])
+@roles("planner", "analyst")
+def diff():
+    try:
+        a, b = int(request.args["a"]), int(request.args["b"])
+    except (KeyError, ValueError) as exc:
+        raise InputError("diff needs two version ids: ?a=1&b=2") from exc
+    return {"ok": True} | services.diff_page(a, b, nonce=None)
+
+
+@bp.route("/versions/<int:version_id>/diagnostics", methods=["GET"])
+@roles("planner", "analyst")
+def diagnostics(version_id: int):
+    v = services._version(version_id)
+    return {"ok": True, "diagnostics": engine.diagnostics(spec=v["spec"], zones=v["zones"])}
+
+
+@bp.route("/versions/<int:version_id>/zones.geojson", methods=["GET"])
+@roles("planner", "analyst")
+def export_geojson(version_id: int):
+    v = services._version(version_id)
+    audit("version.export", f"version:{version_id}", "geojson")
+    return Response(json.dumps(v["zones"], ensure_ascii=False), mimetype="application/geo+json",
+                    headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.geojson"'})
+
+
+@bp.route("/versions/<int:version_id>/zones.gpkg", methods=["GET"])
+@roles("planner", "analyst")
+def export_gpkg(version_id: int):
+    v = services._version(version_id)
+    audit("version.export", f"version:{version_id}", "gpkg")
+    return Response(engine.export_geopackage(v["zones"]), mimetype="application/geopackage+sqlite3",
+                    headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.gpkg"'})
+
+
+# ---------------------------------------------------------------------------- cohorts, runs
+
+
+@bp.route("/cohorts", methods=["GET"])
+@roles("planner", "analyst", "staff")
+def cohorts():
+    return {"ok": True, "cohorts": services.store().cohorts()}
+
+
+def add_cohort() -> dict:
+    """A synthetic cohort (``seed``) or an uploaded applicant table (``file``)."""
+    s = services.store()
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        rows = engine.read_applicants(upload.read(), upload.filename)
+        label, synthetic = (request.form.get("label") or "上传名单 uploaded")[:100], False
+    else:
+        data = body()
+        try:
+            seed = int(data.get("seed", 7))
+        except (TypeError, ValueError) as exc:
+            raise InputError("seed must be a whole number") from exc
+        v = services.current_version() if not data.get("version_id") else services._version(
+            int(data["version_id"]))
+        rows = engine.synth_cohort(v["spec"], seed=seed, zones=v["zones"])
+        label, synthetic = f"合成学生 synthetic cohort (seed {seed})", True
+    cid = s.save_cohort(rows, label=label, synthetic=synthetic, author=g.user["username"])
+    audit("cohort.add", f"cohort:{cid}", f"{len(rows)} rows")
+    return {"id": cid, "n": len(rows), "synthetic": synthetic}
+
+
+@bp.route("/cohorts", methods=["POST"])
+@roles("analyst", "staff")
+def cohorts_add():
+    return {"ok": True} | add_cohort(), 201
+
+
+@bp.route("/runs", methods=["GET"])
+@roles("analyst", "staff")
+def runs():
+    return {"ok": True, "runs": services.store().runs()}
+
+
+@bp.route("/runs", methods=["POST"])
+@roles("analyst", "staff")
+def start_run():
+    return {"ok": True} | services.start_run(body(), user=g.user), 202
+
+
+@bp.route("/runs/<int:run_id>", methods=["GET"])
+@roles("analyst", "staff")
+def run(run_id: int):
+    return {"ok": True} | services.run_page(run_id, nonce=None, school=request.args.get("school"))
+
+
+@bp.route("/runs/<int:run_id>/placements", methods=["GET"])
+@roles("analyst", "staff")
+def placements(run_id: int):
+    """Placements by ``student_id`` (no names, no ID numbers)."""
+    r = services.store().run(run_id)
+    audit("placements.view", f"run:{run_id}")
+    return {"ok": True, "run": run_id, "placements": (r.get("result") or {}).get("placements", [])}
+
+
+# ---------------------------------------------------------------------------- admin
+
+
+@bp.route("/audit", methods=["GET"])
+@roles("admin")
+def audit_log():
+    return {"ok": True, "entries": services.store().audit_log()}

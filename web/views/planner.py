@@ -1,0 +1,52 @@
+"""Planners: zones of a version with seat use, edit → preview → save, diff, publish, export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, request, url_for
+
+from geo_enroll.errors import InputError
+
+from .. import services
+from ..auth import roles
+from ..ui import page
+from ._util import audit, nonce
+
+bp = Blueprint("planner", __name__, url_prefix="/planner")
+
+
+@bp.route("/")
+@roles("planner")
+def index():
+    return page("planner_index.html", services.versions_page())
+
+
+@bp.route("/versions/<int:version_id>")
+@roles("planner")
+def version(version_id: int):
+    audit("version.view", f"version:{version_id}")
+    return page("planner_version.html", services.version_page(version_id, nonce=nonce()))
+
+
+@bp.route("/versions/<int:version_id>/edit")
+@roles("planner")
+def edit(version_id: int):
+    out = services.version_page(version_id, nonce=None)
+    return page("planner_edit.html", out)
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@roles("planner")
+def publish(version_id: int):
+    services.store().publish(version_id, author=g.user["username"])
+    audit("version.publish", f"version:{version_id}")
+    return redirect(url_for("planner.index"))
+
+
+@bp.route("/diff")
+@roles("planner")
+def diff():
+    try:
+        a, b = int(request.args["a"]), int(request.args["b"])
+    except (KeyError, ValueError) as exc:
+        raise InputError("diff needs two version ids: ?a=1&b=2") from exc
+    return page("planner_diff.html", services.diff_page(a, b, nonce=nonce()))

@@ -1,0 +1,112 @@
+"""Bureau staff: the placement of record, appeals (复核), admission notices and rosters."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import Blueprint, g, redirect, request, send_file, url_for
+
+from geo_enroll.errors import InputError
+from geo_enroll.outputs import notices, roster
+
+from .. import services
+from ..auth import roles
+from ..ui import page
+from ._util import audit, body
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.route("/")
+@roles("staff")
+def index():
+    s = services.store()
+    rid = s.record_run_id()
+    run = s.run(rid) if rid else None
+    schools = []
+    if run:
+        spec = services._version(run["version_id"])["spec"]
+        counts = {row["school"]: row for row in run["result"].get("schools", [])}
+        schools = [{"id": sc["id"], "name": sc["name"], "level": sc.get("level"), "code": sc.get("code"),
+                    "placed": (counts.get(sc["name"]) or {}).get("placed", 0)}
+                   for sc in spec.get("schools") or []]
+        run = {k: v for k, v in run.items() if k != "result"}
+    return page("staff_index.html", {"record_run": run, "schools": schools,
+                                      "versions": s.versions(), "cohorts": s.cohorts(),
+                                      "runs": [r for r in s.runs() if r["of_record"]]})
+
+
+@bp.route("/record", methods=["POST"])
+@roles("staff")
+def record():
+    services.start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
+    return redirect(url_for("staff.index"))
+
+
+@bp.route("/appeals", methods=["GET"])
+@roles("staff")
+def appeals():
+    return page("staff_appeals.html", services.appeals_page(user=g.user))
+
+
+@bp.route("/appeals", methods=["POST"])
+@roles("staff")
+def file_appeal():
+    out = services.file_appeal(body(), user=g.user)
+    if request.is_json:
+        return {"ok": True} | out, 201
+    return redirect(url_for("staff.appeal", appeal_id=out["id"]))
+
+
+@bp.route("/appeals/<int:appeal_id>")
+@roles("staff")
+def appeal(appeal_id: int):
+    return page("staff_appeal.html", services.appeal_detail(appeal_id, user=g.user))
+
+
+@bp.route("/appeals/<int:appeal_id>/decision", methods=["POST"])
+@roles("staff")
+def decide(appeal_id: int):
+    out = services.decide_appeal(appeal_id, body(), user=g.user)
+    if request.is_json:
+        return {"ok": True} | out, 201
+    return redirect(url_for("staff.appeal", appeal_id=appeal_id))
+
+
+def _school_rows(school_id: str):
+    rid = services.record_run()["id"]
+    return rid, *services.school_students(rid, school_id)
+
+
+@bp.route("/schools/<school_id>/notices.pdf")
+@roles("staff")
+def notices_pdf(school_id: str):
+    rid, spec, school, rows = _school_rows(school_id)
+    when = request.args.get("date") or date.today().isoformat()
+    try:
+        when_d = date.fromisoformat(when)
+    except ValueError as exc:
+        raise InputError("date must be YYYY-MM-DD") from exc
+    pdf = notices.notices_pdf(rows, school=school, policy=spec.get("policy") or {}, issued=when_d)
+    audit("notices.download", f"run:{rid}/school:{school_id}", f"{len(rows)} notices")
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"notices_{school_id}.pdf")
+
+
+@bp.route("/schools/<school_id>/roster.xlsx")
+@roles("staff")
+def roster_xlsx(school_id: str):
+    rid, spec, school, rows = _school_rows(school_id)
+    data = roster.roster_xlsx(rows, school=school, policy=spec.get("policy") or {},
+                              schools=spec.get("schools") or [])
+    audit("roster.download", f"run:{rid}/school:{school_id}", f"{len(rows)} rows, full ID numbers")
+    return send_file(io.BytesIO(data),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True, download_name=f"roster_{school_id}.xlsx")
+
+
+@bp.route("/runs/<int:run_id>/students/<student_id>/reveal", methods=["POST"])
+@roles("staff")
+def reveal(run_id: int, student_id: str):
+    return {"ok": True} | services.reveal_id(run_id, student_id, user=g.user)
