@@ -33,12 +33,41 @@ from .settings import DEFAULT_SETTINGS, Settings
 __all__ = ["find_gaps_overlaps", "build_report", "write_report", "summary_text"]
 
 
+_GRID = 0.01  # metres
+_MIN_WIDTH_M = 0.5  # thinner parts (2 x area / perimeter) are numerical slivers
+
+
 def _parts(geom):
+    """Polygon parts of a geometry, without slivers thinner than half a metre."""
     if geom is None or geom.is_empty:
         return []
     if geom.geom_type == "Polygon":
-        return [geom]
+        if geom.length and 2 * geom.area / geom.length < _MIN_WIDTH_M:
+            return []
+        opened = geom.buffer(-_MIN_WIDTH_M / 2, join_style="mitre").buffer(
+            _MIN_WIDTH_M / 2, join_style="mitre"
+        )
+        return [
+            p
+            for p in getattr(opened, "geoms", [opened])
+            if p.geom_type == "Polygon" and not p.is_empty
+        ]
     return [p for g in getattr(geom, "geoms", []) for p in _parts(g)]
+
+
+def _geojson(geom, to_lonlat) -> dict:
+    """GeoJSON geometry (lon/lat, 6 decimals, simplified to 0.5 m) of a gap or overlap."""
+    geom = geom.simplify(0.5)
+    if to_lonlat is not None:
+        geom = shapely.transform(geom, lambda xy: _stack(to_lonlat(xy[:, 0], xy[:, 1])))
+    geom = shapely.set_precision(geom, 1e-6)
+    return json.loads(shapely.to_geojson(geom))
+
+
+def _stack(pair):
+    import numpy as np
+
+    return np.column_stack(pair)
 
 
 def find_gaps_overlaps(
@@ -61,7 +90,9 @@ def find_gaps_overlaps(
     """
     declared = declared or []
     convert = to_lonlat or (lambda x, y: (x, y))
-    geoms = [c["geometry"] for c in coverage]
+    # a common 1 cm grid makes edges that should coincide coincide (no numerical slivers)
+    geoms = [shapely.set_precision(c["geometry"], _GRID) for c in coverage]
+    domain = {k: shapely.set_precision(v, _GRID) for k, v in domain.items()}
     result = {"gaps": [], "overlaps": [], "coverage_valid": True}
     if geoms:
         result["coverage_valid"] = bool(shapely.coverage_is_valid(shapely.make_valid(geoms)))
@@ -94,6 +125,7 @@ def find_gaps_overlaps(
                         "point": [round(v, 6) for v in convert(p.x, p.y)],
                         "rules": [a["rule_id"], b["rule_id"]],
                         "schools": [a["school_id"], b["school_id"]],
+                        "geometry": _geojson(part, to_lonlat),
                     }
                 )
     # gaps: domain minus the union of the coverage, split by the most specific domain part
@@ -117,6 +149,7 @@ def find_gaps_overlaps(
                     "point": [round(v, 6) for v in convert(p.x, p.y)],
                     "where": name,
                     "rules": sorted(set(near)),
+                    "geometry": _geojson(part, to_lonlat),
                 }
             )
     result["gaps"].sort(key=lambda g: (-g["area_m2"], g["where"]))
@@ -135,7 +168,7 @@ def build_report(
     to_lonlat = Transformer.from_crs(result.crs, 4326, always_xy=True).transform
     # rules whose parent is a community: a gap in that community names them too
     by_within: dict[str, list[str]] = {}
-    for (_, row) in result.zones.iterrows():
+    for _, row in result.zones.iterrows():
         if row["within"]:
             by_within.setdefault(str(row["within"]), []).append(str(row["rule_id"]))
     domain = {name: geom for (kind, name), geom in result.domain.items()}
@@ -195,8 +228,11 @@ def summary_text(report: dict) -> str:
         lines.append(f"未识别名称 unresolved names: {names}")
     for r in report["rules"]:
         if r["status"] in ("not_closed", "unresolved", "closed_with_issues"):
-            msgs = "; ".join(i["message"] for i in r["issues"] if i["type"] not in
-                             ("name_matched", "bridge", "parallel_lines", "admin"))
+            msgs = "; ".join(
+                i["message"]
+                for i in r["issues"]
+                if i["type"] not in ("name_matched", "bridge", "parallel_lines", "admin")
+            )
             lines.append(f"规则 rule {r['rule_id']} ({r['school']}): {r['status']} — {msgs}")
     for level, name in (("primary", "小学"), ("middle", "初中")):
         lv = report["levels"][level]
@@ -205,11 +241,15 @@ def summary_text(report: dict) -> str:
             f"{len(lv['overlaps'])} 处重叠 overlaps ({lv['overlap_area_m2']:.0f} m²)"
         )
         for g in lv["gaps"][:10]:
-            lines.append(f"  空白 gap {g['area_m2']:.0f} m² in {g['where']} at {g['point']}"
-                         + (f", near {', '.join(g['rules'])}" if g["rules"] else ""))
+            lines.append(
+                f"  空白 gap {g['area_m2']:.0f} m² in {g['where']} at {g['point']}"
+                + (f", near {', '.join(g['rules'])}" if g["rules"] else "")
+            )
         for o in lv["overlaps"][:10]:
-            lines.append(f"  重叠 overlap {o['area_m2']:.0f} m² between {' & '.join(o['rules'])}"
-                         f" at {o['point']}")
+            lines.append(
+                f"  重叠 overlap {o['area_m2']:.0f} m² between {' & '.join(o['rules'])}"
+                f" at {o['point']}"
+            )
     return "\n".join(lines)
 
 

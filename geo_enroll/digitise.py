@@ -34,15 +34,15 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+import tomllib
 from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
-from shapely.ops import linemerge, polygonize, unary_union
+from shapely.ops import linemerge, nearest_points, polygonize, unary_union
 
 from .basemap.layers import BaseMap, utm_crs
 from .basemap.names import NameIndex, normalize_name
@@ -61,7 +61,9 @@ __all__ = [
 
 SIDES = {"east": "东", "south": "南", "west": "西", "north": "北"}
 _SIDE_OF_CHAR = {v: k for k, v in SIDES.items()}
-_EDGE_WORD = re.compile(r"^(城区?|社区|镇区?|村|街道|辖区|片区|小区)?([东南西北])(边|侧|面|部)?(界|边界)?$")
+_EDGE_WORD = re.compile(
+    r"^(城区?|社区|镇区?|村|街道|辖区|片区|小区)?([东南西北])(边|侧|面|部)?(界|边界)?$"
+)
 _EXCLUDE_IN_TEXT = re.compile(r"不含([^，,、）)]+)")
 _PARALLEL_TOL_M = 60.0  # two carriageways of one road are closer than this
 _MAX_JOIN_M = 500.0  # pieces of one street farther apart than this are not joined
@@ -119,7 +121,9 @@ def load_spec(path: str | Path) -> dict:
     if _policy_load is not None:
         spec = _policy_load(path, validate=False)
         if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
-            raise ZoneSpecError(f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md")
+            raise ZoneSpecError(
+                f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md"
+            )
         return spec
     if not path.exists():
         raise ZoneSpecError(f"zone spec {path} does not exist")
@@ -148,9 +152,11 @@ def _lines_of(geom) -> list[LineString]:
     if geom.geom_type in ("MultiLineString", "GeometryCollection"):
         return [g for part in geom.geoms for g in _lines_of(part)]
     if geom.geom_type in _POLY_KINDS:
-        return [LineString(geom.exterior.coords)] if geom.geom_type == "Polygon" else [
-            LineString(p.exterior.coords) for p in geom.geoms
-        ]
+        return (
+            [LineString(geom.exterior.coords)]
+            if geom.geom_type == "Polygon"
+            else [LineString(p.exterior.coords) for p in geom.geoms]
+        )
     return []
 
 
@@ -169,7 +175,7 @@ def _centreline(spine: LineString, companions: list[LineString], step: float = 1
         p = spine.interpolate(t)
         d = other.distance(p)
         if d <= _PARALLEL_TOL_M:
-            q = shapely.ops.nearest_points(other, p)[0]
+            q = nearest_points(other, p)[0]
             coords.append(((p.x + q.x) / 2, (p.y + q.y) / 2))
         else:
             coords.append((p.x, p.y))
@@ -199,9 +205,11 @@ def _binned_centreline(chains: list[LineString], snap: float, issues: list[dict]
     groups = np.split(t_sorted, start[1:])
     wide = 0
     out = []
-    for b, ts in zip(uniq, groups):
+    for b, ts in zip(uniq, groups, strict=False):
         med = float(np.median(ts))
         near = ts[np.abs(ts - med) <= _PARALLEL_TOL_M]
+        if near.size == 0:  # an even count split far apart: take the value nearest the median
+            near = ts[[int(np.argmin(np.abs(ts - med)))]]
         if ts.max() - ts.min() > 2 * _PARALLEL_TOL_M:
             wide += 1
         out.append(((b + 0.5) * step, (float(near.min()) + float(near.max())) / 2))
@@ -209,7 +217,7 @@ def _binned_centreline(chains: list[LineString], snap: float, issues: list[dict]
         return None
     # split at long empty stretches; keep the longest run, report the gaps bridged
     runs, current = [], [out[0]]
-    for prev, cur in zip(out, out[1:]):
+    for prev, cur in zip(out, out[1:], strict=False):
         gap = cur[0] - prev[0] - step
         if gap > _MAX_JOIN_M:
             runs.append(current)
@@ -217,16 +225,30 @@ def _binned_centreline(chains: list[LineString], snap: float, issues: list[dict]
             continue
         if gap > snap / 2:
             closed = gap <= snap
-            issues.append({"type": "gap_closed" if closed else "gap_not_closed", "street": name,
-                           "gap_m": round(gap, 1), "message": f"{name}: a stretch of {gap:.0f} m "
-                           "without the street bridged" + ("" if closed else
-                           f" (more than snap_gap {snap:.0f} m: check the map)")})
+            mid_s, mid_t = (prev[0] + cur[0]) / 2, (prev[1] + cur[1]) / 2
+            at = centre + mid_s * u + mid_t * v
+            issues.append(
+                {
+                    "type": "gap_closed" if closed else "gap_not_closed",
+                    "street": name,
+                    "gap_m": round(gap, 1),
+                    "at": (float(at[0]), float(at[1])),
+                    "message": f"{name}: a stretch of {gap:.0f} m "
+                    "without the street bridged"
+                    + ("" if closed else f" (more than snap_gap {snap:.0f} m: check the map)"),
+                }
+            )
         current.append(cur)
     runs.append(current)
     run = max(runs, key=len)
     if len(runs) > 1:
-        issues.append({"type": "distant_piece", "street": name, "message":
-                       f"{name}: {len(runs) - 1} distant piece(s) ignored"})
+        issues.append(
+            {
+                "type": "distant_piece",
+                "street": name,
+                "message": f"{name}: {len(runs) - 1} distant piece(s) ignored",
+            }
+        )
     if len(run) < 2:
         return None
     st = np.array(run)
@@ -243,9 +265,14 @@ def _merge_street(lines: list[LineString], snap: float, issues: list[dict], name
     line = _binned_centreline(chains, snap, issues, name)
     if line is not None:
         if len(chains) > 1:
-            issues.append({"type": "parallel_lines", "street": name, "message":
-                           f"{name}: {len(chains)} pieces (carriageways, sections) merged into one "
-                           "centre line"})
+            issues.append(
+                {
+                    "type": "parallel_lines",
+                    "street": name,
+                    "message": f"{name}: {len(chains)} pieces (carriageways, sections) merged into one "
+                    "centre line",
+                }
+            )
         return line
     # 1. group parallel chains (dual carriageways) around the longest one
     pieces = []
@@ -491,9 +518,11 @@ def _resolve_limit(ctx: _Context, lim: _Limit, district: str | None, issues: lis
         if lm.found:
             geom = unary_union(list(ctx.landmarks.geometry.iloc[lm.rows]))
             kinds = set(ctx.landmarks["kind"].iloc[lm.rows])
-            lim.geom, lim.feature, lim.edge_of_feature = geom, (
-                "bridge" if "bridge" in kinds else "point"
-            ), edge
+            lim.geom, lim.feature, lim.edge_of_feature = (
+                geom,
+                ("bridge" if "bridge" in kinds else "point"),
+                edge,
+            )
             return None
         if first_miss is None:
             first_miss = m
@@ -519,8 +548,9 @@ def _bridge_line(ctx: _Context, lim: _Limit, extent: Polygon, issues: list[dict]
                         f"'{row['name'] or 'unnamed'}' it crosses is the limit",
                     }
                 )
-                return _merge_street(_lines_of(row.geometry), ctx.settings.snap_gap_m, issues,
-                                     lim.text)
+                return _merge_street(
+                    _lines_of(row.geometry), ctx.settings.snap_gap_m, issues, lim.text
+                )
     issues.append(
         {
             "type": "bridge",
@@ -539,8 +569,9 @@ def _limit_region(ctx: _Context, lim: _Limit, extent: Polygon, issues: list[dict
         minx, miny, maxx, maxy = lim.geom.bounds
         edge = lim.edge_of_feature or SIDES[lim.side]
         if getattr(lim, "polygon_kind", "") == "area" and not lim.edge_of_feature:
-            edge = SIDES[{"east": "west", "west": "east", "north": "south", "south": "north"}[
-                lim.side]]
+            edge = SIDES[
+                {"east": "west", "west": "east", "north": "south", "south": "north"}[lim.side]
+            ]
         coord = {"东": maxx, "西": minx, "南": miny, "北": maxy}[edge]
         cut = _axis_line(Point(coord, coord), lim.side, extent)
         lim.line = cut
@@ -597,9 +628,7 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None):
             continue
         miss = _resolve_limit(ctx, lim, district, issues)
         if miss is not None:
-            unresolved.append(
-                {"name": lim.text, "side": lim.side, "candidates": miss.candidates}
-            )
+            unresolved.append({"name": lim.text, "side": lim.side, "candidates": miss.candidates})
     if unresolved:
         return None, issues, unresolved
     features = [lim for lim in parsed if not lim.edge]
@@ -613,17 +642,24 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None):
                 }
             )
         if any(lim.edge for lim in parsed) or len(features) < 4:
-            return None, issues + [
-                {
-                    "type": "not_closed",
-                    "message": f"cannot close: {within or 'the parent'} is not in the base map "
-                    "and not all four sides are named streets",
-                }
-            ], []
+            return (
+                None,
+                issues
+                + [
+                    {
+                        "type": "not_closed",
+                        "message": f"cannot close: {within or 'the parent'} is not in the base map "
+                        "and not all four sides are named streets",
+                    }
+                ],
+                [],
+            )
         geoms = []
         for lim in features:
             geoms += lim.geom if isinstance(lim.geom, list) else [lim.geom]
-        parent_geom = unary_union(geoms).envelope.buffer(ctx.settings.snap_gap_m * 4, join_style="mitre")
+        parent_geom = unary_union(geoms).envelope.buffer(
+            ctx.settings.snap_gap_m * 4, join_style="mitre"
+        )
     else:
         parent_geom = parent[0]
     extent = parent_geom.envelope.buffer(1000, join_style="mitre")
@@ -640,8 +676,8 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None):
                     "street": lim.text,
                     "side": lim.side,
                     "message": f"{SIDES[lim.side]}至{lim.text}: the whole of {within or 'the parent'} "
-                    f"lies {SIDES[{'east': 'east', 'west': 'west', 'north': 'north', 'south': 'south'}[lim.side]]}"
-                    f" of it — the limit is on the wrong side",
+                    f"lies {lim.side} of it"
+                    " — the limit is on the wrong side",
                 }
             )
         zone = zone.intersection(region)
@@ -662,8 +698,11 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None):
                         "gap_m": round(d, 1),
                         "message": f"{by_side[side].text} and {by_side[other].text} stop {d:.0f} m "
                         "short of each other; closed by extending them"
-                        + ("" if d <= ctx.settings.snap_gap_m else
-                           f" (more than snap_gap {ctx.settings.snap_gap_m:.0f} m)"),
+                        + (
+                            ""
+                            if d <= ctx.settings.snap_gap_m
+                            else f" (more than snap_gap {ctx.settings.snap_gap_m:.0f} m)"
+                        ),
                     }
                 )
             elif by_side[side].line is not None and by_side[other].line is not None:
@@ -680,21 +719,37 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None):
     for name in excludes:
         hit = ctx.polygon_feature(name)
         if hit is None:
-            unresolved.append({"name": name, "side": "exclude", "candidates":
-                               ctx.landmark_index.lookup(name).candidates})
+            unresolved.append(
+                {
+                    "name": name,
+                    "side": "exclude",
+                    "candidates": ctx.landmark_index.lookup(name).candidates,
+                }
+            )
             continue
         zone = zone.difference(hit[0])
     for name in includes:
         hit = ctx.polygon_feature(name)
         if hit is None:
-            unresolved.append({"name": name, "side": "include", "candidates":
-                               ctx.landmark_index.lookup(name).candidates})
+            unresolved.append(
+                {
+                    "name": name,
+                    "side": "include",
+                    "candidates": ctx.landmark_index.lookup(name).candidates,
+                }
+            )
             continue
         zone = zone.union(hit[0])
     zone = _clean(zone)
     if zone.is_empty:
         issues.append({"type": "not_closed", "message": "the limits enclose no land"})
         return None, issues, unresolved
+    # gaps along a street matter only where the street bounds this zone
+    issues = [
+        i
+        for i in issues
+        if "at" not in i or zone.distance(Point(i.pop("at"))) <= ctx.settings.snap_gap_m
+    ]
     for lim in features:
         if lim.side in regions and parent_geom.intersection(regions[lim.side]).area >= 1.0:
             length = _edge_length(zone, lim.line)
@@ -745,7 +800,9 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
         if side is None:
             issues.append({"type": "bad_side", "message": f"unknown side {bound.get('side')!r}"})
             continue
-        lim = _Limit(side, str(bound.get("street", "")), name=normalize_name(bound.get("street", "")))
+        lim = _Limit(
+            side, str(bound.get("street", "")), name=normalize_name(bound.get("street", ""))
+        )
         miss = _resolve_limit(ctx, lim, district, issues)
         if miss is not None:
             unresolved.append({"name": lim.text, "side": side, "candidates": miss.candidates})
@@ -792,8 +849,15 @@ def digitise(
             rule_id = str(zone_rule.get("rule_id", f"{sid}-?"))
             kind = str(zone_rule.get("kind", ""))
             source = zone_rule.get("source") or {}
-            entry = {"rule_id": rule_id, "school_id": sid, "school": sname, "kind": kind,
-                     "status": "ok", "area_m2": 0.0, "issues": []}
+            entry = {
+                "rule_id": rule_id,
+                "school_id": sid,
+                "school": sname,
+                "kind": kind,
+                "status": "ok",
+                "area_m2": 0.0,
+                "issues": [],
+            }
             geom, issues, missing = None, [], []
             try:
                 if kind == "street_limits":
@@ -802,41 +866,83 @@ def digitise(
                     name = str(zone_rule.get("name", ""))
                     hit = ctx.polygon_feature(name)
                     if hit is None:
-                        missing = [{"name": name, "side": "compound",
-                                    "candidates": ctx.landmark_index.lookup(name).candidates}]
+                        missing = [
+                            {
+                                "name": name,
+                                "side": "compound",
+                                "candidates": ctx.landmark_index.lookup(name).candidates,
+                            }
+                        ]
                     else:
                         geom = hit[0]
                         parent = ctx.area_by(zone_rule.get("within"), None)
-                        if parent is not None and parent[0].intersection(geom).area < 0.5 * geom.area:
-                            issues.append({"type": "outside_parent", "message":
-                                           f"{name} lies mostly outside {zone_rule.get('within')}"})
+                        if (
+                            parent is not None
+                            and parent[0].intersection(geom).area < 0.5 * geom.area
+                        ):
+                            issues.append(
+                                {
+                                    "type": "outside_parent",
+                                    "message": f"{name} lies mostly outside {zone_rule.get('within')}",
+                                }
+                            )
                 elif kind == "directional_bounds":
                     geom, issues, missing = _directional(ctx, zone_rule, district)
                 elif kind in ("admin_units", "alternative", "multi_school", "free_choice"):
                     covered = _units_coverage(ctx, zone_rule)
                     if kind == "admin_units" and covered is not None:
-                        coverage.append({"rule_id": rule_id, "school_id": sid, "levels":
-                                         _levels(level), "geometry": covered, "kind": kind})
+                        coverage.append(
+                            {
+                                "rule_id": rule_id,
+                                "school_id": sid,
+                                "levels": _levels(level),
+                                "geometry": covered,
+                                "kind": kind,
+                            }
+                        )
                     if kind in ("alternative", "multi_school", "free_choice"):
-                        declared.append({"rule_id": rule_id, "school_id": sid, "kind": kind,
-                                         "schools": list(zone_rule.get("schools") or [sid]),
-                                         "geometry": covered})
+                        declared.append(
+                            {
+                                "rule_id": rule_id,
+                                "school_id": sid,
+                                "kind": kind,
+                                "schools": list(zone_rule.get("schools") or [sid]),
+                                "geometry": covered,
+                            }
+                        )
                     entry["status"] = "not_digitised"
-                    entry["issues"].append({"type": "admin", "message":
-                                            "matched by official code, not drawn"})
+                    entry["issues"].append(
+                        {"type": "admin", "message": "matched by official code, not drawn"}
+                    )
                 else:
                     entry["status"] = "not_digitised"
             except DigitiseError as exc:
                 issues.append({"type": "error", "message": str(exc)})
+            except (shapely.errors.GEOSException, ValueError) as exc:  # geometry we cannot use
+                issues.append(
+                    {
+                        "type": "error",
+                        "message": f"rule {rule_id}: geometry failed "
+                        f"({type(exc).__name__}: {exc}); check the streets it names",
+                    }
+                )
             entry["issues"] += issues
             if missing:
                 entry["status"] = "unresolved"
                 for m in missing:
                     unresolved.append({"rule_id": rule_id, "school_id": sid, **m})
-                    entry["issues"].append({"type": "unresolved", "street": m["name"], "message":
-                                            f"{m['name']} is not in the base map"
-                                            + (f"; did you mean {'、'.join(m['candidates'])}?"
-                                               if m["candidates"] else "")})
+                    entry["issues"].append(
+                        {
+                            "type": "unresolved",
+                            "street": m["name"],
+                            "message": f"{m['name']} is not in the base map"
+                            + (
+                                f"; did you mean {'、'.join(m['candidates'])}?"
+                                if m["candidates"]
+                                else ""
+                            ),
+                        }
+                    )
             if geom is not None and not geom.is_empty:
                 bad = {"gap_not_closed", "wrong_side", "limit_not_bounding", "error", "not_closed"}
                 if entry["status"] == "ok" and any(i["type"] in bad for i in entry["issues"]):
@@ -856,14 +962,43 @@ def digitise(
                         "schematic": bool(schematic),
                     }
                 )
-                coverage.append({"rule_id": rule_id, "school_id": sid, "levels": _levels(level),
-                                 "geometry": geom, "kind": kind})
-            elif kind in ("street_limits", "compound", "directional_bounds") and entry["status"] == "ok":
+                coverage.append(
+                    {
+                        "rule_id": rule_id,
+                        "school_id": sid,
+                        "levels": _levels(level),
+                        "geometry": geom,
+                        "kind": kind,
+                    }
+                )
+            elif (
+                kind in ("street_limits", "compound", "directional_bounds")
+                and entry["status"] == "ok"
+            ):
                 entry["status"] = "not_closed"
             rules.append(entry)
-    zones = gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs) if rows else gpd.GeoDataFrame(
-        {c: [] for c in ("school", "school_id", "level", "rule_id", "kind", "source", "line",
-                         "within", "schematic")}, geometry=[], crs=ctx.crs)
+    zones = (
+        gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs)
+        if rows
+        else gpd.GeoDataFrame(
+            {
+                c: []
+                for c in (
+                    "school",
+                    "school_id",
+                    "level",
+                    "rule_id",
+                    "kind",
+                    "source",
+                    "line",
+                    "within",
+                    "schematic",
+                )
+            },
+            geometry=[],
+            crs=ctx.crs,
+        )
+    )
     zones = zones.to_crs(4326)
     zones["geometry"] = shapely.orient_polygons(
         shapely.set_precision(zones.geometry.values, 1e-7), exterior_cw=False
@@ -872,8 +1007,9 @@ def digitise(
     if len(ctx.areas):
         for _, row in ctx.areas[ctx.areas["kind"].isin(["town", "community"])].iterrows():
             domain[(row["kind"], row["name"])] = row.geometry
-    return DigitiseResult(zones, rules, unresolved, coverage, declared, domain, ctx.crs,
-                          schematic, basemap.source)
+    return DigitiseResult(
+        zones, rules, unresolved, coverage, declared, domain, ctx.crs, schematic, basemap.source
+    )
 
 
 def _units_coverage(ctx: _Context, rule: dict):
@@ -895,12 +1031,24 @@ def _units_coverage(ctx: _Context, rule: dict):
                 if len(sub):
                     hit = (unary_union(sub.geometry.values), m.names[0])
         if hit is not None:
-            geoms.append(hit[0])
+            geom = hit[0]
+            for name in unit.get("exclude") or []:  # 建兴社区（不含昌盛园小区）
+                cut = ctx.polygon_feature(str(name))
+                if cut is not None:
+                    geom = geom.difference(cut[0])
+            geoms.append(geom)
     if rule.get("area") and not geoms:
         hit = ctx.area_by(str(rule["area"]), None)
         if hit is not None:
             geoms.append(hit[0])
-    return unary_union(geoms) if geoms else None
+    if not geoms:
+        return None
+    covered = unary_union(geoms)
+    for name in rule.get("exclude") or []:
+        cut = ctx.polygon_feature(str(name))
+        if cut is not None:
+            covered = covered.difference(cut[0])
+    return covered
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,12 +1064,20 @@ def zones_to_geojson(zones: gpd.GeoDataFrame) -> str:
     g = g.set_geometry(shapely.orient_polygons(g.geometry.values, exterior_cw=False))
     features = []
     for _, row in g.iterrows():
-        props = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
-                 if k != "geometry"}
+        props = {
+            k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if k != "geometry"
+        }
         geom = json.loads(shapely.to_geojson(row.geometry))
         features.append({"type": "Feature", "properties": props, "geometry": _round(geom)})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      indent=1, sort_keys=False) + "\n"
+    return (
+        json.dumps(
+            {"type": "FeatureCollection", "features": features},
+            ensure_ascii=False,
+            indent=1,
+            sort_keys=False,
+        )
+        + "\n"
+    )
 
 
 def _round(obj):
@@ -946,9 +1102,14 @@ def write_zones(zones: gpd.GeoDataFrame, path: str | Path) -> Path:
     elif suffix == ".gpkg":
         if path.exists():
             path.unlink()
-        pyogrio.write_dataframe(zones.to_crs(4326), path, layer="zones",
-                                geometry_type="MultiPolygon", promote_to_multi=True,
-                                dataset_options={"VERSION": "1.2"})
+        pyogrio.write_dataframe(
+            zones.to_crs(4326),
+            path,
+            layer="zones",
+            geometry_type="MultiPolygon",
+            promote_to_multi=True,
+            dataset_options={"VERSION": "1.2"},
+        )
     else:
         raise DigitiseError(f"output {path}: expected a .gpkg or .geojson file name")
     return path

@@ -117,13 +117,19 @@ ZONE_KIND_LABELS = {
 }
 
 
+_BY_ZH = {zh: (zh, en) for zh, en in ZONE_KIND_LABELS.values()}
+OPTIONAL_KINDS = ("alternative", "free_choice", "可选", "自主选择")
+
+
 def zone_kind_label(kind: str | None, lang: str = "zh") -> str:
-    """Parent-facing name of a zone kind.
+    """Parent-facing name of a zone kind (a spec kind or the engine's Chinese label).
 
     >>> zone_kind_label("alternative"), zone_kind_label("street_limits", "en")
     ('可选', 'catchment by residence')
+    >>> zone_kind_label("购房", "en")
+    'by property'
     """
-    zh, en = ZONE_KIND_LABELS.get(kind or "", (kind or "", kind or ""))
+    zh, en = ZONE_KIND_LABELS.get(kind or "") or _BY_ZH.get(kind or "") or (kind or "", kind or "")
     return en if lang == "en" else zh
 
 
@@ -292,12 +298,13 @@ def lookup(
     gaz = _gazetteer(ctx)
     if mod is not None and hasattr(mod, "lookup_address"):
         zones_gdf = _zones_gdf(zones)
+        index = _zone_index(spec, zones, ctx, key)
         if address is not None:
             raw = _call(mod.lookup_address, address=address, spec=spec, zones=zones_gdf,
-                        gazetteer=gaz, school_points=_school_points(ctx))
+                        gazetteer=gaz, school_points=_school_points(ctx), index=index)
         else:
             raw = _call(mod.lookup_point, lon=lon, lat=lat, spec=spec, zones=zones_gdf,
-                        gazetteer=gaz, school_points=_school_points(ctx))
+                        school_points=_school_points(ctx), index=index)
         return _normalise_lookup(raw, address, lon, lat, spec) | {"engine": "geo_enroll.lookup"}
     if _try("geo_enroll.placement.candidates") is not None and (gaz is not None or address is None):
         return _candidates_lookup(spec, zones, address, lon, lat, gaz, ctx, key)
@@ -397,6 +404,8 @@ def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
             "rule_id": e.get("rule_id") or e.get("rule"),
             "source": text,
             "line": line,
+            "optional": bool(e.get("optional", e.get("kind") in OPTIONAL_KINDS)),
+            "distance_m": e.get("distance_m"),
         }
         for lv in levels:
             if lv in schools and item not in schools[lv]:
@@ -412,6 +421,7 @@ def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
         "lat": raw.get("lat", geo.get("lat", lat)),
         "code": raw.get("code", geo.get("code")),
         "schematic": bool(raw.get("schematic", geo.get("schematic", False))),
+        "edge_distance_m": raw.get("edge_distance_m"),
         "schools": schools,
         "warnings": [str(w) for w in warnings],
         "raw": raw,
@@ -503,13 +513,11 @@ def _rows_from_frame(df) -> list[dict]:
     return rows
 
 
-def synth_cohort(spec: dict, *, seed: int, zones: dict | None = None) -> list[dict]:
+def synth_cohort(spec: dict, *, seed: int, zones: dict | None = None, basemap=None) -> list[dict]:
     """A synthetic applicant table (clearly labelled) for ``spec``, as a list of row dicts."""
-    mod = _try("geo_enroll.placement.cohort")
-    fn = None if mod is None else (getattr(mod, "synthesise", None) or getattr(mod, "synth", None)
-                                   or getattr(mod, "synthesize", None))
+    fn = _try("geo_enroll.placement.cohort", "synth_cohort")
     if fn is not None:
-        return _rows_from_frame(_call(fn, spec=spec, seed=seed, zones=zones))
+        return _rows_from_frame(fn(spec, seed=int(seed), **({"basemap": basemap} if basemap else {})))
     return _fallback_cohort(spec, seed, zones or {})
 
 
@@ -532,31 +540,47 @@ def _call(fn, **kwargs):
     return fn(*args, **accepted)
 
 
-def _fallback_cohort(spec, seed, zones) -> list[dict]:
-    from shapely.geometry import shape
+def _fallback_cohort(spec, seed, zones, n: int = 200) -> list[dict]:
+    """A small clearly synthetic cohort (names 合成…, IDs well-formed but never real).
 
+    Addresses are drawn from the spec's own units and communities, so they geocode at village
+    or community level; used only until ``geo_enroll.placement.cohort`` exists.
+    """
     rng = random.Random(seed)
-    county = (spec.get("policy") or {}).get("county_code") or "152527"
-    surnames = "王李张刘陈杨赵黄周吴"
-    given = "子涵浩然欣怡梓轩雨泽一诺思远佳琪"
+    pol = spec.get("policy") or {}
+    county = pol.get("county_code") or "152527"
+    juris = pol.get("jurisdiction") or ""
+    year = int(pol.get("year") or 2024)
+    places = []
+    for school in spec.get("schools") or []:
+        for z in school.get("zones") or []:
+            for u in z.get("units") or []:
+                if u.get("name"):
+                    places.append(f"{juris}{u.get('township') or ''}{u['name']}{u.get('group') or ''}")
+            if z.get("kind") == "street_limits" and z.get("within"):
+                places.append(f"{juris}{z['within']}")
+    places = sorted(set(places)) or [juris]
+    synth_id = _try("geo_enroll.placement.idcard", "synth_id")
+    codes = [s.get("code") for s in spec.get("schools") or [] if s.get("code")
+             and s.get("level") == "primary"]
     rows = []
-    feats = [f for f in zones.get("features") or [] if f.get("geometry")]
-    for i in range(60):
-        level = "primary" if i % 2 == 0 else "middle"
-        body = f"{county}{2018 if level == 'primary' else 2012}0{rng.randint(1, 8)}{rng.randint(10, 28)}{i:03d}"
-        weights = [7, 9, 10, 5, 8, 4, 3, 6, 5, 3, 2, 2, 9, 10, 5, 8, 4]
-        total = sum(int(c) * w for c, w in zip(body, weights, strict=True))
-        check = "10X98765432"[total % 11]
-        row = {"姓名": f"合成{rng.choice(surnames)}{rng.choice(given)}", "身份证号": body + check,
-               "学籍号": f"G{body + check}" if level == "middle" else "", "level": level,
-               "户籍地址": "", "毕业学校标识码": "", "synthetic": True}
-        if feats:
-            f = feats[i % len(feats)]
-            c = shape(f["geometry"]).representative_point()
-            row["lon"], row["lat"] = round(c.x + rng.uniform(-1e-4, 1e-4), 6), round(c.y, 6)
-            row["户籍地址"] = f"合成地址 {f['properties'].get('rule_id')} {i}号"
-        rows.append(row)
-    return _rows_from_frame(__import__("pandas").DataFrame(rows))
+    for i in range(n):
+        middle = i % 2 == 1
+        born = f"{year - (12 if middle else 6)}-{rng.randint(1, 8):02d}-{rng.randint(1, 28):02d}"
+        if synth_id is not None:
+            idn = synth_id(county, born, i % 1000)
+        else:
+            body = f"{county}{born.replace('-', '')}{i % 1000:03d}"
+            weights = [7, 9, 10, 5, 8, 4, 3, 6, 5, 3, 2, 2, 9, 10, 5, 8, 4]
+            idn = body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+        rows.append({"姓名": f"合成{i:04d}", "身份证号": idn, "学籍号": f"G{idn}" if middle else "",
+                     "出生日期": born, "性别": "男" if (i % 1000) % 2 else "女",
+                     "学段": "初中" if middle else "小学",
+                     "户籍地址": f"{rng.choice(places)}{rng.randint(1, 60)}号",
+                     "毕业学校标识码": rng.choice(codes) if middle and codes else ""})
+    import pandas as pd
+
+    return _rows_from_frame(pd.DataFrame(rows))
 
 
 def read_applicants(data: bytes, filename: str) -> list[dict]:
@@ -620,6 +644,14 @@ def seat_table(spec: dict, ctx: Context = DEFAULT_CONTEXT):
     if ctx.seat_table is not None:
         return ctx.seat_table if isinstance(ctx.seat_table, pd.DataFrame) else pd.read_csv(
             ctx.seat_table, dtype=str, keep_default_na=False, comment="#")
+    ids = {x.get("id") for x in spec.get("schools") or []}
+    for path in sorted((data_dir() / "boundaries").glob("*_schools.csv")):
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+        except (OSError, ValueError):
+            continue
+        if "school_id" in table.columns and set(table["school_id"]) == ids:
+            return table  # the seat table written for exactly this spec's schools
     plan = (spec.get("policy") or {}).get("seat_plan") or {}
     rows = []
     for level in ("primary", "middle"):
@@ -644,9 +676,41 @@ def place(*, spec: dict, zones: dict, cohort: list[dict], seed: int = 7,
         out = fn(table, spec=spec, zones=_zones_gdf(zones), gazetteer=_gazetteer(ctx),
                  schools=seat_table(spec, ctx), school_points=_school_points(ctx), seed=int(seed))
         progress(1.0)
-        return {"placements": _records(out.placements), "schools": _records(out.schools),
-                "warnings": list(out.warnings), "engine": "geo_enroll.placement"}
-    return _fallback_place(spec, zones, cohort, seed, progress) | {"engine": "fallback"}
+        homes = {}
+        if out.homes is not None and len(out.homes):
+            homes = {str(sid): [round(g.x, 7), round(g.y, 7)]
+                     for sid, g in zip(out.homes["student_id"], out.homes.geometry)}
+        by_id = _school_by_id(spec)
+        lonlat = {(by_id.get(k) or {}).get("name", k): [float(v[0]), float(v[1])]
+                  for k, v in (getattr(out.homes, "attrs", {}).get("school_lonlat") or {}).items()}
+        res = {"placements": _records(out.placements), "schools": _records(out.schools),
+               "warnings": list(out.warnings), "homes": homes, "school_lonlat": lonlat,
+               "engine": "geo_enroll.placement"}
+    else:
+        res = _fallback_place(spec, zones, cohort, seed, progress) | {"engine": "fallback"}
+    return _named(res, spec)
+
+
+def _named(res: dict, spec: dict) -> dict:
+    """Placements and school rows carry both ``school`` (the name) and ``school_id``."""
+    by_id, by_name = _school_by_id(spec), _school_by_name(spec)
+
+    def fix(row: dict) -> dict:
+        key = row.get("school") or ""
+        school = by_id.get(key) or by_name.get(key)
+        if school is not None:
+            row["school_id"], row["school"] = school.get("id"), school.get("name")
+        else:
+            row.setdefault("school_id", "")
+        return row
+
+    res["placements"] = [fix(dict(p)) for p in res.get("placements", [])]
+    res["schools"] = [fix(dict(p)) for p in res.get("schools", [])]
+    for row in res["schools"]:
+        for k in ("seats", "placed", "overflow_in", "overflow_out"):
+            if row.get(k) not in (None, ""):
+                row[k] = int(row[k])
+    return res
 
 
 def _records(obj) -> list[dict]:
@@ -748,8 +812,10 @@ def simulate(*, spec: dict, zones: dict, cohort: list[dict], draws: int = 20, se
         return {"probabilities": _records(out), "engine": "geo_enroll.placement.lottery"}
     counts: dict[str, Counter] = defaultdict(Counter)
     fill: dict[str, list] = defaultdict(list)
+    homes: dict = {}
     for d in range(draws):
         res = place(spec=spec, zones=zones, cohort=cohort, seed=seed * 1000 + d, ctx=ctx)
+        homes = homes or res.get("homes") or {}
         for p in res["placements"]:
             counts[p["student_id"]][p["school"] or ""] += 1
         for s in res["schools"]:
@@ -759,7 +825,8 @@ def simulate(*, spec: dict, zones: dict, cohort: list[dict], draws: int = 20, se
                      for sid, cnt in sorted(counts.items()) for school, c in sorted(cnt.items())]
     schools = [{"school": s, "mean_fill": round(sum(v) / len(v), 4), "draws": len(v)}
                for s, v in fill.items()]
-    return {"probabilities": probabilities, "schools": schools, "draws": draws, "engine": "fallback"}
+    return {"probabilities": probabilities, "schools": schools, "draws": draws, "homes": homes,
+            "engine": "repeated placements (seeded tie-breaks)"}
 
 
 # ---------------------------------------------------------------------------- planning
@@ -768,7 +835,11 @@ def simulate(*, spec: dict, zones: dict, cohort: list[dict], draws: int = 20, se
 def seat_use(spec: dict, placement: dict | None) -> list[dict]:
     """Seats and placed children per school (placed 0 without a placement run)."""
     seats = _seats(spec)
-    placed = {s["school"]: s for s in (placement or {}).get("schools", [])}
+    placed: dict[str, dict] = {}
+    for row in (placement or {}).get("schools", []):  # a nine-year school has a row per level
+        acc = placed.setdefault(row["school"], {"seats": 0, "placed": 0})
+        acc["seats"] += int(row.get("seats") or 0)
+        acc["placed"] += int(row.get("placed") or 0)
     out = []
     for s in spec.get("schools") or []:
         row = placed.get(s["name"], {})
@@ -780,14 +851,40 @@ def seat_use(spec: dict, placement: dict | None) -> list[dict]:
     return out
 
 
-def diagnostics(*, spec: dict, zones: dict) -> dict:
-    """Gaps and overlaps per level (engine's ``geo_enroll.diagnostics`` when available)."""
-    mod = _try("geo_enroll.diagnostics")
-    fn = None if mod is None else (getattr(mod, "diagnose", None) or getattr(mod, "gaps_and_overlaps", None))
-    if fn is not None:
-        out = _call(fn, zones=_zones_gdf(zones), spec=spec)
-        return out if isinstance(out, dict) else {"report": _records(out)}
-    return _fallback_diagnostics(zones)
+def diagnostics(*, spec: dict, zones: dict, domain_zones: dict | None = None) -> dict:
+    """Gaps and overlaps per level: ``{"primary": {"gaps": [...], "overlaps": [...]}, ...}``.
+
+    Uses ``geo_enroll.diagnostics.find_gaps_overlaps``; the land that must be served is the
+    union of ``domain_zones`` per level (the version being edited: an edit must not leave land
+    it served unserved), else of ``zones`` itself (then only overlaps can show).
+    """
+    find = _try("geo_enroll.diagnostics", "find_gaps_overlaps")
+    if find is None:
+        return _fallback_diagnostics(zones)
+    from shapely.ops import unary_union
+
+    gdf = _zones_gdf(zones)
+    dom = _zones_gdf(domain_zones) if domain_zones else gdf
+    if gdf.empty and dom.empty:
+        return {}
+    utm = (gdf if not gdf.empty else dom).estimate_utm_crs()
+    g, d = gdf.to_crs(utm), dom.to_crs(utm)
+    from pyproj import Transformer
+
+    back = Transformer.from_crs(utm, 4326, always_xy=True)
+    declared = [{"schools": z.get("schools") or [], "geometry": None}
+                for sch in spec.get("schools") or [] for z in sch.get("zones") or []
+                if z.get("kind") == "multi_school"]
+    out = {}
+    for level in sorted(set(g["level"].dropna()) | set(d["level"].dropna())):
+        part = g[g["level"] == level]
+        coverage = [{"rule_id": r.rule_id, "school_id": r.school_id, "geometry": r.geometry}
+                    for r in part.itertuples() if r.geometry is not None and not r.geometry.is_empty]
+        dpart = d[d["level"] == level]
+        domain = {"原覆盖范围 previous coverage": unary_union(list(dpart.geometry))} if len(dpart) else {}
+        res = find(coverage, domain, declared=declared, to_lonlat=lambda x, y: back.transform(x, y))
+        out[str(level)] = {"gaps": res["gaps"], "overlaps": res["overlaps"]}
+    return out
 
 
 def _fallback_diagnostics(zones: dict) -> dict:
@@ -831,8 +928,8 @@ def preview(*, base_spec: dict, base_zones: dict, spec: dict, zones: dict,
                 "to": p["school"] or "", "status": p["status"]}
                for p in after["placements"]
                if (b.get(p["student_id"], {}).get("school") or "") != (p["school"] or "")]
-    d_before = diagnostics(spec=base_spec, zones=base_zones)
-    d_after = diagnostics(spec=spec, zones=zones)
+    d_before = diagnostics(spec=base_spec, zones=base_zones, domain_zones=base_zones)
+    d_after = diagnostics(spec=spec, zones=zones, domain_zones=base_zones)
     return {
         "changes": changes,
         "n_changes": len(changes),

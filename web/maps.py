@@ -9,7 +9,8 @@
 * :func:`render_parts` returns the head/body/script fragments with the request's CSP nonce on
   every ``<script>``/``<style>`` and refuses any external URL.
 
-When ``geo_enroll.mapview.offline_map`` exists it is used for the base map.
+When ``geo_enroll.mapview.offline_map`` exists it is used for the base map, minus its inlined
+copy of Leaflet (pages load the vendored files from ``/vendor``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ def _base_map(location, zoom: int, tiles_url: str | None, vendor: str) -> folium
             m = offline_map(location=location, zoom_start=zoom, tiles=tiles_url)
         except TypeError:
             m = None
+        else:
+            # offline_map inlines Leaflet (~150 kB) for stand-alone files; pages of the service
+            # load the same vendored files from /vendor instead (cached, one copy)
+            header = m.get_root().header
+            for name in ("leaflet_css_inline", "leaflet_js_inline"):
+                header._children.pop(name, None)
     if m is None:
         m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
         if tiles_url:

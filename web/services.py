@@ -57,16 +57,31 @@ def _ctx() -> engine.Context:
 def seed_defaults(app_store, *, spec_path: Path, zones_path: Path, logger,
                   cohort_seed: int | None = 7) -> None:
     """First start: the default spec + zones become version 1 (published), and a synthetic cohort."""
+    empty = {"type": "FeatureCollection", "features": []}
     if not app_store.versions():
-        if spec_path.exists() and zones_path.exists():
+        if spec_path.exists():
             spec = engine.load_spec(spec_path)
-            zones = engine.load_zones(zones_path)
-            vid = app_store.save_version(spec=spec, zones=zones, author="system",
-                                         message=f"默认数据 default: {spec_path.name} + {zones_path.name}")
+            zones = engine.load_zones(zones_path) if zones_path.exists() else empty
+            if not zones_path.exists():
+                logger.warning("no zones at %s: street-limit zones are unavailable until "
+                               "`geo-enroll digitise` builds them", zones_path)
+            vid = app_store.save_version(
+                spec=spec, zones=zones, author="system",
+                message=f"默认数据 default: {spec_path.name}"
+                        + (f" + {zones_path.name}" if zones_path.exists() else " (无划片图层 no zones)"))
             app_store.publish(vid, author="system")
         else:
-            logger.warning("no default spec/zones at %s, %s: the service starts without a version",
-                           spec_path, zones_path)
+            logger.warning("no default spec at %s: the service starts without a version", spec_path)
+    else:
+        cur = app_store.current_version_id()
+        v = app_store.version(cur) if cur else None
+        if (v and v["author"] == "system" and not v["zones"].get("features")
+                and zones_path.exists() and app_store.versions()[0]["author"] == "system"):
+            # the default zones were built after the first start: add them as a new version
+            nid = app_store.save_version(spec=v["spec"], zones=engine.load_zones(zones_path),
+                                         author="system", parent_id=cur,
+                                         message=f"默认划片图层 default zones: {zones_path.name}")
+            app_store.publish(nid, author="system")
     vid = app_store.current_version_id()
     if cohort_seed is not None and vid is not None and app_store.latest_cohort_id() is None:
         v = app_store.version(vid)
@@ -342,18 +357,19 @@ def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> di
         return out
     v = _version(run["version_id"])
     rows = _cohort_index(run["cohort_id"])
-    centres = _school_points(v)
+    centres = _school_points(v) | (result.get("school_lonlat") or {})
     lines, points = [], []
+    homes = result.get("homes") or {}
     if run["kind"] == "placement":
         placements = result.get("placements", [])
         out["counts"] = _status_counts(placements)
         out["n"] = len(placements)
         for p in placements:
             r = rows.get(p["student_id"], {})
-            if p.get("school") and str(p.get("tier")) not in ("", "1", "None") and p["school"] in centres \
-                    and r.get("lon") not in (None, ""):
-                lines.append({"from": [float(r["lon"]), float(r["lat"])], "to": centres[p["school"]],
-                              "label": f"{p['student_id']} → {p['school']}"})
+            home = _home(p, r, homes)
+            if p.get("school") and p.get("rule") == "overflow" and p["school"] in centres and home:
+                lines.append({"from": home, "to": centres[p["school"]],
+                              "label": f"{p['student_id']} → {p['school']} ({p.get('distance_m')} m)"})
         out["overflow_lines"] = len(lines)
     else:
         probs = result.get("probabilities", [])
@@ -362,14 +378,23 @@ def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> di
         school = school if school in names else (names[0] if names else None)
         out["probability_school"] = school
         for p in probs:
-            r = rows.get(p["student_id"], {})
-            if p.get("school") == school and r.get("lon") not in (None, ""):
-                points.append({"lon": float(r["lon"]), "lat": float(r["lat"]), "value": float(p["p"]),
+            home = _home(p, rows.get(p["student_id"], {}), homes)
+            if p.get("school") == school and home:
+                points.append({"lon": home[0], "lat": home[1], "value": float(p["p"]),
                                "label": f"P({school}) = {p['p']}"})
     if nonce is not None:
         out["_map"] = _map(v["zones"], nonce, lines=lines, points=points,
                            seat_use=engine.seat_use(v["spec"], result if run["kind"] == "placement" else None))
     return out
+
+
+def _home(p: dict, row: dict, homes: dict) -> list[float] | None:
+    """A child's home point (the run's geocoded homes, else the cohort's lon/lat)."""
+    if p["student_id"] in homes:
+        return homes[p["student_id"]]
+    if row.get("lon") not in (None, "") and row.get("lat") not in (None, ""):
+        return [float(row["lon"]), float(row["lat"])]
+    return None
 
 
 def _status_counts(placements: list[dict]) -> dict[str, int]:
@@ -420,7 +445,7 @@ def school_students(run_id: int, school_id: str) -> tuple[dict, dict, list[dict]
     overrides = _decided_schools(run_id)
     for p in run["result"]["placements"]:
         final = overrides.get(p["student_id"], p.get("school"))
-        if final == school["name"]:
+        if final in (school["name"], school["id"]):
             admitted.append(rows.get(p["student_id"], {}) | {"student_id": p["student_id"],
                                                               "level": p.get("level")})
     admitted.sort(key=lambda r: r["student_id"])

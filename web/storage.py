@@ -199,9 +199,16 @@ class Store:
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot open the store {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise StorageError(
+                    f"{self.path} is not a geo_enroll store ({exc}); point --data at an empty "
+                    "folder or at the folder of an existing store"
+                ) from exc
             self._local.conn = conn
         return conn
 

@@ -65,7 +65,7 @@ _NOT_A_PLACE_RE = re.compile(
     "|[省市区县旗盟州镇乡]"  # 朝阳区: the short 朝阳 (of 朝阳市) is part of a longer name
 )
 _NAME = r"[\u3400-\u9fffA-Za-z0-9]"
-_NAME_NO_ROAD = r"[\u3400-\u9fffA-Za-z](?<![路街巷号道])"
+_NAME_NO_ROAD = r"(?:[\u3400-\u9fffA-Za-z](?<![路街巷号道]))"
 _TOKENS = (
     ("group", re.compile(r"(\d+)(组|社(?!区)|队)")),
     ("building", re.compile(r"(\d+|[A-Za-z])(号楼|栋|幢|座)")),
@@ -74,10 +74,10 @@ _TOKENS = (
     ("room", re.compile(r"(\d+)(室|号房|户)")),
     ("house_number", re.compile(r"(\d+(?:-\d+)?)号(?:之(\d+)|-(\d+)(?!号))?院?")),
     ("road", re.compile(f"([\u3400-\u9fff0-9]{_NAME}{{0,11}}?(?:{_ROAD_SUFFIX}))(?!{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX})")),
+    ("village?", re.compile(f"({_NAME_NO_ROAD}{{1,8}}?(?:村|嘎查|社区))(?!{_ROAD_SUFFIX}|小区)")),
     ("compound", re.compile(f"({_NAME_NO_ROAD}{{1,10}}?(?:{_COMPOUND_SUFFIX}))")),
     ("compound", re.compile(f"({_NAME}{{1,12}}?(?:小区|花园|家园|公寓|大厦|新村|苑))")),
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
-    ("village?", re.compile(f"({_NAME_NO_ROAD}{{1,8}}?(?:村|嘎查|社区))(?!{_ROAD_SUFFIX}|小区)")),
 )  # fmt: skip
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
 _MERGE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
@@ -146,19 +146,29 @@ class _Parser:
     def __init__(self, div: Divisions, prefer: frozenset):
         self.div = div
         self.prefer = prefer
-        self.lengths = {
-            lv: sorted({len(k) for k in (*div.full[lv], *div.short[lv])}, reverse=True)
-            for lv in LEVELS
-        }
+        # one set of every name of every level: a position is probed once, not once per level
+        self.names = frozenset(k for lv in LEVELS for t in (div.full[lv], div.short[lv]) for k in t)
+        self.lengths = sorted({len(k) for k in self.names if len(k) >= 2}, reverse=True)
+        self._memo: tuple = ("", {})
+
+    def _hits(self, s, pos) -> list:
+        """Names (any level) starting at ``pos``, longest first (memoised per text)."""
+        text, memo = self._memo
+        if text is not s:
+            memo = {}
+            self._memo = (s, memo)
+        hits = memo.get(pos)
+        if hits is None:
+            names, n = self.names, len(s) - pos
+            hits = [s[pos : pos + L] for L in self.lengths if L <= n and s[pos : pos + L] in names]
+            memo[pos] = hits
+        return hits
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
         div = self.div
-        n = len(s) - pos
-        for length in self.lengths[level]:
-            if length > n or length < 2:
-                continue
-            key = s[pos : pos + length]
+        for key in self._hits(s, pos):
+            length = len(key)
             codes = div.full[level].get(key)
             short = False
             if not codes and allow_short:
@@ -171,8 +181,6 @@ class _Parser:
                 continue
             end = pos + length
             if short and _NOT_A_PLACE_RE.match(s, end):
-                continue
-            if level == "village" and _NOT_A_PLACE_RE.match(s, end) and short:
                 continue
             return codes, end, short
         return None
@@ -216,7 +224,9 @@ class _Parser:
             )
         if not has_han(s):
             return self._fail(
-                out, "no_chinese", "地址中没有汉字 no Chinese characters: expected a Chinese address"
+                out,
+                "no_chinese",
+                "地址中没有汉字 no Chinese characters: expected a Chinese address",
             )
 
         chain: list[list] = []  # [level, codes, short, fuzzy_name]
@@ -261,9 +271,10 @@ class _Parser:
                             end += tail.end()
                     # narrow the chain: earlier candidates must be ancestors of these
                     for item in chain:
-                        item[1] = tuple(
-                            c for c in item[1] if any(x.startswith(c) for x in codes)
-                        ) or item[1]
+                        item[1] = (
+                            tuple(c for c in item[1] if any(x.startswith(c) for x in codes))
+                            or item[1]
+                        )
                     chain.append([level, codes, short, fuzzy])
                     parents = codes
                     pos = last_admin_end = end
@@ -314,7 +325,8 @@ class _Parser:
             return 0
         for pos in range(1, len(s) - 1):
             if "\u3400" <= s[pos] <= "\u9fff" and any(
-                (hit := self._admin_at(s, pos, lv, None, False)) and not _NOT_A_PLACE_RE.match(s, hit[1])
+                (hit := self._admin_at(s, pos, lv, None, False))
+                and not _NOT_A_PLACE_RE.match(s, hit[1])
                 for lv in levels
             ):
                 return pos
@@ -361,7 +373,7 @@ class _Parser:
                 out["reason"] = "无法识别为地址 not recognised as an address"
             return
         deepest = None
-        for level, codes, short, fuzzy in reversed(chain):
+        for level, codes, _short, fuzzy in reversed(chain):
             chosen = codes
             if len(codes) > 1:
                 preferred = tuple(c for c in codes if c[:6] in self.prefer)

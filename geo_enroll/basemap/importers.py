@@ -37,8 +37,15 @@ from .layers import BaseMap, check_coordinates, utm_crs
 __all__ = ["import_osm", "import_vector", "import_any", "detect_gcj02"]
 
 _NAME_TAGS = ("name:zh", "name:zh-Hans", "name")
-_ALIAS_TAGS = ("name", "name:zh-Hans", "alt_name", "old_name", "official_name", "short_name",
-               "name:en")
+_ALIAS_TAGS = (
+    "name",
+    "name:zh-Hans",
+    "alt_name",
+    "old_name",
+    "official_name",
+    "short_name",
+    "name:en",
+)
 
 
 def _osm_ways(path: Path) -> list[dict]:
@@ -90,8 +97,9 @@ def _osm_ways(path: Path) -> list[dict]:
     return rows
 
 
-def import_osm(path: str | Path, *, district: str = "", settings: Settings = DEFAULT_SETTINGS
-               ) -> BaseMap:
+def import_osm(
+    path: str | Path, *, district: str = "", settings: Settings = DEFAULT_SETTINGS
+) -> BaseMap:
     """A base map from an OpenStreetMap XML (``.osm``) or PBF (``.osm.pbf``) file."""
     path = Path(path)
     if not path.exists():
@@ -103,19 +111,39 @@ def import_osm(path: str | Path, *, district: str = "", settings: Settings = DEF
     for w in ways:
         if w["kind"] == "compound":
             if w["closed"]:
-                landmark_rows.append({"name": w["name"], "aliases": w["aliases"],
-                                      "kind": "compound", "geometry": Polygon(w["coords"])})
+                landmark_rows.append(
+                    {
+                        "name": w["name"],
+                        "aliases": w["aliases"],
+                        "kind": "compound",
+                        "geometry": Polygon(w["coords"]),
+                    }
+                )
             continue
         if len(w["coords"]) > settings.max_vertices:
-            raise BaseMapError(f"{path}: way {w['osm_id']} ({w['name']}) has "
-                               f"{len(w['coords'])} vertices (> max_vertices)")
-        street_rows.append({"name": w["name"], "aliases": w["aliases"], "kind": w["kind"],
-                            "district": district, "highway": w["highway"],
-                            "osm_id": w["osm_id"], "geometry": LineString(w["coords"])})
+            raise BaseMapError(
+                f"{path}: way {w['osm_id']} ({w['name']}) has "
+                f"{len(w['coords'])} vertices (> max_vertices)"
+            )
+        street_rows.append(
+            {
+                "name": w["name"],
+                "aliases": w["aliases"],
+                "kind": w["kind"],
+                "district": district,
+                "highway": w["highway"],
+                "osm_id": w["osm_id"],
+                "geometry": LineString(w["coords"]),
+            }
+        )
     streets = gpd.GeoDataFrame(street_rows, crs=4326)
     landmarks = gpd.GeoDataFrame(landmark_rows, crs=4326) if landmark_rows else None
-    meta = {"schematic": "false", "source": f"OpenStreetMap extract {path.name}",
-            "licence": "© OpenStreetMap contributors, ODbL 1.0", "crs": "EPSG:4326"}
+    meta = {
+        "schematic": "false",
+        "source": f"OpenStreetMap extract {path.name}",
+        "licence": "© OpenStreetMap contributors, ODbL 1.0",
+        "crs": "EPSG:4326",
+    }
     return BaseMap.from_layers(streets=streets, landmarks=landmarks, meta=meta, source=str(path))
 
 
@@ -152,9 +180,15 @@ def detect_gcj02(gdf: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | None = Non
             if not geom.envelope.intersects(ref.envelope):
                 continue
             crs = utm_crs((ref.centroid.x, ref.centroid.y))
-            pair = gpd.GeoSeries([geom.buffer(0) if geom.is_valid is False and
-                                  shapely.get_num_coordinates(geom) < 5000 else geom, ref],
-                                 crs=4326).to_crs(crs)
+            pair = gpd.GeoSeries(
+                [
+                    geom.buffer(0)
+                    if geom.is_valid is False and shapely.get_num_coordinates(geom) < 5000
+                    else geom,
+                    ref,
+                ],
+                crs=4326,
+            ).to_crs(crs)
             a, r = pair.iloc[0], pair.iloc[1]
             if not (0.7 < a.area / r.area < 1.3):
                 continue
@@ -166,8 +200,11 @@ def detect_gcj02(gdf: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | None = Non
             size = float(np.hypot(*shift))
             err = float(np.hypot(*(shift - expected)))
             if size >= 200 and err <= 0.35 * float(np.hypot(*expected)):
-                return {"shift_m": round(size, 1), "expected_m": round(float(np.hypot(*expected)), 1),
-                        "mismatch_m": round(err, 1)}
+                return {
+                    "shift_m": round(size, 1),
+                    "expected_m": round(float(np.hypot(*expected)), 1),
+                    "mismatch_m": round(err, 1),
+                }
     return None
 
 
@@ -211,12 +248,14 @@ def import_vector(
     try:
         layers = [str(r[0]) for r in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise BaseMapError(f"{path} cannot be opened ({exc}); expected GeoJSON, GeoPackage or "
-                           "Shapefile") from None
+        raise BaseMapError(
+            f"{path} cannot be opened ({exc}); expected GeoJSON, GeoPackage or Shapefile"
+        ) from None
     if layer is None:
         if len(layers) > 1:
-            raise BaseMapError(f"{path} has several layers ({', '.join(layers)}): choose one "
-                               "with --layer")
+            raise BaseMapError(
+                f"{path} has several layers ({', '.join(layers)}): choose one with --layer"
+            )
         layer = layers[0]
     elif layer not in layers:
         raise BaseMapError(f"{path} has no layer {layer!r} (layers: {', '.join(layers)})")
@@ -227,18 +266,25 @@ def import_vector(
     gdf = pyogrio.read_dataframe(path, layer=layer)
     if name_field not in gdf.columns:
         fields = [c for c in gdf.columns if c != "geometry"]
-        raise BaseMapError(f"{where} has no field {name_field!r}; fields: {', '.join(fields)}; "
-                           "choose one with --name-field")
+        raise BaseMapError(
+            f"{where} has no field {name_field!r}; fields: {', '.join(fields)}; "
+            "choose one with --name-field"
+        )
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
         bad = np.flatnonzero(gdf.geometry.isna().values | gdf.geometry.is_empty.values)
-        raise BaseMapError(f"{where}: {len(bad)} feature(s) without geometry",
-                           problems=[f"row {i} ({gdf[name_field].iloc[i]})" for i in bad[:20]])
+        raise BaseMapError(
+            f"{where}: {len(bad)} feature(s) without geometry",
+            problems=[f"row {i} ({gdf[name_field].iloc[i]})" for i in bad[:20]],
+        )
     counts = shapely.get_num_coordinates(gdf.geometry.values)
     big = np.flatnonzero(counts > settings.max_vertices)
     if len(big):
-        raise BaseMapError(f"{where}: geometry too large (> max_vertices={settings.max_vertices})",
-                           problems=[f"row {i} ({gdf[name_field].iloc[i]}): {counts[i]} vertices"
-                                     for i in big[:20]])
+        raise BaseMapError(
+            f"{where}: geometry too large (> max_vertices={settings.max_vertices})",
+            problems=[
+                f"row {i} ({gdf[name_field].iloc[i]}): {counts[i]} vertices" for i in big[:20]
+            ],
+        )
     gcj = crs is not None and crs.lower().replace("-", "") in ("gcj02", "gcj")
     if gcj:
         gdf = _from_gcj02(gdf.set_crs(4326, allow_override=True))
@@ -246,8 +292,9 @@ def import_vector(
         try:
             gdf = gdf.set_crs(CRS.from_user_input(crs), allow_override=True)
         except Exception:
-            raise CRSError(f"{where}: unknown CRS {crs!r}; use e.g. EPSG:4326, EPSG:32650 or gcj02"
-                           ) from None
+            raise CRSError(
+                f"{where}: unknown CRS {crs!r}; use e.g. EPSG:4326, EPSG:32650 or gcj02"
+            ) from None
     problems = check_coordinates(gdf, where=where)
     if problems:
         raise CRSError(problems[0])
@@ -266,11 +313,17 @@ def import_vector(
     lines = gdf[types.isin(["LineString", "MultiLineString"])].copy()
     polys = gdf[types.isin(["Polygon", "MultiPolygon"])].copy()
     points = gdf[types == "Point"].copy()
-    invalid = [f"row {i} ({n}): {shapely.is_valid_reason(g)}"
-               for i, (n, g) in enumerate(zip(polys["name"], polys.geometry)) if not g.is_valid]
+    invalid = [
+        f"row {i} ({n}): {shapely.is_valid_reason(g)}"
+        for i, (n, g) in enumerate(zip(polys["name"], polys.geometry, strict=False))
+        if not g.is_valid
+    ]
     if invalid:
-        raise BaseMapError(f"{where}: {len(invalid)} invalid polygon(s); repair them (e.g. "
-                           "QGIS 'Fix geometries') and import again", problems=invalid[:20])
+        raise BaseMapError(
+            f"{where}: {len(invalid)} invalid polygon(s); repair them (e.g. "
+            "QGIS 'Fix geometries') and import again",
+            problems=invalid[:20],
+        )
     for frame in (lines, polys, points):
         if kind:
             frame["kind"] = kind
@@ -279,14 +332,24 @@ def import_vector(
     landmark_kinds = ("compound", "bridge", "poi")
     to_landmarks = polys[polys["kind"].isin(landmark_kinds)] if "kind" in polys else polys.iloc[:0]
     to_areas = polys.drop(to_landmarks.index)
-    landmarks = gpd.GeoDataFrame(
-        [*to_landmarks.to_dict("records"), *points.to_dict("records")], crs=4326
-    ) if len(to_landmarks) + len(points) else None
-    meta = {"schematic": "false", "source": f"{path.name} ({layer})", "crs": "EPSG:4326",
-            "converted_from": "GCJ-02" if gcj else ""}
-    return BaseMap.from_layers(streets=lines if len(lines) else None, landmarks=landmarks,
-                               areas=to_areas if len(to_areas) else None, meta=meta,
-                               source=str(path))
+    landmarks = (
+        gpd.GeoDataFrame([*to_landmarks.to_dict("records"), *points.to_dict("records")], crs=4326)
+        if len(to_landmarks) + len(points)
+        else None
+    )
+    meta = {
+        "schematic": "false",
+        "source": f"{path.name} ({layer})",
+        "crs": "EPSG:4326",
+        "converted_from": "GCJ-02" if gcj else "",
+    }
+    return BaseMap.from_layers(
+        streets=lines if len(lines) else None,
+        landmarks=landmarks,
+        areas=to_areas if len(to_areas) else None,
+        meta=meta,
+        source=str(path),
+    )
 
 
 def import_any(path: str | Path, **kwargs) -> BaseMap:

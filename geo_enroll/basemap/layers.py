@@ -65,7 +65,14 @@ LAYERS: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     ),
     "areas": (
         ("Polygon", "MultiPolygon"),
-        {"name": "", "aliases": "", "kind": "community", "code": "", "parent": "", "schematic": False},
+        {
+            "name": "",
+            "aliases": "",
+            "kind": "community",
+            "code": "",
+            "parent": "",
+            "schematic": False,
+        },
     ),
     "schools": (
         ("Point",),
@@ -281,8 +288,10 @@ def read_basemap(
     """
     path = Path(path)
     if not path.exists():
-        raise BaseMapError(f"base map {path} does not exist; build one with "
-                           "`geo-enroll basemap build-schematic` or `basemap import`")
+        raise BaseMapError(
+            f"base map {path} does not exist; build one with "
+            "`geo-enroll basemap build-schematic` or `basemap import`"
+        )
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
@@ -307,11 +316,13 @@ def read_basemap(
     if "meta" in present:
         table = pyogrio.read_dataframe(path, layer="meta", read_geometry=False)
         if {"key", "value"} <= set(table.columns):
-            meta = {str(k): str(v) for k, v in zip(table["key"], table["value"])}
+            meta = {str(k): str(v) for k, v in zip(table["key"], table["value"], strict=False)}
     bm = BaseMap.from_layers(**frames, meta=meta, source=str(path))
     problems = validate_basemap(bm, settings=settings)
     if problems and strict:
-        raise BaseMapError(f"base map {path} has {len(problems)} unusable feature(s)", problems=problems)
+        raise BaseMapError(
+            f"base map {path} has {len(problems)} unusable feature(s)", problems=problems
+        )
     if problems:
         meta = {**bm.meta, "problems": "\n".join(problems)}
         bm = BaseMap(bm.streets, bm.landmarks, bm.areas, bm.schools, meta, bm.source)
@@ -326,11 +337,18 @@ def write_basemap(bm: BaseMap, path: str | Path) -> Path:
         path.unlink()
     for layer in LAYERS:
         gdf = bm.layer(layer)
-        if len(gdf) == 0:
+        if len(gdf) == 0 and layer != "streets":  # streets is always written (required)
             continue
-        geometry_type = "Unknown" if layer == "landmarks" else None
+        geometry_type = {"landmarks": "Unknown", "streets": "LineString"}.get(layer)
+        if layer == "streets" and gdf.geom_type.eq("MultiLineString").any():
+            geometry_type = "MultiLineString"
         pyogrio.write_dataframe(
-            gdf, path, layer=layer, geometry_type=geometry_type, dataset_options=_GPKG_OPTIONS
+            gdf,
+            path,
+            layer=layer,
+            geometry_type=geometry_type,
+            promote_to_multi=geometry_type == "MultiLineString" or None,
+            dataset_options=_GPKG_OPTIONS,
         )
     meta = pd.DataFrame({"key": list(bm.meta), "value": list(bm.meta.values())})
     pyogrio.write_dataframe(meta, path, layer="meta", dataset_options=_GPKG_OPTIONS)

@@ -116,7 +116,7 @@ class NameIndex:
         self._exact: dict[str, list[int]] = {}
         self._norm: dict[str, list[int]] = {}
         self._whole: dict[str, list[int]] = {}
-        for i, (name, alias) in enumerate(zip(self._names, aliases)):
+        for i, (name, alias) in enumerate(zip(self._names, aliases, strict=False)):
             spellings = {name} | {a for a in str(alias or "").split("|") if a}
             spellings.discard("")
             for s in spellings:

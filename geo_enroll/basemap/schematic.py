@@ -47,10 +47,11 @@ import csv
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
-from shapely.ops import polygonize, transform, unary_union
+from shapely.geometry import LineString, MultiPoint, Point, box
+from shapely.ops import polygonize, unary_union
 
 from ..errors import BaseMapError
 from ..settings import data_dir
@@ -185,8 +186,12 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
 
     def local(geom):
         """Local metres (town south-west corner = 0, 0) -> lon/lat."""
-        shifted = shapely.transform(geom, lambda xy: xy + [cx - _WIDTH / 2, cy - _HEIGHT / 2])
-        return transform(to_wgs.transform, shifted)
+
+        def project(xy):
+            lon, lat = to_wgs.transform(xy[:, 0] + cx - _WIDTH / 2, xy[:, 1] + cy - _HEIGHT / 2)
+            return np.column_stack([lon, lat])
+
+        return shapely.transform(geom, project)
 
     flag = {"schematic": True}
 
@@ -259,7 +264,9 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
         if not county.contains(pt):
             raise BaseMapError(f"schematic seat of {name} {pt.wkt} is outside the county outline")
         seats.append((name, row["code"], pt))
-    cells = shapely.voronoi_polygons(MultiPoint([p for _, _, p in seats]), extend_to=county.envelope)
+    cells = shapely.voronoi_polygons(
+        MultiPoint([p for _, _, p in seats]), extend_to=county.envelope
+    )
     for name, code, pt in seats:
         cell = next(c for c in cells.geoms if c.contains(pt))
         township_rows.append(
@@ -306,8 +313,14 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
     for school_id, (name, level, code, where) in SCHOOLS.items():
         geom = seat_points[where] if isinstance(where, str) else local(Point(where))
         school_rows.append(
-            {"name": name, "school_id": school_id, "level": level, "code": code, **flag,
-             "geometry": geom}
+            {
+                "name": name,
+                "school_id": school_id,
+                "level": level,
+                "code": code,
+                **flag,
+                "geometry": geom,
+            }
         )
     schools = gpd.GeoDataFrame(school_rows, crs=4326)
 
@@ -325,6 +338,10 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
         "at the first vertex to to_number at the last",
     }
     return BaseMap.from_layers(
-        streets=streets, landmarks=landmarks, areas=areas, schools=schools, meta=meta,
+        streets=streets,
+        landmarks=landmarks,
+        areas=areas,
+        schools=schools,
+        meta=meta,
         source="schematic:宝昌镇",
     )

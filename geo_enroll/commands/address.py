@@ -93,7 +93,9 @@ def _convert(args) -> int:
     try:
         lon, lat = float(args.lon), float(args.lat)
     except ValueError:
-        raise InputError(f"坐标须为数字 LON and LAT must be numbers, got {args.lon!r} {args.lat!r}") from None
+        raise InputError(
+            f"坐标须为数字 LON and LAT must be numbers, got {args.lon!r} {args.lat!r}"
+        ) from None
     x, y = convert(lon, lat, args.from_crs, args.to_crs)
     if args.json:
         _dump({"lon": round(x, 9), "lat": round(y, 9)})
@@ -135,7 +137,9 @@ def register(subparsers) -> None:
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
     b.set_defaults(func=_batch)
 
-    c = subparsers.add_parser("coords", help="坐标转换 coordinate systems (WGS84/CGCS2000/GCJ-02/BD-09)")
+    c = subparsers.add_parser(
+        "coords", help="坐标转换 coordinate systems (WGS84/CGCS2000/GCJ-02/BD-09)"
+    )
     csub = c.add_subparsers(dest="coords_command", metavar="SUBCOMMAND", required=True)
     cv = csub.add_parser("convert", help="convert one point: LON LAT")
     cv.add_argument("--from", dest="from_crs", required=True, help="wgs84|cgcs2000|gcj02|bd09")

@@ -24,8 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the spec as JSON on stdout")
     p.add_argument("-o", "--output", metavar="SPEC", help="write the spec (.toml or .json)")
     p.add_argument("--county", metavar="CODE", help="6-digit county code (default: from the text)")
-    p.add_argument("--previous", metavar="SPEC",
-                   help="earlier spec of this document: keep its school ids")
+    p.add_argument(
+        "--previous", metavar="SPEC", help="earlier spec of this document: keep its school ids"
+    )
     p.set_defaults(func=_parse)
 
     u = subparsers.add_parser("units", help="official admin units (行政区划)")
@@ -44,18 +45,25 @@ def _parse(args) -> int:
     for notice in notices:
         print(f"注意 notice: {notice}", file=sys.stderr)
     if args.county and args.county not in COUNTIES:
-        print(f"注意 notice: no official unit list for county {args.county}; "
-              "admin units stay unresolved", file=sys.stderr)
+        print(
+            f"注意 notice: no official unit list for county {args.county}; "
+            "admin units stay unresolved",
+            file=sys.stderr,
+        )
     previous = load_spec(args.previous) if args.previous else None
     spec = parse_policy(text, county=args.county, previous=previous)
     problems = validate_spec(spec)
     if problems:  # a parser bug, not a user error: say so plainly
-        raise InputError("生成的规范未通过校验 generated spec failed its schema (please report)",
-                         problems=problems)
+        raise InputError(
+            "生成的规范未通过校验 generated spec failed its schema (please report)",
+            problems=problems,
+        )
     if args.output:
         out = Path(args.output)
         if out.suffix.lower() not in (".toml", ".json"):
-            raise InputError(f"输出文件须为 .toml 或 .json output must end in .toml or .json: {out}")
+            raise InputError(
+                f"输出文件须为 .toml 或 .json output must end in .toml or .json: {out}"
+            )
         save_spec(spec, out)
     if args.json:
         print(json.dumps(spec, ensure_ascii=False, indent=2))

@@ -134,7 +134,7 @@ def geocode_file(
     else:
         geoms = [
             Point(x, y) if pd.notna(x) and pd.notna(y) else None
-            for x, y in zip(out["geo_lon"], out["geo_lat"])
+            for x, y in zip(out["geo_lon"], out["geo_lat"], strict=False)
         ]
         gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms, crs=4326)
         gdf.insert(0, "row", range(1, len(gdf) + 1))

@@ -142,7 +142,10 @@ def _load_basemap(basemap) -> dict:
             present = {str(row[0]) for row in pyogrio.list_layers(path)}
         except Exception as exc:  # pyogrio's DataSourceError and friends
             raise BaseMapError(f"base map {path} cannot be opened as a GeoPackage: {exc}") from None
-        return {ly: _read_layer(path, ly, present) for ly in ("streets", "landmarks", "areas", "schools")}
+        return {
+            ly: _read_layer(path, ly, present)
+            for ly in ("streets", "landmarks", "areas", "schools")
+        }
     if isinstance(basemap, dict):
         return dict(basemap)
     return {ly: getattr(basemap, ly, None) for ly in ("streets", "landmarks", "areas", "schools")}
@@ -196,7 +199,9 @@ class Gazetteer:
             for _, row in gdf.iterrows():
                 code = _s(row[code_col])[-6:] if code_col else ""
                 if code in div.units and row.geometry is not None:
-                    geom = row.geometry if row.geometry.is_valid else shapely.make_valid(row.geometry)
+                    geom = (
+                        row.geometry if row.geometry.is_valid else shapely.make_valid(row.geometry)
+                    )
                     outlines[code] = geom
         if basemap is None:
             candidate = root / "boundaries" / _BASEMAP_NAME
@@ -213,6 +218,9 @@ class Gazetteer:
         self.area_by_name: dict[str, list] = {}
         self.coverage: set[str] = set()
         self.basemap_schematic = False
+        self.seats_by_name: dict[str, tuple] = {}
+        div = self.divisions
+        official = {k for lv in ("province", "city", "county", "township") for k in div.full[lv]}
         streets = layers.get("streets")
         if streets is not None and len(streets):
             for row in streets.to_dict("records"):
@@ -229,7 +237,7 @@ class Gazetteer:
                 self.basemap_schematic |= info["schematic"]
                 for name in [info["name"], *_s(row.get("aliases")).split("|")]:
                     key = normalize_address(name)
-                    if len(key) >= 2:
+                    if len(key) >= 2 and key not in official:
                         self.streets.setdefault(key, []).append((geom, info))
         for layer, kind_default in (("landmarks", "poi"), ("schools", "school")):
             frame = layers.get(layer)
@@ -245,9 +253,12 @@ class Gazetteer:
                     "kind": kind or kind_default,
                     "schematic": bool(row.get("schematic", False)),
                 }
+                if info["kind"] == "seat":  # a township seat: a point for the unit, not a POI
+                    self.seats_by_name[normalize_address(info["name"])] = (geom, info)
+                    continue
                 for name in [info["name"], *_s(row.get("aliases")).split("|")]:
                     key = normalize_address(name)
-                    if len(key) >= 2:
+                    if len(key) >= 2 and key not in official:
                         self.landmarks.setdefault(key, []).append((geom, info))
         areas = layers.get("areas")
         if areas is not None and len(areas):
@@ -383,10 +394,14 @@ class Gazetteer:
                 + (f"; not matched: {res['unmatched']}" if res["unmatched"] else "")
             )
             return res
-        res.update(lon=round(point.x, 7), lat=round(point.y, 7), point_source=src, schematic=schematic)
+        res.update(
+            lon=round(point.x, 7), lat=round(point.y, 7), point_source=src, schematic=schematic
+        )
         if res["coarse"]:
             res["reason_code"] = "coarse"
-            res["reason"] = f"粗略匹配 coarse match at {level} level; not matched: {res['unmatched']}"
+            res["reason"] = (
+                f"粗略匹配 coarse match at {level} level; not matched: {res['unmatched']}"
+            )
         elif p["reason_code"] == "ambiguous":
             res.update(reason_code="ambiguous", reason=p["reason"])
         return res
@@ -405,10 +420,17 @@ class Gazetteer:
         """(point, source, schematic) for an official unit, or (None, None, False)."""
         if code is None:
             return None, None, False
+        level = len(code)
+        if level == 9:  # real seats first, then the base map's (schematic) seat or polygon
+            if code in self._seats:
+                pt, src = self._seats[code]
+                return pt, src, False
+            seat = self.seats_by_name.get(normalize_address(self.divisions.units[code].name))
+            if seat is not None:
+                return seat[0].representative_point(), "base map seat", seat[1]["schematic"]
         if code in self.area_by_code:
             geom, info = self.area_by_code[code]
             return geom.representative_point(), f"base map area {info['name']}", info["schematic"]
-        level = len(code)
         if level == 6:
             if code in self.outlines:
                 return self.outlines[code].representative_point(), "county outline", False

@@ -152,7 +152,9 @@ class OnlineGeocoder:
             try:
                 cls = get_geocoder_for_service(self.provider)
             except Exception as exc:  # geopy raises ConfigurationError for unknown names
-                raise GeocodeError(f"未知在线服务 unknown geopy provider {provider!r}: {exc}") from None
+                raise GeocodeError(
+                    f"未知在线服务 unknown geopy provider {provider!r}: {exc}"
+                ) from None
             geocoder = cls(user_agent=user_agent, **(provider_options or {}))
         self.geocoder = geocoder
         path = Path(cache_path).expanduser() if cache_path else None
@@ -223,7 +225,9 @@ class OnlineGeocoder:
                    matched={"address": hit.get("address")})  # fmt: skip
         gate = min_level or self.settings.geocode_min_level
         if gate not in LEVEL_RANK:
-            raise GeocodeError(f"unknown min_level {gate!r}: expected one of {', '.join(LEVEL_RANK)}")
+            raise GeocodeError(
+                f"unknown min_level {gate!r}: expected one of {', '.join(LEVEL_RANK)}"
+            )
         if level is None or LEVEL_RANK[level] < LEVEL_RANK[gate]:
             if level is not None or gate != "county":
                 res.update(lon=None, lat=None, reason_code="below_min_level",

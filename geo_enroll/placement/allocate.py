@@ -264,22 +264,23 @@ def assign_min_cost(
     rows = rows[np.argsort(rank[rows], kind="stable")]
     if len(rows) == 0:
         return out
-    kk = np.full(len(rows), max(1, int(k)), dtype=np.int64)
-    n_allowed = allowed[rows].sum(axis=1)
-    width = 0
+    width = min(m, max(1, int(k)))
+    cols, vals = _nearest(cost, rows, width)
+    cand = np.zeros((len(rows), m), dtype=bool)
+    ok = vals >= 0
+    cand[np.nonzero(ok)[0], cols[ok]] = True
+    finite_max = max(float(np.rint(cost[rows][allowed[rows]]).max()), 1.0)
+    escape_price = int(len(rows) * finite_max) + 1  # dearer than any hub-free assignment
     while True:
-        need = int(min(m, np.minimum(kk, n_allowed).max() + 1))
-        if need > width:  # (re)build each child's nearest schools, sorted by (metres, column)
-            width = need
-            cols, vals = _nearest(cost, rows, width)
-        solved = _solve_sparse(cols, vals, n_allowed, seats, kk)
-        if solved is None:  # pragma: no cover - the seat set is feasible by construction
-            raise AllocationError("min-cost flow failed on a feasible seat set")
-        escaped, assignment = solved
-        if not escaped.any():
+        assignment, escaped = _solve_sparse(cost, rows, cand, seats, escape_price)
+        if escaped.any():  # the sparse graph cannot seat them all: open all their schools
+            cand[escaped] = allowed[rows[escaped]]
+            continue
+        missing = _priced_out(cost, rows, cand, assignment, seats)
+        if not missing.any():  # no excluded arc has a negative reduced cost: optimal
             out[rows] = assignment
             return out
-        kk[escaped] *= 2
+        cand |= missing
 
 
 def _nearest(cost: np.ndarray, rows: np.ndarray, width: int, chunk: int = 8192):
@@ -303,79 +304,116 @@ def _nearest(cost: np.ndarray, rows: np.ndarray, width: int, chunk: int = 8192):
     return cols, vals
 
 
-def _solve_sparse(cols, vals, n_allowed, seats, kk):
-    """One relaxed solve; returns (children that used the escape arc, school per child).
+def _solve_sparse(cost, rows, cand, seats, escape_price):
+    """Min-cost flow on the candidate arcs only; returns (school per child, used the escape).
 
-    Children are in priority order.  Each child has arcs to its ``kk`` nearest allowed schools
-    and, if it has more, one escape arc to a hub joined to every school, priced at the
-    ``kk+1``-th nearest distance: a relaxation of the full problem.
+    Children (in priority order) with identical candidate arcs and costs share one node; the
+    class's flows are handed out nearest first to its children in priority order.  Every class
+    also has an escape arc to a hub joined to all schools, priced above any hub-free assignment,
+    so the flow is always feasible and the escape is used only when the arcs cannot seat
+    everyone.
     """
     from ortools.graph.python import min_cost_flow
 
-    n = len(cols)
-    m = len(seats)
-    kk = np.minimum(kk, n_allowed)
+    n, m = cand.shape
+    ii, jj = np.nonzero(cand)
+    cc = np.rint(cost[rows[ii], jj]).astype(np.int64)
+    bounds = np.searchsorted(ii, np.arange(n + 1))
     class_of: dict = {}
     members: list[list[int]] = []
-    for i in range(n):  # children arrive in priority order
-        c = int(kk[i])
-        esc = int(vals[i, c]) if c < n_allowed[i] else -1
-        key = (tuple(cols[i, :c].tolist()), tuple(vals[i, :c].tolist()), esc)
+    first: list[int] = []
+    for i in range(n):
+        s, e = bounds[i], bounds[i + 1]
+        key = (jj[s:e].tobytes(), cc[s:e].tobytes())
         q = class_of.get(key)
         if q is None:
             q = class_of[key] = len(members)
             members.append([])
+            first.append(i)
         members[q].append(i)
     n_cls = len(members)
     hub, school0 = n_cls, n_cls + 1
     sink = school0 + m
-    tails, heads, caps, costs, kind = [], [], [], [], []
-    for q, (near, cs, esc) in enumerate(class_of):
-        cnt = len(members[q])
-        for j, cj in zip(near, cs, strict=True):
-            tails.append(q), heads.append(school0 + j), caps.append(cnt), costs.append(cj)
-            kind.append(j)
-        if esc >= 0:
-            tails.append(q), heads.append(hub), caps.append(cnt), costs.append(esc), kind.append(-1)
-    for j in range(m):
-        if seats[j] > 0:
-            tails.append(hub), heads.append(school0 + j), caps.append(int(seats[j]))
-            costs.append(0), kind.append(-2)
-            tails.append(school0 + j), heads.append(sink), caps.append(int(seats[j]))
-            costs.append(0), kind.append(-2)
+    count = np.array([len(mb) for mb in members], dtype=np.int64)
+    first_a = np.array(first, dtype=np.int64)
+    width = bounds[first_a + 1] - bounds[first_a]
+    arc_class = np.repeat(np.arange(n_cls), width)
+    arc_pos = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in first]) if n_cls else []
+    arc_pos = np.asarray(arc_pos, dtype=np.int64)
+    open_j = np.flatnonzero(seats > 0)
+    tails = np.concatenate([arc_class, np.arange(n_cls), np.full(len(open_j), hub), school0 + open_j])
+    heads = np.concatenate([school0 + jj[arc_pos], np.full(n_cls, hub), school0 + open_j, np.full(len(open_j), sink)])
+    caps = np.concatenate([count[arc_class], count, seats[open_j], seats[open_j]])
+    costs = np.concatenate([cc[arc_pos], np.full(n_cls, escape_price), np.zeros(2 * len(open_j), dtype=np.int64)])
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        np.array(tails, dtype=np.int32),
-        np.array(heads, dtype=np.int32),
-        np.array(caps, dtype=np.int64),
-        np.array(costs, dtype=np.int64),
+        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs.astype(np.int64)
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_cls] = [len(mb) for mb in members]
+    supplies[:n_cls] = count
     supplies[sink] = -n
     solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = solver.solve()
-    if status != solver.OPTIMAL:
-        return None
+    if status != solver.OPTIMAL:  # pragma: no cover - always feasible through the hub
+        raise AllocationError(f"min-cost flow solver returned status {status}")
     flow = solver.flows(arcs)
+    n_real = len(arc_class)
+    by_class: list[list[tuple[int, int, int]]] = [[] for _ in range(n_cls)]
+    for a in np.flatnonzero(flow[:n_real]):
+        by_class[arc_class[a]].append((int(cc[arc_pos[a]]), int(jj[arc_pos[a]]), int(flow[a])))
+    for q in np.flatnonzero(flow[n_real : n_real + n_cls]):
+        by_class[q].append((escape_price, -1, int(flow[n_real + q])))
     escaped = np.zeros(n, dtype=bool)
     assignment = np.full(n, -1, dtype=np.int64)
-    by_class: list[list[tuple[int, int, int]]] = [[] for _ in range(n_cls)]
-    for a in np.flatnonzero(flow):
-        q, j = tails[a], kind[a]
-        if q < n_cls:
-            by_class[q].append((costs[a], j, int(flow[a])))
     for q, mb in enumerate(members):
-        # nearest flows first, handed out to the class's children in priority order
-        slots = []
-        for cj, j, f in sorted(by_class[q], key=lambda t: (t[0], t[1] < 0, t[1])):
+        slots: list[int] = []
+        for _, j, f in sorted(by_class[q], key=lambda t: (t[1] < 0, t[0], t[1])):
             slots.extend([j] * f)
         for i, j in zip(mb, slots, strict=True):
-            if j == -1:
+            if j < 0:
                 escaped[i] = True
             else:
                 assignment[i] = j
-    return escaped, assignment
+    return assignment, escaped
+
+
+def _priced_out(cost, rows, cand, assignment, seats, chunk: int = 8192) -> np.ndarray:
+    """Excluded arcs with a negative reduced cost (the sparse optimum may still be improved).
+
+    School prices come from shortest paths (Bellman-Ford) on the exchange graph of the sparse
+    solution: an arc a→b weighs the cheapest change of cost of moving one child from a to b;
+    a node z joins every school (0) and is reached from every school with a seat left (0).  The
+    sparse solution is optimal, so there is no negative cycle; with d the distances from z and
+    price p = -d, every child sits at a school minimising cost + price among its candidate
+    arcs.  If that also holds over *all* allowed schools, the prices certify optimality.
+    """
+    n, m = cand.shape
+    load = np.bincount(assignment, minlength=m)
+    own = np.rint(cost[rows, assignment])
+    ii, jj = np.nonzero(cand)
+    w = np.rint(cost[rows[ii], jj]) - own[ii]
+    graph = np.full((m + 1, m + 1), np.inf)
+    np.minimum.at(graph, (assignment[ii], jj), w)
+    graph[m, :m] = 0.0
+    graph[np.flatnonzero(load < seats), m] = 0.0
+    d = np.zeros(m + 1)
+    for _ in range(m + 2):
+        nd = np.minimum(d, (d[:, None] + graph).min(axis=0))
+        if np.array_equal(nd, d):
+            break
+        d = nd
+    else:  # pragma: no cover - would mean the solver's answer was not optimal
+        raise AllocationError("negative cycle in an optimal sparse solution")
+    price = -d[:m]
+    threshold = own + price[assignment]
+    missing = np.zeros_like(cand)
+    for start in range(0, n, chunk):
+        sl = slice(start, start + chunk)
+        sub = cost[rows[sl]]
+        reduced = np.where(np.isfinite(sub), np.rint(np.where(np.isfinite(sub), sub, 0)), np.inf)
+        reduced += price[None, :]
+        missing[sl] = (reduced < threshold[sl, None] - 0.5) & ~cand[sl]
+    return missing
 
 
 def total_distance(cost: np.ndarray, assignment: np.ndarray) -> tuple[float, float]:

@@ -160,24 +160,31 @@ class ZoneIndex:
         return float(np.hypot(xy[0] - sx, xy[1] - sy))
 
     # ---------------------------------------------------------------- matching
-    def polygon_matches(self, xy, level: str) -> tuple[list[dict], float | None]:
-        """Polygon zones covering projected point ``xy`` (edge rule applied) + edge distance."""
+    def polygon_matches(self, xy, level: str, lonlat=None) -> tuple[list[dict], float | None]:
+        """Polygon zones covering the point (edge rule applied) + distance to the nearest edge.
+
+        Containment is tested on the stored EPSG:4326 geometry (``lonlat``), so that a point
+        exactly on a stored shared edge stays exactly on it; distances use projected ``xy``.
+        """
         if xy is None or not len(self.zones_m):
             return [], None
         from shapely.geometry import Point
 
         p = Point(xy)
+        p_ll = Point(lonlat) if lonlat is not None else None
         hits, edge = [], None
-        for i in self.zones_m.sindex.query(p.buffer(1e3), predicate="intersects"):
+        for i in sorted(self.zones_m.sindex.query(p.buffer(1e3), predicate="intersects")):
             row = self.zones_m.iloc[int(i)]
             rid = str(row["rule_id"])
             sid, zone = self.rules.get(rid, (str(row.get("school_id")), {"kind": row.get("kind")}))
             if sid not in self.schools or not _serves(self.schools[sid].get("level"), level):
                 continue
             g = row.geometry
-            d = float(g.exterior.distance(p)) if g.geom_type == "Polygon" else float(
-                g.boundary.distance(p))
-            if g.covers(p):
+            d = float(g.boundary.distance(p))
+            g_ll = self.zones.geometry.iloc[int(i)]
+            covers = g_ll.covers(p_ll) if p_ll is not None else g.covers(p)
+            if covers:
+                interior = g_ll.contains(p_ll) if p_ll is not None else g.contains(p)
                 edge = d if edge is None else min(edge, d)
                 kind = zone.get("kind") or row.get("kind")
                 hits.append({"school_id": sid, "rule_id": rid, "kind": kind,
@@ -186,7 +193,7 @@ class ZoneIndex:
                                                                "line": row.get("line")},
                              "specificity": _SPEC["compound"] if kind == "compound"
                              else _SPEC["polygon"],
-                             "interior": bool(g.contains(p))})
+                             "interior": bool(interior)})
             elif d < 1e3:
                 edge = d if edge is None else min(edge, d)
         if any(h["interior"] for h in hits):
@@ -259,7 +266,8 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
     """
     xy = index.project(geo.get("lon"), geo.get("lat"))
     warnings: list[str] = []
-    poly, edge = index.polygon_matches(xy, level)
+    lonlat = None if geo.get("lon") is None else (float(geo["lon"]), float(geo["lat"]))
+    poly, edge = index.polygon_matches(xy, level, lonlat)
     if any(h.get("on_edge") for h in poly):
         warnings.append("地址恰在两个划片的分界线上，按规则归入最近学校的划片")
     matches = list(poly)

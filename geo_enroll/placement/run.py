@@ -478,6 +478,9 @@ def _tables(rows, results, seats, by_id):
                 what = "志愿学校" if res["stage"] == "preference" else "划片学校"
                 rule = r["zone_rule"] if res["stage"] == "zone" else "preference"
                 steps.append(f"在{what}{_sname(by_id, school)}学位内录取")
+            elif status == "placed" and not own:
+                rule = "no_zone"
+                steps.append("不在任何划片内，按相对就近原则安排到尚有学位的学校")
             elif status == "placed":
                 rule = "overflow"
                 over_in[(school, lv)] = over_in.get((school, lv), 0) + 1

@@ -70,6 +70,10 @@ def find_conflicts(schools: list[dict], county: str | None) -> list[dict]:
     out += _spelling(schools)
     out += _cross_township(schools)
     out += _layout(schools)
+    for conflict in out:  # deterministic order, whatever the hash seed
+        conflict["sources"] = sorted(
+            conflict["sources"], key=lambda src: (src["line"], src["text"])
+        )
     return out
 
 
@@ -98,35 +102,44 @@ def _limits(schools: list[dict]) -> list[dict]:
             if key in whole:
                 u, bz = whole[key]
                 extra = f"（不含{'、'.join(u['exclude'])}）" if u.get("exclude") else ""
-                out.append({
-                    "kind": "limits",
-                    "description": (
-                        f"{s['name']}: 正文按整个{u['name']}{extra}划入，附件以四至"
-                        f"（{_fmt_limits(z['limits'])}）限定{z['within']}的范围；两者应为同一区域，"
-                        f"请核对四至是否覆盖全社区 (body assigns the whole unit, the annex gives street limits)"
-                    ),
-                    "schools": [s["id"]],
-                    "units": [u["name"]],
-                    "sources": [bz["source"], z["source"]],
-                })
-            elif key in body_limits:
-                for bz in body_limits[key]:
-                    out.append({
+                out.append(
+                    {
                         "kind": "limits",
                         "description": (
-                            f"{s['name']}: {z['within']}的四至正文为（{_fmt_limits(bz['limits'])}），"
-                            f"附件为（{_fmt_limits(z['limits'])}） (limits differ)"),
-                        "schools": [s["id"]], "units": [z["within"]],
+                            f"{s['name']}: 正文按整个{u['name']}{extra}划入，附件以四至"
+                            f"（{_fmt_limits(z['limits'])}）限定{z['within']}的范围；两者应为同一区域，"
+                            f"请核对四至是否覆盖全社区 (body assigns the whole unit, the annex gives street limits)"
+                        ),
+                        "schools": [s["id"]],
+                        "units": [u["name"]],
                         "sources": [bz["source"], z["source"]],
-                    })
+                    }
+                )
+            elif key in body_limits:
+                for bz in body_limits[key]:
+                    out.append(
+                        {
+                            "kind": "limits",
+                            "description": (
+                                f"{s['name']}: {z['within']}的四至正文为（{_fmt_limits(bz['limits'])}），"
+                                f"附件为（{_fmt_limits(z['limits'])}） (limits differ)"
+                            ),
+                            "schools": [s["id"]],
+                            "units": [z["within"]],
+                            "sources": [bz["source"], z["source"]],
+                        }
+                    )
             else:
-                out.append({
-                    "kind": "limits",
-                    "description": f"{s['name']}: {z['within']}的四至只见于附件，正文未提及 "
-                                   f"(limits only in the annex)",
-                    "schools": [s["id"]], "units": [z["within"] or ""],
-                    "sources": [z["source"]],
-                })
+                out.append(
+                    {
+                        "kind": "limits",
+                        "description": f"{s['name']}: {z['within']}的四至只见于附件，正文未提及 "
+                        f"(limits only in the annex)",
+                        "schools": [s["id"]],
+                        "units": [z["within"] or ""],
+                        "sources": [z["source"]],
+                    }
+                )
     return out
 
 
@@ -162,24 +175,35 @@ def _coverage(schools: list[dict], towns: dict, county) -> list[dict]:
             continue
         parts = []
         if missing:
-            parts.append(f"正文划入而附件未列 in the body, not in the annex: {_names(missing, county)}")
+            parts.append(
+                f"正文划入而附件未列 in the body, not in the annex: {_names(missing, county)}"
+            )
         if extra:
-            parts.append(f"附件列出而正文未划入 in the annex, not in the body: {_names(extra, county)}")
+            parts.append(
+                f"附件列出而正文未划入 in the annex, not in the body: {_names(extra, county)}"
+            )
         if unresolved:
-            parts.append(f"附件中无法确定代码的名称 annex names without a code: {'、'.join(unresolved)}")
-        counts = [u.get("expanded_from") for z in body for u in z["units"] if u.get("expanded_from")]
+            parts.append(
+                f"附件中无法确定代码的名称 annex names without a code: {'、'.join(unresolved)}"
+            )
+        counts = [
+            u.get("expanded_from") for z in body for u in z["units"] if u.get("expanded_from")
+        ]
         lead = f"{s['name']}: 正文与附件的范围不一致"
         if counts:
             n_annex = sum(len(z["units"]) for z in annex)
             lead += f"（正文“{counts[0]}”，附件列{n_annex}个单位）"
-        out.append({
-            "kind": "coverage",
-            "description": lead + "；" + "；".join(parts),
-            "schools": [s["id"]],
-            "sources": _dedupe([z["source"] for z in body
-                                if extra or _touches(z, missing, towns)]
-                               + [z["source"] for z in annex]),
-        })
+        out.append(
+            {
+                "kind": "coverage",
+                "description": lead + "；" + "；".join(parts),
+                "schools": [s["id"]],
+                "sources": _dedupe(
+                    [z["source"] for z in body if extra or _touches(z, missing, towns)]
+                    + [z["source"] for z in annex]
+                ),
+            }
+        )
     return out
 
 
@@ -206,18 +230,18 @@ def _overlaps(schools: list[dict], towns: dict, county) -> list[dict]:
             if z["kind"] != "admin_units":
                 continue
             for u in z["units"]:
-                for code in _expand(u, towns):
+                for code in sorted(_expand(u, towns)):
                     claims[(s["level"], code)][s["id"]].append((u, z))
     pairs: dict[tuple, dict] = {}
     for (_level, code), by_school in claims.items():
         ids = sorted(by_school)
         for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
+            for b in ids[i + 1 :]:
                 if _disjoint_parts(by_school[a], by_school[b]):
                     continue
                 entry = pairs.setdefault((a, b), {"codes": set(), "sources": [], "nested": True})
                 entry["codes"].add(code)
-                for u, z in by_school[a] + by_school[b]:
+                for _u, z in by_school[a] + by_school[b]:
                     entry["sources"].append(z["source"])
                 if not (_specific(by_school[a]) or _specific(by_school[b])):
                     entry["nested"] = False
@@ -225,15 +249,18 @@ def _overlaps(schools: list[dict], towns: dict, county) -> list[dict]:
     out = []
     for (a, b), entry in sorted(pairs.items()):
         alt = _alternative_between(name[a], name[b]) or _alternative_between(name[b], name[a])
-        desc = (f"{len(entry['codes'])}个单位同时在{name[a]['name']}和{name[b]['name']}的范围内: "
-                f"{_names(entry['codes'], county)}")
+        desc = (
+            f"{len(entry['codes'])}个单位同时在{name[a]['name']}和{name[b]['name']}的范围内: "
+            f"{_names(entry['codes'], county)}"
+        )
         if entry["nested"]:
             desc += "；一处只划入其中的一部分（社/组/自然村），按更具体者优先 (the more specific unit wins)"
         if alt:
             desc += f"；另有选择性规则: “{alt['source']['text']}”"
         sources = _dedupe(entry["sources"] + ([alt["source"]] if alt else []))
-        out.append({"kind": "overlap", "description": desc, "schools": [a, b],
-                    "sources": sources[:12]})
+        out.append(
+            {"kind": "overlap", "description": desc, "schools": [a, b], "sources": sources[:12]}
+        )
     return out
 
 
@@ -270,9 +297,14 @@ def _spelling(schools: list[dict]) -> list[dict]:
             continue
         written = "、".join(f"“{f}”" for f in sorted(by_form, key=len))
         sources = _dedupe([src for srcs in by_form.values() for src in srcs])
-        out.append({"kind": "spelling", "units": sorted(by_form),
-                    "description": f"同一单位 {code} 写法不一 one unit written differently: {written}",
-                    "sources": sources[:8]})
+        out.append(
+            {
+                "kind": "spelling",
+                "units": sorted(by_form),
+                "description": f"同一单位 {code} 写法不一 one unit written differently: {written}",
+                "sources": sources[:8],
+            }
+        )
     return out
 
 
@@ -283,19 +315,31 @@ def _cross_township(schools: list[dict]) -> list[dict]:
         for z in s["zones"]:
             for u in z.get("units", []) or []:
                 cands = u.get("candidates") or []
-                if (u.get("code") is None and cands and cands[0].get("score", 0) >= 0.95
-                        and u.get("township") and cands[0].get("township") != u.get("township")):
+                if (
+                    u.get("code") is None
+                    and cands
+                    and cands[0].get("score", 0) >= 0.95
+                    and u.get("township")
+                    and cands[0].get("township") != u.get("township")
+                ):
                     key = (u["name"], u["township"])
                     seen[key].append(z["source"])
                     notes[key] = cands[0]
     out = []
     for (name, town), sources in seen.items():
         c = notes[(name, town)]
-        out.append({"kind": "unresolved", "units": [name],
-                    "description": (f"“{name}”列在{town}下，但{town}没有此村；{c['township']}有"
-                                    f"{c['name']}（{c['code']}）。未赋代码，请核对 "
-                                    f"(listed under a township that lacks it; left without a code)"),
-                    "sources": _dedupe(sources)})
+        out.append(
+            {
+                "kind": "unresolved",
+                "units": [name],
+                "description": (
+                    f"“{name}”列在{town}下，但{town}没有此村；{c['township']}有"
+                    f"{c['name']}（{c['code']}）。未赋代码，请核对 "
+                    f"(listed under a township that lacks it; left without a code)"
+                ),
+                "sources": _dedupe(sources),
+            }
+        )
     return out
 
 
@@ -305,10 +349,17 @@ def _layout(schools: list[dict]) -> list[dict]:
         for z in s["zones"]:
             inf = z.get("township_inferred")
             if inf:
-                out.append({"kind": "table_layout", "schools": [s["id"]],
-                            "description": (f"{s['name']}: 表格行的乡镇单元格为空，按上一行应为"
-                                            f"{inf['instead_of']}，但该行村名{int(inf['share'] * 100)}%属于"
-                                            f"{inf['township']}，按{inf['township']}处理 "
-                                            f"(blank township cell inferred from the villages)"),
-                            "sources": [z["source"]]})
+                out.append(
+                    {
+                        "kind": "table_layout",
+                        "schools": [s["id"]],
+                        "description": (
+                            f"{s['name']}: 表格行的乡镇单元格为空，按上一行应为"
+                            f"{inf['instead_of']}，但该行村名{int(inf['share'] * 100)}%属于"
+                            f"{inf['township']}，按{inf['township']}处理 "
+                            f"(blank township cell inferred from the villages)"
+                        ),
+                        "sources": [z["source"]],
+                    }
+                )
     return out

@@ -146,8 +146,15 @@ def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
 
 def _dekad(year: int, month: int, part: str) -> tuple[str | None, str | None]:
     last = calendar.monthrange(year, month)[1]
-    span = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, last), "中下旬": (11, last),
-            "上中旬": (1, 20), "底": (21, last), "初": (1, 10)}[part]
+    span = {
+        "上旬": (1, 10),
+        "中旬": (11, 20),
+        "下旬": (21, last),
+        "中下旬": (11, last),
+        "上中旬": (1, 20),
+        "底": (21, last),
+        "初": (1, 10),
+    }[part]
     return _iso(year, month, span[0]), _iso(year, month, span[1])
 
 
@@ -242,8 +249,10 @@ def _eligibility(lines: list[str]) -> dict:
             basis("hukou_property_agree", line, idx, m)
         if m := PATTERNS["basis_residence"].search(line):
             basis("actual_residence", line, idx, m)
-        if m := (re.search(r"招收[^。]*户籍[^。]*(?:适龄儿童|小学毕业生|学生)", line)
-                 or re.search(r"依据户口|按户籍所在地", line)):
+        if m := (
+            re.search(r"招收[^。]*户籍[^。]*(?:适龄儿童|小学毕业生|学生)", line)
+            or re.search(r"依据户口|按户籍所在地", line)
+        ):
             basis("hukou", line, idx, m)
         if m := PATTERNS["property_rule"].search(line):
             basis("property_in_zone", line, idx, m)
@@ -257,9 +266,12 @@ def _eligibility(lines: list[str]) -> dict:
         for sentence in split_top(line, "。；;"):
             for clause in split_top(sentence, "，,"):
                 fm = PATTERNS["free_choice_category"].search(clause)
-                if fm and not re.search(r"(?:到|进入)[^，。]{0,12}(?:学校|小学|中学)就读", clause
-                                        .split("自主选择", 1)[-1].replace("义务教育学校", "")
-                                        .replace("中小学", "")):
+                if fm and not re.search(
+                    r"(?:到|进入)[^，。]{0,12}(?:学校|小学|中学)就读",
+                    clause.split("自主选择", 1)[-1]
+                    .replace("义务教育学校", "")
+                    .replace("中小学", ""),
+                ):
                     cat = fm["who"] + "子女"
                     if cat not in elig["free_choice_categories"]:
                         elig["free_choice_categories"].append(cat)
@@ -306,8 +318,11 @@ def derive_multi_school(policy: dict, schools: list[dict]) -> None:
     """multi_school_zoning: True when the text says so; False when every zone names one school."""
     elig = policy["eligibility"]
     if elig["multi_school_zoning"] is None:
-        has_multi = any(z.get("multi_school") or z["kind"] == "multi_school"
-                        for s in schools for z in s["zones"])
+        has_multi = any(
+            z.get("multi_school") or z["kind"] == "multi_school"
+            for s in schools
+            for z in s["zones"]
+        )
         if has_multi:
             elig["multi_school_zoning"] = True
         elif any(s["zones"] for s in schools):

@@ -5,7 +5,7 @@ pattern here, used by :mod:`geo_enroll.policy.parse`.  Patterns match phrases, n
 seed sentences, so that unseen documents parse too.  :data:`PATTERNS` lists them by name.
 
 >>> sorted(PATTERNS)[:3]
-['age_cutoff', 'alternative', 'any_school']
+['age_cutoff', 'alternative', 'annex']
 >>> split_top("南郊社区（东至东大桥，南至察哈尔街）、宝昌镇城北村")
 ['南郊社区（东至东大桥，南至察哈尔街）', '宝昌镇城北村']
 >>> parse_limits("东至东大桥，南至社区南（不含昌盛园小区），西至城西，北至城北")
@@ -76,7 +76,7 @@ PATTERNS: dict[str, re.Pattern] = {
     "date_from": re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:起|开始)$"),
     "date_dekad": re.compile(r"^(?P<m>\d{1,2})月(?P<part>上旬|中旬|下旬|中下旬|上中旬|底|初)$"),
     "school_code": re.compile(
-        r"(?P<label>[{CN}]{{1,12}}?)(?:学校)?标识码[：:\s]*(?P<code>\d{{10}})".format(CN=CN)
+        rf"(?P<label>[{CN}]{{1,12}}?)(?:学校)?标识码[：:\s]*(?P<code>\d{{10}})"
     ),
     # --- zoning clauses ---------------------------------------------------------------
     "school_admits": re.compile(
@@ -128,9 +128,13 @@ PATTERNS: dict[str, re.Pattern] = {
         rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))?(?P<n>\d+|[一二三四五六七八九十]+)个"
         r"(?P<kind>社区|村|嘎查|居委会)$"
     ),
-    "group": re.compile(r"^(?P<g>[一二三四五六七八九十百\d]+(?:[-—~至][一二三四五六七八九十百\d]+)?"
-                        r"(?:社|组|队|村民小组))$"),
-    "exclude": re.compile(r"^(?:不含|不包含|不包括|除去?)(?P<names>.+?)(?:以外|之外|外)?(?:区域)?$"),
+    "group": re.compile(
+        r"^(?P<g>[一二三四五六七八九十百\d]+(?:[-—~至][一二三四五六七八九十百\d]+)?"
+        r"(?:社|组|队|村民小组))$"
+    ),
+    "exclude": re.compile(
+        r"^(?:不含|不包含|不包括|除去?)(?P<names>.+?)(?:以外|之外|外)?(?:区域)?$"
+    ),
     "include": re.compile(r"^(?:含|包含|包括)(?P<names>.+?)(?:区域)?$"),
     "limit": re.compile(r"^(?P<dir>[东南西北])(?:至|到|抵|临|接)(?P<target>.+)$"),
     "bound": re.compile(r"^(?P<streets>.+?)以(?P<side>[东南西北])(?P<rest>.*)$"),
@@ -138,9 +142,7 @@ PATTERNS: dict[str, re.Pattern] = {
     "both_sides": re.compile(r"两侧|两边"),
     "one_side": re.compile(r"(?P<side>[东南西北])侧|一侧|临街面"),
     "parity": re.compile(r"(?P<p>单号|双号|单双号|全号)"),
-    "number_range": re.compile(
-        r"(?P<a>\d+)\s*号?\s*(?:[-—–~～至到])\s*(?P<b>\d+)\s*号"
-    ),
+    "number_range": re.compile(r"(?P<a>\d+)\s*号?\s*(?:[-—–~～至到])\s*(?P<b>\d+)\s*号"),
     "house_number": re.compile(r"(?<![\d-])(?P<n>\d+)号(?:附\d+号)?"),
     "street_name": re.compile(
         rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|线|桥|环路|环线|高架|河|湾))"
@@ -271,7 +273,9 @@ def parse_bounds(text: str) -> list[dict] | None:
     bounds = []
     for part in split_top(text, "，,；;"):
         head, _ = _paren_split(part.strip())
-        for m in re.finditer(r"(?P<streets>[^以]+?)以(?P<side>[东南西北])(?:的?区域|地区|范围)?", head):
+        for m in re.finditer(
+            r"(?P<streets>[^以]+?)以(?P<side>[东南西北])(?:的?区域|地区|范围)?", head
+        ):
             streets = m["streets"].strip("-—、，, ")
             streets = re.sub(r"^(?:除|在)", "", streets)
             for street in re.split(r"[、与和及]", streets):

@@ -203,8 +203,7 @@ def _add_school(name: str, level: str, ctx: _Ctx) -> dict:
 
 def _unit(name: str, township: str | None, ctx: _Ctx, *, group=None, sub_area=None) -> dict:
     """A unit entry, resolved to its official code when the county's list ships."""
-    out = {"name": name, "township": township, "code": None, "group": group,
-           "sub_area": sub_area}
+    out = {"name": name, "township": township, "code": None, "group": group, "sub_area": sub_area}
     if ctx.county not in _units.COUNTIES:
         out["note"] = "该县区无官方区划名单 no official unit list shipped for this county"
         return out
@@ -261,8 +260,15 @@ def _part_pieces(part: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], li
         got = parse_limits(part)
         if got:
             limits, excluded = got
-            pieces.append({"type": "limits", "within": town, "limits": limits,
-                           "exclude": excluded, "text": part})
+            pieces.append(
+                {
+                    "type": "limits",
+                    "within": town,
+                    "limits": limits,
+                    "exclude": excluded,
+                    "text": part,
+                }
+            )
             return pieces, left
     # directional bounds (X路以东 …) possibly followed by units
     clauses = split_top(part, "，,；;")
@@ -273,12 +279,16 @@ def _part_pieces(part: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], li
         tm = PATTERNS["township_prefix"].match(bound_clauses[0])
         if tm and tm["rest"]:
             within = tm["town"]
-            text = text[len(tm["town"]):]
+            text = text[len(tm["town"]) :]
         bounds = parse_bounds(text)
         if bounds:
-            piece = {"type": "bounds", "within": within or town, "bounds": bounds,
-                     "surrounded": bool(PATTERNS["surrounded"].search(part)),
-                     "text": "，".join(bound_clauses)}
+            piece = {
+                "type": "bounds",
+                "within": within or town,
+                "bounds": bounds,
+                "surrounded": bool(PATTERNS["surrounded"].search(part)),
+                "text": "，".join(bound_clauses),
+            }
             if re.match(r"^除", text) and re.search(r"以外|之外", text):
                 piece["negate"] = True
             pieces.append(piece)
@@ -316,8 +326,13 @@ def _street_colon(text: str) -> dict | None:
     sides = "both"
     if m["paren"] and PATTERNS["one_side"].search(m["paren"]):
         sides = "one"
-    return {"type": "street_list", "street": m["street"], "numbers": numbers or None,
-            "sides": sides, "text": text}
+    return {
+        "type": "street_list",
+        "street": m["street"],
+        "numbers": numbers or None,
+        "sides": sides,
+        "text": text,
+    }
 
 
 def _item_list(text: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list[str]]:
@@ -338,8 +353,10 @@ def _item_list(text: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list
     pieces, left = [], []
     last_village = None
     # "鹤鸣镇所辖范围：联和村、…" → township context for the list
-    m = re.match(rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))(?:所辖范围|所辖|辖区)?[:：](?P<rest>.+)$",
-                 text)
+    m = re.match(
+        rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))(?:所辖范围|所辖|辖区)?[:：](?P<rest>.+)$",
+        text,
+    )
     if m:
         town, text = m["town"], m["rest"]
     for item in split_top(text, "、，,；;。"):
@@ -374,15 +391,33 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
     # street with house numbers (双林路（双号22号-136号）：22号、24号 …)
     sm = PATTERNS["street_name"].match(item)
     if sm and (PATTERNS["house_number"].search(item) or PATTERNS["both_sides"].search(item)):
-        numbers = parse_numbers(item[len(sm["street"]):])
-        sides = "both" if PATTERNS["both_sides"].search(item) else (
-            "one" if PATTERNS["one_side"].search(sm["paren"] or "") else "both")
-        return [{"type": "street_list", "street": sm["street"], "numbers": numbers,
-                 "sides": sides, "text": item}]
+        numbers = parse_numbers(item[len(sm["street"]) :])
+        sides = (
+            "both"
+            if PATTERNS["both_sides"].search(item)
+            else ("one" if PATTERNS["one_side"].search(sm["paren"] or "") else "both")
+        )
+        return [
+            {
+                "type": "street_list",
+                "street": sm["street"],
+                "numbers": numbers,
+                "sides": sides,
+                "text": item,
+            }
+        ]
     # a group continuing the previous village (菜园村三社、四社、六社)
     if PATTERNS["group"].match(head) and last_village is not None and not parens:
-        return [{"type": "unit", "name": last_village["name"], "town": last_village.get("town"),
-                 "group": head, "sub_area": None, "text": item}]
+        return [
+            {
+                "type": "unit",
+                "name": last_village["name"],
+                "town": last_village.get("town"),
+                "group": head,
+                "sub_area": None,
+                "text": item,
+            }
+        ]
     # township prefix
     rest = head
     tm = PATTERNS["township_prefix"].match(head)
@@ -397,19 +432,46 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
                     sub.extend(got)
                 if sub:
                     return sub
-            return [{"type": "unit", "name": town, "town": town, "whole_township": True,
-                     "group": None, "sub_area": None, "text": item}]
+            return [
+                {
+                    "type": "unit",
+                    "name": town,
+                    "town": town,
+                    "whole_township": True,
+                    "group": None,
+                    "sub_area": None,
+                    "text": item,
+                }
+            ]
     cm = PATTERNS["count_units"].match(head)
     if cm:
         ctown = cm["town"] or town
-        return [{"type": "count", "town": ctown, "n": cn_number(cm["n"]), "kind": cm["kind"],
-                 "text": item}]
+        return [
+            {
+                "type": "count",
+                "town": ctown,
+                "n": cn_number(cm["n"]),
+                "kind": cm["kind"],
+                "text": item,
+            }
+        ]
     if not rest:
         return None
-    if (re.fullmatch(rf"[{CN}A-Za-z0-9]{{2,16}}(?:大道|大街|路|街|巷)", rest) and not parens
-            and not rest.endswith(("社区", "村", "街道"))):
-        return [{"type": "street_list", "street": rest, "numbers": None, "sides": "both",
-                 "town": town, "text": item}]
+    if (
+        re.fullmatch(rf"[{CN}A-Za-z0-9]{{2,16}}(?:大道|大街|路|街|巷)", rest)
+        and not parens
+        and not rest.endswith(("社区", "村", "街道"))
+    ):
+        return [
+            {
+                "type": "street_list",
+                "street": rest,
+                "numbers": None,
+                "sides": "both",
+                "town": town,
+                "text": item,
+            }
+        ]
     # compound (小区) named alone
     if PATTERNS["compound"].match(rest) and not rest.endswith(("村", "社区")) and not parens:
         return [{"type": "compound", "name": rest, "within": None, "town": town, "text": item}]
@@ -424,8 +486,21 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
             name, sub_area = vm["village"], tail
     if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name):
         return None
-    base = {"type": "unit", "name": name, "town": town, "group": group, "sub_area": sub_area,
-            "text": item}
+    if (
+        town is None
+        and ctx.county not in _units.COUNTIES
+        and not parens
+        and not re.search(r"(?:村|社区|嘎查|居委会|组|社)$", name)
+    ):
+        return [{"type": "compound", "name": name, "within": None, "town": None, "text": item}]
+    base = {
+        "type": "unit",
+        "name": name,
+        "town": town,
+        "group": group,
+        "sub_area": sub_area,
+        "text": item,
+    }
     if not parens:
         return [base]
     out = []
@@ -434,8 +509,16 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
         if PATTERNS["limit"].match(note):
             got = parse_limits(note)
             if got:
-                out.append({"type": "limits", "within": name, "town": town, "limits": got[0],
-                            "exclude": got[1], "text": item})
+                out.append(
+                    {
+                        "type": "limits",
+                        "within": name,
+                        "town": town,
+                        "limits": got[0],
+                        "exclude": got[1],
+                        "text": item,
+                    }
+                )
                 continue
         ex = PATTERNS["exclude"].match(note)
         if ex:
@@ -450,19 +533,30 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
             out.append({**base, "sub_area": note})
             continue
         if groups and all(PATTERNS["compound"].match(g) for g in groups):
-            out.extend({"type": "compound", "name": g, "within": name, "town": town, "text": item}
-                       for g in groups)
+            out.extend(
+                {"type": "compound", "name": g, "within": name, "town": town, "text": item}
+                for g in groups
+            )
             continue
         if PATTERNS["bound"].match(note) and parse_bounds(note):
-            out.append({"type": "bounds", "within": name, "town": town,
-                        "bounds": parse_bounds(note), "surrounded": False, "text": item})
+            out.append(
+                {
+                    "type": "bounds",
+                    "within": name,
+                    "town": town,
+                    "bounds": parse_bounds(note),
+                    "surrounded": False,
+                    "text": item,
+                }
+            )
             continue
         out.append({**base, "sub_area": note})
     return out
 
 
-def _pieces_to_zones(pieces: list[dict], source: dict, ctx: _Ctx, *, basis="hukou",
-                     kind="admin_units") -> list[dict]:
+def _pieces_to_zones(
+    pieces: list[dict], source: dict, ctx: _Ctx, *, basis="hukou", kind="admin_units"
+) -> list[dict]:
     """Group unit pieces by township into admin_units zones; others become their own zones."""
     zones: list[dict] = []
     current: dict | None = None
@@ -475,15 +569,25 @@ def _pieces_to_zones(pieces: list[dict], source: dict, ctx: _Ctx, *, basis="huko
             elif piece.get("whole_township"):
                 new_units = [_unit(piece["name"], None, ctx)]
             else:
-                u = _unit(piece["name"], piece.get("town"), ctx, group=piece.get("group"),
-                          sub_area=piece.get("sub_area"))
+                u = _unit(
+                    piece["name"],
+                    piece.get("town"),
+                    ctx,
+                    group=piece.get("group"),
+                    sub_area=piece.get("sub_area"),
+                )
                 if piece.get("exclude"):
                     u["exclude"] = piece["exclude"]
                 new_units = [u]
             town = piece.get("town")
             if current is None or current["_town"] != town:
-                current = {"kind": kind, "units": [], "basis": basis, "source": source,
-                           "_town": town}
+                current = {
+                    "kind": kind,
+                    "units": [],
+                    "basis": basis,
+                    "source": source,
+                    "_town": town,
+                }
                 if kind == "alternative":
                     current.pop("basis")
                 zones.append(current)
@@ -495,23 +599,51 @@ def _pieces_to_zones(pieces: list[dict], source: dict, ctx: _Ctx, *, basis="huko
             code = None
             if within:
                 code = _unit(within, piece.get("town"), ctx)["code"]
-            zones.append({"kind": "street_limits", "within": within, "within_code": code,
-                          "limits": piece["limits"], "exclude": piece.get("exclude", []),
-                          "include": [], "source": source, "fragment": fragment})
+            zones.append(
+                {
+                    "kind": "street_limits",
+                    "within": within,
+                    "within_code": code,
+                    "limits": piece["limits"],
+                    "exclude": piece.get("exclude", []),
+                    "include": [],
+                    "source": source,
+                    "fragment": fragment,
+                }
+            )
         elif typ == "compound":
-            zones.append({"kind": "compound", "name": piece["name"], "within": piece.get("within"),
-                          "source": source, "fragment": fragment})
+            zones.append(
+                {
+                    "kind": "compound",
+                    "name": piece["name"],
+                    "within": piece.get("within"),
+                    "source": source,
+                    "fragment": fragment,
+                }
+            )
         elif typ == "bounds":
-            zone = {"kind": "directional_bounds", "bounds": piece["bounds"],
-                    "within": piece.get("within"), "surrounded": piece.get("surrounded", False),
-                    "source": source, "fragment": fragment}
+            zone = {
+                "kind": "directional_bounds",
+                "bounds": piece["bounds"],
+                "within": piece.get("within"),
+                "surrounded": piece.get("surrounded", False),
+                "source": source,
+                "fragment": fragment,
+            }
             if piece.get("negate"):
                 zone["negate"] = True
             zones.append(zone)
         elif typ == "street_list":
-            zones.append({"kind": "street_list", "street": piece["street"],
-                          "numbers": piece["numbers"], "sides": piece["sides"],
-                          "source": source, "fragment": fragment})
+            zones.append(
+                {
+                    "kind": "street_list",
+                    "street": piece["street"],
+                    "numbers": piece["numbers"],
+                    "sides": piece["sides"],
+                    "source": source,
+                    "fragment": fragment,
+                }
+            )
     for z in zones:
         z.pop("_town", None)
     return zones
@@ -521,27 +653,54 @@ def _count_units(piece: dict, ctx: _Ctx) -> list[dict]:
     """``宝昌镇6个社区`` → the township's official communities (count checked by checks)."""
     town = piece.get("town")
     if not town or ctx.county not in _units.COUNTIES:
-        return [{"name": piece["text"], "township": town, "code": None, "group": None,
-                 "sub_area": None, "note": "无法展开 cannot expand without an official list"}]
+        return [
+            {
+                "name": piece["text"],
+                "township": town,
+                "code": None,
+                "group": None,
+                "sub_area": None,
+                "note": "无法展开 cannot expand without an official list",
+            }
+        ]
     kind = piece["kind"]
-    found = (_units.township_communities(town, county=ctx.county) if kind in ("社区", "居委会")
-             else [u for u in _units.township_villages(town, county=ctx.county)
-                   if u.level == "village"])
+    found = (
+        _units.township_communities(town, county=ctx.county)
+        if kind in ("社区", "居委会")
+        else [u for u in _units.township_villages(town, county=ctx.county) if u.level == "village"]
+    )
     out = []
     for u in found:
-        out.append({"name": u.short + ("社区" if u.level == "community" else "村"),
-                    "township": u.township, "code": u.code, "group": None, "sub_area": None,
-                    "official_name": u.name, "expanded_from": piece["text"]})
-    extras = [u.name for u in _units.load_units() if u.code is None and u.township == (
-        found[0].township if found else None) and u.level == "community"]
+        out.append(
+            {
+                "name": u.short + ("社区" if u.level == "community" else "村"),
+                "township": u.township,
+                "code": u.code,
+                "group": None,
+                "sub_area": None,
+                "official_name": u.name,
+                "expanded_from": piece["text"],
+            }
+        )
+    extras = [
+        u.name
+        for u in _units.load_units()
+        if u.code is None
+        and u.township == (found[0].township if found else None)
+        and u.level == "community"
+    ]
     if extras and kind in ("社区", "居委会"):
         for u in out:
-            u["note"] = (f"国家统计局2023年名单有{len(found)}个社区；jionlp 1.5.31 另列"
-                         f"{'、'.join(extras)}（无代码） (jionlp lists {len(found) + len(extras)})")
+            u["note"] = (
+                f"国家统计局2023年名单有{len(found)}个社区；jionlp 1.5.31 另列"
+                f"{'、'.join(extras)}（无代码） (jionlp lists {len(found) + len(extras)})"
+            )
     if piece.get("n") is not None and piece["n"] != len(found):
         for u in out:
-            u["note"] = (f"正文写{piece['n']}个，官方名单有{len(found)}个"
-                         f" (text says {piece['n']}, official list has {len(found)})")
+            u["note"] = (
+                f"正文写{piece['n']}个，官方名单有{len(found)}个"
+                f" (text says {piece['n']}, official list has {len(found)})"
+            )
     return out
 
 
@@ -550,15 +709,17 @@ def _count_units(piece: dict, ctx: _Ctx) -> list[dict]:
 # ---------------------------------------------------------------------------------------
 
 
-def _extra_zones(clause: str, sentence: str, line: int, school: dict | None, ctx: _Ctx,
-                 pending: list) -> bool:
+def _extra_zones(
+    clause: str, sentence: str, line: int, school: dict | None, ctx: _Ctx, pending: list
+) -> bool:
     """Zones from a clause that is not a scope list.  Returns True if it produced a rule."""
     src = _src(sentence, line)
     pm = PATTERNS["property_rule"].search(clause)
     if pm and school is not None:
         overflow = "relative_proximity" if PATTERNS["relative_proximity"].search(sentence) else None
-        school["zones"].append({"kind": "property_rule", "area": pm["area"], "overflow": overflow,
-                                "source": src})
+        school["zones"].append(
+            {"kind": "property_rule", "area": pm["area"], "overflow": overflow, "source": src}
+        )
         return True
     am = PATTERNS["alternative"].search(clause)
     if am:
@@ -601,20 +762,43 @@ def _apply_pending(pending: list, ctx: _Ctx) -> None:
         if kind == "alternative":
             dest = _match_school(target, ctx.schools)
             if dest is None:
-                ctx.unparsed.append({**src, "reason": f"未识别的学校 school not recognised: {target}"})
+                ctx.unparsed.append(
+                    {**src, "reason": f"未识别的学校 school not recognised: {target}"}
+                )
                 continue
-            dest["zones"].append({"kind": "alternative", "units": _who_units(who, ctx),
-                                  "from_school": school["id"] if school else None, "source": src})
+            dest["zones"].append(
+                {
+                    "kind": "alternative",
+                    "units": _who_units(who, ctx),
+                    "from_school": school["id"] if school else None,
+                    "source": src,
+                }
+            )
         elif kind == "free_anyone":
             dest = _match_school(target, ctx.schools) or school
             if dest is None:
-                ctx.unparsed.append({**src, "reason": f"未识别的学校 school not recognised: {target}"})
+                ctx.unparsed.append(
+                    {**src, "reason": f"未识别的学校 school not recognised: {target}"}
+                )
                 continue
-            dest["zones"].append({"kind": "free_choice", "scope": "anyone", "units": [],
-                                  "who": who.strip("，, "), "source": src})
+            dest["zones"].append(
+                {
+                    "kind": "free_choice",
+                    "scope": "anyone",
+                    "units": [],
+                    "who": who.strip("，, "),
+                    "source": src,
+                }
+            )
         elif kind == "free_any_school":
-            school["zones"].append({"kind": "free_choice", "scope": "any_school",
-                                    "units": _who_units(who, ctx), "source": src})
+            school["zones"].append(
+                {
+                    "kind": "free_choice",
+                    "scope": "any_school",
+                    "units": _who_units(who, ctx),
+                    "source": src,
+                }
+            )
 
 
 # ---------------------------------------------------------------------------------------
@@ -622,13 +806,14 @@ def _apply_pending(pending: list, ctx: _Ctx) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _body_clause(school: dict, scope_text: str, sentence: str, line: int, ctx: _Ctx,
-                 pending: list) -> None:
+def _body_clause(
+    school: dict, scope_text: str, sentence: str, line: int, ctx: _Ctx, pending: list
+) -> None:
     src = _src(sentence, line)
     tail = PATTERNS["scope_tail"].search(scope_text)
     rest = ""
     if tail:
-        scope, rest = scope_text[: tail.start()], scope_text[tail.end():]
+        scope, rest = scope_text[: tail.start()], scope_text[tail.end() :]
     else:
         scope = scope_text
     scope = re.sub(r"(?:户籍|的)+$", "", scope.strip())
@@ -640,16 +825,22 @@ def _body_clause(school: dict, scope_text: str, sentence: str, line: int, ctx: _
             z["multi_school"] = True
     school["zones"].extend(zones)
     for frag in left:
-        ctx.unparsed.append({"text": frag, "line": line,
-                             "reason": "范围片段未能解析 scope fragment not understood"})
+        ctx.unparsed.append(
+            {"text": frag, "line": line, "reason": "范围片段未能解析 scope fragment not understood"}
+        )
     for clause in split_top(rest, "，,"):
         clause = clause.strip()
         if not clause:
             continue
         if not _extra_zones(clause, sentence, line, school, ctx, pending):
             if re.search(rf"[{CN}]{{4,}}", clause) and not PATTERNS["scope_tail"].fullmatch(clause):
-                ctx.unparsed.append({"text": clause, "line": line,
-                                     "reason": "子句未生成规则 clause produced no rule"})
+                ctx.unparsed.append(
+                    {
+                        "text": clause,
+                        "line": line,
+                        "reason": "子句未生成规则 clause produced no rule",
+                    }
+                )
     if not zones and not left:
         ctx.unparsed.append({**src, "reason": "学校没有可识别的范围 no recognisable scope"})
 
@@ -659,11 +850,14 @@ def _parse_body(lines: list[str], table_lines: set[int], ctx: _Ctx, pending: lis
     in_zoning = False
     heading_school: dict | None = None
     heading_level: str | None = None
+    skip_block = False  # lines under a skipped (kindergarten) heading
     for idx, raw in enumerate(lines, start=1):
         if idx in table_lines:
             continue
         line = raw.strip()
         if not line or line.startswith(("<!--", "---", ">", "|")):
+            continue
+        if skip_block and not line.startswith("#"):
             continue
         hm = PATTERNS["heading"].match(line)
         md = line.startswith("#")
@@ -680,9 +874,23 @@ def _parse_body(lines: list[str], table_lines: set[int], ctx: _Ctx, pending: lis
                 in_zoning = False
             if md:
                 sh = PATTERNS["school_heading"].match(line)
-                if sh and re.search(r"20\d\d年|划片|范围|一览|(?:^|#\s*)(?:乡镇|城区|农村|公办|民办|各)(?:学校|小学|中学)",
-                                    line):
+                if sh and re.search(
+                    r"20\d\d年|划片|范围|一览|(?:^|#\s*)(?:乡镇|城区|农村|公办|民办|各)(?:学校|小学|中学)",
+                    line,
+                ):
                     sh = None
+                if sh and re.search(r"幼儿园|园区|学前", sh["school"]):
+                    ctx.unparsed.append(
+                        {
+                            **_src(line, idx),
+                            "reason": "幼儿园不属义务教育，略过 "
+                            "kindergarten: not compulsory education, skipped",
+                        }
+                    )
+                    heading_school = None
+                    skip_block = True
+                    continue
+                skip_block = False
                 if sh:
                     name = re.sub(r"\s*\(nature=.*$", "", sh["school"]).strip()
                     heading_level = _doc_level(lines) or None
@@ -719,9 +927,13 @@ def _parse_body(lines: list[str], table_lines: set[int], ctx: _Ctx, pending: lis
                     produced = True
                     break
             if not produced and in_zoning and re.search(rf"[{CN}]{{6,}}", s):
-                ctx.unparsed.append({**_src(sentence, idx),
-                                     "reason": "招生范围一节中未生成规则的句子 zoning-section sentence"
-                                               " produced no rule"})
+                ctx.unparsed.append(
+                    {
+                        **_src(sentence, idx),
+                        "reason": "招生范围一节中未生成规则的句子 zoning-section sentence"
+                        " produced no rule",
+                    }
+                )
 
 
 def _last_school(ctx: _Ctx) -> dict | None:
@@ -748,8 +960,9 @@ def _heading_scope(school: dict, scope: str, line: str, idx: int, ctx: _Ctx, bas
             z["basis"] = basis
     school["zones"].extend(zones)
     for frag in left:
-        ctx.unparsed.append({"text": frag, "line": idx,
-                             "reason": "范围片段未能解析 scope fragment not understood"})
+        ctx.unparsed.append(
+            {"text": frag, "line": idx, "reason": "范围片段未能解析 scope fragment not understood"}
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -769,8 +982,7 @@ def _tables(lines: list[str]) -> tuple[list[list[_Row]], set[int]]:
     def flush_row():
         nonlocal cells, cell_lines
         if cells:
-            current.append(_Row(cells, cell_lines[0], cell_lines,
-                                "\t".join(c for c in cells)))
+            current.append(_Row(cells, cell_lines[0], cell_lines, "\t".join(c for c in cells)))
         cells, cell_lines = [], []
 
     def flush_table():
@@ -816,8 +1028,11 @@ def _roles(header: list[str]) -> dict[str, int]:
             continue
         if "mode" not in roles and re.search(r"入学方式|划片方式", h):
             roles["mode"] = i
-        elif "area" not in roles and re.search(r"乡镇|苏木|街道|社区$", h) and not re.search(
-                r"范围|区域", h):
+        elif (
+            "area" not in roles
+            and re.search(r"乡镇|苏木|街道|社区$", h)
+            and not re.search(r"范围|区域", h)
+        ):
             roles["area"] = i
         elif "scope" not in roles and re.search(r"范围|区域|村|社区|户籍", h):
             roles["scope"] = i
@@ -827,8 +1042,9 @@ def _roles(header: list[str]) -> dict[str, int]:
 def _parse_tables(tables: list[list[_Row]], lines: list[str], ctx: _Ctx) -> list[dict]:
     """Zones from tables: [{school, zone, row, annex}]; ``annex`` when after a 附件 line."""
     out = []
-    first_annex = next((i for i, raw in enumerate(lines, start=1)
-                        if PATTERNS["annex"].match(raw)), None)
+    first_annex = next(
+        (i for i, raw in enumerate(lines, start=1) if PATTERNS["annex"].match(raw)), None
+    )
     for table in tables:
         in_annex = first_annex is not None and table[0].line > first_annex
         if len(table) < 2:
@@ -851,8 +1067,13 @@ def _parse_tables(tables: list[list[_Row]], lines: list[str], ctx: _Ctx) -> list
                 level = _doc_level(lines)
                 school = _add_school(label, _level_of(label, level), ctx)
             if school is None:
-                ctx.unparsed.append({"text": row.text, "line": row.line,
-                                     "reason": f"表格行的学校无法识别 school not recognised: {label!r}"})
+                ctx.unparsed.append(
+                    {
+                        "text": row.text,
+                        "line": row.line,
+                        "reason": f"表格行的学校无法识别 school not recognised: {label!r}",
+                    }
+                )
                 continue
             prev_school = school
             scope = cells[roles["scope"]]
@@ -863,11 +1084,18 @@ def _parse_tables(tables: list[list[_Row]], lines: list[str], ctx: _Ctx) -> list
             else:
                 area = prev_area or ""
             mode = cells[roles["mode"]] if "mode" in roles else ""
-            src = {"text": row.text, "line": row.lines[roles["scope"]] if roles["scope"] < len(
-                row.lines) else row.line}
-            zones, left, inferred_note = _row_zones(area, header_town, scope, src, ctx,
-                                                    blank_area=not cells[roles.get("area", 0)].strip()
-                                                    if "area" in roles else False)
+            src = {
+                "text": row.text,
+                "line": row.lines[roles["scope"]] if roles["scope"] < len(row.lines) else row.line,
+            }
+            zones, left, inferred_note = _row_zones(
+                area,
+                header_town,
+                scope,
+                src,
+                ctx,
+                blank_area=not cells[roles.get("area", 0)].strip() if "area" in roles else False,
+            )
             if inferred_note:
                 prev_area = inferred_note["township"]
             for z in zones:
@@ -877,47 +1105,98 @@ def _parse_tables(tables: list[list[_Row]], lines: list[str], ctx: _Ctx) -> list
                     z["multi_school"] = True
                 out.append({"school": school, "zone": z, "row": row, "annex": in_annex})
             for frag in left:
-                ctx.unparsed.append({"text": frag, "line": src["line"],
-                                     "reason": "表格片段未能解析 table fragment not understood"})
+                ctx.unparsed.append(
+                    {
+                        "text": frag,
+                        "line": src["line"],
+                        "reason": "表格片段未能解析 table fragment not understood",
+                    }
+                )
             if not zones and not left:
-                ctx.unparsed.append({**src, "reason": "表格行未生成规则 table row produced no rule"})
+                ctx.unparsed.append(
+                    {**src, "reason": "表格行未生成规则 table row produced no rule"}
+                )
     return out
 
 
-def _row_zones(area: str, header_town: str | None, scope: str, src: dict, ctx: _Ctx,
-               *, blank_area: bool):
+def _row_zones(
+    area: str, header_town: str | None, scope: str, src: dict, ctx: _Ctx, *, blank_area: bool
+):
     """Zones of one table row; a blank township cell is inferred from the row's villages."""
     town, within = None, None
     if area:
-        if _is_township(area) or (ctx.county in _units.COUNTIES
-                                  and _units.resolve_township(area, county=ctx.county)["code"]):
-            town = area if _is_township(area) else _units.resolve_township(
-                area, county=ctx.county)["official_name"]
+        if _is_township(area) or (
+            ctx.county in _units.COUNTIES
+            and _units.resolve_township(area, county=ctx.county)["code"]
+        ):
+            town = (
+                area
+                if _is_township(area)
+                else _units.resolve_township(area, county=ctx.county)["official_name"]
+            )
         else:
             within, town = area, header_town
     note = None
     names = [n for n in split_top(scope, "、，,") if n]
-    if (blank_area and town and within is None and ctx.county in _units.COUNTIES
-            and names and not PATTERNS["limit"].match(scope)):
+    if (
+        blank_area
+        and town
+        and within is None
+        and ctx.county in _units.COUNTIES
+        and names
+        and not PATTERNS["limit"].match(scope)
+    ):
         inferred, share = _units.infer_township([_clean_name(n) for n in names], county=ctx.county)
-        _, own = _units.infer_township_share([_clean_name(n) for n in names], town,
-                                             county=ctx.county)
-        if inferred and inferred != _units.resolve_township(town, county=ctx.county)[
-                "official_name"] and share > own:
-            note = {"township": inferred, "share": share, "instead_of": town,
-                    "reason": "空白乡镇单元格按村名推断 blank township cell inferred from villages"}
+        _, own = _units.infer_township_share(
+            [_clean_name(n) for n in names], town, county=ctx.county
+        )
+        if (
+            inferred
+            and inferred != _units.resolve_township(town, county=ctx.county)["official_name"]
+            and share > own
+        ):
+            note = {
+                "township": inferred,
+                "share": share,
+                "instead_of": town,
+                "reason": "空白乡镇单元格按村名推断 blank township cell inferred from villages",
+            }
             town = inferred
     if within:
         if PATTERNS["limit"].match(scope):
             got = parse_limits(scope)
             if got:
                 code = _unit(within, town, ctx)["code"]
-                return [{"kind": "street_limits", "within": within, "within_code": code,
-                         "limits": got[0], "exclude": got[1], "include": [], "source": src,
-                         "fragment": scope}], [], note
+                return (
+                    [
+                        {
+                            "kind": "street_limits",
+                            "within": within,
+                            "within_code": code,
+                            "limits": got[0],
+                            "exclude": got[1],
+                            "include": [],
+                            "source": src,
+                            "fragment": scope,
+                        }
+                    ],
+                    [],
+                    note,
+                )
         if PATTERNS["compound"].match(scope):
-            return [{"kind": "compound", "name": scope, "within": within, "source": src,
-                     "fragment": scope}], [], note
+            return (
+                [
+                    {
+                        "kind": "compound",
+                        "name": scope,
+                        "within": within,
+                        "source": src,
+                        "fragment": scope,
+                    }
+                ],
+                [],
+                note,
+            )
         pieces, left = _scope_pieces(scope, ctx, town)
         return _pieces_to_zones(pieces, src, ctx), left, note
     pieces, left = _scope_pieces(scope, ctx, town)
@@ -940,13 +1219,20 @@ def _unit_key(u: dict) -> tuple:
 def _zone_key(z: dict) -> tuple:
     kind = z["kind"]
     if kind == "street_limits":
-        return (kind, z.get("within_code") or z.get("within"), tuple(sorted(z["limits"].items())),
-                tuple(sorted(z.get("exclude", []))))
+        return (
+            kind,
+            z.get("within_code") or z.get("within"),
+            tuple(sorted(z["limits"].items())),
+            tuple(sorted(z.get("exclude", []))),
+        )
     if kind == "compound":
         return (kind, z["name"])
     if kind in ("admin_units", "alternative"):
         return (kind, frozenset(_unit_key(u) for u in z["units"]))
-    return (kind, repr(sorted((k, str(v)) for k, v in z.items() if k not in ("source", "fragment"))))
+    return (
+        kind,
+        repr(sorted((k, str(v)) for k, v in z.items() if k not in ("source", "fragment"))),
+    )
 
 
 def _merge_annex(annex: list[dict]) -> None:
@@ -962,9 +1248,16 @@ def _merge_annex(annex: list[dict]) -> None:
         if twin is None and zone["kind"] == "admin_units":
             holders = {}
             for u in zone["units"]:
-                holder = next((z for z in school["zones"] if z["kind"] == "admin_units"
-                               and z.get("origin") != "annex"
-                               and any(_unit_key(v) == _unit_key(u) for v in z["units"])), None)
+                holder = next(
+                    (
+                        z
+                        for z in school["zones"]
+                        if z["kind"] == "admin_units"
+                        and z.get("origin") != "annex"
+                        and any(_unit_key(v) == _unit_key(u) for v in z["units"])
+                    ),
+                    None,
+                )
                 if holder is None:
                     holders = None
                     break
@@ -1024,12 +1317,21 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     _apply_pending(pending, ctx)
     _merge_annex(annex)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
+    _link_multi_school(ctx.schools)
     _keep_previous_ids(ctx, previous)
     _number_rules(ctx)
-    has_facts = any([policy["age_cutoff"], policy["hukou_migration_cutoff"], policy["timeline"],
-                     *policy["seat_plan"].values(), *policy["class_cap"].values()])
+    has_facts = any(
+        [
+            policy["age_cutoff"],
+            policy["hukou_migration_cutoff"],
+            policy["timeline"],
+            *policy["seat_plan"].values(),
+            *policy["class_cap"].values(),
+        ]
+    )
     if not any(s["zones"] for s in ctx.schools) and not (
-            has_facts and re.search(r"义务教育|入学|招生", text)):
+        has_facts and re.search(r"义务教育|入学|招生", text)
+    ):
         raise PolicyParseError(
             "未找到任何学校划片规则 no school zoning found: expected sentences such as "
             "“第一小学招收…社区…户籍适龄儿童” or a table with a 学校 column; "
@@ -1046,6 +1348,22 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         "conflicts": find_conflicts(ctx.schools, ctx.county),
     }
     return spec
+
+
+def _link_multi_school(schools: list[dict]) -> None:
+    """多校划片: a zone marked multi-school lists every school sharing one of its units."""
+    sharing: dict[tuple, set[str]] = {}
+    for s in schools:
+        for z in s["zones"]:
+            if z.get("multi_school"):
+                for u in z.get("units", []):
+                    sharing.setdefault(_unit_key(u), set()).add(s["id"])
+    for s in schools:
+        for z in s["zones"]:
+            if z.get("multi_school") and z.get("units"):
+                ids = set().union(*(sharing[_unit_key(u)] for u in z["units"]))
+                if len(ids) > 1:
+                    z["schools"] = sorted(ids)
 
 
 def _school_codes(lines: list[str], ctx: _Ctx) -> None:

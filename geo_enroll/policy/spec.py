@@ -39,7 +39,9 @@ __all__ = ["read_policy", "load_spec", "save_spec", "validate_spec", "spec_schem
 SCHEMA_PATH = PACKAGE_ROOT / "schemas" / "zone_spec.schema.json"
 
 
-def read_policy(path: str | Path, *, settings: Settings = DEFAULT_SETTINGS) -> tuple[str, list[str]]:
+def read_policy(
+    path: str | Path, *, settings: Settings = DEFAULT_SETTINGS
+) -> tuple[str, list[str]]:
     """Read a policy text file; returns (text, notices).
 
     UTF-8 (with or without BOM) is read as is; GB18030/GBK text (common for documents saved
@@ -99,8 +101,13 @@ def validate_spec(spec: dict) -> list[str]:
     for err in sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.path))):
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         problems.append(f"{where}: {err.message[:300]}")
-    ids = [z.get("rule_id") for s in spec.get("schools", []) if isinstance(s, dict)
-           for z in s.get("zones", []) if isinstance(z, dict)]
+    ids = [
+        z.get("rule_id")
+        for s in spec.get("schools", [])
+        if isinstance(s, dict)
+        for z in s.get("zones", [])
+        if isinstance(z, dict)
+    ]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         problems.append(f"duplicate rule_id: {', '.join(map(str, dup))}")
@@ -145,8 +152,11 @@ def _restore_none(value, schema: dict, root: dict):
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [_restore_none(v, schema["items"], root) for v in value]
     for alt in schema.get("anyOf", []) + schema.get("oneOf", []):
-        if isinstance(value, dict) and alt.get("type") in ("object", None) and (
-                "properties" in alt or "$ref" in alt):
+        if (
+            isinstance(value, dict)
+            and alt.get("type") in ("object", None)
+            and ("properties" in alt or "$ref" in alt)
+        ):
             return _restore_none(value, alt, root)
     return value
 

@@ -23,8 +23,10 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import csv
 import difflib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,8 +54,16 @@ COUNTIES = {"152527": "太仆寺旗", "110119": "延庆区"}
 
 # Longest first: 社区居委会 before 居委会 before 社区.
 _VILLAGE_SUFFIXES = (
-    "社区居民委员会", "社区居委会", "村民委员会", "居民委员会", "村委会", "居委会",
-    "嘎查村", "嘎查", "社区", "村",
+    "社区居民委员会",
+    "社区居委会",
+    "村民委员会",
+    "居民委员会",
+    "村委会",
+    "居委会",
+    "嘎查村",
+    "嘎查",
+    "社区",
+    "村",
 )
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "苏木", "镇", "乡")
 _ACCEPT = 0.78  # lowest score accepted as a resolution
@@ -100,9 +110,14 @@ def strip_suffix(name: str) -> str:
     ('东圪梁', '贡宝拉格', '南郊')
     """
     name = name.strip()
-    for suffix in _VILLAGE_SUFFIXES + _TOWNSHIP_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
+    for suffixes in (_VILLAGE_SUFFIXES + _TOWNSHIP_SUFFIXES, _VILLAGE_SUFFIXES):
+        # twice for 民主村村委会 → 民主村 → 民主 (but 旧县镇社区居委会 → 旧县镇)
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                name = name[: -len(suffix)]
+                break
+        else:
+            break
     return name
 
 
@@ -118,10 +133,10 @@ def load_units(folder: str | None = None) -> tuple[Unit, ...]:
     """
     base = Path(folder) if folder else data_dir() / "divisions"
     try:
-        towns = list(csv.DictReader((base / "townships_152527_110119.csv").open(encoding="utf-8")))
-        villages = list(
-            csv.DictReader((base / "villages_152527_110119.csv").open(encoding="utf-8"))
-        )
+        with (base / "townships_152527_110119.csv").open(encoding="utf-8") as fh:
+            towns = list(csv.DictReader(fh))
+        with (base / "villages_152527_110119.csv").open(encoding="utf-8") as fh:
+            villages = list(csv.DictReader(fh))
     except OSError as exc:
         raise UnitResolutionError(
             f"官方区划数据缺失 official divisions missing in {base}: {exc}; "
@@ -132,8 +147,15 @@ def load_units(folder: str | None = None) -> tuple[Unit, ...]:
     for row in towns:
         town_name[row["code"]] = row["name"]
         units.append(
-            Unit(row["code"], row["name"], strip_suffix(row["name"]), "township", row["name"],
-                 row["code"], row["county_code"])
+            Unit(
+                row["code"],
+                row["name"],
+                strip_suffix(row["name"]),
+                "township",
+                row["name"],
+                row["code"],
+                row["county_code"],
+            )
         )
     known = set()
     for row in villages:
@@ -141,8 +163,15 @@ def load_units(folder: str | None = None) -> tuple[Unit, ...]:
         short = strip_suffix(row["name"])
         known.add((tname, short))
         units.append(
-            Unit(row["code"], row["name"], short, _village_level(row["name"]), tname,
-                 row["township_code"], row["county_code"])
+            Unit(
+                row["code"],
+                row["name"],
+                short,
+                _village_level(row["name"]),
+                tname,
+                row["township_code"],
+                row["county_code"],
+            )
         )
     units.extend(_jionlp_extras(base / "jionlp_1.5.31_152527_110119.txt", known, town_name))
     return tuple(units)
@@ -167,8 +196,16 @@ def _jionlp_extras(path: Path, known: set, town_name: dict) -> list[Unit]:
             short = strip_suffix(fields[0])
             if (town, short) not in known:
                 extras.append(
-                    Unit(None, fields[0], short, _village_level(fields[0]), town,
-                         by_name.get(town), county, "jionlp")
+                    Unit(
+                        None,
+                        fields[0],
+                        short,
+                        _village_level(fields[0]),
+                        town,
+                        by_name.get(town),
+                        county,
+                        "jionlp",
+                    )
                 )
     return extras
 
@@ -214,14 +251,15 @@ def _candidate(unit: Unit, score: float, match: str) -> dict:
         "code": unit.code,
         "township": unit.township,
         "level": unit.level,
-        "score": round(score, 3),
+        "score": round(min(score, 1.0), 3),
         "match": match,
     }
 
 
-def _pool(county: str | None) -> list[Unit]:
+@lru_cache(maxsize=8)
+def _pool(county: str | None) -> tuple[Unit, ...]:
     units = load_units()
-    return [u for u in units if county is None or u.county_code == county]
+    return tuple(u for u in units if county is None or u.county_code == county)
 
 
 def resolve_township(name: str, *, county: str | None = None) -> dict:
@@ -273,6 +311,12 @@ def resolve_unit(name: str, *, township: str | None = None, county: str | None =
 
 
 def _resolve(written: str, *, township: str | None, county: str | None, levels) -> dict:
+    """Memoised resolution; callers get their own copy (results are plain dicts)."""
+    return copy.deepcopy(_resolve_cached(written, township, county, tuple(levels)))
+
+
+@lru_cache(maxsize=16384)
+def _resolve_cached(written: str, township: str | None, county: str | None, levels) -> dict:
     written = written.strip().strip("　 ")
     query = strip_suffix(written)
     pool = [u for u in _pool(county) if u.level in levels]
@@ -280,9 +324,16 @@ def _resolve(written: str, *, township: str | None, county: str | None, levels) 
     if township:
         tres = _resolve(township, township=None, county=county, levels=("township",))
         town_official = tres["official_name"] if tres["code"] else None
+    hint = None  # a written suffix says which kind of unit is meant (龙聚山庄社区 vs 龙聚山庄村)
+    if re.search(r"(?:社区|居委会|居民委员会)$", written):
+        hint = "community"
+    elif re.search(r"(?:村|村委会|村民委员会|嘎查)$", written):
+        hint = "village"
     scored = []
     for u in pool:
         s, how = _score(query, u.short)
+        if hint and u.level in ("village", "community"):
+            s += 0.05 if u.level == hint else -0.05
         if s > 0.5:
             scored.append((s, how, u))
     scored.sort(key=lambda t: (-t[0], t[2].code or "~", t[2].name))
@@ -304,10 +355,14 @@ def _resolve(written: str, *, township: str | None, county: str | None, levels) 
     second = inside[1][0] if len(inside) > 1 else 0.0
     if best and best[2].code is None and best[0] >= _ACCEPT:
         u = best[2]
-        result.update(official_name=u.name, level=u.level, match=best[1],
-                      confidence=round(best[0], 3),
-                      note=f"{u.name}见于 jionlp 1.5.31 名称树，但不在国家统计局2023年区划代码中"
-                           " (listed by jionlp, no NBS code)")
+        result.update(
+            official_name=u.name,
+            level=u.level,
+            match=best[1],
+            confidence=round(min(best[0], 1.0), 3),
+            note=f"{u.name}见于 jionlp 1.5.31 名称树，但不在国家统计局2023年区划代码中"
+            " (listed by jionlp, no NBS code)",
+        )
         result["candidates"] = [_candidate(t[2], t[0], t[1]) for t in scored[:5]]
         return result
     if best and best[0] >= _ACCEPT and best[0] - second >= _MARGIN:
@@ -315,11 +370,16 @@ def _resolve(written: str, *, township: str | None, county: str | None, levels) 
         if township is None and best[1] not in ("exact", "homophone"):
             pass  # without a township only exact/homophone matches are trusted
         else:
-            result.update(code=u.code, official_name=u.name, level=u.level,
-                          match="exact" if best[1] == "exact" and written == u.name
-                          else ("suffix" if best[1] == "exact" else best[1]),
-                          confidence=round(best[0], 3),
-                          township=u.township if u.level != "township" else None)
+            result.update(
+                code=u.code,
+                official_name=u.name,
+                level=u.level,
+                match="exact"
+                if best[1] == "exact" and written == u.name
+                else ("suffix" if best[1] == "exact" else best[1]),
+                confidence=round(min(best[0], 1.0), 3),
+                township=u.township if u.level != "township" else None,
+            )
             if best[1] != "exact":
                 result["candidates"] = [_candidate(t[2], t[0], t[1]) for t in inside[:3]]
             return result
@@ -328,8 +388,10 @@ def _resolve(written: str, *, township: str | None, county: str | None, levels) 
     result["candidates"] = [_candidate(t[2], t[0], t[1]) for t in cands[:6]]
     if town_official and scored and scored[0][0] >= 0.95 and scored[0][2].township != town_official:
         other = scored[0][2]
-        result["note"] = (f"{query}不在{town_official}的官方名单中，但{other.township}有{other.name}"
-                          f" (not in {town_official}; {other.township} has it)")
+        result["note"] = (
+            f"{query}不在{town_official}的官方名单中，但{other.township}有{other.name}"
+            f" (not in {town_official}; {other.township} has it)"
+        )
     elif township and town_official is None:
         result["note"] = f"乡镇名无法识别 township not resolved: {township}"
     elif best and best[0] >= _ACCEPT:
@@ -342,8 +404,11 @@ def _resolve(written: str, *, township: str | None, county: str | None, levels) 
 def township_villages(township: str, *, county: str | None = None) -> list[Unit]:
     """Official villages and communities (with codes) of a township, in code order."""
     res = resolve_township(township, county=county)
-    return [u for u in _pool(county) if u.level != "township" and u.code
-            and u.township == res["official_name"]]
+    return [
+        u
+        for u in _pool(county)
+        if u.level != "township" and u.code and u.township == res["official_name"]
+    ]
 
 
 def township_communities(township: str, *, county: str | None = None) -> list[Unit]:
@@ -365,9 +430,9 @@ def infer_township(names: list[str], *, county: str | None = None) -> tuple[str 
     best, best_share = None, 0.0
     for t in towns:
         hits = sum(
-            1 for n in names
-            if _resolve(n, township=t.name, county=county,
-                        levels=("village", "community"))["code"]
+            1
+            for n in names
+            if _resolve(n, township=t.name, county=county, levels=("village", "community"))["code"]
         )
         share = hits / len(names) if names else 0.0
         if share > best_share:
@@ -375,16 +440,17 @@ def infer_township(names: list[str], *, county: str | None = None) -> tuple[str 
     return best, round(best_share, 3)
 
 
-
-def infer_township_share(names: list[str], township: str, *,
-                         county: str | None = None) -> tuple[str, float]:
+def infer_township_share(
+    names: list[str], township: str, *, county: str | None = None
+) -> tuple[str, float]:
     """Share of ``names`` that resolve inside ``township``.
 
     >>> infer_township_share(["骆驼山", "红星"], "千斤沟镇")
     ('千斤沟镇', 0.0)
     """
     hits = sum(
-        1 for n in names
+        1
+        for n in names
         if _resolve(n, township=township, county=county, levels=("village", "community"))["code"]
     )
     return township, round(hits / len(names), 3) if names else 0.0

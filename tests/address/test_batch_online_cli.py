@@ -22,7 +22,9 @@ ADDRESSES = [
 
 @pytest.fixture()
 def table(tmp_path):
-    df = pd.DataFrame({"学籍号": [f"G{i:04d}" for i in range(len(ADDRESSES))], "户籍地址": ADDRESSES})
+    df = pd.DataFrame(
+        {"学籍号": [f"G{i:04d}" for i in range(len(ADDRESSES))], "户籍地址": ADDRESSES}
+    )
     return df
 
 
@@ -72,7 +74,9 @@ class FakeProvider:
 
     def __init__(self, lon=115.28, lat=41.88, kind="town", timeouts=0):
         self.calls, self.timeouts = 0, timeouts
-        self.answer = SimpleNamespace(longitude=lon, latitude=lat, address="x", raw={"addresstype": kind})
+        self.answer = SimpleNamespace(
+            longitude=lon, latitude=lat, address="x", raw={"addresstype": kind}
+        )
 
     def geocode(self, query, exactly_one=True, timeout=None):
         from geopy.exc import GeocoderTimedOut
@@ -148,7 +152,12 @@ def test_cli_address_geocode_json(capsys):
 
 
 def test_cli_coords_convert(capsys):
-    assert main(["coords", "convert", "--from", "wgs84", "--to", "gcj02", "116.404", "39.915", "--json"]) == 0
+    assert (
+        main(
+            ["coords", "convert", "--from", "wgs84", "--to", "gcj02", "116.404", "39.915", "--json"]
+        )
+        == 0
+    )
     r = json.loads(capsys.readouterr().out)
     assert (r["lon"], r["lat"]) == pytest.approx((116.41024449916938, 39.91640428150164), abs=1e-8)
     assert main(["coords", "convert", "--from", "gcj02", "--to", "mars2", "1", "2"]) == 2

@@ -41,7 +41,9 @@ def test_village_from_must_show(plain_gazetteer, county_outline):
     assert set(RESULT_KEYS) <= set(r)
 
 
-def test_every_village_point_is_inside_its_county_and_deterministic(plain_gazetteer, county_outline):
+def test_every_village_point_is_inside_its_county_and_deterministic(
+    plain_gazetteer, county_outline
+):
     codes = [c for c in DIV.village_keys if c.startswith("152527")]
     assert len(codes) > 150
     pts = [plain_gazetteer._admin_point(c)[0] for c in codes]

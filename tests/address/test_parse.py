@@ -116,7 +116,7 @@ def test_shared_name_without_context_is_ambiguous_not_guessed():
 def _seed_village_rows():
     """(township, [village names]) rows of the seed's 附件5 whose township cell is filled."""
     text = (data_dir() / "policies" / "taipusi_2024.txt").read_text(encoding="utf-8")
-    lines = text[text.index("附件5"):].splitlines()
+    lines = text[text.index("附件5") :].splitlines()
     rows = []
     for i, line in enumerate(lines):
         if "、" in line and i > 0:
@@ -210,7 +210,7 @@ def test_parse_never_raises_and_codes_nest(text):
     r = parse_address(text)
     codes = [r["codes"][lv] for lv in ("province", "city", "county", "township", "village")
              if lv in r["codes"]]  # fmt: skip
-    for parent, child in zip(codes, codes[1:]):
+    for parent, child in zip(codes, codes[1:], strict=False):
         assert child.startswith(parent)
     assert (r["reason"] is None) == (r["reason_code"] is None)
 

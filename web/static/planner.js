@@ -35,7 +35,8 @@
       gj.eachLayer(function (layer) {
         layers[rid] = layer;
         props[rid] = f.properties;
-        layer.bindTooltip(String(f.properties.school) + " · " + String(rid), { sticky: true });
+        /* a DOM node, not a string: Leaflet would put a string in innerHTML */
+        layer.bindTooltip(G.el("span", String(f.properties.school) + " · " + String(rid)), { sticky: true });
         layer.on("click", function () { choose(rid); });
         group.addLayer(layer);
       });

@@ -1,0 +1,33 @@
+"""Fixtures of the base-map and digitiser tests.
+
+The toy town is the schematic 宝昌镇 (``geo_enroll.basemap.schematic``, drawn in its docstring);
+``taipusi_spec`` is a hand-written zone spec with the 9 four-sided parts of the 2024 seed and the
+昌盛园小区 compound (``data/taipusi_fixture.toml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo_enroll.basemap.schematic import build_schematic
+from geo_enroll.digitise import digitise, load_spec
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+
+@pytest.fixture(scope="session")
+def schematic():
+    return build_schematic()
+
+
+@pytest.fixture(scope="session")
+def taipusi_spec():
+    return load_spec(DATA / "taipusi_fixture.toml")
+
+
+@pytest.fixture(scope="session")
+def taipusi_result(taipusi_spec, schematic):
+    return digitise(taipusi_spec, schematic)
