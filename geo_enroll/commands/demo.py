@@ -1,0 +1,152 @@
+"""``geo-enroll demo``: the main job on the embedded default (太仆寺旗 2024).
+
+It runs the pipeline's own subcommands in order, exactly as a user would type them, on the
+embedded data, then serves the map:
+
+1. ``parse`` the embedded policy text and check it against the reviewed spec;
+2. ``basemap build-schematic`` + ``digitise`` (rebuilds ``data/boundaries/``);
+3. ``cohort synth`` a clearly labelled synthetic cohort (seed 7);
+4. ``place`` every applicant, then ``classes``;
+5. print a summary, then ``serve`` (unless ``--no-serve``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ..errors import GeoEnrollError
+from ..settings import data_dir
+
+__all__ = ["register", "run_demo"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "demo", help="主流程：在内置的太仆寺旗2024政策上运行全部步骤并启动地图服务"
+    )
+    p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic cohort and draws")
+    p.add_argument("--build-only", action="store_true", help="only rebuild data/boundaries/")
+    p.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=run_demo)
+
+
+def _step(title: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+
+
+def _run(argv: list[str]) -> None:
+    from ..cli import main
+
+    print("$ geo-enroll " + " ".join(argv), flush=True)
+    code = main(argv)
+    if code != 0:
+        raise GeoEnrollError(f"步骤失败 step failed (exit {code}): geo-enroll {' '.join(argv)}")
+
+
+def _spec_summary(spec_json: Path) -> None:
+    spec = json.loads(spec_json.read_text(encoding="utf-8"))
+    kinds = Counter(z["kind"] for s in spec["schools"] for z in s["zones"])
+    pol = spec["policy"]
+    print(
+        f"政策 policy: {pol['jurisdiction']} {pol['year']}  学校 schools: {len(spec['schools'])}  "
+        f"规则 rules: {sum(kinds.values())} {dict(sorted(kinds.items()))}  "
+        f"未解析 unparsed: {len(spec['unparsed'])}  冲突 conflicts: {len(spec['conflicts'])}"
+    )
+    print(
+        f"年龄截止 age cutoff: {pol['age_cutoff']}  招生计划 seat plan: {pol['seat_plan']}  "
+        f"班额 class cap: {pol['class_cap']}  户口迁移截止: {pol['hukou_migration_cutoff']}"
+    )
+
+
+def _placement_summary(folder: Path) -> None:
+    with open(folder / "placements.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    status = Counter(r["status"] for r in rows)
+    print(f"申请人 applicants: {len(rows)}  状态 status: {dict(sorted(status.items()))}")
+    with open(folder / "schools.csv", encoding="utf-8") as f:
+        schools = list(csv.DictReader(f))
+    print(f"{'学校 school':<14}{'level':<10}{'seats':>6}{'placed':>8}{'in':>5}{'out':>5}")
+    for s in schools:
+        print(
+            f"{s['school']:<14}{s['level']:<10}{s['seats']:>6}{s['placed']:>8}"
+            f"{s['overflow_in']:>5}{s['overflow_out']:>5}"
+        )
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    data = data_dir()
+    boundaries = data / "boundaries"
+    spec = boundaries / "taipusi_2024.toml"
+    basemap = boundaries / "baochang_schematic.gpkg"
+    zones = boundaries / "taipusi_2024_zones.gpkg"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    _step("1. 解析政策 parse the policy text")
+    spec_json = out / "taipusi_2024.spec.json"
+    _run(["parse", str(data / "policies" / "taipusi_2024.txt"), "-o", str(spec_json)])
+    _spec_summary(spec_json)
+
+    _step("2. 底图与划片数字化 schematic base map and zone polygons")
+    from ..digitise import build_default
+
+    paths = build_default(data)
+    for name, path in paths.items():
+        print(f"  {name}: {path}")
+    report = json.loads(Path(paths["report"]).read_text(encoding="utf-8"))
+    _print_report(report)
+    if args.build_only:
+        return 0
+
+    _step("3. 合成申请人（虚构数据） synthetic cohort — NOT real children")
+    students = out / "students.csv"
+    _run(
+        ["cohort", "synth", "--policy", str(spec), "--basemap", str(basemap),
+         "--seed", str(args.seed), "-o", str(students)]
+    )
+
+    _step("4. 入学安排 placement")
+    placed = out / "placement"
+    _run(
+        ["place", "--policy", str(spec), "--zones", str(zones), "--basemap", str(basemap),
+         "--students", str(students), "--seed", str(args.seed), "-o", str(placed)]
+    )
+    _placement_summary(placed)
+
+    _step("5. 随机均衡编班 balanced classes")
+    _run(
+        ["classes", "--placements", str(placed / "placements.csv"), "--students", str(students),
+         "--seed", str(args.seed), "-o", str(out / "classes.csv")]
+    )
+
+    print(f"\n结果 outputs: {out.resolve()}")
+    if args.no_serve:
+        return 0
+    _step("6. 地图服务 map service")
+    sys.stdout.flush()
+    return _serve(args)
+
+
+def _print_report(report: dict) -> None:
+    summary = report.get("summary")
+    if isinstance(summary, str) and summary:
+        print("  " + summary.replace("\n", "\n  "))
+        return
+    for level, diag in (report.get("levels") or {}).items():
+        gaps = diag.get("gaps", [])
+        overlaps = diag.get("overlaps", [])
+        print(f"  {level}: 空白 gaps {len(gaps)}, 重叠 overlaps {len(overlaps)}")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..cli import main
+
+    return main(["serve", "--host", args.host, "--port", str(args.port)])
