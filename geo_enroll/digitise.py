@@ -65,6 +65,13 @@ _EDGE_WORD = re.compile(
     r"^(城区?|社区|镇区?|村|街道|辖区|片区|小区)?([东南西北])(边|侧|面|部)?(界|边界)?$"
 )
 _EXCLUDE_IN_TEXT = re.compile(r"不含([^，,、）)]+)")
+# (除昆仑公馆小区) / （不含X、Y） written after directional bounds
+_EXCLUDE_NOTE = re.compile(r"[（(](?:除|不含|不包括)([^）)]+?)(?:以外|之外|除外)?[）)]")
+_INCLUDE_NOTE = re.compile(r"[（(](?:含|包括)([^）)]+)[）)]")
+# several streets forming one limit: 古运路—小河路—登云路, 西藏中路、西藏南路, 湖州街至沈半路
+_LEAD_WORDS = "由从自沿"  # prepositions a sentence may leave on the first street name
+_CHAIN_SEP = re.compile(r"[—–－~～、]+|-+|至|与|及")
+_CHAIN_SUFFIX = re.compile(r"(?<=[路街巷河桥道])(?=[^\s段])")
 _PARALLEL_TOL_M = 60.0  # two carriageways of one road are closer than this
 _MAX_JOIN_M = 500.0  # pieces of one street farther apart than this are not joined
 _RAY_OFFSETS = (0.0, 0.37, -0.61)  # metres; three parallel rays vote on the side of a face
@@ -482,14 +489,58 @@ def _parse_limit(side: str, text: str) -> tuple[_Limit, list[str]]:
     return _Limit(side, raw, name=clean), excludes
 
 
+def _chain_parts(name: str) -> list[str]:
+    """The streets of a limit written as several (``古运路—小河路—登云路``), or [] if one.
+
+    >>> _chain_parts("古运路—小河路—登云路"), _chain_parts("莫干山路大关路教工路")
+    (['古运路', '小河路', '登云路'], ['莫干山路', '大关路', '教工路'])
+    >>> _chain_parts("延安东路")
+    []
+    """
+    parts = [p for p in _CHAIN_SEP.split(name) if p]
+    if len(parts) < 2:
+        parts = [p for p in _CHAIN_SUFFIX.split(name) if p]
+    return parts if len(parts) > 1 and all(len(p) >= 2 for p in parts) else []
+
+
 def _resolve_limit(ctx: _Context, lim: _Limit, district: str | None, issues: list[dict]):
-    """Find the feature of a limit; returns a NameMatch-like failure or None when found."""
+    """Find the feature of a limit; returns a NameMatch-like failure or None when found.
+
+    A name that matches nothing but reads as several streets (``古运路—小河路—登云路``,
+    ``西藏中路、西藏南路``) is one limit made of all of them, when every one is a street.
+    """
+    miss = _resolve_one(ctx, lim, district, issues)
+    if miss is None:
+        return None
+    parts = _chain_parts(lim.name)
+    if not parts:
+        return miss
+    geoms = []
+    for part in parts:
+        m = ctx.street_index.lookup(part, district=district)
+        if not m.found:
+            return miss
+        geoms += list(ctx.streets.geometry.iloc[m.rows])
+    lim.geom, lim.feature, lim.edge_of_feature = geoms, "street", None
+    issues.append(
+        {
+            "type": "chain",
+            "street": lim.text,
+            "message": f"{lim.text}: {len(parts)} streets ({'、'.join(parts)}) form one limit",
+        }
+    )
+    return None
+
+
+def _resolve_one(ctx: _Context, lim: _Limit, district: str | None, issues: list[dict]):
     candidates = [(lim.name, None)]
     if lim.name and lim.name[-1] in _SIDE_OF_CHAR and len(lim.name) > 2:
         candidates.append((lim.name[:-1], lim.name[-1]))
     for base in ("边", "侧"):
         if lim.name.endswith(base) and len(lim.name) > 3 and lim.name[-2] in _SIDE_OF_CHAR:
             candidates.append((lim.name[:-2], lim.name[-2]))
+    if len(lim.name) > 3 and lim.name[0] in _LEAD_WORDS:  # 由福州路以南…所围成的区域
+        candidates.append((lim.name[1:], None))
     first_miss = None
     for name, edge in candidates:
         m = ctx.street_index.lookup(name, district=district)
@@ -500,7 +551,7 @@ def _resolve_limit(ctx: _Context, lim: _Limit, district: str | None, issues: lis
             kinds = set(ctx.streets["kind"].iloc[m.rows])
             if kinds == {"bridge"}:
                 lim.feature = "bridge"
-            if m.how != "exact":
+            if m.how != "exact" or name != lim.name:
                 issues.append(
                     {
                         "type": "name_matched",
@@ -603,15 +654,20 @@ def _edge_length(zone, line, tol: float = 2.0) -> float:
     return zone.boundary.intersection(line.buffer(tol, cap_style="flat")).length
 
 
-def _street_limits(ctx: _Context, rule: dict, district: str | None):
-    """Polygon (working CRS) and issues of one street_limits rule."""
+def _street_limits(ctx: _Context, rule: dict, district: str | None, *, parent=False):
+    """Polygon (working CRS) and issues of one street_limits rule.
+
+    ``parent`` overrides the parent area looked up from ``within`` (``(geometry, name)`` or
+    None for none); :func:`_directional` passes the town when the bounds name no parent.
+    """
     issues: list[dict] = []
     unresolved: list[dict] = []
     limits = rule.get("limits") or {}
     if not isinstance(limits, dict) or not limits:
         return None, [{"type": "no_limits", "message": "rule has no limits"}], []
     within = rule.get("within")
-    parent = ctx.area_by(within, rule.get("within_code"))
+    if parent is False:
+        parent = ctx.area_by(within, rule.get("within_code"))
     excludes = [str(x) for x in rule.get("exclude") or []]
     includes = [str(x) for x in rule.get("include") or []]
     parsed = []
@@ -784,32 +840,242 @@ def _clean(geom):
     return out
 
 
+_FLIP = {"east_of": "west", "west_of": "east", "north_of": "south", "south_of": "north"}
+
+
+def _notes(text: str, pattern: re.Pattern) -> list[str]:
+    """Names in bracketed notes (``(除昆仑公馆小区)`` -> ``['昆仑公馆小区']``)."""
+    return [
+        n.strip()
+        for m in pattern.findall(text or "")
+        for n in re.split(r"[、，,和及]", m)
+        if n.strip()
+    ]
+
+
 def _directional(ctx: _Context, rule: dict, district: str | None):
-    issues, unresolved = [], []
-    parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
-    if parent is None:
-        towns = ctx.areas[ctx.areas["kind"] == "town"] if len(ctx.areas) else ctx.areas
-        if not len(towns):
-            return None, [{"type": "not_closed", "message": "no parent area for the bounds"}], []
-        parent = (unary_union(towns.geometry.values), "town")
-    zone = parent[0]
-    extent = zone.envelope.buffer(1000, join_style="mitre")
-    flip = {"east_of": "west", "west_of": "east", "north_of": "south", "south_of": "north"}
+    """Polygon of a ``directional_bounds`` rule (湖墅北路以西，教工路以东，大关路以南…).
+
+    ``X以东`` makes X the west limit, and so on; several streets on one side (余杭塘路与草营巷
+    以北) are one limit made of all of them.  The land is cut from the parent (``within``, else
+    the town of the base map); without a parent all four sides must be named (the bounds then
+    close on themselves, as 所围成区域 does).  Exclusions come from ``exclude`` and from notes in
+    the text (``(除昆仑公馆小区)``); ``negate`` (除…以外的区域) keeps the parent outside the
+    bounds.  The same checks as street limits apply (wrong side, gaps, not bounding).
+    """
+    issues: list[dict] = []
+    by_side: dict[str, list[str]] = {}
     for bound in rule.get("bounds") or []:
-        side = flip.get(str(bound.get("side")))
-        if side is None:
-            issues.append({"type": "bad_side", "message": f"unknown side {bound.get('side')!r}"})
+        side = _FLIP.get(str(bound.get("side")))
+        street = str(bound.get("street") or "").strip()
+        if side is None or not street:
+            issues.append(
+                {
+                    "type": "bad_side",
+                    "message": f"bound {bound!r}: expected a street and a side "
+                    "(east_of, west_of, north_of, south_of)",
+                }
+            )
             continue
-        lim = _Limit(
-            side, str(bound.get("street", "")), name=normalize_name(bound.get("street", ""))
+        if street not in by_side.setdefault(side, []):
+            by_side[side].append(street)
+    if not by_side:
+        return None, issues + [{"type": "not_closed", "message": "rule has no bounds"}], []
+    parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
+    if parent is None and rule.get("within"):
+        issues.append(
+            {
+                "type": "parent_missing",
+                "message": f"parent area {rule['within']} is not in the base map",
+            }
         )
-        miss = _resolve_limit(ctx, lim, district, issues)
-        if miss is not None:
-            unresolved.append({"name": lim.text, "side": side, "candidates": miss.candidates})
+    if parent is None and len(ctx.areas):
+        towns = ctx.areas[ctx.areas["kind"] == "town"]
+        if len(towns):
+            parent = (unary_union(towns.geometry.values), "town")
+    text = str(rule.get("fragment") or (rule.get("source") or {}).get("text") or "")
+    excludes = [str(x) for x in rule.get("exclude") or []]
+    excludes += [x for x in _notes(text, _EXCLUDE_NOTE) if x not in excludes]
+    for note in _notes(text, _INCLUDE_NOTE):
+        issues.append(
+            {
+                "type": "note_not_drawn",
+                "message": f"note (含{note}) is not drawn: add it as its own rule if it is land",
+            }
+        )
+    negate = bool(rule.get("negate"))
+    if parent is None and (negate or len(by_side) < 4):
+        sides = "、".join(SIDES[k] for k in by_side)
+        return (
+            None,
+            issues
+            + [
+                {
+                    "type": "not_closed",
+                    "message": f"cannot close: only the {sides} side(s) are named and no parent "
+                    "area (within, or a town in the base map) bounds the rest",
+                }
+            ],
+            [],
+        )
+    limits = {side: "、".join(names) for side, names in by_side.items()}
+    inner = {**rule, "limits": limits, "exclude": [] if negate else excludes, "include": []}
+    zone, more, unresolved = _street_limits(ctx, inner, district, parent=parent)
+    issues += more
+    if negate and zone is not None and parent is not None:
+        zone = parent[0].difference(zone)
+        for name in excludes:
+            hit = ctx.polygon_feature(name)
+            if hit is None:
+                unresolved.append({"name": name, "side": "exclude", "candidates": []})
+            else:
+                zone = zone.difference(hit[0])
+        zone = _clean(zone)
+    if zone is not None and zone.is_empty:
+        zone = None
+    if unresolved and any(u["side"] in SIDES for u in unresolved):
+        zone = None
+    return zone, issues, unresolved
+
+
+def _number_span(numbers: dict | None) -> tuple[int, int] | None:
+    """(lowest, highest) house number of a street_list rule, or None for the whole street."""
+    if not isinstance(numbers, dict):
+        return None
+    if isinstance(numbers.get("from"), int) and isinstance(numbers.get("to"), int):
+        a, b = numbers["from"], numbers["to"]
+        return (min(a, b), max(a, b))
+    listed = [n for n in numbers.get("list") or [] if isinstance(n, int)]
+    return (min(listed), max(listed)) if listed else None
+
+
+def _one_side(line: LineString, depth: float, side: str):
+    """The strip of ``depth`` metres on the geographic ``side`` (东/南/西/北) of a line."""
+    left = shapely.buffer(line, depth, single_sided=True)
+    right = shapely.buffer(line, -depth, single_sided=True)
+    axis = {"东": (1, 0), "西": (-1, 0), "北": (0, 1), "南": (0, -1)}[side]
+    c = line.centroid
+
+    def score(g):
+        return (g.centroid.x - c.x) * axis[0] + (g.centroid.y - c.y) * axis[1]
+
+    return left if score(left) >= score(right) else right
+
+
+def _numbered_stretch(rows, lo: int, hi: int) -> list[LineString]:
+    """Pieces of the ranged rows covering house numbers lo..hi, each oriented along increasing
+    numbers (numbers interpolated linearly along each row, as in TIGER address ranges)."""
+    from shapely.ops import substring
+
+    pieces = []
+    for geom, a, b in zip(rows.geometry, rows["from_number"], rows["to_number"], strict=False):
+        line = linemerge(_lines_of(geom)) if geom.geom_type != "LineString" else geom
+        if line.geom_type != "LineString" or line.length == 0:
             continue
-        zone = zone.intersection(_limit_region(ctx, lim, extent, issues))
+        a, b = int(a), int(b)
+        if a > b:
+            line, a, b = line.reverse(), b, a
+        if b < lo or a > hi:
+            continue
+        if a == b:
+            pieces.append(line)
+            continue
+        f0, f1 = (max(lo, a) - a) / (b - a), (min(hi, b) - a) / (b - a)
+        piece = substring(line, f0, f1, normalized=True)
+        if piece.length < 20.0:  # one house number: 10 m either side of its place
+            mid = (f0 + f1) / 2 * line.length
+            piece = substring(line, max(0.0, mid - 10), min(line.length, mid + 10))
+        pieces.append(piece)
+    return pieces
+
+
+def _street_list(ctx: _Context, rule: dict, district: str | None):
+    """Polygon of a ``street_list`` rule: the frontage land along a street (街道门牌).
+
+    The land is ``Settings.street_list_depth_m`` deep on the named side(s) of the street: both
+    sides (两侧, or no side given), the odd or even side (单号/双号, left of the direction of
+    increasing numbers for odd when ``street_list_odd_side`` is ``left``), or a side named in
+    the text (``圣灯路(东侧)``).  When the base map gives house-number ranges
+    (``from_number``/``to_number``) only the numbered stretch is drawn; otherwise the whole
+    street is, and the rule says so.
+    """
+    issues: list[dict] = []
+    street = str(rule.get("street") or "").strip()
+    m = ctx.street_index.lookup(normalize_name(street), district=district)
+    if not street or not m.found:
+        return None, issues, [{"name": street, "side": "street", "candidates": m.candidates}]
+    rows = ctx.streets.iloc[m.rows]
+    depth = float(ctx.settings.street_list_depth_m)
+    numbers = rule.get("numbers") if isinstance(rule.get("numbers"), dict) else {}
+    parity = str(numbers.get("parity") or "all")
+    span = _number_span(numbers)
+    text = str(rule.get("fragment") or (rule.get("source") or {}).get("text") or "")
+    side_note = re.match(rf"^{re.escape(street)}\s*[（(]\s*([东南西北])侧", text)
+    geo_side = side_note.group(1) if side_note else None
+    if rule.get("sides") == "one" and geo_side is None and parity == "all":
+        issues.append(
+            {
+                "type": "side_unknown",
+                "street": street,
+                "message": f"{street}: one side (一侧) is meant but the text does not say which "
+                "(东侧/西侧…): both sides drawn",
+            }
+        )
+    ranged = rows[rows["from_number"].notna() & rows["to_number"].notna()]
+    if span is not None and len(ranged):
+        pieces = _numbered_stretch(ranged, *span)
+        if not pieces:
+            lows = ranged[["from_number", "to_number"]].min().min()
+            highs = ranged[["from_number", "to_number"]].max().max()
+            issues.append(
+                {
+                    "type": "not_closed",
+                    "street": street,
+                    "message": f"{street}: numbers {span[0]}-{span[1]} are outside its ranges "
+                    f"in the base map ({lows}-{highs})",
+                }
+            )
+            return None, issues, []
+        strips = []  # pieces end to end become one line: no notch at their joints
+        pieces = _lines_of(linemerge(pieces, directed=True)) if len(pieces) > 1 else pieces
+        for piece in pieces:
+            if geo_side:
+                strips.append(_one_side(piece, depth, geo_side))
+            elif parity in ("odd", "even"):
+                left = (parity == "odd") == (ctx.settings.street_list_odd_side == "left")
+                strips.append(shapely.buffer(piece, depth if left else -depth, single_sided=True))
+            else:
+                strips.append(piece.buffer(depth, cap_style="flat"))
+        zone = unary_union(strips)
+    else:
+        if span is not None:
+            issues.append(
+                {
+                    "type": "no_house_numbers",
+                    "street": street,
+                    "message": f"{street}: the base map has no house-number ranges "
+                    "(from_number/to_number), so the whole street is drawn instead of "
+                    f"numbers {span[0]}-{span[1]}"
+                    + (
+                        " on both sides (the 单号/双号 side is unknown)"
+                        if parity in ("odd", "even") and not geo_side
+                        else ""
+                    ),
+                }
+            )
+        lines = [part for g in rows.geometry for part in _lines_of(g)]
+        if sum(len(g.coords) for g in lines) > ctx.settings.max_vertices:
+            raise DigitiseError(f"street {street} has too many vertices (> max_vertices)")
+        if geo_side:  # one side of the street's centre line (carriageways merged)
+            line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
+            zone = _one_side(line, depth, geo_side)
+        else:  # both sides of the street as mapped: a stretch missing from the map stays out
+            zone = shapely.buffer(linemerge(lines), depth, cap_style="flat")
+    parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
+    if parent is not None:
+        zone = zone.intersection(parent[0])
     zone = _clean(zone)
-    return (None if zone.is_empty or unresolved else zone), issues, unresolved
+    return (None if zone.is_empty else zone), issues, []
 
 
 def _levels(level: str) -> list[str]:
@@ -888,6 +1154,8 @@ def digitise(
                             )
                 elif kind == "directional_bounds":
                     geom, issues, missing = _directional(ctx, zone_rule, district)
+                elif kind == "street_list":
+                    geom, issues, missing = _street_list(ctx, zone_rule, district)
                 elif kind in ("admin_units", "alternative", "multi_school", "free_choice"):
                     covered = _units_coverage(ctx, zone_rule)
                     if kind == "admin_units" and covered is not None:
@@ -944,7 +1212,15 @@ def digitise(
                         }
                     )
             if geom is not None and not geom.is_empty:
-                bad = {"gap_not_closed", "wrong_side", "limit_not_bounding", "error", "not_closed"}
+                bad = {
+                    "gap_not_closed",
+                    "wrong_side",
+                    "limit_not_bounding",
+                    "error",
+                    "not_closed",
+                    "no_house_numbers",
+                    "side_unknown",
+                }
                 if entry["status"] == "ok" and any(i["type"] in bad for i in entry["issues"]):
                     entry["status"] = "closed_with_issues"
                 entry["area_m2"] = round(float(geom.area), 1)
@@ -972,7 +1248,7 @@ def digitise(
                     }
                 )
             elif (
-                kind in ("street_limits", "compound", "directional_bounds")
+                kind in ("street_limits", "compound", "directional_bounds", "street_list")
                 and entry["status"] == "ok"
             ):
                 entry["status"] = "not_closed"

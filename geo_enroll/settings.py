@@ -46,6 +46,12 @@ class Settings:
         Geometries with more vertices than this are refused as user input.
     min_diagnostic_area_m2 : float
         Gaps and overlaps smaller than this (slivers) are not reported.
+    street_list_depth_m : float
+        Depth of the land a ``street_list`` rule (双林路单号1-99号, X路两侧) covers on each
+        named side of the street centre line, in metres (the frontage plots); 50 by default.
+    street_list_odd_side : str
+        Side of odd house numbers when facing the direction of increasing numbers:
+        ``"left"`` (左单右双, the usual Chinese 门牌 rule) or ``"right"``.
     boundary_warning_m : float
         A parent lookup within this distance of a zone edge carries a warning.
     geocode_min_level : str
@@ -72,6 +78,8 @@ class Settings:
     snap_gap_m: float = 50.0
     max_vertices: int = 100_000
     min_diagnostic_area_m2: float = 1.0
+    street_list_depth_m: float = 50.0
+    street_list_odd_side: str = "left"
     boundary_warning_m: float = 30.0
     geocode_min_level: str = "county"
     class_cap: dict = field(default_factory=lambda: {"primary": 45, "middle": 50})

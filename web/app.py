@@ -76,15 +76,18 @@ def create_app(config: dict | None = None) -> Flask:
         Overrides of :data:`DEFAULTS` (and any Flask setting).  ``STORE_PATH=":memory:"`` gives a
         throw-away store for tests.
     """
-    app = Flask(__name__, static_folder="static", static_url_path="/static",
-                template_folder="templates")
+    app = Flask(
+        __name__, static_folder="static", static_url_path="/static", template_folder="templates"
+    )
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     cfg = app.config
     data_dir = Path(cfg["DATA_DIR"])
     store_path = cfg["STORE_PATH"] or str(data_dir / "geo_enroll.sqlite")
     if not cfg.get("SECRET_KEY"):
-        cfg["SECRET_KEY"] = secrets.token_hex(32) if store_path == ":memory:" else _secret_key(data_dir)
+        cfg["SECRET_KEY"] = (
+            secrets.token_hex(32) if store_path == ":memory:" else _secret_key(data_dir)
+        )
     app.session_interface = auth.SessionInterface()
     if cfg["TRUST_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -98,9 +101,13 @@ def create_app(config: dict | None = None) -> Flask:
     if cfg["SEED_DEFAULT"]:
         from .services import seed_defaults
 
-        seed_defaults(store, spec_path=Path(cfg["SPEC_PATH"] or engine.default_spec_path()),
-                      zones_path=Path(cfg["ZONES_PATH"] or engine.default_zones_path()),
-                      logger=app.logger, cohort_seed=cfg["SEED_COHORT"])
+        seed_defaults(
+            store,
+            spec_path=Path(cfg["SPEC_PATH"] or engine.default_spec_path()),
+            zones_path=Path(cfg["ZONES_PATH"] or engine.default_zones_path()),
+            logger=app.logger,
+            cohort_seed=cfg["SEED_COHORT"],
+        )
 
     register_error_handlers(app)
 
@@ -128,14 +135,24 @@ def create_app(config: dict | None = None) -> Flask:
         if g.get("user") is not None or request.path.startswith("/api/"):
             resp.headers["Cache-Control"] = "no-store"
         # the path only: query strings (an address) and bodies never reach the log
-        access_log.info("%s %s %s %.0fms", request.method, request.path, resp.status_code,
-                        (time.monotonic() - g.get("t0", time.monotonic())) * 1000)
+        access_log.info(
+            "%s %s %s %.0fms",
+            request.method,
+            request.path,
+            resp.status_code,
+            (time.monotonic() - g.get("t0", time.monotonic())) * 1000,
+        )
         return resp
 
     @app.context_processor
     def _template_globals():
-        return {"T": T, "lang": lang(), "csrf_token": auth.csrf_token,
-                "csp_nonce": g.get("csp_nonce", ""), "user": g.get("user")}
+        return {
+            "T": T,
+            "lang": lang(),
+            "csrf_token": auth.csrf_token,
+            "csp_nonce": g.get("csp_nonce", ""),
+            "user": g.get("user"),
+        }
 
     @app.route("/vendor/<path:filename>")
     @auth.roles()

@@ -53,7 +53,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/") or request.args.get("format") == "json" or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def envelope(message: str, status: int, problems: list[str] | None = None):
@@ -78,9 +81,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         messages = {
-            400: "请求有误 bad request", 401: "请先登录 login required", 403: "无权访问 forbidden",
-            404: "未找到 not found", 405: "不允许的请求方法 method not allowed",
-            413: "请求过大 request too large", 429: "请求过于频繁, 请稍后再试 too many requests",
+            400: "请求有误 bad request",
+            401: "请先登录 login required",
+            403: "无权访问 forbidden",
+            404: "未找到 not found",
+            405: "不允许的请求方法 method not allowed",
+            413: "请求过大 request too large",
+            429: "请求过于频繁, 请稍后再试 too many requests",
         }
         status = int(exc.code or 500)
         message = getattr(exc, "geo_message", None) or messages.get(status, exc.name)
@@ -93,6 +100,10 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         # never a traceback to the user; the log names the type and path only (no personal data)
         # the frames only: the exception's message could carry an address or a name
-        app.logger.error("unexpected %s on %s\n%s", type(exc).__name__, request.path,
-                         "".join(traceback.format_tb(exc.__traceback__)))
+        app.logger.error(
+            "unexpected %s on %s\n%s",
+            type(exc).__name__,
+            request.path,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
         return envelope("服务器内部错误 internal error", 500)

@@ -25,8 +25,20 @@ from geo_enroll.errors import GeoEnrollError
 
 __all__ = ["zones_map", "render_parts", "escape_props", "label", "PALETTE"]
 
-PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-           "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#ff7f00"]
+PALETTE = [
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#b2df8a",
+    "#fb9a99",
+    "#cab2d6",
+    "#ff7f00",
+]
 
 CENTRE = (41.88444, 115.27889)  # 宝昌镇 town seat (lat, lon), GeoNames
 
@@ -131,52 +143,88 @@ def zones_map(
             text += f" · 学位 {u.get('placed', 0)}/{u.get('seats', 0)}"
         p["label"] = text
         p["colour"] = colours.get(p.get("school") or "", "#888")
-        clean = {k: p.get(k) for k in ("school", "school_id", "level", "rule_id", "kind", "label",
-                                       "colour")}
+        clean = {
+            k: p.get(k)
+            for k in ("school", "school_id", "level", "rule_id", "kind", "label", "colour")
+        }
         by_level.setdefault(str(p.get("level") or "zones"), []).append(
-            {"type": "Feature", "properties": escape_props(clean), "geometry": f["geometry"]})
+            {"type": "Feature", "properties": escape_props(clean), "geometry": f["geometry"]}
+        )
     bounds = []
     for level, fs in sorted(by_level.items()):
         name = {"primary": "小学 primary", "middle": "初中 middle"}.get(level, level)
         layer = folium.GeoJson(
             {"type": "FeatureCollection", "features": fs},
             name=label(name),
-            style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2,
-                                      "fillColor": f["properties"]["colour"], "fillOpacity": 0.35},
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "weight": 2,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.35,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         )
         layer.add_to(m)
         bounds.append(layer.get_bounds())
     if highlight and highlight.get("features"):
-        hl = [{"type": "Feature", "geometry": f["geometry"],
-               "properties": escape_props({k: str(v) for k, v in (f.get("properties") or {}).items()})}
-              for f in highlight["features"] if f.get("geometry")]
+        hl = [
+            {
+                "type": "Feature",
+                "geometry": f["geometry"],
+                "properties": escape_props(
+                    {k: str(v) for k, v in (f.get("properties") or {}).items()}
+                ),
+            }
+            for f in highlight["features"]
+            if f.get("geometry")
+        ]
         if hl:
             fields = sorted(hl[0]["properties"])
-            folium.GeoJson({"type": "FeatureCollection", "features": hl}, name="变化 changes",
-                           style_function=lambda f: {"color": "#d00", "weight": 3, "fillColor": "#f00",
-                                                     "fillOpacity": 0.4},
-                           tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
-                           ).add_to(m)
+            folium.GeoJson(
+                {"type": "FeatureCollection", "features": hl},
+                name="变化 changes",
+                style_function=lambda f: {
+                    "color": "#d00",
+                    "weight": 3,
+                    "fillColor": "#f00",
+                    "fillOpacity": 0.4,
+                },
+                tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+            ).add_to(m)
     for ln in lines or []:
         (x1, y1), (x2, y2) = ln["from"], ln["to"]
-        folium.PolyLine([(y1, x1), (y2, x2)], color="#d00", weight=1.5, opacity=0.7,
-                        tooltip=label(ln.get("label", ""))).add_to(m)
+        folium.PolyLine(
+            [(y1, x1), (y2, x2)],
+            color="#d00",
+            weight=1.5,
+            opacity=0.7,
+            tooltip=label(ln.get("label", "")),
+        ).add_to(m)
     for pt in points or []:
         v = float(pt.get("value", 1.0))
-        folium.CircleMarker((pt["lat"], pt["lon"]), radius=4, weight=0, fill=True,
-                            fill_opacity=0.3 + 0.7 * v,
-                            fill_color=f"rgb({int(255 * v)},{int(80 * (1 - v))},{int(255 * (1 - v))})",
-                            tooltip=label(pt.get("label", ""))).add_to(m)
+        folium.CircleMarker(
+            (pt["lat"], pt["lon"]),
+            radius=4,
+            weight=0,
+            fill=True,
+            fill_opacity=0.3 + 0.7 * v,
+            fill_color=f"rgb({int(255 * v)},{int(80 * (1 - v))},{int(255 * (1 - v))})",
+            tooltip=label(pt.get("label", "")),
+        ).add_to(m)
     if len(by_level) > 1 or highlight:
         folium.LayerControl(collapsed=False).add_to(m)
     b = [x for x in bounds if x and None not in x[0] + x[1]]
     if b:
-        m.fit_bounds([[min(x[0][0] for x in b), min(x[0][1] for x in b)],
-                      [max(x[1][0] for x in b), max(x[1][1] for x in b)]])
+        m.fit_bounds(
+            [
+                [min(x[0][0] for x in b), min(x[0][1] for x in b)],
+                [max(x[1][0] for x in b), max(x[1][1] for x in b)],
+            ]
+        )
     if schematic_note:
-        m.get_root().html.add_child(folium.Element(
-            f'<div class="map-note">{label(schematic_note)}</div>'))
+        m.get_root().html.add_child(
+            folium.Element(f'<div class="map-note">{label(schematic_note)}</div>')
+        )
     return m
 
 
@@ -196,7 +244,7 @@ def render_parts(m: folium.Map, *, nonce: str) -> dict[str, Any]:
     head = root.header.render()
     body = root.html.render()
     script = root.script.render()
-    head = re.sub(r'<meta[^>]*viewport[^>]*>', "", head)
+    head = re.sub(r"<meta[^>]*viewport[^>]*>", "", head)
     head = re.sub(r"<style>\s*html, body \{.*?</style>", "", head, flags=re.S)
     head = re.sub(r"<style>\s*#map \{.*?</style>", "", head, flags=re.S)
     for name, frag in (("head", head), ("body", body), ("script", script)):

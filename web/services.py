@@ -54,8 +54,9 @@ def _ctx() -> engine.Context:
 # ---------------------------------------------------------------------------- defaults
 
 
-def seed_defaults(app_store, *, spec_path: Path, zones_path: Path, logger,
-                  cohort_seed: int | None = 7) -> None:
+def seed_defaults(
+    app_store, *, spec_path: Path, zones_path: Path, logger, cohort_seed: int | None = 7
+) -> None:
     """First start: the default spec + zones become version 1 (published), and a synthetic cohort."""
     empty = {"type": "FeatureCollection", "features": []}
     if not app_store.versions():
@@ -63,31 +64,50 @@ def seed_defaults(app_store, *, spec_path: Path, zones_path: Path, logger,
             spec = engine.load_spec(spec_path)
             zones = engine.load_zones(zones_path) if zones_path.exists() else empty
             if not zones_path.exists():
-                logger.warning("no zones at %s: street-limit zones are unavailable until "
-                               "`geo-enroll digitise` builds them", zones_path)
+                logger.warning(
+                    "no zones at %s: street-limit zones are unavailable until "
+                    "`geo-enroll digitise` builds them",
+                    zones_path,
+                )
             vid = app_store.save_version(
-                spec=spec, zones=zones, author="system",
+                spec=spec,
+                zones=zones,
+                author="system",
                 message=f"默认数据 default: {spec_path.name}"
-                        + (f" + {zones_path.name}" if zones_path.exists() else " (无划片图层 no zones)"))
+                + (f" + {zones_path.name}" if zones_path.exists() else " (无划片图层 no zones)"),
+            )
             app_store.publish(vid, author="system")
         else:
             logger.warning("no default spec at %s: the service starts without a version", spec_path)
     else:
         cur = app_store.current_version_id()
         v = app_store.version(cur) if cur else None
-        if (v and v["author"] == "system" and not v["zones"].get("features")
-                and zones_path.exists() and app_store.versions()[0]["author"] == "system"):
+        if (
+            v
+            and v["author"] == "system"
+            and not v["zones"].get("features")
+            and zones_path.exists()
+            and app_store.versions()[0]["author"] == "system"
+        ):
             # the default zones were built after the first start: add them as a new version
-            nid = app_store.save_version(spec=v["spec"], zones=engine.load_zones(zones_path),
-                                         author="system", parent_id=cur,
-                                         message=f"默认划片图层 default zones: {zones_path.name}")
+            nid = app_store.save_version(
+                spec=v["spec"],
+                zones=engine.load_zones(zones_path),
+                author="system",
+                parent_id=cur,
+                message=f"默认划片图层 default zones: {zones_path.name}",
+            )
             app_store.publish(nid, author="system")
     vid = app_store.current_version_id()
     if cohort_seed is not None and vid is not None and app_store.latest_cohort_id() is None:
         v = app_store.version(vid)
         rows = engine.synth_cohort(v["spec"], seed=cohort_seed, zones=v["zones"])
-        app_store.save_cohort(rows, label=f"合成学生 synthetic cohort (seed {cohort_seed})",
-                              synthetic=True, author="system")
+        app_store.save_cohort(
+            rows,
+            label=f"合成学生 synthetic cohort (seed {cohort_seed})",
+            synthetic=True,
+            author="system",
+        )
 
 
 # ---------------------------------------------------------------------------- versions
@@ -117,23 +137,39 @@ def _placement(version: dict, cohort_id: int | None) -> dict | None:
     cache = _cache()
     if key not in cache:
         cohort = store().cohort(cohort_id)["rows"]
-        cache[key] = engine.place(spec=version["spec"], zones=version["zones"], cohort=cohort,
-                                  ctx=_ctx())
+        cache[key] = engine.place(
+            spec=version["spec"], zones=version["zones"], cohort=cohort, ctx=_ctx()
+        )
     return cache[key]
 
 
 def _map(zones: dict, nonce: str, **kw) -> dict:
     vendor = current_app.config["VENDOR_URL"]
-    return render_parts(zones_map(zones, tiles_url=current_app.config.get("TILES_URL"),
-                                  vendor=vendor, **kw), nonce=nonce)
+    return render_parts(
+        zones_map(zones, tiles_url=current_app.config.get("TILES_URL"), vendor=vendor, **kw),
+        nonce=nonce,
+    )
 
 
-def lookup_page(*, address: str | None, lon: float | None, lat: float | None, nonce: str | None,
-                lang: str = "zh") -> dict:
+def lookup_page(
+    *,
+    address: str | None,
+    lon: float | None,
+    lat: float | None,
+    nonce: str | None,
+    lang: str = "zh",
+) -> dict:
     """A parent's lookup on the current version (map parts only for HTML)."""
     v = current_version()
-    answer = engine.lookup(spec=v["spec"], zones=v["zones"], address=address, lon=lon, lat=lat,
-                           ctx=_ctx(), key=v["sha256"])
+    answer = engine.lookup(
+        spec=v["spec"],
+        zones=v["zones"],
+        address=address,
+        lon=lon,
+        lat=lat,
+        ctx=_ctx(),
+        key=v["sha256"],
+    )
     for level in ("primary", "middle"):
         for s in answer["schools"].get(level, []):
             s["kind_label"] = engine.zone_kind_label(s.get("kind"), lang)
@@ -142,13 +178,23 @@ def lookup_page(*, address: str | None, lon: float | None, lat: float | None, no
     if nonce is None:
         return answer
     rule_ids = {s.get("rule_id") for lv in answer["schools"].values() for s in lv}
-    mine = {"type": "FeatureCollection", "features": [
-        f for f in v["zones"].get("features") or [] if f["properties"].get("rule_id") in rule_ids]}
+    mine = {
+        "type": "FeatureCollection",
+        "features": [
+            f
+            for f in v["zones"].get("features") or []
+            if f["properties"].get("rule_id") in rule_ids
+        ],
+    }
     points = []
     if answer.get("lon") is not None and answer.get("lat") is not None:
-        points = [{"lon": answer["lon"], "lat": answer["lat"], "label": "查询位置 location", "value": 1}]
-    return {"answer": answer,
-            "_map": _map(mine if mine["features"] else v["zones"], nonce, points=points)}
+        points = [
+            {"lon": answer["lon"], "lat": answer["lat"], "label": "查询位置 location", "value": 1}
+        ]
+    return {
+        "answer": answer,
+        "_map": _map(mine if mine["features"] else v["zones"], nonce, points=points),
+    }
 
 
 def public_map(*, nonce: str | None) -> dict:
@@ -167,10 +213,15 @@ def versions_page() -> dict:
 def version_page(version_id: int, *, nonce: str | None, with_zones: bool = False) -> dict:
     v = _version(version_id)
     placement = _placement(v, store().latest_cohort_id())
-    use = engine.seat_use(v["spec"], placement)
-    out = {"version": {k: v[k] for k in ("id", "parent_id", "author", "created_at", "message",
-                                          "sha256", "current")},
-           "schools": engine.schools_of(v["spec"]), "seat_use": use}
+    use = engine.seat_use(v["spec"], placement, _ctx())
+    out = {
+        "version": {
+            k: v[k]
+            for k in ("id", "parent_id", "author", "created_at", "message", "sha256", "current")
+        },
+        "schools": engine.schools_of(v["spec"]),
+        "seat_use": use,
+    }
     if with_zones:
         out["spec"] = v["spec"]
         out["zones"] = v["zones"]
@@ -207,10 +258,14 @@ def _validate_zones(zones) -> dict:
 
         total += int(shapely.get_num_coordinates(g))
         if total > DEFAULT_SETTINGS.max_vertices:
-            raise ZoneSpecError(f"zones have more than {DEFAULT_SETTINGS.max_vertices} vertices; "
-                                "simplify the drawing")
+            raise ZoneSpecError(
+                f"zones have more than {DEFAULT_SETTINGS.max_vertices} vertices; "
+                "simplify the drawing"
+            )
         if not g.is_valid:
-            problems.append(f"zone {rid}: {shapely.is_valid_reason(g)} (redraw without crossing edges)")
+            problems.append(
+                f"zone {rid}: {shapely.is_valid_reason(g)} (redraw without crossing edges)"
+            )
         minx, miny, maxx, maxy = g.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
             problems.append(f"zone {rid}: coordinates are not WGS 84 degrees (lon, lat)")
@@ -228,38 +283,65 @@ def _validate_spec(spec) -> dict:
         return spec
     problems = validate_spec(spec)
     if problems:
-        raise ZoneSpecError("规则不符合格式 (the spec does not follow the schema)",
-                            problems=[str(p) for p in problems][:50])
+        raise ZoneSpecError(
+            "规则不符合格式 (the spec does not follow the schema)",
+            problems=[str(p) for p in problems][:50],
+        )
     return spec
 
 
-def _proposal(base: dict, body: dict) -> tuple[dict, dict]:
+def _proposal(base: dict, body: dict) -> tuple[dict, dict, list[str]]:
+    """(spec, zones, notes) of an edit.  A spec whose polygon rules changed (a limit edited)
+    with no redrawn zones gets its zones digitised again on the base map."""
     spec = _validate_spec(body["spec"]) if body.get("spec") is not None else base["spec"]
-    zones = _validate_zones(body["zones"]) if body.get("zones") is not None else base["zones"]
-    return spec, zones
+    notes: list[str] = []
+    if body.get("zones") is not None:
+        zones = _validate_zones(body["zones"])
+    elif engine.polygon_rules(spec) != engine.polygon_rules(base["spec"]):
+        zones, notes = engine.redigitise(spec, _ctx())
+        notes.insert(
+            0, "按修改后的规则重新生成了划片图层 (zones re-digitised from the edited spec)"
+        )
+    else:
+        zones = base["zones"]
+    return spec, zones, notes
 
 
 def preview_edit(version_id: int, body: dict) -> dict:
     """Impact of an edit of ``version_id`` on the latest cohort, before saving."""
     base = _version(version_id)
-    spec, zones = _proposal(base, body)
+    spec, zones, notes = _proposal(base, body)
     cohort_id = body.get("cohort_id") or store().latest_cohort_id()
     if cohort_id is None:
         raise NotFoundError("没有学生名单可用于预览 (no cohort to preview against; add one first)")
     cohort = store().cohort(int(cohort_id))["rows"]
-    out = engine.preview(base_spec=base["spec"], base_zones=base["zones"], spec=spec, zones=zones,
-                         cohort=cohort, ctx=_ctx(), before=_placement(base, int(cohort_id)))
-    return out | {"base": base["id"], "cohort_id": int(cohort_id)}
+    out = engine.preview(
+        base_spec=base["spec"],
+        base_zones=base["zones"],
+        spec=spec,
+        zones=zones,
+        cohort=cohort,
+        ctx=_ctx(),
+        before=_placement(base, int(cohort_id)),
+    )
+    return out | {"base": base["id"], "cohort_id": int(cohort_id), "notes": notes}
 
 
 def save_version(body: dict, *, author: str) -> dict:
     parent_id = body.get("parent_id")
     if parent_id is None:
         raise InputError("parent_id is required (基于哪个版本修改)")
+    if not str(body.get("message") or "").strip():
+        raise InputError("请填写修改说明 (a version needs a message saying what changed)")
     base = _version(int(parent_id))
-    spec, zones = _proposal(base, body)
-    vid = store().save_version(spec=spec, zones=zones, author=author,
-                               message=str(body.get("message") or "")[:500], parent_id=base["id"])
+    spec, zones, _notes = _proposal(base, body)
+    vid = store().save_version(
+        spec=spec,
+        zones=zones,
+        author=author,
+        message=str(body.get("message") or "")[:500],
+        parent_id=base["id"],
+    )
     return {"id": vid, "parent_id": base["id"]}
 
 
@@ -296,16 +378,28 @@ def start_run(body: dict, *, user: dict) -> dict:
     except (TypeError, ValueError) as exc:
         raise InputError("seed and draws must be whole numbers") from exc
     params = {"seed": seed} | ({"draws": draws} if kind == "montecarlo" else {})
-    run_id = s.create_run(kind=kind, version_id=version_id, cohort_id=cohort_id, params=params,
-                          author=user["username"], of_record=of_record)
-    s.audit("run.start", username=user["username"], role=user["role"], obj=f"run:{run_id}",
-            detail=f"{kind} version={version_id} cohort={cohort_id} record={of_record}")
+    run_id = s.create_run(
+        kind=kind,
+        version_id=version_id,
+        cohort_id=cohort_id,
+        params=params,
+        author=user["username"],
+        of_record=of_record,
+    )
+    s.audit(
+        "run.start",
+        username=user["username"],
+        role=user["role"],
+        obj=f"run:{run_id}",
+        detail=f"{kind} version={version_id} cohort={cohort_id} record={of_record}",
+    )
     app = current_app._get_current_object()
     if app.config.get("RUNS_SYNC"):
         _execute(app, run_id)
     else:
-        threading.Thread(target=_execute, args=(app, run_id), daemon=True,
-                         name=f"run-{run_id}").start()
+        threading.Thread(
+            target=_execute, args=(app, run_id), daemon=True, name=f"run-{run_id}"
+        ).start()
     return {"id": run_id, "status": s.run(run_id)["status"]}
 
 
@@ -326,14 +420,31 @@ def _execute(app, run_id: int) -> None:
         s.update_run(run_id, status="running")
         try:
             if run["kind"] == "placement":
-                result = engine.place(spec=v["spec"], zones=v["zones"], cohort=cohort,
-                                      seed=run["params"]["seed"], progress=progress, ctx=ctx)
+                result = engine.place(
+                    spec=v["spec"],
+                    zones=v["zones"],
+                    cohort=cohort,
+                    seed=run["params"]["seed"],
+                    progress=progress,
+                    ctx=ctx,
+                )
             else:
-                result = engine.simulate(spec=v["spec"], zones=v["zones"], cohort=cohort,
-                                         draws=run["params"]["draws"], seed=run["params"]["seed"],
-                                         progress=progress, ctx=ctx)
-            s.update_run(run_id, status="done", progress=1.0, result=result,
-                         finished_at=datetime.now().astimezone().replace(microsecond=0).isoformat())
+                result = engine.simulate(
+                    spec=v["spec"],
+                    zones=v["zones"],
+                    cohort=cohort,
+                    draws=run["params"]["draws"],
+                    seed=run["params"]["seed"],
+                    progress=progress,
+                    ctx=ctx,
+                )
+            s.update_run(
+                run_id,
+                status="done",
+                progress=1.0,
+                result=result,
+                finished_at=datetime.now().astimezone().replace(microsecond=0).isoformat(),
+            )
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never a traceback to users
             app.logger.error("run %s failed: %s", run_id, type(exc).__name__)
             message = getattr(exc, "message", None) or type(exc).__name__
@@ -368,8 +479,13 @@ def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> di
             r = rows.get(p["student_id"], {})
             home = _home(p, r, homes)
             if p.get("school") and p.get("rule") == "overflow" and p["school"] in centres and home:
-                lines.append({"from": home, "to": centres[p["school"]],
-                              "label": f"{p['student_id']} → {p['school']} ({p.get('distance_m')} m)"})
+                lines.append(
+                    {
+                        "from": home,
+                        "to": centres[p["school"]],
+                        "label": f"{p['student_id']} → {p['school']} ({p.get('distance_m')} m)",
+                    }
+                )
         out["overflow_lines"] = len(lines)
     else:
         probs = result.get("probabilities", [])
@@ -380,11 +496,24 @@ def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> di
         for p in probs:
             home = _home(p, rows.get(p["student_id"], {}), homes)
             if p.get("school") == school and home:
-                points.append({"lon": home[0], "lat": home[1], "value": float(p["p"]),
-                               "label": f"P({school}) = {p['p']}"})
+                points.append(
+                    {
+                        "lon": home[0],
+                        "lat": home[1],
+                        "value": float(p["p"]),
+                        "label": f"P({school}) = {p['p']}",
+                    }
+                )
     if nonce is not None:
-        out["_map"] = _map(v["zones"], nonce, lines=lines, points=points,
-                           seat_use=engine.seat_use(v["spec"], result if run["kind"] == "placement" else None))
+        out["_map"] = _map(
+            v["zones"],
+            nonce,
+            lines=lines,
+            points=points,
+            seat_use=engine.seat_use(
+                v["spec"], result if run["kind"] == "placement" else None, _ctx()
+            ),
+        )
     return out
 
 
@@ -424,6 +553,37 @@ def _school_points(version: dict) -> dict[str, list[float]]:
     return pts
 
 
+def staff_page() -> dict:
+    """The placement of record with its schools (admitted counts summed over levels)."""
+    s = store()
+    rid = s.record_run_id()
+    run = s.run(rid) if rid else None
+    schools = []
+    if run:
+        spec = _version(run["version_id"])["spec"]
+        placed: dict[str, int] = {}
+        for row in run["result"].get("schools", []):  # a nine-year school has a row per level
+            placed[row["school"]] = placed.get(row["school"], 0) + int(row.get("placed") or 0)
+        schools = [
+            {
+                "id": sc["id"],
+                "name": sc["name"],
+                "level": sc.get("level"),
+                "code": sc.get("code"),
+                "placed": placed.get(sc["name"], 0),
+            }
+            for sc in spec.get("schools") or []
+        ]
+        run = {k: v for k, v in run.items() if k != "result"}
+    return {
+        "record_run": run,
+        "schools": schools,
+        "versions": s.versions(),
+        "cohorts": s.cohorts(),
+        "runs": [r for r in s.runs() if r["of_record"]],
+    }
+
+
 def record_run() -> dict:
     rid = store().record_run_id()
     if rid is None:
@@ -446,8 +606,10 @@ def school_students(run_id: int, school_id: str) -> tuple[dict, dict, list[dict]
     for p in run["result"]["placements"]:
         final = overrides.get(p["student_id"], p.get("school"))
         if final in (school["name"], school["id"]):
-            admitted.append(rows.get(p["student_id"], {}) | {"student_id": p["student_id"],
-                                                              "level": p.get("level")})
+            admitted.append(
+                rows.get(p["student_id"], {})
+                | {"student_id": p["student_id"], "level": p.get("level")}
+            )
     admitted.sort(key=lambda r: r["student_id"])
     return v["spec"], school, admitted
 
@@ -490,14 +652,23 @@ def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
     if not student_id or not reason:
         raise InputError("复核申请需要学生编号和理由 (student_id and reason are required)")
     if not any(p["student_id"] == student_id for p in run["result"]["placements"]):
-        raise NotFoundError(f"学生编号 {student_id} 不在正式录取结果中 (not in the placement of record)")
+        raise NotFoundError(
+            f"学生编号 {student_id} 不在正式录取结果中 (not in the placement of record)"
+        )
     deadline = _deadline(run, _version(run["version_id"])["spec"])
     today = today or date.today()
     if today > deadline:
-        raise InputError(f"已超过复核期限 {deadline.isoformat()} (the appeal window closed on "
-                         f"{deadline.isoformat()}: 拿到入学通知书 N 个工作日内)")
-    aid = store().file_appeal(run_id=run["id"], student_id=student_id, reason=reason[:1000],
-                              deadline=deadline.isoformat(), author=user["username"])
+        raise InputError(
+            f"已超过复核期限 {deadline.isoformat()} (the appeal window closed on "
+            f"{deadline.isoformat()}: 拿到入学通知书 N 个工作日内)"
+        )
+    aid = store().file_appeal(
+        run_id=run["id"],
+        student_id=student_id,
+        reason=reason[:1000],
+        deadline=deadline.isoformat(),
+        author=user["username"],
+    )
     store().audit("appeal.file", username=user["username"], role=user["role"], obj=f"appeal:{aid}")
     return {"id": aid, "deadline": deadline.isoformat()}
 
@@ -509,15 +680,25 @@ def appeals_page(*, user: dict) -> dict:
     if run:
         deadline = _deadline(run, _version(run["version_id"])["spec"]).isoformat()
     appeals = store().appeals()
-    placements = {p["student_id"]: p for p in (run or {}).get("result", {}).get("placements", [])} if run else {}
+    placements = (
+        {p["student_id"]: p for p in (run or {}).get("result", {}).get("placements", [])}
+        if run
+        else {}
+    )
     for a in appeals:
         p = placements.get(a["student_id"], {}) if a["run_id"] == rid else {}
         a["school"] = p.get("school")
         a["trace"] = p.get("trace")
         a["open"] = a.get("outcome") is None
     store().audit("appeals.view", username=user["username"], role=user["role"])
-    return {"record_run": rid, "deadline": deadline, "appeals": appeals,
-            "schools": [s["name"] for s in (_version(run["version_id"])["spec"].get("schools") or [])] if run else []}
+    return {
+        "record_run": rid,
+        "deadline": deadline,
+        "appeals": appeals,
+        "schools": [s["name"] for s in (_version(run["version_id"])["spec"].get("schools") or [])]
+        if run
+        else [],
+    }
 
 
 def appeal_detail(appeal_id: int, *, user: dict) -> dict:
@@ -525,11 +706,19 @@ def appeal_detail(appeal_id: int, *, user: dict) -> dict:
     run = store().run(a["run_id"])
     p = next((p for p in run["result"]["placements"] if p["student_id"] == a["student_id"]), {})
     r = _cohort_index(run["cohort_id"]).get(a["student_id"], {})
-    store().audit("appeal.view", username=user["username"], role=user["role"], obj=f"appeal:{appeal_id}")
-    return {"appeal": a, "placement": p,
-            "child": {"姓名": r.get("姓名"), "身份证号": engine.mask_id(r.get("身份证号")),
-                      "户籍地址": r.get("户籍地址")},
-            "schools": [s["name"] for s in _version(run["version_id"])["spec"].get("schools") or []]}
+    store().audit(
+        "appeal.view", username=user["username"], role=user["role"], obj=f"appeal:{appeal_id}"
+    )
+    return {
+        "appeal": a,
+        "placement": p,
+        "child": {
+            "姓名": r.get("姓名"),
+            "身份证号": engine.mask_id(r.get("身份证号")),
+            "户籍地址": r.get("户籍地址"),
+        },
+        "schools": [s["name"] for s in _version(run["version_id"])["spec"].get("schools") or []],
+    }
 
 
 def decide_appeal(appeal_id: int, body: dict, *, user: dict) -> dict:
@@ -542,10 +731,20 @@ def decide_appeal(appeal_id: int, body: dict, *, user: dict) -> dict:
     new_school = body.get("new_school") or None
     if outcome == "changed" and not new_school:
         raise InputError("改派须选择学校 (a changed decision names the new school)")
-    did = store().decide(appeal_id, outcome=outcome, reason=reason[:1000], author=user["username"],
-                         new_school=new_school if outcome == "changed" else None)
-    store().audit("appeal.decide", username=user["username"], role=user["role"],
-                  obj=f"appeal:{appeal_id}", detail=outcome)
+    did = store().decide(
+        appeal_id,
+        outcome=outcome,
+        reason=reason[:1000],
+        author=user["username"],
+        new_school=new_school if outcome == "changed" else None,
+    )
+    store().audit(
+        "appeal.decide",
+        username=user["username"],
+        role=user["role"],
+        obj=f"appeal:{appeal_id}",
+        detail=outcome,
+    )
     return {"id": did, "appeal_id": appeal_id, "outcome": outcome}
 
 
@@ -555,6 +754,10 @@ def reveal_id(run_id: int, student_id: str, *, user: dict) -> dict:
     r = _cohort_index(run["cohort_id"]).get(student_id)
     if r is None:
         raise NotFoundError(f"student {student_id} is not in run {run_id}")
-    store().audit("id.reveal", username=user["username"], role=user["role"],
-                  obj=f"run:{run_id}/student:{student_id}")
+    store().audit(
+        "id.reveal",
+        username=user["username"],
+        role=user["role"],
+        obj=f"run:{run_id}/student:{student_id}",
+    )
     return {"student_id": student_id, "id_number": r.get("身份证号")}

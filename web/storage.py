@@ -265,7 +265,10 @@ class Store:
         message = (message or "").strip()
         if not message:
             raise StorageError("a version needs a message saying what changed (说明修改内容)")
-        if parent_id is not None and self._one("SELECT 1 FROM versions WHERE id=?", (parent_id,)) is None:
+        if (
+            parent_id is not None
+            and self._one("SELECT 1 FROM versions WHERE id=?", (parent_id,)) is None
+        ):
             raise NotFoundError(f"parent version {parent_id} does not exist")
         spec_json, zones_json = _dumps(spec), _dumps(zones)
         sha = hashlib.sha256((spec_json + "\n" + zones_json).encode()).hexdigest()
@@ -279,7 +282,14 @@ class Store:
                 _hook()
             conn.execute(
                 "INSERT INTO audit(at, username, role, action, object, detail) VALUES(?,?,?,?,?,?)",
-                (now_iso(), author, None, "version.save", f"version:{cur.lastrowid}", message[:200]),
+                (
+                    now_iso(),
+                    author,
+                    None,
+                    "version.save",
+                    f"version:{cur.lastrowid}",
+                    message[:200],
+                ),
             )
             return int(cur.lastrowid)
 
@@ -352,7 +362,13 @@ class Store:
     # -- runs -------------------------------------------------------------------------
 
     def create_run(
-        self, *, kind: str, version_id: int, cohort_id: int, params: dict, author: str,
+        self,
+        *,
+        kind: str,
+        version_id: int,
+        cohort_id: int,
+        params: dict,
+        author: str,
         of_record: bool = False,
     ) -> int:
         self.version(version_id)
@@ -361,8 +377,16 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO runs(kind, version_id, cohort_id, params_json, of_record, author, "
                 "created_at, status) VALUES(?,?,?,?,?,?,?,?)",
-                (kind, version_id, cohort_id, _dumps(params), int(of_record), author, now_iso(),
-                 "queued"),
+                (
+                    kind,
+                    version_id,
+                    cohort_id,
+                    _dumps(params),
+                    int(of_record),
+                    author,
+                    now_iso(),
+                    "queued",
+                ),
             )
             return int(cur.lastrowid)
 
@@ -413,8 +437,9 @@ class Store:
 
     # -- appeals and decisions --------------------------------------------------------
 
-    def file_appeal(self, *, run_id: int, student_id: str, reason: str, deadline: str,
-                    author: str) -> int:
+    def file_appeal(
+        self, *, run_id: int, student_id: str, reason: str, deadline: str, author: str
+    ) -> int:
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO appeals(run_id, student_id, filed_at, deadline, reason, author) "
@@ -435,15 +460,23 @@ class Store:
         for a in self.appeals():
             if a["id"] == int(appeal_id):
                 a["decisions"] = [
-                    dict(r) for r in self._all(
+                    dict(r)
+                    for r in self._all(
                         "SELECT * FROM decisions WHERE appeal_id=? ORDER BY id", (int(appeal_id),)
                     )
                 ]
                 return a
         raise NotFoundError(f"appeal {appeal_id} does not exist (复核申请不存在)")
 
-    def decide(self, appeal_id: int, *, outcome: str, reason: str, author: str,
-               new_school: str | None = None) -> int:
+    def decide(
+        self,
+        appeal_id: int,
+        *,
+        outcome: str,
+        reason: str,
+        author: str,
+        new_school: str | None = None,
+    ) -> int:
         self.appeal(appeal_id)
         with self._tx() as conn:
             cur = conn.execute(
@@ -474,7 +507,8 @@ class Store:
 
     def users(self) -> list[dict]:
         return [
-            dict(r) for r in self._all(
+            dict(r)
+            for r in self._all(
                 "SELECT id, username, role, created_at, active FROM users ORDER BY id"
             )
         ]
@@ -494,8 +528,15 @@ class Store:
 
     # -- audit ------------------------------------------------------------------------
 
-    def audit(self, action: str, *, username: str | None, role: str | None,
-              obj: str | None = None, detail: str | None = None) -> None:
+    def audit(
+        self,
+        action: str,
+        *,
+        username: str | None,
+        role: str | None,
+        obj: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         """Record who saw or changed what.  ``detail`` must never hold personal data."""
         with self._tx() as conn:
             conn.execute(

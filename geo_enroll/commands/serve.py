@@ -20,13 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("serve", help="run the web service (家长查询、规划、模拟、招生办理)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--data", default="instance",
-                   help="folder of the service's store and secret key (default ./instance)")
-    p.add_argument("--spec", default=None, help="zone spec for the first version (default: 太仆寺旗 2024)")
+    p.add_argument(
+        "--data",
+        default="instance",
+        help="folder of the service's store and secret key (default ./instance)",
+    )
+    p.add_argument(
+        "--spec", default=None, help="zone spec for the first version (default: 太仆寺旗 2024)"
+    )
     p.add_argument("--zones", default=None, help="zones GeoPackage for the first version")
     p.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
-    p.add_argument("--https", action="store_true",
-                   help="the service is behind an HTTPS proxy: Secure cookies, trust X-Forwarded-*")
+    p.add_argument(
+        "--https",
+        action="store_true",
+        help="the service is behind an HTTPS proxy: Secure cookies, trust X-Forwarded-*",
+    )
     p.set_defaults(func=serve)
 
 
@@ -44,8 +52,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.https:
         config |= {"SESSION_COOKIE_SECURE": True, "TRUST_PROXY": True}
     app = create_app(config)
-    generated = bootstrap_admin(app.extensions["geo_store"],
-                                os.environ.get("GEO_ENROLL_ADMIN_PASSWORD"))
+    generated = bootstrap_admin(
+        app.extensions["geo_store"], os.environ.get("GEO_ENROLL_ADMIN_PASSWORD")
+    )
     if generated:
         # the console only (stdout), never the log
         print(f"已创建管理员 admin, 一次性密码 one-time password: {generated}", flush=True)
@@ -53,6 +62,12 @@ def serve(args: argparse.Namespace) -> int:
     print(f"geo_enroll 服务已启动 serving on {url}  (Ctrl+C 停止 to stop)", flush=True)
     print(f"  试一试 try: {url}api/lookup?address=太仆寺旗宝昌镇南郊社区察哈尔街1号", flush=True)
     sys.stdout.flush()
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"], ident="geo_enroll")
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        ident="geo_enroll",
+    )
     return 0

@@ -28,10 +28,14 @@ __all__ = ["notices_pdf", "mask_id", "LEGAL_TEXT", "FONT_PATH"]
 
 FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
-LEGAL_TEXT = ("根据《中华人民共和国义务教育法》和《内蒙古自治区实施〈中华人民共和国义务教育法〉办法》"
-              "有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。")
-SPECIAL_TEXT = ("如有特殊情况不能按时入学或者不能入学接受义务教育，请持申请和有关证明到我处办理"
-                "延缓入学或者免予入学审批手续。")
+LEGAL_TEXT = (
+    "根据《中华人民共和国义务教育法》和《内蒙古自治区实施〈中华人民共和国义务教育法〉办法》"
+    "有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
+)
+SPECIAL_TEXT = (
+    "如有特殊情况不能按时入学或者不能入学接受义务教育，请持申请和有关证明到我处办理"
+    "延缓入学或者免予入学审批手续。"
+)
 
 
 def mask_id(value: str | None) -> str:
@@ -86,8 +90,17 @@ def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _block(c: canvas.Canvas, top: float, child: dict, *, school: str, year: int, issuer: str,
-           issued: date, stub: bool) -> None:
+def _block(
+    c: canvas.Canvas,
+    top: float,
+    child: dict,
+    *,
+    school: str,
+    year: int,
+    issuer: str,
+    issued: date,
+    stub: bool,
+) -> None:
     font = _font()
     left, width = 25 * mm, A4[0] - 50 * mm
     y = top
@@ -98,8 +111,12 @@ def _block(c: canvas.Canvas, top: float, child: dict, *, school: str, year: int,
     c.setFont(font, 12)
     c.drawString(left, y, f"{child.get('姓名') or ''}   同学：")
     y -= 8 * mm
-    c.drawString(left + 8 * mm, y, f"身份证号：{mask_id(child.get('身份证号'))}    "
-                                     f"学籍号：{mask_id(child.get('学籍号')) or '—'}")
+    c.drawString(
+        left + 8 * mm,
+        y,
+        f"身份证号：{mask_id(child.get('身份证号'))}    "
+        f"学籍号：{mask_id(child.get('学籍号')) or '—'}",
+    )
     y -= 7 * mm
     c.drawString(left + 8 * mm, y, f"原学校标识码：{child.get('毕业学校标识码') or '—'}")
     y -= 7 * mm
@@ -107,8 +124,11 @@ def _block(c: canvas.Canvas, top: float, child: dict, *, school: str, year: int,
         c.drawString(left + 8 * mm, y, line)
         y -= 7 * mm
     y -= 2 * mm
-    body = (f"请务于{year}年秋季开学到 {school} 入学，接受义务教育。" if stub
-            else LEGAL_TEXT.format(year=year, school=school))
+    body = (
+        f"请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
+        if stub
+        else LEGAL_TEXT.format(year=year, school=school)
+    )
     paragraphs = [body] if stub else [body, SPECIAL_TEXT, "特此通知"]
     for para in paragraphs:
         for line in _wrap("　　" + para, font, 12, width):
@@ -121,7 +141,9 @@ def _block(c: canvas.Canvas, top: float, child: dict, *, school: str, year: int,
     c.drawRightString(left + width, y, _cn_date(issued))
 
 
-def notices_pdf(rows: list[dict], *, school: dict, policy: dict, issued: date | None = None) -> bytes:
+def notices_pdf(
+    rows: list[dict], *, school: dict, policy: dict, issued: date | None = None
+) -> bytes:
     """One page per admitted child: the notice and its stub (附件3).
 
     Parameters
@@ -145,16 +167,34 @@ def notices_pdf(rows: list[dict], *, school: dict, policy: dict, issued: date | 
     font = _font()
     if not rows:
         c.setFont(font, 14)
-        c.drawString(25 * mm, A4[1] - 30 * mm, f"{school.get('name', '')}：无录取学生 (no admitted children)")
+        c.drawString(
+            25 * mm, A4[1] - 30 * mm, f"{school.get('name', '')}：无录取学生 (no admitted children)"
+        )
         c.showPage()
     for child in rows:
-        _block(c, A4[1] - 25 * mm, child, school=school.get("name", ""), year=year, issuer=issuer,
-               issued=issued, stub=False)
+        _block(
+            c,
+            A4[1] - 25 * mm,
+            child,
+            school=school.get("name", ""),
+            year=year,
+            issuer=issuer,
+            issued=issued,
+            stub=False,
+        )
         c.setDash(4, 4)
         c.line(15 * mm, A4[1] / 2 - 20 * mm, A4[0] - 15 * mm, A4[1] / 2 - 20 * mm)
         c.setDash()
-        _block(c, A4[1] / 2 - 32 * mm, child, school=school.get("name", ""), year=year,
-               issuer=issuer, issued=issued, stub=True)
+        _block(
+            c,
+            A4[1] / 2 - 32 * mm,
+            child,
+            school=school.get("name", ""),
+            year=year,
+            issuer=issuer,
+            issued=issued,
+            stub=True,
+        )
         c.showPage()
     c.save()
     return buf.getvalue()

@@ -22,8 +22,10 @@ __all__ = ["roster_xlsx", "ROSTER_COLUMNS"]
 
 ROSTER_COLUMNS = ("学籍号", "学生姓名", "身份证号", "户籍地址", "毕业学校标识码")
 
-_NOTE = ("注明：1.小学不填写1栏，2-4栏和户口相符，第5栏填写所在幼儿园名称；初中填写1栏、2栏、3栏和5栏内容"
-         "与入学通知书相符，4栏与户口簿相符；")
+_NOTE = (
+    "注明：1.小学不填写1栏，2-4栏和户口相符，第5栏填写所在幼儿园名称；初中填写1栏、2栏、3栏和5栏内容"
+    "与入学通知书相符，4栏与户口簿相符；"
+)
 
 
 def _text(ws, row: int, col: int, value) -> None:
@@ -33,7 +35,9 @@ def _text(ws, row: int, col: int, value) -> None:
     cell.number_format = "@"
 
 
-def roster_xlsx(rows: list[dict], *, school: dict, policy: dict, schools: list[dict] | None = None) -> bytes:
+def roster_xlsx(
+    rows: list[dict], *, school: dict, policy: dict, schools: list[dict] | None = None
+) -> bytes:
     """The roster of one school as XLSX bytes.
 
     Parameters
@@ -51,11 +55,19 @@ def roster_xlsx(rows: list[dict], *, school: dict, policy: dict, schools: list[d
     ws = wb.active
     ws.title = "花名册"
     year = policy.get("year") or ""
-    ws.cell(row=1, column=1, value=f"{policy.get('jurisdiction') or ''}{year}年中小学校招生花名册（学籍导入模板）")
+    ws.cell(
+        row=1,
+        column=1,
+        value=f"{policy.get('jurisdiction') or ''}{year}年中小学校招生花名册（学籍导入模板）",
+    )
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(ROSTER_COLUMNS))
-    ws.cell(row=2, column=1, value=f"单位：{school.get('name', '')}（学校标识码 {school.get('code') or '—'}）"
-                                   "    填表人：        填表人电话：")
+    ws.cell(
+        row=2,
+        column=1,
+        value=f"单位：{school.get('name', '')}（学校标识码 {school.get('code') or '—'}）"
+        "    填表人：        填表人电话：",
+    )
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(ROSTER_COLUMNS))
     for j, name in enumerate(ROSTER_COLUMNS, start=1):
         c = ws.cell(row=3, column=j, value=name)
@@ -64,8 +76,13 @@ def roster_xlsx(rows: list[dict], *, school: dict, policy: dict, schools: list[d
     primary = school.get("level") == "primary"
     r = 4
     for child in rows:
-        values = ("" if primary else child.get("学籍号"), child.get("姓名") or child.get("学生姓名"),
-                  child.get("身份证号"), child.get("户籍地址"), child.get("毕业学校标识码"))
+        values = (
+            "" if primary else child.get("学籍号"),
+            child.get("姓名") or child.get("学生姓名"),
+            child.get("身份证号"),
+            child.get("户籍地址"),
+            child.get("毕业学校标识码"),
+        )
         for j, v in enumerate(values, start=1):
             _text(ws, r, j, v)
         r += 1

@@ -149,8 +149,11 @@ def _allowed_patterns(allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unpackbits(uniq, axis=1, count=allowed.shape[1]).astype(bool), inverse.ravel()
 
 
-def _max_placeable(patterns: np.ndarray, counts: np.ndarray, seats: np.ndarray) -> int:
-    """Max number of children (``counts`` per allowed pattern) that fit the seats (max flow)."""
+def _max_placeable(patterns: np.ndarray, counts: np.ndarray, seats: np.ndarray, *, flows=False):
+    """Max number of children (``counts`` per allowed pattern) that fit the seats (max flow).
+
+    With ``flows=True`` also returns a (pattern, school) -> children matrix achieving it.
+    """
     from ortools.graph.python import max_flow
 
     p, m = patterns.shape
@@ -164,13 +167,31 @@ def _max_placeable(patterns: np.ndarray, counts: np.ndarray, seats: np.ndarray) 
     for j in range(m):
         if seats[j] > 0:
             tails.append(p + j), heads.append(snk), caps.append(int(seats[j]))
+    matrix = np.zeros((p, m), dtype=np.int64)
     if not tails:
-        return 0
+        return (0, matrix) if flows else 0
     flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(np.array(tails), np.array(heads), np.array(caps))
+    arcs = flow.add_arcs_with_capacity(np.array(tails), np.array(heads), np.array(caps))
     if flow.solve(src, snk) != flow.OPTIMAL:  # pragma: no cover - solver failure
         raise AllocationError("max-flow solver failed")
-    return int(flow.optimal_flow())
+    if not flows:
+        return int(flow.optimal_flow())
+    t, h, f = np.array(tails), np.array(heads), flow.flows(arcs)
+    inner = (t < p) & (f > 0)
+    matrix[t[inner], h[inner] - p] = f[inner]
+    return int(flow.optimal_flow()), matrix
+
+
+def _feasible_start(allowed: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """Some school for every child such that all fit (they must; see :func:`_placed_set`)."""
+    patterns, pattern_of = _allowed_patterns(allowed)
+    total = np.bincount(pattern_of, minlength=len(patterns))
+    _, matrix = _max_placeable(patterns, total, seats, flows=True)
+    start = np.full(len(allowed), -1, dtype=np.int64)
+    for q in range(len(patterns)):
+        kids = np.flatnonzero(pattern_of == q)
+        start[kids] = np.repeat(np.arange(allowed.shape[1]), matrix[q])[: len(kids)]
+    return start
 
 
 def _placed_set(allowed: np.ndarray, seats: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -269,12 +290,13 @@ def assign_min_cost(
     cand = np.zeros((len(rows), m), dtype=bool)
     ok = vals >= 0
     cand[np.nonzero(ok)[0], cols[ok]] = True
+    cand[np.arange(len(rows)), _feasible_start(allowed[rows], seats)] = True  # never infeasible
     finite_max = max(float(np.rint(cost[rows][allowed[rows]]).max()), 1.0)
     escape_price = int(len(rows) * finite_max) + 1  # dearer than any hub-free assignment
     while True:
         assignment, escaped = _solve_sparse(cost, rows, cand, seats, escape_price)
-        if escaped.any():  # the sparse graph cannot seat them all: open all their schools
-            cand[escaped] = allowed[rows[escaped]]
+        if escaped.any():  # pragma: no cover - the feasible start makes this unreachable
+            cand = allowed[rows].copy()
             continue
         missing = _priced_out(cost, rows, cand, assignment, seats)
         if not missing.any():  # no excluded arc has a negative reduced cost: optimal

@@ -23,8 +23,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 def toy_context() -> Context:
     from geo_enroll.datasets import toy_gazetteer, toy_school_points, toy_schools
 
-    return Context(gazetteer=toy_gazetteer(), school_points=toy_school_points(),
-                   seat_table=toy_schools())
+    return Context(
+        gazetteer=toy_gazetteer(), school_points=toy_school_points(), seat_table=toy_schools()
+    )
 
 
 def toy_version() -> tuple[dict, dict]:
@@ -35,17 +36,21 @@ def toy_version() -> tuple[dict, dict]:
 
 def toy_cohort() -> list[dict]:
     from geo_enroll.datasets import toy_students
-
     from web.engine import _rows_from_frame
 
     return _rows_from_frame(toy_students())
 
 
 def make_app(tmp_path: Path | None = None, **config):
-    cfg = {"TESTING": True, "SEED_DEFAULT": False, "RUNS_SYNC": True,
-           "STORE_PATH": str(tmp_path / "store.sqlite") if tmp_path else ":memory:",
-           "DATA_DIR": str(tmp_path) if tmp_path else "instance",
-           "ENGINE_CONTEXT": toy_context(), "SECRET_KEY": "test-secret"} | config
+    cfg = {
+        "TESTING": True,
+        "SEED_DEFAULT": False,
+        "RUNS_SYNC": True,
+        "STORE_PATH": str(tmp_path / "store.sqlite") if tmp_path else ":memory:",
+        "DATA_DIR": str(tmp_path) if tmp_path else "instance",
+        "ENGINE_CONTEXT": toy_context(),
+        "SECRET_KEY": "test-secret",
+    } | config
     app = create_app(cfg)
     store = app.extensions["geo_store"]
     spec, zones = toy_version()
@@ -75,8 +80,9 @@ def csrf(client) -> str:
 def login(client, role: str) -> str:
     """Log ``client`` in as the user of ``role``; returns the CSRF token of the session."""
     token = csrf(client)
-    r = client.post("/login", json={"username": role, "password": PASSWORD},
-                    headers={"X-CSRF-Token": token})
+    r = client.post(
+        "/login", json={"username": role, "password": PASSWORD}, headers={"X-CSRF-Token": token}
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()["csrf_token"]
 

@@ -24,9 +24,17 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) missing"),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-XSS_NAME = '东小学<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>${window.__xss=3}`'
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+XSS_NAME = (
+    '东小学<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>${window.__xss=3}`'
+)
 
 
 def _free_port() -> int:
@@ -71,17 +79,30 @@ def browser():
 def page(browser, server):
     base, _ = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900},
-                              locale="zh-CN")
+    ctx = browser.new_context(
+        accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
     pg = ctx.new_page()
     pg.set_default_timeout(15_000)
     pg.foreign, pg.problems = [], []
-    pg.on("request", lambda req: None if req.url.startswith((base, "data:", "blob:"))
-          else pg.foreign.append(req.url))
-    pg.on("console", lambda msg: pg.problems.append(msg.text)
-          if msg.type == "error" or "Content Security Policy" in msg.text else None)
+    pg.on(
+        "request",
+        lambda req: (
+            None if req.url.startswith((base, "data:", "blob:")) else pg.foreign.append(req.url)
+        ),
+    )
+    pg.on(
+        "console",
+        lambda msg: (
+            pg.problems.append(msg.text)
+            if msg.type == "error" or "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     pg.on("pageerror", lambda exc: pg.problems.append(str(exc)))
-    pg.on("response", lambda r: pg.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    pg.on(
+        "response", lambda r: pg.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
     yield pg
     ctx.close()
     assert not pg.foreign, f"requests outside the app: {pg.foreign}"
@@ -178,10 +199,14 @@ def test_staff_notice_download(page, server, tmp_path):
 def test_stored_xss_in_a_school_name_is_inert(page, server):
     base, app = server
     _login(page, base, "planner")
-    xss_version = next(v["id"] for v in app.extensions["geo_store"].versions()
-                       if v["author"] == "attacker")
-    for url in (f"{base}/planner/", f"{base}/planner/versions/{xss_version}",
-                f"{base}/planner/versions/{xss_version}/edit"):
+    xss_version = next(
+        v["id"] for v in app.extensions["geo_store"].versions() if v["author"] == "attacker"
+    )
+    for url in (
+        f"{base}/planner/",
+        f"{base}/planner/versions/{xss_version}",
+        f"{base}/planner/versions/{xss_version}/edit",
+    ):
         page.goto(url)
         page.wait_for_load_state("networkidle")
         if "edit" in url:

@@ -68,9 +68,18 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.audit_log": {"admin"},
 }
 
-ARGS = {"version_id": "1", "run_id": "1", "appeal_id": "1", "school_id": "toy-p1",
-        "filename": "app.css"}
-QUERY = {"planner.diff": "?a=1&b=1", "api.diff": "?a=1&b=1", "api.lookup_get": "?address=玩具镇横街61号"}
+ARGS = {
+    "version_id": "1",
+    "run_id": "1",
+    "appeal_id": "1",
+    "school_id": "toy-p1",
+    "filename": "app.css",
+}
+QUERY = {
+    "planner.diff": "?a=1&b=1",
+    "api.diff": "?a=1&b=1",
+    "api.lookup_get": "?address=玩具镇横街61号",
+}
 BODY = {
     "api.save_version": {"parent_id": 1, "message": "matrix"},
     "api.start_run": {"kind": "placement"},
@@ -88,9 +97,15 @@ def world(tmp_path_factory):
     c = app.test_client()
     token = login(c, "staff")
     h = {"X-CSRF-Token": token}
-    assert c.post("/api/runs", json={"kind": "placement", "of_record": True}, headers=h).status_code == 202
+    assert (
+        c.post("/api/runs", json={"kind": "placement", "of_record": True}, headers=h).status_code
+        == 202
+    )
     sid = c.get("/api/runs/1/placements").get_json()["placements"][0]["student_id"]
-    assert c.post("/staff/appeals", json={"student_id": sid, "reason": "m"}, headers=h).status_code == 201
+    assert (
+        c.post("/staff/appeals", json={"student_id": sid, "reason": "m"}, headers=h).status_code
+        == 201
+    )
     return app, sid
 
 
@@ -104,7 +119,8 @@ def test_every_route_is_in_the_matrix(world):
     app, _ = world
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), (
-        f"missing: {sorted(endpoints - set(EXPECTED))}, stale: {sorted(set(EXPECTED) - endpoints)}")
+        f"missing: {sorted(endpoints - set(EXPECTED))}, stale: {sorted(set(EXPECTED) - endpoints)}"
+    )
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
@@ -115,7 +131,7 @@ def test_role_matrix(world, role):
     failures = []
     for rule, method in _cases(app):
         args = dict(ARGS, student_id=sid)
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: args[m.group(1)], rule.rule)
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, a=args: a[m.group(1)], rule.rule)
         url += QUERY.get(rule.endpoint, "")
         allowed = EXPECTED[rule.endpoint]
         ok = allowed == PUBLIC or (role is not None and (role == "admin" or role in allowed))
@@ -142,7 +158,13 @@ def test_role_matrix(world, role):
 def test_anonymous_html_redirects_to_login(world):
     app, _ = world
     c = app.test_client()
-    for url in ("/planner/", "/staff/", "/analyst/", "/admin/users", "/staff/schools/toy-p1/notices.pdf"):
+    for url in (
+        "/planner/",
+        "/staff/",
+        "/analyst/",
+        "/admin/users",
+        "/staff/schools/toy-p1/notices.pdf",
+    ):
         r = c.get(url)
         assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=")
         assert c.get(url, headers={"Accept": "application/json"}).status_code == 401

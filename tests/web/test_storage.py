@@ -27,22 +27,35 @@ def test_pragmas(store):
 
 def test_versions_are_append_only(store):
     v1 = store.save_version(spec={"schools": []}, zones=FC, author="p", message="one")
-    v2 = store.save_version(spec={"schools": [1]}, zones=FC, author="p", message="two", parent_id=v1)
+    v2 = store.save_version(
+        spec={"schools": [1]}, zones=FC, author="p", message="two", parent_id=v1
+    )
     assert [v["id"] for v in store.versions()] == [v2, v1]
     store.publish(v2, author="p")
     store.audit("x", username="p", role="planner")
     store.add_user("s", "h", "staff")
-    rid = store.create_run(kind="placement", version_id=v2,
-                           cohort_id=store.save_cohort([], label="c", synthetic=True, author="p"),
-                           params={}, author="s")
-    aid = store.file_appeal(run_id=rid, student_id="S1", reason="r", deadline="2024-08-09",
-                            author="s")
+    rid = store.create_run(
+        kind="placement",
+        version_id=v2,
+        cohort_id=store.save_cohort([], label="c", synthetic=True, author="p"),
+        params={},
+        author="s",
+    )
+    aid = store.file_appeal(
+        run_id=rid, student_id="S1", reason="r", deadline="2024-08-09", author="s"
+    )
     store.decide(aid, outcome="upheld", reason="ok", author="s")
     conn = sqlite3.connect(store.path)
-    for sql in ("UPDATE versions SET message='x'", "DELETE FROM versions",
-                "UPDATE audit SET action='x'", "DELETE FROM audit",
-                "UPDATE publications SET version_id=1", "DELETE FROM publications",
-                "UPDATE decisions SET outcome='changed'", "DELETE FROM decisions"):
+    for sql in (
+        "UPDATE versions SET message='x'",
+        "DELETE FROM versions",
+        "UPDATE audit SET action='x'",
+        "DELETE FROM audit",
+        "UPDATE publications SET version_id=1",
+        "DELETE FROM publications",
+        "UPDATE decisions SET outcome='changed'",
+        "DELETE FROM decisions",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute(sql)
     conn.close()
@@ -85,8 +98,13 @@ def test_save_killed_midway_leaves_previous_state(tmp_path):
         s.save_version(spec={{"a": 2}}, zones={FC!r}, author="p", message="lost",
                        parent_id={v1}, _hook=lambda: os._exit(9))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path.parent), env=None,
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=str(tmp_path.parent),
+        env=None,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 9, proc.stderr.decode()
     again = Store(path)
     assert [v["message"] for v in again.versions()] == ["kept"]

@@ -17,12 +17,14 @@
   var props = {};       /* rule_id -> properties */
   var selected = null;
   var dirty = false;
+  var zonesEdited = false;  /* zones are sent only when redrawn; a spec edit alone re-digitises */
   var spec0 = "";
 
   function setStatus(text) { statusEl.textContent = text; }
   function colourOf(school, schools) { return palette[schools.indexOf(school) % palette.length]; }
 
   function markDirty() { dirty = true; saveBtn.disabled = true; setStatus("已修改，请先预览 (edited: preview before saving)"); }
+  function markZones() { zonesEdited = true; markDirty(); }
 
   G.api("GET", "/api/versions/" + baseId).then(function (d) {
     var feats = (d.zones && d.zones.features) || [];
@@ -58,7 +60,7 @@
     var layer = layers[rid];
     if (layer && layer.editing) {
       layer.editing.enable();
-      layer.on("edit", markDirty);
+      layer.on("edit", markZones);
     }
     setStatus("编辑片区 " + rid + "：拖动顶点修改边界，或用左侧工具重画 (drag vertices or redraw)");
   }
@@ -80,9 +82,9 @@
     layer.setStyle({ color: style.color, weight: 3, fillOpacity: 0.3 });
     layers[selected] = layer;
     group.addLayer(layer);
-    markDirty();
+    markZones();
   });
-  map.on("draw:editvertex", markDirty);
+  map.on("draw:editvertex", markZones);
   document.getElementById("spec-text").addEventListener("input", markDirty);
 
   function collect() {
@@ -91,7 +93,8 @@
       f.properties = props[rid];
       return f;
     });
-    var body = { zones: { type: "FeatureCollection", features: features } };
+    var body = {};
+    if (zonesEdited) { body.zones = { type: "FeatureCollection", features: features }; }
     var text = document.getElementById("spec-text").value;
     if (text !== spec0) { body.spec = JSON.parse(text); }
     return body;
@@ -117,6 +120,7 @@
     G.api("POST", "/api/versions/" + baseId + "/preview", body).then(function (d) {
       var out = document.getElementById("preview");
       out.textContent = "";
+      (d.notes || []).forEach(function (n) { out.appendChild(G.el("p", n, "hint")); });
       out.appendChild(G.el("h2", "换校学生 children who change school: " + d.n_changes, "n-changes"));
       out.appendChild(table(["学生编号", "学段", "原学校", "新学校", "状态"],
         d.changes.slice(0, 100).map(function (c) { return [c.student_id, c.level, c.from, c.to, c.status]; })));

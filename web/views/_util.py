@@ -37,10 +37,12 @@ def as_float(value, name: str) -> float | None:
 
 def limit_lookup() -> None:
     current_app.extensions["geo_limiter"].hit(
-        "lookup", limit=current_app.config["RATE_LIMIT_PER_MINUTE"])
+        "lookup", limit=current_app.config["RATE_LIMIT_PER_MINUTE"]
+    )
 
 
 def audit(action: str, obj: str | None = None, detail: str | None = None) -> None:
     user = g.get("user") or {}
-    current_app.extensions["geo_store"].audit(action, username=user.get("username"),
-                                              role=user.get("role"), obj=obj, detail=detail)
+    current_app.extensions["geo_store"].audit(
+        action, username=user.get("username"), role=user.get("role"), obj=obj, detail=detail
+    )

@@ -16,8 +16,9 @@ bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 @roles("analyst", "staff")
 def index():
     s = services.store()
-    return page("analyst_index.html", {"runs": s.runs(), "versions": s.versions(),
-                                        "cohorts": s.cohorts()})
+    return page(
+        "analyst_index.html", {"runs": s.runs(), "versions": s.versions(), "cohorts": s.cohorts()}
+    )
 
 
 @bp.route("/runs", methods=["POST"])
@@ -30,8 +31,10 @@ def start():
 @bp.route("/runs/<int:run_id>")
 @roles("analyst", "staff")
 def run(run_id: int):
-    return page("analyst_run.html",
-                services.run_page(run_id, nonce=nonce(), school=request.args.get("school")))
+    return page(
+        "analyst_run.html",
+        services.run_page(run_id, nonce=nonce(), school=request.args.get("school")),
+    )
 
 
 @bp.route("/cohorts", methods=["POST"])

@@ -32,8 +32,9 @@ def lookup_get():
     limit_lookup()
     address = request.args.get("address")
     lon, lat = as_float(request.args.get("lon"), "lon"), as_float(request.args.get("lat"), "lat")
-    return {"ok": True} | services.lookup_page(address=address, lon=lon, lat=lat, nonce=None,
-                                               lang=lang())
+    return {"ok": True} | services.lookup_page(
+        address=address, lon=lon, lat=lat, nonce=None, lang=lang()
+    )
 
 
 @bp.route("/lookup", methods=["POST"])
@@ -43,8 +44,12 @@ def lookup_post():
     limit_lookup()
     data = body()
     return {"ok": True} | services.lookup_page(
-        address=data.get("address"), lon=as_float(data.get("lon"), "lon"),
-        lat=as_float(data.get("lat"), "lat"), nonce=None, lang=lang())
+        address=data.get("address"),
+        lon=as_float(data.get("lon"), "lon"),
+        lat=as_float(data.get("lat"), "lat"),
+        nonce=None,
+        lang=lang(),
+    )
 
 
 # ---------------------------------------------------------------------------- versions
@@ -106,8 +111,11 @@ def diagnostics(version_id: int):
 def export_geojson(version_id: int):
     v = services._version(version_id)
     audit("version.export", f"version:{version_id}", "geojson")
-    return Response(json.dumps(v["zones"], ensure_ascii=False), mimetype="application/geo+json",
-                    headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.geojson"'})
+    return Response(
+        json.dumps(v["zones"], ensure_ascii=False),
+        mimetype="application/geo+json",
+        headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.geojson"'},
+    )
 
 
 @bp.route("/versions/<int:version_id>/zones.gpkg", methods=["GET"])
@@ -115,8 +123,11 @@ def export_geojson(version_id: int):
 def export_gpkg(version_id: int):
     v = services._version(version_id)
     audit("version.export", f"version:{version_id}", "gpkg")
-    return Response(engine.export_geopackage(v["zones"]), mimetype="application/geopackage+sqlite3",
-                    headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.gpkg"'})
+    return Response(
+        engine.export_geopackage(v["zones"]),
+        mimetype="application/geopackage+sqlite3",
+        headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.gpkg"'},
+    )
 
 
 # ---------------------------------------------------------------------------- cohorts, runs
@@ -141,8 +152,11 @@ def add_cohort() -> dict:
             seed = int(data.get("seed", 7))
         except (TypeError, ValueError) as exc:
             raise InputError("seed must be a whole number") from exc
-        v = services.current_version() if not data.get("version_id") else services._version(
-            int(data["version_id"]))
+        v = (
+            services.current_version()
+            if not data.get("version_id")
+            else services._version(int(data["version_id"]))
+        )
         rows = engine.synth_cohort(v["spec"], seed=seed, zones=v["zones"])
         label, synthetic = f"合成学生 synthetic cohort (seed {seed})", True
     cid = s.save_cohort(rows, label=label, synthetic=synthetic, author=g.user["username"])

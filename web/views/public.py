@@ -18,8 +18,11 @@ bp = Blueprint("public", __name__)
 @bp.route("/", methods=["GET"])
 @roles()
 def index():
-    return page("public.html", services.public_map(nonce=nonce()) | {"answer": None, "address": ""},
-                json_keys=("answer",))
+    return page(
+        "public.html",
+        services.public_map(nonce=nonce()) | {"answer": None, "address": ""},
+        json_keys=("answer",),
+    )
 
 
 @bp.route("/", methods=["POST"])

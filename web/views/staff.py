@@ -21,20 +21,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.route("/")
 @roles("staff")
 def index():
-    s = services.store()
-    rid = s.record_run_id()
-    run = s.run(rid) if rid else None
-    schools = []
-    if run:
-        spec = services._version(run["version_id"])["spec"]
-        counts = {row["school"]: row for row in run["result"].get("schools", [])}
-        schools = [{"id": sc["id"], "name": sc["name"], "level": sc.get("level"), "code": sc.get("code"),
-                    "placed": (counts.get(sc["name"]) or {}).get("placed", 0)}
-                   for sc in spec.get("schools") or []]
-        run = {k: v for k, v in run.items() if k != "result"}
-    return page("staff_index.html", {"record_run": run, "schools": schools,
-                                      "versions": s.versions(), "cohorts": s.cohorts(),
-                                      "runs": [r for r in s.runs() if r["of_record"]]})
+    return page("staff_index.html", services.staff_page())
 
 
 @bp.route("/record", methods=["POST"])
@@ -90,20 +77,28 @@ def notices_pdf(school_id: str):
         raise InputError("date must be YYYY-MM-DD") from exc
     pdf = notices.notices_pdf(rows, school=school, policy=spec.get("policy") or {}, issued=when_d)
     audit("notices.download", f"run:{rid}/school:{school_id}", f"{len(rows)} notices")
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"notices_{school_id}.pdf")
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"notices_{school_id}.pdf",
+    )
 
 
 @bp.route("/schools/<school_id>/roster.xlsx")
 @roles("staff")
 def roster_xlsx(school_id: str):
     rid, spec, school, rows = _school_rows(school_id)
-    data = roster.roster_xlsx(rows, school=school, policy=spec.get("policy") or {},
-                              schools=spec.get("schools") or [])
+    data = roster.roster_xlsx(
+        rows, school=school, policy=spec.get("policy") or {}, schools=spec.get("schools") or []
+    )
     audit("roster.download", f"run:{rid}/school:{school_id}", f"{len(rows)} rows, full ID numbers")
-    return send_file(io.BytesIO(data),
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     as_attachment=True, download_name=f"roster_{school_id}.xlsx")
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"roster_{school_id}.xlsx",
+    )
 
 
 @bp.route("/runs/<int:run_id>/students/<student_id>/reveal", methods=["POST"])

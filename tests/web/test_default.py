@@ -1,0 +1,83 @@
+"""The service on the 太仆寺旗 2024 default: editing a limit in the spec re-digitises the zones."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from web.app import create_app
+from web.engine import _rows_from_frame, default_spec_path, default_zones_path
+
+from .conftest import PASSWORD, login
+
+BASEMAP = default_spec_path().parent / "baochang_schematic.gpkg"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    for path in (default_spec_path(), default_zones_path(), BASEMAP):
+        if not path.exists():
+            pytest.skip(f"default data {path.name} not built yet (geo-enroll digitise)")
+    from geo_enroll.placement.cohort import synth_cohort
+
+    app = create_app(
+        {
+            "DATA_DIR": str(tmp_path_factory.mktemp("default")),
+            "SEED_COHORT": None,
+            "RUNS_SYNC": True,
+            "TESTING": True,
+        }
+    )
+    store = app.extensions["geo_store"]
+    spec = store.version(store.current_version_id())["spec"]
+    rows = _rows_from_frame(synth_cohort(spec, seed=7, primary=60, middle=30))
+    store.save_cohort(rows, label="small synthetic", synthetic=True, author="test")
+    store.add_user(
+        "planner", generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"), "planner"
+    )
+    return app
+
+
+def _area(zones: dict, rule_id: str) -> float:
+    from shapely.geometry import shape
+
+    return sum(
+        shape(f["geometry"]).area
+        for f in zones["features"]
+        if f["properties"]["rule_id"] == rule_id
+    )
+
+
+def test_default_version_has_the_seed_schools_and_zones(app):
+    store = app.extensions["geo_store"]
+    v = store.version(store.current_version_id())
+    names = {s["name"] for s in v["spec"]["schools"]}
+    assert {"第一小学", "第二小学", "第三小学", "第二中学", "贡宝拉格学校"} <= names
+    assert len(v["zones"]["features"]) >= 9  # the nine four-sided parts of the seed
+
+
+def test_changing_a_limit_in_the_spec_redigitises(app):
+    c = app.test_client()
+    h = {"X-CSRF-Token": login(c, "planner")}
+    base = c.get("/api/versions/1").get_json()
+    spec = base["spec"]
+    rule = next(z for s in spec["schools"] for z in s["zones"] if z["rule_id"] == "taipusi-p1-r02")
+    assert rule["limits"]["south"] == "察哈尔街"
+    rule["limits"]["south"] = (
+        "城南"  # 南郊's part for 第一小学 now reaches the community's south edge
+    )
+    p = c.post("/api/versions/1/preview", json={"spec": spec}, headers=h).get_json()
+    assert p["ok"] and any("re-digitised" in n for n in p["notes"])
+    for row in p["seats_after"]:
+        assert row["placed"] <= row["seats"]
+    r = c.post(
+        "/api/versions",
+        json={"spec": spec, "parent_id": 1, "message": "南郊南界改为城南"},
+        headers=h,
+    )
+    assert r.status_code == 201
+    new = c.get(f"/api/versions/{r.get_json()['id']}").get_json()
+    assert _area(new["zones"], "taipusi-p1-r02") > _area(base["zones"], "taipusi-p1-r02") * 1.1
+    d = c.get(f"/api/versions/diff?a=1&b={new['version']['id']}").get_json()
+    assert "taipusi-p1-r02" in [f["properties"]["rule_id"] for f in d["changed_zones"]["features"]]
+    assert d["spec_changed"] is True
