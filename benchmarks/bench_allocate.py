@@ -80,7 +80,9 @@ def main(argv=None) -> int:
     best = assign_min_cost(cost, seats, order=order, k=args.k)
     rows["optimal"] = (best, time.perf_counter() - t0)
 
-    print(f"{'method':<8} {'placed':>8} {'total km':>12} {'mean m':>8} {'worst m':>9} {'time s':>8}")
+    print(
+        f"{'method':<8} {'placed':>8} {'total km':>12} {'mean m':>8} {'worst m':>9} {'time s':>8}"
+    )
     stats = {}
     for name, (assignment, secs) in rows.items():
         placed = int((assignment >= 0).sum())

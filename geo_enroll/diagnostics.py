@@ -4,7 +4,11 @@ Per level (primary, middle) the zones and the admin units matched by code form a
 the town.  A **gap** is land in the town or a community that no zone serves; an **overlap** is
 land served by zones of two schools when the policy does not declare it (``multi_school``,
 ``alternative`` or ``free_choice`` rules).  Each is reported with its area in m², a
-representative point (lon, lat) and the rules involved.  Overlaps are found with
+representative point (lon, lat) and the rules involved: for an overlap the two rules, for a
+gap the drawn zones that share an edge with it (``rules``) and, labelled apart, the admin-unit
+rules of the community or town it lies in (``unit_rules``: a unit named with a group, a
+sub-area or an exclusion has no polygon and can leave such a gap).  Admin-unit rules of
+neighbouring units are not named.  Overlaps are found with
 ``shapely.coverage_is_valid`` first (a quick yes/no) and then pairwise intersections on an
 STR-tree; gaps are the difference between the domain and the union of the coverage.
 
@@ -34,6 +38,9 @@ __all__ = ["find_gaps_overlaps", "build_report", "write_report", "summary_text"]
 
 
 _GRID = 0.01  # metres
+_TOUCH_M = 0.1  # a zone within this distance of a gap's edge may share it
+_MIN_SHARED_M = 1.0  # ... and shares it when this much edge is common (a corner is not)
+_UNIT_KINDS = ("admin_units", "alternative", "multi_school", "free_choice")
 _MIN_WIDTH_M = 0.5  # thinner parts (2 x area / perimeter) are numerical slivers
 
 
@@ -82,7 +89,8 @@ def find_gaps_overlaps(
 
     Parameters
     ----------
-    coverage : dicts with ``rule_id``, ``school_id``, ``geometry``.
+    coverage : dicts with ``rule_id``, ``school_id``, ``geometry`` and optionally ``kind``
+        (admin-unit kinds are never named as touching a gap).
     domain : ``name -> polygon`` of the land that must be served (town, communities); a gap
         is reported once, under the most specific domain polygon that contains it.
     declared : rules declaring shared land (``schools``, ``geometry`` or None for anywhere).
@@ -139,10 +147,14 @@ def find_gaps_overlaps(
             if part.area < min_area_m2:
                 continue
             p = part.representative_point()
-            near = [
-                coverage[int(k)]["rule_id"]
-                for k in tree.query(part, predicate="dwithin", distance=1.0)
-            ]
+            near = []
+            for k in tree.query(part, predicate="dwithin", distance=_TOUCH_M):
+                entry = coverage[int(k)]
+                if entry.get("kind") in _UNIT_KINDS:
+                    continue
+                shared = part.boundary.intersection(geoms[int(k)].buffer(_TOUCH_M)).length
+                if shared >= _MIN_SHARED_M:
+                    near.append(entry["rule_id"])
             result["gaps"].append(
                 {
                     "area_m2": round(part.area, 1),
@@ -166,11 +178,6 @@ def build_report(
 ) -> dict:
     """The diagnostics report of a :class:`~geo_enroll.digitise.DigitiseResult` (JSON-ready)."""
     to_lonlat = Transformer.from_crs(result.crs, 4326, always_xy=True).transform
-    # rules whose parent is a community: a gap in that community names them too
-    by_within: dict[str, list[str]] = {}
-    for _, row in result.zones.iterrows():
-        if row["within"]:
-            by_within.setdefault(str(row["within"]), []).append(str(row["rule_id"]))
     domain = {name: geom for (kind, name), geom in result.domain.items()}
     levels = {}
     for level in ("primary", "middle"):
@@ -182,8 +189,12 @@ def build_report(
             min_area_m2=settings.min_diagnostic_area_m2,
             to_lonlat=to_lonlat,
         )
-        for gap in found["gaps"]:
-            gap["rules"] = sorted(set(gap["rules"]) | set(by_within.get(gap["where"], [])))
+        for gap in found["gaps"]:  # admin-unit rules of the unit the gap lies in
+            gap["unit_rules"] = sorted(
+                u["rule_id"]
+                for u in getattr(result, "units", [])
+                if level in u["levels"] and gap["where"] in u["areas"]
+            )
         levels[level] = {
             "zones": len(cov),
             "coverage_valid": found["coverage_valid"],
@@ -243,7 +254,12 @@ def summary_text(report: dict) -> str:
         for g in lv["gaps"][:10]:
             lines.append(
                 f"  空白 gap {g['area_m2']:.0f} m² in {g['where']} at {g['point']}"
-                + (f", near {', '.join(g['rules'])}" if g["rules"] else "")
+                + (f", 相邻规则 bordered by {', '.join(g['rules'])}" if g["rules"] else "")
+                + (
+                    f", 本单位规则 unit rules {', '.join(g['unit_rules'])}"
+                    if g.get("unit_rules")
+                    else ""
+                )
             )
         for o in lv["overlaps"][:10]:
             lines.append(

@@ -13,7 +13,14 @@ becomes the parent area (here 南郊社区) cut on the correct side of each name
   zone) unless the text names the edge (万和小区南 = its south edge); a bridge is the river
   or railway it crosses, or a straight line through it;
 * exclusions (不含昌盛园小区) are subtracted, inclusions added; ``compound`` rules are the
-  compound's polygon; ``directional_bounds`` are the same half-planes without a box.
+  compound's polygon;
+* ``directional_bounds`` (湖墅北路以西，教工路以东…) are the same cuts: ``X以东`` makes X the
+  west limit; several streets on one side (余杭塘路与草营巷以北, 古运路—小河路—登云路) are one
+  limit; the parent is ``within``, else the town, else (four sides named) the bounds close on
+  themselves; ``(除X小区)`` notes are cut out and ``negate`` (除…以外) keeps the rest;
+* ``street_list`` (双林路单号1-99号, X路两侧, 圣灯路(东侧)) is the frontage land,
+  ``Settings.street_list_depth_m`` deep, on the named side(s) of the street, limited to the
+  numbered stretch when the base map has house-number ranges (and saying so when it has none).
 
 Computation is in the local UTM zone; zones are stored in EPSG:4326.  Everything that does not
 fit (an unknown street, a limit on the wrong side, a limit that does not bound its part, limits
@@ -97,6 +104,12 @@ class DigitiseResult:
     coverage : list[dict]
         Polygons each rule covers in the working CRS (zones plus admin units matched by code),
         used by :mod:`geo_enroll.diagnostics`.
+    declared : list[dict]
+        Rules declaring shared land (``alternative``, ``multi_school``, ``free_choice``).
+    units : list[dict]
+        Per admin-unit rule (``admin_units``, ``alternative``, ``multi_school``,
+        ``free_choice``): ``rule_id``, ``school_id``, ``kind``, ``levels`` and ``areas``, the
+        base-map areas its units name (also those named only in part: a group, a sub-area).
     crs : pyproj.CRS
         The working (UTM) CRS.
     """
@@ -106,6 +119,7 @@ class DigitiseResult:
     unresolved: list[dict]
     coverage: list[dict] = field(default_factory=list)
     declared: list[dict] = field(default_factory=list)
+    units: list[dict] = field(default_factory=list)
     domain: dict = field(default_factory=dict)
     crs: object = None
     schematic: bool = False
@@ -882,13 +896,6 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
     if not by_side:
         return None, issues + [{"type": "not_closed", "message": "rule has no bounds"}], []
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
-    if parent is None and rule.get("within"):
-        issues.append(
-            {
-                "type": "parent_missing",
-                "message": f"parent area {rule['within']} is not in the base map",
-            }
-        )
     if parent is None and len(ctx.areas):
         towns = ctx.areas[ctx.areas["kind"] == "town"]
         if len(towns):
@@ -913,7 +920,13 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
                 {
                     "type": "not_closed",
                     "message": f"cannot close: only the {sides} side(s) are named and no parent "
-                    "area (within, or a town in the base map) bounds the rest",
+                    "area bounds the rest ("
+                    + (
+                        f"{rule['within']} is not in the base map"
+                        if rule.get("within")
+                        else "no within, and no town in the base map"
+                    )
+                    + ")",
                 }
             ],
             [],
@@ -1105,7 +1118,7 @@ def digitise(
     if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
         raise ZoneSpecError("zone spec has no 'schools' list; see docs/ARCHITECTURE.md")
     ctx = _Context(basemap, settings)
-    rows, geoms, rules, unresolved, coverage, declared = [], [], [], [], [], []
+    rows, geoms, rules, unresolved, coverage, declared, units = [], [], [], [], [], [], []
     schematic = basemap.schematic
     for school in spec["schools"]:
         sid = str(school.get("id", ""))
@@ -1157,6 +1170,15 @@ def digitise(
                 elif kind == "street_list":
                     geom, issues, missing = _street_list(ctx, zone_rule, district)
                 elif kind in ("admin_units", "alternative", "multi_school", "free_choice"):
+                    units.append(
+                        {
+                            "rule_id": rule_id,
+                            "school_id": sid,
+                            "kind": kind,
+                            "levels": _levels(level),
+                            "areas": _unit_areas(ctx, zone_rule),
+                        }
+                    )
                     covered = _units_coverage(ctx, zone_rule)
                     if kind == "admin_units" and covered is not None:
                         coverage.append(
@@ -1284,8 +1306,36 @@ def digitise(
         for _, row in ctx.areas[ctx.areas["kind"].isin(["town", "community"])].iterrows():
             domain[(row["kind"], row["name"])] = row.geometry
     return DigitiseResult(
-        zones, rules, unresolved, coverage, declared, domain, ctx.crs, schematic, basemap.source
+        zones,
+        rules,
+        unresolved,
+        coverage,
+        declared,
+        units,
+        domain,
+        ctx.crs,
+        schematic,
+        basemap.source,
     )
+
+
+def _unit_areas(ctx: _Context, rule: dict) -> list[str]:
+    """Names of the base-map areas that a rule's units name (by code, then name)."""
+    names = []
+    for unit in rule.get("units") or []:
+        if not isinstance(unit, dict):
+            continue
+        hit = ctx.area_by(None, unit.get("code"))
+        if hit is None and unit.get("name") and len(ctx.areas):
+            m = ctx.area_index.lookup(str(unit["name"]))
+            hit = (None, m.names[0]) if m.found else None
+        if hit is not None and hit[1] not in names:
+            names.append(hit[1])
+    if rule.get("area"):
+        hit = ctx.area_by(str(rule["area"]), None)
+        if hit is not None and hit[1] not in names:
+            names.append(hit[1])
+    return names
 
 
 def _units_coverage(ctx: _Context, rule: dict):

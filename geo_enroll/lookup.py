@@ -54,8 +54,16 @@ def build_index(spec: dict, zones=None, school_points=None):
     return index
 
 
-def lookup_address(address: str, *, spec: dict, zones=None, gazetteer, school_points=None,
-                   settings: Settings = DEFAULT_SETTINGS, index=None) -> dict:
+def lookup_address(
+    address: str,
+    *,
+    spec: dict,
+    zones=None,
+    gazetteer,
+    school_points=None,
+    settings: Settings = DEFAULT_SETTINGS,
+    index=None,
+) -> dict:
     """Serving schools of a written address (geocoded with ``gazetteer``).
 
     Returns the :func:`lookup_point` answer plus ``input``; when the address cannot be located
@@ -69,16 +77,27 @@ def lookup_address(address: str, *, spec: dict, zones=None, gazetteer, school_po
     except GeoEnrollError as exc:
         geo = {"lon": None, "lat": None, "level": None, "reason": exc.message}
     geo["input"] = text
-    out = _answer(geo, spec=spec, zones=zones, school_points=school_points, settings=settings,
-                  index=index)
+    out = _answer(
+        geo, spec=spec, zones=zones, school_points=school_points, settings=settings, index=index
+    )
     out["input"] = text
     return out
 
 
-def lookup_point(lon: float, lat: float, *, spec: dict, zones=None, school_points=None,
-                 code: str | None = None, village_code: str | None = None,
-                 township_code: str | None = None, group: str | None = None,
-                 settings: Settings = DEFAULT_SETTINGS, index=None) -> dict:
+def lookup_point(
+    lon: float,
+    lat: float,
+    *,
+    spec: dict,
+    zones=None,
+    school_points=None,
+    code: str | None = None,
+    village_code: str | None = None,
+    township_code: str | None = None,
+    group: str | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+    index=None,
+) -> dict:
     """Serving schools of a point (WGS 84 lon/lat), optionally with its admin-unit codes.
 
     Without codes only polygon zones and open free-choice schools can match (admin-unit zones
@@ -92,13 +111,24 @@ def lookup_point(lon: float, lat: float, *, spec: dict, zones=None, school_point
     >>> any("分界线" in w for w in r["warnings"]), r["edge_distance_m"]
     (True, 0.0)
     """
-    geo = {"lon": lon, "lat": lat, "code": code or village_code or township_code,
-           "village_code": village_code, "township_code": township_code, "group": group,
-           "level": "poi", "confidence": 1.0, "input": ""}
-    out = _answer(geo, spec=spec, zones=zones, school_points=school_points, settings=settings,
-                  index=index)
+    geo = {
+        "lon": lon,
+        "lat": lat,
+        "code": code or village_code or township_code,
+        "village_code": village_code,
+        "township_code": township_code,
+        "group": group,
+        "level": "poi",
+        "confidence": 1.0,
+        "input": "",
+    }
+    out = _answer(
+        geo, spec=spec, zones=zones, school_points=school_points, settings=settings, index=index
+    )
     if not (code or village_code or township_code):
-        out["warnings"].append("仅按坐标查询，未核对行政区划代码：按村/社区户籍划片的学校可能未列出")
+        out["warnings"].append(
+            "仅按坐标查询，未核对行政区划代码：按村/社区户籍划片的学校可能未列出"
+        )
     return out
 
 
@@ -108,17 +138,27 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
     index = index or build_index(spec, zones, school_points)
     level = geo.get("level")
     warnings: list[str] = []
-    out = {"match_level": level, "confidence": geo.get("confidence"),
-           "code": geo.get("code"), "lon": geo.get("lon"), "lat": geo.get("lat"),
-           "schematic": bool(geo.get("schematic")), "primary": [], "middle": [],
-           "warnings": warnings, "jurisdiction": (spec.get("policy") or {}).get("jurisdiction"),
-           "year": (spec.get("policy") or {}).get("year")}
+    out = {
+        "match_level": level,
+        "confidence": geo.get("confidence"),
+        "code": geo.get("code"),
+        "lon": geo.get("lon"),
+        "lat": geo.get("lat"),
+        "schematic": bool(geo.get("schematic")),
+        "primary": [],
+        "middle": [],
+        "warnings": warnings,
+        "jurisdiction": (spec.get("policy") or {}).get("jurisdiction"),
+        "year": (spec.get("policy") or {}).get("year"),
+    }
     if geo.get("lon") is None or geo.get("lat") is None:
         warnings.append("无法定位该地址" + (f"：{geo.get('reason')}" if geo.get("reason") else ""))
         return out
     if level in _COARSE:
-        warnings.append(f"地址只定位到{'乡镇' if level == 'township' else '旗县'}一级，结果可能不准确，"
-                        "请补充村/社区、街道和门牌号")
+        warnings.append(
+            f"地址只定位到{'乡镇' if level == 'township' else '旗县'}一级，结果可能不准确，"
+            "请补充村/社区、街道和门牌号"
+        )
     edge = None
     for lv in ("primary", "middle"):
         c = candidate_schools(geo, lv, index=index)
@@ -134,8 +174,10 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
             edge = c["edge_m"] if edge is None else min(edge, c["edge_m"])
     out["edge_distance_m"] = None if edge is None else round(float(edge), 1)
     if edge is not None and edge <= settings.boundary_warning_m:
-        warnings.append(f"距离划片边界约{edge:.0f}米（{settings.boundary_warning_m:.0f}米以内），"
-                        "请向教育行政部门核实")
+        warnings.append(
+            f"距离划片边界约{edge:.0f}米（{settings.boundary_warning_m:.0f}米以内），"
+            "请向教育行政部门核实"
+        )
     if not out["primary"] and not out["middle"]:
         warnings.append("该地址不在任何学校的划片范围内")
     if out["schematic"]:
@@ -147,7 +189,11 @@ def _row(m: dict, index) -> dict:
     school = index.schools.get(m["school_id"]) or {}
     src = m.get("source") or {}
     d = m.get("distance_m")
-    return {"school_id": m["school_id"], "name": school.get("name") or m["school_id"],
-            "kind": m.get("label") or m.get("kind"), "rule_id": m["rule_id"],
-            "source": {"text": src.get("text"), "line": src.get("line")},
-            "distance_m": None if d is None or d == float("inf") else round(float(d))}
+    return {
+        "school_id": m["school_id"],
+        "name": school.get("name") or m["school_id"],
+        "kind": m.get("label") or m.get("kind"),
+        "rule_id": m["rule_id"],
+        "source": {"text": src.get("text"), "line": src.get("line")},
+        "distance_m": None if d is None or d == float("inf") else round(float(d)),
+    }

@@ -5,8 +5,9 @@ Examples (shell)::
     geo-enroll cohort synth --policy data/boundaries/taipusi_2024.toml --seed 7 -o students.csv
     geo-enroll place --policy data/boundaries/taipusi_2024.toml \\
         --zones data/boundaries/taipusi_2024_zones.gpkg --students students.csv --seed 7 -o out/
-    geo-enroll lottery draw --placements out/placements.csv --numbers 12 7 33 -o draw/
-    geo-enroll classes --placements out/placements.csv --seed 7 -o classes.csv
+    geo-enroll lottery draw --applicants draw.csv --seats seats.csv --numbers 12 7 33 -o draw/
+    geo-enroll lottery verify draw/
+    geo-enroll classes --placements out/placements.csv --students students.csv --seed 7 -o classes.csv
 
 The lottery and class handlers live in :mod:`geo_enroll.placement.lottery` and
 :mod:`geo_enroll.placement.classes` and are imported only when their command runs.
@@ -44,14 +45,21 @@ def _cohort_synth(args) -> int:
 
     spec = _load_spec(args.policy)
     basemap = args.basemap or _data("boundaries", "baochang_schematic.gpkg")
-    df = synth_cohort(spec, seed=args.seed, basemap=basemap if Path(basemap).exists() else None,
-                      primary=args.primary, middle=args.middle)
+    df = synth_cohort(
+        spec,
+        seed=args.seed,
+        basemap=basemap if Path(basemap).exists() else None,
+        primary=args.primary,
+        middle=args.middle,
+    )
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
     counts = df["学段"].value_counts().to_dict()
-    print(f"合成申请人表 synthetic cohort: {len(df)} 行 → {out} "
-          f"(小学 {counts.get('小学', 0)}, 初中 {counts.get('初中', 0)}; 全部为虚构数据)")
+    print(
+        f"合成申请人表 synthetic cohort: {len(df)} 行 → {out} "
+        f"(小学 {counts.get('小学', 0)}, 初中 {counts.get('初中', 0)}; 全部为虚构数据)"
+    )
     return 0
 
 
@@ -66,7 +74,9 @@ def _place(args) -> int:
     if args.zones:
         zp = Path(args.zones)
         if not zp.exists():
-            raise InputError(f"找不到划片图层 {zp} (zones file not found; run `geo-enroll digitise`)")
+            raise InputError(
+                f"找不到划片图层 {zp} (zones file not found; run `geo-enroll digitise`)"
+            )
         zones = gpd.read_file(zp, layer="zones") if zp.suffix == ".gpkg" else gpd.read_file(zp)
     schools = Path(args.schools) if args.schools else _default_schools(policy)
     basemap = Path(args.basemap) if args.basemap else _data("boundaries", "baochang_schematic.gpkg")
@@ -79,16 +89,27 @@ def _place(args) -> int:
     from ..geocode import Gazetteer, load_default_gazetteer
 
     gaz = Gazetteer.from_data(basemap=basemap) if args.basemap else load_default_gazetteer()
-    res = place(args.students, spec=spec, zones=zones, gazetteer=gaz, schools=schools,
-                seed=args.seed, school_points=points, out_dir=args.output, strict=args.strict,
-                salt=args.salt)
+    res = place(
+        args.students,
+        spec=spec,
+        zones=zones,
+        gazetteer=gaz,
+        schools=schools,
+        seed=args.seed,
+        school_points=points,
+        out_dir=args.output,
+        strict=args.strict,
+        salt=args.salt,
+    )
     for line in res.row_problems:
         print(f"标记 marked: {line}", file=sys.stderr)
     for w in res.warnings:
         print(f"警告 warning: {w}", file=sys.stderr)
     counts = res.placements["status"].value_counts().to_dict()
-    print(f"派位完成 placed: {len(res.placements)} 名申请人 → {args.output}  "
-          + "  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    print(
+        f"派位完成 placed: {len(res.placements)} 名申请人 → {args.output}  "
+        + "  ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    )
     return 0
 
 
@@ -100,7 +121,9 @@ def _delegate(module: str, func: str):
             mod = importlib.import_module(f"geo_enroll.placement.{module}")
         except ModuleNotFoundError as exc:
             if exc.name == f"geo_enroll.placement.{module}":
-                raise GeoEnrollError(f"geo_enroll.placement.{module} 尚未安装 (not available yet)")
+                raise GeoEnrollError(
+                    f"geo_enroll.placement.{module} 尚未安装 (not available yet)"
+                ) from None
             raise
         fn = getattr(mod, func, None)
         if fn is None:
@@ -134,34 +157,59 @@ def register(subparsers) -> None:
     p.add_argument("--basemap", help="base map GeoPackage (schools layer, gazetteer)")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
-    p.add_argument("--strict", action="store_true", help="stop on any bad row instead of marking it")
+    p.add_argument(
+        "--strict", action="store_true", help="stop on any bad row instead of marking it"
+    )
     p.add_argument("--salt", help="student_id salt (default $GEO_ENROLL_ID_SALT)")
     p.set_defaults(func=_place)
 
     # lottery (handlers by geo_enroll.placement.lottery)
-    lot = subparsers.add_parser("lottery", help="电脑派位：公开可复核的抽签 (draw / verify / simulate)")
+    lot = subparsers.add_parser(
+        "lottery", help="电脑派位：公开可复核的抽签 (publish / draw / verify / simulate)"
+    )
     lsub = lot.add_subparsers(dest="lottery_command", metavar="SUBCOMMAND")
-    draw = lsub.add_parser("draw", help="抽签 draw (publishes SHA-256 of inputs)")
-    draw.add_argument("--placements", required=True, help="applicants/placements CSV of the draw")
-    draw.add_argument("--schools", help="seat table CSV")
-    draw.add_argument("--policy", help="zone spec")
+
+    def inputs(sp, required=True):
+        sp.add_argument(
+            "--applicants",
+            "--placements",
+            dest="applicants",
+            required=required,
+            help="applicants of the draw (CSV)",
+        )
+        sp.add_argument(
+            "--seats",
+            "--schools",
+            dest="seats",
+            required=required,
+            help="seat plan of the draw (CSV)",
+        )
+
+    pub = lsub.add_parser("publish", help="公示 print the SHA-256 of the sorted inputs")
+    inputs(pub)
+    pub.set_defaults(func=_delegate("lottery", "publish_command"))
+    draw = lsub.add_parser("draw", help="抽签 draw from numbers drawn in public")
+    inputs(draw)
     draw.add_argument("--numbers", nargs="+", required=True, help="numbers drawn in public")
-    draw.add_argument("-o", "--output", required=True)
+    draw.add_argument(
+        "--expect-hash",
+        "--published",
+        dest="expect_hash",
+        help="the SHA-256 published before the draw (checked)",
+    )
+    draw.add_argument("-o", "--output", required=True, help="folder of the draw")
     draw.set_defaults(func=_delegate("lottery", "draw_command"))
-    ver = lsub.add_parser("verify", help="复核 verify a published draw byte for byte")
-    ver.add_argument("draw", help="folder (or result file) of the published draw")
-    ver.add_argument("--placements", help="applicants/placements CSV of the draw")
-    ver.add_argument("--schools", help="seat table CSV")
+    ver = lsub.add_parser("verify", help="复核 re-run a published draw, byte for byte")
+    ver.add_argument("draw", nargs="?", help="folder of the published draw")
+    ver.add_argument("--result", help="result.csv of the draw")
+    inputs(ver, required=False)
     ver.add_argument("--numbers", nargs="+", help="numbers drawn in public")
     ver.set_defaults(func=_delegate("lottery", "verify_command"))
     sim = lsub.add_parser("simulate", help="蒙特卡洛模拟 Monte-Carlo of N draws")
-    sim.add_argument("--policy", required=True)
-    sim.add_argument("--zones")
-    sim.add_argument("--students", required=True)
-    sim.add_argument("--schools")
+    inputs(sim)
     sim.add_argument("--draws", type=int, default=100)
     sim.add_argument("--seed", type=int, required=True)
-    sim.add_argument("-o", "--output", required=True)
+    sim.add_argument("-o", "--output", required=True, help="output folder")
     sim.set_defaults(func=_delegate("lottery", "simulate_command"))
     lot.set_defaults(func=lambda a: (lot.print_help(), 2)[1])
 
@@ -169,7 +217,16 @@ def register(subparsers) -> None:
     cl = subparsers.add_parser("classes", help="随机均衡编班 balanced random classes")
     cl.add_argument("--placements", required=True, help="placements.csv")
     cl.add_argument("--students", help="applicant table (sex, twins)")
+    cl.add_argument("--late", help="late arrivals (student_id [, school]) for a second round")
     cl.add_argument("--previous", help="classes.csv of an earlier round (late arrivals)")
+    cl.add_argument(
+        "--twins-apart",
+        nargs="*",
+        dest="twins_apart",
+        default=None,
+        help="twin groups to place apart (their parents asked)",
+    )
+    cl.add_argument("--salt", help="student_id salt (as for place)")
     cl.add_argument("--seed", type=int, required=True)
     cl.add_argument("-o", "--output", required=True, help="classes.csv")
     cl.set_defaults(func=_delegate("classes", "classes_command"))

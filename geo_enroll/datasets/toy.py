@@ -105,8 +105,14 @@ def toy_spec() -> dict:
     ['toy-p1', 'toy-p2', 'toy-m1']
     """
     L = _POLICY_LINES
-    village_two = {"name": "河湾村", "township": "玩具镇", "code": _VILLAGE, "group": "二社",
-                   "sub_area": None, "candidates": []}
+    village_two = {
+        "name": "河湾村",
+        "township": "玩具镇",
+        "code": _VILLAGE,
+        "group": "二社",
+        "sub_area": None,
+        "candidates": [],
+    }
     village_one = dict(village_two, group="一社")
     village = dict(village_two, group=None)
     return {
@@ -133,41 +139,126 @@ def toy_spec() -> dict:
             },
         },
         "schools": [
-            {"id": "toy-p1", "name": "东小学", "aliases": ["东小"], "level": "primary",
-             "code": "9900000001", "zones": [
-                 {"rule_id": "toy-p1-r01", "kind": "street_limits", "source": _src(L[3], 4),
-                  "within": "东区", "within_code": _EAST,
-                  "limits": {"east": "东街", "south": "南街", "west": "中街", "north": "北街"},
-                  "exclude": [], "include": []},
-                 {"rule_id": "toy-p1-r02", "kind": "admin_units", "source": _src(L[3], 4),
-                  "units": [village_two], "basis": "hukou"},
-                 {"rule_id": "toy-p1-r03", "kind": "property_rule", "source": _src(L[5], 6),
-                  "area": "辖区", "overflow": "relative_proximity"},
-                 {"rule_id": "toy-p1-r04", "kind": "alternative", "source": _src(L[6], 7),
-                  "units": [village]},
-             ]},
-            {"id": "toy-p2", "name": "西小学", "aliases": ["西小"], "level": "primary",
-             "code": "9900000002", "zones": [
-                 {"rule_id": "toy-p2-r01", "kind": "street_limits", "source": _src(L[4], 5),
-                  "within": "西区", "within_code": _WEST,
-                  "limits": {"east": "中街", "south": "南街", "west": "西街", "north": "北街"},
-                  "exclude": [], "include": []},
-                 {"rule_id": "toy-p2-r02", "kind": "compound", "source": _src(L[4], 5),
-                  "name": "花园小区", "within": "东区"},
-                 {"rule_id": "toy-p2-r03", "kind": "admin_units", "source": _src(L[4], 5),
-                  "units": [village_one], "basis": "hukou"},
-                 {"rule_id": "toy-p2-r04", "kind": "property_rule", "source": _src(L[5], 6),
-                  "area": "辖区", "overflow": "relative_proximity"},
-             ]},
-            {"id": "toy-m1", "name": "第一中学", "aliases": ["一中"], "level": "middle",
-             "code": "9900000003", "zones": [
-                 {"rule_id": "toy-m1-r01", "kind": "street_limits", "source": _src(L[7], 8),
-                  "within": "玩具镇", "within_code": _TOWNSHIP,
-                  "limits": {"east": "东街", "south": "南街", "west": "西街", "north": "北街"},
-                  "exclude": [], "include": []},
-                 {"rule_id": "toy-m1-r02", "kind": "admin_units", "source": _src(L[7], 8),
-                  "units": [village], "basis": "hukou"},
-             ]},
+            {
+                "id": "toy-p1",
+                "name": "东小学",
+                "aliases": ["东小"],
+                "level": "primary",
+                "code": "9900000001",
+                "zones": [
+                    {
+                        "rule_id": "toy-p1-r01",
+                        "kind": "street_limits",
+                        "source": _src(L[3], 4),
+                        "within": "东区",
+                        "within_code": _EAST,
+                        "limits": {
+                            "east": "东街",
+                            "south": "南街",
+                            "west": "中街",
+                            "north": "北街",
+                        },
+                        "exclude": [],
+                        "include": [],
+                    },
+                    {
+                        "rule_id": "toy-p1-r02",
+                        "kind": "admin_units",
+                        "source": _src(L[3], 4),
+                        "units": [village_two],
+                        "basis": "hukou",
+                    },
+                    {
+                        "rule_id": "toy-p1-r03",
+                        "kind": "property_rule",
+                        "source": _src(L[5], 6),
+                        "area": "辖区",
+                        "overflow": "relative_proximity",
+                    },
+                    {
+                        "rule_id": "toy-p1-r04",
+                        "kind": "alternative",
+                        "source": _src(L[6], 7),
+                        "units": [village],
+                    },
+                ],
+            },
+            {
+                "id": "toy-p2",
+                "name": "西小学",
+                "aliases": ["西小"],
+                "level": "primary",
+                "code": "9900000002",
+                "zones": [
+                    {
+                        "rule_id": "toy-p2-r01",
+                        "kind": "street_limits",
+                        "source": _src(L[4], 5),
+                        "within": "西区",
+                        "within_code": _WEST,
+                        "limits": {
+                            "east": "中街",
+                            "south": "南街",
+                            "west": "西街",
+                            "north": "北街",
+                        },
+                        "exclude": [],
+                        "include": [],
+                    },
+                    {
+                        "rule_id": "toy-p2-r02",
+                        "kind": "compound",
+                        "source": _src(L[4], 5),
+                        "name": "花园小区",
+                        "within": "东区",
+                    },
+                    {
+                        "rule_id": "toy-p2-r03",
+                        "kind": "admin_units",
+                        "source": _src(L[4], 5),
+                        "units": [village_one],
+                        "basis": "hukou",
+                    },
+                    {
+                        "rule_id": "toy-p2-r04",
+                        "kind": "property_rule",
+                        "source": _src(L[5], 6),
+                        "area": "辖区",
+                        "overflow": "relative_proximity",
+                    },
+                ],
+            },
+            {
+                "id": "toy-m1",
+                "name": "第一中学",
+                "aliases": ["一中"],
+                "level": "middle",
+                "code": "9900000003",
+                "zones": [
+                    {
+                        "rule_id": "toy-m1-r01",
+                        "kind": "street_limits",
+                        "source": _src(L[7], 8),
+                        "within": "玩具镇",
+                        "within_code": _TOWNSHIP,
+                        "limits": {
+                            "east": "东街",
+                            "south": "南街",
+                            "west": "西街",
+                            "north": "北街",
+                        },
+                        "exclude": [],
+                        "include": [],
+                    },
+                    {
+                        "rule_id": "toy-m1-r02",
+                        "kind": "admin_units",
+                        "source": _src(L[7], 8),
+                        "units": [village],
+                        "basis": "hukou",
+                    },
+                ],
+            },
         ],
         "unparsed": [],
         "conflicts": [],
@@ -194,11 +285,19 @@ def toy_zones():
     rows = []
     for rule_id, geom in shapes.items():
         school, zone = lines[rule_id]
-        rows.append({
-            "school": school["name"], "school_id": school["id"], "level": school["level"],
-            "rule_id": rule_id, "kind": zone["kind"], "source": zone["source"]["text"],
-            "line": zone["source"]["line"], "schematic": True, "geometry": geom,
-        })
+        rows.append(
+            {
+                "school": school["name"],
+                "school_id": school["id"],
+                "level": school["level"],
+                "rule_id": rule_id,
+                "kind": zone["kind"],
+                "source": zone["source"]["text"],
+                "line": zone["source"]["line"],
+                "schematic": True,
+                "geometry": geom,
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
@@ -207,12 +306,18 @@ def toy_school_points():
     import geopandas as gpd
     from shapely.geometry import Point
 
-    pts = [("toy-p1", "东小学", "primary", 750, 600), ("toy-p2", "西小学", "primary", 250, 600),
-           ("toy-m1", "第一中学", "middle", 250, 250)]
+    pts = [
+        ("toy-p1", "东小学", "primary", 750, 600),
+        ("toy-p2", "西小学", "primary", 250, 600),
+        ("toy-m1", "第一中学", "middle", 250, 250),
+    ]
     return gpd.GeoDataFrame(
-        [{"school_id": i, "name": n, "level": lv, "geometry": Point(toy_xy_to_lonlat(x, y))}
-         for i, n, lv, x, y in pts],
-        geometry="geometry", crs="EPSG:4326",
+        [
+            {"school_id": i, "name": n, "level": lv, "geometry": Point(toy_xy_to_lonlat(x, y))}
+            for i, n, lv, x, y in pts
+        ],
+        geometry="geometry",
+        crs="EPSG:4326",
     )
 
 
@@ -223,9 +328,11 @@ def toy_schools() -> pd.DataFrame:
     26
     """
     return pd.DataFrame(
-        [("toy-p1", "东小学", "primary", "9900000001", 1, 6),
-         ("toy-p2", "西小学", "primary", "9900000002", 1, 12),
-         ("toy-m1", "第一中学", "middle", "9900000003", 1, 8)],
+        [
+            ("toy-p1", "东小学", "primary", "9900000001", 1, 6),
+            ("toy-p2", "西小学", "primary", "9900000002", 1, 12),
+            ("toy-m1", "第一中学", "middle", "9900000003", 1, 8),
+        ],
         columns=["school_id", "name", "level", "code", "classes", "seats"],
     )
 
@@ -246,10 +353,22 @@ class ToyGazetteer:
 
     def geocode(self, text: str, min_level: str | None = None) -> dict:
         text = str(text or "").strip()
-        out = {"input": text, "lon": None, "lat": None, "code": None, "level": None,
-               "confidence": 0.0, "village_code": None, "township_code": None, "group": None,
-               "reason": None, "schematic": True, "source_crs": "EPSG:4326",
-               "matched": {}, "unmatched": text}
+        out = {
+            "input": text,
+            "lon": None,
+            "lat": None,
+            "code": None,
+            "level": None,
+            "confidence": 0.0,
+            "village_code": None,
+            "township_code": None,
+            "group": None,
+            "reason": None,
+            "schematic": True,
+            "source_crs": "EPSG:4326",
+            "matched": {},
+            "unmatched": text,
+        }
         m = re.match(r"^玩具镇(横街|北街|南街|中街)(\d+)号$", text)
         if m:
             axis, fixed, odd, even = self._streets[m[1]]
@@ -276,9 +395,17 @@ class ToyGazetteer:
             village = _VILLAGE
         else:
             village = _WEST if x < 500 else _EAST
-        out.update(lon=lon, lat=lat, level=level, confidence=conf, code=village,
-                   village_code=village, township_code=_TOWNSHIP, unmatched="",
-                   matched={"township": "玩具镇"})
+        out.update(
+            lon=lon,
+            lat=lat,
+            level=level,
+            confidence=conf,
+            code=village,
+            village_code=village,
+            township_code=_TOWNSHIP,
+            unmatched="",
+            matched={"township": "玩具镇"},
+        )
         return out
 
     def geocode_many(self, texts) -> pd.DataFrame:
@@ -290,9 +417,29 @@ def toy_gazetteer() -> ToyGazetteer:
     return ToyGazetteer()
 
 
-_COLUMNS = ["姓名", "身份证号", "学籍号", "出生日期", "性别", "学段", "户籍地址", "原户籍地址",
-            "房产地址", "实际居住地址", "户口迁入日期", "房产登记日期", "类别", "残疾",
-            "兄姐在读学校", "兄姐择校", "双胞胎组", "缓学", "毕业学校标识码", "志愿学校", "备注"]
+_COLUMNS = [
+    "姓名",
+    "身份证号",
+    "学籍号",
+    "出生日期",
+    "性别",
+    "学段",
+    "户籍地址",
+    "原户籍地址",
+    "房产地址",
+    "实际居住地址",
+    "户口迁入日期",
+    "房产登记日期",
+    "类别",
+    "残疾",
+    "兄姐在读学校",
+    "兄姐择校",
+    "双胞胎组",
+    "缓学",
+    "毕业学校标识码",
+    "志愿学校",
+    "备注",
+]
 
 
 def toy_students() -> pd.DataFrame:
@@ -316,19 +463,47 @@ def toy_students() -> pd.DataFrame:
         ("2018-01-06", "女", "小学", "玩具镇北街60号", "", "", {}),
         ("2018-07-07", "男", "小学", "玩具镇南街91号", "", "", {}),
         ("2018-08-08", "女", "小学", "玩具镇中街31号", "", "", {}),
-        ("2018-01-09", "男", "小学", "玩具镇河湾村二社5号", "玩具镇横街93号", "",
-         {"房产登记日期": "2020-05-01"}),
-        ("2018-02-10", "女", "小学", "玩具镇河湾村一社7号", "玩具镇横街95号", "",
-         {"房产登记日期": "2021-06-01"}),
+        (
+            "2018-01-09",
+            "男",
+            "小学",
+            "玩具镇河湾村二社5号",
+            "玩具镇横街93号",
+            "",
+            {"房产登记日期": "2020-05-01"},
+        ),
+        (
+            "2018-02-10",
+            "女",
+            "小学",
+            "玩具镇河湾村一社7号",
+            "玩具镇横街95号",
+            "",
+            {"房产登记日期": "2021-06-01"},
+        ),
         ("2018-03-11", "男", "小学", "玩具镇横街21号", "", "", {}),
         ("2018-04-12", "女", "小学", "玩具镇横街22号", "", "", {}),
         ("2018-05-13", "男", "小学", "玩具镇中街32号", "", "", {"残疾": "随班就读"}),
         ("2018-06-14", "女", "小学", "玩具镇花园小区3号楼", "", "", {}),
         ("2018-07-15", "男", "小学", "玩具镇河湾村一社9号", "", "", {"志愿学校": "toy-p1"}),
-        ("2018-08-16", "女", "小学", "玩具镇横街75号", "", "2024-01-10",
-         {"原户籍地址": "玩具镇横街23号"}),
-        ("2018-06-17", "男", "小学", "玩具镇横街77号", "", "", {"兄姐在读学校": "toy-p1",
-                                                         "兄姐择校": "否"}),
+        (
+            "2018-08-16",
+            "女",
+            "小学",
+            "玩具镇横街75号",
+            "",
+            "2024-01-10",
+            {"原户籍地址": "玩具镇横街23号"},
+        ),
+        (
+            "2018-06-17",
+            "男",
+            "小学",
+            "玩具镇横街77号",
+            "",
+            "",
+            {"兄姐在读学校": "toy-p1", "兄姐择校": "否"},
+        ),
         ("2018-06-17", "男", "小学", "玩具镇横街79号", "", "", {"双胞胎组": "T1"}),
         ("2018-06-17", "女", "小学", "玩具镇横街79号", "", "", {"双胞胎组": "T1"}),
         ("2018-10-01", "女", "小学", "玩具镇横街24号", "", "", {}),  # too young
@@ -340,8 +515,15 @@ def toy_students() -> pd.DataFrame:
         ("2012-06-04", "女", "初中", "玩具镇河湾村一社3号", "", "", {}),
         ("2012-07-05", "男", "初中", "玩具镇河湾村二社4号", "", "", {}),
         ("2012-08-06", "女", "初中", "玩具镇中街51号", "", "", {}),
-        ("2011-09-07", "男", "初中", "玩具镇北街61号", "", "", {"类别": "消防救援人员子女",
-                                                       "志愿学校": "toy-m1"}),
+        (
+            "2011-09-07",
+            "男",
+            "初中",
+            "玩具镇北街61号",
+            "",
+            "",
+            {"类别": "消防救援人员子女", "志愿学校": "toy-m1"},
+        ),
         ("2012-01-08", "女", "初中", "玩具镇南街33号", "", "", {}),
     ]
     out = []
@@ -349,9 +531,19 @@ def toy_students() -> pd.DataFrame:
         seq = 2 * i + (1 if sex == "男" else 0)
         number = synth_id(TOY_COUNTY_CODE, born, seq)
         rec = dict.fromkeys(_COLUMNS, "")
-        rec.update({"姓名": f"测试{i:02d}", "身份证号": number, "出生日期": born, "性别": sex,
-                    "学段": level, "户籍地址": hukou, "房产地址": prop, "户口迁入日期": moved,
-                    "备注": "合成数据 synthetic"})
+        rec.update(
+            {
+                "姓名": f"测试{i:02d}",
+                "身份证号": number,
+                "出生日期": born,
+                "性别": sex,
+                "学段": level,
+                "户籍地址": hukou,
+                "房产地址": prop,
+                "户口迁入日期": moved,
+                "备注": "合成数据 synthetic",
+            }
+        )
         if level == "初中":
             rec["学籍号"] = "G" + number
             rec["毕业学校标识码"] = "9900000001" if i % 2 else "9900000002"

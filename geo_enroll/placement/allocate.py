@@ -5,10 +5,12 @@ Three layers, pure core first (see ``docs/allocation.md`` for the objective writ
 * :func:`assign_min_cost` — the exact core on a cost matrix: who gets a seat is decided in
   priority order (a matroid greedy, so a higher-priority child is never left without a seat to
   make room for a lower one), then *where* minimises the total distance in whole metres, solved
-  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``).  Large problems are sparsified to the
-  ``k`` nearest schools per child with an escape arc priced at the ``k+1``-th nearest distance:
-  the sparse problem is a relaxation, so when no child uses an escape arc its optimum is proven
-  optimal for the full problem; otherwise ``k`` doubles for those children and it re-solves.
+  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``).  Large problems start sparse (each
+  child's ``k`` nearest schools, plus a feasible start and the greedy answer, so the sparse
+  problem is always feasible) and add arcs by pricing: school prices from shortest paths on the
+  exchange graph of the sparse optimum; an arc left out with a negative reduced cost is added
+  and the flow re-solved; when none is left the prices prove the sparse optimum optimal for the
+  full problem.
 * :func:`assign_greedy` — the baseline: one child at a time, in priority order, to the nearest
   school that still has a seat.
 * :func:`allocate` — the DataFrame adapter used by the ``place`` run: preference and zone stage
@@ -107,7 +109,9 @@ def _as_problem(cost: np.ndarray, seats: Sequence[int], order) -> tuple:
     if not np.all(np.equal(np.mod(seats, 1), 0)) or np.any(seats < 0):
         raise AllocationError("seats must be whole numbers ≥ 0 / 学位数须为非负整数")
     if np.isnan(cost).any() or (cost < 0).any():
-        raise AllocationError("cost must be ≥ 0 metres, np.inf for a school not allowed; got NaN or < 0")
+        raise AllocationError(
+            "cost must be ≥ 0 metres, np.inf for a school not allowed; got NaN or < 0"
+        )
     n = cost.shape[0]
     order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
     if sorted(order.tolist()) != list(range(n)):
@@ -248,7 +252,7 @@ def assign_min_cost(
     order : sequence of int, optional
         Children's row positions from highest to lowest priority (default: row order).
     k : int
-        Schools per child in the first sparse solve (exactness does not depend on it).
+        Nearest schools per child in the first sparse solve (exactness does not depend on it).
 
     Returns
     -------
@@ -291,13 +295,10 @@ def assign_min_cost(
     ok = vals >= 0
     cand[np.nonzero(ok)[0], cols[ok]] = True
     cand[np.arange(len(rows)), _feasible_start(allowed[rows], seats)] = True  # never infeasible
-    finite_max = max(float(np.rint(cost[rows][allowed[rows]]).max()), 1.0)
-    escape_price = int(len(rows) * finite_max) + 1  # dearer than any hub-free assignment
+    greedy = assign_greedy(cost[rows], seats)  # a good start: the sparse optimum beats it
+    cand[np.flatnonzero(greedy >= 0), greedy[greedy >= 0]] = True
     while True:
-        assignment, escaped = _solve_sparse(cost, rows, cand, seats, escape_price)
-        if escaped.any():  # pragma: no cover - the feasible start makes this unreachable
-            cand = allowed[rows].copy()
-            continue
+        assignment = _solve_sparse(cost, rows, cand, seats)
         missing = _priced_out(cost, rows, cand, assignment, seats)
         if not missing.any():  # no excluded arc has a negative reduced cost: optimal
             out[rows] = assignment
@@ -326,14 +327,11 @@ def _nearest(cost: np.ndarray, rows: np.ndarray, width: int, chunk: int = 8192):
     return cols, vals
 
 
-def _solve_sparse(cost, rows, cand, seats, escape_price):
-    """Min-cost flow on the candidate arcs only; returns (school per child, used the escape).
+def _solve_sparse(cost, rows, cand, seats):
+    """Min-cost flow on the candidate arcs only (they always admit a feasible assignment).
 
     Children (in priority order) with identical candidate arcs and costs share one node; the
-    class's flows are handed out nearest first to its children in priority order.  Every class
-    also has an escape arc to a hub joined to all schools, priced above any hub-free assignment,
-    so the flow is always feasible and the escape is used only when the arcs cannot seat
-    everyone.
+    class's flows are handed out nearest first to its children in priority order.
     """
     from ortools.graph.python import min_cost_flow
 
@@ -354,52 +352,47 @@ def _solve_sparse(cost, rows, cand, seats, escape_price):
             first.append(i)
         members[q].append(i)
     n_cls = len(members)
-    hub, school0 = n_cls, n_cls + 1
+    school0 = n_cls
     sink = school0 + m
     count = np.array([len(mb) for mb in members], dtype=np.int64)
     first_a = np.array(first, dtype=np.int64)
-    width = bounds[first_a + 1] - bounds[first_a]
-    arc_class = np.repeat(np.arange(n_cls), width)
-    arc_pos = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in first]) if n_cls else []
-    arc_pos = np.asarray(arc_pos, dtype=np.int64)
+    arc_class = np.repeat(np.arange(n_cls), bounds[first_a + 1] - bounds[first_a])
+    arc_pos = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in first])
     open_j = np.flatnonzero(seats > 0)
-    tails = np.concatenate([arc_class, np.arange(n_cls), np.full(len(open_j), hub), school0 + open_j])
-    heads = np.concatenate([school0 + jj[arc_pos], np.full(n_cls, hub), school0 + open_j, np.full(len(open_j), sink)])
-    caps = np.concatenate([count[arc_class], count, seats[open_j], seats[open_j]])
-    costs = np.concatenate([cc[arc_pos], np.full(n_cls, escape_price), np.zeros(2 * len(open_j), dtype=np.int64)])
+    tails = np.concatenate([arc_class, school0 + open_j])
+    heads = np.concatenate([school0 + jj[arc_pos], np.full(len(open_j), sink)])
+    caps = np.concatenate([count[arc_class], seats[open_j]])
+    costs = np.concatenate([cc[arc_pos], np.zeros(len(open_j), dtype=np.int64)])
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs.astype(np.int64)
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        caps.astype(np.int64),
+        costs.astype(np.int64),
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_cls] = count
     supplies[sink] = -n
     solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = solver.solve()
-    if status != solver.OPTIMAL:  # pragma: no cover - always feasible through the hub
+    if status != solver.OPTIMAL:  # pragma: no cover - the candidate arcs hold a feasible start
         raise AllocationError(f"min-cost flow solver returned status {status}")
-    flow = solver.flows(arcs)
-    n_real = len(arc_class)
+    flow = solver.flows(arcs)[: len(arc_class)]
     by_class: list[list[tuple[int, int, int]]] = [[] for _ in range(n_cls)]
-    for a in np.flatnonzero(flow[:n_real]):
+    for a in np.flatnonzero(flow):
         by_class[arc_class[a]].append((int(cc[arc_pos[a]]), int(jj[arc_pos[a]]), int(flow[a])))
-    for q in np.flatnonzero(flow[n_real : n_real + n_cls]):
-        by_class[q].append((escape_price, -1, int(flow[n_real + q])))
-    escaped = np.zeros(n, dtype=bool)
     assignment = np.full(n, -1, dtype=np.int64)
     for q, mb in enumerate(members):
         slots: list[int] = []
-        for _, j, f in sorted(by_class[q], key=lambda t: (t[1] < 0, t[0], t[1])):
+        for _, j, f in sorted(by_class[q]):
             slots.extend([j] * f)
-        for i, j in zip(mb, slots, strict=True):
-            if j < 0:
-                escaped[i] = True
-            else:
-                assignment[i] = j
-    return assignment, escaped
+        assignment[mb] = slots
+    return assignment
 
 
-def _priced_out(cost, rows, cand, assignment, seats, chunk: int = 8192) -> np.ndarray:
+def _priced_out(
+    cost, rows, cand, assignment, seats, chunk: int = 8192, per_child: int = 4
+) -> np.ndarray:
     """Excluded arcs with a negative reduced cost (the sparse optimum may still be improved).
 
     School prices come from shortest paths (Bellman-Ford) on the exchange graph of the sparse
@@ -434,7 +427,15 @@ def _priced_out(cost, rows, cand, assignment, seats, chunk: int = 8192) -> np.nd
         sub = cost[rows[sl]]
         reduced = np.where(np.isfinite(sub), np.rint(np.where(np.isfinite(sub), sub, 0)), np.inf)
         reduced += price[None, :]
-        missing[sl] = (reduced < threshold[sl, None] - 0.5) & ~cand[sl]
+        viol = (reduced < threshold[sl, None] - 0.5) & ~cand[sl]
+        if per_child and viol.sum(axis=1).max(initial=0) > per_child:
+            # keep only each child's most negative reduced costs (smaller graphs, more rounds)
+            reduced = np.where(viol, reduced, np.inf)
+            best = np.argpartition(reduced, per_child - 1, axis=1)[:, :per_child]
+            keep = np.zeros_like(viol)
+            np.put_along_axis(keep, best, True, axis=1)
+            viol &= keep
+        missing[sl] = viol
     return missing
 
 
@@ -532,7 +533,9 @@ def allocate(
 
     # stage 1: deferred acceptance on [preference, *zone_schools]
     lists: list[list[int]] = []
-    for i, (pref, zone) in enumerate(zip(st.get("preference", [None] * n), st["zone_schools"], strict=True)):
+    for i, (pref, zone) in enumerate(
+        zip(st.get("preference", [None] * n), st["zone_schools"], strict=True)
+    ):
         wanted = [] if _missing(pref) else [str(pref)]
         wanted += [str(z) for z in (zone or ())]
         seen: list[int] = []
@@ -659,7 +662,9 @@ def _projected_pair(origins, destinations):
     if o.crs is None or d.crs is None:
         raise CRSError("origins and destinations need a CRS (e.g. EPSG:4326); got none")
     if o.crs != d.crs:
-        raise CRSError(f"CRS mismatch: origins {o.crs.to_string()} vs destinations {d.crs.to_string()}")
+        raise CRSError(
+            f"CRS mismatch: origins {o.crs.to_string()} vs destinations {d.crs.to_string()}"
+        )
     if o.crs.is_geographic:
         utm = o.estimate_utm_crs()
         o, d = o.to_crs(utm), d.to_crs(utm)

@@ -82,8 +82,12 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _ADDRESS_COLUMNS = ("hukou_address", "property_address", "residence_address")
 _DATE_COLUMNS = ("birth_date", "hukou_moved_in", "property_date")
-_DISABILITY = {"随班就读": "随班就读", "特教学校": "特教学校", "特殊教育学校": "特教学校",
-               "送教上门": "送教上门"}
+_DISABILITY = {
+    "随班就读": "随班就读",
+    "特教学校": "特教学校",
+    "特殊教育学校": "特教学校",
+    "送教上门": "送教上门",
+}
 _YES = {"是", "y", "yes", "true", "1", "有", "√"}
 _NO = {"否", "n", "no", "false", "0", "无", ""}
 
@@ -124,7 +128,9 @@ def read_table(source) -> pd.DataFrame:
         else:
             raw = path.read_bytes()
             if b"\x00" in raw[:4096]:
-                raise ApplicantError(f"{path.name} 不是文本表格 (binary file; expected CSV or XLSX)")
+                raise ApplicantError(
+                    f"{path.name} 不是文本表格 (binary file; expected CSV or XLSX)"
+                )
             for enc in ("utf-8-sig", "gb18030"):
                 try:
                     text = raw.decode(enc)
@@ -133,8 +139,13 @@ def read_table(source) -> pd.DataFrame:
                     continue
             else:  # pragma: no cover - gb18030 decodes almost anything
                 raise ApplicantError(f"{path.name}: 无法识别编码 (encoding not UTF-8/GB18030)")
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                             comment=None, skip_blank_lines=True)
+            df = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                comment=None,
+                skip_blank_lines=True,
+            )
     except ApplicantError:
         raise
     except Exception as exc:  # pandas/openpyxl parse errors
@@ -224,7 +235,7 @@ def read_applicants(source, *, salt: str | None = None) -> pd.DataFrame:
     out = pd.DataFrame.from_records(records)
     # duplicates: the same applicant (same valid ID number) in several rows
     out["duplicate_of"] = [() for _ in range(len(out))]
-    valid = out[out["_id_ok"]]
+    valid = out[out["_id_ok"] & out["student_id"].duplicated(keep=False)]
     for _sid, grp in valid.groupby("student_id", sort=True):
         if len(grp) > 1:
             rows = tuple(int(r) for r in grp["row"])
@@ -239,13 +250,14 @@ def _normalise_row(rec: dict, *, row: int, salt: str) -> dict:
         if rec[col]:
             d = _as_date(rec[col])
             if d is None:
-                problems.append(f"{COLUMNS[col][0]}“{rec[col]}”不是日期 (not a date; use YYYY-MM-DD)")
+                problems.append(
+                    f"{COLUMNS[col][0]}“{rec[col]}”不是日期 (not a date; use YYYY-MM-DD)"
+                )
             else:
                 rec[col] = d.isoformat()
     if rec["sex"]:
         rec["sex"] = _as_sex(rec["sex"]) or rec["sex"]
-    chk = check_id(rec["id_number"], birth_date=rec["birth_date"] or None,
-                   sex=rec["sex"] or None)
+    chk = check_id(rec["id_number"], birth_date=rec["birth_date"] or None, sex=rec["sex"] or None)
     problems.extend(p for p in chk.problems if p not in problems)
     if chk.number and chk.birth_date:
         rec["birth_date"] = rec["birth_date"] or chk.birth_date.isoformat()
@@ -276,14 +288,21 @@ def _normalise_row(rec: dict, *, row: int, salt: str) -> dict:
     rec["categories"] = tuple(
         sorted({c.strip() for c in re.split(r"[、,，;；/|]", rec["categories"]) if c.strip()})
     )
-    rec.update(row=row, student_id=sid, id_masked=mask_id(rec["id_number"]),
-               problems=tuple(problems), _id_ok=id_ok)
+    rec.update(
+        row=row,
+        student_id=sid,
+        id_masked=mask_id(rec["id_number"]),
+        problems=tuple(problems),
+        _id_ok=id_ok,
+    )
     return rec
 
 
 def _FORM_OK(chk) -> bool:
     # a number is usable as an identity when its form and checksum are right
-    return not any(p.startswith(("身份证号格式", "校验码", "身份证号中的出生日期")) for p in chk.problems)
+    return not any(
+        p.startswith(("身份证号格式", "校验码", "身份证号中的出生日期")) for p in chk.problems
+    )
 
 
 def _level(text: str, student_number: str, graduating: str) -> str | None:

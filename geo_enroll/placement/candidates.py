@@ -43,14 +43,27 @@ __all__ = [
 ]
 
 KIND_LABELS = {
-    "admin_units": "户籍划片", "street_limits": "户籍划片", "compound": "户籍划片",
-    "street_list": "户籍划片", "directional_bounds": "户籍划片",
-    "property_rule": "购房", "multi_school": "多校划片", "free_choice": "自主选择",
+    "admin_units": "户籍划片",
+    "street_limits": "户籍划片",
+    "compound": "户籍划片",
+    "street_list": "户籍划片",
+    "directional_bounds": "户籍划片",
+    "property_rule": "购房",
+    "multi_school": "多校划片",
+    "free_choice": "自主选择",
     "alternative": "可选",
 }
 POLYGON_KINDS = ("street_limits", "compound", "street_list", "directional_bounds")
-_SPEC = {"compound": 50, "polygon": 40, "sub_area": 35, "group": 30, "village": 20,
-         "village_any_group": 15, "name": 18, "township": 10}
+_SPEC = {
+    "compound": 50,
+    "polygon": 40,
+    "sub_area": 35,
+    "group": 30,
+    "village": 20,
+    "village_any_group": 15,
+    "name": 18,
+    "township": 10,
+}
 _CN_DIGITS = "零一二三四五六七八九十"
 
 
@@ -115,11 +128,23 @@ class ZoneIndex:
         for s in spec.get("schools") or []:
             for z in s.get("zones") or []:
                 self.rules[z["rule_id"]] = (s["id"], z)
-        self.property_schools = {sid for sid, z in self.rules.values()
-                                 if z.get("kind") == "property_rule"}
+        self.property_schools = {
+            sid for sid, z in self.rules.values() if z.get("kind") == "property_rule"
+        }
+        # admin units indexed by official code (units without a code are tried by name)
+        self.units_by_code: dict[str, list[tuple[str, dict]]] = {}
+        self.units_nocode: list[tuple[str, dict]] = []
+        for rid, (_sid, z) in sorted(self.rules.items()):
+            for u in z.get("units") or []:
+                code = str(u.get("code") or "")
+                if code:
+                    self.units_by_code.setdefault(code, []).append((rid, u))
+                else:
+                    self.units_nocode.append((rid, u))
         if zones is not None and len(zones):
             if zones.crs is None:
                 from ..errors import CRSError
+
                 raise CRSError("划片图层没有坐标系 (zones layer has no CRS; expected EPSG:4326)")
             z = zones.to_crs("EPSG:4326")
             z = z[z.geometry.notna() & ~z.geometry.is_empty].copy()
@@ -136,7 +161,7 @@ class ZoneIndex:
             if self.crs is None:
                 self.crs = pts.estimate_utm_crs()
             pm = pts.to_crs(self.crs)
-            for sid, g in zip(pm["school_id"], pm.geometry):
+            for sid, g in zip(pm["school_id"], pm.geometry, strict=True):
                 if g is not None and not g.is_empty:
                     self.school_xy[str(sid)] = (g.x, g.y)
         if self.crs is not None:
@@ -173,27 +198,38 @@ class ZoneIndex:
         p = Point(xy)
         p_ll = Point(lonlat) if lonlat is not None else None
         hits, edge = [], None
+        if not hasattr(self, "_rows"):
+            self._rows = self.zones_m.drop(columns="geometry").to_dict("records")
+            self._geoms_m = list(self.zones_m.geometry)
+            self._geoms_ll = list(self.zones.geometry)
         for i in sorted(self.zones_m.sindex.query(p.buffer(1e3), predicate="intersects")):
-            row = self.zones_m.iloc[int(i)]
+            row = self._rows[int(i)]
             rid = str(row["rule_id"])
             sid, zone = self.rules.get(rid, (str(row.get("school_id")), {"kind": row.get("kind")}))
             if sid not in self.schools or not _serves(self.schools[sid].get("level"), level):
                 continue
-            g = row.geometry
+            g = self._geoms_m[int(i)]
             d = float(g.boundary.distance(p))
-            g_ll = self.zones.geometry.iloc[int(i)]
+            g_ll = self._geoms_ll[int(i)]
             covers = g_ll.covers(p_ll) if p_ll is not None else g.covers(p)
             if covers:
                 interior = g_ll.contains(p_ll) if p_ll is not None else g.contains(p)
                 edge = d if edge is None else min(edge, d)
                 kind = zone.get("kind") or row.get("kind")
-                hits.append({"school_id": sid, "rule_id": rid, "kind": kind,
-                             "label": KIND_LABELS.get(kind, str(kind)),
-                             "source": zone.get("source") or {"text": row.get("source"),
-                                                               "line": row.get("line")},
-                             "specificity": _SPEC["compound"] if kind == "compound"
-                             else _SPEC["polygon"],
-                             "interior": bool(interior)})
+                hits.append(
+                    {
+                        "school_id": sid,
+                        "rule_id": rid,
+                        "kind": kind,
+                        "label": KIND_LABELS.get(kind, str(kind)),
+                        "source": zone.get("source")
+                        or {"text": row.get("source"), "line": row.get("line")},
+                        "specificity": _SPEC["compound"]
+                        if kind == "compound"
+                        else _SPEC["polygon"],
+                        "interior": bool(interior),
+                    }
+                )
             elif d < 1e3:
                 edge = d if edge is None else min(edge, d)
         if any(h["interior"] for h in hits):
@@ -239,8 +275,21 @@ class ZoneIndex:
         return _SPEC["village"]
 
 
-def _best_units(units, geo, index) -> int:
-    return max((index.unit_match(u, geo) for u in units or []), default=0)
+def _unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:
+    """Best specificity per rule_id over the admin units that can match this address."""
+    keys = set()
+    for k in ("village_code", "township_code", "code"):
+        v = str(geo.get(k) or "")
+        if v:
+            keys.update({v, v[:12], v[:9]})
+    cands = [x for k in sorted(keys) for x in index.units_by_code.get(k, [])]
+    cands += index.units_nocode
+    best: dict[str, int] = {}
+    for rid, unit in cands:
+        sp = index.unit_match(unit, geo)
+        if sp and sp > best.get(rid, 0):
+            best[rid] = sp
+    return best
 
 
 def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "hukou") -> dict:
@@ -272,6 +321,7 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
         warnings.append("地址恰在两个划片的分界线上，按规则归入最近学校的划片")
     matches = list(poly)
     optional = []
+    hits = _unit_hits(geo, index)
     for rid, (sid, z) in sorted(index.rules.items()):
         school = index.schools[sid]
         kind = z.get("kind")
@@ -281,7 +331,7 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
             continue
         if kind not in ("admin_units", "alternative", "free_choice", "multi_school"):
             continue
-        spec_ = _best_units(z.get("units"), geo, index)
+        spec_ = hits.get(rid, 0)
         if not spec_:
             continue
         if kind == "admin_units" and _serves(school.get("level"), level):
@@ -304,8 +354,9 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
     if matches:
         top = max(m["specificity"] for m in matches)
         seen = set()
-        for m in sorted(matches, key=lambda m: (index.school_distance(xy, m["school_id"]),
-                                                 m["rule_id"])):
+        for m in sorted(
+            matches, key=lambda m: (index.school_distance(xy, m["school_id"]), m["rule_id"])
+        ):
             if m["specificity"] == top and m["school_id"] not in seen:
                 seen.add(m["school_id"])
                 m["distance_m"] = index.school_distance(xy, m["school_id"])
@@ -334,13 +385,21 @@ def _property_matches(matches, poly, level, index) -> list[dict]:
         hit = bool(own) if area in ("辖区", "本校辖区", "") else bool(own or poly)
         if hit:
             best = max((m["specificity"] for m in own), default=_SPEC["polygon"])
-            out.append(dict(_m(sid, rid, z, best), kind="property_rule",
-                            label=KIND_LABELS["property_rule"]))
+            out.append(
+                dict(
+                    _m(sid, rid, z, best), kind="property_rule", label=KIND_LABELS["property_rule"]
+                )
+            )
     return out
 
 
 def _m(school_id: str, rule_id: str, zone: dict, specificity: int) -> dict:
     kind = zone.get("kind")
-    return {"school_id": school_id, "rule_id": rule_id, "kind": kind,
-            "label": KIND_LABELS.get(kind, kind), "source": zone.get("source") or {},
-            "specificity": specificity}
+    return {
+        "school_id": school_id,
+        "rule_id": rule_id,
+        "kind": kind,
+        "label": KIND_LABELS.get(kind, kind),
+        "source": zone.get("source") or {},
+        "specificity": specificity,
+    }

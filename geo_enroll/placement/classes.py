@@ -44,8 +44,18 @@ from ..errors import AllocationError, InputError
 
 __all__ = ["assign_classes", "add_late_arrivals", "check_classes", "cmd_classes"]
 
-_SEX = {"男": "M", "M": "M", "MALE": "M", "1": "M", "男性": "M",
-        "女": "F", "F": "F", "FEMALE": "F", "2": "F", "女性": "F"}
+_SEX = {
+    "男": "M",
+    "M": "M",
+    "MALE": "M",
+    "1": "M",
+    "男性": "M",
+    "女": "F",
+    "F": "F",
+    "FEMALE": "F",
+    "2": "F",
+    "女性": "F",
+}
 _LEVEL = {"小学": "primary", "初中": "middle", "primary": "primary", "middle": "middle"}
 _MAX_NODES = 20_000
 
@@ -55,7 +65,11 @@ def _sex(value) -> str | None:
 
 
 def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() in ("", "nan", "None")
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or str(value).strip() in ("", "nan", "None")
+    )
 
 
 def _prepare(students: pd.DataFrame, cap, twins_apart) -> tuple[pd.DataFrame, dict]:
@@ -85,7 +99,9 @@ def _prepare(students: pd.DataFrame, cap, twins_apart) -> tuple[pd.DataFrame, di
         if isinstance(cap, Mapping):
             levels = {_LEVEL.get(str(v), str(v)) for v in grp.get("level", pd.Series(["?"]))}
             if len(levels) != 1 or next(iter(levels)) not in cap:
-                problems.append(f"school {school}: level {sorted(levels)} has no class cap in {dict(cap)}")
+                problems.append(
+                    f"school {school}: level {sorted(levels)} has no class cap in {dict(cap)}"
+                )
                 continue
             caps[school] = int(cap[next(iter(levels))])
         else:
@@ -150,9 +166,19 @@ def _school_classes(grp: pd.DataFrame, cap: int, rng: np.random.Generator):
             need = lo + high.astype(np.int64) - counts
             _deal(np.flatnonzero((sex == s) & (label < 0)), need, label, rng)
     else:
-        warnings.append("twins kept together; boys/girls balance relaxed (双胞胎同班优先，性别均衡放宽)")
+        warnings.append(
+            "twins kept together; boys/girls balance relaxed (双胞胎同班优先，性别均衡放宽)"
+        )
         _relaxed(twin_units, sex, label, k, n, rng)
-    _separate_apart(grp["_apart"].to_numpy(), sex, label, k, rng, set().union(*map(set, twin_units)) if twin_units else set(), warnings)
+    _separate_apart(
+        grp["_apart"].to_numpy(),
+        sex,
+        label,
+        k,
+        rng,
+        set().union(*map(set, twin_units)) if twin_units else set(),
+        warnings,
+    )
     return label + 1, warnings
 
 
@@ -278,7 +304,11 @@ def _separate_apart(apart, sex, label, k, rng, locked, warnings):
             taken = {label[q] for q in members if q != p}
             if label[p] not in taken:
                 continue
-            options = [q for q in rng.permutation(sorted(movable)) if sex[q] == sex[p] and label[q] not in taken]
+            options = [
+                q
+                for q in rng.permutation(sorted(movable))
+                if sex[q] == sex[p] and label[q] not in taken
+            ]
             if not options:
                 warnings.append(f"twins {t}: no same-sex classmate to swap with (无法分班)")
                 continue
@@ -318,7 +348,9 @@ def add_late_arrivals(
     known = set(classes["student_id"].astype(str))
     again = sorted(set(df["student_id"]) & known)
     if again:
-        raise InputError("late arrivals already have a class (迟到名单中有已编班学生)", problems=again[:20])
+        raise InputError(
+            "late arrivals already have a class (迟到名单中有已编班学生)", problems=again[:20]
+        )
     rng = np.random.Generator(np.random.PCG64(int(seed)))
     sex_of = {}
     if roster is not None and "sex" in roster:
@@ -359,7 +391,10 @@ def add_late_arrivals(
                 size[c] += 1
                 cnt[c][s] += 1
     out = pd.concat(
-        [base[["student_id", "school", "class"]], pd.DataFrame(new_rows, columns=["student_id", "school", "class"])],
+        [
+            base[["student_id", "school", "class"]],
+            pd.DataFrame(new_rows, columns=["student_id", "school", "class"]),
+        ],
         ignore_index=True,
     )
     out["class"] = out["class"].astype(int)
@@ -379,17 +414,36 @@ def check_classes(classes: pd.DataFrame, students: pd.DataFrame, *, cap) -> list
     sex = {str(s): _sex(v) for s, v in zip(students["student_id"], students["sex"], strict=True)}
     problems = []
     for school, grp in classes.groupby("school", sort=True):
-        c = int(cap[_LEVEL.get(str(students.set_index("student_id").loc[grp["student_id"].iat[0]].get("level", "")), "")]) if isinstance(cap, Mapping) else int(cap)
+        c = (
+            int(
+                cap[
+                    _LEVEL.get(
+                        str(
+                            students.set_index("student_id")
+                            .loc[grp["student_id"].iat[0]]
+                            .get("level", "")
+                        ),
+                        "",
+                    )
+                ]
+            )
+            if isinstance(cap, Mapping)
+            else int(cap)
+        )
         sizes = grp["class"].value_counts()
         if sizes.max() > c:
             problems.append(f"{school}: a class has {sizes.max()} > cap {c}")
         if sizes.max() - sizes.min() > 1:
-            problems.append(f"{school}: class sizes {sizes.min()}..{sizes.max()} differ by more than one")
+            problems.append(
+                f"{school}: class sizes {sizes.min()}..{sizes.max()} differ by more than one"
+            )
         s = grp["student_id"].astype(str).map(sex)
         for code, word in (("M", "boys"), ("F", "girls")):
             per = (s == code).groupby(grp["class"]).sum()
             if per.max() - per.min() > 1:
-                problems.append(f"{school}: {word} per class {per.min()}..{per.max()} differ by more than one")
+                problems.append(
+                    f"{school}: {word} per class {per.min()}..{per.max()} differ by more than one"
+                )
     return problems
 
 
@@ -434,9 +488,15 @@ def cmd_classes(args) -> int:
         pl = pl.rename(columns={"school_id": "school"})
     roster = _roster(args)
     merged = pl.merge(roster, on="student_id", how="left", suffixes=("", "_roster"))
-    missing = merged.loc[merged["sex"].isna(), "student_id"].tolist() if "sex" in merged else list(pl["student_id"])
+    missing = (
+        merged.loc[merged["sex"].isna(), "student_id"].tolist()
+        if "sex" in merged
+        else list(pl["student_id"])
+    )
     if missing:
-        raise InputError("students without sex in --students (学生名单缺少性别)", problems=missing[:20])
+        raise InputError(
+            "students without sex in --students (学生名单缺少性别)", problems=missing[:20]
+        )
     cap = getattr(args, "cap", None) or dict(DEFAULT_SETTINGS.class_cap)
     apart = getattr(args, "twins_apart", None) or ()
     late_path, previous = getattr(args, "late", None), getattr(args, "previous", None)
@@ -446,9 +506,16 @@ def cmd_classes(args) -> int:
         out = add_late_arrivals(first, late, cap=cap, seed=args.seed, roster=merged)
     elif late_path:
         late_ids = set(_read(late_path, "late arrivals")["student_id"])
-        first = assign_classes(merged[~merged["student_id"].isin(late_ids)], cap=cap, seed=args.seed, twins_apart=apart)
-        out = add_late_arrivals(first, merged[merged["student_id"].isin(late_ids)], cap=cap,
-                                seed=args.seed, roster=merged)
+        first = assign_classes(
+            merged[~merged["student_id"].isin(late_ids)], cap=cap, seed=args.seed, twins_apart=apart
+        )
+        out = add_late_arrivals(
+            first,
+            merged[merged["student_id"].isin(late_ids)],
+            cap=cap,
+            seed=args.seed,
+            roster=merged,
+        )
         out.attrs["warnings"] = first.attrs["warnings"] + out.attrs["warnings"]
     else:
         out = assign_classes(merged, cap=cap, seed=args.seed, twins_apart=apart)
@@ -456,8 +523,13 @@ def cmd_classes(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(target, index=False, lineterminator="\n")
     sizes = {f"{s}/{c}": int(n) for (s, c), n in out.groupby(["school", "class"]).size().items()}
-    meta = {"seed": int(args.seed), "generator": "numpy PCG64", "caps": out.attrs.get("caps"),
-            "warnings": out.attrs.get("warnings", []), "class_sizes": sizes}
+    meta = {
+        "seed": int(args.seed),
+        "generator": "numpy PCG64",
+        "caps": out.attrs.get("caps"),
+        "warnings": out.attrs.get("warnings", []),
+        "class_sizes": sizes,
+    }
     Path(str(target) + ".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     for w in out.attrs.get("warnings", []):
         print(f"警告 warning: {w}")

@@ -40,23 +40,54 @@ from .idcard import synth_id
 
 __all__ = ["synth_cohort", "COHORT_COLUMNS"]
 
-COHORT_COLUMNS = ["姓名", "身份证号", "学籍号", "出生日期", "性别", "学段", "户籍地址", "原户籍地址",
-                  "房产地址", "实际居住地址", "户口迁入日期", "房产登记日期", "类别", "残疾",
-                  "兄姐在读学校", "兄姐择校", "双胞胎组", "缓学", "毕业学校标识码", "志愿学校",
-                  "材料审核", "备注"]
+COHORT_COLUMNS = [
+    "姓名",
+    "身份证号",
+    "学籍号",
+    "出生日期",
+    "性别",
+    "学段",
+    "户籍地址",
+    "原户籍地址",
+    "房产地址",
+    "实际居住地址",
+    "户口迁入日期",
+    "房产登记日期",
+    "类别",
+    "残疾",
+    "兄姐在读学校",
+    "兄姐择校",
+    "双胞胎组",
+    "缓学",
+    "毕业学校标识码",
+    "志愿学校",
+    "材料审核",
+    "备注",
+]
 _LABEL = "合成数据（虚构，非真实个人）synthetic"
-_ELSEWHERE = ["河北省张家口市康保县张纪镇", "河北省张家口市沽源县平定堡镇", "内蒙古自治区乌兰察布市化德县长顺镇",
-              "山西省大同市阳高县龙泉镇", "河北省承德市丰宁满族自治县大阁镇"]
+_ELSEWHERE = [
+    "河北省张家口市康保县张纪镇",
+    "河北省张家口市沽源县平定堡镇",
+    "内蒙古自治区乌兰察布市化德县长顺镇",
+    "山西省大同市阳高县龙泉镇",
+    "河北省承德市丰宁满族自治县大阁镇",
+]
 _YQ_URBAN = ("110119001", "110119002", "110119003", "110119100")
-_YQ_LOCAL_KINDS = ["台胞子女", "华侨子女", "在京在站博士后研究人员子女", "现役军人子女",
-                   "父母一方为本市户籍的适龄儿童少年", "父母一方持有《北京市工作居住证》的适龄儿童少年"]
+_YQ_LOCAL_KINDS = [
+    "台胞子女",
+    "华侨子女",
+    "在京在站博士后研究人员子女",
+    "现役军人子女",
+    "父母一方为本市户籍的适龄儿童少年",
+    "父母一方持有《北京市工作居住证》的适龄儿童少年",
+]
 
 
 def _units(county: str, folder: Path) -> tuple[pd.DataFrame, dict]:
     v = pd.read_csv(folder / "villages_152527_110119.csv", dtype=str)
     t = pd.read_csv(folder / "townships_152527_110119.csv", dtype=str)
     v = v[v["county_code"] == county].copy()
-    towns = dict(zip(t["code"], t["name"]))
+    towns = dict(zip(t["code"], t["name"], strict=True))
     v["township"] = v["township_code"].map(towns)
     v["short"] = v["name"].str.replace(r"(村民委员会|村委会)$", "村", regex=True)
     v["short"] = v["short"].str.replace(r"社区居委会$", "社区", regex=True)
@@ -78,7 +109,9 @@ class _Town:
         self.streets = self.streets.to_crs(crs).sort_values("name").reset_index(drop=True)
         comm = areas[areas["kind"] == "community"].to_crs(crs)
         self.communities = comm.sort_values("name").reset_index(drop=True)
-        self.compounds = marks[marks["kind"] == "compound"].sort_values("name").reset_index(drop=True)
+        self.compounds = (
+            marks[marks["kind"] == "compound"].sort_values("name").reset_index(drop=True)
+        )
         self.township = township
 
     def address(self, rng, community: str | None = None) -> tuple[str, str]:
@@ -129,8 +162,15 @@ def _load_basemap(basemap):
         return None
 
 
-def synth_cohort(spec: dict, *, seed: int, basemap=None, primary: int | None = None,
-                 middle: int | None = None, divisions=None) -> pd.DataFrame:
+def synth_cohort(
+    spec: dict,
+    *,
+    seed: int,
+    basemap=None,
+    primary: int | None = None,
+    middle: int | None = None,
+    divisions=None,
+) -> pd.DataFrame:
     """A synthetic applicant table for the spec's county (see the module doc for the shares).
 
     Parameters
@@ -183,7 +223,7 @@ class _Context:
         except (FileNotFoundError, KeyError):
             self.units, self.towns = pd.DataFrame(), {}
         self.juris = str(pol.get("jurisdiction") or "")
-        self.prefix = ("北京市延庆区" if self.yanqing else self.juris)
+        self.prefix = "北京市延庆区" if self.yanqing else self.juris
         if self.yanqing:
             self.units = self.units[self.units["township_code"].isin(_YQ_URBAN)]
         self.schools = [s for s in spec.get("schools") or []]
@@ -276,30 +316,41 @@ class _Context:
             self._yanqing(rec, cats, r)
         elif r < 0.07:  # migrant child: hukou elsewhere, lives in town
             cats.append("随迁子女")
-            rec["户籍地址"] = _ELSEWHERE[int(rng.integers(len(_ELSEWHERE)))] + f"{int(rng.integers(1, 90))}号"
+            rec["户籍地址"] = (
+                _ELSEWHERE[int(rng.integers(len(_ELSEWHERE)))] + f"{int(rng.integers(1, 90))}号"
+            )
             home = self._address(self._pick_unit(urban=True))
             rec["实际居住地址"] = home
             if rng.random() < 0.3:
                 rec["房产地址"] = home
-                rec["房产登记日期"] = self._date(_dt.date(self.year - 8, 1, 1), _dt.date(self.year - 1, 6, 1))
+                rec["房产登记日期"] = self._date(
+                    _dt.date(self.year - 8, 1, 1), _dt.date(self.year - 1, 6, 1)
+                )
         elif r < 0.19:  # property-only: rural hukou, property in town
             rec["户籍地址"] = self._address(self._pick_unit(urban=False))
             rec["房产地址"] = self._address(self._pick_unit(urban=True))
             rec["实际居住地址"] = rec["房产地址"]
-            rec["房产登记日期"] = self._date(_dt.date(self.year - 10, 1, 1), _dt.date(self.year, 6, 1))
+            rec["房产登记日期"] = self._date(
+                _dt.date(self.year - 10, 1, 1), _dt.date(self.year, 6, 1)
+            )
         else:
             unit = self._pick_unit()
             rec["户籍地址"] = self._address(unit)
             rec["实际居住地址"] = rec["户籍地址"]
             if unit.get("urban") and rng.random() < 0.6:
                 rec["房产地址"] = rec["户籍地址"]
-                rec["房产登记日期"] = self._date(_dt.date(self.year - 12, 1, 1), _dt.date(self.year - 1, 1, 1))
+                rec["房产登记日期"] = self._date(
+                    _dt.date(self.year - 12, 1, 1), _dt.date(self.year - 1, 1, 1)
+                )
             if self.mig_cut and rng.random() < 0.05:  # recent hukou move
                 before = rng.random() < 0.5
-                moved = (self._date(self.mig_cut - _dt.timedelta(days=300), self.mig_cut)
-                         if before else
-                         self._date(self.mig_cut + _dt.timedelta(days=1),
-                                    self.mig_cut + _dt.timedelta(days=300)))
+                moved = (
+                    self._date(self.mig_cut - _dt.timedelta(days=300), self.mig_cut)
+                    if before
+                    else self._date(
+                        self.mig_cut + _dt.timedelta(days=1), self.mig_cut + _dt.timedelta(days=300)
+                    )
+                )
                 rec["户口迁入日期"] = moved
                 rec["原户籍地址"] = self._address(self._pick_unit(urban=False))
         el = self.el
@@ -317,7 +368,9 @@ class _Context:
         rec["类别"] = "、".join(cats)
         d = rng.random()
         if d < 0.01:
-            rec["残疾"] = ("随班就读", "随班就读", "随班就读", "送教上门", "特教学校")[int(rng.integers(5))]
+            rec["残疾"] = ("随班就读", "随班就读", "随班就读", "送教上门", "特教学校")[
+                int(rng.integers(5))
+            ]
         if level == "小学" and rng.random() < 0.015:
             rec["缓学"] = "是"
         if rng.random() < 0.05:
@@ -334,12 +387,16 @@ class _Context:
             child = dict(rec)
             sex = "男" if rng.random() < 0.52 else "女"
             number = self._id(birth, sex)
-            child.update({"身份证号": number, "出生日期": birth.isoformat(), "性别": sex,
-                          "双胞胎组": group})
+            child.update(
+                {"身份证号": number, "出生日期": birth.isoformat(), "性别": sex, "双胞胎组": group}
+            )
             if level == "初中":
                 child["学籍号"] = "G" + number
-                codes = sorted(str(s.get("code")) for s in self.schools
-                               if s.get("level") in ("primary", "nine_year") and s.get("code"))
+                codes = sorted(
+                    str(s.get("code"))
+                    for s in self.schools
+                    if s.get("level") in ("primary", "nine_year") and s.get("code")
+                )
                 child["毕业学校标识码"] = codes[int(rng.integers(len(codes)))] if codes else ""
             out.append(child)
         return out
@@ -349,10 +406,14 @@ class _Context:
         home = self._address(self._pick_unit(urban=True))
         if r < 0.65:  # 本市户籍
             cats.append("本市户籍")
-            rec["户籍地址"] = home if rng.random() < 0.7 else self._address(self._pick_unit(urban=True))
+            rec["户籍地址"] = (
+                home if rng.random() < 0.7 else self._address(self._pick_unit(urban=True))
+            )
             if rng.random() < 0.7:
                 rec["房产地址"] = home
-                rec["房产登记日期"] = self._date(_dt.date(self.year - 12, 1, 1), _dt.date(self.year - 1, 1, 1))
+                rec["房产登记日期"] = self._date(
+                    _dt.date(self.year - 12, 1, 1), _dt.date(self.year - 1, 1, 1)
+                )
         elif r < 0.75:  # 按本市户籍对待
             cats.append(_YQ_LOCAL_KINDS[int(rng.integers(len(_YQ_LOCAL_KINDS)))])
             rec["户籍地址"] = _ELSEWHERE[int(rng.integers(len(_ELSEWHERE)))]

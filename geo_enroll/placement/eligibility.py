@@ -22,6 +22,9 @@ falls in a zone is used, and its position gives the tier):
   ``["hukou_property_agree", "actual_residence"]`` (户籍 and property agree, else actual residence);
 - the hukou address is the new one if ``户口迁入日期`` is on or before
   ``policy.hukou_migration_cutoff``, else the previous one (``原户籍地址``);
+- a property address counts ahead of the hukou address when the family lives there
+  (实际居住地址 = 房产地址; the policy asks for 实际入住佐证) and its zone school differs — the
+  hukou zone school then stays as a fallback (see ``run._choose_option``);
 - 随迁子女 / 非本市户籍 (not in ``treated_as_local``) also get a last option, the actual residence
   (统筹安排), one tier below the bases.
 
@@ -105,11 +108,22 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
     d: list[str] = []
     level = rec.get("level") or "primary"
     cats = tuple(rec.get("categories") or ())
-    out = {"student_id": rec["student_id"], "level": level, "status": "", "rule": "",
-           "address_options": (), "priority": False, "free_choice": False, "preference": None,
-           "sibling_school": None, "twin_group": rec.get("twin_group") or "",
-           "priority_key": "", "categories": cats, "disability": rec.get("disability") or "",
-           "row": rec.get("row")}
+    out = {
+        "student_id": rec["student_id"],
+        "level": level,
+        "status": "",
+        "rule": "",
+        "address_options": (),
+        "priority": False,
+        "free_choice": False,
+        "preference": None,
+        "sibling_school": None,
+        "twin_group": rec.get("twin_group") or "",
+        "priority_key": "",
+        "categories": cats,
+        "disability": rec.get("disability") or "",
+        "row": rec.get("row"),
+    }
     lvl_zh = "小学" if level == "primary" else "初中"
     d.append(f"申请{lvl_zh}入学")
 
@@ -119,13 +133,17 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
         return out
 
     if rec.get("problems"):
-        return stop("ineligible", "invalid_row",
-                    "数据有误，未参与派位：" + "；".join(rec["problems"]))
+        return stop(
+            "ineligible", "invalid_row", "数据有误，未参与派位：" + "；".join(rec["problems"])
+        )
     if rec.get("duplicate_of"):
         return stop("ineligible", "invalid_row", "同一申请人出现在多行，未参与派位")
     if out["disability"] == "特教学校":
-        return stop("ineligible", "special_education",
-                    "残疾儿童安置方式为特教学校，转介特殊教育学校，不占用普通学校学位")
+        return stop(
+            "ineligible",
+            "special_education",
+            "残疾儿童安置方式为特教学校，转介特殊教育学校，不占用普通学校学位",
+        )
     if rec.get("deferral") == "是":
         if el["deferral"]:
             return stop("deferred", "deferral", "已申请缓学，本年度不派位（政策允许办理缓学手续）")
@@ -133,8 +151,7 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
     birth = rec.get("birth_date") or ""
     if level == "primary" and cutoff:
         if birth and birth > cutoff:
-            return stop("ineligible", "age_cutoff",
-                        f"出生日期晚于{cutoff}，未满入学年龄")
+            return stop("ineligible", "age_cutoff", f"出生日期晚于{cutoff}，未满入学年龄")
         if birth:
             d.append(f"出生日期不晚于{cutoff}，符合入学年龄")
     if level == "middle":
@@ -161,8 +178,10 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
             d.append(f"户口迁入日期{moved}不晚于{mig_cut}，按迁移后户籍地址划片")
         else:
             prev = rec.get("previous_hukou") or ""
-            d.append(f"户口迁入日期{moved}晚于{mig_cut}，按迁移前户籍地址划片"
-                     + ("" if prev else "（未填原户籍地址）"))
+            d.append(
+                f"户口迁入日期{moved}晚于{mig_cut}，按迁移前户籍地址划片"
+                + ("" if prev else "（未填原户籍地址）")
+            )
             hukou = prev
     prop, resid = rec.get("property_address") or "", rec.get("residence_address") or ""
     for i, basis in enumerate(el["address_basis"]):
@@ -171,13 +190,13 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
             options.append(_opt(basis, hukou, None, tier))
         elif basis == "property_in_zone" and prop:
             options.append(_opt(basis, prop, None, tier))
+            options[-1]["lives_here"] = bool(resid) and _same(resid, prop)
         elif basis == "hukou_property_agree" and hukou and prop:
             options.append(_opt(basis, hukou, prop, tier))
         elif basis == "actual_residence" and (resid or prop or hukou):
             options.append(_opt(basis, resid or prop or hukou, None, tier))
     if migrant and (resid or prop) and not any(o["basis"] == "actual_residence" for o in options):
-        options.append(_opt("migrant_residence", resid or prop, None,
-                            len(el["address_basis"]) + 1))
+        options.append(_opt("migrant_residence", resid or prop, None, len(el["address_basis"]) + 1))
     out["address_options"] = tuple(options)
     if options:
         d.append("可用于划片的地址（按顺序）：" + "、".join(o["label"] for o in options))
@@ -223,15 +242,25 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
     if out["twin_group"]:
         d.append("双胞胎/多胞胎：同址同层，派位顺序相同")
     # within-tier order: the date of the registration the address rests on
-    out["priority_key"] = (rec.get("hukou_moved_in") or rec.get("property_date") or "0000-00-00")
+    out["priority_key"] = rec.get("hukou_moved_in") or rec.get("property_date") or "0000-00-00"
     out["_property_date"] = rec.get("property_date") or ""
     out["decisions"] = tuple(d)
     return out
 
 
+def _same(a: str, b: str) -> bool:
+    return "".join(str(a).split()) == "".join(str(b).split())
+
+
 def _opt(basis: str, address: str, other: str | None, tier: int) -> dict:
-    return {"basis": basis, "label": BASIS_LABELS[basis], "address": address, "other": other,
-            "tier": tier}
+    return {
+        "basis": basis,
+        "label": BASIS_LABELS[basis],
+        "address": address,
+        "other": other,
+        "tier": tier,
+        "lives_here": False,
+    }
 
 
 def _name(spec: dict, school_id: str) -> str:

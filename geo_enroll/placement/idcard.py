@@ -44,7 +44,7 @@ def check_digit(first17: str) -> str:
     """
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("check_digit needs exactly 17 digits")
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
 
 
@@ -131,9 +131,7 @@ def check_id(
     id_sex = "男" if int(seq) % 2 == 1 else "女"
     expected = check_digit(text[:17])
     if text[17] != expected:
-        problems.append(
-            f"校验码错误：{mask_id(text)} 末位应为{expected} (MOD 11-2 checksum fails)"
-        )
+        problems.append(f"校验码错误：{mask_id(text)} 末位应为{expected} (MOD 11-2 checksum fails)")
     if birth_date not in (None, "") and bdate is not None:
         given = _as_date(birth_date)
         if given is None:

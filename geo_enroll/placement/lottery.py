@@ -143,7 +143,9 @@ def _clean_applicants(applicants: pd.DataFrame) -> pd.DataFrame:
         bad = df[col].str.contains(r"[,\n\r]", regex=True) | (
             (df[col] == "") if col == "student_id" else False
         )
-        problems += [f"row {i + 2}: {col} is empty or has a comma/newline" for i in np.flatnonzero(bad)]
+        problems += [
+            f"row {i + 2}: {col} is empty or has a comma/newline" for i in np.flatnonzero(bad)
+        ]
     if problems:
         raise LotteryError("applicants: cannot draw / 申请人表有误", problems=problems[:50])
     return df.reset_index(drop=True)
@@ -165,8 +167,14 @@ def _clean_seats(seats: pd.DataFrame) -> pd.DataFrame:
         for s, v, x in zip(df["school"], df["seats"], n, strict=True)
         if not (x >= 0 and x % 1 == 0)
     ]
-    problems += [f"{s}: school listed twice (学校重复)" for s in df["school"][df["school"].duplicated()]]
-    problems += [f"{s}: school id has a comma/newline or is empty" for s in df["school"] if not s or any(c in s for c in ",\n\r")]
+    problems += [
+        f"{s}: school listed twice (学校重复)" for s in df["school"][df["school"].duplicated()]
+    ]
+    problems += [
+        f"{s}: school id has a comma/newline or is empty"
+        for s in df["school"]
+        if not s or any(c in s for c in ",\n\r")
+    ]
     if problems:
         raise LotteryError("seats: cannot draw / 学位表有误", problems=problems)
     df["seats"] = n.astype(int)
@@ -183,7 +191,9 @@ def _check_choices(app: pd.DataFrame, seats: pd.DataFrame) -> None:
             elif group_of[s] != grp:
                 problems.append(f"{sid}: choice {s} belongs to group {group_of[s]}, not {grp}")
     if problems:
-        raise LotteryError("choices do not match the seat plan / 志愿与学位表不符", problems=problems[:50])
+        raise LotteryError(
+            "choices do not match the seat plan / 志愿与学位表不符", problems=problems[:50]
+        )
 
 
 def canonical_inputs(applicants: pd.DataFrame, seats: pd.DataFrame) -> bytes:
@@ -223,7 +233,9 @@ def parse_canonical(text: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
         if lines[0] != ALGORITHM:
             raise ValueError(f"first line should be {ALGORITHM!r}")
         a0, s0 = lines.index("[applicants]"), lines.index("[seats]")
-        app = pd.read_csv(io.StringIO("\n".join(lines[a0 + 1 : s0])), dtype=str, keep_default_na=False)
+        app = pd.read_csv(
+            io.StringIO("\n".join(lines[a0 + 1 : s0])), dtype=str, keep_default_na=False
+        )
         st = pd.read_csv(io.StringIO("\n".join(lines[s0 + 1 :])), dtype=str, keep_default_na=False)
     except (ValueError, IndexError, pd.errors.ParserError) as exc:
         raise LotteryError(f"inputs.txt is not a canonical lottery input: {exc}") from exc
@@ -257,7 +269,9 @@ def _numbers(numbers: Iterable) -> tuple[int, ...]:
             )
         out.append(int(text))
     if not out:
-        raise LotteryError("at least one number drawn in public is needed (至少需要一个现场摇号数字)")
+        raise LotteryError(
+            "at least one number drawn in public is needed (至少需要一个现场摇号数字)"
+        )
     return tuple(out)
 
 
@@ -343,8 +357,16 @@ def draw(applicants: pd.DataFrame, seats: pd.DataFrame, public_numbers: Sequence
         j = got[i]
         status = "no_seat" if j < 0 else ("placed" if rank[i] > 0 else "adjusted")
         rows.append(
-            (pos, ids[i], app["group"].iat[i], int(app["tier"].iat[i]), keys[i],
-             schools[j] if j >= 0 else "", status, int(rank[i]) if rank[i] > 0 else "")
+            (
+                pos,
+                ids[i],
+                app["group"].iat[i],
+                int(app["tier"].iat[i]),
+                keys[i],
+                schools[j] if j >= 0 else "",
+                status,
+                int(rank[i]) if rank[i] > 0 else "",
+            )
         )
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     meta = {
@@ -451,13 +473,17 @@ def _describe(expected: bytes, actual: bytes) -> list[str]:
     for sid in got["student_id"][got["student_id"].duplicated()]:
         out.append(f"{sid}: listed more than once in the result file")
     for sid in e.index.difference(g.index):
-        out.append(f"{sid}: missing from the result file (expected school {e.at[sid, 'school'] or '—'})")
+        out.append(
+            f"{sid}: missing from the result file (expected school {e.at[sid, 'school'] or '—'})"
+        )
     for sid in g.index.difference(e.index):
         out.append(f"{sid}: not an applicant of this draw")
     for sid in e.index.intersection(g.index, sort=False):
         for colname in e.columns:
             if e.at[sid, colname] != g.at[sid, colname]:
-                out.append(f"{sid}: {colname} expected {e.at[sid, colname]!r}, got {g.at[sid, colname]!r}")
+                out.append(
+                    f"{sid}: {colname} expected {e.at[sid, colname]!r}, got {g.at[sid, colname]!r}"
+                )
     if not out:
         out.append("same rows, different bytes (row order, quoting, line ends or encoding)")
     return out
@@ -548,8 +574,17 @@ def simulate(
         )
     fill = pd.DataFrame(
         fill_rows,
-        columns=["school", "group", "seats", "mean_placed", "fill_rate", "p_full",
-                 "last_tier_mode", "last_tier_share", "last_tier_max"],
+        columns=[
+            "school",
+            "group",
+            "seats",
+            "mean_placed",
+            "fill_rate",
+            "p_full",
+            "last_tier_mode",
+            "last_tier_share",
+            "last_tier_max",
+        ],
     )
     return probs, fill
 
@@ -664,7 +699,9 @@ def cmd_lottery_simulate(args) -> int:
     probs, fill = simulate(app, st, draws=int(_arg(args, "draws") or 100), seed=int(args.seed))
     out = Path(_arg(args, "output", "out"))
     out.mkdir(parents=True, exist_ok=True)
-    probs.to_csv(out / "unit_probabilities.csv", index=False, lineterminator="\n", float_format="%.6f")
+    probs.to_csv(
+        out / "unit_probabilities.csv", index=False, lineterminator="\n", float_format="%.6f"
+    )
     fill.to_csv(out / "school_fill.csv", index=False, lineterminator="\n", float_format="%.6f")
     print(f"模拟 {args.draws} 次 simulated → {out}/unit_probabilities.csv, {out}/school_fill.csv")
     return 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
+import shapely
+from pyproj import Transformer
 from shapely.geometry import Point, box
 
 from geo_enroll.basemap.layers import utm_crs
@@ -87,3 +90,98 @@ def test_admin_units_count_as_covering(taipusi_result, taipusi_spec, schematic):
     spec["schools"][-1]["zones"][0]["units"].append({"name": "国防社区", "code": None})
     middle = build_report(digitise(spec, schematic))["levels"]["middle"]
     assert {g["where"] for g in middle["gaps"]} == {"西郊社区"}
+
+
+def _utm_zones(result, level):
+    z = result.zones.to_crs(utm_crs(TOWN_SEAT))
+    return z[z["level"].isin([level, "nine_year"])].set_index("rule_id").geometry
+
+
+def _sharing_edge(geom, zones):
+    """Drawn zones sharing an edge with ``geom``: a 1 m strip around it overlaps them by more
+    than 2 m² (a corner-to-corner touch gives < 0.8 m²).  Independent of the report's own
+    boundary-length test."""
+    strip = geom.buffer(1.0)
+    return {rid for rid, z in zones.items() if z.intersection(strip).area > 2.0}
+
+
+def _gap_shape(gap):
+    from shapely.geometry import shape
+
+    to_utm = Transformer.from_crs(4326, utm_crs(TOWN_SEAT), always_xy=True).transform
+    return shapely.transform(shape(gap["geometry"]), lambda xy: np.column_stack(to_utm(*xy.T)))
+
+
+def test_gap_rules_are_the_zones_that_share_its_edge(taipusi_result):
+    report = build_report(taipusi_result)
+    admin = {r["rule_id"] for r in report["rules"] if r["status"] == "not_digitised"}
+    named = 0
+    for level in ("primary", "middle"):
+        zones = _utm_zones(taipusi_result, level)
+        for gap in report["levels"][level]["gaps"]:
+            assert set(gap["rules"]) == _sharing_edge(_gap_shape(gap), zones), gap["where"]
+            assert not set(gap["rules"]) & admin  # neighbouring admin units are not named
+            assert set(gap["unit_rules"]) <= admin
+            named += len(gap["rules"])
+    assert named > 0
+
+
+def test_planted_gap_names_the_neighbours_of_the_missing_zone(
+    taipusi_spec, schematic, taipusi_result
+):
+    spec = copy.deepcopy(taipusi_spec)
+    school, zone = _rule(spec, "taipusi-p3-r02")
+    school["zones"].remove(zone)
+    result = digitise(spec, schematic)
+    known = {g["area_m2"] for g in build_report(taipusi_result)["levels"]["primary"]["gaps"]}
+    new = [
+        g for g in build_report(result)["levels"]["primary"]["gaps"] if g["area_m2"] not in known
+    ]
+    removed = _utm_zones(taipusi_result, "primary")["taipusi-p3-r02"]
+    expected = _sharing_edge(removed, _utm_zones(result, "primary"))
+    assert len(new) == 1 and len(expected) >= 2
+    assert set(new[0]["rules"]) == expected
+
+
+def test_unit_rules_name_the_admin_rules_of_the_gaps_own_community(
+    taipusi_spec, schematic, taipusi_result
+):
+    """A group of 西郊社区 (no polygon) leaves the gap; the rule is named apart as a unit rule."""
+    base = build_report(taipusi_result)["levels"]["primary"]["gaps"]
+    spec = copy.deepcopy(taipusi_spec)
+    spec["schools"][0]["zones"].append(
+        {
+            "rule_id": "taipusi-p1-r98",
+            "kind": "admin_units",
+            "units": [{"name": "西郊社区", "code": None, "group": "一组"}],
+            "source": {"text": "test", "line": 1},
+        }
+    )
+    gaps = build_report(digitise(spec, schematic))["levels"]["primary"]["gaps"]
+    by_where = {g["where"]: g for g in gaps}
+    assert by_where["西郊社区"]["unit_rules"] == ["taipusi-p1-r98"]
+    assert "taipusi-p1-r98" not in by_where["西郊社区"]["rules"]
+    before = {g["where"]: g["rules"] for g in base}
+    assert {w: g["rules"] for w, g in by_where.items()} == before
+    assert all(g["unit_rules"] == [] for w, g in by_where.items() if w != "西郊社区")
+
+
+def test_toy_gap_names_edge_neighbours_only():
+    """A 3 x 3 grid whose centre cell is the gap: the cells sharing an edge with it are named,
+    the diagonal cell touching it at a corner is not, nor is an admin unit sharing an edge."""
+    cov = [
+        {"rule_id": "left", "school_id": "s1", "geometry": box(0, 0, 30, 90)},
+        {"rule_id": "top", "school_id": "s1", "geometry": box(30, 60, 60, 90)},
+        {"rule_id": "right", "school_id": "s2", "geometry": box(60, 30, 90, 60)},
+        {"rule_id": "corner", "school_id": "s2", "geometry": box(60, 60, 90, 90)},
+        {
+            "rule_id": "unit",
+            "school_id": "s3",
+            "kind": "admin_units",
+            "geometry": box(30, 0, 90, 30),
+        },
+    ]
+    found = find_gaps_overlaps(cov, {"town": box(0, 0, 90, 90)})
+    assert [(g["area_m2"], g["rules"]) for g in found["gaps"]] == [
+        (900.0, ["left", "right", "top"])
+    ]

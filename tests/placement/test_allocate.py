@@ -200,9 +200,9 @@ def test_allocate_deterministic_and_order_independent():
     pd.testing.assert_frame_equal(a, b)
     perm = np.random.default_rng(0).permutation(len(students))
     sperm = np.random.default_rng(1).permutation(len(schools))
-    c = allocate(
-        students.iloc[perm], schools.iloc[sperm], dist[perm][:, sperm], seed=11
-    ).loc[students.index]
+    c = allocate(students.iloc[perm], schools.iloc[sperm], dist[perm][:, sperm], seed=11).loc[
+        students.index
+    ]
     pd.testing.assert_frame_equal(a, c)
 
 

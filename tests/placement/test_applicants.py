@@ -46,7 +46,9 @@ def test_missing_columns_are_listed_together():
 
 def test_every_bad_row_is_reported_with_its_row_number(toy_table):
     t = toy_table.copy()
-    t.loc[0, "身份证号"] = t.loc[0, "身份证号"][:-1] + ("1" if t.loc[0, "身份证号"][-1] != "1" else "2")
+    t.loc[0, "身份证号"] = t.loc[0, "身份证号"][:-1] + (
+        "1" if t.loc[0, "身份证号"][-1] != "1" else "2"
+    )
     t.loc[3, "出生日期"] = "2016-01-01"
     t.loc[5, "性别"] = "女" if t.loc[5, "性别"] == "男" else "男"
     t.loc[7, "户口迁入日期"] = "去年"

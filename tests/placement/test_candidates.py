@@ -6,7 +6,13 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo_enroll.datasets import toy_gazetteer, toy_school_points, toy_spec, toy_xy_to_lonlat, toy_zones
+from geo_enroll.datasets import (
+    toy_gazetteer,
+    toy_school_points,
+    toy_spec,
+    toy_xy_to_lonlat,
+    toy_zones,
+)
 from geo_enroll.placement.candidates import ZoneIndex, candidate_schools, resolve_school
 
 
@@ -66,13 +72,27 @@ def test_admin_units_by_code_group_and_alternatives():
 def test_more_specific_admin_unit_wins_and_sub_area_needs_its_name():
     spec = copy.deepcopy(toy_spec())
     src = {"text": "x", "line": 1}
-    spec["schools"][0]["zones"].append({"rule_id": "toy-p1-r09", "kind": "admin_units", "source": src,
-        "units": [{"name": "河湾村", "code": "999999100200", "sub_area": "禹仁围子"}]})
-    spec["schools"][1]["zones"].append({"rule_id": "toy-p2-r09", "kind": "admin_units", "source": src,
-        "units": [{"name": "玩具镇", "code": "999999100"}]})
+    spec["schools"][0]["zones"].append(
+        {
+            "rule_id": "toy-p1-r09",
+            "kind": "admin_units",
+            "source": src,
+            "units": [{"name": "河湾村", "code": "999999100200", "sub_area": "禹仁围子"}],
+        }
+    )
+    spec["schools"][1]["zones"].append(
+        {
+            "rule_id": "toy-p2-r09",
+            "kind": "admin_units",
+            "source": src,
+            "units": [{"name": "玩具镇", "code": "999999100"}],
+        }
+    )
     index = ZoneIndex(spec, toy_zones())
     base = {"village_code": "999999100200", "township_code": "999999100", "group": "一社"}
-    assert _zone_ids(_geo(2500, 500, input="玩具镇河湾村禹仁围子一社", **base), index=index) == ["toy-p1"]
+    assert _zone_ids(_geo(2500, 500, input="玩具镇河湾村禹仁围子一社", **base), index=index) == [
+        "toy-p1"
+    ]
     assert _zone_ids(_geo(2500, 500, input="玩具镇河湾村一社", **base), index=index) == ["toy-p2"]
     other = {"village_code": "999999100299", "township_code": "999999100"}
     assert _zone_ids(_geo(2600, 900, **other), index=index) == ["toy-p2"]  # township level
@@ -81,10 +101,24 @@ def test_more_specific_admin_unit_wins_and_sub_area_needs_its_name():
 def test_free_choice_multi_school_and_property_basis():
     spec = copy.deepcopy(toy_spec())
     src = {"text": "x", "line": 1}
-    spec["schools"][2]["zones"].append({"rule_id": "toy-m1-r09", "kind": "free_choice",
-                                        "scope": "anyone", "units": [], "source": src})
-    spec["schools"][0]["zones"].append({"rule_id": "toy-p1-r10", "kind": "multi_school", "source": src,
-        "schools": ["toy-p1", "toy-p2"], "units": [{"name": "X", "code": "999999100777"}]})
+    spec["schools"][2]["zones"].append(
+        {
+            "rule_id": "toy-m1-r09",
+            "kind": "free_choice",
+            "scope": "anyone",
+            "units": [],
+            "source": src,
+        }
+    )
+    spec["schools"][0]["zones"].append(
+        {
+            "rule_id": "toy-p1-r10",
+            "kind": "multi_school",
+            "source": src,
+            "schools": ["toy-p1", "toy-p2"],
+            "units": [{"name": "X", "code": "999999100777"}],
+        }
+    )
     index = ZoneIndex(spec, toy_zones(), school_points=toy_school_points())
     c = candidate_schools(_geo(800, 700), "middle", index=index)
     assert [m["school_id"] for m in c["zone"]] == ["toy-m1"]
@@ -93,8 +127,10 @@ def test_free_choice_multi_school_and_property_basis():
     # property basis: only schools with a 购房 rule, in their own zones
     prop = candidate_schools(_geo(800, 700), "primary", index=index, basis="property_in_zone")
     assert [(m["school_id"], m["kind"]) for m in prop["zone"]] == [("toy-p1", "property_rule")]
-    assert candidate_schools(_geo(800, 700), "middle", index=index,
-                             basis="property_in_zone")["zone"] == []
+    assert (
+        candidate_schools(_geo(800, 700), "middle", index=index, basis="property_in_zone")["zone"]
+        == []
+    )
 
 
 def test_geocoded_addresses_and_unlocated_ones():
@@ -114,5 +150,7 @@ def test_zones_without_crs_are_refused():
 
 def test_resolve_school_by_any_name():
     spec = toy_spec()
-    assert {resolve_school(spec, t) for t in ("toy-p1", "东小学", "东小", "9900000001")} == {"toy-p1"}
+    assert {resolve_school(spec, t) for t in ("toy-p1", "东小学", "东小", "9900000001")} == {
+        "toy-p1"
+    }
     assert resolve_school(spec, "不存在的学校") is None

@@ -12,8 +12,13 @@ from geo_enroll.placement.idcard import synth_id
 
 
 def _row(i=1, born="2018-03-01", level="小学", **extra):
-    rec = {"身份证号": synth_id("999999", born, 2 * i + 1), "出生日期": born, "性别": "男",
-           "学段": level, "户籍地址": "玩具镇横街61号"}
+    rec = {
+        "身份证号": synth_id("999999", born, 2 * i + 1),
+        "出生日期": born,
+        "性别": "男",
+        "学段": level,
+        "户籍地址": "玩具镇横街61号",
+    }
     rec.update(extra)
     return rec
 
@@ -36,8 +41,10 @@ def test_age_cutoff_and_deferral_follow_the_spec():
 
 
 def test_migration_cutoff_picks_new_or_old_address():
-    rows = [_row(1, 户口迁入日期="2023-08-31", 原户籍地址="玩具镇横街22号"),
-            _row(2, 户口迁入日期="2023-09-01", 原户籍地址="玩具镇横街22号")]
+    rows = [
+        _row(1, 户口迁入日期="2023-08-31", 原户籍地址="玩具镇横街22号"),
+        _row(2, 户口迁入日期="2023-09-01", 原户籍地址="玩具镇横街22号"),
+    ]
     el = _assess(rows)
     assert el["address_options"].iloc[0][0]["address"] == "玩具镇横街61号"
     assert el["address_options"].iloc[1][0]["address"] == "玩具镇横街22号"
@@ -50,15 +57,21 @@ def test_address_basis_order_and_tiers_come_from_the_spec():
     assert [(o["basis"], o["tier"]) for o in opts] == [("hukou", 1), ("property_in_zone", 2)]
     spec = toy_spec()
     spec["policy"]["eligibility"]["address_basis"] = ["hukou_property_agree", "actual_residence"]
-    opts = _assess([_row(1, 房产地址="玩具镇横街93号", 实际居住地址="玩具镇横街21号")],
-                   spec)["address_options"].iloc[0]
+    opts = _assess([_row(1, 房产地址="玩具镇横街93号", 实际居住地址="玩具镇横街21号")], spec)[
+        "address_options"
+    ].iloc[0]
     assert [o["basis"] for o in opts] == ["hukou_property_agree", "actual_residence"]
     assert opts[1]["address"] == "玩具镇横街21号"
 
 
 def test_priority_free_choice_and_disability():
-    rows = [_row(1, 类别="烈士子女"), _row(2, 类别="消防救援人员子女", 志愿学校="西小学"),
-            _row(3, 残疾="随班就读"), _row(4, 残疾="特教学校"), _row(5)]
+    rows = [
+        _row(1, 类别="烈士子女"),
+        _row(2, 类别="消防救援人员子女", 志愿学校="西小学"),
+        _row(3, 残疾="随班就读"),
+        _row(4, 残疾="特教学校"),
+        _row(5),
+    ]
     el = _assess(rows)
     assert list(el["priority"]) == [True, False, True, False, False]
     assert list(el["free_choice"]) == [False, True, False, False, False]
@@ -67,9 +80,11 @@ def test_priority_free_choice_and_disability():
 
 
 def test_sibling_rule_only_when_the_elder_is_not_there_by_choice():
-    rows = [_row(1, 兄姐在读学校="toy-p2", 兄姐择校="否"),
-            _row(2, 兄姐在读学校="toy-p2", 兄姐择校="是"),
-            _row(3, 兄姐在读学校="第一中学", 兄姐择校="否")]
+    rows = [
+        _row(1, 兄姐在读学校="toy-p2", 兄姐择校="否"),
+        _row(2, 兄姐在读学校="toy-p2", 兄姐择校="是"),
+        _row(3, 兄姐在读学校="第一中学", 兄姐择校="否"),
+    ]
     el = _assess(rows)
     assert list(el["sibling_school"].fillna("-")) == ["toy-p2", "-", "-"]
     spec = toy_spec()
@@ -81,9 +96,16 @@ def test_sibling_rule_only_when_the_elder_is_not_there_by_choice():
 def test_non_local_children_and_treated_as_local(materials, status):
     spec = copy.deepcopy(toy_spec())
     spec["policy"]["eligibility"]["treated_as_local"] = ["台胞子女"]
-    rows = [_row(1, 类别="非本市户籍", 材料审核=materials, 户籍地址="河北省某县",
-                 实际居住地址="玩具镇横街21号"),
-            _row(2, 类别="非本市户籍、台胞子女", 户籍地址="玩具镇横街21号")]
+    rows = [
+        _row(
+            1,
+            类别="非本市户籍",
+            材料审核=materials,
+            户籍地址="河北省某县",
+            实际居住地址="玩具镇横街21号",
+        ),
+        _row(2, 类别="非本市户籍、台胞子女", 户籍地址="玩具镇横街21号"),
+    ]
     el = _assess(rows, spec)
     assert el["status"].iloc[0] == status
     if not status:

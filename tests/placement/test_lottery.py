@@ -68,10 +68,14 @@ def test_draw_invariants_and_order_rule():
     t = res.table
     assert sorted(t["student_id"]) == sorted(app["student_id"])
     load = t[t["school"] != ""]["school"].value_counts()
-    assert all(load[s] <= n for s, n in zip(seats["school"], seats["seats"], strict=True) if s in load)
+    assert all(
+        load[s] <= n for s, n in zip(seats["school"], seats["seats"], strict=True) if s in load
+    )
     assert (t["status"] != "no_seat").sum() == min(len(app), seats["seats"].sum())
     # the order is tier, then SHA-256(seed|student_id): recompute independently
-    keys = {sid: hashlib.sha256(f"{res.seed}|{sid}".encode()).hexdigest() for sid in app["student_id"]}
+    keys = {
+        sid: hashlib.sha256(f"{res.seed}|{sid}".encode()).hexdigest() for sid in app["student_id"]
+    }
     tier = dict(zip(app["student_id"], app["tier"], strict=True))
     assert list(t["student_id"]) == sorted(keys, key=lambda s: (tier[s], keys[s]))
     # an applicant who got a worse choice saw every better choice filled by earlier applicants
@@ -117,12 +121,15 @@ def test_cli_draw_and_verify(tmp_path, capsys):
     app, seats = _scenario()
     a, s = _write(tmp_path, app, seats)
     out = tmp_path / "OUT"
-    ns = argparse.Namespace(applicants=str(a), seats=str(s), numbers=["12", "34", "56"], output=str(out))
+    ns = argparse.Namespace(
+        applicants=str(a), seats=str(s), numbers=["12", "34", "56"], output=str(out)
+    )
     assert L.cmd_lottery_draw(ns) == 0
     meta = json.loads((out / "draw.json").read_text())
     assert meta["inputs_sha256"] == L.publish(app, seats)
-    vns = argparse.Namespace(applicants=str(a), seats=str(s), numbers=["12", "34", "56"],
-                             result=str(out / "result.csv"))
+    vns = argparse.Namespace(
+        applicants=str(a), seats=str(s), numbers=["12", "34", "56"], result=str(out / "result.csv")
+    )
     assert L.cmd_lottery_verify(vns) == 0
     assert "identical" in capsys.readouterr().out
     # folder-only form (the draw folder carries inputs.txt and draw.json)
@@ -130,8 +137,9 @@ def test_cli_draw_and_verify(tmp_path, capsys):
     vns.numbers = ["12", "34", "55"]
     assert L.cmd_lottery_verify(vns) == 1
     # --expect-hash guards against inputs changed after publication
-    bad = argparse.Namespace(applicants=str(a), seats=str(s), numbers=["1"], output=str(out),
-                             expect_hash="f" * 64)
+    bad = argparse.Namespace(
+        applicants=str(a), seats=str(s), numbers=["1"], output=str(out), expect_hash="f" * 64
+    )
     with pytest.raises(LotteryError):
         L.cmd_lottery_draw(bad)
 
@@ -151,14 +159,20 @@ def test_bad_inputs_are_reported_at_once():
     with pytest.raises(LotteryError):
         L.publish(app, pd.DataFrame({"school": ["P1"], "seats": [-2]}))
     with pytest.raises(InputError):
-        L.cmd_lottery_draw(argparse.Namespace(applicants="/nonexistent.csv", seats="/x.csv",
-                                              numbers=["1"], output="/tmp/x"))
+        L.cmd_lottery_draw(
+            argparse.Namespace(
+                applicants="/nonexistent.csv", seats="/x.csv", numbers=["1"], output="/tmp/x"
+            )
+        )
 
 
 def test_groups_keep_applicants_in_their_group():
-    app = pd.DataFrame({"student_id": [f"a{i}" for i in range(8)],
-                        "group": ["G1"] * 4 + ["G2"] * 4, "choices": ""})
-    seats = pd.DataFrame({"school": ["A", "B", "C"], "group": ["G1", "G1", "G2"], "seats": [2, 5, 2]})
+    app = pd.DataFrame(
+        {"student_id": [f"a{i}" for i in range(8)], "group": ["G1"] * 4 + ["G2"] * 4, "choices": ""}
+    )
+    seats = pd.DataFrame(
+        {"school": ["A", "B", "C"], "group": ["G1", "G1", "G2"], "seats": [2, 5, 2]}
+    )
     t = L.draw(app, seats, [5]).table.set_index("student_id")
     assert set(t.loc[[f"a{i}" for i in range(4)], "school"]) <= {"A", "B"}
     g2 = t.loc[[f"a{i}" for i in range(4, 8)]]
@@ -177,6 +191,8 @@ def test_simulation_probabilities_and_fill(tmp_path):
     # tier-0 applicants cover 50 seats? then the last admitted tier is at most 1
     assert fill["last_tier_max"].max() <= app["tier"].max()
     a, s = _write(tmp_path, app, seats)
-    ns = argparse.Namespace(applicants=str(a), seats=str(s), draws=5, seed=1, output=str(tmp_path / "sim"))
+    ns = argparse.Namespace(
+        applicants=str(a), seats=str(s), draws=5, seed=1, output=str(tmp_path / "sim")
+    )
     assert L.cmd_lottery_simulate(ns) == 0
     assert (tmp_path / "sim" / "unit_probabilities.csv").exists()

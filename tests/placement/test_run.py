@@ -37,6 +37,13 @@ def check_invariants(placements: pd.DataFrame, schools: pd.DataFrame, n_applican
         for name in named:
             assert (names[name], rec.level) in full, (name, rec.trace)
     assert placements["trace"].str.len().min() > 0
+    # "how full the school was" in the trace agrees with schools.csv
+    sc = schools.set_index(["school", "level"])
+    for rec in placements[placed].itertuples():
+        m = re.search(r"共(\d+)个(?:小学|初中)学位，最终录取(\d+)人", rec.trace)
+        assert m, rec.trace
+        assert int(m[1]) == sc.loc[(rec.school, rec.level), "seats"]
+        assert int(m[2]) == sc.loc[(rec.school, rec.level), "placed"] <= int(m[1])
 
 
 def test_toy_run_invariants(toy, toy_table, tmp_path):
@@ -75,7 +82,9 @@ def test_gpkg_layers_have_no_names(toy, toy_table, tmp_path):
     homes = pyogrio.read_dataframe(path, layer="homes")
     assert "name" not in homes.columns and "姓名" not in homes.columns
     lines = pyogrio.read_dataframe(path, layer="overflow")
-    assert len(lines) == int(_run(toy_table, toy).placements["rule"].isin(["overflow", "no_zone"]).sum())
+    assert len(lines) == int(
+        _run(toy_table, toy).placements["rule"].isin(["overflow", "no_zone"]).sum()
+    )
 
 
 def test_bad_rows_are_marked_or_stop_the_run_in_strict_mode(toy, toy_table, tmp_path):
@@ -95,20 +104,44 @@ def test_bad_rows_are_marked_or_stop_the_run_in_strict_mode(toy, toy_table, tmp_
 
 def test_duplicate_applicant_stops_before_writing_anything(toy, toy_table, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "previous.txt").write_text("an earlier run")
+    _run(toy_table, toy, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     t = pd.concat([toy_table, toy_table.iloc[[3]]], ignore_index=True)
     with pytest.raises(ApplicantError) as e:
-        _run(t, toy, out)
+        _run(t, toy, out, seed=8)
     assert "第5行" in str(e.value) and f"第{len(t) + 1}行" in str(e.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no half-written folder
-    assert (out / "previous.txt").read_text() == "an earlier run"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # earlier run untouched
+
+
+def test_a_folder_with_other_files_is_never_replaced(toy, toy_table, tmp_path):
+    from geo_enroll.errors import InputError
+
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError):
+        _run(toy_table, toy, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def test_school_not_in_the_policy_is_refused_per_school(toy, toy_table, tmp_path):
-    sc = pd.concat([toy["schools"], pd.DataFrame([{"school_id": "toy-p9", "name": "不存在小学",
-                    "level": "primary", "code": "", "classes": 1, "seats": 40}])],
-                   ignore_index=True)
+    sc = pd.concat(
+        [
+            toy["schools"],
+            pd.DataFrame(
+                [
+                    {
+                        "school_id": "toy-p9",
+                        "name": "不存在小学",
+                        "level": "primary",
+                        "code": "",
+                        "classes": 1,
+                        "seats": 40,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     with pytest.raises(AllocationError) as e:
         _run(toy_table, {**toy, "schools": sc}, tmp_path / "o")
     assert any("toy-p9" in p for p in e.value.problems)
@@ -139,3 +172,70 @@ def test_traces_explain_address_rule_tier_and_fill(toy, toy_table):
     assert placed["trace"].str.contains(r"共\d+个(?:小学|初中)学位，最终录取\d+人").all()
     moved = p[p["trace"].str.contains("迁移前")]
     assert len(moved) == 1 and moved["school"].iloc[0] == "toy-p2"  # old address, 西区
+
+
+def test_school_named_in_the_applicant_table_but_not_in_the_policy(toy, toy_table):
+    t = toy_table.copy()
+    t.loc[4, "志愿学校"] = "不存在小学"
+    res = _run(t, toy)
+    assert any(p.startswith("第6行") and "不存在小学" in p for p in res.row_problems)
+    sid = res.placements["trace"].str.contains("不存在小学")
+    assert sid.sum() == 1 and res.placements.loc[sid, "status"].iloc[0] == "placed"
+
+
+def test_hukou_property_agree_else_actual_residence(toy):
+    """延庆's basis: 户籍 and property in the same zone count first, else the actual residence."""
+    from geo_enroll.placement.idcard import synth_id
+
+    toy["spec"]["policy"]["eligibility"]["address_basis"] = [
+        "hukou_property_agree",
+        "actual_residence",
+    ]
+    rows = []
+    for i, (hukou, prop, home) in enumerate(
+        [
+            ("玩具镇横街61号", "玩具镇横街63号", "玩具镇横街21号"),  # agree (东区): 东小学, tier 1
+            (
+                "玩具镇横街61号",
+                "玩具镇横街21号",
+                "玩具镇横街23号",
+            ),  # disagree: residence 西区, tier 2
+        ]
+    ):
+        rows.append(
+            {
+                "身份证号": synth_id("999999", "2018-03-01", 2 * i + 1),
+                "学段": "小学",
+                "户籍地址": hukou,
+                "房产地址": prop,
+                "实际居住地址": home,
+            }
+        )
+    res = _run(pd.DataFrame(rows), toy)
+    got = res.placements.sort_values("tier")[["school", "tier"]].values.tolist()
+    assert got == [["toy-p1", "1"], ["toy-p2", "2"]]
+
+
+def test_property_where_the_family_lives_counts_ahead_of_a_rural_hukou(toy):
+    from geo_enroll.placement.idcard import synth_id
+
+    rows = [
+        # 河湾村一社 hukou (西小学), lives at its property in 东区: 东小学 first, tier 2
+        {
+            "户籍地址": "玩具镇河湾村一社7号",
+            "房产地址": "玩具镇横街95号",
+            "实际居住地址": "玩具镇横街95号",
+        },
+        # same, but does not live there: the hukou address counts, tier 1
+        {
+            "户籍地址": "玩具镇河湾村一社8号",
+            "房产地址": "玩具镇横街97号",
+            "实际居住地址": "玩具镇河湾村一社8号",
+        },
+    ]
+    for i, r in enumerate(rows):
+        r.update({"身份证号": synth_id("999999", "2018-03-01", 2 * i + 1), "学段": "小学"})
+    res = _run(pd.DataFrame(rows), toy)
+    got = res.placements.sort_values("tier")[["school", "tier"]].values.tolist()
+    assert got == [["toy-p2", "1"], ["toy-p1", "2"]]
+    assert res.placements["trace"].str.contains("备选：西小学").sum() == 1

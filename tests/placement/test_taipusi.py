@@ -36,8 +36,13 @@ def inputs(taipusi_spec):
         from geo_enroll.basemap.schematic import build_schematic
 
         points = build_schematic().schools
-    return {"spec": taipusi_spec, "zones": zones, "gazetteer": load_default_gazetteer(),
-            "schools": BOUNDARIES / "taipusi_2024_schools.csv", "school_points": points}
+    return {
+        "spec": taipusi_spec,
+        "zones": zones,
+        "gazetteer": load_default_gazetteer(),
+        "schools": BOUNDARIES / "taipusi_2024_schools.csv",
+        "school_points": points,
+    }
 
 
 def test_school_table_matches_the_policy(taipusi_spec):
