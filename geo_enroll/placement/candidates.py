@@ -18,7 +18,9 @@ all zone schools (a multi-school case), nearest first.
 point is in the interior of some polygon zone, zones that only touch it on their boundary are
 dropped; when it lies only on boundaries (a shared edge), it belongs to the zone whose school is
 nearest in a straight line, ties broken by the smaller ``rule_id`` (without school locations:
-the smaller ``rule_id``).  The parent lookup warns within ``Settings.boundary_warning_m`` of an
+the smaller ``rule_id``).  A point outside every polygon but within ``EDGE_TOLERANCE_M`` (0.5 m)
+of some counts as on their edge (coordinates are rounded; house numbers on a boundary street
+are interpolated on its centre line).  The parent lookup warns within ``Settings.boundary_warning_m`` of an
 edge.
 
 >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
@@ -65,6 +67,9 @@ _SPEC = {
     "township": 10,
 }
 _CN_DIGITS = "零一二三四五六七八九十"
+EDGE_TOLERANCE_M = 0.5
+"""A point this close to a zone it is not inside (coordinates rounded to ~1 cm, house numbers
+interpolated on a boundary street's centre line) is treated as lying on that zone's edge."""
 
 
 def resolve_school(spec: dict, text) -> str | None:
@@ -197,7 +202,7 @@ class ZoneIndex:
 
         p = Point(xy)
         p_ll = Point(lonlat) if lonlat is not None else None
-        hits, edge = [], None
+        hits, near, edge = [], [], None
         if not hasattr(self, "_rows"):
             self._rows = self.zones_m.drop(columns="geometry").to_dict("records")
             self._geoms_m = list(self.zones_m.geometry)
@@ -215,23 +220,14 @@ class ZoneIndex:
             if covers:
                 interior = g_ll.contains(p_ll) if p_ll is not None else g.contains(p)
                 edge = d if edge is None else min(edge, d)
-                kind = zone.get("kind") or row.get("kind")
-                hits.append(
-                    {
-                        "school_id": sid,
-                        "rule_id": rid,
-                        "kind": kind,
-                        "label": KIND_LABELS.get(kind, str(kind)),
-                        "source": zone.get("source")
-                        or {"text": row.get("source"), "line": row.get("line")},
-                        "specificity": _SPEC["compound"]
-                        if kind == "compound"
-                        else _SPEC["polygon"],
-                        "interior": bool(interior),
-                    }
-                )
+                hits.append(_hit(sid, rid, zone, row, bool(interior)))
+            elif d <= EDGE_TOLERANCE_M:
+                near.append(_hit(sid, rid, zone, row, False))
+                edge = d if edge is None else min(edge, d)
             elif d < 1e3:
                 edge = d if edge is None else min(edge, d)
+        if not hits:
+            hits = near  # within centimetres of a zone: on its edge (rounded coordinates)
         if any(h["interior"] for h in hits):
             hits = [h for h in hits if h["interior"]]
         elif len({h["school_id"] for h in hits}) > 1:
@@ -273,6 +269,19 @@ class ZoneIndex:
                 return _SPEC["village_any_group"]
             return _SPEC["group"] if ggrp == grp else 0
         return _SPEC["village"]
+
+
+def _hit(sid: str, rid: str, zone: dict, row: dict, interior: bool) -> dict:
+    kind = zone.get("kind") or row.get("kind")
+    return {
+        "school_id": sid,
+        "rule_id": rid,
+        "kind": kind,
+        "label": KIND_LABELS.get(kind, str(kind)),
+        "source": zone.get("source") or {"text": row.get("source"), "line": row.get("line")},
+        "specificity": _SPEC["compound"] if kind == "compound" else _SPEC["polygon"],
+        "interior": interior,
+    }
 
 
 def _unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:

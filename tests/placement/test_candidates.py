@@ -154,3 +154,11 @@ def test_resolve_school_by_any_name():
         "toy-p1"
     }
     assert resolve_school(spec, "不存在的学校") is None
+
+
+def test_centimetres_outside_a_zone_count_as_its_edge():
+    from geo_enroll.placement.candidates import EDGE_TOLERANCE_M
+
+    inside_tol = -EDGE_TOLERANCE_M / 2
+    assert _zone_ids(_geo(inside_tol, 300)) == ["toy-p2"]
+    assert _zone_ids(_geo(-3 * EDGE_TOLERANCE_M - 1, 300)) == []
