@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from geo_enroll.errors import AllocationError, ApplicantError
+from geo_enroll.placement.applicants import read_applicants
 from geo_enroll.placement.run import PLACEMENT_COLUMNS, SCHOOL_COLUMNS, place
 
 STATUSES = {"placed", "ineligible", "deferred", "unresolved_address", "no_seat"}
@@ -239,3 +240,14 @@ def test_property_where_the_family_lives_counts_ahead_of_a_rural_hukou(toy):
     got = res.placements.sort_values("tier")[["school", "tier"]].values.tolist()
     assert got == [["toy-p2", "1"], ["toy-p1", "2"]]
     assert res.placements["trace"].str.contains("备选：西小学").sum() == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_twins_are_ranked_together_and_the_trace_says_where_they_went(toy, toy_table, seed):
+    res = _run(toy_table, toy, seed=seed)
+    table = read_applicants(toy_table)
+    group = table.loc[table["twin_group"] == "T1", "student_id"]
+    p = res.placements.set_index("student_id").loc[list(group)]
+    together = p["school"].nunique() == 1
+    phrase = "已安排在同一学校" if together else "未能安排在同一学校"
+    assert p["trace"].str.contains(phrase).all()
