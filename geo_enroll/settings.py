@@ -52,6 +52,11 @@ class Settings:
     street_list_odd_side : str
         Side of odd house numbers when facing the direction of increasing numbers:
         ``"left"`` (左单右双, the usual Chinese 门牌 rule) or ``"right"``.
+    house_offset_m : float
+        A geocoded house number is placed this many metres off the street centre line, on the
+        side of its number (``street_list_odd_side``), or on the side inside the community the
+        address names: a house is never on the street itself, so a point never falls exactly on
+        a zone edge drawn along that street.
     boundary_warning_m : float
         A parent lookup within this distance of a zone edge carries a warning.
     geocode_min_level : str
@@ -80,6 +85,7 @@ class Settings:
     min_diagnostic_area_m2: float = 1.0
     street_list_depth_m: float = 50.0
     street_list_odd_side: str = "left"
+    house_offset_m: float = 12.0
     boundary_warning_m: float = 30.0
     geocode_min_level: str = "county"
     class_cap: dict = field(default_factory=lambda: {"primary": 45, "middle": 50})

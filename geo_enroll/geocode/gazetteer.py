@@ -486,8 +486,7 @@ class Gazetteer:
                 if lo is None or hi is None or hi == lo:
                     continue
                 if min(lo, hi) <= number <= max(lo, hi):
-                    frac = (number - lo) / (hi - lo)
-                    pt = geom.interpolate(frac, normalized=True)
+                    pt = self._house_point(geom, number, lo, hi, self._named_area(p))
                     matched["house_number"] = p["house_number"]
                     return (pt, "house_number", f"base map street {info['name']} (interpolated)",
                             schematic, _CONFIDENCE["house_number"], matched)  # fmt: skip
@@ -496,6 +495,54 @@ class Gazetteer:
             geom = max(geom.geoms, key=lambda g: g.length)
         return (geom.interpolate(0.5, normalized=True), "road", f"base map street {matched['road']}",
                 schematic, _CONFIDENCE["road"], matched)  # fmt: skip
+
+    def _named_area(self, p: dict):
+        """The polygon of the community/village the address names, when the base map has it."""
+        code = p["codes"].get("village")
+        if code and code in self.area_by_code:
+            return self.area_by_code[code][0]
+        if p.get("village"):
+            hits = self.area_by_name.get(normalize_address(p["village"]), [])
+            if len(hits) == 1:
+                return hits[0][0]
+        return None
+
+    def _house_point(self, geom, number: int, lo: int, hi: int, area=None):
+        """Point of house ``number`` on a street numbered ``lo``..``hi`` along its geometry.
+
+        The house sits in the middle of its numbered slot (number 1 is not the street's end
+        point) and ``Settings.house_offset_m`` off the centre line: on the side inside the
+        community the address names when exactly one side is, else on its number's side
+        (odd numbers on ``Settings.street_list_odd_side`` facing increasing numbers, 左单右双).
+
+        >>> from shapely.geometry import LineString
+        >>> g = load_default_gazetteer()
+        >>> street = LineString([(115.27, 41.88), (115.28, 41.88)])  # west → east, 1..99
+        >>> odd, even = g._house_point(street, 1, 1, 99), g._house_point(street, 2, 1, 99)
+        >>> odd.y > 41.88 > even.y  # facing east, odd numbers on the left (north)
+        True
+        """
+        if geom.geom_type == "MultiLineString":
+            geom = max(geom.geoms, key=lambda g: g.length)
+        step = 1 if hi > lo else -1
+        frac = min(max((number - lo + 0.5 * step) / (hi - lo + step), 0.0), 1.0)
+        pt = geom.interpolate(frac, normalized=True)
+        a = geom.interpolate(max(frac - 0.01, 0.0), normalized=True)
+        b = geom.interpolate(min(frac + 0.01, 1.0), normalized=True)
+        kx = math.cos(math.radians(pt.y))  # local metres per degree, east vs north
+        dx, dy = (b.x - a.x) * kx * step, (b.y - a.y) * step  # towards increasing numbers
+        length = math.hypot(dx, dy)
+        if length == 0:
+            return pt
+        off = self.settings.house_offset_m / 111_320.0
+        left = Point(pt.x - dy / length * off / kx, pt.y + dx / length * off)
+        right = Point(pt.x + dy / length * off / kx, pt.y - dx / length * off)
+        if area is not None:
+            inside = [q for q in (left, right) if area.covers(q)]
+            if len(inside) == 1:
+                return inside[0]
+        odd_left = self.settings.street_list_odd_side == "left"
+        return left if (number % 2 == 1) == odd_left else right
 
     def _find(self, table, keys, written, norm):
         if written:

@@ -412,24 +412,19 @@ def check_classes(classes: pd.DataFrame, students: pd.DataFrame, *, cap) -> list
     []
     """
     sex = {str(s): _sex(v) for s, v in zip(students["student_id"], students["sex"], strict=True)}
+    level_of = (
+        dict(zip(students["student_id"].astype(str), students["level"].astype(str), strict=True))
+        if "level" in students
+        else {}
+    )
     problems = []
-    for school, grp in classes.groupby("school", sort=True):
-        c = (
-            int(
-                cap[
-                    _LEVEL.get(
-                        str(
-                            students.set_index("student_id")
-                            .loc[grp["student_id"].iat[0]]
-                            .get("level", "")
-                        ),
-                        "",
-                    )
-                ]
-            )
-            if isinstance(cap, Mapping)
-            else int(cap)
+    keys = ["school", "level"] if "level" in classes.columns else ["school"]
+    for key, grp in classes.groupby(keys, sort=True):
+        school = "/".join(map(str, key)) if isinstance(key, tuple) else key
+        level = grp["level"].iat[0] if "level" in grp else level_of.get(
+            str(grp["student_id"].iat[0]), ""
         )
+        c = int(cap[_LEVEL.get(str(level), "")]) if isinstance(cap, Mapping) else int(cap)
         sizes = grp["class"].value_counts()
         if sizes.max() > c:
             problems.append(f"{school}: a class has {sizes.max()} > cap {c}")
@@ -500,29 +495,47 @@ def cmd_classes(args) -> int:
     cap = getattr(args, "cap", None) or dict(DEFAULT_SETTINGS.class_cap)
     apart = getattr(args, "twins_apart", None) or ()
     late_path, previous = getattr(args, "late", None), getattr(args, "previous", None)
-    if previous:
-        first = _read(previous, "previous classes")
-        late = merged[~merged["student_id"].isin(set(first["student_id"]))]
-        out = add_late_arrivals(first, late, cap=cap, seed=args.seed, roster=merged)
-    elif late_path:
-        late_ids = set(_read(late_path, "late arrivals")["student_id"])
-        first = assign_classes(
-            merged[~merged["student_id"].isin(late_ids)], cap=cap, seed=args.seed, twins_apart=apart
-        )
-        out = add_late_arrivals(
-            first,
-            merged[merged["student_id"].isin(late_ids)],
-            cap=cap,
-            seed=args.seed,
-            roster=merged,
-        )
-        out.attrs["warnings"] = first.attrs["warnings"] + out.attrs["warnings"]
+    first_all = _read(previous, "previous classes") if previous else None
+    late_ids = set(_read(late_path, "late arrivals")["student_id"]) if late_path else set()
+    # A school's intake is one cohort per level: a nine-year school (九年一贯制) has a grade-1
+    # intake and a grade-7 intake, classed separately under their own caps.
+    if "level" in merged.columns:
+        parts = list(merged.groupby("level", sort=True))
     else:
-        out = assign_classes(merged, cap=cap, seed=args.seed, twins_apart=apart)
+        parts = [("", merged)]
+    outs, warnings, caps = [], [], {}
+    for level, part in parts:
+        if first_all is not None:
+            first = first_all[first_all["student_id"].isin(set(part["student_id"]))]
+            late = part[~part["student_id"].isin(set(first_all["student_id"]))]
+            out = add_late_arrivals(first, late, cap=cap, seed=args.seed, roster=part)
+        elif late_ids:
+            first = assign_classes(
+                part[~part["student_id"].isin(late_ids)], cap=cap, seed=args.seed,
+                twins_apart=apart,
+            )
+            out = add_late_arrivals(
+                first, part[part["student_id"].isin(late_ids)], cap=cap, seed=args.seed,
+                roster=part,
+            )
+            out.attrs["warnings"] = first.attrs["warnings"] + out.attrs["warnings"]
+        else:
+            out = assign_classes(part, cap=cap, seed=args.seed, twins_apart=apart)
+        if level:
+            out.insert(2, "level", level)
+        warnings += out.attrs.get("warnings", [])
+        caps.update({f"{k}/{level}" if level else k: v for k, v in out.attrs["caps"].items()})
+        outs.append(out)
+    out = pd.concat(outs, ignore_index=True)
+    keys = ["school", "level", "class", "student_id"] if "level" in out else ["school", "class",
+                                                                               "student_id"]
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    out.attrs.update(seed=int(args.seed), caps=caps, warnings=warnings)
     target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(target, index=False, lineterminator="\n")
-    sizes = {f"{s}/{c}": int(n) for (s, c), n in out.groupby(["school", "class"]).size().items()}
+    group = ["school", "level", "class"] if "level" in out else ["school", "class"]
+    sizes = {"/".join(map(str, k)): int(n) for k, n in out.groupby(group).size().items()}
     meta = {
         "seed": int(args.seed),
         "generator": "numpy PCG64",

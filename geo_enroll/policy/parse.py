@@ -1240,30 +1240,34 @@ def _merge_annex(annex: list[dict]) -> None:
 
     An annex zone equal to a body zone of the same school (or, for admin units, whose every
     unit the body already assigns to that school) only adds its row to ``also_sources``.
+    Zone keys and unit holders are indexed once per school (linear, not quadratic, in the
+    number of rows).
     """
+    by_key: dict[int, dict[tuple, dict]] = {}
+    holders_of: dict[int, dict[tuple, dict]] = {}
+
+    def index(school: dict) -> None:
+        sid = id(school)
+        if sid in by_key:
+            return
+        by_key[sid], holders_of[sid] = {}, {}
+        for z in school["zones"]:
+            remember(school, z)
+
+    def remember(school: dict, z: dict) -> None:
+        by_key[id(school)].setdefault(_zone_key(z), z)
+        if z["kind"] == "admin_units" and z.get("origin") != "annex":
+            for u in z["units"]:
+                holders_of[id(school)].setdefault(_unit_key(u), z)
+
     for item in annex:
         school, zone = item["school"], item["zone"]
-        key = _zone_key(zone)
-        twin = next((z for z in school["zones"] if _zone_key(z) == key), None)
-        if twin is None and zone["kind"] == "admin_units":
-            holders = {}
-            for u in zone["units"]:
-                holder = next(
-                    (
-                        z
-                        for z in school["zones"]
-                        if z["kind"] == "admin_units"
-                        and z.get("origin") != "annex"
-                        and any(_unit_key(v) == _unit_key(u) for v in z["units"])
-                    ),
-                    None,
-                )
-                if holder is None:
-                    holders = None
-                    break
-                holders[id(holder)] = holder
-            if holders:
-                for holder in holders.values():
+        index(school)
+        twin = by_key[id(school)].get(_zone_key(zone))
+        if twin is None and zone["kind"] == "admin_units" and zone["units"]:
+            found = [holders_of[id(school)].get(_unit_key(u)) for u in zone["units"]]
+            if all(h is not None for h in found):
+                for holder in {id(h): h for h in found}.values():
                     holder.setdefault("also_sources", []).append(zone["source"])
                 continue
         if twin is not None:
@@ -1272,6 +1276,7 @@ def _merge_annex(annex: list[dict]) -> None:
         if item.get("annex", True):
             zone["origin"] = "annex"
         school["zones"].append(zone)
+        remember(school, zone)
 
 
 # ---------------------------------------------------------------------------------------

@@ -183,7 +183,7 @@ def test_cmd_classes_writes_csv_and_meta(tmp_path):
     )
     assert cmd_classes(ns) == 0
     got = pd.read_csv(out)
-    assert list(got.columns) == ["student_id", "school", "class"]
+    assert list(got.columns) == ["student_id", "school", "level", "class"]
     assert len(got) == n - 3
     roster = students.rename(columns={"性别": "sex"})
     assert check_classes(got, roster, cap=45) == []
@@ -199,3 +199,33 @@ def test_cmd_classes_writes_csv_and_meta(tmp_path):
     assert len(second) == n - 3
     ns.late, ns.output = None, str(out)
     assert cmd_classes(ns) == 0 and out.read_bytes() == first_bytes
+
+
+def test_nine_year_school_classes_each_level_under_its_own_cap(tmp_path):
+    """贡宝拉格学校 (九年一贯制) takes a grade-1 and a grade-7 intake under one school id."""
+    ids = [f"S{i:012x}" for i in range(150)]
+    level = ["primary"] * 60 + ["middle"] * 90
+    placements = pd.DataFrame(
+        {"student_id": ids, "level": level, "school": "nine", "status": "placed"}
+    )
+    students = pd.DataFrame({"student_id": ids, "性别": ["男", "女"] * 75})
+    placements.to_csv(tmp_path / "placements.csv", index=False)
+    students.to_csv(tmp_path / "students.csv", index=False)
+    ns = argparse.Namespace(
+        placements=str(tmp_path / "placements.csv"),
+        students=str(tmp_path / "students.csv"),
+        seed=3,
+        output=str(tmp_path / "classes.csv"),
+    )
+    assert cmd_classes(ns) == 0
+    got = pd.read_csv(tmp_path / "classes.csv")
+    sizes = got.groupby(["level", "class"]).size()
+    # 60 primary children under a cap of 45 → 2 classes of 30; 90 middle under 50 → 2 of 45
+    assert sorted(sizes["primary"].tolist()) == [30, 30]
+    assert sorted(sizes["middle"].tolist()) == [45, 45]
+    roster = students.rename(columns={"性别": "sex"}).assign(level=level)
+    assert check_classes(got, roster, cap={"primary": 45, "middle": 50}) == []
+    # and the checker does see a primary class over its cap of 45
+    bad = got.copy()
+    bad.loc[bad["level"] == "primary", "class"] = 1
+    assert any("cap 45" in p for p in check_classes(bad, roster, cap={"primary": 45, "middle": 50}))
