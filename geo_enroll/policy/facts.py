@@ -74,7 +74,7 @@ def _jurisdiction(lines: list[str]) -> tuple[str | None, int | None]:
                 break
     if not name:
         for raw in lines[:15]:
-            jm = re.search(rf"([{CN}]{{2,6}}(?:旗|区|县))(?:20\d\d)?", raw)
+            jm = re.search(rf"([{CN}]{{2,6}}(?:旗|区|县))(?![域间内块划])(?:20\d\d)?", raw)
             if jm:
                 name = jm[1]
                 break

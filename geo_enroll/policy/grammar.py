@@ -27,6 +27,11 @@ __all__ = [
     "parse_numbers",
     "cn_number",
     "strip_ordinal",
+    "strip_lead",
+    "parse_exclusion",
+    "split_exclusions",
+    "parse_enclosed",
+    "street_segments",
 ]
 
 CN = r"\u3400-\u9fff"
@@ -36,6 +41,11 @@ DIRECTIONS = {"东": "east", "南": "south", "西": "west", "北": "north"}
 SIDES = {"东": "east_of", "南": "south_of", "西": "west_of", "北": "north_of"}
 
 _OPEN, _CLOSE = "（([【", "）)]】"
+
+# streets listed together: 、，— always; 与/和/及 only after a street suffix (和平路 is one street)
+# (a chain 古运路—小河路—登云路 stays one limit in bounds; it is split for enclosed areas)
+_JOIN = re.compile(r"[、，,]+|(?<=[路街巷道河桥线环渠江湖])(?:与|和|及)")
+_JOIN_ALL = re.compile(r"[、，,—–~～]+|-+|(?<=[路街巷道河桥线环渠江湖])(?:与|和|及)")
 
 _SCHOOL_SUFFIX = r"(?:小学|中学|初中|学校|小学部|初中部|分校|校区)"
 
@@ -81,8 +91,15 @@ PATTERNS: dict[str, re.Pattern] = {
     # --- zoning clauses ---------------------------------------------------------------
     "school_admits": re.compile(
         rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
-        r"(?:招收|招生范围为|招生范围[:：]|划片范围为?[:：]?|服务范围为?[:：]?|服务区域为?[:：]?|的招生范围为)"
+        r"(?:招收|招生范围为|招生范围[:：]|划片范围为?[:：]?|服务范围为?[:：]?|服务区域为?[:：]?|的招生范围为"
+        r"|学区范围为?[:：]?|学区[:：]|[:：])"
         r"(?P<scope>.+)$"
+    ),
+    # "X小学随迁子女教育服务区：…" : the school's zone for children without local hukou
+    "school_migrant_scope": re.compile(
+        rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
+        r"(?:的)?(?:随迁子女|进城务工人员随迁子女|非户籍(?:适龄)?(?:儿童|学生)?|外来务工人员子女)"
+        r"(?:教育)?(?:服务区|招生范围|划片范围|服务范围|学区)(?:为)?[:：]?(?P<scope>.+)$"
     ),
     "school_heading": re.compile(
         rf"^#{{1,4}}\s*(?:\d+[.、．]\s*)?(?P<school>[^#\n]{{2,60}}?(?:{_SCHOOL_SUFFIX}|园区|幼儿园|集团)"
@@ -139,13 +156,40 @@ PATTERNS: dict[str, re.Pattern] = {
     "limit": re.compile(r"^(?P<dir>[东南西北])(?:至|到|抵|临|接)(?P<target>.+)$"),
     "bound": re.compile(r"^(?P<streets>.+?)以(?P<side>[东南西北])(?P<rest>.*)$"),
     "surrounded": re.compile(r"所?围成(?:的)?区域|合围区域|围合区域"),
+    # "A、B、C、D所围成的区域" (streets listed without sides): one enclosed area
+    "enclosed_area": re.compile(
+        r"^(?P<streets>[^，,；;。]+?)(?:[四五六七八2-8]条(?:道路|街道|路))?(?:等)?"
+        r"(?:之间)?(?:所)?(?:围成|合围|围合|围起|包围)(?:的|之)?(?:区域|范围|片区|地块|区块)?"
+        r"(?P<rest>.*)$"
+    ),
+    # a preposition a sentence leaves on its first street (由福州路以南…, 从人民路…, 沿河路…)
+    "lead_preposition": re.compile(rf"^(?:由|从|自|沿)(?=[{CN}A-Za-z0-9]{{3,}})"),
+    # "四段除外", "X不在此列": an exclusion written after the names
+    "exclude_after": re.compile(r"^(?P<names>.+?)(?:除外|不在此列|不含在内|不在其内)$"),
+    # 多校划片 area naming its schools: "X — 涉及3所学校：A、B、C" / "X实行多校划片，由A、B共同招生"
+    "multi_school_area": re.compile(
+        r"^(?:\*\*)?(?P<area>[^*—：:]+?)(?:\*\*)?\s*(?:[—–-]+|[:：])\s*涉及(?P<n>\d+|[二三四五六七八九十])"
+        r"所学校[：:](?P<schools>.+)$"
+        r"|^(?:备注[:：])?(?P<schools3>[^：:]+?(?:小学|中学|学校|初中))对(?P<area3>.+?)"
+        r"(?:实行|实施|采取)多校划片"
+        r"|^(?P<area2>.+?)(?:实行|实施|为|属于|列为|采取)多校划片(?:区域|片区)?[，,：:]?\s*"
+        r"(?:由|对应|对口|划入)?(?P<schools2>.+?)(?:共同|统筹|联合)?(?:招生|划片|入学|服务)?[。；;]?$"
+    ),
     "both_sides": re.compile(r"两侧|两边"),
-    "one_side": re.compile(r"(?P<side>[东南西北])侧|一侧|临街面"),
-    "parity": re.compile(r"(?P<p>单号|双号|单双号|全号)"),
-    "number_range": re.compile(r"(?P<a>\d+)\s*号?\s*(?:[-—–~～至到])\s*(?P<b>\d+)\s*号"),
+    "one_side": re.compile(r"(?P<side>[东南西北])侧|一侧|单侧|单边|临街面"),
+    "parity": re.compile(r"(?P<p>单号|双号|单双号|全号|单数|双数)"),
+    "number_range": re.compile(
+        r"(?<![\d.])(?P<a>\d+)\s*号?\s*(?:[-—–~～至到]+)\s*(?P<b>\d+)\s*号?"
+        r"(?![\d.栋幢组社单元队层楼期])"
+    ),
     "house_number": re.compile(r"(?<![\d-])(?P<n>\d+)号(?:附\d+号)?"),
+    "bare_numbers": re.compile(r"\d+号(?:附\d+号)?(?:[、，,]\d+号(?:附\d+号)?)*"),
+    "whole_street": re.compile(r"全段|全线|全部|各段|所有门牌|全部门牌|两侧全部"),
+    "number_from": re.compile(r"(?<![\d-])(?P<a>\d+)号?(?:以后|以上|之后|起|往后)"),
     "street_name": re.compile(
-        rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|线|桥|环路|环线|高架|河|湾))"
+        rf"^(?P<street>(?:(?!小区|包括|包含|范围|以[东南西北])[{CN}A-Za-z0-9]){{1,20}}?"
+        r"(?:大道|大街|路|街|巷|道|段|线|桥|环路|环线|高架|河|湾)+"
+        r"(?:[东南西北中]?[一二三四五六七八九十\d]+(?:巷|里|弄|胡同)|附[一二三四五六七八九十\d]+巷)?)"
         r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]?\s*(?P<rest>.*)$"
     ),
     "township_prefix": re.compile(
@@ -154,6 +198,7 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
     "whole_township": re.compile(
         r"^(?:所辖|行政区域?|行政|全境|全域|辖区内?)?(?:范围内?)?(?:的)?(?:区域)?$"
+        r"|^(?:所辖)?(?:全部|所有|全)(?:村|村庄|社区|村（社区）|村\(社区\)|行政村|镇|乡|街道|苏木)*$"
     ),
     "street_colon": re.compile(
         rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|里|桥))"
@@ -269,6 +314,10 @@ def parse_bounds(text: str) -> list[dict] | None:
 
     >>> parse_bounds("湖墅北路以西，教工路以东，大关路以南，余杭塘路与草营巷以北")[-1]
     {'street': '草营巷', 'side': 'north_of'}
+    >>> parse_bounds("由福州路以南、河南中路以西")[0]  # the preposition 由 is not the street's
+    {'street': '福州路', 'side': 'south_of'}
+    >>> parse_bounds("和平路以东")[0]["street"]  # 和 here is part of the name
+    '和平路'
     """
     bounds = []
     for part in split_top(text, "，,；;"):
@@ -278,8 +327,8 @@ def parse_bounds(text: str) -> list[dict] | None:
         ):
             streets = m["streets"].strip("-—、，, ")
             streets = re.sub(r"^(?:除|在)", "", streets)
-            for street in re.split(r"[、与和及]", streets):
-                street = street.strip().strip("的")
+            for street in _JOIN.split(streets):
+                street = strip_lead(street.strip().strip("的"))
                 if street:
                     bounds.append({"street": street, "side": SIDES[m["side"]]})
     return bounds or None
@@ -309,15 +358,148 @@ def parse_numbers(text: str) -> dict | None:
     {'from': 4, 'to': 44, 'parity': 'even'}
     >>> parse_numbers("1号、3号、5号")
     {'list': [1, 3, 5], 'parity': 'all'}
+    >>> parse_numbers("双号120号起")
+    {'from': 120, 'parity': 'even'}
     """
     parity = "all"
     pm = PATTERNS["parity"].search(text)
     if pm:
-        parity = {"单号": "odd", "双号": "even"}.get(pm["p"], "all")
+        parity = {"单号": "odd", "双号": "even", "单数": "odd", "双数": "even"}.get(pm["p"], "all")
     rm = PATTERNS["number_range"].search(text)
     if rm:
         return {"from": int(rm["a"]), "to": int(rm["b"]), "parity": parity}
+    fm = PATTERNS["number_from"].search(text)
+    if fm:  # 双号120号起: open-ended, no "to"
+        return {"from": int(fm["a"]), "parity": parity}
     nums = [int(m["n"]) for m in PATTERNS["house_number"].finditer(text)]
     if nums:
         return {"list": nums, "parity": parity}
     return None
+
+
+def strip_lead(name: str) -> str:
+    """Drop a preposition left on a street name (由/从/自/沿 + at least three characters).
+
+    A two-character remainder is kept whole: 沿江路 is a street, not 沿 + 江路.
+
+    >>> strip_lead("由福州路"), strip_lead("从人民南路"), strip_lead("沿江路")
+    ('福州路', '人民南路', '沿江路')
+    """
+    return PATTERNS["lead_preposition"].sub("", name.strip(), count=1)
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip("的 ") for n in split_top(text, "、，,和及与") if n.strip("的 ")]
+
+
+def parse_exclusion(text: str) -> list[str] | None:
+    """Names excluded by a phrase (不含X、Y / 除X以外 / X除外), or None if it is not one.
+
+    >>> parse_exclusion("不含昌盛园小区"), parse_exclusion("四段除外"), parse_exclusion("含X")
+    (['昌盛园小区'], ['四段'], None)
+    """
+    text = text.strip().strip("。；;，, ")
+    m = PATTERNS["exclude"].match(text)
+    if m:
+        return _names(m["names"]) or None
+    m = PATTERNS["exclude_after"].match(text)
+    if m:
+        return _names(m["names"]) or None
+    return None
+
+
+def split_exclusions(text: str) -> tuple[str, list[str]]:
+    """Text without its exclusions (bracketed notes or trailing clauses) + the excluded names.
+
+    Used for every kind of rule, so that (除X小区), （不含X）, ，不含X and X除外 all end in
+    ``exclude`` alike.
+
+    >>> split_exclusions("西藏南路以东，复兴东路以北区域(除示例花园小区)，不含幸福里")
+    ('西藏南路以东，复兴东路以北区域', ['示例花园小区', '幸福里'])
+    """
+    excluded: list[str] = []
+    kept_clauses = []
+    for clause in split_top(text, "，,；;"):
+        names = parse_exclusion(clause)
+        if names and kept_clauses:
+            excluded.extend(names)
+            continue
+        head, notes = _paren_split(clause)
+        rebuilt = clause
+        for note in notes:
+            names = parse_exclusion(note)
+            if names:
+                excluded.extend(names)
+                rebuilt = re.sub(rf"[（(]\s*{re.escape(note)}\s*[）)]", "", rebuilt, count=1)
+        kept_clauses.append(rebuilt.strip())
+    return "，".join(c for c in kept_clauses if c), list(dict.fromkeys(excluded))
+
+
+def parse_enclosed(text: str) -> tuple[list[str], list[str]] | None:
+    """``A、B、C、D所围成的区域`` (streets without sides) → (streets, excluded names), or None.
+
+    At least three streets are needed to enclose anything; a side word (以东) means it is a
+    directional box, read by :func:`parse_bounds` instead.
+
+    >>> parse_enclosed("由福州路、河南中路、延安东路、西藏中路所围成的区域（除示例花园小区）")
+    (['福州路', '河南中路', '延安东路', '西藏中路'], ['示例花园小区'])
+    """
+    text, excluded = split_exclusions(text.strip().strip("。；;"))
+    m = PATTERNS["enclosed_area"].match(text)
+    if not m or re.search(r"以[东南西北]", m["streets"]):
+        return None
+    if m["rest"].strip("。；;，, ") and not re.fullmatch(r"[内中]?", m["rest"].strip("。；;，, ")):
+        return None
+    streets = [strip_lead(x) for x in _JOIN_ALL.split(strip_lead(m["streets"])) if x.strip()]
+    if len(streets) < 3 or any(not re.fullmatch(rf"[{CN}A-Za-z0-9]{{2,20}}", x) for x in streets):
+        return None
+    return streets, excluded
+
+
+def street_segments(qualifier: str) -> list[dict]:
+    """House numbers and sides of one street (``单号1—99号，双号2—98号``, ``东侧``, ``两侧``).
+
+    Returns one entry per parity segment: ``{numbers, sides, side}``.  ``sides`` is ``odd`` /
+    ``even`` when the numbers have a parity (单号/双号 are one side of the street), ``one``
+    when the text names a side (东侧 → ``side: "east"``) or 一侧, else ``both``; ``numbers`` is
+    None when no number is given.
+
+    >>> [(x["numbers"], x["sides"]) for x in street_segments("双号124—192号、单号521—573号")]
+    [({'from': 124, 'to': 192, 'parity': 'even'}, 'even'), ({'from': 521, 'to': 573, 'parity': 'odd'}, 'odd')]
+    >>> street_segments("东侧")
+    [{'numbers': None, 'sides': 'one', 'side': 'east'}]
+    """
+    text = qualifier.strip()
+    side = None
+    sm = PATTERNS["one_side"].search(text)
+    both = bool(PATTERNS["both_sides"].search(text))
+    if sm and sm.group("side"):
+        side = DIRECTIONS[sm.group("side")]
+    # one segment per parity word (单号…、双号…); without one, the whole qualifier
+    starts = [m.start() for m in PATTERNS["parity"].finditer(text)]
+    chunks = (
+        [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)], strict=True)]
+        if len(starts) > 1
+        else [text]
+    )
+    out = []
+    for chunk in chunks:
+        numbers = parse_numbers(chunk)
+        if numbers is None:
+            pm = PATTERNS["parity"].search(chunk)
+            parity = {"单号": "odd", "单数": "odd", "双号": "even", "双数": "even"}.get(
+                pm["p"] if pm else "", "all"
+            )
+            numbers = {"parity": parity} if parity != "all" else None
+        parity = (numbers or {}).get("parity", "all")
+        if parity in ("odd", "even"):
+            sides = parity
+        elif side or (sm and not both):
+            sides = "one"
+        else:
+            sides = "both"
+        entry = {"numbers": numbers, "sides": sides}
+        if side:
+            entry["side"] = side
+        out.append(entry)
+    return out

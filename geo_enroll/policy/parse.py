@@ -28,11 +28,17 @@ from .facts import extract_facts
 from .grammar import (
     CN,
     PATTERNS,
+    _paren_split,
     cn_number,
     parse_bounds,
+    parse_enclosed,
+    parse_exclusion,
     parse_limits,
     parse_numbers,
+    split_exclusions,
     split_top,
+    street_segments,
+    strip_lead,
     strip_ordinal,
 )
 
@@ -63,6 +69,7 @@ class _Ctx:
     schools: list[dict] = field(default_factory=list)
     unparsed: list[dict] = field(default_factory=list)
     slug: str = "policy"
+    multi_areas: list[dict] = field(default_factory=list)  # 多校划片 areas naming schools
 
 
 def _src(text: str, line: int) -> dict:
@@ -253,28 +260,71 @@ def _scope_pieces(scope: str, ctx: _Ctx, town: str | None = None) -> tuple[list[
 
 
 def _part_pieces(part: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list[str]]:
+    """Pieces of one part of a scope: limits, an enclosed area, bounds, or an item list.
+
+    Exclusions (（不含X）, (除X), ，不含X, X除外) are read the same way for every kind
+    (:func:`~geo_enroll.policy.grammar.split_exclusions`).
+    """
     pieces: list[dict] = []
     left: list[str] = []
     # four-sided limits for the whole part
     if PATTERNS["limit"].match(part):
-        got = parse_limits(part)
+        head, excluded = split_exclusions(part)
+        got = parse_limits(head)
         if got:
-            limits, excluded = got
+            limits, inner = got
             pieces.append(
                 {
                     "type": "limits",
                     "within": town,
                     "limits": limits,
-                    "exclude": excluded,
+                    "exclude": list(dict.fromkeys(inner + excluded)),
                     "text": part,
                 }
             )
             return pieces, left
+    # "A、B、C、D所围成的区域": an area enclosed by streets whose sides are not written
+    enclosed = parse_enclosed(part) if PATTERNS["surrounded"].search(part) else None
+    if enclosed:
+        streets, excluded = enclosed
+        pieces.append(
+            {
+                "type": "bounds",
+                "within": town,
+                "bounds": [],
+                "bounded_by": streets,
+                "surrounded": True,
+                "exclude": excluded,
+                "text": part,
+            }
+        )
+        return pieces, left
     # directional bounds (X路以东 …) possibly followed by units
-    clauses = split_top(part, "，,；;")
+    clauses = []
+    for c in split_top(part, "，,；;"):
+        items = split_top(c, "、")
+        lead = []
+        while (
+            len(items) > 1 and _is_street_item(items[0]) and _is_bound_clause("、".join(items[1:]))
+        ):
+            lead.append(items.pop(0))
+        clauses.extend(lead + ["、".join(items)] if lead else [c])
     bound_clauses = [c for c in clauses if _is_bound_clause(c)]
     if bound_clauses:
-        text = "，".join(bound_clauses)
+        last = max(i for i, c in enumerate(clauses) if c in bound_clauses)
+        excluded: list[str] = []
+        rest, said = [], list(bound_clauses)
+        for i, c in enumerate(clauses):
+            if c in bound_clauses:
+                continue
+            names = parse_exclusion(c) if i > last else None
+            if names:  # ，不含X、Y after the box belongs to it
+                excluded.extend(names)
+                said.append(c)
+            else:
+                rest.append(c)
+        text, more = split_exclusions("，".join(bound_clauses))
+        excluded = list(dict.fromkeys(more + excluded))
         within = None
         tm = PATTERNS["township_prefix"].match(bound_clauses[0])
         if tm and tm["rest"]:
@@ -287,12 +337,17 @@ def _part_pieces(part: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], li
                 "within": within or town,
                 "bounds": bounds,
                 "surrounded": bool(PATTERNS["surrounded"].search(part)),
-                "text": "，".join(bound_clauses),
+                "exclude": excluded,
+                "text": "，".join(said),
             }
             if re.match(r"^除", text) and re.search(r"以外|之外", text):
                 piece["negate"] = True
+                om = re.search(
+                    rf"(?:以外|之外)的?(?P<town>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木|社区|村))", text
+                )
+                if om and not piece["within"]:  # 除…以外的临江街道区域
+                    piece["within"] = om["town"]
             pieces.append(piece)
-        rest = [c for c in clauses if c not in bound_clauses]
         for clause in rest:
             p, lf = _item_list(clause, ctx, town)
             pieces.extend(p)
@@ -301,38 +356,66 @@ def _part_pieces(part: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], li
     return _item_list(part, ctx, town)
 
 
-def _is_bound_clause(clause: str) -> bool:
-    from .grammar import _paren_split
+def _is_street_item(item: str) -> bool:
+    """A street with a side or number qualifier (沿河路（西侧）, 人民路（单号1-99号）)."""
+    sm = PATTERNS["street_name"].match(item.strip())
+    return bool(
+        sm
+        and sm["paren"]
+        and (
+            PATTERNS["one_side"].search(sm["paren"])
+            or PATTERNS["parity"].search(sm["paren"])
+            or PATTERNS["house_number"].search(sm["paren"])
+        )
+    )
 
+
+def _is_bound_clause(clause: str) -> bool:
     head, _ = _paren_split(clause)
     return bool(re.search(r"以[东南西北](?:$|的|区域|范围|地区|[-—、，]|[^东南西北]{0,12}$)", head))
 
 
-def _street_colon(text: str) -> dict | None:
-    """``双林路（双号22号-136号）：22号、24号 …`` → one street_list piece."""
+def _street_pieces(street: str, qualifier: str, text: str, **extra) -> list[dict]:
+    """One ``street_list`` piece per parity segment of a street's qualifier."""
+    street = strip_lead(street)
+    head, excluded = split_exclusions(qualifier)
+    out = []
+    for seg in street_segments(head):
+        piece = {"type": "street_list", "street": street, **seg, "exclude": excluded, "text": text}
+        piece.update(extra)
+        out.append(piece)
+    return out
+
+
+def _street_colon(text: str) -> list[dict] | None:
+    """``双林路（双号22号-136号）：22号、24号 …`` → street_list pieces."""
     m = PATTERNS["street_colon"].match(text)
     if not m:
         return None
-    numbers = parse_numbers(m["paren"] or "") or {}
+    paren = m["paren"] or ""
     listed = parse_numbers(m["nums"])
+    if not parse_numbers(paren) and not listed and not re.search(r"全段|全部|所有|两侧", m["nums"]):
+        if not PATTERNS["one_side"].search(paren) and not PATTERNS["parity"].search(paren):
+            return None
+    pieces = _street_pieces(m["street"], paren, text)
     if listed and "list" in listed:
-        numbers = {**numbers, "list": listed["list"]}
-        if "parity" not in numbers:
-            numbers["parity"] = listed["parity"]
-    elif listed:
-        numbers = numbers or listed
-    if not numbers and not re.search(r"全段|全部|所有|两侧", m["nums"]):
-        return None
-    sides = "both"
-    if m["paren"] and PATTERNS["one_side"].search(m["paren"]):
-        sides = "one"
-    return {
-        "type": "street_list",
-        "street": m["street"],
-        "numbers": numbers or None,
-        "sides": sides,
-        "text": text,
-    }
+        for p in pieces:
+            numbers = dict(p["numbers"] or {"parity": listed["parity"]})
+            numbers["list"] = listed["list"]
+            if len(pieces) > 1 and numbers.get("parity") in ("odd", "even"):
+                # 单号…，双号…：each listed house goes to the segment of its parity
+                want = 1 if numbers["parity"] == "odd" else 0
+                numbers["list"] = [n for n in listed["list"] if n % 2 == want]
+            numbers.setdefault("parity", listed["parity"])
+            p["numbers"] = numbers
+            if numbers["parity"] in ("odd", "even"):
+                p["sides"] = numbers["parity"]
+    elif listed and all(p["numbers"] is None for p in pieces):
+        for p in pieces:
+            p["numbers"] = listed
+            if listed["parity"] in ("odd", "even"):
+                p["sides"] = listed["parity"]
+    return pieces
 
 
 def _item_list(text: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list[str]]:
@@ -349,7 +432,7 @@ def _item_list(text: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list
         return pieces, left
     street = _street_colon(text.strip())
     if street:
-        return [street], []
+        return street, []
     pieces, left = [], []
     last_village = None
     # "鹤鸣镇所辖范围：联和村、…" → township context for the list
@@ -360,6 +443,25 @@ def _item_list(text: str, ctx: _Ctx, town: str | None) -> tuple[list[dict], list
     if m:
         town, text = m["town"], m["rest"]
     for item in split_top(text, "、，,；;。"):
+        if (
+            pieces
+            and pieces[-1]["type"] == "street_list"
+            and PATTERNS["bare_numbers"].fullmatch(item.strip())
+        ):  # 青年路1号、3号、5号: more numbers of the same street
+            prev = pieces[-1]
+            more = parse_numbers(item) or {}
+            numbers = dict(prev["numbers"] or {"parity": "all"})
+            if "list" in more:
+                numbers["list"] = numbers.get("list", []) + more["list"]
+                prev["numbers"] = numbers
+                prev["text"] = f"{prev['text']}、{item}"
+                continue
+        excluded = parse_exclusion(item) if pieces else None
+        if excluded:  # "…，不含X" / "…，X除外": the previous piece's exclusion
+            prev = pieces[-1]
+            prev.setdefault("exclude", [])
+            prev["exclude"] = list(dict.fromkeys(prev["exclude"] + excluded))
+            continue
         got = _item(item, ctx, town, last_village)
         if not got:
             left.append(item)
@@ -381,31 +483,31 @@ def _clean_name(text: str) -> str:
 
 
 def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> list[dict] | None:
-    from .grammar import _paren_split
-
     item = item.strip().strip("　 ")
     if not item:
         return []
     head, parens = _paren_split(item)
     head = _clean_name(head)
-    # street with house numbers (双林路（双号22号-136号）：22号、24号 …)
-    sm = PATTERNS["street_name"].match(item)
-    if sm and (PATTERNS["house_number"].search(item) or PATTERNS["both_sides"].search(item)):
-        numbers = parse_numbers(item[len(sm["street"]) :])
-        sides = (
-            "both"
-            if PATTERNS["both_sides"].search(item)
-            else ("one" if PATTERNS["one_side"].search(sm["paren"] or "") else "both")
-        )
-        return [
-            {
-                "type": "street_list",
-                "street": sm["street"],
-                "numbers": numbers,
-                "sides": sides,
-                "text": item,
-            }
-        ]
+    # street with house numbers or a side (双林路（双号22号-136号）, 建设路（东侧）, X路两侧),
+    # possibly after its township (西关街道和平路（双号）)
+    tm = PATTERNS["township_prefix"].match(item)
+    if tm and tm["rest"] and PATTERNS["street_name"].match(tm["rest"]):
+        street_town, street_item = tm["town"], tm["rest"]
+    else:
+        street_town, street_item = town, item
+    sm = PATTERNS["street_name"].match(street_item)
+    if sm and not re.search(r"(?:村|社区|嘎查|居委会|街道)$", sm["street"]):
+        qualifier = street_item[len(sm["street"]) :]
+        if PATTERNS["whole_street"].fullmatch(qualifier.strip()):
+            return _street_pieces(sm["street"], "", item, town=street_town)
+        if (
+            PATTERNS["house_number"].search(qualifier)
+            or PATTERNS["number_range"].search(qualifier)
+            or PATTERNS["parity"].search(qualifier)
+            or PATTERNS["both_sides"].search(qualifier)
+            or PATTERNS["one_side"].search(sm["paren"] or "")
+        ):
+            return _street_pieces(sm["street"], qualifier, item, town=street_town)
     # a group continuing the previous village (菜园村三社、四社、六社)
     if PATTERNS["group"].match(head) and last_village is not None and not parens:
         return [
@@ -457,17 +559,19 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
         ]
     if not rest:
         return None
+    street_excluded = [parse_exclusion(n) for n in parens]
     if (
-        re.fullmatch(rf"[{CN}A-Za-z0-9]{{2,16}}(?:大道|大街|路|街|巷)", rest)
-        and not parens
+        re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}(?:大道|大街|路|街|巷)", rest)
+        and all(street_excluded)
         and not rest.endswith(("社区", "村", "街道"))
-    ):
+    ):  # a whole street (潘家街（四段除外）: all but the excluded stretch)
         return [
             {
                 "type": "street_list",
-                "street": rest,
+                "street": strip_lead(rest),
                 "numbers": None,
                 "sides": "both",
+                "exclude": [n for names in street_excluded for n in names],
                 "town": town,
                 "text": item,
             }
@@ -520,9 +624,9 @@ def _item(item: str, ctx: _Ctx, town: str | None, last_village: dict | None) -> 
                     }
                 )
                 continue
-        ex = PATTERNS["exclude"].match(note)
-        if ex:
-            base.setdefault("exclude", []).extend(split_top(ex["names"], "、，,和及"))
+        names = parse_exclusion(note)
+        if names:
+            base.setdefault("exclude", []).extend(names)
             out.append(base)
             continue
         groups = split_top(note, "、，,")
@@ -612,38 +716,44 @@ def _pieces_to_zones(
                 }
             )
         elif typ == "compound":
-            zones.append(
-                {
-                    "kind": "compound",
-                    "name": piece["name"],
-                    "within": piece.get("within"),
-                    "source": source,
-                    "fragment": fragment,
-                }
-            )
+            zone = {
+                "kind": "compound",
+                "name": piece["name"],
+                "within": piece.get("within"),
+                "source": source,
+                "fragment": fragment,
+            }
+            if piece.get("exclude"):
+                zone["exclude"] = list(piece["exclude"])
+            zones.append(zone)
         elif typ == "bounds":
             zone = {
                 "kind": "directional_bounds",
                 "bounds": piece["bounds"],
                 "within": piece.get("within"),
                 "surrounded": piece.get("surrounded", False),
+                "exclude": list(piece.get("exclude") or []),
                 "source": source,
                 "fragment": fragment,
             }
+            if piece.get("bounded_by"):
+                zone["bounded_by"] = piece["bounded_by"]
             if piece.get("negate"):
                 zone["negate"] = True
             zones.append(zone)
         elif typ == "street_list":
-            zones.append(
-                {
-                    "kind": "street_list",
-                    "street": piece["street"],
-                    "numbers": piece["numbers"],
-                    "sides": piece["sides"],
-                    "source": source,
-                    "fragment": fragment,
-                }
-            )
+            zone = {
+                "kind": "street_list",
+                "street": piece["street"],
+                "numbers": piece["numbers"],
+                "sides": piece["sides"],
+                "exclude": list(piece.get("exclude") or []),
+                "source": source,
+                "fragment": fragment,
+            }
+            if piece.get("side"):
+                zone["side"] = piece["side"]
+            zones.append(zone)
     for z in zones:
         z.pop("_town", None)
     return zones
@@ -807,7 +917,13 @@ def _apply_pending(pending: list, ctx: _Ctx) -> None:
 
 
 def _body_clause(
-    school: dict, scope_text: str, sentence: str, line: int, ctx: _Ctx, pending: list
+    school: dict,
+    scope_text: str,
+    sentence: str,
+    line: int,
+    ctx: _Ctx,
+    pending: list,
+    basis: str = "hukou",
 ) -> None:
     src = _src(sentence, line)
     tail = PATTERNS["scope_tail"].search(scope_text)
@@ -819,7 +935,10 @@ def _body_clause(
     scope = re.sub(r"(?:户籍|的)+$", "", scope.strip())
     # a trailing "…或者/以及 <clause>" belongs to the extras
     pieces, left = _scope_pieces(scope, ctx)
-    zones = _pieces_to_zones(pieces, src, ctx)
+    zones = _pieces_to_zones(pieces, src, ctx, basis=basis)
+    if basis != "hukou":
+        for z in zones:
+            z["basis"] = basis
     if PATTERNS["multi_school"].search(sentence):
         for z in zones:
             z["multi_school"] = True
@@ -912,21 +1031,38 @@ def _parse_body(lines: list[str], table_lines: set[int], ctx: _Ctx, pending: lis
             basis = "migrant" if lm and "随迁" in lm["label"] else "hukou"
             _heading_scope(heading_school, scope, line, idx, ctx, basis)
             continue
+        line_school = None  # the school an earlier sentence of this line admits to
         for sentence in _sentences(line):
             s = strip_ordinal(sentence)
+            if _multi_area(s, sentence, idx, ctx):
+                continue
+            if line_school is not None and _continuation(line_school, s, sentence, idx, ctx):
+                continue
+            mm = PATTERNS["school_migrant_scope"].match(s)
+            if mm:  # X小学随迁子女教育服务区：…
+                school = _add_school(mm["school"], _level_of(mm["school"], section_level), ctx)
+                _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
+                heading_school = None
+                continue
             m = PATTERNS["school_admits"].match(s)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
                 school = _add_school(name, _level_of(name, section_level), ctx)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
+                line_school = school
                 continue
             produced = False
             for clause in split_top(s, "，,"):
                 if _extra_zones(clause, sentence, idx, _last_school(ctx), ctx, pending):
                     produced = True
                     break
-            if not produced and in_zoning and re.search(rf"[{CN}]{{6,}}", s):
+            if (
+                not produced
+                and in_zoning
+                and len(re.findall(rf"[{CN}]", s)) >= 6
+                and not _is_fact(s)
+            ):
                 ctx.unparsed.append(
                     {
                         **_src(sentence, idx),
@@ -936,8 +1072,40 @@ def _parse_body(lines: list[str], table_lines: set[int], ctx: _Ctx, pending: lis
                 )
 
 
+def _continuation(school: dict, s: str, sentence: str, line: int, ctx: _Ctx) -> bool:
+    """``X小学：A…；B…所围成的区域``: a later sentence of the line that is itself a scope
+    (every piece understood) continues the school's zone list."""
+    if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
+        return False
+    pieces, left = _scope_pieces(s, ctx)
+    if not pieces or left or any(p["type"] == "compound" for p in pieces):
+        return False
+    school["zones"].extend(_pieces_to_zones(pieces, _src(sentence, line), ctx))
+    return True
+
+
+_FACT_PATTERNS = ("age_cutoff", "hukou_migration", "seat_plan", "class_cap", "class_cap_pair")
+
+
+def _is_fact(sentence: str) -> bool:
+    """A sentence read by :mod:`.facts` (age cutoff, seats…): not a zoning leftover."""
+    return any(PATTERNS[name].search(sentence) for name in _FACT_PATTERNS)
+
+
 def _last_school(ctx: _Ctx) -> dict | None:
     return ctx.schools[-1] if ctx.schools else None
+
+
+def _table_level(lines: list[str], first_line: int) -> str | None:
+    """Level of the section a table sits in (the nearest heading above it naming one)."""
+    for raw in reversed(lines[: max(0, first_line - 1)]):
+        line = raw.strip()
+        hm = PATTERNS["heading"].match(line)
+        if line.startswith("#") or (hm and len(line) < 40):
+            for word, level in _LEVEL_WORDS:
+                if word in line:
+                    return level
+    return None
 
 
 def _doc_level(lines: list[str]) -> str | None:
@@ -1064,7 +1232,9 @@ def _parse_tables(tables: list[list[_Row]], lines: list[str], ctx: _Ctx) -> list
             label = cells[roles["school"]]
             school = _match_school(label, ctx.schools) if label else prev_school
             if label and school is None and re.search(r"(小学|中学|学校|初中)$", label):
-                level = _doc_level(lines)
+                level = _table_level(lines, table[0].line) or _doc_level(lines)
+                if re.search(r"(?:小学|中学|初中)$", label):  # the name says it
+                    level = None
                 school = _add_school(label, _level_of(label, level), ctx)
             if school is None:
                 ctx.unparsed.append(
@@ -1322,8 +1492,8 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     _apply_pending(pending, ctx)
     _merge_annex(annex)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
-    _link_multi_school(ctx.schools)
     _keep_previous_ids(ctx, previous)
+    _link_multi_school(ctx)
     _number_rules(ctx)
     has_facts = any(
         [
@@ -1355,20 +1525,139 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     return spec
 
 
-def _link_multi_school(schools: list[dict]) -> None:
-    """多校划片: a zone marked multi-school lists every school sharing one of its units."""
+def _multi_area(s: str, sentence: str, line: int, ctx: _Ctx) -> bool:
+    """``X — 涉及3所学校：A、B、C`` / ``X实行多校划片，由A、B共同招生``: remembered for later.
+
+    The schools are matched once every school is known (tables come after the body).
+    """
+    m = PATTERNS["multi_school_area"].match(s.strip())
+    if not m:
+        return False
+    area = (m["area"] or m["area3"] or m["area2"] or "").strip().strip("*").strip()
+    names = m["schools"] or m["schools3"] or m["schools2"] or ""
+    labels = [
+        re.sub(r"[（(][^）)]*[）)]", "", x).strip().strip("*")
+        for x in split_top(names, "、，,和及与")
+    ]
+    labels = [x for x in labels if x]
+    if (
+        not area
+        or len(labels) < 2
+        or not all(re.search(r"(?:小学|中学|学校|初中|校区|分校|校)$", x) for x in labels)
+        or re.search(r"可(?:以)?招收|交叉", area)
+    ):
+        return False
+    ctx.multi_areas.append({"area": area, "labels": labels, "source": _src(sentence, line)})
+    return True
+
+
+def _link_multi_school(ctx: _Ctx) -> None:
+    """多校划片 (one area, several schools) → ``multi_school`` zones.
+
+    Units that several schools' 多校划片 zones (rows or sentences marked 多校划片) list alike
+    are split out of those ``admin_units`` zones into a ``multi_school`` zone on each of the
+    schools, with ``schools`` (every school sharing them) and ``units``; the rest of a marked
+    zone stays ``admin_units`` (keeping ``multi_school: true`` as a mark of its row).  An area
+    the text declares with its schools (``X — 涉及3所学校：A、B、C``) marks those schools'
+    zones holding its units, adds its sentence to ``also_sources``, and becomes a
+    ``multi_school`` zone of its own where a school does not list the area (``area`` when it
+    is not admin units).  Consumers read ``kind == "multi_school"`` with ``schools`` and
+    ``units`` (``placement.candidates``, ``digitise``).
+    """
+    declared = []
+    for item in ctx.multi_areas:
+        found = [_match_school(label, ctx.schools) for label in item["labels"]]
+        schools = list({id(x): x for x in found if x is not None}.values())
+        if len(schools) < 2:
+            missing = [lb for lb, x in zip(item["labels"], found, strict=True) if x is None]
+            ctx.unparsed.append(
+                {
+                    **item["source"],
+                    "reason": "多校划片区域的学校无法识别 multi-school area: school not "
+                    f"recognised: {'、'.join(missing)}",
+                }
+            )
+            continue
+        pieces, left = _scope_pieces(item["area"], ctx)
+        units = [
+            u
+            for z in _pieces_to_zones(pieces, item["source"], ctx)
+            if z["kind"] == "admin_units"
+            for u in z["units"]
+        ]
+        keys = {_unit_key(u) for u in units}
+        for school in schools:  # the declared schools' zones holding these units are 多校划片
+            for z in school["zones"]:
+                if z["kind"] == "admin_units" and keys & {_unit_key(u) for u in z["units"]}:
+                    z["multi_school"] = True
+        declared.append((item, schools, units, keys, left))
+    # units shared by several marked zones, or declared shared
     sharing: dict[tuple, set[str]] = {}
-    for s in schools:
+    for _item, schools, _, keys, _left in declared:
+        for key in keys:
+            sharing.setdefault(key, set()).update(x["id"] for x in schools)
+    for s in ctx.schools:
         for z in s["zones"]:
-            if z.get("multi_school"):
-                for u in z.get("units", []):
+            if z.get("multi_school") and z["kind"] == "admin_units":
+                for u in z["units"]:
                     sharing.setdefault(_unit_key(u), set()).add(s["id"])
-    for s in schools:
+    for s in ctx.schools:
+        out = []
         for z in s["zones"]:
-            if z.get("multi_school") and z.get("units"):
-                ids = set().union(*(sharing[_unit_key(u)] for u in z["units"]))
+            if not (z.get("multi_school") and z["kind"] == "admin_units"):
+                out.append(z)
+                continue
+            own, shared = [], {}
+            for u in z["units"]:
+                ids = frozenset(sharing.get(_unit_key(u), {s["id"]}))
                 if len(ids) > 1:
-                    z["schools"] = sorted(ids)
+                    shared.setdefault(ids, []).append(u)
+                else:
+                    own.append(u)
+            if own:
+                out.append({**z, "units": own})
+            for ids, units in shared.items():
+                zone = {
+                    "kind": "multi_school",
+                    "schools": sorted(ids),
+                    "units": units,
+                    "basis": z.get("basis", "hukou"),
+                    "multi_school": True,
+                    "source": z["source"],
+                }
+                for key in ("fragment", "also_sources", "origin", "township_inferred"):
+                    if key in z:
+                        zone[key] = z[key]
+                out.append(zone)
+        s["zones"] = out
+    for item, schools, units, keys, left in declared:
+        ids = sorted({x["id"] for x in schools})
+        for school in schools:
+            twin = next(
+                (
+                    z
+                    for z in school["zones"]
+                    if z["kind"] == "multi_school"
+                    and keys
+                    and keys <= {_unit_key(u) for u in z["units"]}
+                ),
+                None,
+            )
+            if twin is not None:
+                twin["schools"] = sorted(set(twin["schools"]) | set(ids))
+                twin.setdefault("also_sources", []).append(item["source"])
+                continue
+            zone = {
+                "kind": "multi_school",
+                "schools": ids,
+                "units": [dict(u) for u in units],
+                "multi_school": True,
+                "source": item["source"],
+                "fragment": item["area"],
+            }
+            if not units or left:
+                zone["area"] = item["area"]
+            school["zones"].append(zone)
 
 
 def _school_codes(lines: list[str], ctx: _Ctx) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,27 +95,62 @@ def spec_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _fast_validator():
+    """A compiled validator (fastjsonschema, a dependency of nbformat), or None without it.
+
+    Used only to accept a valid spec quickly: the schema uses draft-07 keywords only, which
+    fastjsonschema implements with the same meaning.  Any rejection is re-checked (and
+    explained) by :mod:`jsonschema`.
+    """
+    try:
+        import fastjsonschema
+    except ImportError:  # pragma: no cover - optional speed-up
+        return None
+    try:
+        return fastjsonschema.compile(spec_schema())
+    except Exception:  # pragma: no cover - a schema it cannot compile: use jsonschema only
+        return None
+
+
 def validate_spec(spec: dict) -> list[str]:
-    """Every schema problem of ``spec`` (empty list when valid), each with its JSON path."""
-    validator = jsonschema.Draft202012Validator(spec_schema())
+    """Every schema problem of ``spec`` (empty list when valid), each with its JSON path.
+
+    A valid spec is accepted by a compiled validator (linear and fast: a 25 000-rule spec in
+    well under a second); only an invalid one goes through :mod:`jsonschema`, which lists
+    every problem.
+
+    >>> validate_spec({"spec_version": 1})[0]
+    "(root): 'policy' is a required property"
+    """
     problems = []
-    for err in sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.path))):
-        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        problems.append(f"{where}: {err.message[:300]}")
-    ids = [
+    fast = _fast_validator()
+    slow = True
+    if fast is not None:
+        try:
+            fast(spec)
+            slow = False
+        except Exception:  # noqa: BLE001 - any rejection: let jsonschema explain it
+            slow = True
+    if slow:
+        validator = jsonschema.Draft202012Validator(spec_schema())
+        for err in sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.path))):
+            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+            problems.append(f"{where}: {err.message[:300]}")
+    ids = Counter(
         z.get("rule_id")
         for s in spec.get("schools", [])
         if isinstance(s, dict)
         for z in s.get("zones", [])
         if isinstance(z, dict)
-    ]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    )
+    dup = sorted(str(i) for i, n in ids.items() if n > 1)
     if dup:
-        problems.append(f"duplicate rule_id: {', '.join(map(str, dup))}")
-    sids = [s.get("id") for s in spec.get("schools", []) if isinstance(s, dict)]
-    dup = sorted({i for i in sids if sids.count(i) > 1})
+        problems.append(f"duplicate rule_id: {', '.join(dup)}")
+    sids = Counter(s.get("id") for s in spec.get("schools", []) if isinstance(s, dict))
+    dup = sorted(str(i) for i, n in sids.items() if n > 1)
     if dup:
-        problems.append(f"duplicate school id: {', '.join(map(str, dup))}")
+        problems.append(f"duplicate school id: {', '.join(dup)}")
     return problems
 
 
