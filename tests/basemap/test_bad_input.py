@@ -183,9 +183,9 @@ def test_cli_errors_exit_2_with_a_message(tmp_path, capsys):
 
 def test_a_limit_on_the_wrong_side_is_reported(taipusi_spec, schematic):
     spec = copy.deepcopy(taipusi_spec)
-    spec["schools"][0]["zones"][3]["limits"]["east"] = "207国道"  # 南郊 lies east of it
+    spec["schools"][0]["zones"][0]["limits"]["east"] = "207国道"  # 东郊 lies east of it
     result = digitise(spec, schematic)
-    rule = next(r for r in result.rules if r["rule_id"] == "taipusi-p1-r04")
+    rule = next(r for r in result.rules if r["rule_id"] == "taipusi-p1-r01")
     assert rule["status"] == "not_closed"
     wrong = [i for i in rule["issues"] if i["type"] == "wrong_side"]
-    assert wrong and wrong[0]["street"] == "207国道" and "南郊社区" in wrong[0]["message"]
+    assert wrong and wrong[0]["street"] == "207国道" and "东郊社区" in wrong[0]["message"]

@@ -1,4 +1,5 @@
-"""The schematic 宝昌镇 base map: anchored on real facts, labelled schematic, complete."""
+"""The schematic 宝昌镇 base map: anchored on real facts, labelled schematic, complete, and laid
+out so that each community the 2024 policy names is exactly the union of its parts."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from geo_enroll.basemap import read_basemap, write_basemap
 from geo_enroll.basemap.layers import utm_crs
 from geo_enroll.basemap.names import NameIndex
 from geo_enroll.basemap.schematic import SCHOOLS, TOWN_SEAT
+from geo_enroll.diagnostics import build_report
+from geo_enroll.digitise import digitise, load_spec
 from geo_enroll.settings import data_dir
+
+SPEC = data_dir() / "boundaries" / "taipusi_2024.toml"
 
 SEED_NAMES = [
     "东大桥",
@@ -124,3 +129,240 @@ def test_round_trip_and_ogrinfo(schematic, tmp_path):
         ["ogrinfo", "-ro", "-so", str(path)], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0 and "streets" in out.stdout and "meta" in out.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# the layout follows the text: the 2024 spec as parsed (data/boundaries/taipusi_2024.toml)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec(SPEC)
+
+
+@pytest.fixture(scope="module")
+def built(spec, schematic):
+    result = digitise(spec, schematic)
+    return result, build_report(result)
+
+
+def _community(name: str) -> str:
+    name = str(name)
+    return name if name.endswith("社区") else name + "社区"
+
+
+def _rules(spec, level: str, kinds: tuple[str, ...]):
+    for school in spec["schools"]:
+        if school["level"] in (level, "nine_year"):
+            yield from (z for z in school["zones"] if z["kind"] in kinds)
+
+
+def _named_communities(spec, level: str, communities: set[str]) -> set[str]:
+    """Communities of the map that some rule of ``level`` names (as parent, unit or area)."""
+    named = set()
+    for zone in _rules(spec, level, ("street_limits", "compound", "admin_units")):
+        if zone.get("within"):
+            named.add(_community(zone["within"]))
+        named |= {str(u.get("name")) for u in zone.get("units") or [] if isinstance(u, dict)}
+    return named & communities
+
+
+def test_each_named_community_is_exactly_the_union_of_its_parts(built, spec, schematic):
+    """南郊 = its 一小 block + 三小 band, 太平 and 新华 = their two parts, 建兴 = its part +
+    昌盛园小区: no land of a named community is left out by the drawing."""
+    result, _ = built
+    utm = utm_crs(TOWN_SEAT)
+    comm = schematic.areas[schematic.areas["kind"] == "community"].to_crs(utm).set_index("name")
+    zones = result.zones.to_crs(utm)
+    zones = zones[zones["level"] == "primary"]
+    parted = {_community(z["within"]) for z in _rules(spec, "primary", ("street_limits",))}
+    assert {"南郊社区", "太平社区", "新华社区"} <= parted
+    for name in parted:
+        inside = zones.geometry.intersection(comm.geometry[name]).area > 0.5 * zones.area
+        parts, area = zones[inside], comm.geometry[name].area
+        assert parts.geometry.union_all().symmetric_difference(comm.geometry[name]).area < (
+            1e-4 * area
+        ), name
+        assert abs(parts.area.sum() - area) < 1e-4 * area, name  # the parts do not overlap
+        if name in ("南郊社区", "太平社区", "新华社区"):
+            assert len(parts) == 2, name
+
+
+@pytest.mark.parametrize("level", ["primary", "middle"])
+def test_the_only_gaps_are_the_communities_the_text_does_not_name(built, spec, schematic, level):
+    """国防 and 西郊 are in no rule of the 2024 text (二中 takes "宝昌镇6个社区"): their whole land,
+    and nothing else, is a gap; no overlaps."""
+    _, report = built
+    comm = schematic.areas[schematic.areas["kind"] == "community"]
+    unnamed = set(comm["name"]) - _named_communities(spec, level, set(comm["name"]))
+    assert unnamed == {"国防社区", "西郊社区"}
+    gaps = report["levels"][level]["gaps"]
+    assert {g["where"] for g in gaps} == unnamed and len(gaps) == len(unnamed)
+    areas = comm.set_index("name").to_crs(utm_crs(TOWN_SEAT)).area
+    for gap in gaps:
+        assert gap["area_m2"] == pytest.approx(areas[gap["where"]], rel=1e-4), gap["where"]
+    assert report["levels"][level]["overlaps"] == []
+    assert report["counts"]["unresolved"] == 0 and report["counts"]["not_closed"] == 0
+    assert all(r["status"] in ("ok", "not_digitised") for r in report["rules"])
+
+
+def test_committed_report_shows_the_same_gaps(built):
+    import json
+
+    _, fresh = built
+    committed = json.loads(
+        (data_dir() / "boundaries" / "taipusi_2024_report.json").read_text(encoding="utf-8")
+    )
+    for level in ("primary", "middle"):
+        got = sorted((g["where"], g["area_m2"]) for g in committed["levels"][level]["gaps"])
+        assert got == sorted((g["where"], g["area_m2"]) for g in fresh["levels"][level]["gaps"])
+
+
+def test_town_steps_only_where_a_limit_street_is_its_edge(schematic):
+    """The built-up area is not a rectangle: 察哈尔街 (南郊's south edge) and 和平街 (太平's north
+    edge west of 利民路) run along its outline; every other limit street has town on both sides."""
+    utm = utm_crs(TOWN_SEAT)
+    town = schematic.areas[schematic.areas["kind"] == "town"].to_crs(utm).geometry.iloc[0]
+    streets = schematic.streets.to_crs(utm).set_index("name").geometry
+    on_edge = {
+        name
+        for name in SEED_NAMES
+        if name in streets.index
+        and streets[name].intersection(town.boundary.buffer(1)).length > 300
+    }
+    assert on_edge == {"察哈尔街", "和平街"}
+
+
+def test_plots_are_plausible(schematic):
+    """No slivers or thin necks: every community is at least 0.15 km² and 200 m wide everywhere
+    (a 100 m inward buffer stays one piece); compounds are 2-6 ha inside their community; schools
+    stand inside the town, 50 m or more from any community edge."""
+    utm = utm_crs(TOWN_SEAT)
+    areas = schematic.areas.to_crs(utm)
+    comm = areas[areas["kind"] == "community"].set_index("name").geometry
+    for name, geom in comm.items():
+        assert geom.area > 150_000, name
+        inner = geom.buffer(-100)
+        assert inner.geom_type == "Polygon" and not inner.is_empty, name
+    marks = schematic.landmarks.to_crs(utm)
+    for _, row in marks[marks["kind"] == "compound"].iterrows():
+        assert 20_000 <= row.geometry.area <= 60_000, row["name"]
+        assert comm[row["within"]].buffer(0.05).contains(row.geometry), row["name"]
+    edges = comm.boundary.union_all()
+    town = areas[areas["kind"] == "town"].geometry.iloc[0]
+    for _, row in schematic.schools.to_crs(utm).iterrows():
+        if town.contains(row.geometry):
+            assert row.geometry.distance(edges) > 50, row["school_id"]
+
+
+# ---------------------------------------------------------------------------------------------
+# parents' lookups on the committed outputs (what the web service serves)
+
+
+@pytest.fixture(scope="module")
+def committed_zones():
+    path = data_dir() / "boundaries" / "taipusi_2024_zones.gpkg"
+    if not path.exists():
+        pytest.fail("committed zones missing: run geo_enroll.digitise.build_default()")
+    return gpd.read_file(path, layer="zones")
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    from geo_enroll.geocode import load_default_gazetteer
+
+    return load_default_gazetteer()
+
+
+def test_must_show_lookup_answers_primary_by_street_limits_and_middle(
+    spec, committed_zones, gazetteer
+):
+    from geo_enroll.lookup import lookup_address
+
+    r = lookup_address(
+        "太仆寺旗宝昌镇南郊社区察哈尔街1号", spec=spec, zones=committed_zones, gazetteer=gazetteer
+    )
+    assert r["match_level"] == "house_number"
+    primary = [s for s in r["primary"] if s["kind"] == "户籍划片"]
+    assert primary, r["warnings"]
+    rule = next(
+        z for s in spec["schools"] for z in s["zones"] if z["rule_id"] == primary[0]["rule_id"]
+    )
+    # the rule whose south limit is 察哈尔街, inside 南郊
+    assert rule["kind"] == "street_limits" and rule["limits"]["south"] == "察哈尔街"
+    assert _community(rule["within"]) == "南郊社区"
+    assert primary[0]["name"] in ("第一小学", "第三小学")
+    middle = [s for s in r["middle"] if s["kind"] == "户籍划片"]
+    assert middle and middle[0]["name"] == "第二中学"
+
+
+_INWARD = {"south": (0, 1), "north": (0, -1), "east": (-1, 0), "west": (1, 0)}
+
+
+def _house_slots(line, lo: int, hi: int, stretch, margin: float = 30.0) -> list[int]:
+    """House numbers whose slot lies on ``stretch`` of ``line``, ``margin`` m from its ends."""
+    out = []
+    for n in range(lo, hi + 1):
+        pt = line.interpolate((n - lo + 0.5) / (hi - lo + 1), normalized=True)
+        if stretch.buffer(0.5).contains(pt) and all(
+            pt.distance(end) > margin
+            for part in getattr(stretch, "geoms", [stretch])
+            for end in part.boundary.geoms
+        ):
+            out.append(n)
+    return out
+
+
+def test_house_numbers_along_each_limit_street_land_in_the_zone_on_their_side(
+    spec, committed_zones, gazetteer, schematic
+):
+    """For every street-limits part and each named limit street: houses of the part's community
+    along the stretch that bounds the part are geocoded (12 m off the centre line, on the side
+    inside the community named, else by 左单右双); those on the part's side of the street land in
+    the part's zone, the others in the community's zone across the street."""
+    utm = utm_crs(TOWN_SEAT)
+    zones = committed_zones.to_crs(utm)
+    zones = zones[zones["level"] == "primary"].set_index("rule_id").geometry
+    streets = schematic.streets.to_crs(utm)
+    checked = 0
+    for zone_rule in _rules(spec, "primary", ("street_limits",)):
+        community = _community(zone_rule["within"])
+        geom = zones[zone_rule["rule_id"]]
+        for side, name in zone_rule["limits"].items():
+            row = streets[(streets["name"] == name) & (streets["kind"] == "road")]
+            if row.empty:
+                continue  # edge words, compounds, the bridge (the river is the limit)
+            line, lo, hi = (
+                row.geometry.iloc[0],
+                int(row["from_number"].iloc[0]),
+                int(row["to_number"].iloc[0]),
+            )
+            stretch = line.intersection(geom.boundary.buffer(2))
+            numbers = _house_slots(line, lo, hi, stretch)
+            assert len(numbers) >= 6, (zone_rule["rule_id"], name)
+            picks = numbers[:: max(1, len(numbers) // 8)][:8]
+            picks += [n + 1 for n in picks[:2] if n + 1 in numbers]  # both parities
+            on_side = 0
+            for n in picks:
+                r = gazetteer.geocode(f"太仆寺旗宝昌镇{community}{name}{n}号")
+                assert r["level"] == "house_number", (name, n)
+                p = gpd.GeoSeries([Point(r["lon"], r["lat"])], crs=4326).to_crs(utm).iloc[0]
+                q = line.interpolate(line.project(p))
+                ix, iy = _INWARD[side]
+                inward = (p.x - q.x) * ix + (p.y - q.y) * iy
+                assert abs(inward) > 5, (name, n)
+                served = [rid for rid, z in zones.items() if z.covers(p)]
+                assert len(served) == 1, (name, n, served)
+                if inward > 0:
+                    assert served == [zone_rule["rule_id"]], (zone_rule["rule_id"], name, n)
+                    on_side += 1
+                else:  # the community's other part across the street
+                    other = next(
+                        z
+                        for z in _rules(spec, "primary", ("street_limits",))
+                        if z["rule_id"] == served[0]
+                    )
+                    assert _community(other["within"]) == community, (name, n, served)
+            assert on_side >= 3, (zone_rule["rule_id"], name)
+            checked += 1
+    assert checked >= 15

@@ -62,9 +62,9 @@ def test_changing_a_limit_in_the_spec_redigitises(app):
     base = c.get("/api/versions/1").get_json()
     spec = base["spec"]
     rule = next(z for s in spec["schools"] for z in s["zones"] if z["rule_id"] == "taipusi-p1-r02")
-    assert rule["limits"]["south"] == "察哈尔街"
-    rule["limits"]["south"] = (
-        "城南"  # 南郊's part for 第一小学 now reaches the community's south edge
+    assert rule["limits"]["north"] == "光明大街"
+    rule["limits"]["north"] = (
+        "社区北"  # 南郊's part for 第一小学 now reaches the community's north edge
     )
     p = c.post("/api/versions/1/preview", json={"spec": spec}, headers=h).get_json()
     assert p["ok"] and any("re-digitised" in n for n in p["notes"])
@@ -72,7 +72,7 @@ def test_changing_a_limit_in_the_spec_redigitises(app):
         assert row["placed"] <= row["seats"]
     r = c.post(
         "/api/versions",
-        json={"spec": spec, "parent_id": 1, "message": "南郊南界改为城南"},
+        json={"spec": spec, "parent_id": 1, "message": "南郊北界改为社区北"},
         headers=h,
     )
     assert r.status_code == 201

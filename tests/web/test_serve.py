@@ -103,13 +103,6 @@ def test_must_show_lookup_answers_middle_rule_and_match_level(served):
     assert zone_middle[0]["rule_id"] and "第二中学招收" in zone_middle[0]["source"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "engine: the default geocoder puts 察哈尔街1号 exactly on the 察哈尔街 edge of a zone "
-        "(edge 0.0 m) and the zone index's `covers` misses it by floating point; see the web report"
-    ),
-)
 def test_must_show_lookup_answers_primary(served):
     base, _, _ = served
     d = json.loads(_get(f"{base}/api/lookup?address={urllib.parse.quote(MUST_SHOW)}")[2])
