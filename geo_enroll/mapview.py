@@ -241,6 +241,33 @@ def _label(m: folium.Map, text: str) -> None:
     )
 
 
+def _legend(m: folium.Map, zones: gpd.GeoDataFrame, colors: dict) -> None:
+    """A fixed legend: one colour swatch per school (names escaped), primary then middle."""
+    if not len(zones):
+        return
+    order = {"primary": 0, "nine_year": 1, "middle": 2}
+    schools = (
+        zones[["school_id", "school", "level"]]
+        .drop_duplicates("school_id")
+        .assign(_o=lambda d: d["level"].map(order).fillna(3))
+        .sort_values(["_o", "school_id"])
+    )
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
+        f'background:{colors.get(r.school_id, "#3388ff")};opacity:.7"></span>'
+        f"{_esc(r.school)}</div>"
+        for r in schools.itertuples()
+    )
+    m.get_root().html.add_child(
+        folium.Element(
+            '<div class="ge-legend" style="position:fixed;bottom:30px;right:10px;z-index:1000;'
+            "background:#fff;border:1px solid #999;padding:6px 10px;font-size:13px;"
+            "font-family:'WenQuanYi Zen Hei',sans-serif\"><b>学校 schools</b>"
+            f"{rows}</div>"
+        )
+    )
+
+
 def zones_map(
     zones: gpd.GeoDataFrame,
     *,
@@ -333,6 +360,7 @@ def zones_map(
             _problems_layer(report, level).add_to(m)
     if schematic:
         _label(m, "示意图 SCHEMATIC — 街道与边界为示意，非测绘 (not surveyed)")
+    _legend(m, zones, colors)
     folium.LayerControl(collapsed=False).add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])

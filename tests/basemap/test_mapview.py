@@ -126,3 +126,15 @@ def test_map_renders_in_chromium_without_requests(tmp_path, capsys):
 
     img = Image.open(tmp_path / "shot.png").convert("RGB").resize((120, 90))
     assert len(img.getcolors(maxcolors=120 * 90)) > 20
+
+
+def test_legend_names_every_school_with_its_zone_colour(taipusi_result, schematic):
+    import re
+
+    page = zones_map(taipusi_result.zones, basemap=schematic).get_root().render()
+    legend = page[page.index('class="ge-legend"') :]
+    legend = legend[: legend.index("</div></div>") + 12]
+    names = set(re.findall(r"</span>([^<]+)</div>", legend))
+    assert names == set(taipusi_result.zones["school"])
+    for colour in re.findall(r"background:(#[0-9a-fA-F]{6})", legend):
+        assert f'"fillColor": "{colour}"' in page  # the swatch is a colour the zones use
