@@ -786,30 +786,8 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None, *, parent=Fa
                             f"{n} times",
                         }
                     )
-    for name in excludes:
-        hit = ctx.polygon_feature(name)
-        if hit is None:
-            unresolved.append(
-                {
-                    "name": name,
-                    "side": "exclude",
-                    "candidates": ctx.landmark_index.lookup(name).candidates,
-                }
-            )
-            continue
-        zone = zone.difference(hit[0])
-    for name in includes:
-        hit = ctx.polygon_feature(name)
-        if hit is None:
-            unresolved.append(
-                {
-                    "name": name,
-                    "side": "include",
-                    "candidates": ctx.landmark_index.lookup(name).candidates,
-                }
-            )
-            continue
-        zone = zone.union(hit[0])
+    zone = _apply_notes(ctx, zone, excludes, unresolved)
+    zone = _apply_notes(ctx, zone, includes, unresolved, include=True)
     zone = _clean(zone)
     if zone.is_empty:
         issues.append({"type": "not_closed", "message": "the limits enclose no land"})
@@ -840,6 +818,27 @@ def _street_limits(ctx: _Context, rule: dict, district: str | None, *, parent=Fa
             {"type": "multipart", "message": f"the zone falls into {parts} separate parts"}
         )
     return zone, issues, unresolved
+
+
+def _apply_notes(ctx: _Context, zone, names: list[str], unresolved: list[dict], *, include=False):
+    """``zone`` minus (or, with ``include``, plus) the polygons of ``names`` (compounds, areas).
+
+    A name with no polygon in the base map goes to ``unresolved`` (side ``exclude``/``include``)
+    with its candidates; the zone is returned without it.
+    """
+    for name in names:
+        hit = ctx.polygon_feature(name)
+        if hit is None:
+            unresolved.append(
+                {
+                    "name": name,
+                    "side": "include" if include else "exclude",
+                    "candidates": ctx.landmark_index.lookup(name).candidates,
+                }
+            )
+            continue
+        zone = zone.union(hit[0]) if include else zone.difference(hit[0])
+    return zone
 
 
 def _clean(geom):
@@ -893,8 +892,20 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
             continue
         if street not in by_side.setdefault(side, []):
             by_side[side].append(street)
-    if not by_side:
-        return None, issues + [{"type": "not_closed", "message": "rule has no bounds"}], []
+    enclosing = [str(x).strip() for x in rule.get("bounded_by") or [] if str(x).strip()]
+    if not by_side and not enclosing:
+        return (
+            None,
+            issues
+            + [
+                {
+                    "type": "not_closed",
+                    "message": "rule has no bounds (X以东…) and no enclosing streets "
+                    "(bounded_by: A、B、C所围成的区域)",
+                }
+            ],
+            [],
+        )
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
     if parent is None and len(ctx.areas):
         towns = ctx.areas[ctx.areas["kind"] == "town"]
@@ -911,6 +922,11 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
             }
         )
     negate = bool(rule.get("negate"))
+    if not by_side:  # A、B、C、D所围成的区域: no sides written
+        zone, more, unresolved = _enclosed(
+            ctx, enclosing, district, parent=parent, excludes=excludes, negate=negate
+        )
+        return zone, issues + more, unresolved
     if parent is None and (negate or len(by_side) < 4):
         sides = "、".join(SIDES[k] for k in by_side)
         return (
@@ -936,14 +952,7 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
     zone, more, unresolved = _street_limits(ctx, inner, district, parent=parent)
     issues += more
     if negate and zone is not None and parent is not None:
-        zone = parent[0].difference(zone)
-        for name in excludes:
-            hit = ctx.polygon_feature(name)
-            if hit is None:
-                unresolved.append({"name": name, "side": "exclude", "candidates": []})
-            else:
-                zone = zone.difference(hit[0])
-        zone = _clean(zone)
+        zone = _clean(_apply_notes(ctx, parent[0].difference(zone), excludes, unresolved))
     if zone is not None and zone.is_empty:
         zone = None
     if unresolved and any(u["side"] in SIDES for u in unresolved):

@@ -9,6 +9,19 @@ Examples (shell)::
     geo-enroll lottery verify draw/
     geo-enroll classes --placements out/placements.csv --students students.csv --seed 7 -o classes.csv
 
+    # the HYPOTHETICAL 延庆 multi-school scenario (data/scenarios/README.md)
+    geo-enroll cohort synth --policy data/scenarios/yanqing_2023_multischool.toml --seed 7 -o yq.csv
+    geo-enroll place --policy data/scenarios/yanqing_2023_multischool.toml --students yq.csv \\
+        --seed 7 -o out/ [--distance network] [--lottery-numbers 12 34 56]
+    geo-enroll lottery verify out/lottery/<group>/
+    geo-enroll lottery simulate --applicants out/lottery/<group>/applicants.csv \\
+        --seats out/lottery/<group>/seats.csv --draws 200 --seed 7 -o sim/
+
+**Companion files of a policy** (used when the option is not given): for ``DIR/NAME.toml`` the
+seat table is the first of ``DIR/NAME_schools.csv``, ``DIR/<shorter NAME>_schools.csv`` (the
+name cut at its last ``_``, repeatedly: ``yanqing_2023_multischool`` → ``yanqing_2023``); the
+base map likewise ``*_basemap.gpkg``, else ``data/boundaries/baochang_schematic.gpkg`` for
+太仆寺旗 (county 152527), else none (the default gazetteer: official units, county outlines).
 The lottery and class handlers live in :mod:`geo_enroll.placement.lottery` and
 :mod:`geo_enroll.placement.classes` and are imported only when their command runs.
 """
@@ -36,21 +49,51 @@ def _load_spec(path):
     return load_spec(path)
 
 
+def _companion(policy: Path, suffix: str) -> Path | None:
+    """``DIR/NAME_<suffix>``, else with NAME cut at its last ``_`` (repeatedly), else None.
+
+    >>> _companion(Path("/nowhere/a_b.toml"), "schools.csv") is None
+    True
+    """
+    stem = policy.stem
+    while stem:
+        path = policy.with_name(f"{stem}_{suffix}")
+        if path.exists():
+            return path
+        if "_" not in stem:
+            return None
+        stem = stem.rsplit("_", 1)[0]
+    return None
+
+
 def _default_schools(policy: Path) -> Path:
-    return policy.with_name(policy.stem + "_schools.csv")
+    return _companion(policy, "schools.csv") or policy.with_name(policy.stem + "_schools.csv")
+
+
+def _default_basemap(policy: Path, spec: dict) -> Path | None:
+    found = _companion(policy, "basemap.gpkg")
+    if found is not None:
+        return found
+    if str((spec.get("policy") or {}).get("county_code") or "") == "152527":
+        return _data("boundaries", "baochang_schematic.gpkg")
+    return None
 
 
 def _cohort_synth(args) -> int:
-    from ..placement.cohort import synth_cohort
+    from ..placement.cohort import default_counts, synth_cohort
 
-    spec = _load_spec(args.policy)
-    basemap = args.basemap or _data("boundaries", "baochang_schematic.gpkg")
+    policy = Path(args.policy)
+    spec = _load_spec(policy)
+    basemap = Path(args.basemap) if args.basemap else _default_basemap(policy, spec)
+    primary, middle = default_counts(
+        spec, _companion(policy, "schools.csv"), primary=args.primary, middle=args.middle
+    )
     df = synth_cohort(
         spec,
         seed=args.seed,
-        basemap=basemap if Path(basemap).exists() else None,
-        primary=args.primary,
-        middle=args.middle,
+        basemap=basemap if basemap is not None and basemap.exists() else None,
+        primary=primary,
+        middle=middle,
     )
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,16 +122,34 @@ def _place(args) -> int:
             )
         zones = gpd.read_file(zp, layer="zones") if zp.suffix == ".gpkg" else gpd.read_file(zp)
     schools = Path(args.schools) if args.schools else _default_schools(policy)
-    basemap = Path(args.basemap) if args.basemap else _data("boundaries", "baochang_schematic.gpkg")
-    points = None
-    if basemap.exists():
-        try:
-            points = gpd.read_file(basemap, layer="schools")
-        except Exception as exc:  # a base map without a schools layer: geocode schools by name
-            print(f"警告 warning: {basemap.name} 没有 schools 图层 ({exc})", file=sys.stderr)
-    from ..geocode import Gazetteer, load_default_gazetteer
+    basemap = Path(args.basemap) if args.basemap else _default_basemap(policy, spec)
+    if basemap is not None and not basemap.exists():
+        raise InputError(f"找不到底图 {basemap} (base map not found)")
+    points = streets = None
+    if basemap is not None:
+        import pyogrio
 
-    gaz = Gazetteer.from_data(basemap=basemap) if args.basemap else load_default_gazetteer()
+        layers = {str(row[0]) for row in pyogrio.list_layers(basemap)}
+        if "schools" in layers:
+            points = gpd.read_file(basemap, layer="schools")
+        else:  # a base map without a schools layer: schools are geocoded by name
+            print(f"警告 warning: {basemap.name} 没有 schools 图层", file=sys.stderr)
+        if "streets" in layers:
+            streets = gpd.read_file(basemap, layer="streets")
+    from dataclasses import replace
+
+    from ..geocode import Gazetteer, load_default_gazetteer
+    from ..settings import DEFAULT_SETTINGS
+
+    if args.basemap or (
+        basemap is not None and basemap != _data("boundaries", "baochang_schematic.gpkg")
+    ):
+        gaz = Gazetteer.from_data(basemap=basemap)
+    else:
+        gaz = load_default_gazetteer()
+    settings = DEFAULT_SETTINGS
+    if args.distance:
+        settings = replace(settings, distance=args.distance)
     res = place(
         args.students,
         spec=spec,
@@ -100,6 +161,9 @@ def _place(args) -> int:
         out_dir=args.output,
         strict=args.strict,
         salt=args.salt,
+        streets=streets,
+        lottery_numbers=args.lottery_numbers,
+        settings=settings,
     )
     for line in res.row_problems:
         print(f"标记 marked: {line}", file=sys.stderr)
@@ -110,6 +174,11 @@ def _place(args) -> int:
         f"派位完成 placed: {len(res.placements)} 名申请人 → {args.output}  "
         + "  ".join(f"{k}={v}" for k, v in sorted(counts.items()))
     )
+    for d in res.lotteries:
+        print(
+            f"多校划片电脑派位 lottery {d['group']}: {d['applicants']} 名, 公示哈希 {d['inputs_sha256']}"
+            f" → {Path(args.output) / 'lottery' / d['group']} (geo-enroll lottery verify …)"
+        )
     return 0
 
 
@@ -143,7 +212,13 @@ def register(subparsers) -> None:
     synth.add_argument("--seed", type=int, required=True)
     synth.add_argument("-o", "--output", required=True, help="students.csv to write")
     synth.add_argument("--basemap", help="base map GeoPackage (streets, landmarks)")
-    synth.add_argument("--primary", type=int, default=None, help="number of 小学 applicants")
+    synth.add_argument(
+        "--primary",
+        type=int,
+        default=None,
+        help="number of 小学 applicants (default: the policy's seat plan, else the seats of "
+        "the policy's seat table, else 30)",
+    )
     synth.add_argument("--middle", type=int, default=None, help="number of 初中 applicants")
     synth.set_defaults(func=_cohort_synth)
     cohort.set_defaults(func=lambda a: (cohort.print_help(), 2)[1])
@@ -161,6 +236,19 @@ def register(subparsers) -> None:
         "--strict", action="store_true", help="stop on any bad row instead of marking it"
     )
     p.add_argument("--salt", help="student_id salt (default $GEO_ENROLL_ID_SALT)")
+    p.add_argument(
+        "--distance",
+        choices=("euclidean", "network"),
+        help="relative proximity: straight line (default, Settings.distance) or along the "
+        "base map's streets (homes and schools join the street graph at its nearest node)",
+    )
+    p.add_argument(
+        "--lottery-numbers",
+        nargs="+",
+        dest="lottery_numbers",
+        help="numbers drawn in public for the multi-school lotteries (电脑派位); "
+        "without them the draw is a rehearsal seeded by --seed (recorded as such)",
+    )
     p.set_defaults(func=_place)
 
     # lottery (handlers by geo_enroll.placement.lottery)

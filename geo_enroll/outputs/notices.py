@@ -29,9 +29,31 @@ __all__ = ["notices_pdf", "mask_id", "LEGAL_TEXT", "FONT_PATH"]
 FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 LEGAL_TEXT = (
-    "根据《中华人民共和国义务教育法》和《内蒙古自治区实施〈中华人民共和国义务教育法〉办法》"
+    "根据《中华人民共和国义务教育法》和《{province}实施〈中华人民共和国义务教育法〉办法》"
     "有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
 )
+LEGAL_TEXT_NO_PROVINCE = (
+    "根据《中华人民共和国义务教育法》有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
+)
+
+
+def _province(policy: dict) -> str | None:
+    """The province whose 实施办法 the notice cites: from ``policy.province`` or the county code.
+
+    >>> _province({"county_code": "152527"}), _province({"county_code": "110119"})
+    ('内蒙古自治区', '北京市')
+    >>> _province({}) is None
+    True
+    """
+    if policy.get("province"):
+        return str(policy["province"])
+    code = str(policy.get("county_code") or "")[:2]
+    if len(code) != 2:
+        return None
+    from ..address.divisions import load_divisions
+
+    unit = load_divisions().units.get(code)
+    return unit.name if unit else None
 SPECIAL_TEXT = (
     "如有特殊情况不能按时入学或者不能入学接受义务教育，请持申请和有关证明到我处办理"
     "延缓入学或者免予入学审批手续。"
@@ -100,6 +122,7 @@ def _block(
     issuer: str,
     issued: date,
     stub: bool,
+    province: str | None = None,
 ) -> None:
     font = _font()
     left, width = 25 * mm, A4[0] - 50 * mm
@@ -127,7 +150,11 @@ def _block(
     body = (
         f"请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
         if stub
-        else LEGAL_TEXT.format(year=year, school=school)
+        else (
+            LEGAL_TEXT.format(year=year, school=school, province=province)
+            if province
+            else LEGAL_TEXT_NO_PROVINCE.format(year=year, school=school)
+        )
     )
     paragraphs = [body] if stub else [body, SPECIAL_TEXT, "特此通知"]
     for para in paragraphs:
@@ -160,6 +187,7 @@ def notices_pdf(
     issued = issued or date.today()
     year = int(policy.get("year") or issued.year)
     issuer = f"{policy.get('jurisdiction') or ''}教育局"
+    province = _province(policy)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
     c.setTitle(f"{school.get('name', '')} 义务教育入学通知书 {year}")
@@ -180,6 +208,7 @@ def notices_pdf(
             year=year,
             issuer=issuer,
             issued=issued,
+            province=province,
             stub=False,
         )
         c.setDash(4, 4)
@@ -193,6 +222,7 @@ def notices_pdf(
             year=year,
             issuer=issuer,
             issued=issued,
+            province=province,
             stub=True,
         )
         c.showPage()

@@ -38,7 +38,7 @@ import pandas as pd
 from ..settings import data_dir
 from .idcard import synth_id
 
-__all__ = ["synth_cohort", "COHORT_COLUMNS"]
+__all__ = ["synth_cohort", "default_counts", "COHORT_COLUMNS"]
 
 COHORT_COLUMNS = [
     "姓名",
@@ -160,6 +160,38 @@ def _load_basemap(basemap):
         return tuple(gpd.read_file(basemap, layer=lyr) for lyr in ("streets", "areas", "landmarks"))
     except Exception:  # unreadable base map: community-level addresses only
         return None
+
+
+def default_counts(
+    spec: dict, seat_table=None, *, primary: int | None = None, middle: int | None = None
+) -> tuple[int | None, int | None]:
+    """Applicants per level: as given, else the policy's seat plan, else the seat table's seats.
+
+    ``None`` is left for :func:`synth_cohort`'s own default (30).  A scenario without a seat
+    plan (延庆 2023 gives none) gets as many applicants as its seat table has seats: ineligible,
+    deferred and unverified rows then leave some seats free overall while the zones made short
+    of seats overflow.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"school_id": ["a", "b"], "level": ["primary", "middle"],
+    ...                       "seats": ["40", "25"]})
+    >>> default_counts({"policy": {"seat_plan": {}}}, table, middle=10)
+    (40, 10)
+    """
+    plan = (spec.get("policy") or {}).get("seat_plan") or {}
+    out = {"primary": primary, "middle": middle}
+    seats = None
+    for level in out:
+        if out[level] is None and plan.get(level) is not None:
+            out[level] = int(plan[level])
+        if out[level] is None and seat_table is not None:
+            if seats is None:
+                from .run import load_school_table, validate_school_table
+
+                seats, _ = validate_school_table(load_school_table(seat_table), spec)
+            total = int(seats.loc[seats["level"] == level, "seats"].sum())
+            out[level] = total or None
+    return out["primary"], out["middle"]
 
 
 def synth_cohort(
