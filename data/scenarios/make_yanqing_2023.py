@@ -83,8 +83,14 @@ def _units() -> pd.DataFrame:
 def _unit(code: str, units: pd.DataFrame) -> dict:
     if len(code) == 9:
         name = TOWNSHIPS[code][0]
-        return {"name": name, "township": None, "code": code, "group": None, "sub_area": None,
-                "official_name": name}  # fmt: skip
+        return {
+            "name": name,
+            "township": None,
+            "code": code,
+            "group": None,
+            "sub_area": None,
+            "official_name": name,
+        }
     row = units[units["code"] == code].iloc[0]
     official = str(row["name"])
     return {
@@ -121,13 +127,28 @@ def build_spec() -> dict:
     note = "HYPOTHETICAL 示意: invented zone over real unit codes, not 延庆's catchment"
 
     def single(rid, codes, fragment):
-        return {"rule_id": rid, "kind": "admin_units", "source": zoning, "fragment": fragment,
-                "units": [_unit(c, units) for c in codes], "basis": "hukou", "note": note}  # fmt: skip
+        return {
+            "rule_id": rid,
+            "kind": "admin_units",
+            "source": zoning,
+            "fragment": fragment,
+            "units": [_unit(c, units) for c in codes],
+            "basis": "hukou",
+            "note": note,
+        }
 
     def shared(rid, schools, codes, fragment):
-        return {"rule_id": rid, "kind": "multi_school", "source": multi, "fragment": fragment,
-                "schools": schools, "units": [_unit(c, units) for c in codes],
-                "area": "示意多校划片片区", "multi_school": True, "note": note}  # fmt: skip
+        return {
+            "rule_id": rid,
+            "kind": "multi_school",
+            "source": multi,
+            "fragment": fragment,
+            "schools": schools,
+            "units": [_unit(c, units) for c in codes],
+            "area": "示意多校划片片区",
+            "multi_school": True,
+            "note": note,
+        }
 
     multi_p = ["yq-p2", "yq-p3", "yq-p4"]
     multi_p_units = xsy_east + ["110119100"]
@@ -149,8 +170,14 @@ def build_spec() -> dict:
         "yq-m3": [shared("yq-m3-r01", multi_m, multi_m_units, "多校划片")],
     }
     spec["schools"] = [
-        {"id": sid, "name": name, "aliases": [name.removeprefix("示意")], "level": level,
-         "code": None, "zones": zones[sid]}  # fmt: skip
+        {
+            "id": sid,
+            "name": name,
+            "aliases": [name.removeprefix("示意")],
+            "level": level,
+            "code": None,
+            "zones": zones[sid],
+        }
         for sid, name, level, _seats, _classes, _xy in SCHOOLS
     ]
     return spec
@@ -188,8 +215,10 @@ def seat_table() -> str:
         "# 供给情况采取多校划片).  seats <= classes x cap (45 primary / 50 middle, national default).\n"
     )
     df = pd.DataFrame(
-        [(sid, name, level, "", classes, seats, "HYPOTHETICAL 示意")
-         for sid, name, level, seats, classes, _xy in SCHOOLS],  # fmt: skip
+        [
+            (sid, name, level, "", classes, seats, "HYPOTHETICAL 示意")
+            for sid, name, level, seats, classes, _xy in SCHOOLS
+        ],
         columns=["school_id", "name", "level", "code", "classes", "seats", "scenario"],
     )
     buf = io.StringIO()
@@ -236,9 +265,18 @@ def basemap():
 
     _seat, x0, y0, _to_ll = _seat_xy()
     areas = gpd.GeoDataFrame(
-        [{"name": name, "aliases": "", "kind": "town", "code": code, "parent": "110119",
-          "schematic": True, "geometry": box(x0 + a, y0 + b, x0 + c, y0 + d)}
-         for code, (name, (a, b, c, d)) in sorted(TOWNSHIPS.items())],  # fmt: skip
+        [
+            {
+                "name": name,
+                "aliases": "",
+                "kind": "town",
+                "code": code,
+                "parent": "110119",
+                "schematic": True,
+                "geometry": box(x0 + a, y0 + b, x0 + c, y0 + d),
+            }
+            for code, (name, (a, b, c, d)) in sorted(TOWNSHIPS.items())
+        ],
         geometry="geometry",
         crs=CRS_M,
     )
@@ -255,16 +293,31 @@ def basemap():
             lines.append((name, [(x, -1500), (x, RIVER[0])]))
             lines.append((name, [(x, RIVER[1]), (x, 1500)]))
     streets = gpd.GeoDataFrame(
-        [{"name": n, "aliases": "", "kind": "road", "schematic": True,
-          "geometry": LineString([(x0 + a, y0 + b) for a, b in pts])}
-         for n, pts in lines],  # fmt: skip
+        [
+            {
+                "name": n,
+                "aliases": "",
+                "kind": "road",
+                "schematic": True,
+                "geometry": LineString([(x0 + a, y0 + b) for a, b in pts]),
+            }
+            for n, pts in lines
+        ],
         geometry="geometry",
         crs=CRS_M,
     )
     schools = gpd.GeoDataFrame(
-        [{"name": name, "school_id": sid, "level": level, "code": None, "schematic": True,
-          "geometry": Point(x0 + dx, y0 + dy)}
-         for sid, name, level, _s, _c, (dx, dy) in SCHOOLS],  # fmt: skip
+        [
+            {
+                "name": name,
+                "school_id": sid,
+                "level": level,
+                "code": None,
+                "schematic": True,
+                "geometry": Point(x0 + dx, y0 + dy),
+            }
+            for sid, name, level, _s, _c, (dx, dy) in SCHOOLS
+        ],
         geometry="geometry",
         crs=CRS_M,
     )

@@ -268,7 +268,7 @@ class _Context:
                 bm = _load_basemap(build_schematic())
             except Exception:  # the base map module is optional here
                 bm = None
-        if bm is not None and not self.units.empty:
+        if bm is not None and not self.units.empty and not self.yanqing:
             seat_town = self.units[self.units["urban"]]["township"].mode()
             self.town = _Town(bm, self.prefix + (seat_town.iloc[0] if len(seat_town) else ""))
         self.seq = set()

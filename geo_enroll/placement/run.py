@@ -19,7 +19,34 @@ Table problems are of two kinds:
 Outputs (see docs/ARCHITECTURE.md): ``placements.csv`` (``student_id, level, school, status,
 rule, tier, distance_m, trace``), ``schools.csv`` (``school, level, seats, placed, overflow_in,
 overflow_out``), ``placements.gpkg`` (layers ``homes``: points without names, ``overflow``: lines
-home → school, ``schools``) and ``run.json`` (seed, counts, warnings).
+home → school, ``schools``), ``run.json`` (seed, counts, warnings, distance kind, lotteries,
+the spec's ``policy.sources.scenario`` label when it has one) and, when multi-school zones
+were drawn, ``lottery/<group>/`` (``inputs.txt``, ``result.csv``, ``draw.json``: what
+``geo-enroll lottery verify lottery/<group>`` re-runs; ``applicants.csv``, ``seats.csv``: what
+``geo-enroll lottery simulate`` reads).
+
+**Multi-school zones (多校划片)** are resolved by a recorded lottery (电脑派位,
+:mod:`geo_enroll.placement.lottery`): children whose zone is one ``multi_school`` zone of two or
+more schools are drawn onto the seats those schools have left after the single-school zones
+(published SHA-256 of the sorted applicants and seats, seed from the numbers drawn in public —
+``lottery_numbers``; without them a rehearsal seeded by ``seed`` and recorded as such —, order
+by tier then SHA-256 key, 志愿 = preferred school in the group, then the group's schools
+nearest first); those left without a seat go to the overflow stage (see
+:func:`_allocate_level`).  A multi-school child whose preferred school is outside the group is
+placed like a single-zone child (preference, then the group's schools nearest first).
+
+**Distance** (``Settings.distance``): ``euclidean``, straight line in the local UTM zone, or
+``network``, shortest paths along the base map's ``streets`` (homes and schools join the street
+graph at its nearest node, the lines densified every 25 m, with a straight access leg; a pair
+with no path falls back to the straight line, counted in ``run.json`` and said in the trace).
+The distance decides the allocation (overflow, the order of a multi-school child's 志愿) and
+``distance_m``; the order of several zone schools and the shared-edge rule stay straight-line
+(:mod:`.candidates`).
+
+**非本市户籍** (not in ``treated_as_local``): the material check is cited from the policy's
+``eligibility.source`` sentences on materials (延庆 lines 65, 73, 79); placed by actual
+residence they rank one tier below local children on the same basis (延庆: 到区教委确定的学校
+联系就读).
 
 >>> import tempfile, pathlib
 >>> from geo_enroll.datasets import (toy_gazetteer, toy_school_points, toy_schools,
@@ -35,6 +62,7 @@ True
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -49,7 +77,7 @@ from ..errors import AllocationError, ApplicantError, InputError
 from ..settings import DEFAULT_SETTINGS, Settings
 from .applicants import read_applicants, row_problems
 from .candidates import ZoneIndex, candidate_schools
-from .eligibility import BASIS_LABELS, assess_eligibility
+from .eligibility import BASIS_LABELS, MIGRANT_CATEGORIES, assess_eligibility
 
 __all__ = ["PlaceResult", "load_school_table", "place", "validate_school_table"]
 
@@ -77,6 +105,8 @@ class PlaceResult:
     homes: object  # GeoDataFrame
     warnings: list[str] = field(default_factory=list)
     row_problems: list[str] = field(default_factory=list)
+    lotteries: list[dict] = field(default_factory=list)
+    run_info: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- seat table
@@ -112,7 +142,9 @@ def validate_school_table(table: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame
     ([8, 6, 12], [])
     """
     pol = spec.get("policy") or {}
-    caps = dict(DEFAULT_SETTINGS.class_cap) | dict(pol.get("class_cap") or {})
+    caps = dict(DEFAULT_SETTINGS.class_cap) | {  # a policy silent on class caps: the default
+        k: v for k, v in (pol.get("class_cap") or {}).items() if v is not None
+    }
     by_id = {s["id"]: s for s in spec.get("schools") or []}
     by_code = {str(s.get("code")): s["id"] for s in spec.get("schools") or [] if s.get("code")}
     by_name = {s.get("name"): s["id"] for s in spec.get("schools") or []}
@@ -192,6 +224,8 @@ def place(
     out_dir=None,
     strict: bool = False,
     salt: str | None = None,
+    streets=None,
+    lottery_numbers=None,
     settings: Settings = DEFAULT_SETTINGS,
 ) -> PlaceResult:
     """Place every applicant and (optionally) write the outputs atomically.
@@ -218,12 +252,18 @@ def place(
         Stop on any bad row instead of marking it.
     salt : str, optional
         ``student_id`` salt.
+    streets : GeoDataFrame, optional
+        The base map's ``streets`` layer; needed when ``settings.distance == "network"``.
+    lottery_numbers : sequence of int, optional
+        Numbers drawn in public for the multi-school lotteries (电脑派位).  Without them the
+        draws are rehearsals seeded by ``seed`` (``numbers = [seed]``, recorded as such).
+    settings : Settings
+        ``distance`` (``euclidean`` / ``network``) and ``class_cap`` are read.
 
     Returns
     -------
     PlaceResult
     """
-    from .allocate import allocate
 
     if out_dir is not None:
         _check_out_dir(Path(out_dir))
@@ -244,7 +284,7 @@ def place(
     problems = problems + _unknown_schools(table, spec)
 
     geo = _geocode_all(el, gazetteer)
-    rows = {sid: _resolve_one(sid, rec, geo, index, by_id) for sid, rec in el.iterrows()}
+    rows = {sid: _resolve_one(sid, rec, geo, index, by_id, spec) for sid, rec in el.iterrows()}
 
     # seat plan smaller than the priority children of a school: stop, per school
     prio = {}
@@ -265,7 +305,13 @@ def place(
     if short:
         raise AllocationError("学位计划少于应优先安排的儿童，未生成任何结果", problems=short)
 
-    results = {}
+    kind = _distance_kind(settings)
+    if kind == "network" and (streets is None or not len(streets)):
+        raise InputError(
+            "按街道距离（--distance network）需要含 streets 图层的底图 "
+            "(network distance needs a base map with a streets layer; pass --basemap)"
+        )
+    results, lotteries, fallback_pairs = {}, [], 0
     for level in ("primary", "middle"):
         ids = sorted(sid for sid, r in rows.items() if r["status"] == "" and r["level"] == level)
         sc = seats[seats["level"] == level].set_index("school_id")[["level", "seats"]]
@@ -292,9 +338,10 @@ def place(
             },
             index=pd.Index(ids, name="student_id"),
         )
-        dist = np.array(
-            [[index.school_distance(rows[i]["xy"], s) for s in sc.index] for i in ids], dtype=float
-        ).reshape(len(ids), len(sc))
+        dist, fallback = _distance_matrix(ids, list(sc.index), rows, index, kind, streets)
+        fallback_pairs += len(fallback)
+        for i, s in fallback:
+            rows[i].setdefault("no_path", set()).add(s)
         # a zone/preferred school whose location is unknown still has to be reachable
         for r_i, i in enumerate(ids):
             for s in (*st.at[i, "zone_schools"], st.at[i, "preference"]):
@@ -304,12 +351,16 @@ def place(
                     and not np.isfinite(dist[r_i, sc.index.get_loc(s)])
                 ):
                     dist[r_i, sc.index.get_loc(s)] = 0.0
-        out = allocate(st, sc, dist, seed=int(seed))
+        out, drawn = _allocate_level(
+            st, sc, dist, rows, seed=int(seed), numbers=lottery_numbers, level=level
+        )
+        lotteries += drawn
         for i, rec in out.iterrows():
             results[i] = rec.to_dict()
 
-    placements, school_rows = _tables(rows, results, seats, by_id)
+    placements, school_rows = _tables(rows, results, seats, by_id, kind)
     homes = _homes(rows, results, index, placements)
+    pol = spec.get("policy") or {}
     run_info = {
         "seed": int(seed),
         "jurisdiction": (spec.get("policy") or {}).get("jurisdiction"),
@@ -318,11 +369,243 @@ def place(
         "status": {k: int(v) for k, v in sorted(placements["status"].value_counts().items())},
         "rows_marked_invalid": int((placements["rule"] == "invalid_row").sum()),
         "warnings": sorted(set(warnings)),
-        "distance": "euclidean (straight line, local UTM)",
+        "distance": _DISTANCE_TEXT[kind],
+        "distance_kind": kind,
+        "distance_fallback_pairs": int(fallback_pairs),
+        "multi_school": (
+            "lottery (电脑派位, geo_enroll.placement.lottery; see lottery/<group>/)"
+            if lotteries
+            else "no multi-school zone applicants"
+        ),
+        "lotteries": [{k: v for k, v in d.items() if k != "_files"} for d in lotteries],
     }
+    scenario = ((pol.get("sources") or {}).get("scenario") or {}).get("text")
+    if scenario:
+        run_info["scenario"] = scenario
     if out_dir is not None:
-        _write_atomically(Path(out_dir), placements, school_rows, homes, run_info)
-    return PlaceResult(placements, school_rows, homes, sorted(set(warnings)), problems)
+        _write_atomically(Path(out_dir), placements, school_rows, homes, run_info, lotteries)
+    return PlaceResult(
+        placements,
+        school_rows,
+        homes,
+        sorted(set(warnings)),
+        problems,
+        [{k: v for k, v in d.items() if k != "_files"} for d in lotteries],
+        run_info,
+    )
+
+
+# ----------------------------------------------------------------------------- distances
+_DISTANCE_TEXT = {
+    "euclidean": "euclidean (straight line, local UTM)",
+    "network": (
+        "network (shortest path along the base map's streets; homes and schools join the street "
+        "graph at its nearest node, densified every 25 m, with a straight access leg; pairs with "
+        "no path fall back to the straight line, noted in the trace)"
+    ),
+}
+
+
+def _distance_kind(settings: Settings) -> str:
+    kind = str(getattr(settings, "distance", "euclidean") or "euclidean")
+    if kind not in _DISTANCE_TEXT:
+        raise InputError(
+            f"距离类型应为 euclidean 或 network，实际“{kind}” (Settings.distance / --distance)"
+        )
+    return kind
+
+
+def _distance_matrix(ids, school_ids, rows, index, kind, streets):
+    """Metres child × school; ``inf`` where a location is unknown.  Also the fallback pairs.
+
+    ``network``: :func:`~geo_enroll.placement.allocate.network_distance_matrix` on the street
+    layer, never shorter than the straight line (node coordinates are rounded to 1 mm); a pair
+    on separate street components gets the straight line and is returned in the fallback list.
+    """
+    eu = np.array(
+        [[index.school_distance(rows[i]["xy"], s) for s in school_ids] for i in ids], dtype=float
+    ).reshape(len(ids), len(school_ids))
+    if kind == "euclidean":
+        return eu, []
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from .allocate import network_distance_matrix
+
+    kids = [k for k, i in enumerate(ids) if rows[i]["xy"] is not None]
+    cols = [j for j, s in enumerate(school_ids) if s in index.school_xy]
+    dist = eu.copy()
+    if not kids or not cols:
+        return dist, []
+    homes = gpd.GeoSeries([Point(rows[ids[k]]["xy"]) for k in kids], crs=index.crs)
+    schools = gpd.GeoSeries([Point(index.school_xy[school_ids[j]]) for j in cols], crs=index.crs)
+    net = network_distance_matrix(homes, schools, streets)
+    sub = eu[np.ix_(kids, cols)]
+    ok = np.isfinite(net)
+    dist[np.ix_(kids, cols)] = np.where(ok, np.maximum(net, sub), sub)
+    fallback = [
+        (ids[kids[a]], school_ids[cols[b]])
+        for a, b in zip(*np.nonzero(~ok & np.isfinite(sub)), strict=True)
+    ]
+    return dist, fallback
+
+
+# ----------------------------------------------------------------------------- allocation
+def _allocate_level(st, sc, dist, rows, *, seed, numbers, level):
+    """One level: zone stage, multi-school lotteries, overflow.  Returns (results, draws).
+
+    Without multi-school applicants this is :func:`~geo_enroll.placement.allocate.allocate`.
+    With them (children whose zone is a ``multi_school`` zone of two or more schools):
+
+    1. the other children go through the zone stage alone (deferred acceptance on their
+       preference and zone schools, every seat available);
+    2. each multi-school group draws its children onto the seats its schools have left
+       (:func:`geo_enroll.placement.lottery.draw`: published SHA-256 of the sorted applicants
+       and seats, seed from the public numbers, order by tier then SHA-256 key; each child's
+       志愿 = the preferred school if it is in the group, then the group's schools nearest
+       first);
+    3. everyone still without a seat is placed by relative proximity on the seats left
+       (:func:`~geo_enroll.placement.allocate.assign_min_cost`).
+    """
+    from .allocate import allocate
+
+    multi = {
+        i: rows[i]["multi"]
+        for i in st.index
+        if rows[i].get("multi")
+        and (st.at[i, "preference"] is None or st.at[i, "preference"] in rows[i]["multi"][1])
+    }
+    if not multi:
+        return allocate(st, sc, dist, seed=seed), []
+    pos = {i: k for k, i in enumerate(st.index)}
+    col = {s: j for j, s in enumerate(sc.index)}
+    left = sc["seats"].astype(int).to_dict()
+    out = pd.DataFrame(
+        {
+            "school_id": None,
+            "status": "no_seat",
+            "stage": "overflow",
+            "distance_m": np.nan,
+            "full_schools": [() for _ in st.index],
+        },
+        index=st.index,
+    )
+    # 1. zone stage of the other children (distances only to the schools they ask for)
+    others = [i for i in st.index if i not in multi]
+    if others:
+        rows_o = [pos[i] for i in others]
+        masked = np.full((len(others), len(sc)), np.inf)
+        for a, i in enumerate(others):
+            for s in (st.at[i, "preference"], *st.at[i, "zone_schools"]):
+                if s is not None and s in col:
+                    masked[a, col[s]] = dist[rows_o[a], col[s]]
+        first = allocate(st.loc[others], sc, masked, seed=seed)
+        for i, rec in first.iterrows():
+            if rec["status"] == "placed":
+                out.loc[i, ["school_id", "status", "stage", "distance_m"]] = [
+                    rec["school_id"],
+                    "placed",
+                    rec["stage"],
+                    rec["distance_m"],
+                ]
+                left[rec["school_id"]] -= 1
+            out.at[i, "full_schools"] = tuple(rec["full_schools"])
+    # 2. one lottery per multi-school group, on the seats left
+    draws = []
+    for gid in sorted({g for g, _ in multi.values()}):
+        kids = sorted(i for i, (g, _) in multi.items() if g == gid)
+        schools = [s for s in sorted(multi[kids[0]][1]) if s in col]
+        d = _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, level)
+        for sid_, school in d.pop("_placed").items():
+            if school:
+                out.loc[sid_, ["school_id", "status", "stage", "distance_m"]] = [
+                    school,
+                    "placed",
+                    "lottery",
+                    float(dist[pos[sid_], col[school]]),
+                ]
+                left[school] -= 1
+            else:
+                out.at[sid_, "full_schools"] = tuple(
+                    sorted(schools, key=lambda s: (dist[pos[sid_], col[s]], s))
+                )
+        draws.append(d)
+    # 3. overflow by relative proximity on the seats left
+    rest = [i for i in st.index if out.at[i, "status"] != "placed"]
+    if rest:
+        st3 = st.loc[rest].copy()
+        st3["zone_schools"] = [() for _ in rest]
+        st3["preference"] = None
+        sc3 = sc.assign(seats=[max(int(left[s]), 0) for s in sc.index])
+        third = allocate(st3, sc3, dist[[pos[i] for i in rest]], seed=seed)
+        for i, rec in third.iterrows():
+            full = tuple(dict.fromkeys((*out.at[i, "full_schools"], *rec["full_schools"])))
+            out.loc[i, ["school_id", "status", "stage", "distance_m"]] = [
+                rec["school_id"],
+                rec["status"],
+                "overflow",
+                rec["distance_m"],
+            ]
+            out.at[i, "full_schools"] = tuple(s for s in full if s != rec["school_id"])
+    return out, draws
+
+
+def _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, level):
+    """Draw one multi-school group (published hash + public numbers), recorded for the outputs."""
+    from . import lottery as lot
+
+    apps = pd.DataFrame(
+        {
+            "student_id": kids,
+            "group": gid,
+            "tier": [int(st.at[i, "tier"]) for i in kids],
+            "choices": [_lottery_choices(i, schools, st, dist, pos, col) for i in kids],
+            "unit": [rows[i].get("unit") or "" for i in kids],
+        }
+    )
+    seats_df = pd.DataFrame(
+        {"school": schools, "group": gid, "seats": [max(int(left[s]), 0) for s in schools]}
+    )
+    rehearsal = not numbers
+    nums = [int(seed)] if rehearsal else list(numbers)
+    res = lot.draw(apps, seats_df, nums)
+    placed = dict(zip(res.table["student_id"], res.table["school"], strict=True))
+    order = dict(zip(res.table["student_id"], res.table["order"], strict=True))
+    info = {
+        "group": gid,
+        "level": level,
+        "schools": schools,
+        "applicants": len(kids),
+        "seats_left": int(seats_df["seats"].sum()),
+        "inputs_sha256": res.inputs_sha256,
+        "numbers": list(res.numbers),
+        "rehearsal": rehearsal,
+        "seed": res.seed,
+        "result_sha256": res.meta["result_sha256"],
+        "placed": int(sum(1 for v in placed.values() if v)),
+    }
+    for i in kids:
+        rows[i]["lottery"] = dict(info, order=int(order[i]), of=len(kids))
+    buf_a, buf_s = io.StringIO(), io.StringIO()
+    apps.to_csv(buf_a, index=False, lineterminator="\n")
+    seats_df.to_csv(buf_s, index=False, lineterminator="\n")
+    info["_files"] = {
+        "inputs.txt": lot.canonical_inputs(apps, seats_df),
+        "result.csv": res.to_csv_bytes(),
+        "draw.json": (json.dumps(res.meta, ensure_ascii=False, indent=2) + "\n").encode(),
+        "applicants.csv": buf_a.getvalue().encode("utf-8"),
+        "seats.csv": buf_s.getvalue().encode("utf-8"),
+    }
+    info["_placed"] = placed
+    return info
+
+
+def _lottery_choices(i, schools, st, dist, pos, col) -> str:
+    """志愿 of a multi-school child: the preferred school if in the group, then nearest first."""
+    pref = st.at[i, "preference"]
+    near = sorted(schools, key=lambda s: (dist[pos[i], col[s]], s))
+    ordered = ([pref] if pref in schools else []) + [s for s in near if s != pref]
+    return "|".join(ordered)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -424,7 +707,7 @@ def _usable(g: dict) -> bool:
     return g is not None and g.get("lon") is not None and g.get("level") in _USABLE_LEVELS
 
 
-def _resolve_one(sid, rec, geo, index, by_id) -> dict:
+def _resolve_one(sid, rec, geo, index, by_id, spec) -> dict:
     """Which address is used, the zone/optional schools, the tier, and the trace so far."""
     level = rec["level"]
     steps = list(rec["decisions"])
@@ -444,8 +727,13 @@ def _resolve_one(sid, rec, geo, index, by_id) -> dict:
         "basis": "",
         "twin_group": _none(rec.get("twin_group")) or "",
     }
+    non_local = _non_local(rec, spec)
+    if non_local and rec["rule"] == "materials":
+        steps.append(_materials_note(spec, passed=False))
     if rec["status"]:
         return r
+    if non_local:
+        steps.append(_materials_note(spec, passed=True))
     options = rec["address_options"]
     used = None
     first_point = None
@@ -507,6 +795,14 @@ def _resolve_one(sid, rec, geo, index, by_id) -> dict:
             zone_rule=m["rule_id"],
             basis=o["basis"],
         )
+        main = [x for x in cand["zone"] if not x.get("fallback")]
+        if len(main) >= 2 and all(x["kind"] == "multi_school" for x in main):
+            r["multi"] = (
+                min(x["rule_id"] for x in main),
+                tuple(sorted(x["school_id"] for x in main)),
+            )
+            r["multi_rules"] = {x["school_id"]: x["rule_id"] for x in main}
+            steps.append("多校划片：同一片区多所学校，学位由电脑派位（公示哈希、现场摇号）确定")
     optional = [x["school_id"] for x in cand.get("optional") or []]
     if rec["free_choice"]:
         optional += [s for s, v in sorted(by_id.items()) if v.get("level") in (level, "nine_year")]
@@ -521,8 +817,17 @@ def _resolve_one(sid, rec, geo, index, by_id) -> dict:
         pref = None
     if pref is None and sibling and sibling not in allowed:
         pref = sibling
+    if non_local and o["basis"] == "actual_residence" and not rec["priority"]:
+        tier = int(tier) + 1
+        steps.append(
+            "非本市户籍：按实际居住地址，在本市户籍（含按本市户籍对待）儿童之后安排"
+            "（到区教委确定的学校就读）"
+        )
     if rec["priority"]:
         tier = 0
+    code = str(g.get("village_code") or g.get("code") or "")
+    name = str((g.get("matched") or {}).get("village") or "")
+    r["unit"] = f"{code} {name}".strip()
     r.update(
         tier=int(tier),
         optional_schools=optional,
@@ -532,8 +837,40 @@ def _resolve_one(sid, rec, geo, index, by_id) -> dict:
     )
     if o["basis"] == "property_in_zone" and rec.get("_property_date"):
         r["priority_key"] = rec["_property_date"]
-    steps.append(f"录取层级：第{int(tier)}层（{_tier_text(int(tier), o['basis'])}）")
+    label = _tier_text(int(tier), o["basis"]) + ("（非本市户籍）" if non_local and tier else "")
+    steps.append(f"录取层级：第{int(tier)}层（{label}）")
     return r
+
+
+def _non_local(rec, spec: dict) -> bool:
+    """非本市户籍 / 随迁子女 not treated as local (the same test as the eligibility step)."""
+    cats = set(rec.get("categories") or ())
+    local = set(((spec.get("policy") or {}).get("eligibility") or {}).get("treated_as_local") or ())
+    return bool(cats & set(MIGRANT_CATEGORIES)) and not (cats & local)
+
+
+def _materials_note(spec: dict, *, passed: bool) -> str:
+    """The material check of a non-local child, citing the policy's material sentences.
+
+    Sentences of ``policy.eligibility.source`` that mention 材料 and 非本市户籍 / 随迁 / 居住证
+    (延庆 lines 65, 73, 79: 在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证).
+    """
+    el = (spec.get("policy") or {}).get("eligibility") or {}
+    found = [
+        src
+        for src in el.get("source") or []
+        if "材料" in str(src.get("text"))
+        and any(k in str(src.get("text")) for k in ("非本市户籍", "随迁", "居住证"))
+    ]
+    state = "已通过" if passed else "未通过，不予派位"
+    if not found:
+        return f"非本市户籍材料审核{state}（政策未列明所需材料）"
+    lines = "、".join(str(src.get("line")) for src in found)
+    detail = next((src for src in found if "居住证" in str(src.get("text"))), found[0])
+    return (
+        f"非本市户籍材料审核{state}，依据政策第{lines}行"
+        f"（第{detail.get('line')}行：“{_short(detail.get('text'), 60)}”）"
+    )
 
 
 def _choose_option(matched: list, steps: list):
@@ -581,7 +918,7 @@ def _sname(by_id, sid) -> str:
     return str((by_id.get(sid) or {}).get("name") or sid)
 
 
-def _tables(rows, results, seats, by_id):
+def _tables(rows, results, seats, by_id, kind="euclidean"):
     fill = {}
     for sid_, res in results.items():
         school_ = _none(res["school_id"])
@@ -613,10 +950,24 @@ def _tables(rows, results, seats, by_id):
                 f"{_sname(by_id, s)}（{seat_of.get((s, lv), 0)}个学位已满）" for s in full
             )
             own = r["zone_schools"][0] if r["zone_schools"] else None
+            lot = r.get("lottery")
+            if lot:
+                steps.append(
+                    f"电脑派位（多校划片{lot['group']}：{'、'.join(_sname(by_id, x) for x in lot['schools'])}，"
+                    f"剩余学位{lot['seats_left']}个，{lot['applicants']}人参加）：公示哈希"
+                    f"{lot['inputs_sha256'][:12]}…，现场数字{'、'.join(map(str, lot['numbers']))}"
+                    + ("（演练：未提供现场摇号数字，以 --seed 代替）" if lot["rehearsal"] else "")
+                    + f"，派位顺序第{lot['order']}/{lot['of']}名；志愿按就近"
+                    + ("（沿街道距离）" if kind == "network" else "（直线距离）")
+                    + "排序"
+                )
             if res["stage"] in ("zone", "preference"):
                 what = "志愿学校" if res["stage"] == "preference" else "划片学校"
                 rule = r["zone_rule"] if res["stage"] == "zone" else "preference"
                 steps.append(f"在{what}{_sname(by_id, school)}学位内录取")
+            elif res["stage"] == "lottery":
+                rule = (r.get("multi_rules") or {}).get(school, r["zone_rule"])
+                steps.append(f"派位录取到{_sname(by_id, school)}（多校划片）")
             elif status == "placed" and not own:
                 rule = "no_zone"
                 steps.append("不在任何划片内，按相对就近原则安排到尚有学位的学校")
@@ -633,8 +984,15 @@ def _tables(rows, results, seats, by_id):
                 dist = f"{res['distance_m']:.0f}" if np.isfinite(res["distance_m"]) else ""
                 if full:
                     steps.append("更近或所申请但已满的学校：" + full_txt)
+                how = "沿街道" if kind == "network" else "直线"
+                if school in (r.get("no_path") or ()):
+                    how = "直线"
+                    steps.append(
+                        f"底图街道上住址与{_sname(by_id, school)}之间没有通路，"
+                        "该距离按直线计 (no street path: straight line)"
+                    )
                 if res["stage"] == "overflow":
-                    steps.append(f"安排到{_sname(by_id, school)}（直线{dist}米）")
+                    steps.append(f"安排到{_sname(by_id, school)}（{how}{dist}米）")
             else:
                 rule = "no_seat"
                 steps.append(
@@ -748,7 +1106,7 @@ def _school_lonlat(index) -> dict:
     return {s: tuple(round(v, 8) for v in t.transform(*xy)) for s, xy in index.school_xy.items()}
 
 
-_OUTPUT_FILES = {"placements.csv", "schools.csv", "run.json", "placements.gpkg"}
+_OUTPUT_FILES = {"placements.csv", "schools.csv", "run.json", "placements.gpkg", "lottery"}
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -765,7 +1123,7 @@ def _check_out_dir(out_dir: Path) -> None:
             )
 
 
-def _write_atomically(out_dir: Path, placements, school_rows, homes, run_info) -> None:
+def _write_atomically(out_dir: Path, placements, school_rows, homes, run_info, draws=()) -> None:
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -777,6 +1135,11 @@ def _write_atomically(out_dir: Path, placements, school_rows, homes, run_info) -
             encoding="utf-8",
         )
         _write_gpkg(tmp / "placements.gpkg", homes, school_rows)
+        for d in draws:  # lottery/<group>/: what `geo-enroll lottery verify` re-runs
+            folder = tmp / "lottery" / d["group"]
+            folder.mkdir(parents=True)
+            for name, data in sorted(d["_files"].items()):
+                (folder / name).write_bytes(data)
         old = None
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
