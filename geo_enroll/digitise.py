@@ -51,7 +51,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-import tomllib
 from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 from shapely.ops import linemerge, nearest_points, polygonize, unary_union
 
@@ -136,31 +135,17 @@ class DigitiseResult:
 
 
 def load_spec(path: str | Path) -> dict:
-    """Read a zone spec from TOML or JSON (``geo_enroll.policy.load_spec`` when available)."""
+    """Read a zone spec (TOML or JSON) with :func:`geo_enroll.policy.spec.load_spec`.
+
+    Nulls are restored (TOML has none); the schema is not enforced here, so a hand-written
+    spec with only the fields the digitiser reads (``schools[].zones[]``) is accepted.
+    """
+    from .policy.spec import load_spec as _policy_load
+
     path = Path(path)
     if not path.exists():
         raise ZoneSpecError(f"zone spec {path} does not exist")
-    try:  # the parser team's loader restores TOML's missing nulls
-        from .policy.spec import load_spec as _policy_load
-    except ImportError:
-        _policy_load = None
-    if _policy_load is not None:
-        spec = _policy_load(path, validate=False)
-        if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
-            raise ZoneSpecError(
-                f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md"
-            )
-        return spec
-    if not path.exists():
-        raise ZoneSpecError(f"zone spec {path} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ZoneSpecError(f"zone spec {path} is not UTF-8 text") from None
-    try:
-        spec = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ZoneSpecError(f"zone spec {path} cannot be read: {exc}") from None
+    spec = _policy_load(path, validate=False)
     if not isinstance(spec, dict) or not isinstance(spec.get("schools"), list):
         raise ZoneSpecError(f"zone spec {path} has no [[schools]] list; see docs/ARCHITECTURE.md")
     return spec

@@ -31,3 +31,19 @@ def taipusi_spec():
 @pytest.fixture(scope="session")
 def taipusi_result(taipusi_spec, schematic):
     return digitise(taipusi_spec, schematic)
+
+
+@pytest.fixture(scope="session")
+def extract():
+    """The real OSM extract of west 黄浦 (© OpenStreetMap contributors, ODbL), imported."""
+    from geo_enroll.basemap.importers import import_osm
+
+    return import_osm(DATA / "huangpu_extract.osm")
+
+
+@pytest.fixture(scope="session")
+def crs(extract):
+    """The local UTM zone of the 黄浦 extract (where the digitiser measures)."""
+    from geo_enroll.basemap.layers import utm_crs
+
+    return utm_crs(extract.streets)

@@ -17,13 +17,11 @@ import pytest
 from shapely.geometry import Point, box
 from shapely.ops import unary_union
 
-from geo_enroll.basemap.importers import import_osm
-from geo_enroll.basemap.layers import BaseMap, utm_crs
+from geo_enroll.basemap.layers import BaseMap
 from geo_enroll.digitise import digitise
 from geo_enroll.policy import parse_policy, validate_spec
 from tests.conftest import SHARED, need_shared
 
-from .conftest import DATA
 from .test_real_streets import _corner_quad
 
 POLICY = """黄浦区（示例）2025年义务教育阶段小学招生划片范围
@@ -45,16 +43,6 @@ POLICY = """黄浦区（示例）2025年义务教育阶段小学招生划片范�
 """
 
 BOX_SIDES = {"east_of": "west", "west_of": "east", "north_of": "south", "south_of": "north"}
-
-
-@pytest.fixture(scope="module")
-def extract():
-    return import_osm(DATA / "huangpu_extract.osm")
-
-
-@pytest.fixture(scope="module")
-def crs(extract):
-    return utm_crs(extract.streets)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from shapely.geometry import LineString, Point, box
 from shapely.ops import unary_union
 
 from geo_enroll.basemap.importers import import_osm
-from geo_enroll.basemap.layers import BaseMap, utm_crs
+from geo_enroll.basemap.layers import BaseMap
 from geo_enroll.digitise import digitise, load_spec
 from geo_enroll.policy import parse_policy, validate_spec
 from tests.conftest import SHARED, need_shared
@@ -35,16 +35,6 @@ POLICY = """黄浦区（示例）2025年义务教育阶段小学招生划片范�
 
 # enclosed area -> the same block as street limits (huangpu_zones.toml)
 TWINS = {"示例第一小学": "hp-p1-r01", "示例第二小学": "hp-p2-r01", "示例第三小学": "hp-p3-r01"}
-
-
-@pytest.fixture(scope="module")
-def extract():
-    return import_osm(DATA / "huangpu_extract.osm")
-
-
-@pytest.fixture(scope="module")
-def crs(extract):
-    return utm_crs(extract.streets)
 
 
 @pytest.fixture(scope="module")

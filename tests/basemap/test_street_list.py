@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import unary_union
 
 from geo_enroll.basemap.importers import import_osm
-from geo_enroll.basemap.layers import BaseMap, utm_crs
+from geo_enroll.basemap.layers import BaseMap
 from geo_enroll.diagnostics import build_report
 from geo_enroll.digitise import digitise
 from geo_enroll.policy import parse_policy, validate_spec
@@ -38,16 +38,6 @@ POLICY = """黄浦区（示例）2025年小学招生划片范围
 - 汉口路（一侧）：10号、12号
 """
 DEPTH = DEFAULT_SETTINGS.street_list_depth_m
-
-
-@pytest.fixture(scope="module")
-def extract():
-    return import_osm(DATA / "huangpu_extract.osm")
-
-
-@pytest.fixture(scope="module")
-def crs(extract):
-    return utm_crs(extract.streets)
 
 
 @pytest.fixture(scope="module")
