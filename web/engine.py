@@ -67,12 +67,16 @@ class Context:
     basemap : path or None
         Base map GeoPackage used to re-digitise zones when a planner edits a limit in the spec;
         None means ``data/boundaries/baochang_schematic.gpkg`` when present.
+    streets : GeoDataFrame or None
+        The base map's ``streets`` (``name``, ``kind``, LineString) drawn under the zones on
+        every map; None means none are drawn.
     """
 
     gazetteer: Any = None
     school_points: Any = None
     seat_table: Any = None
     basemap: Any = None
+    streets: Any = None
 
 
 DEFAULT_CONTEXT = Context()
@@ -408,13 +412,24 @@ def _rows_from_frame(df) -> list[dict]:
     return rows
 
 
-def synth_cohort(spec: dict, *, seed: int, zones: dict | None = None, basemap=None) -> list[dict]:
-    """A synthetic applicant table (clearly labelled) for ``spec``, as a list of row dicts."""
+def synth_cohort(
+    spec: dict,
+    *,
+    seed: int,
+    zones: dict | None = None,
+    basemap=None,
+    counts: tuple | None = None,
+) -> list[dict]:
+    """A synthetic applicant table (clearly labelled) for ``spec``, as a list of row dicts.
+
+    ``counts`` = (primary, middle) applicants (None: the engine's default from the seat plan).
+    """
     from geo_enroll.placement.cohort import synth_cohort as synth
 
-    return _rows_from_frame(
-        synth(spec, seed=int(seed), **({"basemap": basemap} if basemap else {}))
-    )
+    kw: dict = {"basemap": basemap} if basemap else {}
+    if counts:
+        kw |= {"primary": counts[0], "middle": counts[1]}
+    return _rows_from_frame(synth(spec, seed=int(seed), **kw))
 
 
 def read_applicants(data: bytes, filename: str) -> list[dict]:

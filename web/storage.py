@@ -11,6 +11,12 @@ It holds
 * ``users`` — accounts with werkzeug password hashes and one role;
 * ``audit`` — who saw or changed what (append-only).
 
+Versions, publications and cohorts belong to a **jurisdiction** (a policy the service serves,
+keyed by a short slug such as ``taipusi_2024``); runs and appeals belong to their version's.
+Stores made before jurisdictions existed get the column on open (``''``): those rows belong to
+the jurisdiction named by the meta key ``legacy_jurisdiction`` (set once, by the app, to the
+first policy it serves).
+
 Every save is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): if the process dies midway,
 SQLite's journal restores the previous state on the next open.
 
@@ -176,6 +182,12 @@ class Store:
         conn = self._conn()
         try:
             conn.executescript(_SCHEMA)
+            for table in ("versions", "publications", "cohorts"):
+                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if "jurisdiction" not in cols:  # adding a column is not an UPDATE of any row
+                    conn.execute(
+                        f"ALTER TABLE {table} ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT ''"
+                    )
         except sqlite3.DatabaseError as exc:
             raise StorageError(
                 f"{self.path} is not a geo_enroll store ({exc}); "
@@ -249,6 +261,29 @@ class Store:
                 (key, value),
             )
 
+    # -- jurisdictions ----------------------------------------------------------------
+
+    def set_legacy_jurisdiction(self, key: str) -> None:
+        """Name the jurisdiction of rows stored without one (set once; later calls keep it)."""
+        if self.get_meta("legacy_jurisdiction") is None:
+            self.set_meta("legacy_jurisdiction", key)
+
+    def _jkeys(self, jurisdiction: str | None) -> tuple[str, ...] | None:
+        """Stored values meaning ``jurisdiction`` (None: every jurisdiction)."""
+        if jurisdiction is None:
+            return None
+        legacy = self.get_meta("legacy_jurisdiction")
+        return (jurisdiction, "") if jurisdiction == legacy or not legacy else (jurisdiction,)
+
+    def _jname(self, stored: str) -> str:
+        return stored or self.get_meta("legacy_jurisdiction") or ""
+
+    def _where(self, jurisdiction: str | None, column: str = "jurisdiction") -> tuple[str, tuple]:
+        keys = self._jkeys(jurisdiction)
+        if keys is None:
+            return "1=1", ()
+        return f"{column} IN ({','.join('?' * len(keys))})", keys
+
     # -- versions ---------------------------------------------------------------------
 
     def save_version(
@@ -259,24 +294,27 @@ class Store:
         author: str,
         message: str,
         parent_id: int | None = None,
+        jurisdiction: str = "",
         _hook=None,
     ) -> int:
-        """Append a new version and return its id (never overwrites an existing one)."""
+        """Append a new version and return its id (never overwrites an existing one).
+
+        A version with a parent belongs to its parent's jurisdiction."""
         message = (message or "").strip()
         if not message:
             raise StorageError("a version needs a message saying what changed (说明修改内容)")
-        if (
-            parent_id is not None
-            and self._one("SELECT 1 FROM versions WHERE id=?", (parent_id,)) is None
-        ):
-            raise NotFoundError(f"parent version {parent_id} does not exist")
+        if parent_id is not None:
+            parent = self._one("SELECT jurisdiction FROM versions WHERE id=?", (parent_id,))
+            if parent is None:
+                raise NotFoundError(f"parent version {parent_id} does not exist")
+            jurisdiction = self._jname(parent["jurisdiction"])
         spec_json, zones_json = _dumps(spec), _dumps(zones)
         sha = hashlib.sha256((spec_json + "\n" + zones_json).encode()).hexdigest()
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO versions(parent_id, author, created_at, message, spec_json, "
-                "zones_json, sha256) VALUES(?,?,?,?,?,?,?)",
-                (parent_id, author, now_iso(), message, spec_json, zones_json, sha),
+                "zones_json, sha256, jurisdiction) VALUES(?,?,?,?,?,?,?,?)",
+                (parent_id, author, now_iso(), message, spec_json, zones_json, sha, jurisdiction),
             )
             if _hook is not None:  # tests: die between the write and the commit
                 _hook()
@@ -293,13 +331,24 @@ class Store:
             )
             return int(cur.lastrowid)
 
-    def versions(self) -> list[dict]:
-        """All versions, newest first, without their payloads, with ``current`` marked."""
-        current = self.current_version_id()
+    def versions(self, jurisdiction: str | None = None) -> list[dict]:
+        """Versions (of one jurisdiction, or all), newest first, without their payloads, with
+        ``current`` marked (the published version of their jurisdiction)."""
+        where, args = self._where(jurisdiction)
         rows = self._all(
-            "SELECT id, parent_id, author, created_at, message, sha256 FROM versions ORDER BY id DESC"
+            "SELECT id, parent_id, author, created_at, message, sha256, jurisdiction "
+            f"FROM versions WHERE {where} ORDER BY id DESC",
+            args,
         )
-        return [dict(r) | {"current": r["id"] == current} for r in rows]
+        current: dict[str, int | None] = {}
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["jurisdiction"] = self._jname(d["jurisdiction"])
+            if d["jurisdiction"] not in current:
+                current[d["jurisdiction"]] = self.current_version_id(d["jurisdiction"])
+            out.append(d | {"current": d["id"] == current[d["jurisdiction"]]})
+        return out
 
     def version(self, version_id: int) -> dict:
         """One version with its ``spec`` and ``zones`` decoded."""
@@ -309,21 +358,27 @@ class Store:
         out = dict(row)
         out["spec"] = json.loads(out.pop("spec_json"))
         out["zones"] = json.loads(out.pop("zones_json"))
-        out["current"] = out["id"] == self.current_version_id()
+        out["jurisdiction"] = self._jname(out["jurisdiction"])
+        out["current"] = out["id"] == self.current_version_id(out["jurisdiction"])
         return out
 
     def publish(self, version_id: int, *, author: str) -> None:
         """Publish ``version_id`` as the current version (appends to the publication log)."""
-        if self._one("SELECT 1 FROM versions WHERE id=?", (int(version_id),)) is None:
+        row = self._one("SELECT jurisdiction FROM versions WHERE id=?", (int(version_id),))
+        if row is None:
             raise NotFoundError(f"version {version_id} does not exist (版本不存在)")
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO publications(version_id, author, at) VALUES(?,?,?)",
-                (int(version_id), author, now_iso()),
+                "INSERT INTO publications(version_id, author, at, jurisdiction) VALUES(?,?,?,?)",
+                (int(version_id), author, now_iso(), self._jname(row["jurisdiction"])),
             )
 
-    def current_version_id(self) -> int | None:
-        row = self._one("SELECT version_id FROM publications ORDER BY id DESC LIMIT 1")
+    def current_version_id(self, jurisdiction: str | None = None) -> int | None:
+        """The published version of ``jurisdiction`` (None: the latest publication of any)."""
+        where, args = self._where(jurisdiction)
+        row = self._one(
+            f"SELECT version_id FROM publications WHERE {where} ORDER BY id DESC LIMIT 1", args
+        )
         return None if row is None else int(row["version_id"])
 
     def publications(self) -> list[dict]:
@@ -331,20 +386,35 @@ class Store:
 
     # -- cohorts ----------------------------------------------------------------------
 
-    def save_cohort(self, rows: list[dict], *, label: str, synthetic: bool, author: str) -> int:
+    def save_cohort(
+        self,
+        rows: list[dict],
+        *,
+        label: str,
+        synthetic: bool,
+        author: str,
+        jurisdiction: str = "",
+    ) -> int:
         with self._tx() as conn:
             cur = conn.execute(
-                "INSERT INTO cohorts(label, synthetic, author, created_at, rows_json) VALUES(?,?,?,?,?)",
-                (label, int(synthetic), author, now_iso(), _dumps(rows)),
+                "INSERT INTO cohorts(label, synthetic, author, created_at, rows_json, jurisdiction) "
+                "VALUES(?,?,?,?,?,?)",
+                (label, int(synthetic), author, now_iso(), _dumps(rows), jurisdiction),
             )
             return int(cur.lastrowid)
 
-    def cohorts(self) -> list[dict]:
+    def cohorts(self, jurisdiction: str | None = None) -> list[dict]:
+        where, args = self._where(jurisdiction)
         rows = self._all(
-            "SELECT id, label, synthetic, author, created_at, json_array_length(rows_json) AS n "
-            "FROM cohorts ORDER BY id DESC"
+            "SELECT id, label, synthetic, author, created_at, jurisdiction, "
+            f"json_array_length(rows_json) AS n FROM cohorts WHERE {where} ORDER BY id DESC",
+            args,
         )
-        return [dict(r) | {"synthetic": bool(r["synthetic"])} for r in rows]
+        return [
+            dict(r)
+            | {"synthetic": bool(r["synthetic"]), "jurisdiction": self._jname(r["jurisdiction"])}
+            for r in rows
+        ]
 
     def cohort(self, cohort_id: int) -> dict:
         row = self._one("SELECT * FROM cohorts WHERE id=?", (int(cohort_id),))
@@ -353,10 +423,12 @@ class Store:
         out = dict(row)
         out["rows"] = json.loads(out.pop("rows_json"))
         out["synthetic"] = bool(out["synthetic"])
+        out["jurisdiction"] = self._jname(out["jurisdiction"])
         return out
 
-    def latest_cohort_id(self) -> int | None:
-        row = self._one("SELECT id FROM cohorts ORDER BY id DESC LIMIT 1")
+    def latest_cohort_id(self, jurisdiction: str | None = None) -> int | None:
+        where, args = self._where(jurisdiction)
+        row = self._one(f"SELECT id FROM cohorts WHERE {where} ORDER BY id DESC LIMIT 1", args)
         return None if row is None else int(row["id"])
 
     # -- runs -------------------------------------------------------------------------
@@ -371,8 +443,12 @@ class Store:
         author: str,
         of_record: bool = False,
     ) -> int:
-        self.version(version_id)
-        self.cohort(cohort_id)
+        v, c = self.version(version_id), self.cohort(cohort_id)
+        if v["jurisdiction"] != c["jurisdiction"]:
+            raise StorageError(
+                f"cohort {cohort_id} ({c['jurisdiction']}) belongs to another jurisdiction than "
+                f"version {version_id} ({v['jurisdiction']}) (学生名单与版本不属于同一辖区)"
+            )
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO runs(kind, version_id, cohort_id, params_json, of_record, author, "
@@ -405,16 +481,20 @@ class Store:
         with self._tx() as conn:
             conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, int(run_id)))
 
-    def runs(self) -> list[dict]:
+    def runs(self, jurisdiction: str | None = None) -> list[dict]:
+        where, args = self._where(jurisdiction, "v.jurisdiction")
         rows = self._all(
-            "SELECT id, kind, version_id, cohort_id, params_json, of_record, author, created_at, "
-            "finished_at, status, progress, error FROM runs ORDER BY id DESC"
+            "SELECT r.id, r.kind, r.version_id, r.cohort_id, r.params_json, r.of_record, r.author, "
+            "r.created_at, r.finished_at, r.status, r.progress, r.error, v.jurisdiction "
+            f"FROM runs r JOIN versions v ON v.id = r.version_id WHERE {where} ORDER BY r.id DESC",
+            args,
         )
         return [self._run_dict(r) for r in rows]
 
-    @staticmethod
-    def _run_dict(row: sqlite3.Row) -> dict:
+    def _run_dict(self, row: sqlite3.Row) -> dict:
         out = dict(row)
+        if "jurisdiction" in out:
+            out["jurisdiction"] = self._jname(out["jurisdiction"])
         out["params"] = json.loads(out.pop("params_json"))
         out["of_record"] = bool(out["of_record"])
         if "result_json" in out:
@@ -423,15 +503,22 @@ class Store:
         return out
 
     def run(self, run_id: int) -> dict:
-        row = self._one("SELECT * FROM runs WHERE id=?", (int(run_id),))
+        row = self._one(
+            "SELECT r.*, v.jurisdiction FROM runs r JOIN versions v ON v.id = r.version_id "
+            "WHERE r.id=?",
+            (int(run_id),),
+        )
         if row is None:
             raise NotFoundError(f"run {run_id} does not exist (运行记录不存在)")
         return self._run_dict(row)
 
-    def record_run_id(self) -> int | None:
-        """The latest finished placement of record (录取依据)."""
+    def record_run_id(self, jurisdiction: str | None = None) -> int | None:
+        """The latest finished placement of record (录取依据) of ``jurisdiction`` (None: any)."""
+        where, args = self._where(jurisdiction, "v.jurisdiction")
         row = self._one(
-            "SELECT id FROM runs WHERE of_record=1 AND status='done' ORDER BY id DESC LIMIT 1"
+            "SELECT r.id FROM runs r JOIN versions v ON v.id = r.version_id WHERE r.of_record=1 "
+            f"AND r.status='done' AND {where} ORDER BY r.id DESC LIMIT 1",
+            args,
         )
         return None if row is None else int(row["id"])
 

@@ -172,11 +172,13 @@ def default_counts(
     deferred and unverified rows then leave some seats free overall while the zones made short
     of seats overflow.
 
-    >>> import pandas as pd
-    >>> table = pd.DataFrame({"school_id": ["a", "b"], "level": ["primary", "middle"],
-    ...                       "seats": ["40", "25"]})
-    >>> default_counts({"policy": {"seat_plan": {}}}, table, middle=10)
-    (40, 10)
+    >>> from geo_enroll.datasets import toy_schools, toy_spec
+    >>> spec = toy_spec()
+    >>> default_counts(spec)  # the seat plan
+    (18, 8)
+    >>> spec["policy"]["seat_plan"] = {"primary": None, "middle": None}
+    >>> default_counts(spec, toy_schools(), middle=10)  # the seat table's 6 + 12 primary seats
+    (18, 10)
     """
     plan = (spec.get("policy") or {}).get("seat_plan") or {}
     out = {"primary": primary, "middle": middle}

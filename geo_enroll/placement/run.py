@@ -728,12 +728,13 @@ def _resolve_one(sid, rec, geo, index, by_id, spec) -> dict:
         "twin_group": _none(rec.get("twin_group")) or "",
     }
     non_local = _non_local(rec, spec)
-    if non_local and rec["rule"] == "materials":
-        steps.append(_materials_note(spec, passed=False))
+    note = _materials_note(spec, non_local, passed=rec["rule"] != "materials") if non_local else ""
+    if note and rec["rule"] == "materials":
+        steps.append(note)
     if rec["status"]:
         return r
-    if non_local:
-        steps.append(_materials_note(spec, passed=True))
+    if note:
+        steps.append(note)
     options = rec["address_options"]
     used = None
     first_point = None
@@ -756,6 +757,7 @@ def _resolve_one(sid, rec, geo, index, by_id, spec) -> dict:
             if not a or a != b:
                 steps.append("户籍地址与房产地址不属于同一学校划片，不按户籍房产一致对待")
                 continue
+            steps.append("户籍地址与房产地址属同一学校划片，按“房产证明和户口簿”统一对待")
         if not cand["zone"]:
             steps.append(f"{o['label']}（匹配级别：{g.get('level')}）不在本学段任何学校的划片内")
             continue
@@ -820,8 +822,7 @@ def _resolve_one(sid, rec, geo, index, by_id, spec) -> dict:
     if non_local and o["basis"] == "actual_residence" and not rec["priority"]:
         tier = int(tier) + 1
         steps.append(
-            "非本市户籍：按实际居住地址，在本市户籍（含按本市户籍对待）儿童之后安排"
-            "（到区教委确定的学校就读）"
+            f"{non_local}：按实际居住地址，排在同一地址依据的本地户籍（含按本地户籍对待）儿童之后"
         )
     if rec["priority"]:
         tier = 0
@@ -837,23 +838,31 @@ def _resolve_one(sid, rec, geo, index, by_id, spec) -> dict:
     )
     if o["basis"] == "property_in_zone" and rec.get("_property_date"):
         r["priority_key"] = rec["_property_date"]
-    label = _tier_text(int(tier), o["basis"]) + ("（非本市户籍）" if non_local and tier else "")
+    bumped = non_local and tier and o["basis"] == "actual_residence"
+    label = _tier_text(int(tier), o["basis"]) + (f"（{non_local}）" if bumped else "")
     steps.append(f"录取层级：第{int(tier)}层（{label}）")
     return r
 
 
-def _non_local(rec, spec: dict) -> bool:
-    """非本市户籍 / 随迁子女 not treated as local (the same test as the eligibility step)."""
-    cats = set(rec.get("categories") or ())
+def _non_local(rec, spec: dict) -> str:
+    """The child's non-local category (非本市户籍, 随迁子女…) when not treated as local, else ``""``.
+
+    The same test as the eligibility step: a category of ``MIGRANT_CATEGORIES`` and none of
+    ``policy.eligibility.treated_as_local``.
+    """
+    cats = tuple(rec.get("categories") or ())
     local = set(((spec.get("policy") or {}).get("eligibility") or {}).get("treated_as_local") or ())
-    return bool(cats & set(MIGRANT_CATEGORIES)) and not (cats & local)
+    if set(cats) & local:
+        return ""
+    return next((c for c in cats if c in MIGRANT_CATEGORIES), "")
 
 
-def _materials_note(spec: dict, *, passed: bool) -> str:
+def _materials_note(spec: dict, category: str, *, passed: bool) -> str:
     """The material check of a non-local child, citing the policy's material sentences.
 
     Sentences of ``policy.eligibility.source`` that mention 材料 and 非本市户籍 / 随迁 / 居住证
-    (延庆 lines 65, 73, 79: 在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证).
+    (延庆 lines 65, 73, 79: 在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证);
+    ``""`` when the policy lists none (the eligibility step has said what it could).
     """
     el = (spec.get("policy") or {}).get("eligibility") or {}
     found = [
@@ -862,13 +871,13 @@ def _materials_note(spec: dict, *, passed: bool) -> str:
         if "材料" in str(src.get("text"))
         and any(k in str(src.get("text")) for k in ("非本市户籍", "随迁", "居住证"))
     ]
-    state = "已通过" if passed else "未通过，不予派位"
     if not found:
-        return f"非本市户籍材料审核{state}（政策未列明所需材料）"
+        return ""
+    state = "已通过" if passed else "未通过，不予派位"
     lines = "、".join(str(src.get("line")) for src in found)
     detail = next((src for src in found if "居住证" in str(src.get("text"))), found[0])
     return (
-        f"非本市户籍材料审核{state}，依据政策第{lines}行"
+        f"{category}材料审核{state}，依据政策第{lines}行"
         f"（第{detail.get('line')}行：“{_short(detail.get('text'), 60)}”）"
     )
 

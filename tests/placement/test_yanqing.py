@@ -155,9 +155,10 @@ def test_address_basis_hukou_and_property_agree_else_actual_residence(run):
     agree = placed["trace"].str.contains("使用户籍与房产一致的地址划片")
     resid = placed["trace"].str.contains("使用实际居住地址划片")
     assert agree.sum() > 50 and resid.sum() > 50 and not (agree & resid).any()
-    for sid in placed.index[agree]:
+    for sid in placed.index[agree]:  # both given, in one zone (the reading test_run.py fixes)
         t = table.loc[sid]
         assert t["hukou_address"] and t["property_address"]
+        assert "按“房产证明和户口簿”统一对待" in placed.at[sid, "trace"]
         assert placed.at[sid, "tier"] in ("0", "1")
     for sid in placed.index[resid]:
         t = table.loc[sid]

@@ -1,0 +1,185 @@
+"""The jurisdictions (policies) one service serves, each with its own versions and cohorts.
+
+``geo-enroll serve --policy SPEC [--policy SPEC2 …]`` builds one :class:`Jurisdiction` per
+SPEC: the zone spec, its zones (``<stem>_zones.gpkg`` beside it, when the policy has polygon
+zones), and the companion files the ``place`` command also finds (``<stem>_schools.csv`` seat
+table, ``<stem>_basemap.gpkg`` base map: the stem cut at its last ``_`` repeatedly, so
+``yanqing_2023_multischool`` finds ``yanqing_2023_schools.csv``; 太仆寺旗 (152527) falls back to
+``data/boundaries/baochang_schematic.gpkg``).  A spec whose ``policy.sources.scenario`` is set
+is a **hypothetical scenario** and every page says so.
+
+SPEC is a path, or a name looked up as ``data/boundaries/NAME.toml`` then
+``data/scenarios/NAME.toml``.
+
+>>> j = from_policy("taipusi_2024")
+>>> j.key, j.name, j.county_code, j.hypothetical
+('taipusi_2024', '太仆寺旗', '152527', False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo_enroll.errors import InputError
+from geo_enroll.settings import data_dir
+
+from . import engine
+
+__all__ = ["Jurisdiction", "from_policy", "resolve_policy", "companion", "default_policies"]
+
+
+@dataclass
+class Jurisdiction:
+    """One policy served by the app.
+
+    Attributes
+    ----------
+    key : str
+        Short stable slug (the spec file's stem), used in URLs, the API and the store.
+    name, year, county_code
+        From the spec's ``policy``.
+    ctx : engine.Context
+        Gazetteer, school points, seat table, base map and streets of this policy.
+    spec_path, zones_path : Path or None
+        What the first version is seeded from.
+    scenario : str or None
+        The label of a hypothetical scenario (``policy.sources.scenario.text``), else None.
+    seat_counts : (int, int) or None
+        Applicants per level of the synthetic cohort (None: the engine's default).
+    """
+
+    key: str
+    name: str
+    year: Any = None
+    county_code: str | None = None
+    ctx: engine.Context = field(default_factory=engine.Context)
+    spec_path: Path | None = None
+    zones_path: Path | None = None
+    scenario: str | None = None
+    seat_counts: tuple[int | None, int | None] | None = None
+
+    @property
+    def hypothetical(self) -> bool:
+        return bool(self.scenario)
+
+    def label(self, lang: str = "zh") -> str:
+        """``太仆寺旗 2024`` (+ ``（示意情景）`` / ``(hypothetical)`` for a scenario)."""
+        text = f"{self.name} {self.year}" if self.year else self.name
+        if self.hypothetical:
+            text += " (HYPOTHETICAL scenario)" if lang == "en" else "（示意情景，虚构）"
+        return text
+
+    def public(self, lang: str = "zh") -> dict:
+        """What the API shows of a jurisdiction."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "year": self.year,
+            "county_code": self.county_code,
+            "label": self.label(lang),
+            "hypothetical": self.hypothetical,
+            "scenario": self.scenario,
+        }
+
+
+def default_policies() -> list[Path]:
+    """The policies served when ``--policy`` is not given: the 太仆寺旗 2024 default."""
+    return [engine.default_spec_path()]
+
+
+def resolve_policy(ref: str | Path) -> Path:
+    """A spec path from a path or a name (``data/boundaries``, then ``data/scenarios``)."""
+    path = Path(ref)
+    if path.exists():
+        return path
+    for folder in ("boundaries", "scenarios"):
+        for suffix in (".toml", ".json"):
+            cand = data_dir() / folder / f"{ref}{suffix}"
+            if cand.exists():
+                return cand
+    raise InputError(
+        f"找不到政策 {ref} (no zone spec at {ref}, nor data/boundaries/{ref}.toml, "
+        f"nor data/scenarios/{ref}.toml)"
+    )
+
+
+def companion(policy: Path, suffix: str) -> Path | None:
+    """``DIR/NAME_<suffix>``, else with NAME cut at its last ``_`` (repeatedly), else None.
+
+    >>> companion(Path("/nowhere/a_b.toml"), "schools.csv") is None
+    True
+    """
+    stem = policy.stem
+    while stem:
+        path = policy.with_name(f"{stem}_{suffix}")
+        if path.exists():
+            return path
+        if "_" not in stem:
+            return None
+        stem = stem.rsplit("_", 1)[0]
+    return None
+
+
+def _layer(path: Path | None, layer: str):
+    if path is None or not path.exists():
+        return None
+    import geopandas as gpd
+    import pyogrio
+
+    if layer not in {str(r[0]) for r in pyogrio.list_layers(path)}:
+        return None
+    gdf = gpd.read_file(path, layer=layer)
+    return gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+
+
+def from_policy(ref: str | Path, *, zones: str | Path | None = None) -> Jurisdiction:
+    """A :class:`Jurisdiction` from a spec path or name, with its companion files."""
+    path = resolve_policy(ref)
+    spec = engine.load_spec(path)
+    pol = spec.get("policy") or {}
+    if zones is not None:
+        zones_path: Path | None = Path(zones)
+    else:
+        zones_path = companion(path, "zones.gpkg") or companion(path, "zones.geojson")
+    seats = companion(path, "schools.csv")
+    basemap = companion(path, "basemap.gpkg")
+    default_bm = data_dir() / "boundaries" / "baochang_schematic.gpkg"
+    if basemap is None and str(pol.get("county_code") or "") == "152527" and default_bm.exists():
+        basemap = default_bm
+    gazetteer = None
+    if basemap is not None and basemap != default_bm:
+        from geo_enroll.geocode import Gazetteer
+
+        gazetteer = Gazetteer.from_data(basemap=basemap)
+    points = _layer(basemap, "schools")
+    if points is not None and "school_id" not in points.columns:
+        points = None
+    counts = None
+    if seats is not None:
+        try:
+            from geo_enroll.placement.cohort import default_counts
+
+            counts = tuple(default_counts(spec, seats))
+        except Exception:  # noqa: BLE001 - the engine's default counts then
+            counts = None
+    scenario = ((pol.get("sources") or {}).get("scenario") or {}).get("text")
+    ctx = engine.Context(
+        gazetteer=gazetteer,
+        school_points=points,
+        seat_table=seats,
+        basemap=basemap,
+        streets=_layer(basemap, "streets"),
+    )
+    return Jurisdiction(
+        key=path.stem,
+        name=str(pol.get("jurisdiction") or path.stem),
+        year=pol.get("year"),
+        county_code=str(pol["county_code"]) if pol.get("county_code") else None,
+        ctx=ctx,
+        spec_path=path,
+        zones_path=zones_path,
+        scenario=scenario,
+        seat_counts=counts,
+    )
