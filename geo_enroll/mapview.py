@@ -36,7 +36,18 @@ import shapely
 from .errors import InputError
 from .settings import PACKAGE_ROOT
 
-__all__ = ["offline_map", "zones_layer", "zones_map", "read_zones", "external_urls", "PALETTE"]
+__all__ = [
+    "offline_map",
+    "zones_layer",
+    "zones_map",
+    "read_zones",
+    "external_urls",
+    "legend",
+    "streets_layer",
+    "school_markers",
+    "escape_label",
+    "PALETTE",
+]
 
 _VENDOR = PACKAGE_ROOT / "static" / "vendor" / "leaflet"
 PALETTE = [
@@ -126,8 +137,18 @@ def offline_map(
     return m
 
 
-def _esc(value) -> str:
-    return html.escape(str(value if value is not None else ""), quote=True)
+def escape_label(value) -> str:
+    """Escape a label for HTML *and* for the JavaScript template literals folium puts tooltip
+    text in (where ``${…}`` would run and a backtick would end the string).
+
+    >>> escape_label("<b>${alert(1)}</b>`")
+    '&lt;b&gt;&#36;{alert(1)}&lt;/b&gt;&#96;'
+    """
+    text = html.escape(str(value if value is not None else ""), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+_esc = escape_label
 
 
 def _color_map(ids) -> dict:
@@ -241,6 +262,121 @@ def _label(m: folium.Map, text: str) -> None:
     )
 
 
+_LEGEND_CSS = (
+    ".ge-legend{{position:fixed;bottom:30px;right:10px;z-index:1000;background:#fff;"
+    "border:1px solid #999;padding:6px 10px;font-size:13px;max-height:60%;overflow:auto;"
+    "font-family:'WenQuanYi Zen Hei',sans-serif}}"
+    ".ge-legend .ge-sw{{display:inline-block;width:12px;height:12px;margin-right:6px;"
+    "vertical-align:middle;opacity:.7}}"
+    ".ge-legend .ge-sw.point{{border-radius:50%;opacity:1;border:1px solid #000}}"
+    ".ge-legend .ge-sw.line{{height:3px;opacity:1}}"
+)
+
+
+def legend(m: folium.Map, entries, *, title: str = "学校 schools") -> folium.Element:
+    """Add a fixed legend to ``m``: one row per ``(colour, label[, shape])`` entry.
+
+    ``shape`` is ``area`` (a square swatch, default), ``point`` (a dot) or ``line``.  Labels are
+    escaped; colours must be ``#rrggbb``.  The markup carries no ``style`` attribute: the styles
+    sit in one ``<style>`` element inside the legend, so a page with a strict
+    Content-Security-Policy (a nonce on ``<style>``, no ``unsafe-inline``) shows it unchanged.
+
+    >>> m = offline_map((41.88, 115.28))
+    >>> el = legend(m, [("#1b9e77", "<b>一小</b>"), ("#000000", "家 home", "point")])
+    >>> html_ = el.render()
+    >>> "&lt;b&gt;一小" in html_, "style=" in html_, 'class="ge-sw point' in html_
+    (True, False, True)
+    """
+    uid = m.get_name()
+    css, rows = [], []
+    for i, entry in enumerate(entries):
+        colour, text = entry[0], entry[1]
+        shape = entry[2] if len(entry) > 2 else "area"
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", str(colour)):
+            colour = "#3388ff"
+        css.append(f".ge-legend .ge-c-{uid}-{i}{{background:{colour}}}")
+        cls = {"point": " point", "line": " line"}.get(shape, "")
+        rows.append(
+            f'<div><span class="ge-sw{cls} ge-c-{uid}-{i}"></span>{_esc(text)}</div>'
+        )
+    el = folium.Element(
+        f'<div class="ge-legend"><style>{_LEGEND_CSS.format()}{"".join(css)}</style>'
+        f"<b>{_esc(title)}</b>{''.join(rows)}</div>"
+    )
+    m.get_root().html.add_child(el, name="ge_legend")
+    return el
+
+
+def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街道 streets", show: bool = True):
+    """The base-map streets as one layer, each named on hover (names escaped).
+
+    Roads grey, rivers blue, railways dashed, bridges black; unnamed lines have no tooltip.
+    """
+    feats = []
+    for _, row in streets.to_crs(4326).iterrows():
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": _esc(row.get("name") or "") or "—",
+                    "kind": str(row.get("kind") or "road"),
+                },
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    styles = {
+        "river": {"color": "#5b9bd5", "weight": 3},
+        "railway": {"color": "#555555", "weight": 2, "dashArray": "6 4"},
+        "bridge": {"color": "#000000", "weight": 4},
+    }
+    group = folium.FeatureGroup(name=_esc(name), show=show)
+    if feats:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": feats},
+            style_function=lambda f: styles.get(
+                f["properties"]["kind"], {"color": "#8a8a8a", "weight": 2}
+            )
+            | {"opacity": 0.9},
+            highlight_function=lambda f: {"weight": 5, "color": "#333333"},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False, sticky=True),
+        ).add_to(group)
+    return group
+
+
+def school_markers(
+    schools, *, colors: dict | None = None, name: str = "学校 schools", show: bool = True
+):
+    """School locations: a dot in the school's colour and its name as a label (escaped).
+
+    ``schools`` is a list of dicts with ``id``, ``name``, ``lon``, ``lat`` and optionally
+    ``note`` (shown on hover, e.g. 示意位置).
+    """
+    group = folium.FeatureGroup(name=_esc(name), show=show)
+    for s in schools:
+        if s.get("lon") is None or s.get("lat") is None:
+            continue
+        colour = (colors or {}).get(s.get("id"), "#ffffff")
+        folium.CircleMarker(
+            [float(s["lat"]), float(s["lon"])],
+            radius=7,
+            color="#000000",
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=1,
+            tooltip=folium.Tooltip(
+                _esc(s.get("name")) + (f" · {_esc(s['note'])}" if s.get("note") else ""),
+                permanent=True,
+                direction="right",
+                class_name="ge-school-label",
+            ),
+        ).add_to(group)
+    return group
+
+
 def _legend(m: folium.Map, zones: gpd.GeoDataFrame, colors: dict) -> None:
     """A fixed legend: one colour swatch per school (names escaped), primary then middle."""
     if not len(zones):
@@ -252,20 +388,7 @@ def _legend(m: folium.Map, zones: gpd.GeoDataFrame, colors: dict) -> None:
         .assign(_o=lambda d: d["level"].map(order).fillna(3))
         .sort_values(["_o", "school_id"])
     )
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        f'background:{colors.get(r.school_id, "#3388ff")};opacity:.7"></span>'
-        f"{_esc(r.school)}</div>"
-        for r in schools.itertuples()
-    )
-    m.get_root().html.add_child(
-        folium.Element(
-            '<div class="ge-legend" style="position:fixed;bottom:30px;right:10px;z-index:1000;'
-            "background:#fff;border:1px solid #999;padding:6px 10px;font-size:13px;"
-            "font-family:'WenQuanYi Zen Hei',sans-serif\"><b>学校 schools</b>"
-            f"{rows}</div>"
-        )
-    )
+    legend(m, [(colors.get(r.school_id, "#3388ff"), r.school) for r in schools.itertuples()])
 
 
 def zones_map(

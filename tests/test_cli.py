@@ -56,6 +56,18 @@ def test_demo_runs_the_whole_pipeline(demo_run):
         assert sum(1 for _ in csv.DictReader(f)) == placed
 
 
+def test_demo_runs_the_yanqing_scenario_with_verified_draws(demo_run):
+    """延庆 2023 runs end to end: parsed, and its hypothetical multi-school scenario placed."""
+    _, _, out = demo_run
+    spec = __import__("json").loads((out / "yanqing_2023.spec.json").read_text(encoding="utf-8"))
+    assert spec["policy"]["jurisdiction"] == "延庆区" and spec["policy"]["age_cutoff"]
+    draws = sorted((out / "yanqing_placement" / "lottery").glob("*/draw.json"))
+    assert draws, "the multi-school zones were not drawn"
+    with open(out / "yanqing_placement" / "schools.csv", encoding="utf-8") as f:
+        for s in csv.DictReader(f):
+            assert int(s["placed"]) <= int(s["seats"]), s
+
+
 def test_demo_rebuilds_the_committed_boundaries_identically(demo_run):
     """The demo's rebuild of data/boundaries/ equals what is committed (deterministic build)."""
     _, data, _ = demo_run

@@ -816,6 +816,19 @@ def diff_versions(
 _POLYGON_KINDS = ("street_limits", "compound", "street_list", "directional_bounds")
 
 
+def has_polygon_rules(spec: dict) -> bool:
+    """Whether any rule of ``spec`` is drawn as a polygon (else zones are matched by code).
+
+    >>> has_polygon_rules({"schools": [{"zones": [{"kind": "admin_units"}]}]})
+    False
+    """
+    return any(
+        z.get("kind") in _POLYGON_KINDS
+        for s in spec.get("schools") or []
+        for z in s.get("zones") or []
+    )
+
+
 def polygon_rules(spec: dict) -> dict[str, str]:
     """The polygon rules of a spec as ``rule_id -> canonical JSON`` (to see which changed)."""
     return {

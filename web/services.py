@@ -10,12 +10,13 @@ import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, session
 
 from geo_enroll.errors import AuthError, InputError, NotFoundError, ZoneSpecError
 from geo_enroll.settings import DEFAULT_SETTINGS
 
 from . import engine
+from .jurisdictions import Jurisdiction
 from .maps import render_parts, zones_map
 
 __all__ = [
@@ -47,47 +48,117 @@ def _cache() -> dict:
     return current_app.extensions.setdefault("geo_cache", {})
 
 
+# ---------------------------------------------------------------------------- jurisdictions
+
+
+def jurisdictions() -> dict[str, Jurisdiction]:
+    """The jurisdictions the app serves, in ``--policy`` order (the first is the default)."""
+    return current_app.extensions["geo_jurisdictions"]
+
+
+def jurisdiction(key: str | None = None) -> Jurisdiction:
+    """The jurisdiction ``key``; without one the session's choice, else the first served."""
+    js = jurisdictions()
+    if key:
+        if key not in js:
+            raise NotFoundError(
+                f"未知辖区 {key} (unknown jurisdiction)",
+                problems=[f"jurisdiction={k} — {j.label()}" for k, j in js.items()],
+            )
+        return js[key]
+    return js.get(session.get("jurisdiction") or "") or next(iter(js.values()))
+
+
+def jurisdiction_of(key: str) -> Jurisdiction:
+    """The jurisdiction of a stored version (one no longer served gets the default context)."""
+    return jurisdictions().get(key) or Jurisdiction(key=key, name=key or "?")
+
+
+def _on_page(j: Jurisdiction) -> Jurisdiction:
+    """Remember the jurisdiction a page is about (its banner says when it is hypothetical)."""
+    g.page_jurisdiction = j
+    return j
+
+
+def _ctx_of(version: dict) -> engine.Context:
+    return jurisdiction_of(version.get("jurisdiction") or "").ctx
+
+
 def _ctx() -> engine.Context:
-    return current_app.config.get("ENGINE_CONTEXT") or engine.DEFAULT_CONTEXT
+    return jurisdiction().ctx
+
+
+def detect_jurisdiction(address: str) -> list[Jurisdiction]:
+    """The served jurisdictions an address can belong to: by the county code the address
+    parser reads, else by which jurisdictions' gazetteers locate it in their county."""
+    js = list(jurisdictions().values())
+    if len(js) == 1:
+        return js
+    from geo_enroll.address import parse_address
+
+    code = str((parse_address(address).get("codes") or {}).get("county") or "")
+    if code:
+        hits = [j for j in js if j.county_code == code]
+        if hits:
+            return hits
+    hits = []
+    for j in js:
+        try:
+            geo = engine.geocode(address, j.ctx)
+        except Exception:  # noqa: BLE001 - an address one gazetteer cannot read
+            continue
+        if geo.get("lon") is None or geo.get("level") in (None, "county"):
+            continue
+        got = str(geo.get("county_code") or geo.get("code") or "")
+        if not j.county_code or got.startswith(j.county_code):
+            hits.append(j)
+    return hits
 
 
 # ---------------------------------------------------------------------------- defaults
 
 
 def seed_defaults(
-    app_store, *, spec_path: Path, zones_path: Path, logger, cohort_seed: int | None = 7
+    app_store, j: Jurisdiction, *, logger, cohort_seed: int | None = 7
 ) -> None:
-    """First start: the default spec + zones become version 1 (published), and a synthetic cohort."""
+    """First start of a jurisdiction: its spec + zones become its version 1 (published), and a
+    synthetic cohort is added."""
     empty = {"type": "FeatureCollection", "features": []}
-    if not app_store.versions():
+    spec_path, zones_path = j.spec_path, j.zones_path
+    if spec_path is None:
+        return
+    if not app_store.versions(j.key):
         if spec_path.exists():
             spec = engine.load_spec(spec_path)
-            zones = engine.load_zones(zones_path) if zones_path.exists() else empty
-            if not zones_path.exists():
+            has_zones = zones_path is not None and zones_path.exists()
+            zones = engine.load_zones(zones_path) if has_zones else empty
+            if not has_zones and engine.has_polygon_rules(spec):
                 logger.warning(
-                    "no zones at %s: street-limit zones are unavailable until "
+                    "no zones for %s: street-limit zones are unavailable until "
                     "`geo-enroll digitise` builds them",
-                    zones_path,
+                    j.key,
                 )
             vid = app_store.save_version(
                 spec=spec,
                 zones=zones,
                 author="system",
                 message=f"默认数据 default: {spec_path.name}"
-                + (f" + {zones_path.name}" if zones_path.exists() else " (无划片图层 no zones)"),
+                + (f" + {zones_path.name}" if has_zones else " (无划片图层 no zones)"),
+                jurisdiction=j.key,
             )
             app_store.publish(vid, author="system")
         else:
             logger.warning("no default spec at %s: the service starts without a version", spec_path)
     else:
-        cur = app_store.current_version_id()
+        cur = app_store.current_version_id(j.key)
         v = app_store.version(cur) if cur else None
         if (
             v
             and v["author"] == "system"
             and not v["zones"].get("features")
+            and zones_path is not None
             and zones_path.exists()
-            and app_store.versions()[0]["author"] == "system"
+            and app_store.versions(j.key)[0]["author"] == "system"
         ):
             # the default zones were built after the first start: add them as a new version
             nid = app_store.save_version(
@@ -98,15 +169,19 @@ def seed_defaults(
                 message=f"默认划片图层 default zones: {zones_path.name}",
             )
             app_store.publish(nid, author="system")
-    vid = app_store.current_version_id()
-    if cohort_seed is not None and vid is not None and app_store.latest_cohort_id() is None:
+    vid = app_store.current_version_id(j.key)
+    if cohort_seed is not None and vid is not None and app_store.latest_cohort_id(j.key) is None:
         v = app_store.version(vid)
-        rows = engine.synth_cohort(v["spec"], seed=cohort_seed, zones=v["zones"])
+        rows = engine.synth_cohort(
+            v["spec"], seed=cohort_seed, zones=v["zones"], basemap=j.ctx.basemap,
+            counts=j.seat_counts,
+        )
         app_store.save_cohort(
             rows,
             label=f"合成学生 synthetic cohort (seed {cohort_seed})",
             synthetic=True,
             author="system",
+            jurisdiction=j.key,
         )
 
 
@@ -119,14 +194,17 @@ def _version(version_id: int) -> dict:
     if key not in cache:
         cache[key] = store().version(version_id)
     v = dict(cache[key])
-    v["current"] = v["id"] == store().current_version_id()
+    v["current"] = v["id"] == store().current_version_id(v["jurisdiction"])
     return v
 
 
-def current_version() -> dict:
-    vid = store().current_version_id()
+def current_version(j: Jurisdiction | None = None) -> dict:
+    j = j or jurisdiction()
+    vid = store().current_version_id(j.key)
     if vid is None:
-        raise NotFoundError("尚未发布招生范围 (no zoning version has been published yet)")
+        raise NotFoundError(
+            f"{j.label()}尚未发布招生范围 (no zoning version has been published yet)"
+        )
     return _version(vid)
 
 
@@ -138,7 +216,7 @@ def _placement(version: dict, cohort_id: int | None) -> dict | None:
     if key not in cache:
         cohort = store().cohort(cohort_id)["rows"]
         cache[key] = engine.place(
-            spec=version["spec"], zones=version["zones"], cohort=cohort, ctx=_ctx()
+            spec=version["spec"], zones=version["zones"], cohort=cohort, ctx=_ctx_of(version)
         )
     return cache[key]
 

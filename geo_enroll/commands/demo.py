@@ -7,7 +7,9 @@ embedded data, then serves the map:
 2. ``basemap build-schematic`` + ``digitise`` (rebuilds ``data/boundaries/``);
 3. ``cohort synth`` a clearly labelled synthetic cohort (seed 7);
 4. ``place`` every applicant, then ``classes``;
-5. print a summary, then ``serve`` (unless ``--no-serve``).
+5. the 延庆 2023 policy: ``parse`` it, then run its clearly labelled hypothetical multi-school
+   scenario (``data/scenarios/``): cohort, placement with recorded lottery draws, ``lottery verify``;
+6. print a summary, then ``serve`` (unless ``--no-serve``).
 """
 
 from __future__ import annotations
@@ -109,28 +111,90 @@ def run_demo(args: argparse.Namespace) -> int:
     _step("3. 合成申请人（虚构数据） synthetic cohort — NOT real children")
     students = out / "students.csv"
     _run(
-        ["cohort", "synth", "--policy", str(spec), "--basemap", str(basemap),
-         "--seed", str(args.seed), "-o", str(students)]
+        [
+            "cohort",
+            "synth",
+            "--policy",
+            str(spec),
+            "--basemap",
+            str(basemap),
+            "--seed",
+            str(args.seed),
+            "-o",
+            str(students),
+        ]
     )
 
     _step("4. 入学安排 placement")
     placed = out / "placement"
     _run(
-        ["place", "--policy", str(spec), "--zones", str(zones), "--basemap", str(basemap),
-         "--students", str(students), "--seed", str(args.seed), "-o", str(placed)]
+        [
+            "place",
+            "--policy",
+            str(spec),
+            "--zones",
+            str(zones),
+            "--basemap",
+            str(basemap),
+            "--students",
+            str(students),
+            "--seed",
+            str(args.seed),
+            "-o",
+            str(placed),
+        ]
     )
     _placement_summary(placed)
 
     _step("5. 随机均衡编班 balanced classes")
     _run(
-        ["classes", "--placements", str(placed / "placements.csv"), "--students", str(students),
-         "--seed", str(args.seed), "-o", str(out / "classes.csv")]
+        [
+            "classes",
+            "--placements",
+            str(placed / "placements.csv"),
+            "--students",
+            str(students),
+            "--seed",
+            str(args.seed),
+            "-o",
+            str(out / "classes.csv"),
+        ]
     )
+
+    _step("6. 延庆多校划片（示意情景 HYPOTHETICAL） Yanqing 2023 multi-school scenario")
+    yq = data / "scenarios" / "yanqing_2023_multischool.toml"
+    yq_students, yq_out = out / "yanqing_students.csv", out / "yanqing_placement"
+    _run(
+        [
+            "parse",
+            str(data / "policies" / "yanqing_2023.txt"),
+            "-o",
+            str(out / "yanqing_2023.spec.json"),
+        ]
+    )
+    _spec_summary(out / "yanqing_2023.spec.json")
+    _run(["cohort", "synth", "--policy", str(yq), "--seed", str(args.seed), "-o", str(yq_students)])
+    _run(
+        [
+            "place",
+            "--policy",
+            str(yq),
+            "--students",
+            str(yq_students),
+            "--seed",
+            str(args.seed),
+            "-o",
+            str(yq_out),
+        ]
+    )
+    _placement_summary(yq_out)
+    for draw in sorted((yq_out / "lottery").glob("*/")):
+        _run(["lottery", "verify", str(draw)])
 
     print(f"\n结果 outputs: {out.resolve()}")
     if args.no_serve:
         return 0
-    _step("6. 地图服务 map service")
+    _step("7. 地图服务 map service")
     sys.stdout.flush()
     return _serve(args)
 
