@@ -194,3 +194,23 @@ def test_network_run_is_independent_of_row_order(tmp_path):
     _run(NETWORK, streets, tmp_path / "b", students=shuffled)
     for name in ("placements.csv", "schools.csv", "run.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_street_stopping_short_of_a_junction_is_still_connected():
+    """A mapped T-junction 0.4 m short joins the network (no silent straight-line fallback)."""
+    import geopandas as gpd
+    import numpy as np
+    from shapely import LineString, Point
+
+    from geo_enroll.placement.allocate import network_distance_matrix
+
+    streets = gpd.GeoSeries(
+        [LineString([(0, 0), (200, 0)]), LineString([(100, 0.4), (100, 150)])], crs=32650
+    )
+    home = gpd.GeoSeries([Point(100, 150)], crs=32650)
+    school = gpd.GeoSeries([Point(0, 0)], crs=32650)
+    d = network_distance_matrix(home, school, streets)
+    assert np.isfinite(d).all()
+    assert abs(d[0, 0] - 250.0) < 1.0  # 150 m down the side street, 100 m along the main one
+    far = network_distance_matrix(home, school, streets, join_m=0.1)
+    assert not np.isfinite(far).all()  # with no joining tolerance the side street is cut off
