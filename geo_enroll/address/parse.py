@@ -148,7 +148,8 @@ class _Parser:
         self.prefer = prefer
         # one set of every name of every level: a position is probed once, not once per level
         self.names = frozenset(k for lv in LEVELS for t in (div.full[lv], div.short[lv]) for k in t)
-        self.lengths = sorted({len(k) for k in self.names if len(k) >= 2}, reverse=True)
+        # every prefix of every name: probing stops at the first prefix no name starts with
+        self.prefixes = frozenset(k[:i] for k in self.names for i in range(1, len(k) + 1))
         self._memo: tuple = ("", {})
 
     def _hits(self, s, pos) -> list:
@@ -159,8 +160,14 @@ class _Parser:
             self._memo = (s, memo)
         hits = memo.get(pos)
         if hits is None:
-            names, n = self.names, len(s) - pos
-            hits = [s[pos : pos + L] for L in self.lengths if L <= n and s[pos : pos + L] in names]
+            names, prefixes, hits = self.names, self.prefixes, []
+            for end in range(pos + 1, len(s) + 1):
+                sub = s[pos:end]
+                if sub not in prefixes:
+                    break
+                if end - pos >= 2 and sub in names:
+                    hits.append(sub)
+            hits.reverse()  # longest first
             memo[pos] = hits
         return hits
 
