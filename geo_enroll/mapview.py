@@ -296,9 +296,7 @@ def legend(m: folium.Map, entries, *, title: str = "学校 schools") -> folium.E
             colour = "#3388ff"
         css.append(f".ge-legend .ge-c-{uid}-{i}{{background:{colour}}}")
         cls = {"point": " point", "line": " line"}.get(shape, "")
-        rows.append(
-            f'<div><span class="ge-sw{cls} ge-c-{uid}-{i}"></span>{_esc(text)}</div>'
-        )
+        rows.append(f'<div><span class="ge-sw{cls} ge-c-{uid}-{i}"></span>{_esc(text)}</div>')
     el = folium.Element(
         f'<div class="ge-legend"><style>{_LEGEND_CSS.format()}{"".join(css)}</style>'
         f"<b>{_esc(title)}</b>{''.join(rows)}</div>"
@@ -336,10 +334,10 @@ def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街道 streets", sh
     if feats:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": feats},
-            style_function=lambda f: styles.get(
-                f["properties"]["kind"], {"color": "#8a8a8a", "weight": 2}
-            )
-            | {"opacity": 0.9},
+            style_function=lambda f: (
+                styles.get(f["properties"]["kind"], {"color": "#8a8a8a", "weight": 2})
+                | {"opacity": 0.9}
+            ),
             highlight_function=lambda f: {"weight": 5, "color": "#333333"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False, sticky=True),
         ).add_to(group)

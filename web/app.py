@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from geo_enroll.settings import DEFAULT_SETTINGS, PACKAGE_ROOT
 
-from . import auth, engine
+from . import auth, engine, labels
 from .errors import register_error_handlers
 from .ratelimit import RateLimiter
 from .storage import Store
@@ -33,6 +33,8 @@ DEFAULTS = {
     "STORE_PATH": None,  # default DATA_DIR/geo_enroll.sqlite
     "SPEC_PATH": None,  # default data/boundaries/taipusi_2024.toml
     "ZONES_PATH": None,  # default data/boundaries/taipusi_2024_zones.gpkg
+    "POLICIES": None,  # spec paths/names served, one jurisdiction each (default: SPEC_PATH)
+    "JURISDICTIONS": None,  # ready web.jurisdictions.Jurisdiction objects (tests)
     "SEED_DEFAULT": True,  # first start: default spec+zones become version 1, plus a cohort
     "SEED_COHORT": 7,  # seed of the synthetic cohort made on first start (None: none)
     "RUNS_SYNC": False,  # run placements inline (tests) instead of in a thread
@@ -67,6 +69,33 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def _jurisdictions(cfg, logger) -> list:
+    """The jurisdictions to serve: ``JURISDICTIONS``, else one per ``POLICIES`` entry, else the
+    single ``SPEC_PATH`` (default 太仆寺旗 2024) with ``ZONES_PATH`` and ``ENGINE_CONTEXT``."""
+    from .jurisdictions import Jurisdiction, from_policy
+
+    if cfg.get("JURISDICTIONS"):
+        out = list(cfg["JURISDICTIONS"])
+    elif cfg.get("POLICIES"):
+        out = [from_policy(ref) for ref in cfg["POLICIES"]]
+    else:
+        spec = Path(cfg["SPEC_PATH"] or engine.default_spec_path())
+        zones = Path(cfg["ZONES_PATH"] or engine.default_zones_path())
+        if not spec.exists():
+            logger.warning("no default spec at %s: the service starts without a version", spec)
+            out = [Jurisdiction(key=spec.stem, name=spec.stem, spec_path=None)]
+        else:
+            out = [from_policy(spec, zones=zones)]
+        if cfg.get("ENGINE_CONTEXT") is not None:
+            out[0].ctx = cfg["ENGINE_CONTEXT"]
+    keys = [j.key for j in out]
+    if len(set(keys)) != len(keys):
+        from geo_enroll.errors import InputError
+
+        raise InputError(f"the same policy is served twice: {keys}")
+    return out
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the service.
 
@@ -98,18 +127,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["geo_store"] = store
     app.extensions["geo_limiter"] = RateLimiter()
     app.extensions["geo_cache"] = {}
+    served = _jurisdictions(cfg, app.logger)
+    app.extensions["geo_jurisdictions"] = {j.key: j for j in served}
+    store.set_legacy_jurisdiction(served[0].key)
     if cfg["SEED_DEFAULT"]:
         from .services import seed_defaults
 
-        seed_defaults(
-            store,
-            spec_path=Path(cfg["SPEC_PATH"] or engine.default_spec_path()),
-            zones_path=Path(cfg["ZONES_PATH"] or engine.default_zones_path()),
-            logger=app.logger,
-            cohort_seed=cfg["SEED_COHORT"],
-        )
+        for j in served:
+            seed_defaults(store, j, logger=app.logger, cohort_seed=cfg["SEED_COHORT"])
 
     register_error_handlers(app)
+    labels.register(app)
 
     @app.before_request
     def _before():
@@ -146,12 +174,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _template_globals():
+        from .services import jurisdiction as selected
+
+        js = app.extensions["geo_jurisdictions"]
+        here = g.get("page_jurisdiction") or selected()
         return {
             "T": T,
             "lang": lang(),
             "csrf_token": auth.csrf_token,
             "csp_nonce": g.get("csp_nonce", ""),
             "user": g.get("user"),
+            "J": here,
+            "jurisdictions": list(js.values()),
         }
 
     @app.route("/vendor/<path:filename>")
@@ -165,7 +199,13 @@ def create_app(config: dict | None = None) -> Flask:
     @app.route("/healthz")
     @auth.roles()
     def healthz():
-        return {"ok": True, "version": store.current_version_id(), "engine": engine.engine_status()}
+        js = app.extensions["geo_jurisdictions"]
+        return {
+            "ok": True,
+            "version": store.current_version_id(next(iter(js))),
+            "versions": {k: store.current_version_id(k) for k in js},
+            "engine": engine.engine_status(),
+        }
 
     from .views import analyst, api, planner, public, staff
 

@@ -177,7 +177,9 @@ def login():
         password = (body or {}).get("password", "")
         user = store.user(username)
         if user and check_password_hash(user["password_hash"], password):
-            session.clear()
+            keep = {k: session[k] for k in ("lang", "jurisdiction") if k in session}
+            session.clear()  # a new session on login (no fixation); the UI choices stay
+            session.update(keep)
             session["user"] = user["username"]
             session["pw"] = user["password_hash"][-12:]
             csrf_token()

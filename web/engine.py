@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,12 @@ __all__ = [
     "read_applicants",
     "place",
     "simulate",
+    "lottery_inputs",
+    "geocode",
+    "school_locations",
+    "gap_report",
+    "explain_no_zone",
+    "has_polygon_rules",
     "diagnostics",
     "preview",
     "diff_versions",
@@ -381,6 +386,197 @@ def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
     }
 
 
+def geocode(address: str, ctx: Context = DEFAULT_CONTEXT) -> dict:
+    """The context's gazetteer's answer for ``address`` (the geocode result contract)."""
+    gaz = _gazetteer(ctx)
+    if gaz is None:
+        return {"lon": None, "lat": None, "level": None}
+    return dict(gaz.geocode(address))
+
+
+def school_locations(spec: dict, ctx: Context = DEFAULT_CONTEXT) -> list[dict]:
+    """The spec's schools (spec order) with their location from the context's school points
+    (``lon``/``lat`` None when unknown) and a note when the location is schematic."""
+    pts = _school_points(ctx)
+    where: dict[str, tuple] = {}
+    if pts is not None and len(pts):
+        gdf = pts.to_crs(4326) if pts.crs is not None and pts.crs.to_epsg() != 4326 else pts
+        flag = gdf["schematic"] if "schematic" in gdf.columns else [False] * len(gdf)
+        for sid, geom, sch in zip(gdf["school_id"], gdf.geometry, flag, strict=True):
+            if geom is not None and not geom.is_empty:
+                where[str(sid)] = (round(geom.x, 7), round(geom.y, 7), bool(sch))
+    out = []
+    for s in schools_of(spec):
+        lon, lat, sch = where.get(s["id"], (None, None, False))
+        out.append(s | {"lon": lon, "lat": lat, "note": "示意位置 schematic" if sch else None})
+    return out
+
+
+def gap_report(spec: dict, zones: dict, ctx: Context = DEFAULT_CONTEXT) -> dict:
+    """Gaps per level of a version's polygon zones, as the digitiser's report finds them.
+
+    The land that must be served is the base map's town and communities (``areas`` of kind
+    ``town``/``community``, as ``geo-enroll digitise`` takes them) plus the zones themselves; a
+    gap is land there that no polygon zone of the level covers
+    (``geo_enroll.diagnostics.find_gaps_overlaps``), reported under its community.
+    Returns ``{level: [{"area_m2", "where", "rules", "point", "geometry"}]}``.
+    """
+    import shapely
+    from pyproj import Transformer
+    from shapely.ops import unary_union
+
+    from geo_enroll.diagnostics import find_gaps_overlaps as find
+
+    gdf = _zones_gdf(zones)
+    if gdf.empty:
+        return {}
+    utm = gdf.estimate_utm_crs()
+    g = gdf.to_crs(utm)
+    areas = None
+    if ctx.basemap is not None and Path(ctx.basemap).exists():
+        import geopandas as gpd
+
+        try:
+            areas = gpd.read_file(ctx.basemap, layer="areas")
+        except Exception:  # noqa: BLE001 - a base map without areas
+            areas = None
+    back = Transformer.from_crs(utm, 4326, always_xy=True)
+    out = {}
+    for level in sorted(set(g["level"].dropna())):
+        part = g[g["level"].isin([level, "nine_year"])]
+        coverage = [
+            {"rule_id": r.rule_id, "school_id": r.school_id, "geometry": r.geometry}
+            for r in part.itertuples()
+            if r.geometry is not None and not r.geometry.is_empty
+        ]
+        # the zoned land with its holes filled: a hole inside the zones is a gap
+        zoned = unary_union([c["geometry"] for c in coverage])
+        filled = unary_union(
+            [shapely.Polygon(part.exterior) for part in getattr(zoned, "geoms", [zoned])]
+        )
+        domain = {"划片范围 zoned land": filled}
+        if areas is not None and len(areas):
+            sub = areas[areas["kind"].isin(["town", "community"])].to_crs(utm)
+            domain |= {str(n): geom for n, geom in zip(sub["name"], sub.geometry, strict=True)}
+        res = find(coverage, domain, to_lonlat=lambda x, y: back.transform(x, y))
+        out[str(level)] = res["gaps"]
+    return out
+
+
+def explain_no_zone(
+    spec: dict,
+    zones: dict,
+    gaps: dict,
+    lon: float,
+    lat: float,
+    lang: str = "zh",
+    level: str | None = None,
+) -> dict:
+    """Why a located point has no school (of ``level``, default any): a gap of the
+    diagnostics (:func:`gap_report`), or outside every zone.
+
+    Returns ``{"in_gap", "text", "gap" (area_m2, where, rules with school and source),
+    "nearest" (school, rule_id, distance_m) or None, "geometry"}``.
+    """
+    import geopandas as gpd
+    from shapely.geometry import Point, shape
+
+    by_id = _school_by_id(spec)
+    rules = {
+        z.get("rule_id"): (s, z) for s in spec.get("schools") or [] for z in s.get("zones") or []
+    }
+    en = lang == "en"
+    pt = gpd.GeoSeries([Point(lon, lat)], crs=4326)
+    utm = pt.estimate_utm_crs()
+    p = pt.to_crs(utm).iloc[0]
+    hit = None
+    for lv, items in gaps.items():
+        if level is not None and lv != level:
+            continue
+        for gap in items:
+            if not gap.get("geometry"):
+                continue
+            geom = gpd.GeoSeries([shape(gap["geometry"])], crs=4326).to_crs(utm).iloc[0]
+            if geom.distance(p) <= 1.0:
+                hit = (lv, gap)
+                break
+        if hit:
+            break
+    gdf = _zones_gdf(zones)
+    if level is not None and not gdf.empty:
+        gdf = gdf[gdf["level"].isin([level, "nine_year"])]
+    nearest = None
+    if not gdf.empty:
+        d = gdf.to_crs(utm).distance(p)
+        k = int(d.values.argmin())
+        row = gdf.iloc[k]
+        nearest = {
+            "school": row.get("school"),
+            "school_id": row.get("school_id"),
+            "rule_id": row.get("rule_id"),
+            "distance_m": round(float(d.iloc[k])),
+        }
+    if hit:
+        gap_level, gap = hit
+        near = []
+        for rid in gap.get("rules") or []:
+            sch, z = rules.get(rid, ({}, {}))
+            src = z.get("source") or {}
+            near.append(
+                {
+                    "rule_id": rid,
+                    "school": sch.get("name") or (by_id.get(rid) or {}).get("name") or rid,
+                    "source": z.get("fragment") or src.get("text"),
+                    "line": src.get("line"),
+                }
+            )
+        names = "、".join(dict.fromkeys(n["school"] for n in near)) or "—"
+        where = str(gap.get("where") or "").split(" ")[0]
+        text = (
+            f"This place lies in a gap of the zoning (about {gap['area_m2']:.0f} m² in {where}): "
+            f"no rule of the policy assigns it to a school. Zones around it: {names}. "
+            "Ask the education bureau which school serves it."
+            if en
+            else f"该位置位于划片空白区（{where}内约{gap['area_m2']:.0f}平方米）：政策文本的划片规则"
+            f"没有把这里划给任何学校。周边的划片学校：{names}。请向教育局咨询该处的对口学校。"
+        )
+        return {
+            "in_gap": True,
+            "text": text,
+            "gap": {
+                "level": gap_level,
+                "area_m2": gap["area_m2"],
+                "where": where,
+                "rules": near,
+            },
+            "nearest": nearest,
+            "geometry": gap.get("geometry"),
+        }
+    if nearest:
+        text = (
+            f"This place is outside every drawn zone; the nearest zone ({nearest['school']}, "
+            f"rule {nearest['rule_id']}) is about {nearest['distance_m']} m away. Children "
+            "living outside the zones are placed by relative proximity (相对就近) by the bureau."
+            if en
+            else f"该位置不在任何已划定的片区内；最近的片区是{nearest['school']}"
+            f"（规则 {nearest['rule_id']}），相距约{nearest['distance_m']}米。"
+            "不在划片范围内的儿童由教育局按相对就近原则统筹安排。"
+        )
+    else:
+        what = {"primary": ("小学", "primary"), "middle": ("初中", "middle-school")}.get(
+            level or "", ("", "")
+        )
+        text = (
+            f"The policy's {what[1]} zones follow villages and communities, and none of them "
+            "lists the village or community of this address. Check that the address names its "
+            "village or community; otherwise ask the education bureau."
+            if en
+            else f"本政策的{what[0]}划片按村（社区）确定，该地址所在的村（社区）没有列入任何学校的"
+            "招生范围。请核对地址是否写明村（社区）；如无误，请向教育局咨询。"
+        )
+    return {"in_gap": False, "text": text, "gap": None, "nearest": nearest, "geometry": None}
+
+
 # ---------------------------------------------------------------------------- cohorts
 
 APPLICANT_COLUMNS = ("姓名", "身份证号", "学籍号", "户籍地址", "毕业学校标识码")
@@ -571,49 +767,172 @@ def _records(obj) -> list[dict]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in obj]
 
 
+def _num(v):
+    """A JSON-safe number (NaN → None, numpy → Python)."""
+    if v is None:
+        return None
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def lottery_inputs(
+    *, spec: dict, zones: dict, cohort: list[dict], seed: int = 7, ctx: Context = DEFAULT_CONTEXT
+):
+    """The placement's multi-school lotteries and the inputs each one draws from.
+
+    Returns ``(PlaceResult, [(info, applicants, seats), ...])``: per group the engine's
+    ``lotteries`` entry and its applicant table (``student_id, group, tier, choices, unit``:
+    the children whose zone is that ``multi_school`` zone, tier from eligibility, choices = the
+    preferred school if in the group, then the group's schools nearest first) and seat table
+    (``school, group, seats``: the seats the group's schools have left after the single-school
+    zones).
+
+    ``geo_enroll.placement.run.place`` builds these tables for the draw but keeps them only in
+    the files it writes (``lottery/<group>/applicants.csv`` and ``seats.csv``); this adapter runs
+    the placement into a temporary folder and reads them back, so the simulation uses exactly
+    what the placement draws.
+    """
+    import tempfile
+
+    import pandas as pd
+
+    from geo_enroll.placement.run import place as run_place
+
+    table = pd.DataFrame([{k: v for k, v in r.items() if k not in _ROW_EXTRA} for r in cohort])
+    groups = []
+    with tempfile.TemporaryDirectory(prefix="geo_enroll_mc_") as tmp:
+        out_dir = Path(tmp) / "run"
+        out = run_place(
+            table,
+            spec=spec,
+            zones=_zones_gdf(zones),
+            gazetteer=_gazetteer(ctx),
+            schools=seat_table(spec, ctx),
+            school_points=_school_points(ctx),
+            seed=int(seed),
+            out_dir=out_dir,
+        )
+        for info in out.lotteries:
+            folder = out_dir / "lottery" / str(info["group"])
+            read = lambda name, f=folder: pd.read_csv(  # noqa: E731
+                f / name, dtype=str, keep_default_na=False, encoding="utf-8"
+            )
+            groups.append((info, read("applicants.csv"), read("seats.csv")))
+    return out, groups
+
+
 def simulate(
     *,
     spec: dict,
     zones: dict,
     cohort: list[dict],
-    draws: int = 20,
+    draws: int = 200,
     seed: int = 7,
     progress: Progress | None = None,
     ctx: Context = DEFAULT_CONTEXT,
 ) -> dict:
-    """Monte-Carlo: ``draws`` placements with seeds ``seed*1000 + d`` (the allocator's seeded
-    tie-breaks decide multi-school zones and equal-priority overflow); per child the share of
-    draws that gave each school, per school its mean fill.
+    """Monte-Carlo of the multi-school lotteries (多校划片电脑派位) of a placement.
 
-    TODO(lead): switch to ``geo_enroll.placement.lottery``'s simulation once it lands.
+    The placement is run once (seed ``seed``) to find who is in each multi-school zone, with
+    which tier and 志愿 and how many seats the zone's schools have left
+    (:func:`lottery_inputs`); each group is then drawn ``draws`` times with
+    ``geo_enroll.placement.lottery.simulate``: per unit (village/community) the probability of
+    each school (``""`` = no seat in the draw: placed later by relative proximity), per school
+    its mean fill, the chance it fills up and the tier of the last child admitted.
+
+    Returns ``{"groups", "units" (with lon/lat: the mean home of the unit's children),
+    "schools", "placement", "draws", "seed", "engine", "note"}``.
     """
+    from geo_enroll.placement.lottery import simulate as lottery_simulate
+
     progress = progress or (lambda f: None)
-    counts: dict[str, Counter] = defaultdict(Counter)
-    fill: dict[str, list] = defaultdict(list)
-    homes: dict = {}
-    for d in range(draws):
-        res = place(spec=spec, zones=zones, cohort=cohort, seed=seed * 1000 + d, ctx=ctx)
-        homes = homes or res.get("homes") or {}
-        for p in res["placements"]:
-            counts[p["student_id"]][p["school"] or ""] += 1
-        for s in res["schools"]:
-            fill[s["school"]].append(s["placed"] / s["seats"] if s["seats"] else 0.0)
-        progress((d + 1) / draws)
-    probabilities = [
-        {"student_id": sid, "school": school, "p": round(c / draws, 4)}
-        for sid, cnt in sorted(counts.items())
-        for school, c in sorted(cnt.items())
-    ]
-    schools = [
-        {"school": s, "mean_fill": round(sum(v) / len(v), 4), "draws": len(v)}
-        for s, v in fill.items()
-    ]
+    progress(0.02)
+    out, groups = lottery_inputs(spec=spec, zones=zones, cohort=cohort, seed=seed, ctx=ctx)
+    progress(0.5)
+    by_id = _school_by_id(spec)
+
+    def name(sid: str) -> str:
+        return (by_id.get(sid) or {}).get("name") or sid
+
+    homes: dict[str, tuple] = {}
+    if out.homes is not None and len(out.homes):
+        homes = {
+            str(sid): (g.x, g.y)
+            for sid, g in zip(out.homes["student_id"], out.homes.geometry, strict=True)
+        }
+    res_groups, units, schools = [], [], []
+    for k, (info, apps, seats) in enumerate(groups):
+        probs, fill = lottery_simulate(apps, seats, draws=int(draws), seed=int(seed))
+        res_groups.append(
+            {
+                "group": info["group"],
+                "level": info.get("level"),
+                "school_ids": list(info.get("schools") or []),
+                "schools": [name(x) for x in info.get("schools") or []],
+                "applicants": int(info.get("applicants") or len(apps)),
+                "seats_left": int(info.get("seats_left") or 0),
+                "inputs_sha256": info.get("inputs_sha256"),
+            }
+        )
+        where: dict[str, list] = {}
+        for sid, unit in zip(apps["student_id"], apps["unit"], strict=True):
+            if sid in homes:
+                where.setdefault(unit, []).append(homes[sid])
+        for unit, part in probs.groupby("unit", sort=True):
+            pts = where.get(unit) or []
+            p = {
+                name(r.school): round(float(r.probability), 4)
+                for r in part.itertuples()
+                if r.school
+            }
+            none = float(part.loc[part["school"] == "", "probability"].sum())
+            units.append(
+                {
+                    "group": info["group"],
+                    "level": info.get("level"),
+                    "unit": str(unit),
+                    "applicants": int(part["applicants"].iloc[0]),
+                    "lon": round(sum(x for x, _ in pts) / len(pts), 7) if pts else None,
+                    "lat": round(sum(y for _, y in pts) / len(pts), 7) if pts else None,
+                    "p": p,
+                    "p_no_seat": round(none, 4),
+                }
+            )
+        for r in fill.to_dict("records"):
+            schools.append(
+                {
+                    "school": name(r["school"]),
+                    "school_id": r["school"],
+                    "group": r["group"],
+                    "level": info.get("level"),
+                    "seats": int(r["seats"]),
+                    "mean_placed": round(float(r["mean_placed"]), 2),
+                    "fill_rate": _num(round(float(r["fill_rate"]), 4)),
+                    "p_full": round(float(r["p_full"]), 4),
+                    "last_tier_mode": _num(r["last_tier_mode"]),
+                    "last_tier_share": round(float(r["last_tier_share"]), 4),
+                    "last_tier_max": _num(r["last_tier_max"]),
+                }
+            )
+        progress(0.5 + 0.5 * (k + 1) / len(groups))
+    counts: dict[str, int] = {}
+    for st in out.placements["status"]:
+        counts[str(st)] = counts.get(str(st), 0) + 1
+    progress(1.0)
     return {
-        "probabilities": probabilities,
+        "groups": res_groups,
+        "units": units,
         "schools": schools,
-        "draws": draws,
-        "homes": homes,
-        "engine": "repeated placements (seeded tie-breaks)",
+        "placement": {"status": counts, "seed": int(seed)},
+        "draws": int(draws),
+        "seed": int(seed),
+        "engine": "geo_enroll.placement.lottery.simulate (inputs: the placement's lottery tables)",
+        "note": None
+        if groups
+        else "本版本没有儿童落在多校划片内：派位不经电脑派位，无需模拟 (no child is in a "
+        "multi-school zone: the placement draws no lottery, there is nothing to simulate)",
     }
 
 

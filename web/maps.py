@@ -23,7 +23,7 @@ import folium
 
 from geo_enroll.errors import GeoEnrollError
 
-__all__ = ["zones_map", "render_parts", "escape_props", "label", "PALETTE"]
+__all__ = ["zones_map", "render_parts", "escape_props", "label", "school_colours", "PALETTE"]
 
 PALETTE = [
     "#1b9e77",
@@ -94,6 +94,51 @@ def _base_map(location, zoom: int, tiles_url: str | None, vendor: str) -> folium
     return m
 
 
+def school_colours(school_ids) -> dict[str, str]:
+    """One colour per school id, in the given (spec) order: the same on every page.
+
+    >>> school_colours(["a", "b"])
+    {'a': '#1b9e77', 'b': '#d95f02'}
+    """
+    return {sid: _colour(i) for i, sid in enumerate(dict.fromkeys(school_ids))}
+
+
+def _bounds_of(coords: list[tuple[float, float]]):
+    lats = [c[1] for c in coords]
+    lons = [c[0] for c in coords]
+    if not lats:
+        return None
+    pad_lat = max((max(lats) - min(lats)) * 0.08, 0.002)
+    pad_lon = max((max(lons) - min(lons)) * 0.08, 0.002)
+    return [[min(lats) - pad_lat, min(lons) - pad_lon], [max(lats) + pad_lat, max(lons) + pad_lon]]
+
+
+def _walk(geom: dict | None, out: list) -> None:
+    """Every (lon, lat) of a GeoJSON geometry."""
+    if not geom:
+        return
+
+    def rec(c):
+        if c and isinstance(c[0], (int, float)):
+            out.append((float(c[0]), float(c[1])))
+        else:
+            for x in c or []:
+                rec(x)
+
+    rec(geom.get("coordinates"))
+
+
+def _prob_colour(v: float) -> str:
+    """White → dark blue for a probability 0..1 (``#rrggbb``).
+
+    >>> _prob_colour(0.0), _prob_colour(1.0)
+    ('#f7fbff', '#08306b')
+    """
+    v = min(max(float(v), 0.0), 1.0)
+    lo, hi = (0xF7, 0xFB, 0xFF), (0x08, 0x30, 0x6B)
+    return "#" + "".join(f"{round(a + (b - a) * v):02x}" for a, b in zip(lo, hi, strict=True))
+
+
 def zones_map(
     zones: dict,
     *,
@@ -104,13 +149,21 @@ def zones_map(
     tiles_url: str | None = None,
     vendor: str = "/vendor",
     schematic_note: str = "示意图 schematic map",
+    streets=None,
+    schools: list[dict] | None = None,
+    home: dict | None = None,
+    units: list[dict] | None = None,
+    lang: str = "zh",
+    legend_title: str | None = None,
+    colour_order: list[str] | None = None,
 ) -> folium.Map:
-    """A map of zones coloured by school, with optional overflow lines and points.
+    """A map of zones coloured by school, with the base-map streets, the schools, a legend and
+    optional overflow lines, points, a home point and probability circles.
 
     Parameters
     ----------
     zones : dict
-        GeoJSON FeatureCollection (properties ``school``, ``rule_id``, ``level``, ``kind``).
+        GeoJSON FeatureCollection (properties ``school``, ``school_id``, ``rule_id``, ``level``).
     seat_use : list of dict, optional
         ``{"school", "seats", "placed"}`` rows shown in each zone's tooltip.
     lines : list of dict, optional
@@ -119,30 +172,58 @@ def zones_map(
         ``{"lon", "lat", "label", "value" (0..1, colour intensity)}``.
     highlight : dict, optional
         A FeatureCollection drawn in red on top (changed areas, gaps, overlaps).
+    streets : GeoDataFrame, optional
+        Base-map streets (``name``, ``kind``), named on hover.
+    schools : list of dict, optional
+        ``{"id", "name", "level", "lon", "lat"}``: the legend lists them in this order with the
+        colours their zones and markers use; those with a location get a marker and a label.
+    home : dict, optional
+        ``{"lon", "lat", "label"}``: the looked-up address.
+    units : list of dict, optional
+        ``{"lon", "lat", "value" (probability), "n", "label"}``: circles shaded by ``value``
+        (a probability map), sized by ``n``.
+    colour_order : list of str, optional
+        School ids in the order colours are given (the spec's), so that a school keeps its
+        colour on every page even when only some schools are drawn.
 
     Examples
     --------
     >>> fc = {"type": "FeatureCollection", "features": [{"type": "Feature",
-    ...   "properties": {"school": "<b>x</b>", "rule_id": "r1", "level": "primary"},
+    ...   "properties": {"school": "<b>x</b>", "school_id": "x", "rule_id": "r1",
+    ...   "level": "primary"},
     ...   "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}
-    >>> parts = render_parts(zones_map(fc), nonce="n1")
-    >>> "<b>x</b>" in parts["script"], "lt;b" in parts["script"]
+    >>> parts = render_parts(zones_map(fc, schools=[{"id": "x", "name": "<b>x</b>",
+    ...     "lon": 0.5, "lat": 0.2}]), nonce="n1")
+    >>> "<b>x</b>" in parts["script"] + parts["body"], "lt;b" in parts["script"]
     (False, True)
+    >>> "ge-legend" in parts["body"], "style=" in parts["body"]
+    (True, False)
     """
+    from geo_enroll.mapview import legend, school_markers, streets_layer
+
+    en = lang == "en"
     feats = [f for f in zones.get("features") or [] if f.get("geometry")]
-    schools = sorted({(f.get("properties") or {}).get("school") or "" for f in feats})
-    colours = {s: _colour(i) for i, s in enumerate(schools)}
+    ids = [s.get("id") for s in schools or []]
+    ids += [
+        (f.get("properties") or {}).get("school_id") or (f.get("properties") or {}).get("school")
+        for f in feats
+    ]
+    colours = school_colours([i for i in [*(colour_order or []), *ids] if i])
+    names = {s.get("id"): s.get("name") for s in schools or []}
     use = {u["school"]: u for u in seat_use or []}
     m = _base_map(CENTRE, 13, tiles_url, vendor)
+    coords: list[tuple[float, float]] = []
     by_level: dict[str, list] = {}
     for f in feats:
         p = dict(f.get("properties") or {})
+        sid = p.get("school_id") or p.get("school") or ""
+        names.setdefault(sid, p.get("school"))
         u = use.get(p.get("school"))
         text = f"{p.get('school', '')} · {p.get('rule_id', '')}"
         if u:
-            text += f" · 学位 {u.get('placed', 0)}/{u.get('seats', 0)}"
+            text += f" · {'seats' if en else '学位'} {u.get('placed', 0)}/{u.get('seats', 0)}"
         p["label"] = text
-        p["colour"] = colours.get(p.get("school") or "", "#888")
+        p["colour"] = colours.get(sid, "#888888")
         clean = {
             k: p.get(k)
             for k in ("school", "school_id", "level", "rule_id", "kind", "label", "colour")
@@ -150,22 +231,27 @@ def zones_map(
         by_level.setdefault(str(p.get("level") or "zones"), []).append(
             {"type": "Feature", "properties": escape_props(clean), "geometry": f["geometry"]}
         )
-    bounds = []
+        _walk(f["geometry"], coords)
+    level_names = {
+        "primary": "Primary zones" if en else "小学划片",
+        "middle": "Middle-school zones" if en else "初中划片",
+        "nine_year": "Nine-year school zones" if en else "九年一贯制划片",
+    }
     for level, fs in sorted(by_level.items()):
-        name = {"primary": "小学 primary", "middle": "初中 middle"}.get(level, level)
-        layer = folium.GeoJson(
+        folium.GeoJson(
             {"type": "FeatureCollection", "features": fs},
-            name=label(name),
+            name=label(level_names.get(level, level)),
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "weight": 2,
                 "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.35,
+                "fillOpacity": 0.3,
             },
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        )
-        layer.add_to(m)
-        bounds.append(layer.get_bounds())
+        ).add_to(m)
+    if streets is not None and len(streets):  # above the zones: their edges often follow streets
+        streets_layer(streets, name="街道 streets" if not en else "streets").add_to(m)
+    extra: list[tuple] = []
     if highlight and highlight.get("features"):
         hl = [
             {
@@ -182,24 +268,32 @@ def zones_map(
             fields = sorted(hl[0]["properties"])
             folium.GeoJson(
                 {"type": "FeatureCollection", "features": hl},
-                name="变化 changes",
+                name="changes" if en else "变化",
                 style_function=lambda f: {
-                    "color": "#d00",
+                    "color": "#dd0000",
                     "weight": 3,
-                    "fillColor": "#f00",
+                    "fillColor": "#ff0000",
                     "fillOpacity": 0.4,
                 },
                 tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
             ).add_to(m)
+            for f in hl:
+                _walk(f["geometry"], coords)
+            extra.append(("#ff0000", "changed / gap area" if en else "变化或空白区域"))
     for ln in lines or []:
         (x1, y1), (x2, y2) = ln["from"], ln["to"]
         folium.PolyLine(
             [(y1, x1), (y2, x2)],
-            color="#d00",
+            color="#dd0000",
             weight=1.5,
             opacity=0.7,
             tooltip=label(ln.get("label", "")),
         ).add_to(m)
+        coords += [(x1, y1), (x2, y2)]
+    if lines:
+        extra.append(
+            ("#dd0000", "overflow: home → school" if en else "统筹调剂：住址→学校", "line")
+        )
     for pt in points or []:
         v = float(pt.get("value", 1.0))
         folium.CircleMarker(
@@ -211,16 +305,79 @@ def zones_map(
             fill_color=f"rgb({int(255 * v)},{int(80 * (1 - v))},{int(255 * (1 - v))})",
             tooltip=label(pt.get("label", "")),
         ).add_to(m)
-    if len(by_level) > 1 or highlight:
-        folium.LayerControl(collapsed=False).add_to(m)
-    b = [x for x in bounds if x and None not in x[0] + x[1]]
-    if b:
-        m.fit_bounds(
+        coords.append((pt["lon"], pt["lat"]))
+    if units:
+        group = folium.FeatureGroup(name="probability" if en else "概率")
+        biggest = max(int(u.get("n") or 1) for u in units)
+        for u in units:
+            folium.CircleMarker(
+                (u["lat"], u["lon"]),
+                radius=6 + 14 * (int(u.get("n") or 1) / biggest) ** 0.5,
+                color="#333333",
+                weight=1,
+                fill=True,
+                fill_opacity=0.85,
+                fill_color=_prob_colour(u.get("value", 0)),
+                tooltip=label(u.get("label", "")),
+            ).add_to(group)
+            coords.append((u["lon"], u["lat"]))
+        group.add_to(m)
+        extra += [
+            (_prob_colour(0.0), "P = 0", "point"),
+            (_prob_colour(0.5), "P = 0.5", "point"),
+            (_prob_colour(1.0), "P = 1", "point"),
+        ]
+    located = [s for s in schools or [] if s.get("lon") is not None and s.get("lat") is not None]
+    if located:
+        school_markers(
             [
-                [min(x[0][0] for x in b), min(x[0][1] for x in b)],
-                [max(x[1][0] for x in b), max(x[1][1] for x in b)],
-            ]
+                {k: v for k, v in x.items() if k != "note"} for x in located
+            ],  # the map says schematic
+            colors=colours,
+            name="schools" if en else "学校",
+        ).add_to(m)
+        coords += [(float(s["lon"]), float(s["lat"])) for s in located]
+    if home and home.get("lon") is not None:
+        folium.CircleMarker(
+            (home["lat"], home["lon"]),
+            radius=8,
+            color="#ffffff",
+            weight=3,
+            fill=True,
+            fill_color="#d7191c",
+            fill_opacity=1,
+            tooltip=folium.Tooltip(
+                label(home.get("label") or ("looked-up address" if en else "查询的地址")),
+                permanent=True,
+                direction="bottom",
+                offset=(0, 6),
+                class_name="ge-home-label",
+            ),
+        ).add_to(m)
+        coords.append((home["lon"], home["lat"]))
+        extra.insert(0, ("#d7191c", "looked-up address" if en else "查询的地址", "point"))
+    shown = {i for i in ids if i}
+    entries = [(colours[sid], names.get(sid) or sid) for sid in colours if sid in shown]
+    if streets is not None and len(streets):
+        extra.append(
+            ("#8a8a8a", "street (name on hover)" if en else "街道（悬停显示路名）", "line")
         )
+    if located:
+        extra.append(("#ffffff", "school location" if en else "学校位置", "point"))
+    if entries or extra:
+        legend(
+            m,
+            entries + extra,
+            title=legend_title or ("Schools and zones" if en else "学校与划片"),
+        )
+    if len(by_level) > 1 or highlight or (streets is not None and len(streets)):
+        folium.LayerControl(collapsed=True).add_to(m)
+    b = _bounds_of(coords)
+    if b is None and streets is not None and len(streets):
+        x0, y0, x1, y1 = streets.to_crs(4326).total_bounds
+        b = [[y0, x0], [y1, x1]]
+    if b:
+        m.fit_bounds(b)
     if schematic_note:
         m.get_root().html.add_child(
             folium.Element(f'<div class="map-note">{label(schematic_note)}</div>')

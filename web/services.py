@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from flask import current_app, g, session
 
@@ -118,9 +117,7 @@ def detect_jurisdiction(address: str) -> list[Jurisdiction]:
 # ---------------------------------------------------------------------------- defaults
 
 
-def seed_defaults(
-    app_store, j: Jurisdiction, *, logger, cohort_seed: int | None = 7
-) -> None:
+def seed_defaults(app_store, j: Jurisdiction, *, logger, cohort_seed: int | None = 7) -> None:
     """First start of a jurisdiction: its spec + zones become its version 1 (published), and a
     synthetic cohort is added."""
     empty = {"type": "FeatureCollection", "features": []}
@@ -173,7 +170,10 @@ def seed_defaults(
     if cohort_seed is not None and vid is not None and app_store.latest_cohort_id(j.key) is None:
         v = app_store.version(vid)
         rows = engine.synth_cohort(
-            v["spec"], seed=cohort_seed, zones=v["zones"], basemap=j.ctx.basemap,
+            v["spec"],
+            seed=cohort_seed,
+            zones=v["zones"],
+            basemap=j.ctx.basemap,
             counts=j.seat_counts,
         )
         app_store.save_cohort(
@@ -221,12 +221,89 @@ def _placement(version: dict, cohort_id: int | None) -> dict | None:
     return cache[key]
 
 
-def _map(zones: dict, nonce: str, **kw) -> dict:
+def _map(version: dict, nonce: str, *, zones: dict | None = None, lang: str = "zh", **kw) -> dict:
+    """A version's map parts: its zones (or ``zones``), the base-map streets, the schools'
+    locations and a legend; ``kw`` as :func:`web.maps.zones_map`."""
+    ctx = _ctx_of(version)
     vendor = current_app.config["VENDOR_URL"]
+    schools = kw.pop("schools", None)
+    if schools is None:
+        schools = engine.school_locations(version["spec"], ctx)
+    j = jurisdiction_of(version.get("jurisdiction") or "")
+    note = "示意图 schematic map" if lang != "en" else "schematic map"
+    if j.hypothetical:
+        note = "示意情景（虚构）HYPOTHETICAL scenario" if lang != "en" else "HYPOTHETICAL scenario"
     return render_parts(
-        zones_map(zones, tiles_url=current_app.config.get("TILES_URL"), vendor=vendor, **kw),
+        zones_map(
+            version["zones"] if zones is None else zones,
+            tiles_url=current_app.config.get("TILES_URL"),
+            vendor=vendor,
+            streets=ctx.streets,
+            schools=schools,
+            lang=lang,
+            schematic_note=note,
+            colour_order=[x.get("id") for x in version["spec"].get("schools") or []],
+            **kw,
+        ),
         nonce=nonce,
     )
+
+
+def _pick_jurisdiction(address: str | None, key: str | None, default: str | None):
+    """The jurisdiction of a lookup: ``key`` when given; else the one the address names (its
+    county code); else ``default`` (the page's choice); else, when several are served, ask."""
+    if key:
+        return jurisdiction(key)
+    js = jurisdictions()
+    if len(js) == 1:
+        return next(iter(js.values()))
+    if address:
+        hits = detect_jurisdiction(address)
+        if len(hits) == 1:
+            return hits[0]
+    if default:
+        return jurisdiction(default)
+    raise InputError(
+        "无法从地址判断所属区县，请在地址中写明区县，或用 jurisdiction 参数指定 "
+        "(which jurisdiction? name the county in the address or pass ?jurisdiction=)",
+        problems=[f"jurisdiction={k} — {j.label()}" for k, j in js.items()],
+    )
+
+
+def _serves(spec: dict, level: str) -> bool:
+    """Whether any school of the spec teaches ``level``."""
+    return any(s.get("level") in (level, "nine_year") for s in spec.get("schools") or [])
+
+
+def _group_schools(items: list[dict], lang: str) -> list[dict]:
+    """One entry per school: its kinds as tags, the rules' sources beneath (in answer order)."""
+    out: dict[str, dict] = {}
+    for s in items:
+        key = s.get("school_id") or s.get("school") or ""
+        e = out.setdefault(
+            key,
+            {
+                "school": s.get("school"),
+                "school_id": s.get("school_id"),
+                "kinds": [],
+                "optional": True,
+                "distance_m": s.get("distance_m"),
+                "sources": [],
+            },
+        )
+        label = engine.zone_kind_label(s.get("kind"), lang)
+        if label not in e["kinds"]:
+            e["kinds"].append(label)
+        e["optional"] = e["optional"] and bool(s.get("optional"))
+        src = {
+            "kind": label,
+            "rule_id": s.get("rule_id"),
+            "text": s.get("source"),
+            "line": s.get("line"),
+        }
+        if src not in e["sources"]:
+            e["sources"].append(src)
+    return list(out.values())
 
 
 def lookup_page(
@@ -236,16 +313,27 @@ def lookup_page(
     lat: float | None,
     nonce: str | None,
     lang: str = "zh",
+    jurisdiction_key: str | None = None,
+    default_key: str | None = None,
 ) -> dict:
-    """A parent's lookup on the current version (map parts only for HTML)."""
-    v = current_version()
+    """A parent's lookup on the current version of the address's jurisdiction.
+
+    The answer keeps the engine's list per level (``schools``) and adds ``groups`` (one entry per
+    school with its kinds as tags and the rules' sources), ``match`` (the match level in words
+    with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
+    diagnostics, or outside every zone) and ``jurisdiction``.
+    """
+    from .labels import match_info
+
+    j = _on_page(_pick_jurisdiction(address, jurisdiction_key, default_key))
+    v = current_version(j)
     answer = engine.lookup(
         spec=v["spec"],
         zones=v["zones"],
         address=address,
         lon=lon,
         lat=lat,
-        ctx=_ctx(),
+        ctx=j.ctx,
         key=v["sha256"],
     )
     for level in ("primary", "middle"):
@@ -253,8 +341,41 @@ def lookup_page(
             s["kind_label"] = engine.zone_kind_label(s.get("kind"), lang)
     answer.pop("raw", None)
     answer["version"] = v["id"]
+    answer["jurisdiction"] = j.public(lang)
+    answer["match"] = match_info(answer.get("match_level"), lang)
+    answer["groups"] = {
+        level: _group_schools(answer["schools"].get(level, []), lang)
+        for level in ("primary", "middle")
+    }
+    located = answer.get("lon") is not None and answer.get("lat") is not None
+    # per level without any school: why (a gap of the diagnostics, or outside every zone)
+    answer["no_zone"] = {}
+    gap_geoms = []
+    if located and answer["match"]["code"] not in ("county",):
+        for lv in ("primary", "middle"):
+            zoned = [x for x in answer["schools"].get(lv, []) if not x.get("optional")]
+            if zoned or not _serves(v["spec"], lv):
+                continue  # a zone school (free-choice or optional schools alone are no zone)
+            key = ("gaps", v["id"])
+            cache = _cache()
+            if key not in cache:
+                cache[key] = engine.gap_report(v["spec"], v["zones"], j.ctx)
+            why = engine.explain_no_zone(
+                v["spec"],
+                v["zones"],
+                cache[key],
+                float(answer["lon"]),
+                float(answer["lat"]),
+                lang,
+                level=lv,
+            )
+            if why.get("geometry") and why["geometry"] not in gap_geoms:
+                gap_geoms.append(why["geometry"])
+            why.pop("geometry", None)
+            answer["no_zone"][lv] = why
     if nonce is None:
         return answer
+    ids = {s.get("school_id") for lv in answer["schools"].values() for s in lv}
     rule_ids = {s.get("rule_id") for lv in answer["schools"].values() for s in lv}
     mine = {
         "type": "FeatureCollection",
@@ -264,47 +385,101 @@ def lookup_page(
             if f["properties"].get("rule_id") in rule_ids
         ],
     }
-    points = []
-    if answer.get("lon") is not None and answer.get("lat") is not None:
-        points = [
-            {"lon": answer["lon"], "lat": answer["lat"], "label": "查询位置 location", "value": 1}
-        ]
+    highlight = None
+    if gap_geoms:
+        highlight = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": geom,
+                    "properties": {"gap": "划片空白 gap" if lang != "en" else "gap"},
+                }
+                for geom in gap_geoms
+            ],
+        }
+    schools = [s for s in engine.school_locations(v["spec"], j.ctx) if s["id"] in ids] or None
+    home = None
+    if located:
+        home = {
+            "lon": answer["lon"],
+            "lat": answer["lat"],
+            "label": ("looked-up address · " if lang == "en" else "查询的地址 · ")
+            + answer["match"]["label"],
+        }
     return {
         "answer": answer,
-        "_map": _map(mine if mine["features"] else v["zones"], nonce, points=points),
+        "_map": _map(
+            v,
+            nonce,
+            zones=mine if mine["features"] else v["zones"],
+            schools=schools,
+            home=home,
+            highlight=highlight,
+            lang=lang,
+        ),
     }
 
 
-def public_map(*, nonce: str | None) -> dict:
-    """The current zones for the parents' page (nothing when no version is published)."""
-    vid = store().current_version_id()
+def public_map(*, nonce: str | None, lang: str = "zh", key: str | None = None) -> dict:
+    """The current zones of the page's jurisdiction (nothing when none is published)."""
+    j = _on_page(jurisdiction(key))
+    vid = store().current_version_id(j.key)
     if vid is None or nonce is None:
         return {}
-    return {"_map": _map(_version(vid)["zones"], nonce)}
+    return {"_map": _map(_version(vid), nonce, lang=lang)}
 
 
-def versions_page() -> dict:
+def versions_page(*, key: str | None = None, nonce: str | None = None, lang: str = "zh") -> dict:
+    """The versions of a jurisdiction; for HTML also the published version's map and seats."""
+    j = _on_page(jurisdiction(key))
     s = store()
-    return {"versions": s.versions(), "current": s.current_version_id(), "cohorts": s.cohorts()}
+    out = {
+        "jurisdiction": j.public(lang),
+        "versions": s.versions(j.key),
+        "current": s.current_version_id(j.key),
+        "cohorts": s.cohorts(j.key),
+    }
+    if out["current"] is not None:
+        v = _version(out["current"])
+        placement = _placement(v, s.latest_cohort_id(j.key))
+        out["seat_use"] = engine.seat_use(v["spec"], placement, j.ctx)
+        if nonce is not None:
+            out["_map"] = _map(v, nonce, seat_use=out["seat_use"], lang=lang)
+    return out
 
 
-def version_page(version_id: int, *, nonce: str | None, with_zones: bool = False) -> dict:
+def version_page(
+    version_id: int, *, nonce: str | None, with_zones: bool = False, lang: str = "zh"
+) -> dict:
     v = _version(version_id)
-    placement = _placement(v, store().latest_cohort_id())
-    use = engine.seat_use(v["spec"], placement, _ctx())
+    j = _on_page(jurisdiction_of(v["jurisdiction"]))
+    placement = _placement(v, store().latest_cohort_id(j.key))
+    use = engine.seat_use(v["spec"], placement, j.ctx)
     out = {
         "version": {
             k: v[k]
-            for k in ("id", "parent_id", "author", "created_at", "message", "sha256", "current")
+            for k in (
+                "id",
+                "parent_id",
+                "author",
+                "created_at",
+                "message",
+                "sha256",
+                "current",
+                "jurisdiction",
+            )
         },
+        "jurisdiction": j.public(lang),
         "schools": engine.schools_of(v["spec"]),
         "seat_use": use,
     }
     if with_zones:
         out["spec"] = v["spec"]
         out["zones"] = v["zones"]
+        out["school_locations"] = engine.school_locations(v["spec"], j.ctx)
     if nonce is not None:
-        out["_map"] = _map(v["zones"], nonce, seat_use=use)
+        out["_map"] = _map(v, nonce, seat_use=use, lang=lang)
     return out
 
 
@@ -376,7 +551,7 @@ def _proposal(base: dict, body: dict) -> tuple[dict, dict, list[str]]:
     if body.get("zones") is not None:
         zones = _validate_zones(body["zones"])
     elif engine.polygon_rules(spec) != engine.polygon_rules(base["spec"]):
-        zones, notes = engine.redigitise(spec, _ctx())
+        zones, notes = engine.redigitise(spec, _ctx_of(base))
         notes.insert(
             0, "按修改后的规则重新生成了划片图层 (zones re-digitised from the edited spec)"
         )
@@ -389,17 +564,17 @@ def preview_edit(version_id: int, body: dict) -> dict:
     """Impact of an edit of ``version_id`` on the latest cohort, before saving."""
     base = _version(version_id)
     spec, zones, notes = _proposal(base, body)
-    cohort_id = body.get("cohort_id") or store().latest_cohort_id()
+    cohort_id = body.get("cohort_id") or store().latest_cohort_id(base["jurisdiction"])
     if cohort_id is None:
         raise NotFoundError("没有学生名单可用于预览 (no cohort to preview against; add one first)")
-    cohort = store().cohort(int(cohort_id))["rows"]
+    cohort = _cohort_of(int(cohort_id), base)["rows"]
     out = engine.preview(
         base_spec=base["spec"],
         base_zones=base["zones"],
         spec=spec,
         zones=zones,
         cohort=cohort,
-        ctx=_ctx(),
+        ctx=_ctx_of(base),
         before=_placement(base, int(cohort_id)),
     )
     return out | {"base": base["id"], "cohort_id": int(cohort_id), "notes": notes}
@@ -423,13 +598,29 @@ def save_version(body: dict, *, author: str) -> dict:
     return {"id": vid, "parent_id": base["id"]}
 
 
-def diff_page(a: int, b: int, *, nonce: str | None) -> dict:
+def _cohort_of(cohort_id: int, version: dict) -> dict:
+    """A cohort, refused when it belongs to another jurisdiction than ``version``."""
+    c = store().cohort(cohort_id)
+    if c["jurisdiction"] != version["jurisdiction"]:
+        raise InputError(
+            f"学生名单 {cohort_id} 属于另一个辖区 (cohort {cohort_id} belongs to "
+            f"{c['jurisdiction']}, version {version['id']} to {version['jurisdiction']})"
+        )
+    return c
+
+
+def diff_page(a: int, b: int, *, nonce: str | None, lang: str = "zh") -> dict:
     va, vb = _version(a), _version(b)
-    cid = store().latest_cohort_id()
+    if va["jurisdiction"] != vb["jurisdiction"]:
+        raise InputError(
+            f"版本 {a} 与 {b} 属于不同辖区，无法比较 (versions of different jurisdictions)"
+        )
+    _on_page(jurisdiction_of(va["jurisdiction"]))
+    cid = store().latest_cohort_id(va["jurisdiction"])
     cohort = store().cohort(cid)["rows"] if cid else None
-    d = engine.diff_versions(va, vb, cohort=cohort, ctx=_ctx())
+    d = engine.diff_versions(va, vb, cohort=cohort, ctx=_ctx_of(va))
     if nonce is not None:
-        d["_map"] = _map(vb["zones"], nonce, highlight=d["changed_zones"])
+        d["_map"] = _map(vb, nonce, highlight=d["changed_zones"], lang=lang)
     return d
 
 
@@ -448,8 +639,14 @@ def start_run(body: dict, *, user: dict) -> dict:
     if of_record and kind != "placement":
         raise InputError("the placement of record must be a placement run")
     s = store()
-    version_id = int(body.get("version_id") or s.current_version_id() or 0)
-    cohort_id = int(body.get("cohort_id") or s.latest_cohort_id() or 0)
+    j = jurisdiction(body.get("jurisdiction") or None)
+    try:
+        version_id = int(body.get("version_id") or s.current_version_id(j.key) or 0)
+        v = _version(version_id)
+        cohort_id = int(body.get("cohort_id") or s.latest_cohort_id(v["jurisdiction"]) or 0)
+    except (TypeError, ValueError) as exc:
+        raise InputError("version_id and cohort_id must be whole numbers") from exc
+    _cohort_of(cohort_id, v)
     try:
         seed = int(body.get("seed", 7))
         draws = max(1, min(int(body.get("draws", 20)), 500))
@@ -487,7 +684,7 @@ def _execute(app, run_id: int) -> None:
         run = s.run(run_id)
         v = s.version(run["version_id"])
         cohort = s.cohort(run["cohort_id"])["rows"]
-        ctx = app.config.get("ENGINE_CONTEXT") or engine.DEFAULT_CONTEXT
+        ctx = jurisdiction_of(v["jurisdiction"]).ctx
         last = [0.0]
 
         def progress(frac: float) -> None:
@@ -537,19 +734,32 @@ def _cohort_index(cohort_id: int) -> dict[str, dict]:
     return cache[key]
 
 
-def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> dict:
-    """A run's status and, when done, its results: schools, overflow lines, probabilities."""
+def run_page(
+    run_id: int, *, nonce: str | None, school: str | None = None, lang: str = "zh"
+) -> dict:
+    """A run's status and, when done, its results.
+
+    A placement: status counts, per-school seats/fill/overflow and overflow lines home → school.
+    A Monte-Carlo: the multi-school groups, per school fill, chance to fill up and last admitted
+    tier, and the probability map of one school (``school``: its name) per unit.
+    """
+    from .labels import word
+
     run = store().run(run_id)
     result = run.pop("result") or {}
+    run["status_label"] = word("status", run["status"], lang)
     out = {"run": run, "schools": result.get("schools", []), "engine": result.get("engine")}
+    v = _version(run["version_id"])
+    j = _on_page(jurisdiction_of(v["jurisdiction"]))
+    out["jurisdiction"] = j.public(lang)
     if run["status"] != "done":
         return out
-    v = _version(run["version_id"])
     rows = _cohort_index(run["cohort_id"])
-    centres = _school_points(v) | (result.get("school_lonlat") or {})
-    lines, points = [], []
-    homes = result.get("homes") or {}
+    lines = []
+    units = []
     if run["kind"] == "placement":
+        centres = _school_points(v) | (result.get("school_lonlat") or {})
+        homes = result.get("homes") or {}
         placements = result.get("placements", [])
         out["counts"] = _status_counts(placements)
         out["n"] = len(placements)
@@ -566,33 +776,61 @@ def run_page(run_id: int, *, nonce: str | None, school: str | None = None) -> di
                 )
         out["overflow_lines"] = len(lines)
     else:
-        probs = result.get("probabilities", [])
-        names = sorted({p["school"] for p in probs if p.get("school")})
+        out["groups"] = result.get("groups", [])
+        out["note"] = result.get("note")
+        out["draws"] = result.get("draws")
+        out["placement_counts"] = (result.get("placement") or {}).get("status")
+        out["units"] = result.get("units", [])
+        names = [n for g_ in out["groups"] for n in g_.get("schools", [])]
         out["probability_schools"] = names
         school = school if school in names else (names[0] if names else None)
         out["probability_school"] = school
-        for p in probs:
-            home = _home(p, rows.get(p["student_id"], {}), homes)
-            if p.get("school") == school and home:
-                points.append(
-                    {
-                        "lon": home[0],
-                        "lat": home[1],
-                        "value": float(p["p"]),
-                        "label": f"P({school}) = {p['p']}",
-                    }
-                )
+        out["units_shown"] = [
+            {
+                "unit": u["unit"],
+                "applicants": u.get("applicants"),
+                "p": float((u.get("p") or {}).get(school, 0.0)),
+                "p_no_seat": float(u.get("p_no_seat") or 0.0),
+            }
+            for u in out["units"]
+            if school in _group_names(out["groups"], u["group"])
+        ]
+        for u in out["units"]:
+            if u.get("lon") is None or school not in _group_names(out["groups"], u["group"]):
+                continue
+            pr = float((u.get("p") or {}).get(school, 0.0))
+            units.append(
+                {
+                    "lon": u["lon"],
+                    "lat": u["lat"],
+                    "value": pr,
+                    "n": u.get("applicants") or 1,
+                    "label": f"{u['unit']}: P({school}) = {pr:.2f} · "
+                    + (
+                        f"{u.get('applicants')} applicants"
+                        if lang == "en"
+                        else f"{u.get('applicants')} 人"
+                    ),
+                }
+            )
     if nonce is not None:
+        seat_use = engine.seat_use(v["spec"], result if run["kind"] == "placement" else None, j.ctx)
         out["_map"] = _map(
-            v["zones"],
+            v,
             nonce,
             lines=lines,
-            points=points,
-            seat_use=engine.seat_use(
-                v["spec"], result if run["kind"] == "placement" else None, _ctx()
+            units=units,
+            seat_use=seat_use,
+            lang=lang,
+            legend_title=(
+                (f"P({school})" if school else None) if run["kind"] != "placement" else None
             ),
         )
     return out
+
+
+def _group_names(groups: list[dict], gid: str) -> list[str]:
+    return next((g_.get("schools", []) for g_ in groups if g_.get("group") == gid), [])
 
 
 def _home(p: dict, row: dict, homes: dict) -> list[float] | None:
@@ -631,10 +869,24 @@ def _school_points(version: dict) -> dict[str, list[float]]:
     return pts
 
 
-def staff_page() -> dict:
-    """The placement of record with its schools (admitted counts summed over levels)."""
+def analyst_page(*, key: str | None = None, lang: str = "zh") -> dict:
+    """Runs, versions and cohorts of a jurisdiction (the analyst's start page)."""
+    j = _on_page(jurisdiction(key))
     s = store()
-    rid = s.record_run_id()
+    return {
+        "jurisdiction": j.public(lang),
+        "runs": s.runs(j.key),
+        "versions": s.versions(j.key),
+        "cohorts": s.cohorts(j.key),
+    }
+
+
+def staff_page(*, key: str | None = None, lang: str = "zh") -> dict:
+    """The placement of record of a jurisdiction with its schools (admitted counts summed over
+    levels)."""
+    s = store()
+    j = _on_page(jurisdiction(key))
+    rid = s.record_run_id(j.key)
     run = s.run(rid) if rid else None
     schools = []
     if run:
@@ -654,16 +906,18 @@ def staff_page() -> dict:
         ]
         run = {k: v for k, v in run.items() if k != "result"}
     return {
+        "jurisdiction": j.public(lang),
         "record_run": run,
         "schools": schools,
-        "versions": s.versions(),
-        "cohorts": s.cohorts(),
-        "runs": [r for r in s.runs() if r["of_record"]],
+        "versions": s.versions(j.key),
+        "cohorts": s.cohorts(j.key),
+        "runs": [r for r in s.runs(j.key) if r["of_record"]],
     }
 
 
-def record_run() -> dict:
-    rid = store().record_run_id()
+def record_run(key: str | None = None) -> dict:
+    """The placement of record of the jurisdiction ``key`` (default: the selected one)."""
+    rid = store().record_run_id(jurisdiction(key).key)
     if rid is None:
         raise NotFoundError("尚未运行正式录取 (the placement of record has not been run yet)")
     return store().run(rid)
@@ -724,7 +978,7 @@ def _deadline(run: dict, spec: dict) -> date:
 
 
 def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
-    run = record_run()
+    run = record_run(body.get("jurisdiction") or None)
     student_id = str(body.get("student_id") or "").strip()
     reason = str(body.get("reason") or "").strip()
     if not student_id or not reason:
@@ -751,13 +1005,15 @@ def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
     return {"id": aid, "deadline": deadline.isoformat()}
 
 
-def appeals_page(*, user: dict) -> dict:
-    rid = store().record_run_id()
+def appeals_page(*, user: dict, key: str | None = None) -> dict:
+    j = _on_page(jurisdiction(key))
+    rid = store().record_run_id(j.key)
     run = store().run(rid) if rid else None
     deadline = None
     if run:
         deadline = _deadline(run, _version(run["version_id"])["spec"]).isoformat()
-    appeals = store().appeals()
+    mine = {r["id"] for r in store().runs(j.key)}
+    appeals = [a for a in store().appeals() if a["run_id"] in mine]
     placements = (
         {p["student_id"]: p for p in (run or {}).get("result", {}).get("placements", [])}
         if run

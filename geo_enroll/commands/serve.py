@@ -1,8 +1,14 @@
 """``geo-enroll serve``: run the web service through waitress (a production WSGI server).
 
-On first start the store is created in ``--data`` (default ``./instance``), the default
-太仆寺旗 spec and zones become version 1, and an ``admin`` account is created with the password
-in ``$GEO_ENROLL_ADMIN_PASSWORD`` or a generated one printed once on the console (never logged).
+On first start the store is created in ``--data`` (default ``./instance``), each policy's spec
+and zones become its version 1 (default: the 太仆寺旗 2024 policy), and an ``admin`` account is
+created with the password in ``$GEO_ENROLL_ADMIN_PASSWORD`` or a generated one printed once on
+the console (never logged).
+
+``--policy SPEC`` (repeatable) serves several jurisdictions side by side, each with its own
+versions and cohorts: SPEC is a zone spec path or a name under ``data/boundaries`` or
+``data/scenarios`` (e.g. ``--policy taipusi_2024 --policy yanqing_2023_multischool``).
+Hypothetical scenarios (``policy.sources.scenario``) are labelled as such on every page.
 """
 
 from __future__ import annotations
@@ -24,6 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data",
         default="instance",
         help="folder of the service's store and secret key (default ./instance)",
+    )
+    p.add_argument(
+        "--policy",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="a policy to serve (zone spec path, or a name in data/boundaries or data/scenarios); "
+        "repeat for several jurisdictions (default: 太仆寺旗 2024)",
     )
     p.add_argument(
         "--spec", default=None, help="zone spec for the first version (default: 太仆寺旗 2024)"
@@ -49,6 +63,11 @@ def serve(args: argparse.Namespace) -> int:
     from web.auth import bootstrap_admin
 
     config = {"DATA_DIR": args.data, "SPEC_PATH": args.spec, "ZONES_PATH": args.zones}
+    policies = list(getattr(args, "policy", None) or [])
+    if policies and (args.spec or args.zones):
+        raise InputError("use either --policy (one or more) or --spec/--zones, not both")
+    if policies:
+        config["POLICIES"] = policies
     if args.https:
         config |= {"SESSION_COOKIE_SECURE": True, "TRUST_PROXY": True}
     app = create_app(config)
@@ -59,6 +78,8 @@ def serve(args: argparse.Namespace) -> int:
         # the console only (stdout), never the log
         print(f"已创建管理员 admin, 一次性密码 one-time password: {generated}", flush=True)
     url = f"http://{args.host}:{args.port}/"
+    for j in app.extensions["geo_jurisdictions"].values():
+        print(f"  辖区 jurisdiction {j.key}: {j.label()}", flush=True)
     print(f"geo_enroll 服务已启动 serving on {url}  (Ctrl+C 停止 to stop)", flush=True)
     print(f"  试一试 try: {url}api/lookup?address=太仆寺旗宝昌镇南郊社区察哈尔街1号", flush=True)
     sys.stdout.flush()

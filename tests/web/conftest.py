@@ -1,7 +1,12 @@
 """Fixtures of the web tests: an app on the toy town (玩具镇) with one user per role.
 
 The toy town (``geo_enroll.datasets.toy``) has three schools and thirty synthetic children; the
-app gets it as version 1 (published) and as cohort 1, and runs placements inline.
+app serves it as the jurisdiction ``toy`` (version 1, published, and cohort 1) and runs
+placements inline.  :func:`toy_streets` draws the town's six streets for the maps.
+
+:func:`yanqing_jurisdiction` is the HYPOTHETICAL 延庆 multi-school scenario
+(``data/scenarios/yanqing_2023_multischool.toml``), served beside the toy town by the
+multi-policy tests.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from werkzeug.security import generate_password_hash
 
 from web.app import create_app
 from web.engine import Context
+from web.jurisdictions import Jurisdiction
 
 ROLES = ("planner", "analyst", "staff", "admin")
 PASSWORD = "correct horse battery"
@@ -26,6 +32,43 @@ def toy_context() -> Context:
     return Context(
         gazetteer=toy_gazetteer(), school_points=toy_school_points(), seat_table=toy_schools()
     )
+
+
+def toy_streets():
+    """The toy town's streets (WGS 84 lines with ``name`` and ``kind``)."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from geo_enroll.datasets import toy_xy_to_lonlat as ll
+
+    lines = {
+        "北街": [(0, 1000), (1000, 1000)],
+        "横街": [(0, 500), (1000, 500)],
+        "南街": [(0, 0), (1000, 0)],
+        "西街": [(0, 0), (0, 1000)],
+        "中街": [(500, 0), (500, 1000)],
+        "东街": [(1000, 0), (1000, 1000)],
+    }
+    return gpd.GeoDataFrame(
+        {"name": list(lines), "kind": ["road"] * len(lines)},
+        geometry=[LineString([ll(*p) for p in pts]) for pts in lines.values()],
+        crs=4326,
+    )
+
+
+def toy_jurisdiction(streets=None) -> Jurisdiction:
+    ctx = toy_context()
+    ctx.streets = toy_streets() if streets is None else streets
+    return Jurisdiction(key="toy", name="玩具镇", year=2024, county_code="999999", ctx=ctx)
+
+
+def yanqing_jurisdiction() -> Jurisdiction:
+    from web.jurisdictions import from_policy
+
+    path = Path(__file__).resolve().parents[2] / "data/scenarios/yanqing_2023_multischool.toml"
+    if not path.exists():
+        pytest.skip("the 延庆 scenario (data/scenarios/yanqing_2023_multischool.toml) is missing")
+    return from_policy(path)
 
 
 def toy_version() -> tuple[dict, dict]:
@@ -48,15 +91,19 @@ def make_app(tmp_path: Path | None = None, **config):
         "RUNS_SYNC": True,
         "STORE_PATH": str(tmp_path / "store.sqlite") if tmp_path else ":memory:",
         "DATA_DIR": str(tmp_path) if tmp_path else "instance",
-        "ENGINE_CONTEXT": toy_context(),
+        "JURISDICTIONS": [toy_jurisdiction()],
         "SECRET_KEY": "test-secret",
     } | config
     app = create_app(cfg)
     store = app.extensions["geo_store"]
     spec, zones = toy_version()
-    vid = store.save_version(spec=spec, zones=zones, author="system", message="玩具镇 toy town")
+    vid = store.save_version(
+        spec=spec, zones=zones, author="system", message="玩具镇 toy town", jurisdiction="toy"
+    )
     store.publish(vid, author="system")
-    store.save_cohort(toy_cohort(), label="toy cohort", synthetic=True, author="system")
+    store.save_cohort(
+        toy_cohort(), label="toy cohort", synthetic=True, author="system", jurisdiction="toy"
+    )
     # users: cheap hashes keep the tests fast (the app itself uses werkzeug's default scrypt)
     for role in ROLES:
         store.add_user(role, generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"), role)

@@ -1,7 +1,10 @@
 """Browser tests: Debian's chromium driven by Playwright against the service under waitress.
 
-Flows: a parent lookup; a planner edit → preview → save → reload showing the new version; a
-staff notice download; a stored-XSS attempt through a school name rendered inert.  Screenshots
+Flows: a parent lookup (grouped schools, match level in words, streets, school markers, home
+point and legend on the map); an address in a gap of the zoning; a planner edit → preview →
+save → reload showing the new version; the planner's index map; a staff notice download; a
+stored-XSS attempt through a school name rendered inert; switching to the HYPOTHETICAL 延庆
+scenario (banner on every page) and its multi-school Monte-Carlo probability map.  Screenshots
 go to ``tests/artifacts/`` (gitignored).  Every request the page makes must stay on the app's
 own origin, and the browser must report no CSP violation.
 
@@ -17,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS, PASSWORD, make_app, toy_version
+from .conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    make_app,
+    toy_jurisdiction,
+    toy_version,
+    yanqing_jurisdiction,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -47,8 +57,19 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """The toy app under waitress in a thread, with an extra version whose school name is hostile."""
     waitress = pytest.importorskip("waitress")
-    app = make_app(tmp_path_factory.mktemp("browser"))
+    app = make_app(
+        tmp_path_factory.mktemp("browser"),
+        JURISDICTIONS=[toy_jurisdiction(), yanqing_jurisdiction()],
+    )
     store = app.extensions["geo_store"]
+    from web.services import seed_defaults
+
+    seed_defaults(
+        store,
+        app.extensions["geo_jurisdictions"]["yanqing_2023_multischool"],
+        logger=app.logger,
+        cohort_seed=7,
+    )
     spec, zones = toy_version()
     for s in spec["schools"]:
         if s["id"] == "toy-p1":
@@ -57,6 +78,17 @@ def server(tmp_path_factory):
         if f["properties"]["school_id"] == "toy-p1":
             f["properties"]["school"] = XSS_NAME
     store.save_version(spec=spec, zones=zones, author="attacker", message=XSS_NAME, parent_id=1)
+    # a version with a hole in 东区 (x 700..800, y 400..600): 横街71号 falls in a gap
+    spec, zones = toy_version()
+    from shapely.geometry import Polygon, mapping, shape
+
+    from geo_enroll.datasets import toy_xy_to_lonlat as ll
+
+    hole = Polygon([ll(700, 400), ll(800, 400), ll(800, 600), ll(700, 600)])
+    for f in zones["features"]:
+        if f["properties"]["rule_id"] == "toy-p1-r01":
+            f["geometry"] = mapping(shape(f["geometry"]).difference(hole))
+    store.save_version(spec=spec, zones=zones, author="planner", message="东区有空白", parent_id=1)
     port = _free_port()
     srv = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
     t = threading.Thread(target=srv.run, daemon=True)
@@ -124,10 +156,33 @@ def test_parent_lookup(page, server):
     page.fill("#address", "玩具镇横街61号")
     page.click("#lookup-btn")
     page.wait_for_selector("#answer")
-    assert "东小学" in page.inner_text("#schools-primary")
+    primary = page.locator("#schools-primary > li")
+    assert primary.count() == 1  # 东小学 once, with its kinds as tags
+    assert "东小学" in primary.first.inner_text()
+    kinds = primary.first.locator(".kinds .badge").all_inner_texts()
+    assert kinds == ["户籍划片", "购房"]
+    assert primary.first.locator(".sources li").count() >= 1  # the rules' sentences beneath
     assert "第一中学" in page.inner_text("#schools-middle")
-    assert page.inner_text("#match-level") == "house_number"
+    assert page.inner_text("#match-level") == "门牌号"
+    assert page.get_attribute("#match-level", "data-code") == "house_number"
+    assert "门牌号" in page.inner_text("#match")  # and how precise that is, in words
     assert page.locator(".leaflet-interactive").count() >= 1  # the zone drawn on the map
+    # the map: streets named on hover, the serving schools marked and named, the home, a legend
+    labels = page.locator(".ge-school-label").all_inner_texts()
+    assert any("东小学" in t for t in labels) and any("第一中学" in t for t in labels)
+    assert "查询的地址" in page.inner_text(".ge-home-label")
+    legend = page.inner_text(".ge-legend")
+    assert "东小学" in legend and "街道" in legend and "查询的地址" in legend
+    streets = page.evaluate("""() => {
+        const seen = [];
+        for (const el of document.querySelectorAll('path.leaflet-interactive')) {
+            el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true, clientX: 5, clientY: 5}));
+            document.querySelectorAll('.leaflet-tooltip').forEach(t => seen.push(t.textContent.trim()));
+            el.dispatchEvent(new MouseEvent('mouseout', {bubbles: true}));
+        }
+        return seen;
+    }""")
+    assert "横街" in streets and "中街" in streets
     page.screenshot(path=str(ARTIFACTS / "parent_lookup.png"), full_page=True)
     # the address went in a POST body, never into the URL
     assert "横街" not in page.url
@@ -140,7 +195,8 @@ def test_parent_clicks_the_map(page, server):
     box = page.locator(".leaflet-container").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     page.wait_for_selector("#answer")
-    assert page.inner_text("#match-level") == "poi"  # a clicked point
+    assert page.get_attribute("#match-level", "data-code") == "poi"  # a clicked point
+    assert page.inner_text("#match-level") == "地图上的点"
 
 
 def test_planner_edit_preview_save_reload(page, server):
@@ -163,7 +219,7 @@ def test_planner_edit_preview_save_reload(page, server):
     page.wait_for_selector(".n-changes")
     assert page.is_enabled("#btn-save")
     page.screenshot(path=str(ARTIFACTS / "planner_preview.png"), full_page=True)
-    before = len(app.extensions["geo_store"].versions())
+    before = len(app.extensions["geo_store"].versions("toy"))
     page.fill("#message", "浏览器测试：东区西界东移")
     page.click("#btn-save")
     page.wait_for_url(f"{base}/planner/")
@@ -232,3 +288,78 @@ def test_stored_xss_in_a_school_name_is_inert(page, server):
     # the name is shown as text
     page.goto(f"{base}/planner/versions/{xss_version}")
     assert "<img src=x" in page.inner_text("table.seats")
+
+
+def test_parent_address_in_a_gap_is_explained(page, server):
+    base, app = server
+    store = app.extensions["geo_store"]
+    gap_version = next(v["id"] for v in store.versions("toy") if v["message"] == "东区有空白")
+    store.publish(gap_version, author="test")
+    try:
+        page.goto(base + "/")
+        page.fill("#address", "玩具镇横街71号")
+        page.click("#lookup-btn")
+        page.wait_for_selector("#answer")
+        text = page.inner_text("#no-zone-primary")
+        assert "划片空白" in text and "东小学" in text  # says so, and names the zones around
+        assert page.locator("#schools-primary").count() == 0
+        assert "第一中学" in page.inner_text("#schools-middle")  # the middle zone still serves
+        page.screenshot(path=str(ARTIFACTS / "parent_gap.png"), full_page=True)
+    finally:
+        store.publish(1, author="test")
+
+
+def test_english_ui_shows_english_words(page, server):
+    base, _ = server
+    page.goto(base + "/")
+    page.click("header form[action='/lang'] button")
+    page.fill("#address", "玩具镇横街61号")
+    page.click("#lookup-btn")
+    page.wait_for_selector("#answer")
+    assert page.inner_text("#match-level") == "house number"
+    assert "catchment by residence" in page.inner_text("#schools-primary")
+    assert "Primary" in page.inner_text("#answer h3") or "primary" in page.inner_text("#answer h3")
+
+
+def test_planner_index_shows_the_published_map_and_seats(page, server):
+    base, _ = server
+    _login(page, base, "planner")
+    page.goto(f"{base}/planner/")
+    page.wait_for_selector("#published .seats")
+    assert page.locator(".leaflet-container").count() == 1
+    assert "小学" in page.inner_text("#published .seats")  # levels in Chinese, not primary
+    assert "primary" not in page.inner_text("#published .seats")
+    assert "东小学" in page.inner_text(".ge-legend")
+    page.screenshot(path=str(ARTIFACTS / "planner_index.png"), full_page=True)
+
+
+def test_hypothetical_scenario_switch_lookup_and_montecarlo(page, server):
+    base, _ = server
+    page.goto(base + "/")
+    assert page.locator("#scenario-banner").count() == 0  # the toy town is the default
+    page.select_option("#jurisdiction-select", "yanqing_2023_multischool")
+    page.wait_for_selector("#scenario-banner")
+    assert "示意情景" in page.inner_text("#scenario-banner")
+    page.fill("#address", "北京市延庆区香水园街道东外社区")
+    page.click("#lookup-btn")
+    page.wait_for_selector("#answer")
+    assert "示意第二中学" in page.inner_text("#schools-middle")
+    assert "多校划片" in page.inner_text("#schools-middle")
+    assert page.locator("#scenario-banner").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "yanqing_lookup.png"), full_page=True)
+    # the analyst's multi-school Monte-Carlo on the scenario
+    _login(page, base, "analyst")
+    page.goto(f"{base}/analyst/")
+    assert page.locator("#scenario-banner").count() == 1
+    page.select_option("select[name=kind]", "montecarlo")
+    page.fill("input[name=draws]", "100")
+    page.click("#btn-run")
+    page.wait_for_selector("#prob-form")
+    assert page.locator("#scenario-banner").count() == 1
+    assert page.locator("#units tr").count() > 2
+    page.select_option("#prob-school", "示意第三小学")
+    page.click("#prob-form button")
+    page.wait_for_selector("#units")
+    assert "P(示意第三小学)" in page.inner_text(".ge-legend")
+    assert page.locator("path.leaflet-interactive").count() > 2  # unit circles
+    page.screenshot(path=str(ARTIFACTS / "yanqing_montecarlo.png"), full_page=True)

@@ -29,6 +29,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "public.index": PUBLIC,
     "public.lookup": PUBLIC,
     "public.about": PUBLIC,
+    "public.set_jurisdiction": PUBLIC,
+    "api.jurisdictions": PUBLIC,
     "planner.index": {"planner", "admin"},
     "planner.version": {"planner", "admin"},
     "planner.edit": {"planner", "admin"},

@@ -8,7 +8,7 @@
   var id = box.getAttribute("data-run");
   function tick() {
     window.GeoEnroll.api("GET", "/api/runs/" + id).then(function (d) {
-      document.getElementById("run-status").textContent = d.run.status;
+      document.getElementById("run-status").textContent = d.run.status_label || d.run.status;
       document.getElementById("run-progress").value = d.run.progress;
       document.getElementById("run-pct").textContent = Math.round(d.run.progress * 100) + "%";
       if (d.run.status === "done" || d.run.status === "failed") { window.location.reload(); }

@@ -6,7 +6,7 @@ from flask import current_app, g, request
 
 from geo_enroll.errors import InputError
 
-__all__ = ["body", "nonce", "as_float", "limit_lookup", "audit"]
+__all__ = ["body", "nonce", "as_float", "limit_lookup", "audit", "jkey"]
 
 
 def body() -> dict:
@@ -46,3 +46,12 @@ def audit(action: str, obj: str | None = None, detail: str | None = None) -> Non
     current_app.extensions["geo_store"].audit(
         action, username=user.get("username"), role=user.get("role"), obj=obj, detail=detail
     )
+
+
+def jkey() -> str | None:
+    """The jurisdiction the request names (``?jurisdiction=`` or a form/JSON field), or None."""
+    key = request.args.get("jurisdiction") or request.form.get("jurisdiction")
+    if not key and request.is_json:
+        data = request.get_json(silent=True)
+        key = data.get("jurisdiction") if isinstance(data, dict) else None
+    return str(key).strip() or None if key else None

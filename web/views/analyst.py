@@ -6,8 +6,8 @@ from flask import Blueprint, g, redirect, request, url_for
 
 from .. import services
 from ..auth import roles
-from ..ui import page
-from ._util import body, nonce
+from ..ui import lang, page
+from ._util import body, jkey, nonce
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
@@ -15,10 +15,7 @@ bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 @bp.route("/")
 @roles("analyst", "staff")
 def index():
-    s = services.store()
-    return page(
-        "analyst_index.html", {"runs": s.runs(), "versions": s.versions(), "cohorts": s.cohorts()}
-    )
+    return page("analyst_index.html", services.analyst_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/runs", methods=["POST"])
@@ -33,7 +30,7 @@ def start():
 def run(run_id: int):
     return page(
         "analyst_run.html",
-        services.run_page(run_id, nonce=nonce(), school=request.args.get("school")),
+        services.run_page(run_id, nonce=nonce(), school=request.args.get("school"), lang=lang()),
     )
 
 
@@ -42,5 +39,5 @@ def run(run_id: int):
 def cohort():
     from .api import add_cohort
 
-    add_cohort()
-    return redirect(url_for("analyst.index"))
+    out = add_cohort()
+    return redirect(url_for("analyst.index", jurisdiction=out["jurisdiction"]))

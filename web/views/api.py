@@ -12,7 +12,7 @@ from geo_enroll.errors import InputError
 from .. import engine, services
 from ..auth import csrf_exempt, roles
 from ..ui import lang
-from ._util import as_float, audit, body, limit_lookup
+from ._util import as_float, audit, body, jkey, limit_lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,7 +33,7 @@ def lookup_get():
     address = request.args.get("address")
     lon, lat = as_float(request.args.get("lon"), "lon"), as_float(request.args.get("lat"), "lat")
     return {"ok": True} | services.lookup_page(
-        address=address, lon=lon, lat=lat, nonce=None, lang=lang()
+        address=address, lon=lon, lat=lat, nonce=None, lang=lang(), jurisdiction_key=jkey()
     )
 
 
@@ -49,7 +49,22 @@ def lookup_post():
         lat=as_float(data.get("lat"), "lat"),
         nonce=None,
         lang=lang(),
+        jurisdiction_key=data.get("jurisdiction") or None,
     )
+
+
+@bp.route("/jurisdictions", methods=["GET"])
+@roles()
+def jurisdictions():
+    """The jurisdictions (policies) served, each with its published version."""
+    s = services.store()
+    return {
+        "ok": True,
+        "jurisdictions": [
+            j.public(lang()) | {"current_version": s.current_version_id(j.key)}
+            for j in services.jurisdictions().values()
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------- versions
@@ -58,7 +73,7 @@ def lookup_post():
 @bp.route("/versions", methods=["GET"])
 @roles("planner", "analyst", "staff")
 def versions():
-    return {"ok": True} | services.versions_page()
+    return {"ok": True} | services.versions_page(key=jkey(), lang=lang())
 
 
 @bp.route("/versions", methods=["POST"])
@@ -72,7 +87,9 @@ def save_version():
 @bp.route("/versions/<int:version_id>", methods=["GET"])
 @roles("planner", "analyst", "staff")
 def version(version_id: int):
-    return {"ok": True} | services.version_page(version_id, nonce=None, with_zones=True)
+    return {"ok": True} | services.version_page(
+        version_id, nonce=None, with_zones=True, lang=lang()
+    )
 
 
 @bp.route("/versions/<int:version_id>/preview", methods=["POST"])
@@ -96,7 +113,7 @@ def diff():
         a, b = int(request.args["a"]), int(request.args["b"])
     except (KeyError, ValueError) as exc:
         raise InputError("diff needs two version ids: ?a=1&b=2") from exc
-    return {"ok": True} | services.diff_page(a, b, nonce=None)
+    return {"ok": True} | services.diff_page(a, b, nonce=None, lang=lang())
 
 
 @bp.route("/versions/<int:version_id>/diagnostics", methods=["GET"])
@@ -136,7 +153,7 @@ def export_gpkg(version_id: int):
 @bp.route("/cohorts", methods=["GET"])
 @roles("planner", "analyst", "staff")
 def cohorts():
-    return {"ok": True, "cohorts": services.store().cohorts()}
+    return {"ok": True, "cohorts": services.store().cohorts(services.jurisdiction(jkey()).key)}
 
 
 def add_cohort() -> dict:
@@ -153,15 +170,21 @@ def add_cohort() -> dict:
         except (TypeError, ValueError) as exc:
             raise InputError("seed must be a whole number") from exc
         v = (
-            services.current_version()
+            services.current_version(services.jurisdiction(jkey()))
             if not data.get("version_id")
             else services._version(int(data["version_id"]))
         )
-        rows = engine.synth_cohort(v["spec"], seed=seed, zones=v["zones"])
+        j = services.jurisdiction_of(v["jurisdiction"])
+        rows = engine.synth_cohort(
+            v["spec"], seed=seed, zones=v["zones"], basemap=j.ctx.basemap, counts=j.seat_counts
+        )
         label, synthetic = f"合成学生 synthetic cohort (seed {seed})", True
-    cid = s.save_cohort(rows, label=label, synthetic=synthetic, author=g.user["username"])
+    key = services.jurisdiction(jkey()).key if upload is not None and upload.filename else j.key
+    cid = s.save_cohort(
+        rows, label=label, synthetic=synthetic, author=g.user["username"], jurisdiction=key
+    )
     audit("cohort.add", f"cohort:{cid}", f"{len(rows)} rows")
-    return {"id": cid, "n": len(rows), "synthetic": synthetic}
+    return {"id": cid, "n": len(rows), "synthetic": synthetic, "jurisdiction": key}
 
 
 @bp.route("/cohorts", methods=["POST"])
@@ -173,7 +196,7 @@ def cohorts_add():
 @bp.route("/runs", methods=["GET"])
 @roles("analyst", "staff")
 def runs():
-    return {"ok": True, "runs": services.store().runs()}
+    return {"ok": True, "runs": services.store().runs(services.jurisdiction(jkey()).key)}
 
 
 @bp.route("/runs", methods=["POST"])
@@ -185,7 +208,9 @@ def start_run():
 @bp.route("/runs/<int:run_id>", methods=["GET"])
 @roles("analyst", "staff")
 def run(run_id: int):
-    return {"ok": True} | services.run_page(run_id, nonce=None, school=request.args.get("school"))
+    return {"ok": True} | services.run_page(
+        run_id, nonce=None, school=request.args.get("school"), lang=lang()
+    )
 
 
 @bp.route("/runs/<int:run_id>/placements", methods=["GET"])

@@ -8,8 +8,8 @@ from geo_enroll.errors import InputError
 
 from .. import services
 from ..auth import roles
-from ..ui import page
-from ._util import audit, nonce
+from ..ui import lang, page
+from ._util import audit, jkey, nonce
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
@@ -17,14 +17,18 @@ bp = Blueprint("planner", __name__, url_prefix="/planner")
 @bp.route("/")
 @roles("planner")
 def index():
-    return page("planner_index.html", services.versions_page())
+    return page(
+        "planner_index.html", services.versions_page(key=jkey(), nonce=nonce(), lang=lang())
+    )
 
 
 @bp.route("/versions/<int:version_id>")
 @roles("planner")
 def version(version_id: int):
     audit("version.view", f"version:{version_id}")
-    return page("planner_version.html", services.version_page(version_id, nonce=nonce()))
+    return page(
+        "planner_version.html", services.version_page(version_id, nonce=nonce(), lang=lang())
+    )
 
 
 @bp.route("/versions/<int:version_id>/edit")
@@ -39,7 +43,8 @@ def edit(version_id: int):
 def publish(version_id: int):
     services.store().publish(version_id, author=g.user["username"])
     audit("version.publish", f"version:{version_id}")
-    return redirect(url_for("planner.index"))
+    key = services.store().version(version_id)["jurisdiction"]
+    return redirect(url_for("planner.index", jurisdiction=key))
 
 
 @bp.route("/diff")
@@ -49,4 +54,4 @@ def diff():
         a, b = int(request.args["a"]), int(request.args["b"])
     except (KeyError, ValueError) as exc:
         raise InputError("diff needs two version ids: ?a=1&b=2") from exc
-    return page("planner_diff.html", services.diff_page(a, b, nonce=nonce()))
+    return page("planner_diff.html", services.diff_page(a, b, nonce=nonce(), lang=lang()))

@@ -5,12 +5,13 @@ The address travels in the POST body, so it never appears in a URL or a log line
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, redirect, request, session
 
 from .. import services
 from ..auth import csrf_exempt, roles
+from ..errors import wants_json
 from ..ui import lang, page
-from ._util import as_float, body, limit_lookup, nonce
+from ._util import as_float, body, jkey, limit_lookup, nonce
 
 bp = Blueprint("public", __name__)
 
@@ -20,7 +21,8 @@ bp = Blueprint("public", __name__)
 def index():
     return page(
         "public.html",
-        services.public_map(nonce=nonce()) | {"answer": None, "address": ""},
+        services.public_map(nonce=nonce(), lang=lang(), key=jkey())
+        | {"answer": None, "address": ""},
         json_keys=("answer",),
     )
 
@@ -35,10 +37,39 @@ def lookup():
     lon, lat = as_float(data.get("lon"), "lon"), as_float(data.get("lat"), "lat")
     if address is not None:
         lon = lat = None
-    out = services.lookup_page(address=address, lon=lon, lat=lat, nonce=nonce(), lang=lang())
+    # the form carries the page's jurisdiction as a default: an address naming another county
+    # is looked up there; a clicked point stays in the page's jurisdiction
+    chosen = data.get("jurisdiction") or None
+    out = services.lookup_page(
+        address=address,
+        lon=lon,
+        lat=lat,
+        nonce=nonce(),
+        lang=lang(),
+        jurisdiction_key=None if address else chosen,
+        default_key=chosen,
+    )
     if "answer" not in out:
         out = {"answer": out}
     return page("public.html", out | {"address": address or ""}, json_keys=("answer",))
+
+
+@bp.route("/jurisdiction", methods=["POST"])
+@roles()
+def set_jurisdiction():
+    """Choose the jurisdiction (policy) the pages show; kept in the session."""
+    data = body()
+    j = services.jurisdiction(str(data.get("jurisdiction") or "") or None)
+    session["jurisdiction"] = j.key
+    nxt = str(data.get("next") or "/")
+    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+        nxt = "/"
+    for area in ("/planner/", "/analyst/", "/staff/"):
+        if nxt.startswith(area) and nxt != area:
+            nxt = area  # a version, run or appeal belongs to one jurisdiction: go to the index
+    if wants_json():
+        return {"ok": True, "jurisdiction": j.public(lang())}
+    return redirect(nxt)
 
 
 @bp.route("/about")

@@ -12,8 +12,8 @@ from geo_enroll.outputs import notices, roster
 
 from .. import services
 from ..auth import roles
-from ..ui import page
-from ._util import audit, body
+from ..ui import lang, page
+from ._util import audit, body, jkey
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -21,20 +21,21 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.route("/")
 @roles("staff")
 def index():
-    return page("staff_index.html", services.staff_page())
+    return page("staff_index.html", services.staff_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/record", methods=["POST"])
 @roles("staff")
 def record():
-    services.start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
-    return redirect(url_for("staff.index"))
+    out = services.start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
+    key = services.store().run(out["id"])["jurisdiction"]
+    return redirect(url_for("staff.index", jurisdiction=key))
 
 
 @bp.route("/appeals", methods=["GET"])
 @roles("staff")
 def appeals():
-    return page("staff_appeals.html", services.appeals_page(user=g.user))
+    return page("staff_appeals.html", services.appeals_page(user=g.user, key=jkey()))
 
 
 @bp.route("/appeals", methods=["POST"])
@@ -62,7 +63,7 @@ def decide(appeal_id: int):
 
 
 def _school_rows(school_id: str):
-    rid = services.record_run()["id"]
+    rid = services.record_run(jkey())["id"]
     return rid, *services.school_students(rid, school_id)
 
 
