@@ -257,6 +257,8 @@ def _pick_jurisdiction(address: str | None, key: str | None, default: str | None
     js = jurisdictions()
     if len(js) == 1:
         return next(iter(js.values()))
+    if address is not None:
+        _check_address(address, js)
     if address:
         hits = detect_jurisdiction(address)
         if len(hits) == 1:
@@ -268,6 +270,29 @@ def _pick_jurisdiction(address: str | None, key: str | None, default: str | None
         "(which jurisdiction? name the county in the address or pass ?jurisdiction=)",
         problems=[f"jurisdiction={k} — {j.label()}" for k, j in js.items()],
     )
+
+
+def _check_address(address: str, js: dict) -> None:
+    """Refuse, with the reason, an address that no jurisdiction could serve: unreadable (empty,
+    too long, no Chinese) or in a county that none of the served policies covers."""
+    from geo_enroll.address import parse_address
+
+    parsed = parse_address(address)
+    if parsed.get("reason_code") in ("empty", "too_long", "no_chinese", "not_text"):
+        raise InputError(
+            f"无法识别的地址 address not usable: {parsed.get('reason')}；"
+            "请输入中文地址，如 太仆寺旗宝昌镇南郊社区察哈尔街1号"
+        )
+    county = (parsed.get("codes") or {}).get("county")
+    served = {j.county_code for j in js.values() if j.county_code}
+    if county and served and county not in served:
+        where = "".join(
+            str(parsed.get(k) or "") for k in ("province", "city", "county")
+        ) or county
+        raise InputError(
+            f"该地址位于{where}，不在本服务的辖区内 (outside the served jurisdictions)",
+            problems=[j.label() for j in js.values()],
+        )
 
 
 def _serves(spec: dict, level: str) -> bool:

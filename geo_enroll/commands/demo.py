@@ -213,4 +213,16 @@ def _print_report(report: dict) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from ..cli import main
 
-    return main(["serve", "--host", args.host, "--port", str(args.port)])
+    return main(
+        [
+            "serve",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--policy",
+            "taipusi_2024",
+            "--policy",
+            "yanqing_2023_multischool",
+        ]
+    )

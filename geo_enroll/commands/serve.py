@@ -88,7 +88,9 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         threads=args.threads,
-        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        # above Flask's own limit, so that Flask answers an oversized body with the JSON error
+        # envelope (413) before waitress would cut it off with plain text
+        max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"],
         ident="geo_enroll",
     )
     return 0

@@ -254,3 +254,22 @@ def test_serve_refuses_an_unknown_policy(capsys):
 
     assert main(["serve", "--policy", "no_such_policy", "--port", "1"]) == 2
     assert main(["serve", "--policy", "taipusi_2024", "--spec", "x.toml"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("", "地址为空"),
+        ("😀😀", "地址为空"),
+        ("abc", "没有汉字"),
+        ("宝" * 5000, "地址过长"),
+        ("北京市朝阳区建国路1号", "不在本服务的辖区内"),
+    ],
+)
+def test_unusable_addresses_get_their_own_reason_not_a_jurisdiction_question(
+    multi, address, words
+):
+    r = multi.test_client().get("/api/lookup", query_string={"address": address})
+    body = r.get_json()
+    assert r.status_code == 400 and body["ok"] is False
+    assert words in body["error"], body["error"]

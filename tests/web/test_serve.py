@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from geo_enroll.settings import DEFAULT_SETTINGS
 from web.engine import default_spec_path, default_zones_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +139,20 @@ def test_pages_reference_nothing_outside_the_app(served):
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
     assert "/vendor/leaflet/leaflet.js" in html
     assert default_zones_path().exists() is False or "folium-map" in html
+
+
+def test_oversized_body_gets_the_json_envelope_from_the_real_server(served):
+    """waitress lets Flask refuse an oversized body, so the client gets the error envelope."""
+    import http.client
+
+    u = urllib.parse.urlsplit(served[0])
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        body = b"a" * (DEFAULT_SETTINGS.max_request_bytes + 1000)
+        conn.request("POST", "/api/lookup", body=body, headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        payload = json.loads(r.read())
+    finally:
+        conn.close()
+    assert r.status == 413
+    assert payload["ok"] is False and payload["status"] == 413 and payload["error"]
