@@ -91,6 +91,20 @@ def test_console_script_reports_user_errors_without_traceback(tmp_path):
 def test_help_lists_every_pipeline_step():
     exe = Path(sys.executable).with_name("geo-enroll")
     proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
-    for step in ("parse", "units", "basemap", "digitise", "map", "address", "geocode", "coords",
-                 "cohort", "place", "lottery", "classes", "serve", "demo"):
+    for step in (
+        "parse",
+        "units",
+        "basemap",
+        "digitise",
+        "map",
+        "address",
+        "geocode",
+        "coords",
+        "cohort",
+        "place",
+        "lottery",
+        "classes",
+        "serve",
+        "demo",
+    ):
         assert step in proc.stdout, step

@@ -21,7 +21,11 @@ CHILD = {
 @pytest.mark.parametrize(
     ("policy", "expected", "absent"),
     [
-        ({"jurisdiction": "太仆寺旗", "county_code": "152527", "year": 2024}, "内蒙古自治区实施", "北京市实施"),
+        (
+            {"jurisdiction": "太仆寺旗", "county_code": "152527", "year": 2024},
+            "内蒙古自治区实施",
+            "北京市实施",
+        ),
         ({"jurisdiction": "延庆区", "county_code": "110119", "year": 2023}, "北京市实施", "内蒙古"),
     ],
 )

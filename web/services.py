@@ -286,9 +286,7 @@ def _check_address(address: str, js: dict) -> None:
     county = (parsed.get("codes") or {}).get("county")
     served = {j.county_code for j in js.values() if j.county_code}
     if county and served and county not in served:
-        where = "".join(
-            str(parsed.get(k) or "") for k in ("province", "city", "county")
-        ) or county
+        where = "".join(str(parsed.get(k) or "") for k in ("province", "city", "county")) or county
         raise InputError(
             f"该地址位于{where}，不在本服务的辖区内 (outside the served jurisdictions)",
             problems=[j.label() for j in js.values()],

@@ -32,9 +32,7 @@ LEGAL_TEXT = (
     "根据《中华人民共和国义务教育法》和《{province}实施〈中华人民共和国义务教育法〉办法》"
     "有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
 )
-LEGAL_TEXT_NO_PROVINCE = (
-    "根据《中华人民共和国义务教育法》有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
-)
+LEGAL_TEXT_NO_PROVINCE = "根据《中华人民共和国义务教育法》有关规定，请务于{year}年秋季开学到 {school} 入学，接受义务教育。"
 
 
 def _province(policy: dict) -> str | None:
@@ -54,6 +52,8 @@ def _province(policy: dict) -> str | None:
 
     unit = load_divisions().units.get(code)
     return unit.name if unit else None
+
+
 SPECIAL_TEXT = (
     "如有特殊情况不能按时入学或者不能入学接受义务教育，请持申请和有关证明到我处办理"
     "延缓入学或者免予入学审批手续。"

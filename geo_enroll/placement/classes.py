@@ -421,8 +421,10 @@ def check_classes(classes: pd.DataFrame, students: pd.DataFrame, *, cap) -> list
     keys = ["school", "level"] if "level" in classes.columns else ["school"]
     for key, grp in classes.groupby(keys, sort=True):
         school = "/".join(map(str, key)) if isinstance(key, tuple) else key
-        level = grp["level"].iat[0] if "level" in grp else level_of.get(
-            str(grp["student_id"].iat[0]), ""
+        level = (
+            grp["level"].iat[0]
+            if "level" in grp
+            else level_of.get(str(grp["student_id"].iat[0]), "")
         )
         c = int(cap[_LEVEL.get(str(level), "")]) if isinstance(cap, Mapping) else int(cap)
         sizes = grp["class"].value_counts()
@@ -511,11 +513,16 @@ def cmd_classes(args) -> int:
             out = add_late_arrivals(first, late, cap=cap, seed=args.seed, roster=part)
         elif late_ids:
             first = assign_classes(
-                part[~part["student_id"].isin(late_ids)], cap=cap, seed=args.seed,
+                part[~part["student_id"].isin(late_ids)],
+                cap=cap,
+                seed=args.seed,
                 twins_apart=apart,
             )
             out = add_late_arrivals(
-                first, part[part["student_id"].isin(late_ids)], cap=cap, seed=args.seed,
+                first,
+                part[part["student_id"].isin(late_ids)],
+                cap=cap,
+                seed=args.seed,
                 roster=part,
             )
             out.attrs["warnings"] = first.attrs["warnings"] + out.attrs["warnings"]
@@ -527,8 +534,11 @@ def cmd_classes(args) -> int:
         caps.update({f"{k}/{level}" if level else k: v for k, v in out.attrs["caps"].items()})
         outs.append(out)
     out = pd.concat(outs, ignore_index=True)
-    keys = ["school", "level", "class", "student_id"] if "level" in out else ["school", "class",
-                                                                               "student_id"]
+    keys = (
+        ["school", "level", "class", "student_id"]
+        if "level" in out
+        else ["school", "class", "student_id"]
+    )
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs.update(seed=int(args.seed), caps=caps, warnings=warnings)
     target = Path(args.output)

@@ -266,9 +266,7 @@ def test_serve_refuses_an_unknown_policy(capsys):
         ("北京市朝阳区建国路1号", "不在本服务的辖区内"),
     ],
 )
-def test_unusable_addresses_get_their_own_reason_not_a_jurisdiction_question(
-    multi, address, words
-):
+def test_unusable_addresses_get_their_own_reason_not_a_jurisdiction_question(multi, address, words):
     r = multi.test_client().get("/api/lookup", query_string={"address": address})
     body = r.get_json()
     assert r.status_code == 400 and body["ok"] is False
