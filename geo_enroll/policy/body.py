@@ -1,0 +1,228 @@
+"""Body text: admission sentences (X学校招收…) and school headings with 划片范围 blocks.
+
+The body is read line by line, skipping table lines; headings set the section (its level, and
+whether it is the zoning section), sentences naming a school and its scope add zones, and
+sentences of the zoning section that produce no rule go to ``unparsed``.
+
+>>> ctx = ParseContext(county=None)
+>>> parse_body(["一、招生范围", "1.第一小学招收城关镇户籍适龄儿童。"], set(), ctx, [])
+>>> ctx.schools[0]["name"], ctx.schools[0]["zones"][0]["kind"]
+('第一小学', 'admin_units')
+"""
+
+from __future__ import annotations
+
+import re
+
+from .clauses import extra_zones
+from .document import LEVEL_WORDS, ParseContext, doc_level, sentences, source_ref
+from .grammar import CN, PATTERNS, split_top, strip_ordinal
+from .multi_school import multi_area
+from .schools import add_school, level_of
+from .scopes import scope_pieces
+from .zones import pieces_to_zones
+
+__all__ = ["parse_body"]
+
+
+def _body_clause(
+    school: dict,
+    scope_text: str,
+    sentence: str,
+    line: int,
+    ctx: ParseContext,
+    pending: list,
+    basis: str = "hukou",
+) -> None:
+    src = source_ref(sentence, line)
+    tail = PATTERNS["scope_tail"].search(scope_text)
+    rest = ""
+    if tail:
+        scope, rest = scope_text[: tail.start()], scope_text[tail.end() :]
+    else:
+        scope = scope_text
+    scope = re.sub(r"(?:户籍|的)+$", "", scope.strip())
+    # a trailing "…或者/以及 <clause>" belongs to the extras
+    pieces, left = scope_pieces(scope, ctx)
+    zones = pieces_to_zones(pieces, src, ctx, basis=basis)
+    if basis != "hukou":
+        for z in zones:
+            z["basis"] = basis
+    if PATTERNS["multi_school"].search(sentence):
+        for z in zones:
+            z["multi_school"] = True
+    school["zones"].extend(zones)
+    for frag in left:
+        ctx.unparsed.append(
+            {"text": frag, "line": line, "reason": "范围片段未能解析 scope fragment not understood"}
+        )
+    for clause in split_top(rest, "，,"):
+        clause = clause.strip()
+        if not clause:
+            continue
+        if not extra_zones(clause, sentence, line, school, ctx, pending):
+            if re.search(rf"[{CN}]{{4,}}", clause) and not PATTERNS["scope_tail"].fullmatch(clause):
+                ctx.unparsed.append(
+                    {
+                        "text": clause,
+                        "line": line,
+                        "reason": "子句未生成规则 clause produced no rule",
+                    }
+                )
+    if not zones and not left:
+        ctx.unparsed.append({**src, "reason": "学校没有可识别的范围 no recognisable scope"})
+
+
+def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pending: list) -> None:
+    """Zones from the body text (every line not in a table) into ``ctx``.
+
+    Alternatives and free choice are appended to ``pending`` (see :mod:`.clauses`).
+    """
+    section_level: str | None = None
+    in_zoning = False
+    heading_school: dict | None = None
+    heading_level: str | None = None
+    skip_block = False  # lines under a skipped (kindergarten) heading
+    for idx, raw in enumerate(lines, start=1):
+        if idx in table_lines:
+            continue
+        line = raw.strip()
+        if not line or line.startswith(("<!--", "---", ">", "|")):
+            continue
+        if skip_block and not line.startswith("#"):
+            continue
+        hm = PATTERNS["heading"].match(line)
+        md = line.startswith("#")
+        if (hm and len(line) < 40) or md:
+            title = hm["title"] if hm else line.lstrip("#").strip()
+            if "附件" in title:
+                in_zoning = False
+            if PATTERNS["zoning_heading"].search(title):
+                in_zoning = True
+                section_level = next((lv for w, lv in LEVEL_WORDS if w in title), None)
+                if re.search(rf"[{CN}]{{2,20}}学校(?:招生|划片)", title):
+                    section_level = None
+            elif hm and not md and not re.search("学校|小学|中学", title):
+                in_zoning = False
+            if md:
+                sh = PATTERNS["school_heading"].match(line)
+                if sh and re.search(
+                    r"20\d\d年|划片|范围|一览|(?:^|#\s*)(?:乡镇|城区|农村|公办|民办|各)(?:学校|小学|中学)",
+                    line,
+                ):
+                    sh = None
+                if sh and re.search(r"幼儿园|园区|学前", sh["school"]):
+                    ctx.unparsed.append(
+                        {
+                            **source_ref(line, idx),
+                            "reason": "幼儿园不属义务教育，略过 "
+                            "kindergarten: not compulsory education, skipped",
+                        }
+                    )
+                    heading_school = None
+                    skip_block = True
+                    continue
+                skip_block = False
+                if sh:
+                    name = re.sub(r"\s*\(nature=.*$", "", sh["school"]).strip()
+                    heading_level = doc_level(lines) or None
+                    heading_school = add_school(name, level_of(name, heading_level), ctx)
+                    in_zoning = True
+                    continue
+                heading_school = None
+            if not hm or len(line) < 40:
+                continue
+        if PATTERNS["annex"].match(line):
+            in_zoning = False
+            heading_school = None
+            continue
+        body = strip_ordinal(line)
+        # "**划片范围：** …" or "户籍儿童教育服务区：…" under a school heading
+        lm = PATTERNS["scope_label"].match(body)
+        if heading_school is not None and (lm or raw.lstrip().startswith(("-", "*"))):
+            scope = lm["scope"] if lm else body
+            basis = "migrant" if lm and "随迁" in lm["label"] else "hukou"
+            _heading_scope(heading_school, scope, line, idx, ctx, basis)
+            continue
+        line_school = None  # the school an earlier sentence of this line admits to
+        for sentence in sentences(line):
+            s = strip_ordinal(sentence)
+            if multi_area(s, sentence, idx, ctx):
+                continue
+            if line_school is not None and _continuation(line_school, s, sentence, idx, ctx):
+                continue
+            mm = PATTERNS["school_migrant_scope"].match(s)
+            if mm:  # X小学随迁子女教育服务区：…
+                school = add_school(mm["school"], level_of(mm["school"], section_level), ctx)
+                _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
+                heading_school = None
+                continue
+            m = PATTERNS["school_admits"].match(s)
+            if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
+                name = m["school"]
+                school = add_school(name, level_of(name, section_level), ctx)
+                _body_clause(school, m["scope"], sentence, idx, ctx, pending)
+                heading_school = None
+                line_school = school
+                continue
+            produced = False
+            for clause in split_top(s, "，,"):
+                if extra_zones(clause, sentence, idx, _last_school(ctx), ctx, pending):
+                    produced = True
+                    break
+            if (
+                not produced
+                and in_zoning
+                and len(re.findall(rf"[{CN}]", s)) >= 6
+                and not _is_fact(s)
+            ):
+                ctx.unparsed.append(
+                    {
+                        **source_ref(sentence, idx),
+                        "reason": "招生范围一节中未生成规则的句子 zoning-section sentence"
+                        " produced no rule",
+                    }
+                )
+
+
+def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
+    """``X小学：A…；B…所围成的区域``: a later sentence of the line that is itself a scope
+    (every piece understood) continues the school's zone list."""
+    if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
+        return False
+    pieces, left = scope_pieces(s, ctx)
+    if not pieces or left or any(p["type"] == "compound" for p in pieces):
+        return False
+    school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))
+    return True
+
+
+def _heading_scope(
+    school: dict, scope: str, line: str, idx: int, ctx: ParseContext, basis: str
+) -> None:
+    src = source_ref(line, idx)
+    tail = PATTERNS["scope_tail"].search(scope)
+    if tail and tail.end() >= len(scope) - 2:
+        scope = scope[: tail.start()]
+    pieces, left = scope_pieces(scope, ctx)
+    zones = pieces_to_zones(pieces, src, ctx, basis=basis)
+    for z in zones:
+        if basis == "migrant" and z["kind"] != "admin_units":
+            z["basis"] = basis
+    school["zones"].extend(zones)
+    for frag in left:
+        ctx.unparsed.append(
+            {"text": frag, "line": idx, "reason": "范围片段未能解析 scope fragment not understood"}
+        )
+
+
+_FACT_PATTERNS = ("age_cutoff", "hukou_migration", "seat_plan", "class_cap", "class_cap_pair")
+
+
+def _is_fact(sentence: str) -> bool:
+    """A sentence read by :mod:`.facts` (age cutoff, seats…): not a zoning leftover."""
+    return any(PATTERNS[name].search(sentence) for name in _FACT_PATTERNS)
+
+
+def _last_school(ctx: ParseContext) -> dict | None:
+    return ctx.schools[-1] if ctx.schools else None

@@ -1,0 +1,117 @@
+"""Clauses outside a scope list: property rule, alternatives and free choice.
+
+在辖区内购房 … 相对就近 becomes a ``property_rule`` zone at once; 也可到X (an alternative
+school) and 自主选择 (free choice) name other schools, so they are kept *pending* and applied
+once every school is known (:func:`apply_pending`).
+
+>>> ctx = ParseContext(county=None)
+>>> school = {"id": "p1", "zones": []}
+>>> pending = []
+>>> extra_zones("千斤沟镇的适龄儿童也可到第四小学就读", "…", 3, school, ctx, pending)
+True
+>>> pending[0][:3]
+('alternative', '第四小学', '千斤沟镇')
+"""
+
+from __future__ import annotations
+
+from . import units as _units
+from .document import ParseContext, source_ref
+from .grammar import PATTERNS, split_top
+from .items import clean_name
+from .schools import match_school
+from .zones import is_township, unit_entry
+
+__all__ = ["extra_zones", "apply_pending"]
+
+
+def extra_zones(
+    clause: str, sentence: str, line: int, school: dict | None, ctx: ParseContext, pending: list
+) -> bool:
+    """Zones from a clause that is not a scope list.  Returns True if it produced a rule."""
+    src = source_ref(sentence, line)
+    pm = PATTERNS["property_rule"].search(clause)
+    if pm and school is not None:
+        overflow = "relative_proximity" if PATTERNS["relative_proximity"].search(sentence) else None
+        school["zones"].append(
+            {"kind": "property_rule", "area": pm["area"], "overflow": overflow, "source": src}
+        )
+        return True
+    am = PATTERNS["alternative"].search(clause)
+    if am:
+        who = clean_name(am["who"])
+        pending.append(("alternative", am["school"], who, src, school))
+        return True
+    fm = PATTERNS["free_choice_school"].search(clause)
+    if fm:
+        pending.append(("free_anyone", fm["school"], fm["who"], src, school))
+        return True
+    an = PATTERNS["any_school"].search(clause)
+    if an and school is not None:
+        who = clean_name(an["who"])
+        pending.append(("free_any_school", None, who, src, school))
+        return True
+    return False
+
+
+def _who_units(who: str, ctx: ParseContext) -> list[dict]:
+    """Units named by a who-phrase (千斤沟镇 / 骆驼山 (a township written without 镇))."""
+    out = []
+    for name in split_top(who, "、，,和及"):
+        name = clean_name(name)
+        if not name:
+            continue
+        if ctx.county in _units.COUNTIES and not is_township(name):
+            t = _units.resolve_township(name, county=ctx.county)
+            if t["code"]:
+                u = unit_entry(t["official_name"], None, ctx)
+                u["name"] = name
+                u["match"] = "township_without_suffix"
+                out.append(u)
+                continue
+        out.append(unit_entry(name, None, ctx))
+    return out
+
+
+def apply_pending(pending: list, ctx: ParseContext) -> None:
+    for kind, target, who, src, school in pending:
+        if kind == "alternative":
+            dest = match_school(target, ctx.schools)
+            if dest is None:
+                ctx.unparsed.append(
+                    {**src, "reason": f"未识别的学校 school not recognised: {target}"}
+                )
+                continue
+            dest["zones"].append(
+                {
+                    "kind": "alternative",
+                    "units": _who_units(who, ctx),
+                    "from_school": school["id"] if school else None,
+                    "source": src,
+                }
+            )
+        elif kind == "free_anyone":
+            dest = match_school(target, ctx.schools) or school
+            if dest is None:
+                ctx.unparsed.append(
+                    {**src, "reason": f"未识别的学校 school not recognised: {target}"}
+                )
+                continue
+            dest["zones"].append(
+                {
+                    "kind": "free_choice",
+                    "scope": "anyone",
+                    "units": [],
+                    "who": who.strip("，, "),
+                    "source": src,
+                }
+            )
+        elif kind == "free_any_school":
+            school["zones"].append(
+                {
+                    "kind": "free_choice",
+                    "scope": "any_school",
+                    "units": _who_units(who, ctx),
+                    "source": src,
+                }
+            )

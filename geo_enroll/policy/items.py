@@ -1,0 +1,326 @@
+"""Item lists of a scope: villages, groups, communities, compounds, streets with numbers.
+
+One item (``菜园村三社``, ``双林路（双号22号-136号）``, ``城关镇``, ``宝昌镇6个社区``) becomes one
+or more *pieces* (plain dicts with a ``type``: ``unit``, ``count``, ``compound``,
+``street_list``, ``limits`` or ``bounds``); :mod:`.zones` turns pieces into zones.
+
+>>> ctx = ParseContext(county=None)
+>>> pieces, left = item_list("城关镇：东关村、西关村", ctx, None)
+>>> [(p["type"], p["name"], p["town"]) for p in pieces], left
+([('unit', '东关村', '城关镇'), ('unit', '西关村', '城关镇')], [])
+>>> clean_name("城关镇户籍适龄儿童")
+'城关镇'
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import units as _units
+from .document import ParseContext
+from .grammar import (
+    CN,
+    PATTERNS,
+    _paren_split,
+    cn_number,
+    parse_bounds,
+    parse_exclusion,
+    parse_limits,
+    parse_numbers,
+    split_exclusions,
+    split_top,
+    street_segments,
+    strip_lead,
+)
+
+__all__ = ["item_list", "clean_name"]
+
+
+def _street_pieces(street: str, qualifier: str, text: str, **extra) -> list[dict]:
+    """One ``street_list`` piece per parity segment of a street's qualifier."""
+    street = strip_lead(street)
+    head, excluded = split_exclusions(qualifier)
+    out = []
+    for seg in street_segments(head):
+        piece = {"type": "street_list", "street": street, **seg, "exclude": excluded, "text": text}
+        piece.update(extra)
+        out.append(piece)
+    return out
+
+
+def _street_colon(text: str) -> list[dict] | None:
+    """``双林路（双号22号-136号）：22号、24号 …`` → street_list pieces."""
+    m = PATTERNS["street_colon"].match(text)
+    if not m:
+        return None
+    paren = m["paren"] or ""
+    listed = parse_numbers(m["nums"])
+    if not parse_numbers(paren) and not listed and not re.search(r"全段|全部|所有|两侧", m["nums"]):
+        if not PATTERNS["one_side"].search(paren) and not PATTERNS["parity"].search(paren):
+            return None
+    pieces = _street_pieces(m["street"], paren, text)
+    if listed and "list" in listed:
+        for p in pieces:
+            numbers = dict(p["numbers"] or {"parity": listed["parity"]})
+            numbers["list"] = listed["list"]
+            if len(pieces) > 1 and numbers.get("parity") in ("odd", "even"):
+                # 单号…，双号…：each listed house goes to the segment of its parity
+                want = 1 if numbers["parity"] == "odd" else 0
+                numbers["list"] = [n for n in listed["list"] if n % 2 == want]
+            numbers.setdefault("parity", listed["parity"])
+            p["numbers"] = numbers
+            if numbers["parity"] in ("odd", "even"):
+                p["sides"] = numbers["parity"]
+    elif listed and all(p["numbers"] is None for p in pieces):
+        for p in pieces:
+            p["numbers"] = listed
+            if listed["parity"] in ("odd", "even"):
+                p["sides"] = listed["parity"]
+    return pieces
+
+
+def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
+    """Pieces of a list of items (、，；), with township and village context carried along.
+
+    Returns (pieces, items not understood).
+    """
+    segments = split_top(text, "；;。")
+    if len(segments) > 1:
+        pieces, left = [], []
+        for seg in segments:
+            p, lf = item_list(seg, ctx, town)
+            pieces.extend(p)
+            left.extend(lf)
+            for piece in p:
+                if piece.get("town"):
+                    town = piece["town"]
+        return pieces, left
+    street = _street_colon(text.strip())
+    if street:
+        return street, []
+    pieces, left = [], []
+    last_village = None
+    # "鹤鸣镇所辖范围：联和村、…" → township context for the list
+    m = re.match(
+        rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))(?:所辖范围|所辖|辖区)?[:：](?P<rest>.+)$",
+        text,
+    )
+    if m:
+        town, text = m["town"], m["rest"]
+    for item in split_top(text, "、，,；;。"):
+        if (
+            pieces
+            and pieces[-1]["type"] == "street_list"
+            and PATTERNS["bare_numbers"].fullmatch(item.strip())
+        ):  # 青年路1号、3号、5号: more numbers of the same street
+            prev = pieces[-1]
+            more = parse_numbers(item) or {}
+            numbers = dict(prev["numbers"] or {"parity": "all"})
+            if "list" in more:
+                numbers["list"] = numbers.get("list", []) + more["list"]
+                prev["numbers"] = numbers
+                prev["text"] = f"{prev['text']}、{item}"
+                continue
+        excluded = parse_exclusion(item) if pieces else None
+        if excluded:  # "…，不含X" / "…，X除外": the previous piece's exclusion
+            prev = pieces[-1]
+            prev.setdefault("exclude", [])
+            prev["exclude"] = list(dict.fromkeys(prev["exclude"] + excluded))
+            continue
+        got = _item(item, ctx, town, last_village)
+        if not got:
+            left.append(item)
+            continue
+        for piece in got:
+            if piece.get("town"):
+                town = piece["town"]
+            if piece["type"] == "unit" and not piece.get("group"):
+                last_village = piece
+            elif piece["type"] == "unit":
+                last_village = piece
+        pieces.extend(got)
+    return pieces, left
+
+
+def clean_name(text: str) -> str:
+    """A name without trailing 户籍/的/范围/适龄儿童 words."""
+    text = re.sub(r"(?:户籍|的|区域|范围内|范围|适龄儿童|适龄学生)+$", "", text.strip())
+    return text.strip().strip("　 ")
+
+
+def _item(
+    item: str, ctx: ParseContext, town: str | None, last_village: dict | None
+) -> list[dict] | None:
+    item = item.strip().strip("　 ")
+    if not item:
+        return []
+    head, parens = _paren_split(item)
+    head = clean_name(head)
+    # street with house numbers or a side (双林路（双号22号-136号）, 建设路（东侧）, X路两侧),
+    # possibly after its township (西关街道和平路（双号）)
+    tm = PATTERNS["township_prefix"].match(item)
+    if tm and tm["rest"] and PATTERNS["street_name"].match(tm["rest"]):
+        street_town, street_item = tm["town"], tm["rest"]
+    else:
+        street_town, street_item = town, item
+    sm = PATTERNS["street_name"].match(street_item)
+    if sm and not re.search(r"(?:村|社区|嘎查|居委会|街道)$", sm["street"]):
+        qualifier = street_item[len(sm["street"]) :]
+        if PATTERNS["whole_street"].fullmatch(qualifier.strip()):
+            return _street_pieces(sm["street"], "", item, town=street_town)
+        if (
+            PATTERNS["house_number"].search(qualifier)
+            or PATTERNS["number_range"].search(qualifier)
+            or PATTERNS["parity"].search(qualifier)
+            or PATTERNS["both_sides"].search(qualifier)
+            or PATTERNS["one_side"].search(sm["paren"] or "")
+        ):
+            return _street_pieces(sm["street"], qualifier, item, town=street_town)
+    # a group continuing the previous village (菜园村三社、四社、六社)
+    if PATTERNS["group"].match(head) and last_village is not None and not parens:
+        return [
+            {
+                "type": "unit",
+                "name": last_village["name"],
+                "town": last_village.get("town"),
+                "group": head,
+                "sub_area": None,
+                "text": item,
+            }
+        ]
+    # township prefix
+    rest = head
+    tm = PATTERNS["township_prefix"].match(head)
+    if tm and not head.endswith(("村", "社区", "嘎查", "居委会")) or (tm and tm["rest"]):
+        town, rest = tm["town"], tm["rest"]
+        rest = re.sub(r"^(?:所辖范围|所辖|辖区)", "", rest)
+        if not rest or PATTERNS["whole_township"].match(rest):
+            if parens:
+                sub = []
+                for note in parens:
+                    got, _ = item_list(note, ctx, town)
+                    sub.extend(got)
+                if sub:
+                    return sub
+            return [
+                {
+                    "type": "unit",
+                    "name": town,
+                    "town": town,
+                    "whole_township": True,
+                    "group": None,
+                    "sub_area": None,
+                    "text": item,
+                }
+            ]
+    cm = PATTERNS["count_units"].match(head)
+    if cm:
+        ctown = cm["town"] or town
+        return [
+            {
+                "type": "count",
+                "town": ctown,
+                "n": cn_number(cm["n"]),
+                "kind": cm["kind"],
+                "text": item,
+            }
+        ]
+    if not rest:
+        return None
+    street_excluded = [parse_exclusion(n) for n in parens]
+    if (
+        re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}(?:大道|大街|路|街|巷)", rest)
+        and all(street_excluded)
+        and not rest.endswith(("社区", "村", "街道"))
+    ):  # a whole street (潘家街（四段除外）: all but the excluded stretch)
+        return [
+            {
+                "type": "street_list",
+                "street": strip_lead(rest),
+                "numbers": None,
+                "sides": "both",
+                "exclude": [n for names in street_excluded for n in names],
+                "town": town,
+                "text": item,
+            }
+        ]
+    # compound (小区) named alone
+    if PATTERNS["compound"].match(rest) and not rest.endswith(("村", "社区")) and not parens:
+        return [{"type": "compound", "name": rest, "within": None, "town": town, "text": item}]
+    # village + group / natural village (菜园村三社, 东红村禹仁围子, 董大桥村1-7组)
+    group, sub_area, name = None, None, rest
+    vm = PATTERNS["village_split"].match(rest)
+    if vm:
+        tail = vm["sub"]
+        if PATTERNS["group"].match(tail):
+            name, group = vm["village"], tail
+        elif tail.startswith("原") or not rest.endswith(("村", "社区", "嘎查", "居委会")):
+            name, sub_area = vm["village"], tail
+    if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name):
+        return None
+    if (
+        town is None
+        and ctx.county not in _units.COUNTIES
+        and not parens
+        and not re.search(r"(?:村|社区|嘎查|居委会|组|社)$", name)
+    ):
+        return [{"type": "compound", "name": name, "within": None, "town": None, "text": item}]
+    base = {
+        "type": "unit",
+        "name": name,
+        "town": town,
+        "group": group,
+        "sub_area": sub_area,
+        "text": item,
+    }
+    if not parens:
+        return [base]
+    out = []
+    for note in parens:
+        note = note.strip()
+        if PATTERNS["limit"].match(note):
+            got = parse_limits(note)
+            if got:
+                out.append(
+                    {
+                        "type": "limits",
+                        "within": name,
+                        "town": town,
+                        "limits": got[0],
+                        "exclude": got[1],
+                        "text": item,
+                    }
+                )
+                continue
+        names = parse_exclusion(note)
+        if names:
+            base.setdefault("exclude", []).extend(names)
+            out.append(base)
+            continue
+        groups = split_top(note, "、，,")
+        if groups and all(PATTERNS["group"].match(g) for g in groups):
+            out.extend({**base, "group": g} for g in groups)
+            continue
+        if re.match(r"^原", note):
+            out.append({**base, "sub_area": note})
+            continue
+        if groups and all(PATTERNS["compound"].match(g) for g in groups):
+            out.extend(
+                {"type": "compound", "name": g, "within": name, "town": town, "text": item}
+                for g in groups
+            )
+            continue
+        if PATTERNS["bound"].match(note) and parse_bounds(note):
+            out.append(
+                {
+                    "type": "bounds",
+                    "within": name,
+                    "town": town,
+                    "bounds": parse_bounds(note),
+                    "surrounded": False,
+                    "text": item,
+                }
+            )
+            continue
+        out.append({**base, "sub_area": note})
+    return out

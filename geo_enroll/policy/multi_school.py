@@ -1,0 +1,159 @@
+"""多校划片 (one area, several schools) → ``multi_school`` zones.
+
+Areas the text declares with their schools (``X — 涉及3所学校：A、B、C``) are remembered while
+the body is read (:func:`multi_area`) and linked once every school is known
+(:func:`link_multi_school`), together with units that several schools' marked rows list alike.
+
+>>> ctx = ParseContext(county=None)
+>>> multi_area("东城社区实行多校划片，由第一小学、第二小学共同招生", "…", 5, ctx)
+True
+>>> ctx.multi_areas[0]["area"], ctx.multi_areas[0]["labels"]
+('东城社区', ['第一小学', '第二小学'])
+"""
+
+from __future__ import annotations
+
+import re
+
+from .document import ParseContext, source_ref
+from .grammar import PATTERNS, split_top
+from .schools import match_school
+from .scopes import scope_pieces
+from .zones import pieces_to_zones, unit_key
+
+__all__ = ["multi_area", "link_multi_school"]
+
+
+def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
+    """``X — 涉及3所学校：A、B、C`` / ``X实行多校划片，由A、B共同招生``: remembered for later.
+
+    The schools are matched once every school is known (tables come after the body).
+    """
+    m = PATTERNS["multi_school_area"].match(s.strip())
+    if not m:
+        return False
+    area = (m["area"] or m["area3"] or m["area2"] or "").strip().strip("*").strip()
+    names = m["schools"] or m["schools3"] or m["schools2"] or ""
+    labels = [
+        re.sub(r"[（(][^）)]*[）)]", "", x).strip().strip("*")
+        for x in split_top(names, "、，,和及与")
+    ]
+    labels = [x for x in labels if x]
+    if (
+        not area
+        or len(labels) < 2
+        or not all(re.search(r"(?:小学|中学|学校|初中|校区|分校|校)$", x) for x in labels)
+        or re.search(r"可(?:以)?招收|交叉", area)
+    ):
+        return False
+    ctx.multi_areas.append({"area": area, "labels": labels, "source": source_ref(sentence, line)})
+    return True
+
+
+def link_multi_school(ctx: ParseContext) -> None:
+    """多校划片 (one area, several schools) → ``multi_school`` zones.
+
+    Units that several schools' 多校划片 zones (rows or sentences marked 多校划片) list alike
+    are split out of those ``admin_units`` zones into a ``multi_school`` zone on each of the
+    schools, with ``schools`` (every school sharing them) and ``units``; the rest of a marked
+    zone stays ``admin_units`` (keeping ``multi_school: true`` as a mark of its row).  An area
+    the text declares with its schools (``X — 涉及3所学校：A、B、C``) marks those schools'
+    zones holding its units, adds its sentence to ``also_sources``, and becomes a
+    ``multi_school`` zone of its own where a school does not list the area (``area`` when it
+    is not admin units).  Consumers read ``kind == "multi_school"`` with ``schools`` and
+    ``units`` (``placement.candidates``, ``digitise``).
+    """
+    declared = []
+    for item in ctx.multi_areas:
+        found = [match_school(label, ctx.schools) for label in item["labels"]]
+        schools = list({id(x): x for x in found if x is not None}.values())
+        if len(schools) < 2:
+            missing = [lb for lb, x in zip(item["labels"], found, strict=True) if x is None]
+            ctx.unparsed.append(
+                {
+                    **item["source"],
+                    "reason": "多校划片区域的学校无法识别 multi-school area: school not "
+                    f"recognised: {'、'.join(missing)}",
+                }
+            )
+            continue
+        pieces, left = scope_pieces(item["area"], ctx)
+        units = [
+            u
+            for z in pieces_to_zones(pieces, item["source"], ctx)
+            if z["kind"] == "admin_units"
+            for u in z["units"]
+        ]
+        keys = {unit_key(u) for u in units}
+        for school in schools:  # the declared schools' zones holding these units are 多校划片
+            for z in school["zones"]:
+                if z["kind"] == "admin_units" and keys & {unit_key(u) for u in z["units"]}:
+                    z["multi_school"] = True
+        declared.append((item, schools, units, keys, left))
+    # units shared by several marked zones, or declared shared
+    sharing: dict[tuple, set[str]] = {}
+    for _item, schools, _, keys, _left in declared:
+        for key in keys:
+            sharing.setdefault(key, set()).update(x["id"] for x in schools)
+    for s in ctx.schools:
+        for z in s["zones"]:
+            if z.get("multi_school") and z["kind"] == "admin_units":
+                for u in z["units"]:
+                    sharing.setdefault(unit_key(u), set()).add(s["id"])
+    for s in ctx.schools:
+        out = []
+        for z in s["zones"]:
+            if not (z.get("multi_school") and z["kind"] == "admin_units"):
+                out.append(z)
+                continue
+            own, shared = [], {}
+            for u in z["units"]:
+                ids = frozenset(sharing.get(unit_key(u), {s["id"]}))
+                if len(ids) > 1:
+                    shared.setdefault(ids, []).append(u)
+                else:
+                    own.append(u)
+            if own:
+                out.append({**z, "units": own})
+            for ids, units in shared.items():
+                zone = {
+                    "kind": "multi_school",
+                    "schools": sorted(ids),
+                    "units": units,
+                    "basis": z.get("basis", "hukou"),
+                    "multi_school": True,
+                    "source": z["source"],
+                }
+                for key in ("fragment", "also_sources", "origin", "township_inferred"):
+                    if key in z:
+                        zone[key] = z[key]
+                out.append(zone)
+        s["zones"] = out
+    for item, schools, units, keys, left in declared:
+        ids = sorted({x["id"] for x in schools})
+        for school in schools:
+            twin = next(
+                (
+                    z
+                    for z in school["zones"]
+                    if z["kind"] == "multi_school"
+                    and keys
+                    and keys <= {unit_key(u) for u in z["units"]}
+                ),
+                None,
+            )
+            if twin is not None:
+                twin["schools"] = sorted(set(twin["schools"]) | set(ids))
+                twin.setdefault("also_sources", []).append(item["source"])
+                continue
+            zone = {
+                "kind": "multi_school",
+                "schools": ids,
+                "units": [dict(u) for u in units],
+                "multi_school": True,
+                "source": item["source"],
+                "fragment": item["area"],
+            }
+            if not units or left:
+                zone["area"] = item["area"]
+            school["zones"].append(zone)

@@ -1,0 +1,176 @@
+"""Schools: levels, names, aliases and abbreviations, stable ids, official codes.
+
+A school is found by its name, an alias or an abbreviation (四小 → 第四小学, 千小 → 千斤沟小学);
+ids are ``<county slug>-<level letter><number>`` for numbered schools (taipusi-p1) and pinyin
+initials otherwise, kept from a previous spec when one is given.
+
+>>> ctx = ParseContext(county=None, slug="taipusi")
+>>> school = add_school("第四小学", level_of("第四小学", None), ctx)
+>>> school["id"], school["aliases"]
+('taipusi-p4', ['四小学', '四小'])
+>>> match_school("四小", ctx.schools)["name"]
+'第四小学'
+"""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+from .document import LEVEL_WORDS, ParseContext, source_ref
+from .grammar import CN, PATTERNS, cn_number
+
+__all__ = [
+    "level_of",
+    "match_school",
+    "add_school",
+    "slug",
+    "read_school_codes",
+    "keep_previous_ids",
+]
+
+
+def level_of(name: str, section_level: str | None) -> str:
+    """A school's level: the section's, else read from its name (小学/初中/中学/学校)."""
+    if section_level:
+        return section_level
+    for word, level in LEVEL_WORDS:
+        if name.endswith(word) or word in name[-4:]:
+            return level
+    if name.endswith(("学校", "分校")):
+        return "nine_year"
+    return "primary"
+
+
+def _norm_school(name: str) -> str:
+    return re.sub(r"[\s（）()]", "", name).replace("第", "")
+
+
+def match_school(label: str, schools: list[dict]) -> dict | None:
+    """A school by its name, an alias, or an abbreviation (四小 → 第四小学, 千小 → 千斤沟小学)."""
+    label = label.strip().strip("　")
+    if not label:
+        return None
+    for s in schools:
+        if label == s["name"] or label in s["aliases"]:
+            return s
+    norm = _norm_school(label)
+    exact = [s for s in schools if _norm_school(s["name"]) == norm]
+    if len(exact) == 1:
+        return exact[0]
+    hits = []
+    for s in schools:
+        name = _norm_school(s["name"])
+        if name.endswith(norm) and len(norm) >= 4:
+            hits.append(s)
+        elif norm and norm[0] == name[0] and _subseq(norm, name) and norm[-1] in "小中学校":
+            hits.append(s)
+    return hits[0] if len(hits) == 1 else None
+
+
+def _subseq(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def _stem(name: str) -> str:
+    """A school name without place prefixes, bracketed notes and its type suffix."""
+    stem = re.sub(r"[（(][^）)]*[）)]", "", name)
+    while True:
+        shorter = re.sub(rf"^[{CN}]{{2,4}}?(?:省|市|区|县|旗)(?=[{CN}]{{3,}})", "", stem)
+        if shorter == stem:
+            break
+        stem = shorter
+    return re.sub(r"(小学校|小学|中学|初中|学校|小学部|初中部|分校)$", "", stem) or stem
+
+
+def _aliases(name: str) -> list[str]:
+    """Common short forms: 第一小学 → 一小学, 一小; 第二中学 → 二中; 千斤沟小学 → 千小."""
+    out = []
+    if len(name) > 8:  # long official names: no abbreviations (they would collide)
+        return out
+    stem = name[1:] if name.startswith("第") else name
+    if stem != name:
+        out.append(stem)
+    for word, short in (("小学", "小"), ("中学", "中")):
+        if stem.endswith(word) and len(stem) > len(word):
+            core = stem[: -len(word)]
+            out.append(core + short)
+            if len(core) > 1 and stem == name:
+                out.append(core[0] + short)
+    return list(dict.fromkeys(a for a in out if a != name))
+
+
+def slug(jurisdiction: str | None) -> str:
+    """The id prefix of a jurisdiction: pinyin of its name without 旗/区/县 (太仆寺旗 → taipusi)."""
+    if not jurisdiction:
+        return "policy"
+    core = re.sub(r"(自治旗|自治县|旗|区|县|市)$", "", jurisdiction)
+    core = re.sub(r"^.*?[省市]", "", core) or core
+    return "".join(lazy_pinyin(core)) or "policy"
+
+
+def _school_id(name: str, level: str, ctx: ParseContext) -> str:
+    letter = {"primary": "p", "middle": "m"}.get(level)
+    m = re.match(r"^第([一二三四五六七八九十\d]+)(?:小学|中学)$", name)
+    if m and letter and cn_number(m[1]) is not None:
+        base = f"{ctx.slug}-{letter}{cn_number(m[1])}"
+    else:
+        stem = _stem(name)
+        initials = "".join(
+            p[0] for p in lazy_pinyin(re.sub(rf"[^{CN}]", "", stem), style=Style.NORMAL) if p
+        )[:3]
+        if not initials:
+            initials = str(len(ctx.schools) + 1)
+        base = f"{ctx.slug}-{letter}-{initials}" if letter else f"{ctx.slug}-{initials}"
+    used = {s["id"] for s in ctx.schools}
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}{n}" in used:
+        n += 1
+    return f"{base}{n}"
+
+
+def add_school(name: str, level: str, ctx: ParseContext) -> dict:
+    """The school of this exact name, added to ``ctx.schools`` when new."""
+    name = name.strip()
+    found = match_school(name, ctx.schools)
+    if found is not None and found["name"] == name:
+        return found
+    school = {
+        "id": _school_id(name, level, ctx),
+        "name": name,
+        "aliases": _aliases(name),
+        "level": level,
+        "code": None,
+        "zones": [],
+    }
+    ctx.schools.append(school)
+    return school
+
+
+def read_school_codes(lines: list[str], ctx: ParseContext) -> None:
+    """Official school codes (学校代码) written in the text, matched to known schools."""
+    for idx, raw in enumerate(lines, start=1):
+        for m in PATTERNS["school_code"].finditer(raw):
+            label = re.sub(r"^.*?[：:，,、]", "", m["label"])
+            school = match_school(label, ctx.schools)
+            if school is not None and school["code"] is None:
+                school["code"] = m["code"]
+                school["code_source"] = source_ref(raw, idx)
+                if label not in school["aliases"] and label != school["name"]:
+                    school["aliases"].append(label)
+
+
+def keep_previous_ids(ctx: ParseContext, previous: dict | None) -> None:
+    """Keep the ids of a previous spec's schools of the same name."""
+    if not previous:
+        return
+    old = {s["name"]: s["id"] for s in previous.get("schools", [])}
+    taken = set()
+    for s in ctx.schools:
+        if s["name"] in old and old[s["name"]] not in taken:
+            s["id"] = old[s["name"]]
+            taken.add(s["id"])
