@@ -1,7 +1,7 @@
 """Named phrase patterns of Chinese catchment-zoning (划片招生) texts.
 
 A zoning announcement is written in a small set of recurring phrases; each is one named
-pattern here, used by :mod:`geo_enroll.policy.parse`.  Patterns match phrases, never whole
+pattern here, used by the modules of :mod:`geo_enroll.policy`.  Patterns match phrases, never whole
 seed sentences, so that unseen documents parse too.  :data:`PATTERNS` lists them by name.
 
 >>> sorted(PATTERNS)[:3]
