@@ -71,7 +71,12 @@ def test_demo_runs_the_yanqing_scenario_with_verified_draws(demo_run):
 def test_demo_rebuilds_the_committed_boundaries_identically(demo_run):
     """The demo's rebuild of data/boundaries/ equals what is committed (deterministic build)."""
     _, data, _ = demo_run
-    for name in ("taipusi_2024_zones.geojson", "taipusi_2024_report.json"):
+    for name in (
+        "taipusi_2024_zones.geojson",
+        "taipusi_2024_report.json",
+        "taipusi_2024_zones.gpkg",
+        "baochang_schematic.gpkg",
+    ):
         assert (data / "boundaries" / name).read_bytes() == (
             ROOT / "data" / "boundaries" / name
         ).read_bytes(), name

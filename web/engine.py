@@ -789,37 +789,28 @@ def lottery_inputs(
     (``school, group, seats``: the seats the group's schools have left after the single-school
     zones).
 
-    ``geo_enroll.placement.run.place`` builds these tables for the draw but keeps them only in
-    the files it writes (``lottery/<group>/applicants.csv`` and ``seats.csv``); this adapter runs
-    the placement into a temporary folder and reads them back, so the simulation uses exactly
-    what the placement draws.
+    The tables are ``PlaceResult.lottery_tables`` of ``geo_enroll.placement.run.place`` (the
+    DataFrames the draw read, also written as ``lottery/<group>/applicants.csv`` and
+    ``seats.csv``), so the simulation uses exactly what the placement draws; nothing is written.
     """
-    import tempfile
-
     import pandas as pd
 
     from geo_enroll.placement.run import place as run_place
 
     table = pd.DataFrame([{k: v for k, v in r.items() if k not in _ROW_EXTRA} for r in cohort])
+    out = run_place(
+        table,
+        spec=spec,
+        zones=_zones_gdf(zones),
+        gazetteer=_gazetteer(ctx),
+        schools=seat_table(spec, ctx),
+        school_points=_school_points(ctx),
+        seed=int(seed),
+    )
     groups = []
-    with tempfile.TemporaryDirectory(prefix="geo_enroll_mc_") as tmp:
-        out_dir = Path(tmp) / "run"
-        out = run_place(
-            table,
-            spec=spec,
-            zones=_zones_gdf(zones),
-            gazetteer=_gazetteer(ctx),
-            schools=seat_table(spec, ctx),
-            school_points=_school_points(ctx),
-            seed=int(seed),
-            out_dir=out_dir,
-        )
-        for info in out.lotteries:
-            folder = out_dir / "lottery" / str(info["group"])
-            read = lambda name, f=folder: pd.read_csv(  # noqa: E731
-                f / name, dtype=str, keep_default_na=False, encoding="utf-8"
-            )
-            groups.append((info, read("applicants.csv"), read("seats.csv")))
+    for info in out.lotteries:
+        apps, seats = out.lottery_tables[info["group"]]
+        groups.append((info, apps.copy(), seats.copy()))
     return out, groups
 
 

@@ -21,6 +21,7 @@ geometries above ``Settings.max_vertices`` are refused before any repair is atte
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,20 @@ LAYERS: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
 }
 
 _GPKG_OPTIONS = {"VERSION": "1.2"}  # readable by the GDAL 3.6 of Debian's ogrinfo
+# GDAL stamps every GeoPackage table with the time of writing; a fixed stamp makes a rebuild
+# byte-identical (the committed data/boundaries/*.gpkg stay clean in git after `make demo`).
+GPKG_TIMESTAMP = "2024-01-01T00:00:00Z"
+
+
+@contextlib.contextmanager
+def stable_gpkg_dates():
+    """Within the block, GeoPackages are written with :data:`GPKG_TIMESTAMP` as their date."""
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
 def empty_layer(layer: str) -> gpd.GeoDataFrame:
@@ -335,6 +350,12 @@ def write_basemap(bm: BaseMap, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
+    with stable_gpkg_dates():
+        _write_layers(bm, path)
+    return path
+
+
+def _write_layers(bm: BaseMap, path: Path) -> None:
     for layer in LAYERS:
         gdf = bm.layer(layer)
         if len(gdf) == 0 and layer != "streets":  # streets is always written (required)
@@ -352,4 +373,3 @@ def write_basemap(bm: BaseMap, path: str | Path) -> Path:
         )
     meta = pd.DataFrame({"key": list(bm.meta), "value": list(bm.meta.values())})
     pyogrio.write_dataframe(meta, path, layer="meta", dataset_options=_GPKG_OPTIONS)
-    return path

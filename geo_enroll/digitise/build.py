@@ -85,16 +85,19 @@ def write_zones(zones: gpd.GeoDataFrame, path: str | Path) -> Path:
     if suffix in (".geojson", ".json"):
         path.write_text(zones_to_geojson(zones), encoding="utf-8")
     elif suffix == ".gpkg":
+        from ..basemap.layers import stable_gpkg_dates
+
         if path.exists():
             path.unlink()
-        pyogrio.write_dataframe(
-            zones.to_crs(4326),
-            path,
-            layer="zones",
-            geometry_type="MultiPolygon",
-            promote_to_multi=True,
-            dataset_options={"VERSION": "1.2"},
-        )
+        with stable_gpkg_dates():
+            pyogrio.write_dataframe(
+                zones.to_crs(4326),
+                path,
+                layer="zones",
+                geometry_type="MultiPolygon",
+                promote_to_multi=True,
+                dataset_options={"VERSION": "1.2"},
+            )
     else:
         raise DigitiseError(f"output {path}: expected a .gpkg or .geojson file name")
     return path

@@ -24,7 +24,7 @@ falls in a zone is used, and its position gives the tier):
   ``policy.hukou_migration_cutoff``, else the previous one (``原户籍地址``);
 - a property address counts ahead of the hukou address when the family lives there
   (实际居住地址 = 房产地址; the policy asks for 实际入住佐证) and its zone school differs — the
-  hukou zone school then stays as a fallback (see ``run._choose_option``);
+  hukou zone school then stays as a fallback (see ``resolve._choose_option``);
 - 随迁子女 / 非本市户籍 (not in ``treated_as_local``) also get a last option, the actual residence
   (统筹安排), one tier below the bases.
 

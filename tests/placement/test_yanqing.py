@@ -323,3 +323,28 @@ def test_public_numbers_and_network_distance_through_the_cli(run, tmp_path):
     assert over["trace"].str.contains("沿街道").all()
     for d in info["lotteries"]:
         assert main(["lottery", "verify", str(out / "lottery" / d["group"])]) == 0
+
+
+def test_place_result_carries_the_tables_each_lottery_drew(run, monkeypatch):
+    """``PlaceResult.lottery_tables`` holds what ``lottery/<group>/`` publishes, cell for cell."""
+    import geo_enroll.placement.run as run_mod
+
+    seen = []
+    real = run_mod.place
+
+    def spy(*args, **kwargs):
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(run_mod, "place", spy)
+    out = run["tmp"] / "out-tables"
+    assert main([*run["argv"], "-o", str(out)]) == 0
+    (res,) = seen
+    assert set(res.lottery_tables) == {d["group"] for d in res.lotteries}
+    assert res.lotteries == run["info"]["lotteries"]
+    for d in res.lotteries:
+        apps, seats = res.lottery_tables[d["group"]]
+        assert len(apps) == d["applicants"] and int(seats["seats"].sum()) == d["seats_left"]
+        for table, name in ((apps, "applicants.csv"), (seats, "seats.csv")):
+            written = _csv(out / "lottery" / d["group"] / name)
+            pd.testing.assert_frame_equal(table.astype(str), written)
