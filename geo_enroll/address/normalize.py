@@ -9,8 +9,8 @@ What changes, in order:
 4. whitespace and punctuation are removed, except ``-`` (number ranges, 14-16号); ``#`` after a
    number is read as 号 (5#楼 → 5号楼) and 至/到/~ between numbers as a range;
 5. Chinese numerals *in numbers* become digits: a numeral directly before a numbering word
-   (号 组 社 队 栋 幢 单元 室 层 楼 弄 排 巷) — 十四号 → 14号, 三社 → 3社, 二单元 → 2单元 — but
-   place names keep theirs (三道沟, 五福村, 七一).
+   (号 组 社 队 栋 幢 单元 室 层 楼 弄 排) — 十四号 → 14号, 三社 → 3社, 二单元 → 2单元 — but
+   place and road names keep theirs (三道沟, 五福村, 七一, 双林一巷, 新鸿南二巷).
 
 The same function is applied to official names when indexes are built, so a name such as
 七号村 (a real village, normalised to 7号村) still matches itself.
@@ -39,7 +39,7 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
 _POWERS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL = "零〇一二两三四五六七八九十百千"
 
-NUMBER_UNITS = "号|组|社(?!区)|队|栋|幢|单元|室|层|楼|弄|排|巷"
+NUMBER_UNITS = "号|组|社(?!区)|队|栋|幢|单元|室|层|楼|弄|排"
 """Words after which a preceding Chinese numeral is a number (regex alternation)."""
 
 _NUM_RE = re.compile(f"([{_NUMERAL}]+)(?=(?:{NUMBER_UNITS}))")

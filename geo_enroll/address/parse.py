@@ -13,8 +13,15 @@ Rules that keep roads from being read as places:
 * a short form (河北 for 河北省, 朝阳 for 朝阳区, 宝昌 for 宝昌镇) is a place only at the very
   start or right after another place, and never when a road, village or compound word follows
   (河北路, 环河北路, 宝昌大街, 团结街 are roads);
+* nor when a road stem of at most one character follows (龙潭寺东路, 猛追湾横街, 白莲池支路 are
+  roads, not the townships 龙潭/猛追湾/白莲池 and a remainder);
+* a longer full name of a finer level wins over a place it starts with (石家庄循环化工园区 is a
+  county, not 石家庄 and a remainder);
 * below the province level a name is only looked up among the children of what matched before
   (北京市…南京东路 cannot make 南京 a city).
+
+A road written right after another is one name (府青路东五街, 成华大道新鸿路), with its section
+(人民南路四段); a compound name runs to its last compound word (西南电力设计院小区).
 
 Omitted levels are inferred from the deepest unit matched (宝昌镇菜园村 → 太仆寺旗, 锡林郭勒盟,
 内蒙古自治区).  A name shared by several units is narrowed by what follows (红旗镇红旗村 is the
@@ -35,6 +42,11 @@ Examples
 ('152527', '152527100')
 >>> parse_address("北京市朝阳区环河北路12号")["province"]
 '北京市'
+>>> r = parse_address("成都市成华区龙潭寺东路8号")
+>>> r["township"], r["road"], r["codes"]["county"]
+(None, '龙潭寺东路', '510108')
+>>> parse_address("成都市武侯区人民南路四段9号")["road"]
+'人民南路四段'
 >>> parse_address("")["reason_code"]
 'empty'
 """
@@ -58,10 +70,12 @@ PARTS = (
 
 _ROAD_SUFFIX = "大街|大道|国道|省道|县道|公路|胡同|路|街(?!道)|巷|弄"
 _VILLAGE_SUFFIX = "村|嘎查|社区|居委会|村委会"
-_COMPOUND_SUFFIX = "小区|花园|家园|公寓|大厦|新村|苑|院|宿舍|山庄|华庭|名苑|广场"
+_COMPOUND_SUFFIX = "小区|花园|家园|公寓|大厦|新村|苑|院|宿舍|山庄|华庭|名苑|广场|园|府"
 # After a place name: one of these means the name was part of a road/village/compound name.
 _NOT_A_PLACE_RE = re.compile(
-    f"[东南西北中]?(?:{_ROAD_SUFFIX}|环路|{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX}|桥|大桥|门)"
+    f"[东南西北中]?(?:{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX}|桥|大桥|门)"
+    # a road stem of one character is no road of its own: 龙潭寺东路, 猛追湾横街, 白莲池支路
+    f"|[\u3400-\u9fff0-9]?[东南西北中横支环]?(?:{_ROAD_SUFFIX})"
     "|[省市区县旗盟州镇乡]"  # 朝阳区: the short 朝阳 (of 朝阳市) is part of a longer name
 )
 _NAME = r"[\u3400-\u9fffA-Za-z0-9]"
@@ -73,12 +87,17 @@ _TOKENS = (
     ("floor", re.compile(r"(\d+)(层|楼)(?!\d*号)")),
     ("room", re.compile(r"(\d+)(室|号房|户)")),
     ("house_number", re.compile(r"(\d+(?:-\d+)?)号(?:之(\d+)|-(\d+)(?!号))?院?")),
+    # a subdistrict named after a road (建设路街道), absent from the official table
+    ("township?", re.compile(r"([\u3400-\u9fff]{1,6}?[路街]街道)")),
     ("road", re.compile(f"([\u3400-\u9fff0-9]{_NAME}{{0,11}}?(?:{_ROAD_SUFFIX}))(?!{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX})")),
     ("village?", re.compile(f"({_NAME_NO_ROAD}{{1,8}}?(?:村|嘎查|社区))(?!{_ROAD_SUFFIX}|小区)")),
     ("compound", re.compile(f"({_NAME_NO_ROAD}{{1,10}}?(?:{_COMPOUND_SUFFIX}))")),
     ("compound", re.compile(f"({_NAME}{{1,12}}?(?:小区|花园|家园|公寓|大厦|新村|苑))")),
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
+    ("bare", re.compile(r"(\d+(?:-\d+)?)$")),  # 3栋2单元501 → room; 双林路22 → house number
 )  # fmt: skip
+_SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
+_COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
 _MERGE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
 
@@ -189,8 +208,23 @@ class _Parser:
             end = pos + length
             if short and _NOT_A_PLACE_RE.match(s, end):
                 continue
+            if self._longer_full(s, pos, key, level, parents):
+                continue
             return codes, end, short
         return None
+
+    def _longer_full(self, s, pos, key, level, parents) -> bool:
+        """True when a longer full name of a finer level starts at ``pos``: 石家庄循环化工园区,
+        秦皇岛市经济技术开发区 are counties, not the city 石家庄/秦皇岛市 and a remainder."""
+        hits = self._hits(s, pos)
+        if len(hits[0]) == len(key):  # the common case: nothing longer starts here
+            return False
+        full = self.div.full
+        return any(
+            len(k) > len(key) and _under(full[lv].get(k, ()), parents)
+            for k in hits
+            for lv in LEVELS[LEVELS.index(level) + 1 :]
+        )
 
     def _village_by_sound(self, s, pos, parents):
         """Village whose name sounds like the text at ``pos`` (suffix or group must follow)."""
@@ -295,6 +329,13 @@ class _Parser:
                     continue
                 generic = part.endswith("?")
                 part = part.rstrip("?")
+                if part == "bare":
+                    if out["building"] or out["unit"] or out["floor"]:
+                        part = "room"
+                    elif out["road"] and not out["house_number"]:
+                        part = "house_number"
+                    else:
+                        continue
                 if part in ("township", "village"):
                     if out[part] or chain and chain[-1][0] in (part, "village"):
                         continue
@@ -303,6 +344,29 @@ class _Parser:
                 elif part == "road" and out["road"]:
                     taken_roads.append(m.group(0))
                     unplaced.append(m.group(0))
+                elif part == "road":
+                    # a road written right after another is its branch or section, one name:
+                    # 府青路东五街, 长天路东一巷, 南苑北路西一巷, 成华大道新鸿路
+                    end = m.end()
+                    while end < n and s[end] >= "\u3400" and (m2 := rx.match(s, end)):
+                        end = m2.end()
+                    if sec := _SECTION_RE.match(s, end):  # 人民南路四段, 三环路2段
+                        end = sec.end()
+                    out["road"] = s[pos:end]
+                    pos = end
+                    admin_open = False
+                    matched = True
+                    break
+                elif part == "compound" and out["compound"] is None:
+                    # 西南电力设计院小区, 金色花园小区: the name runs to the last compound word
+                    end = m.end()
+                    while more := _COMPOUND_MORE_RE.match(s, end):
+                        end = more.end()
+                    out["compound"] = s[pos:end]
+                    pos = end
+                    admin_open = False
+                    matched = True
+                    break
                 elif out.get(part) is None:
                     self._set_token(out, part, m)
                 else:
@@ -354,7 +418,7 @@ class _Parser:
             out["group_number"] = int(m.group(1))
         elif part == "house_number":
             num = m.group(1)
-            sub = m.group(2) or m.group(3)
+            sub = m.lastindex and m.lastindex > 1 and (m.group(2) or m.group(3))
             out["house_number"] = f"{num}之{sub}" if sub else num
         elif part in ("building", "unit", "floor", "room"):
             out[part] = m.group(1)
