@@ -156,9 +156,17 @@ def _empty(text) -> dict:
 
 
 def _under(codes, parents) -> tuple:
+    """The codes lying under one of ``parents`` (code prefixes), in their order.
+
+    >>> _under(("152527100", "110119001"), ("1525",))
+    ('152527100',)
+    """
     if parents is None:
         return tuple(codes)
-    return tuple(c for c in codes if any(c.startswith(p) for p in parents))
+    if len(parents) == 1:
+        (p,) = parents
+        return tuple(c for c in codes if c.startswith(p))
+    return tuple(c for c in codes if c.startswith(tuple(parents)))
 
 
 class _Parser:
