@@ -62,6 +62,7 @@ PALETTE = [
     "#b2df8a",
     "#fb9a99",
     "#cab2d6",
+    "#ff7f00",
 ]
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo_enroll.errors import InputError
+from geo_enroll.policy.spec import companion_file
 from geo_enroll.settings import data_dir
 
 from . import engine
@@ -105,21 +106,7 @@ def resolve_policy(ref: str | Path) -> Path:
     )
 
 
-def companion(policy: Path, suffix: str) -> Path | None:
-    """``DIR/NAME_<suffix>``, else with NAME cut at its last ``_`` (repeatedly), else None.
-
-    >>> companion(Path("/nowhere/a_b.toml"), "schools.csv") is None
-    True
-    """
-    stem = policy.stem
-    while stem:
-        path = policy.with_name(f"{stem}_{suffix}")
-        if path.exists():
-            return path
-        if "_" not in stem:
-            return None
-        stem = stem.rsplit("_", 1)[0]
-    return None
+companion = companion_file  # the same rule as the CLI's (geo_enroll.policy.spec)
 
 
 def _layer(path: Path | None, layer: str):

@@ -22,23 +22,11 @@ from typing import Any
 import folium
 
 from geo_enroll.errors import GeoEnrollError
+from geo_enroll.mapview import PALETTE
 
 __all__ = ["zones_map", "render_parts", "escape_props", "label", "school_colours", "PALETTE"]
 
-PALETTE = [
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#1f78b4",
-    "#b2df8a",
-    "#fb9a99",
-    "#cab2d6",
-    "#ff7f00",
-]
+# one palette for every map of the product
 
 CENTRE = (41.88444, 115.27889)  # 宝昌镇 town seat (lat, lon), GeoNames
 

@@ -50,20 +50,9 @@ def _load_spec(path):
 
 
 def _companion(policy: Path, suffix: str) -> Path | None:
-    """``DIR/NAME_<suffix>``, else with NAME cut at its last ``_`` (repeatedly), else None.
+    from ..policy.spec import companion_file
 
-    >>> _companion(Path("/nowhere/a_b.toml"), "schools.csv") is None
-    True
-    """
-    stem = policy.stem
-    while stem:
-        path = policy.with_name(f"{stem}_{suffix}")
-        if path.exists():
-            return path
-        if "_" not in stem:
-            return None
-        stem = stem.rsplit("_", 1)[0]
-    return None
+    return companion_file(policy, suffix)
 
 
 def _default_schools(policy: Path) -> Path:

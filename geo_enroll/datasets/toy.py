@@ -43,6 +43,8 @@ import re
 
 import pandas as pd
 
+from ..placement.cohort import COHORT_COLUMNS
+
 __all__ = [
     "TOY_COUNTY_CODE",
     "ToyGazetteer",
@@ -417,29 +419,8 @@ def toy_gazetteer() -> ToyGazetteer:
     return ToyGazetteer()
 
 
-_COLUMNS = [
-    "姓名",
-    "身份证号",
-    "学籍号",
-    "出生日期",
-    "性别",
-    "学段",
-    "户籍地址",
-    "原户籍地址",
-    "房产地址",
-    "实际居住地址",
-    "户口迁入日期",
-    "房产登记日期",
-    "类别",
-    "残疾",
-    "兄姐在读学校",
-    "兄姐择校",
-    "双胞胎组",
-    "缓学",
-    "毕业学校标识码",
-    "志愿学校",
-    "备注",
-]
+# the applicant table of a synthetic cohort, without the 材料审核 column the toy town never needs
+_COLUMNS = [c for c in COHORT_COLUMNS if c != "材料审核"]
 
 
 def toy_students() -> pd.DataFrame:

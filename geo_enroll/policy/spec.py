@@ -35,7 +35,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["read_policy", "load_spec", "save_spec", "validate_spec", "spec_schema", "to_toml"]
+__all__ = [
+    "read_policy",
+    "load_spec",
+    "save_spec",
+    "validate_spec",
+    "spec_schema",
+    "to_toml",
+    "companion_file",
+]
 
 SCHEMA_PATH = PACKAGE_ROOT / "schemas" / "zone_spec.schema.json"
 
@@ -246,3 +254,25 @@ def load_spec(path: str | Path, *, validate: bool = True) -> dict:
         if problems:
             raise ZoneSpecError(f"zone spec {path} does not follow the schema", problems=problems)
     return spec
+
+
+def companion_file(policy: str | Path, suffix: str) -> Path | None:
+    """A file that goes with a spec: ``DIR/NAME_<suffix>``, else with NAME cut at its last ``_``
+    (repeatedly: ``yanqing_2023_multischool.toml`` → ``yanqing_2023_schools.csv``), else None.
+
+    Used for the seat table (``schools.csv``), zones (``zones.gpkg``) and base map
+    (``basemap.gpkg``) beside a spec, by the CLI and the web service alike.
+
+    >>> companion_file(Path("/nowhere/a_b.toml"), "schools.csv") is None
+    True
+    """
+    policy = Path(policy)
+    stem = policy.stem
+    while stem:
+        path = policy.with_name(f"{stem}_{suffix}")
+        if path.exists():
+            return path
+        if "_" not in stem:
+            return None
+        stem = stem.rsplit("_", 1)[0]
+    return None
