@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "digitise",  # spec + base map -> zones; basemap import; map
     "address",  # address parse/geocode; coords convert; geocode batch
     "place",  # cohort synth; place; lottery; classes
+    "impact",  # impact of an edited zone set on the cohort
     "serve",  # web service
     "demo",  # the main job on the embedded default
 )

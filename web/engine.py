@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from geo_enroll import impact
 from geo_enroll.errors import AddressError, InputError
 from geo_enroll.settings import DEFAULT_SETTINGS, data_dir
 
@@ -51,6 +52,9 @@ __all__ = [
     "export_geopackage",
     "seat_use",
 ]
+
+# Planning logic (impact of an edit, gaps, seat balance) lives in geo_enroll.impact; the
+# functions below adapt its plain values to the shapes the views render.
 
 Progress = Callable[[float], None]
 
@@ -177,16 +181,7 @@ def load_zones(path: str | Path) -> dict:
 
 
 def _zones_gdf(zones_fc: dict):
-    import geopandas as gpd
-
-    feats = zones_fc.get("features") or []
-    if not feats:
-        return gpd.GeoDataFrame(
-            {"school": [], "school_id": [], "level": [], "rule_id": [], "kind": []},
-            geometry=[],
-            crs=4326,
-        )
-    return gpd.GeoDataFrame.from_features(feats, crs=4326)
+    return impact.zones_frame(zones_fc)
 
 
 def schools_of(spec: dict) -> list[dict]:
@@ -413,25 +408,11 @@ def school_locations(spec: dict, ctx: Context = DEFAULT_CONTEXT) -> list[dict]:
 
 
 def gap_report(spec: dict, zones: dict, ctx: Context = DEFAULT_CONTEXT) -> dict:
-    """Gaps per level of a version's polygon zones, as the digitiser's report finds them.
+    """Gaps per level of a version's polygon zones (:func:`geo_enroll.impact.zone_gaps`),
+    with the base map's town and communities (``ctx.basemap``) as the land to serve.
 
-    The land that must be served is the base map's town and communities (``areas`` of kind
-    ``town``/``community``, as ``geo-enroll digitise`` takes them) plus the zones themselves; a
-    gap is land there that no polygon zone of the level covers
-    (``geo_enroll.diagnostics.find_gaps_overlaps``), reported under its community.
     Returns ``{level: [{"area_m2", "where", "rules", "point", "geometry"}]}``.
     """
-    import shapely
-    from pyproj import Transformer
-    from shapely.ops import unary_union
-
-    from geo_enroll.diagnostics import find_gaps_overlaps as find
-
-    gdf = _zones_gdf(zones)
-    if gdf.empty:
-        return {}
-    utm = gdf.estimate_utm_crs()
-    g = gdf.to_crs(utm)
     areas = None
     if ctx.basemap is not None and Path(ctx.basemap).exists():
         import geopandas as gpd
@@ -440,27 +421,7 @@ def gap_report(spec: dict, zones: dict, ctx: Context = DEFAULT_CONTEXT) -> dict:
             areas = gpd.read_file(ctx.basemap, layer="areas")
         except Exception:  # noqa: BLE001 - a base map without areas
             areas = None
-    back = Transformer.from_crs(utm, 4326, always_xy=True)
-    out = {}
-    for level in sorted(set(g["level"].dropna())):
-        part = g[g["level"].isin([level, "nine_year"])]
-        coverage = [
-            {"rule_id": r.rule_id, "school_id": r.school_id, "geometry": r.geometry}
-            for r in part.itertuples()
-            if r.geometry is not None and not r.geometry.is_empty
-        ]
-        # the zoned land with its holes filled: a hole inside the zones is a gap
-        zoned = unary_union([c["geometry"] for c in coverage])
-        filled = unary_union(
-            [shapely.Polygon(part.exterior) for part in getattr(zoned, "geoms", [zoned])]
-        )
-        domain = {"划片范围 zoned land": filled}
-        if areas is not None and len(areas):
-            sub = areas[areas["kind"].isin(["town", "community"])].to_crs(utm)
-            domain |= {str(n): geom for n, geom in zip(sub["name"], sub.geometry, strict=True)}
-        res = find(coverage, domain, to_lonlat=lambda x, y: back.transform(x, y))
-        out[str(level)] = res["gaps"]
-    return out
+    return impact.zone_gaps(zones, areas=areas)
 
 
 def explain_no_zone(
@@ -472,109 +433,8 @@ def explain_no_zone(
     lang: str = "zh",
     level: str | None = None,
 ) -> dict:
-    """Why a located point has no school (of ``level``, default any): a gap of the
-    diagnostics (:func:`gap_report`), or outside every zone.
-
-    Returns ``{"in_gap", "text", "gap" (area_m2, where, rules with school and source),
-    "nearest" (school, rule_id, distance_m) or None, "geometry"}``.
-    """
-    import geopandas as gpd
-    from shapely.geometry import Point, shape
-
-    by_id = _school_by_id(spec)
-    rules = {
-        z.get("rule_id"): (s, z) for s in spec.get("schools") or [] for z in s.get("zones") or []
-    }
-    en = lang == "en"
-    pt = gpd.GeoSeries([Point(lon, lat)], crs=4326)
-    utm = pt.estimate_utm_crs()
-    p = pt.to_crs(utm).iloc[0]
-    hit = None
-    for lv, items in gaps.items():
-        if level is not None and lv != level:
-            continue
-        for gap in items:
-            if not gap.get("geometry"):
-                continue
-            geom = gpd.GeoSeries([shape(gap["geometry"])], crs=4326).to_crs(utm).iloc[0]
-            if geom.distance(p) <= 1.0:
-                hit = (lv, gap)
-                break
-        if hit:
-            break
-    gdf = _zones_gdf(zones)
-    if level is not None and not gdf.empty:
-        gdf = gdf[gdf["level"].isin([level, "nine_year"])]
-    nearest = None
-    if not gdf.empty:
-        d = gdf.to_crs(utm).distance(p)
-        k = int(d.values.argmin())
-        row = gdf.iloc[k]
-        nearest = {
-            "school": row.get("school"),
-            "school_id": row.get("school_id"),
-            "rule_id": row.get("rule_id"),
-            "distance_m": round(float(d.iloc[k])),
-        }
-    if hit:
-        gap_level, gap = hit
-        near = []
-        for rid in gap.get("rules") or []:
-            sch, z = rules.get(rid, ({}, {}))
-            src = z.get("source") or {}
-            near.append(
-                {
-                    "rule_id": rid,
-                    "school": sch.get("name") or (by_id.get(rid) or {}).get("name") or rid,
-                    "source": z.get("fragment") or src.get("text"),
-                    "line": src.get("line"),
-                }
-            )
-        names = "、".join(dict.fromkeys(n["school"] for n in near)) or "—"
-        where = str(gap.get("where") or "").split(" ")[0]
-        text = (
-            f"This place lies in a gap of the zoning (about {gap['area_m2']:.0f} m² in {where}): "
-            f"no rule of the policy assigns it to a school. Zones around it: {names}. "
-            "Ask the education bureau which school serves it."
-            if en
-            else f"该位置位于划片空白区（{where}内约{gap['area_m2']:.0f}平方米）：政策文本的划片规则"
-            f"没有把这里划给任何学校。周边的划片学校：{names}。请向教育局咨询该处的对口学校。"
-        )
-        return {
-            "in_gap": True,
-            "text": text,
-            "gap": {
-                "level": gap_level,
-                "area_m2": gap["area_m2"],
-                "where": where,
-                "rules": near,
-            },
-            "nearest": nearest,
-            "geometry": gap.get("geometry"),
-        }
-    if nearest:
-        text = (
-            f"This place is outside every drawn zone; the nearest zone ({nearest['school']}, "
-            f"rule {nearest['rule_id']}) is about {nearest['distance_m']} m away. Children "
-            "living outside the zones are placed by relative proximity (相对就近) by the bureau."
-            if en
-            else f"该位置不在任何已划定的片区内；最近的片区是{nearest['school']}"
-            f"（规则 {nearest['rule_id']}），相距约{nearest['distance_m']}米。"
-            "不在划片范围内的儿童由教育局按相对就近原则统筹安排。"
-        )
-    else:
-        what = {"primary": ("小学", "primary"), "middle": ("初中", "middle-school")}.get(
-            level or "", ("", "")
-        )
-        text = (
-            f"The policy's {what[1]} zones follow villages and communities, and none of them "
-            "lists the village or community of this address. Check that the address names its "
-            "village or community; otherwise ask the education bureau."
-            if en
-            else f"本政策的{what[0]}划片按村（社区）确定，该地址所在的村（社区）没有列入任何学校的"
-            "招生范围。请核对地址是否写明村（社区）；如无误，请向教育局咨询。"
-        )
-    return {"in_gap": False, "text": text, "gap": None, "nearest": nearest, "geometry": None}
+    """Why a located point has no school (:func:`geo_enroll.impact.explain_no_zone`)."""
+    return impact.explain_no_zone(spec, zones, gaps, lon, lat, lang=lang, level=level)
 
 
 # ---------------------------------------------------------------------------- cohorts
@@ -932,87 +792,15 @@ def simulate(
 
 def seat_use(spec: dict, placement: dict | None, ctx: Context = DEFAULT_CONTEXT) -> list[dict]:
     """Seats and placed children per school (placed 0 without a placement run)."""
-    seats: dict[str, int] = {}
-    by_id = _school_by_id(spec)
-    for row in seat_table(spec, ctx).to_dict("records"):
-        name = (by_id.get(row.get("school_id")) or {}).get("name") or row.get("name")
-        seats[name] = seats.get(name, 0) + int(row.get("seats") or 0)
-    placed: dict[str, dict] = {}
-    for row in (placement or {}).get("schools", []):  # a nine-year school has a row per level
-        acc = placed.setdefault(row["school"], {"seats": 0, "placed": 0})
-        acc["seats"] += int(row.get("seats") or 0)
-        acc["placed"] += int(row.get("placed") or 0)
-    out = []
-    for s in spec.get("schools") or []:
-        row = placed.get(s["name"], {})
-        n_seats = int(row.get("seats") or seats.get(s["name"], 0) or 0)
-        n_placed = int(row.get("placed") or 0)
-        out.append(
-            {
-                "school": s["name"],
-                "school_id": s.get("id"),
-                "level": s.get("level"),
-                "seats": n_seats,
-                "placed": n_placed,
-                "balance": n_seats - n_placed,
-                "fill": round(n_placed / n_seats, 3) if n_seats else None,
-            }
-        )
-    return out
+    return impact.seat_balance(spec, seat_table(spec, ctx), (placement or {}).get("schools"))
 
 
 def diagnostics(*, spec: dict, zones: dict, domain_zones: dict | None = None) -> dict:
-    """Gaps and overlaps per level: ``{"primary": {"gaps": [...], "overlaps": [...]}, ...}``.
+    """Gaps and overlaps per level (:func:`geo_enroll.impact.gaps_overlaps`).
 
-    Uses ``geo_enroll.diagnostics.find_gaps_overlaps``; the land that must be served is the
-    union of ``domain_zones`` per level (the version being edited: an edit must not leave land
-    it served unserved), else of ``zones`` itself (then only overlaps can show).
+    The land that must be served is the union of ``domain_zones`` per level, else of ``zones``.
     """
-    from shapely.ops import unary_union
-
-    from geo_enroll.diagnostics import find_gaps_overlaps as find
-
-    gdf = _zones_gdf(zones)
-    dom = _zones_gdf(domain_zones) if domain_zones else gdf
-    if gdf.empty and dom.empty:
-        return {}
-    utm = (gdf if not gdf.empty else dom).estimate_utm_crs()
-    g, d = gdf.to_crs(utm), dom.to_crs(utm)
-    from pyproj import Transformer
-
-    back = Transformer.from_crs(utm, 4326, always_xy=True)
-    declared = [
-        {"schools": z.get("schools") or [], "geometry": None}
-        for sch in spec.get("schools") or []
-        for z in sch.get("zones") or []
-        if z.get("kind") == "multi_school"
-    ]
-    out = {}
-    for level in sorted(set(g["level"].dropna()) | set(d["level"].dropna())):
-        part = g[g["level"] == level]
-        coverage = [
-            {"rule_id": r.rule_id, "school_id": r.school_id, "geometry": r.geometry}
-            for r in part.itertuples()
-            if r.geometry is not None and not r.geometry.is_empty
-        ]
-        dpart = d[d["level"] == level]
-        domain = (
-            {"原覆盖范围 previous coverage": unary_union(list(dpart.geometry))}
-            if len(dpart)
-            else {}
-        )
-        res = find(coverage, domain, declared=declared, to_lonlat=lambda x, y: back.transform(x, y))
-        out[str(level)] = {"gaps": res["gaps"], "overlaps": res["overlaps"]}
-    return out
-
-
-def _count_problems(diag: dict) -> dict[str, int]:
-    return {
-        f"{lv}.{k}": len(v.get(k) or [])
-        for lv, v in diag.items()
-        if isinstance(v, dict)
-        for k in ("gaps", "overlaps")
-    }
+    return impact.gaps_overlaps(spec, zones, domain=domain_zones)
 
 
 def preview(
@@ -1025,100 +813,41 @@ def preview(
     ctx: Context = DEFAULT_CONTEXT,
     before: dict | None = None,
 ) -> dict:
-    """Impact of a proposed edit before it is saved: who changes school, seats, gaps/overlaps."""
+    """Impact of a proposed edit before it is saved (:func:`geo_enroll.impact.compare`)."""
     before = before or place(spec=base_spec, zones=base_zones, cohort=cohort, ctx=ctx)
     after = place(spec=spec, zones=zones, cohort=cohort, ctx=ctx)
-    b = {p["student_id"]: p for p in before["placements"]}
-    changes = [
-        {
-            "student_id": p["student_id"],
-            "level": p["level"],
-            "from": b.get(p["student_id"], {}).get("school") or "",
-            "to": p["school"] or "",
-            "status": p["status"],
-        }
-        for p in after["placements"]
-        if (b.get(p["student_id"], {}).get("school") or "") != (p["school"] or "")
-    ]
-    d_before = diagnostics(spec=base_spec, zones=base_zones, domain_zones=base_zones)
-    d_after = diagnostics(spec=spec, zones=zones, domain_zones=base_zones)
-    return {
-        "changes": changes,
-        "n_changes": len(changes),
-        "seats_before": seat_use(base_spec, before, ctx),
-        "seats_after": seat_use(spec, after, ctx),
-        "diagnostics": d_after,
-        "problems_before": _count_problems(d_before),
-        "problems_after": _count_problems(d_after),
-    }
+    res = impact.compare(
+        spec_before=base_spec,
+        zones_before=base_zones,
+        placement_before=before,
+        spec_after=spec,
+        zones_after=zones,
+        placement_after=after,
+        seats_before=seat_table(base_spec, ctx),
+        seats_after=seat_table(spec, ctx),
+    )
+    keys = ("changes", "n_changes", "seats_before", "seats_after", "diagnostics")
+    return {k: res[k] for k in (*keys, "problems_before", "problems_after")}
 
 
 def diff_versions(
     a: dict, b: dict, *, cohort: list[dict] | None = None, ctx: Context = DEFAULT_CONTEXT
 ) -> dict:
     """Difference between two versions: changed zone areas (GeoJSON) and who changes school."""
-    import geopandas as gpd
-    from shapely.geometry import mapping, shape
-
-    fa = {f["properties"].get("rule_id"): f for f in a["zones"].get("features") or []}
-    fb = {f["properties"].get("rule_id"): f for f in b["zones"].get("features") or []}
-    changed = []
-    for rid in sorted(set(fa) | set(fb), key=str):
-        ga = shape(fa[rid]["geometry"]) if rid in fa and fa[rid].get("geometry") else None
-        gb = shape(fb[rid]["geometry"]) if rid in fb and fb[rid].get("geometry") else None
-        pa = (fa.get(rid) or {}).get("properties", {})
-        pb = (fb.get(rid) or {}).get("properties", {})
-        if (
-            ga is not None
-            and gb is not None
-            and ga.equals(gb)
-            and pa.get("school") == pb.get("school")
-        ):
-            continue
-        if ga is None or gb is None:
-            geom = ga or gb
-            change = "removed" if gb is None else "added"
-        else:
-            geom = ga.symmetric_difference(gb)
-            change = "changed"
-        area = (
-            float(
-                gpd.GeoSeries([geom], crs=4326)
-                .to_crs(gpd.GeoSeries([geom], crs=4326).estimate_utm_crs())
-                .area.iloc[0]
-            )
-            if not geom.is_empty
-            else 0.0
-        )
-        changed.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(geom) if not geom.is_empty else None,
-                "properties": {
-                    "rule_id": rid,
-                    "change": change,
-                    "area_m2": round(area, 1),
-                    "school_before": pa.get("school"),
-                    "school_after": pb.get("school"),
-                },
-            }
-        )
-    spec_changed = json.dumps(a["spec"], sort_keys=True) != json.dumps(b["spec"], sort_keys=True)
     moves: list[dict] = []
     if cohort:
-        pa_ = {
-            p["student_id"]: p
-            for p in place(spec=a["spec"], zones=a["zones"], cohort=cohort, ctx=ctx)["placements"]
-        }
-        for p in place(spec=b["spec"], zones=b["zones"], cohort=cohort, ctx=ctx)["placements"]:
-            old = pa_.get(p["student_id"], {}).get("school") or ""
-            if old != (p["school"] or ""):
-                moves.append({"student_id": p["student_id"], "from": old, "to": p["school"] or ""})
+        before = place(spec=a["spec"], zones=a["zones"], cohort=cohort, ctx=ctx)
+        after = place(spec=b["spec"], zones=b["zones"], cohort=cohort, ctx=ctx)
+        moves = [
+            {"student_id": c["student_id"], "from": c["from"], "to": c["to"]}
+            for c in impact.school_changes(before["placements"], after["placements"])
+        ]
     return {
         "a": a["id"],
         "b": b["id"],
-        "spec_changed": spec_changed,
-        "changed_zones": {"type": "FeatureCollection", "features": changed},
+        "spec_changed": json.dumps(a["spec"], sort_keys=True)
+        != json.dumps(b["spec"], sort_keys=True),
+        "changed_zones": impact.changed_zones(a["zones"], b["zones"]),
         "moves": moves,
     }
 
