@@ -4,7 +4,7 @@ The engine is a library usable from a notebook, the CLI or the web app.  The ver
 are re-exported here, one per arrow of the pipeline (``docs/ARCHITECTURE.md``), and imported
 only when first used, so ``import geo_enroll`` stays cheap::
 
-    policy text ──parse_policy──► zone spec ──digitise──► zones (+ diagnostics)
+    policy text ──parse_policy──► zone spec ──digitise_zones──► zones (+ diagnostics)
     address ──Gazetteer.geocode──► point + unit + match level ──lookup_address──► schools
     applicants ──place──► placements + traces ──assign_classes──► classes
     multi-school zones ──lottery_draw / lottery_verify / lottery_simulate──► re-runnable draws
@@ -31,7 +31,8 @@ _LAZY = {
     "load_spec": ("geo_enroll.policy", "load_spec"),
     "save_spec": ("geo_enroll.policy", "save_spec"),
     "resolve_unit": ("geo_enroll.policy", "resolve_unit"),
-    "digitise": ("geo_enroll.digitise", "digitise"),
+    # (geo_enroll.digitise is the subpackage; its verb is re-exported under another name)
+    "digitise_zones": ("geo_enroll.digitise", "digitise"),
     "parse_address": ("geo_enroll.address", "parse_address"),
     "Gazetteer": ("geo_enroll.geocode", "Gazetteer"),
     "load_default_gazetteer": ("geo_enroll.geocode", "load_default_gazetteer"),

@@ -16,3 +16,14 @@ def test_unknown_names_raise_attribute_error():
 
     with pytest.raises(AttributeError):
         geo_enroll.no_such_verb  # noqa: B018
+
+
+def test_verbs_are_not_shadowed_by_subpackages():
+    """Importing every subpackage first must not replace a re-exported verb by a module."""
+    import importlib
+    import types
+
+    for module, _ in set(geo_enroll._LAZY.values()):
+        importlib.import_module(module)
+    for name in geo_enroll._LAZY:
+        assert not isinstance(getattr(geo_enroll, name), types.ModuleType), name
