@@ -550,6 +550,24 @@ def seat_table(spec: dict, ctx: Context = DEFAULT_CONTEXT):
     return pd.DataFrame(rows, columns=["school_id", "name", "level", "seats"])
 
 
+def _run_place(cohort: list[dict], *, spec: dict, zones: dict, seed: int, ctx: Context):
+    """The engine's placement of a stored cohort (rows as dicts) on a version's zones."""
+    import pandas as pd
+
+    from geo_enroll.placement.run import place as run_place
+
+    table = pd.DataFrame([{k: v for k, v in r.items() if k not in _ROW_EXTRA} for r in cohort])
+    return run_place(
+        table,
+        spec=spec,
+        zones=_zones_gdf(zones),
+        gazetteer=_gazetteer(ctx),
+        schools=seat_table(spec, ctx),
+        school_points=_school_points(ctx),
+        seed=int(seed),
+    )
+
+
 def place(
     *,
     spec: dict,
@@ -560,22 +578,9 @@ def place(
     ctx: Context = DEFAULT_CONTEXT,
 ) -> dict:
     """Place every applicant; ``{"placements": [...], "schools": [...], "engine": ...}``."""
-    import pandas as pd
-
-    from geo_enroll.placement.run import place as run_place
-
     progress = progress or (lambda f: None)
-    table = pd.DataFrame([{k: v for k, v in r.items() if k not in _ROW_EXTRA} for r in cohort])
     progress(0.05)
-    out = run_place(
-        table,
-        spec=spec,
-        zones=_zones_gdf(zones),
-        gazetteer=_gazetteer(ctx),
-        schools=seat_table(spec, ctx),
-        school_points=_school_points(ctx),
-        seed=int(seed),
-    )
+    out = _run_place(cohort, spec=spec, zones=zones, seed=seed, ctx=ctx)
     progress(1.0)
     homes = {}
     if out.homes is not None and len(out.homes):
@@ -653,20 +658,7 @@ def lottery_inputs(
     DataFrames the draw read, also written as ``lottery/<group>/applicants.csv`` and
     ``seats.csv``), so the simulation uses exactly what the placement draws; nothing is written.
     """
-    import pandas as pd
-
-    from geo_enroll.placement.run import place as run_place
-
-    table = pd.DataFrame([{k: v for k, v in r.items() if k not in _ROW_EXTRA} for r in cohort])
-    out = run_place(
-        table,
-        spec=spec,
-        zones=_zones_gdf(zones),
-        gazetteer=_gazetteer(ctx),
-        schools=seat_table(spec, ctx),
-        school_points=_school_points(ctx),
-        seed=int(seed),
-    )
+    out = _run_place(cohort, spec=spec, zones=zones, seed=seed, ctx=ctx)
     groups = []
     for info in out.lotteries:
         apps, seats = out.lottery_tables[info["group"]]
