@@ -183,17 +183,8 @@ def build_spec() -> dict:
     return spec
 
 
-def _drop_none(value):
-    """TOML has no null: leave None out (load_spec restores the nullable keys)."""
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value if v is not None]
-    return value
-
-
 def spec_toml(spec: dict) -> str:
-    import tomli_w
+    from geo_enroll.policy.spec import to_toml
 
     header = (
         "# HYPOTHETICAL 示意情景 — 延庆区 2023 multi-school zoning scenario (多校划片, invented).\n"
@@ -204,7 +195,7 @@ def spec_toml(spec: dict) -> str:
         "# seed names no school and no zone; unit codes are the official NBS ones.  The label is\n"
         "# also in policy.sources.scenario (the schema has no top-level field for it).\n"
     )
-    return header + tomli_w.dumps(_drop_none(spec), multiline_strings=False)
+    return to_toml(spec, header=header)
 
 
 def seat_table() -> str:
