@@ -24,6 +24,8 @@ _COMMAND_MODULES = (
     "place",  # cohort synth; place; lottery; classes
     "impact",  # impact of an edited zone set on the cohort
     "serve",  # web service
+    "zones",  # import a published zone layer (GeoJSON, GPKG, SHP, KML)
+    "scale",  # province-scale runs on dask
     "demo",  # the main job on the embedded default
 )
 
