@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything geo_enroll needs on a fresh Debian machine, idempotently:
 #   - Debian packages: chromium (browser tests, never a downloaded browser), a CJK font
-#     (notices as PDF), gdal-bin (ogrinfo), poppler-utils (PDF checks);
+#     (notices as PDF), gdal-bin (ogrinfo), poppler-utils (PDF checks), postgresql + postgis
+#     (the PostGIS store's tests start a throwaway cluster);
 #   - a virtual environment .venv with the project and its dev extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)
 command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# PostgreSQL + PostGIS: the tests start a throwaway cluster on a local socket (tests/pg).
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need_apt+=(postgresql postgresql-postgis)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
