@@ -30,6 +30,7 @@ __all__ = [
     "strip_lead",
     "parse_exclusion",
     "split_exclusions",
+    "split_includes",
     "parse_enclosed",
     "street_segments",
 ]
@@ -153,7 +154,10 @@ PATTERNS: dict[str, re.Pattern] = {
         r"^(?:不含|不包含|不包括|除去?)(?P<names>.+?)(?:以外|之外|外)?(?:区域)?$"
     ),
     "include": re.compile(r"^(?:含|包含|包括)(?P<names>.+?)(?:区域)?$"),
-    "limit": re.compile(r"^(?P<dir>[东南西北])(?:至|到|抵|临|接)(?P<target>.+)$"),
+    "limit": re.compile(
+        r"^(?P<dir>[东南西北])(?:至|到|抵|临|接|(?:界限?|边界|面|侧)\s*[:：]|界限?为|边界为)"
+        r"\s*(?P<target>.+)$"
+    ),
     "bound": re.compile(r"^(?P<streets>.+?)以(?P<side>[东南西北])(?P<rest>.*)$"),
     "surrounded": re.compile(r"所?围成(?:的)?区域|合围区域|围合区域"),
     # "A、B、C、D所围成的区域" (streets listed without sides): one enclosed area
@@ -433,6 +437,28 @@ def split_exclusions(text: str) -> tuple[str, list[str]]:
                 rebuilt = re.sub(rf"[（(]\s*{re.escape(note)}\s*[）)]", "", rebuilt, count=1)
         kept_clauses.append(rebuilt.strip())
     return "，".join(c for c in kept_clauses if c), list(dict.fromkeys(excluded))
+
+
+def split_includes(text: str) -> tuple[str, list[str]]:
+    """Text without its 含/包括 clauses + the names they list (checks: inside the zone).
+
+    Only a clause after the first is an inclusion (a first clause 包括X is the scope itself).
+
+    >>> split_includes("东界限:浐河西路，南界限:米秦北路，含缇香郡、翠屏湾")
+    ('东界限:浐河西路，南界限:米秦北路', ['缇香郡', '翠屏湾'])
+    """
+    kept, names = [], []
+    for clause in split_top(text, "，,；;"):
+        m = PATTERNS["include"].match(clause.strip().strip("。"))
+        if m and kept:
+            names.extend(
+                re.sub(r"(?:等[^、，,]{0,4}|范围内?|区域)$", "", n) or n for n in _names(m["names"])
+            )
+        else:
+            kept.append(clause)
+    if not names:
+        return text, []
+    return "，".join(kept), list(dict.fromkeys(names))
 
 
 def parse_enclosed(text: str) -> tuple[list[str], list[str]] | None:

@@ -21,7 +21,7 @@ from .schools import match_school
 from .scopes import scope_pieces
 from .zones import pieces_to_zones, unit_key
 
-__all__ = ["multi_area", "link_multi_school"]
+__all__ = ["multi_area", "link_multi_school", "match_member", "link_shared", "finish_shared"]
 
 
 def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
@@ -157,3 +157,86 @@ def link_multi_school(ctx: ParseContext) -> None:
             if not units or left:
                 zone["area"] = item["area"]
             school["zones"].append(zone)
+
+
+_SCHOOL_WORD = re.compile(
+    r"(?:小学|中学|学校|初中|国小|国中|国中小|附小|实小|校区|分校|[小中]学部|国中部)$"
+)
+
+
+def match_member(label: str, schools: list[dict], level: str | None = None) -> dict | None:
+    """The school a shared-zone or feeder label names, as written or shortened.
+
+    Tried in order, among the schools of ``level`` first: the name or an alias
+    (:func:`~geo_enroll.policy.schools.match_school`); the name without a district prefix
+    (``東區東光國小`` → ``東光國小``); a unique school whose name starts with the label
+    (``中崙`` → ``中崙高中國中部``).
+
+    >>> schools = [{"name": "中崙高中國中部", "aliases": [], "level": "middle"},
+    ...            {"name": "東光國小", "aliases": [], "level": "primary"}]
+    >>> match_member("中崙", schools)["name"], match_member("東區東光國小", schools)["name"]
+    ('中崙高中國中部', '東光國小')
+    """
+    label = re.sub(r"[（(][^）)]*[）)]$", "", label.strip()).strip() or label.strip()
+    pools = [schools]
+    if level:
+        pools.insert(0, [s for s in schools if s["level"] in (level, "nine_year")])
+    for pool in pools:
+        found = match_school(label, pool)
+        if found is not None:
+            return found
+        bare = re.sub(r"^[\u3400-\u9fff]{1,3}?[区區县縣市乡鄉镇鎮]", "", label)
+        if bare != label and len(bare) >= 3:
+            found = match_school(bare, pool)
+            if found is not None:
+                return found
+        if len(label) >= 2:
+            starts = [s for s in pool if s["name"].startswith(label) and s["name"] != label]
+            if len(starts) == 1:
+                return starts[0]
+    return None
+
+
+def link_shared(ctx: ParseContext) -> None:
+    """Shared zones (共同學區：A、B, rows naming several schools) → a ``multi_school`` zone on
+    each member school.  A member named in full but not yet known is added as a school; a
+    shortened name that matches no school goes to ``unparsed``.  Member ids are written by
+    :func:`finish_shared` once ids are final."""
+    from .document import simplified
+    from .schools import add_school, level_of
+
+    for item in ctx.shared:
+        members, missing = [], []
+        for label in item["labels"]:
+            found = match_member(label, ctx.schools, item["level"])
+            if found is None and (
+                _SCHOOL_WORD.search(simplified(label))
+                or (item.get("in_school_column") and len(label) >= 3)
+            ):
+                found = add_school(label, level_of(label, item["level"]), ctx)
+            if found is None:
+                missing.append(label)
+            elif all(found is not m for m in members):
+                members.append(found)
+        if missing or len(members) < 2:
+            ctx.unparsed.append(
+                {
+                    **item["zone"]["source"],
+                    "reason": "共同学区的学校无法识别 shared zone: school not recognised: "
+                    + "、".join(missing or item["labels"]),
+                }
+            )
+            continue
+        for school in members:
+            zone = {**item["zone"], "units": [dict(u) for u in item["zone"]["units"]]}
+            zone["_members"] = members
+            school["zones"].append(zone)
+
+
+def finish_shared(schools: list[dict]) -> None:
+    """Write the member ids of shared zones (``schools``) once school ids are final."""
+    for s in schools:
+        for z in s["zones"]:
+            members = z.pop("_members", None)
+            if members is not None:
+                z["schools"] = sorted({m["id"] for m in members})

@@ -18,7 +18,7 @@ import re
 
 from pypinyin import Style, lazy_pinyin
 
-from .document import LEVEL_WORDS, ParseContext, source_ref
+from .document import LEVEL_WORDS, ParseContext, simplified, source_ref
 from .grammar import CN, PATTERNS, cn_number
 
 __all__ = [
@@ -35,12 +35,23 @@ def level_of(name: str, section_level: str | None) -> str:
     """A school's level: the section's, else read from its name (小学/初中/中学/学校)."""
     if section_level:
         return section_level
+    taiwan = re.sub(r"[（(][^）)]*[）)]$", "", simplified(name))
+    for pattern, level in _TAIWAN_LEVELS:  # 國中小, 高中國中部, 國中, 國小, 實小, 附小
+        if re.search(pattern, taiwan):
+            return level
     for word, level in LEVEL_WORDS:
         if name.endswith(word) or word in name[-4:]:
             return level
     if name.endswith(("学校", "分校")):
         return "nine_year"
     return "primary"
+
+
+_TAIWAN_LEVELS = (
+    (r"国中小$", "nine_year"),
+    (r"(?:国中|国中部|实中|高中)$", "middle"),
+    (r"(?:国小|实小|附小)$", "primary"),
+)
 
 
 def _norm_school(name: str) -> str:

@@ -24,6 +24,7 @@ from .grammar import (
     parse_exclusion,
     parse_limits,
     split_exclusions,
+    split_includes,
     split_top,
 )
 from .items import item_list
@@ -64,18 +65,20 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     # four-sided limits for the whole part
     if PATTERNS["limit"].match(part):
         head, excluded = split_exclusions(part)
+        head, includes = split_includes(head)
         got = parse_limits(head)
         if got:
             limits, inner = got
-            pieces.append(
-                {
-                    "type": "limits",
-                    "within": town,
-                    "limits": limits,
-                    "exclude": list(dict.fromkeys(inner + excluded)),
-                    "text": part,
-                }
-            )
+            piece = {
+                "type": "limits",
+                "within": town,
+                "limits": limits,
+                "exclude": list(dict.fromkeys(inner + excluded)),
+                "text": part,
+            }
+            if includes:
+                piece["includes"] = includes
+            pieces.append(piece)
             return pieces, left
     # "A、B、C、D所围成的区域": an area enclosed by streets whose sides are not written
     enclosed = parse_enclosed(part) if PATTERNS["surrounded"].search(part) else None
@@ -107,13 +110,18 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     if bound_clauses:
         last = max(i for i, c in enumerate(clauses) if c in bound_clauses)
         excluded: list[str] = []
+        includes: list[str] = []
         rest, said = [], list(bound_clauses)
         for i, c in enumerate(clauses):
             if c in bound_clauses:
                 continue
             names = parse_exclusion(c) if i > last else None
+            inc = PATTERNS["include"].match(c.strip()) if i > last else None
             if names:  # ，不含X、Y after the box belongs to it
                 excluded.extend(names)
+                said.append(c)
+            elif inc:  # ，含X、Y: names inside the box, kept as checks
+                includes.extend(split_includes(f"_，{c}")[1])
                 said.append(c)
             else:
                 rest.append(c)
@@ -134,6 +142,8 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 "exclude": excluded,
                 "text": "，".join(said),
             }
+            if includes:
+                piece["includes"] = includes
             if re.match(r"^除", text) and re.search(r"以外|之外", text):
                 piece["negate"] = True
                 om = re.search(

@@ -18,34 +18,53 @@ from __future__ import annotations
 import re
 
 from . import units as _units
-from .document import ParseContext, Row, doc_level, table_level
-from .grammar import PATTERNS, parse_limits, split_top
+from .document import ParseContext, Row, doc_level, simplified, source_ref, table_level
+from .grammar import CN, PATTERNS, parse_limits, split_top
 from .items import clean_name
 from .schools import add_school, level_of, match_school
 from .scopes import scope_pieces
 from .zones import is_township, pieces_to_zones, unit_entry, unit_key
 
-__all__ = ["parse_tables", "merge_annex"]
+__all__ = ["parse_tables", "merge_annex", "shared_members", "neighbour_groups"]
 
 
 def _roles(header: list[str]) -> dict[str, int]:
+    """Column roles from the header (Simplified or Traditional): school, scope, area…
+
+    ``school``: the school column (学校/校名/基本学区…); ``scope``: what the row covers
+    (范围/村/社区/里); ``area``: the township or district the scope lies in (乡镇/街道/行政区;
+    a 所在区 column wins over the school's own 行政区); ``sub``: a 鄰/组 column refining
+    the scope; ``type``: 基本/自由 (basic or free-choice zone); ``mode``: 入学方式.
+    """
+    header = [simplified(h).strip().strip("*") for h in header]
     roles: dict[str, int] = {}
     for i, h in enumerate(header):
-        if "school" not in roles and re.search(r"学校|小学名称|中学名称|校名|学校名称", h):
+        if "school" not in roles and re.search(
+            r"学校|小学名称|中学名称|校名|学校名称|^(?:基本)?学区$|^(?:小学|初中|中学)$", h
+        ):
             roles["school"] = i
     for i, h in enumerate(header):
         if i in roles.values():
             continue
         if "mode" not in roles and re.search(r"入学方式|划片方式", h):
             roles["mode"] = i
+        elif "type" not in roles and re.fullmatch(r"(?:学区)?类型|类别|学区类别", h):
+            roles["type"] = i
+        elif "sub" not in roles and re.fullmatch(r"邻别?|邻里?范围|村民小组|组别?", h):
+            roles["sub"] = i
+        elif "area" not in roles and "所在" in h and re.search(r"区|镇|乡|街道", h):
+            roles["area"] = i
         elif (
             "area" not in roles
-            and re.search(r"乡镇|苏木|街道|社区$", h)
+            and re.search(r"乡镇|苏木|街道|社区$|^行政区$|^区县?$|^镇街$", h)
             and not re.search(r"范围|区域", h)
+            and not any("所在" in x for x in header)
         ):
             roles["area"] = i
-        elif "scope" not in roles and re.search(r"范围|区域|村|社区|户籍", h):
+        elif "scope" not in roles and re.search(r"范围|区域|村|社区|户籍|^里", h):
             roles["scope"] = i
+    if "scope" in roles and re.match(r"^里", header[roles["scope"]]):
+        roles["villages"] = roles["scope"]  # a 里 (Taiwan village) column: cells are units
     return roles
 
 
@@ -69,15 +88,18 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                 header_town = hm["town"]
         prev_school, prev_area = None, None
         ncols = len(table[0].cells)
+        level = table_level(lines, table[0].line) or doc_level(lines)
         for row in table[1:]:
             cells = row.cells + [""] * (ncols - len(row.cells))
-            label = cells[roles["school"]]
+            label = cells[roles["school"]].strip().strip("　")
+            members = shared_members(label)
+            if members:  # 共同學區：A、B — a zone several schools share
+                _shared_row(members, roles, cells, row, ctx, level)
+                continue
             school = match_school(label, ctx.schools) if label else prev_school
-            if label and school is None and re.search(r"(小学|中学|学校|初中)$", label):
-                level = table_level(lines, table[0].line) or doc_level(lines)
-                if re.search(r"(?:小学|中学|初中)$", label):  # the name says it
-                    level = None
-                school = add_school(label, level_of(label, level), ctx)
+            if label and school is None and _is_school_label(label):
+                # the column is the school column (by its header): the cell is the name
+                school = add_school(label, level_of(label, _level_hint(label, level)), ctx)
             if school is None:
                 ctx.unparsed.append(
                     {
@@ -88,6 +110,9 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                 )
                 continue
             prev_school = school
+            if "villages" in roles:  # 里 / 鄰 rows: units, basic or free-choice
+                _village_row(school, roles, cells, row, ctx)
+                continue
             scope = cells[roles["scope"]]
             area = cells[roles["area"]].strip().strip("　") if "area" in roles else ""
             inferred_note = None
@@ -129,6 +154,164 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                     {**src, "reason": "表格行未生成规则 table row produced no rule"}
                 )
     return out
+
+
+def _level_hint(label: str, level: str | None) -> str | None:
+    """The table's level, unless the name ends in its own (…小学, …國中; not …分校, …（國小部）)."""
+    if re.search(r"(?:小学|中学|初中|国中|国小|国中小)$", simplified(label)):
+        return None
+    return level
+
+
+def _is_school_label(label: str) -> bool:
+    """A school column cell that names a school (not a note such as 同上 or a dash)."""
+    if not re.search(rf"[{CN}]{{2,}}", label) or len(label) > 40:
+        return False
+    return not re.fullmatch(r"同上|无|暂无|待定|[-—/／]+|备注.*|合计|小计", label)
+
+
+_SHARED = re.compile(
+    r"^(?:共同学区|自由学区|共享学区|分享学区|多校划片|共同)\s*[:：]\s*(?P<a>.+)$"
+    r"|^(?P<b>.+?)(?:共同学区|自由学区|共享学区|分享学区|共同招生|多校划片)$"
+)
+
+
+def shared_members(label: str) -> list[str]:
+    """School names of a shared-zone cell (``共同學區：A、B`` / ``A、B共同學區``), else [].
+
+    >>> shared_members("共同學區：勝利國小、博愛國小")
+    ['勝利國小', '博愛國小']
+    >>> shared_members("后甲国中、忠孝国中共同学区"), shared_members("第一小学")
+    (['后甲国中', '忠孝国中'], [])
+    """
+    m = _SHARED.match(simplified(label.strip()))
+    if not m:
+        return []
+    start = m.start("a") if m["a"] is not None else m.start("b")
+    end = m.end("a") if m["a"] is not None else m.end("b")
+    names = [x.strip() for x in split_top(label[start:end], "、，,/／") if x.strip()]
+    return names if len(names) >= 2 else []
+
+
+_NEIGHBOUR_RANGE = re.compile(r"(?P<a>\d+)(?:\s*(?:[-－—–~～至到]+)\s*(?P<b>\d+))?")
+
+
+def neighbour_groups(text: str) -> tuple[list[str], list[str]] | None:
+    """鄰 (neighbourhood) ranges of a 里 → (groups, excluded groups), or None.
+
+    ``全``/``全里``/blank → ([], []) (the whole 里).
+
+    >>> neighbour_groups("1-4、9-10 鄰")
+    (['1-4鄰', '9-10鄰'], [])
+    >>> neighbour_groups("除 4 鄰外之其餘鄰別"), neighbour_groups("全里")
+    (([], ['4鄰']), ([], []))
+    >>> neighbour_groups("（3、4、8～34）")
+    (['3鄰', '4鄰', '8-34鄰'], [])
+    """
+    t = simplified(re.sub(r"\s+", "", text)).strip("（）()")
+    if t in ("", "全", "全里", "全部", "全村"):
+        return [], []
+    ex = re.fullmatch(r"除(?P<n>.+?)邻?(?:以外|之外|外)(?:之?其余邻别?|邻?)?", t)
+    body = ex["n"] if ex else t
+    body = body.replace("邻", "")
+    if not body or not re.fullmatch(r"[\d、，,\-－—–~～至到]+", body):
+        return None
+    groups = []
+    for part in split_top(body, "、，,"):
+        m = _NEIGHBOUR_RANGE.fullmatch(part)
+        if not m:
+            return None
+        groups.append(f"{m['a']}-{m['b']}鄰" if m["b"] else f"{m['a']}鄰")
+    return ([], groups) if ex else (groups, [])
+
+
+def _village_units(cell: str, sub: str, area: str) -> tuple[list[dict], list[str]]:
+    """Units of a 里 cell (``新東（19鄰）``, ``慈祐``, ``東門里`` + a 鄰 cell) → (units, left)."""
+    units, left = [], []
+    for item in split_top(cell, "、，,"):
+        item = item.strip()
+        head = re.split(r"[（(]", item, maxsplit=1)[0].strip()
+        note = item[len(head) :].strip()
+        if note and not note.endswith(("）", ")")):
+            note += "）"  # a split cell lost its closing bracket
+        if not re.fullmatch(rf"[{CN}]{{1,10}}", head):
+            left.append(item)
+            continue
+        got = neighbour_groups(" ".join(x for x in (note, sub) if x))
+        if got is None:
+            left.append(item)
+            continue
+        groups, excluded = got
+        base = {
+            "name": head,
+            "township": area or None,
+            "code": None,
+            "group": None,
+            "sub_area": None,
+            "note": "该县区无官方区划名单 no official unit list shipped for this county",
+        }
+        if excluded:
+            base["exclude"] = excluded
+        units.extend([{**base, "group": g} for g in groups] or [base])
+    return units, left
+
+
+def _row_area(roles: dict, cells: list[str]) -> str:
+    return cells[roles["area"]].strip() if "area" in roles else ""
+
+
+def _village_row(school: dict, roles: dict, cells: list[str], row: Row, ctx: ParseContext):
+    """A 里/鄰 row: an ``admin_units`` zone (基本), or ``alternative`` when its type is 自由."""
+    src = source_ref(row.text, row.line)
+    sub = cells[roles["sub"]] if "sub" in roles else ""
+    units, left = _village_units(cells[roles["villages"]], sub, _row_area(roles, cells))
+    for frag in left:
+        ctx.unparsed.append(
+            {**src, "text": frag, "reason": "里/鄰单元格未能解析 village cell not understood"}
+        )
+    if not units:
+        return
+    free = "type" in roles and re.search(r"自由|可选", simplified(cells[roles["type"]]))
+    zone = {"kind": "alternative" if free else "admin_units", "units": units, "source": src}
+    if not free:
+        zone["basis"] = "hukou"
+    zone["fragment"] = "，".join(c for c in cells if c)
+    school["zones"].append(zone)
+
+
+def _shared_row(members, roles, cells, row: Row, ctx: ParseContext, level) -> None:
+    """A row whose school cell names several schools: one shared (multi_school) zone."""
+    src = source_ref(row.text, row.line)
+    if "villages" in roles:
+        sub = cells[roles["sub"]] if "sub" in roles else ""
+        units, left = _village_units(cells[roles["villages"]], sub, _row_area(roles, cells))
+    else:
+        pieces, left = scope_pieces(cells[roles["scope"]], ctx)
+        units = [u for z in pieces_to_zones(pieces, src, ctx) for u in z.get("units", [])]
+    for frag in left:
+        ctx.unparsed.append(
+            {**src, "text": frag, "reason": "表格片段未能解析 table fragment not understood"}
+        )
+    if not units:
+        ctx.unparsed.append(
+            {**src, "reason": "共同学区行未生成规则 shared-zone row produced no rule"}
+        )
+        return
+    ctx.shared.append(
+        {
+            "labels": members,
+            "in_school_column": True,  # by position each label is a school's name
+            "level": level,
+            "zone": {
+                "kind": "multi_school",
+                "units": units,
+                "basis": "hukou",
+                "multi_school": True,
+                "source": src,
+                "fragment": cells[roles["school"]],
+            },
+        }
+    )
 
 
 def _row_zones(

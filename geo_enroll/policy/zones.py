@@ -71,7 +71,6 @@ def pieces_to_zones(
     current: dict | None = None
     for piece in pieces:
         typ = piece["type"]
-        fragment = piece.get("text")
         if typ in ("unit", "count"):
             if typ == "count":
                 new_units = _count_units(piece, ctx)
@@ -103,65 +102,76 @@ def pieces_to_zones(
             current["units"].extend(new_units)
             continue
         current = None
-        if typ == "limits":
-            within = piece.get("within")
-            code = None
-            if within:
-                code = unit_entry(within, piece.get("town"), ctx)["code"]
-            zones.append(
-                {
-                    "kind": "street_limits",
-                    "within": within,
-                    "within_code": code,
-                    "limits": piece["limits"],
-                    "exclude": piece.get("exclude", []),
-                    "include": [],
-                    "source": source,
-                    "fragment": fragment,
-                }
-            )
-        elif typ == "compound":
-            zone = {
-                "kind": "compound",
-                "name": piece["name"],
-                "within": piece.get("within"),
-                "source": source,
-                "fragment": fragment,
-            }
-            if piece.get("exclude"):
-                zone["exclude"] = list(piece["exclude"])
-            zones.append(zone)
-        elif typ == "bounds":
-            zone = {
-                "kind": "directional_bounds",
-                "bounds": piece["bounds"],
-                "within": piece.get("within"),
-                "surrounded": piece.get("surrounded", False),
-                "exclude": list(piece.get("exclude") or []),
-                "source": source,
-                "fragment": fragment,
-            }
-            if piece.get("bounded_by"):
-                zone["bounded_by"] = piece["bounded_by"]
-            if piece.get("negate"):
-                zone["negate"] = True
-            zones.append(zone)
-        elif typ == "street_list":
-            zone = {
-                "kind": "street_list",
-                "street": piece["street"],
-                "numbers": piece["numbers"],
-                "sides": piece["sides"],
-                "exclude": list(piece.get("exclude") or []),
-                "source": source,
-                "fragment": fragment,
-            }
-            if piece.get("side"):
-                zone["side"] = piece["side"]
-            zones.append(zone)
+        includes = piece.get("includes")  # 含X、Y: names inside, for the digitiser to check
+        made = len(zones)
+        _polygon_zone(piece, source, ctx, zones)
+        if includes and len(zones) > made:
+            zones[-1]["includes"] = list(includes)
     for z in zones:
         z.pop("_town", None)
     return zones
+
+
+def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict]) -> None:
+    """The zone of one non-unit piece (limits, compound, bounds, street list)."""
+    typ = piece["type"]
+    fragment = piece.get("text")
+    if typ == "limits":
+        within = piece.get("within")
+        code = None
+        if within:
+            code = unit_entry(within, piece.get("town"), ctx)["code"]
+        zones.append(
+            {
+                "kind": "street_limits",
+                "within": within,
+                "within_code": code,
+                "limits": piece["limits"],
+                "exclude": piece.get("exclude", []),
+                "include": [],
+                "source": source,
+                "fragment": fragment,
+            }
+        )
+    elif typ == "compound":
+        zone = {
+            "kind": "compound",
+            "name": piece["name"],
+            "within": piece.get("within"),
+            "source": source,
+            "fragment": fragment,
+        }
+        if piece.get("exclude"):
+            zone["exclude"] = list(piece["exclude"])
+        zones.append(zone)
+    elif typ == "bounds":
+        zone = {
+            "kind": "directional_bounds",
+            "bounds": piece["bounds"],
+            "within": piece.get("within"),
+            "surrounded": piece.get("surrounded", False),
+            "exclude": list(piece.get("exclude") or []),
+            "source": source,
+            "fragment": fragment,
+        }
+        if piece.get("bounded_by"):
+            zone["bounded_by"] = piece["bounded_by"]
+        if piece.get("negate"):
+            zone["negate"] = True
+        zones.append(zone)
+    elif typ == "street_list":
+        zone = {
+            "kind": "street_list",
+            "street": piece["street"],
+            "numbers": piece["numbers"],
+            "sides": piece["sides"],
+            "exclude": list(piece.get("exclude") or []),
+            "source": source,
+            "fragment": fragment,
+        }
+        if piece.get("side"):
+            zone["side"] = piece["side"]
+        zones.append(zone)
 
 
 def _count_units(piece: dict, ctx: ParseContext) -> list[dict]:
