@@ -199,6 +199,7 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
             for oid in z.get("schools") or []:
                 if oid in index.schools and _serves(index.schools[oid].get("level"), level):
                     matches.append(_m(oid, rid, z, spec_))
+    matches, optional = _read_as_written(matches, optional, index, warnings)
     if basis == "property_in_zone":
         matches = _property_matches(matches, poly, level, index)
     zone = []
@@ -222,6 +223,99 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
             m["distance_m"] = index.school_distance(xy, m["school_id"])
             opt.append(m)
     return {"zone": zone, "optional": opt, "warnings": warnings, "edge_m": edge, "xy": xy}
+
+
+def _origin(index: ZoneIndex, m: dict) -> str:
+    """``annex`` for a rule read from an annex table, else ``body``."""
+    z = index.rules.get(m["rule_id"], (None, {}))[1]
+    return "annex" if z.get("origin") == "annex" else "body"
+
+
+def _read_as_written(matches, optional, index, warnings) -> tuple[list[dict], list[dict]]:
+    """Two reading rules between zone claims, applied before "the most specific match wins".
+
+    1. **也可 = an option.** A school that the text names as an alternative for this address
+       (``alternative``: 千斤沟镇户籍适龄儿童也可到第四小学入学) is not also its zone school
+       through a sentence naming the same or a wider area (第四小学招收…千斤沟镇户籍…), as long
+       as another school claims the address: its claims at that or a coarser level become
+       options.
+    2. **An annex row naming part of a unit does not cancel the body's rule for the whole
+       unit.** When the body (正文) gives this address a zone school, a school that only an
+       annex row (``origin = "annex"``) gives it becomes an option, even if the row is more
+       specific (附件5 lists 东滩 under 四小; the body gives all of 千斤沟镇 to 千斤沟小学).
+       The conflict stays in the spec's ``conflicts`` and is written into the trace.  The text
+       says otherwise only by naming that school for the address in the body too (a carve-out
+       such as 第二小学招收X镇Y村 is a body rule and keeps the most-specific-wins order).
+
+    >>> class I:  # a minimal index: body rule r1 (whole town), annex row r2 (one village)
+    ...     rules = {"r1": ("A", {"kind": "admin_units"}),
+    ...              "r2": ("B", {"kind": "admin_units", "origin": "annex"})}
+    ...     schools = {"A": {"name": "甲小学"}, "B": {"name": "乙小学"}}
+    >>> ms = [{"school_id": "A", "rule_id": "r1", "specificity": 10, "source": {"line": 3}},
+    ...       {"school_id": "B", "rule_id": "r2", "specificity": 20, "source": {"line": 90}}]
+    >>> w = []
+    >>> zone, opt = _read_as_written(ms, [], I(), w)
+    >>> [m["school_id"] for m in zone], [m["school_id"] for m in opt], len(w)
+    (['A'], ['B'], 1)
+    """
+    # 1. 也可: an alternative for this address demotes the same school's zone claims
+    alt_level: dict[str, int] = {}
+    for o in optional:
+        if o.get("kind") == "alternative":
+            sid = o["school_id"]
+            alt_level[sid] = max(alt_level.get(sid, 0), _extent(o))
+    kept = []
+    for m in matches:
+        sid = m["school_id"]
+        others = any(x["school_id"] != sid for x in matches if x["school_id"] not in alt_level)
+        if (
+            sid in alt_level
+            and others
+            and m.get("kind") != "multi_school"
+            and _extent(m) <= alt_level[sid]
+            and _origin(index, m) == "body"
+        ):
+            continue  # named as 也可 for this area: an option, not the zone school
+        kept.append(m)
+    matches = kept
+    # 2. the body's whole-unit rule stands against an annex row naming part of it
+    body_schools = {m["school_id"] for m in matches if _origin(index, m) == "body"}
+    if not body_schools:
+        return matches, optional
+    kept, demoted = [], []
+    for m in matches:
+        if _origin(index, m) == "annex" and m["school_id"] not in body_schools:
+            demoted.append(m)
+        else:
+            kept.append(m)
+    if demoted:
+        body = max(
+            (m for m in kept if _origin(index, m) == "body"),
+            key=lambda m: (m["specificity"], m["rule_id"]),
+        )
+        bname = _school_name(index, body["school_id"])
+        for d in demoted:
+            src = d.get("source") or {}
+            warnings.append(
+                f"正文与附件不一致：附件（第{src.get('line')}行）将本地址列入"
+                f"{_school_name(index, d['school_id'])}，正文（第"
+                f"{(body.get('source') or {}).get('line')}行）规定整个区域由{bname}招收；"
+                f"按正文以{bname}为划片学校，{_school_name(index, d['school_id'])}为可选学校"
+                "（冲突已在政策核对报告中列出）"
+            )
+            optional.append(dict(d, kind="alternative", label=KIND_LABELS["alternative"]))
+    return kept, optional
+
+
+def _extent(m: dict) -> int:
+    """How small the area of a claim is: a group (社) claim matched without the address's group
+    (``village_any_group``) is still a group-sized claim."""
+    sp = int(m.get("specificity") or 0)
+    return _SPEC["group"] if sp == _SPEC["village_any_group"] else sp
+
+
+def _school_name(index: ZoneIndex, school_id: str) -> str:
+    return str((index.schools.get(school_id) or {}).get("name") or school_id)
 
 
 def _property_matches(matches, poly, level, index) -> list[dict]:
