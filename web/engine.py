@@ -49,6 +49,9 @@ __all__ = [
     "diagnostics",
     "preview",
     "diff_versions",
+    "keep_untouched",
+    "same_version",
+    "new_gaps_overlaps",
     "export_geopackage",
     "seat_use",
 ]
@@ -822,10 +825,126 @@ def preview(
     return {k: res[k] for k in (*keys, "problems_before", "problems_after")}
 
 
+#: a redrawn zone whose every vertex lies within this distance of the stored one is untouched
+#: (the browser rounds coordinates to 6 decimals, about 0.1 m)
+UNTOUCHED_TOLERANCE_M = 0.5
+
+
+def _same_shape(a: dict | None, b: dict | None, tolerance_m: float) -> bool:
+    """Whether two GeoJSON geometries are the same within ``tolerance_m`` (Hausdorff, metres
+    on the ground: degrees scaled at the shapes' latitude)."""
+    import math
+
+    import shapely
+    from shapely.geometry import shape
+
+    if a == b:
+        return True
+    if not a or not b:
+        return False
+    try:
+        ga, gb = shape(a), shape(b)
+    except Exception:  # noqa: BLE001 - malformed coordinates are not "the same"
+        return False
+    if ga.is_empty or gb.is_empty:
+        return ga.is_empty and gb.is_empty
+    lat = (ga.bounds[1] + ga.bounds[3]) / 2
+    metres_per_degree = 111_320.0 * max(math.cos(math.radians(lat)), 0.01)
+    tol = tolerance_m / metres_per_degree  # the smaller scale (longitude): stricter
+    if any(abs(x - y) > tol for x, y in zip(ga.bounds, gb.bounds, strict=True)):
+        return False
+    if shapely.equals_exact(ga, gb, tolerance=tol):
+        return True
+    return bool(shapely.hausdorff_distance(ga, gb) <= tol)
+
+
+def keep_untouched(
+    base_zones: dict, zones: dict, *, tolerance_m: float = UNTOUCHED_TOLERANCE_M
+) -> tuple[dict, list[str]]:
+    """``zones`` with every zone that equals its ``base_zones`` namesake (same ``rule_id``,
+    same properties, geometry within ``tolerance_m``) replaced by the stored feature itself,
+    byte for byte; returns (zones, rule ids that really changed, were added or removed).
+
+    An editor that sends back every zone (rounded by the browser) thus changes only the
+    zones the planner edited.
+
+    Examples
+    --------
+    >>> sq = {"type": "Polygon", "coordinates": [[[115, 41], [115.01, 41], [115.01, 41.01],
+    ...        [115, 41]]]}
+    >>> moved = {"type": "Polygon", "coordinates": [[[115.0000001, 41], [115.01, 41],
+    ...           [115.01, 41.01], [115.0000001, 41]]]}
+    >>> base = {"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"rule_id": "r1", "school": "A"}, "geometry": sq}]}
+    >>> new = {"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"rule_id": "r1", "school": "A"},
+    ...      "geometry": moved}]}
+    >>> out, changed = keep_untouched(base, new)
+    >>> out["features"][0]["geometry"] is sq, changed
+    (True, [])
+    """
+    old = {(f.get("properties") or {}).get("rule_id"): f for f in base_zones.get("features") or []}
+    feats, changed = [], []
+    seen = set()
+    for f in zones.get("features") or []:
+        rid = (f.get("properties") or {}).get("rule_id")
+        seen.add(rid)
+        o = old.get(rid)
+        if (
+            o is not None
+            and (o.get("properties") or {}) == (f.get("properties") or {})
+            and _same_shape(o.get("geometry"), f.get("geometry"), tolerance_m)
+        ):
+            feats.append(o)
+        else:
+            feats.append(f)
+            changed.append(str(rid))
+    changed += [str(rid) for rid in old if rid not in seen]
+    return {**zones, "features": feats}, changed
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def same_version(a_spec: dict, a_zones: dict, b_spec: dict, b_zones: dict) -> bool:
+    """Whether two (spec, zones) pairs are identical (canonical JSON; zone order ignored).
+
+    >>> fc = {"type": "FeatureCollection", "features": []}
+    >>> same_version({"schools": []}, fc, {"schools": []}, fc)
+    True
+    """
+    if _canonical(a_spec) != _canonical(b_spec):
+        return False
+
+    def feats(z):
+        return sorted(_canonical(f) for f in z.get("features") or [])
+
+    return feats(a_zones) == feats(b_zones)
+
+
+def new_gaps_overlaps(current: dict, candidate: dict) -> dict:
+    """Gaps and overlaps that publishing ``candidate`` would introduce over ``current``.
+
+    Both are stored versions (``spec``, ``zones``).  The land that must be served is the land
+    ``current`` serves; a problem ``current`` already has is not new
+    (:func:`geo_enroll.impact.new_problems`).  Returns ``{level: {"gaps", "overlaps"}}`` with
+    only the new problems (each with ``area_m2``, ``point`` and ``geometry``).
+    """
+    before = impact.gaps_overlaps(current["spec"], current["zones"], domain=current["zones"])
+    after = impact.gaps_overlaps(candidate["spec"], candidate["zones"], domain=current["zones"])
+    return impact.new_problems(before, after)
+
+
 def diff_versions(
     a: dict, b: dict, *, cohort: list[dict] | None = None, ctx: Context = DEFAULT_CONTEXT
 ) -> dict:
-    """Difference between two versions: changed zone areas (GeoJSON) and who changes school."""
+    """Difference between two versions: changed zone areas (GeoJSON) and who changes school.
+
+    Zones equal within :data:`UNTOUCHED_TOLERANCE_M` count as unchanged (versions saved by an
+    editor that rounded every coordinate differ from their parent only where edited).
+    """
+    b_zones, _changed = keep_untouched(a["zones"], b["zones"])
     moves: list[dict] = []
     if cohort:
         before = place(spec=a["spec"], zones=a["zones"], cohort=cohort, ctx=ctx)
@@ -839,7 +958,7 @@ def diff_versions(
         "b": b["id"],
         "spec_changed": json.dumps(a["spec"], sort_keys=True)
         != json.dumps(b["spec"], sort_keys=True),
-        "changed_zones": impact.changed_zones(a["zones"], b["zones"]),
+        "changed_zones": impact.changed_zones(a["zones"], b_zones),
         "moves": moves,
     }
 

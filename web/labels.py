@@ -15,7 +15,7 @@ it is.
 
 from __future__ import annotations
 
-__all__ = ["WORDS", "MATCH", "word", "match_info", "register"]
+__all__ = ["WORDS", "MATCH", "word", "both", "match_info", "register"]
 
 WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "level": {
@@ -138,6 +138,16 @@ def word(kind: str, code, lang: str = "zh") -> str:
     if pair is None:
         return str(code)
     return pair[1] if lang == "en" else pair[0]
+
+
+def both(kind: str, code) -> str:
+    """Chinese and English word for ``code`` (for tables built in the browser).
+
+    >>> both("level", "primary"), both("status", "placed"), both("status", None)
+    ('小学 primary', '已派位 placed', '')
+    """
+    zh, en = word(kind, code, "zh"), word(kind, code, "en")
+    return zh if zh == en else f"{zh} {en}"
 
 
 def match_info(level: str | None, lang: str = "zh") -> dict:

@@ -26,6 +26,7 @@ __all__ = [
     "version_page",
     "versions_page",
     "save_version",
+    "publish_version",
     "preview_edit",
     "diff_page",
     "start_run",
@@ -568,11 +569,12 @@ def _validate_spec(spec) -> dict:
 
 def _proposal(base: dict, body: dict) -> tuple[dict, dict, list[str]]:
     """(spec, zones, notes) of an edit.  A spec whose polygon rules changed (a limit edited)
-    with no redrawn zones gets its zones digitised again on the base map."""
+    with no redrawn zones gets its zones digitised again on the base map.  Redrawn zones that
+    equal the base's within a tolerance are kept byte-identical (:func:`engine.keep_untouched`)."""
     spec = _validate_spec(body["spec"]) if body.get("spec") is not None else base["spec"]
     notes: list[str] = []
     if body.get("zones") is not None:
-        zones = _validate_zones(body["zones"])
+        zones, _changed = engine.keep_untouched(base["zones"], _validate_zones(body["zones"]))
     elif engine.polygon_rules(spec) != engine.polygon_rules(base["spec"]):
         zones, notes = engine.redigitise(spec, _ctx_of(base))
         notes.insert(
@@ -600,7 +602,34 @@ def preview_edit(version_id: int, body: dict) -> dict:
         ctx=_ctx_of(base),
         before=_placement(base, int(cohort_id)),
     )
-    return out | {"base": base["id"], "cohort_id": int(cohort_id), "notes": notes}
+    from .labels import both
+
+    for c in out.get("changes") or []:
+        c["level_label"] = both("level", c.get("level"))
+        c["status_label"] = both("status", c.get("status"))
+    out["problem_labels"] = {
+        k: f"{both('level', k.split('.')[0])} · "
+        + ("空白 gaps" if k.endswith(".gaps") else "重叠 overlaps")
+        for k in {**out.get("problems_before", {}), **out.get("problems_after", {})}
+    }
+    _kept, changed = engine.keep_untouched(base["zones"], zones)
+    unchanged = engine.same_version(base["spec"], base["zones"], spec, zones)
+    if unchanged:
+        notes.insert(0, _NOTHING_CHANGED)
+    return out | {
+        "base": base["id"],
+        "cohort_id": int(cohort_id),
+        "notes": notes,
+        "changed_rules": changed,
+        "spec_changed": engine.same_version(base["spec"], {}, spec, {}) is False,
+        "unchanged": unchanged,
+    }
+
+
+_NOTHING_CHANGED = (
+    "没有修改：与所基于的版本完全相同，无需保存 (nothing changed: identical to the version "
+    "it is based on; drag a vertex or edit the spec first)"
+)
 
 
 def save_version(body: dict, *, author: str) -> dict:
@@ -611,6 +640,8 @@ def save_version(body: dict, *, author: str) -> dict:
         raise InputError("请填写修改说明 (a version needs a message saying what changed)")
     base = _version(int(parent_id))
     spec, zones, _notes = _proposal(base, body)
+    if engine.same_version(base["spec"], base["zones"], spec, zones):
+        raise InputError(_NOTHING_CHANGED)
     vid = store().save_version(
         spec=spec,
         zones=zones,
@@ -619,6 +650,84 @@ def save_version(body: dict, *, author: str) -> dict:
         parent_id=base["id"],
     )
     return {"id": vid, "parent_id": base["id"]}
+
+
+def publish_version(
+    version_id: int,
+    *,
+    author: str,
+    confirm: bool = False,
+    nonce: str | None = None,
+    lang: str = "zh",
+) -> dict:
+    """Publish a version as its jurisdiction's current zoning.
+
+    A version that would introduce a gap or an overlap over the published one is published
+    only with ``confirm``; otherwise the answer is ``{"published": False, "new_problems":
+    [...], ...}`` with the problem areas (and, for HTML, a map of them) for the planner to
+    confirm or go back.
+    """
+    v = _version(version_id)
+    j = _on_page(jurisdiction_of(v["jurisdiction"]))
+    cur_id = store().current_version_id(v["jurisdiction"])
+    out = {
+        "version": {k: v[k] for k in ("id", "parent_id", "author", "created_at", "message")},
+        "current": cur_id,
+        "jurisdiction": j.public(lang),
+        "new_problems": [],
+        "published": False,
+    }
+    if cur_id is not None and cur_id != v["id"]:
+        cur = _version(cur_id)
+        created = engine.new_gaps_overlaps(cur, v)
+        school_of = {
+            f["properties"].get("rule_id"): f["properties"].get("school")
+            for z in (cur["zones"], v["zones"])
+            for f in z.get("features") or []
+        }
+        en = lang == "en"
+        kinds = {"gaps": "gap" if en else "空白", "overlaps": "overlap" if en else "重叠"}
+        for level, d in sorted(created.items()):
+            for kind in ("gaps", "overlaps"):
+                for p in d.get(kind) or []:
+                    out["new_problems"].append(
+                        {
+                            "level": level,
+                            "kind": kind,
+                            "area_m2": round(float(p.get("area_m2") or 0), 1),
+                            "schools": sorted(
+                                {str(school_of.get(r) or r) for r in p.get("rules") or []}
+                            ),
+                            "geometry": p.get("geometry"),
+                        }
+                    )
+    if out["new_problems"] and not confirm:
+        if nonce is not None:
+            from .labels import word
+
+            highlight = {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": p["geometry"],
+                        "properties": {
+                            ("problem" if lang == "en" else "问题"): (
+                                f"{word('level', p['level'], lang)} · {kinds[p['kind']]} · "
+                                f"{p['area_m2']} m²"
+                            )
+                        },
+                    }
+                    for p in out["new_problems"]
+                    if p.get("geometry")
+                ],
+            }
+            out["_map"] = _map(v, nonce, highlight=highlight, lang=lang)
+        return out
+    store().publish(v["id"], author=author)
+    out["published"] = True
+    out["current"] = v["id"]
+    return out
 
 
 def _cohort_of(cohort_id: int, version: dict) -> dict:

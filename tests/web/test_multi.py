@@ -102,8 +102,15 @@ def test_each_jurisdiction_has_its_own_versions_and_cohorts(multi):
         headers=h,
     )
     assert r.status_code == 400 and "辖区" in r.get_json()["error"]
-    # a new version keeps its parent's jurisdiction
+    # saving an unchanged copy is refused
     r = c.post("/api/versions", json={"parent_id": yq["current"], "message": "m"}, headers=h)
+    assert r.status_code == 400 and "没有修改" in r.get_json()["error"]
+    # a new version keeps its parent's jurisdiction
+    spec = c.get(f"/api/versions/{yq['current']}").get_json()["spec"]
+    spec["schools"][0]["name"] += "（新）"  # a school renamed: a real change
+    body = {"parent_id": yq["current"], "message": "m", "spec": spec}
+    r = c.post("/api/versions", json=body, headers=h)
+    assert r.status_code == 201, r.get_data(as_text=True)
     assert c.get(f"/api/versions/{r.get_json()['id']}").get_json()["version"]["jurisdiction"] == YQ
 
 

@@ -328,9 +328,20 @@ def test_planner_preview_save_diff_publish_export(app, as_role):
     assert c.get("/planner/diff?a=1").status_code == 400
     # nothing overwritten: version 1 is intact
     assert _json(c.get("/api/versions/1"))["zones"] != _json(c.get(f"/api/versions/{v2}"))["zones"]
-    assert c.post(f"/planner/versions/{v2}/publish", headers=h).status_code == 302
+    # v2 leaves a gap: publishing asks for confirmation first (409, the new gap listed)
+    r = c.post(f"/planner/versions/{v2}/publish", headers=h)
+    assert r.status_code == 409 and "new-problems" in r.get_data(as_text=True)
+    assert _json(c.get("/api/versions"))["current"] == 1
+    r = c.post(f"/planner/versions/{v2}/publish", data={"confirm": "1"}, headers=h)
+    assert r.status_code == 302
     assert _json(c.get("/api/versions"))["current"] == v2
-    assert _json(c.post("/api/versions/1/publish", headers=h))["current"] == 1
+    # back to version 1: its overlap of 东区 and 西区 (which v2 removed) comes back, so the API
+    # asks too (409 with the problem), and publishes on {"confirm": true}
+    r = c.post("/api/versions/1/publish", headers=h)
+    assert r.status_code == 409 and _json(r)["new_problems"][0]["kind"] == "overlaps"
+    assert _json(c.get("/api/versions"))["current"] == v2
+    r = c.post("/api/versions/1/publish", json={"confirm": True}, headers=h)
+    assert _json(r)["current"] == 1
     gj = c.get(f"/api/versions/{v2}/zones.geojson")
     assert json.loads(gj.get_data(as_text=True))["type"] == "FeatureCollection"
     gpkg = c.get(f"/api/versions/{v2}/zones.gpkg")

@@ -101,7 +101,22 @@ def preview(version_id: int):
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("planner")
 def publish(version_id: int):
-    services.store().publish(version_id, author=g.user["username"])
+    data = body()
+    out = services.publish_version(
+        version_id, author=g.user["username"], confirm=data.get("confirm") is True
+    )
+    if not out["published"]:  # new gaps or overlaps: the client confirms with {"confirm": true}
+        return {
+            "ok": False,
+            "error": "发布将产生新的划片空白或重叠，请确认 (publishing adds gaps or overlaps: "
+            'repeat with {"confirm": true} to publish anyway)',
+            "errors": [
+                f"{p['level']} {p['kind']}: {p['area_m2']} m² ({', '.join(p['schools'])})"
+                for p in out["new_problems"]
+            ],
+            "status": 409,
+            "new_problems": out["new_problems"],
+        }, 409
     audit("version.publish", f"version:{version_id}")
     return {"ok": True, "current": version_id}
 

@@ -41,9 +41,17 @@ def edit(version_id: int):
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("planner")
 def publish(version_id: int):
-    services.store().publish(version_id, author=g.user["username"])
+    out = services.publish_version(
+        version_id,
+        author=g.user["username"],
+        confirm=request.form.get("confirm") == "1",
+        nonce=nonce(),
+        lang=lang(),
+    )
+    if not out["published"]:  # new gaps or overlaps: show them and ask to confirm
+        return page("planner_publish.html", out, status=409)
     audit("version.publish", f"version:{version_id}")
-    key = services.store().version(version_id)["jurisdiction"]
+    key = out["jurisdiction"]["key"]
     return redirect(url_for("planner.index", jurisdiction=key))
 
 
