@@ -96,6 +96,8 @@ _TOKENS = (
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
     ("bare", re.compile(r"(\d+(?:-\d+)?)$")),  # 3栋2单元501 → room; 双林路22 → house number
 )  # fmt: skip
+# text before the first known unit that ends like an admin name: a unit the table lacks
+_UNKNOWN_ADMIN_RE = re.compile(r"[\u3400-\u9fff]{2,}(?:省|市|区|县|旗|盟|州|地区)$")
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
@@ -235,7 +237,13 @@ class _Parser:
         )
 
     def _village_by_sound(self, s, pos, parents):
-        """Village whose name sounds like the text at ``pos`` (suffix or group must follow)."""
+        """Village whose name sounds like the text at ``pos`` (suffix or group must follow).
+
+        Only under one identified township: a homophone is a spelling variant of a village the
+        address already placed, never a way to find a place (北京市… must not reach 延庆's
+        villages by sound)."""
+        if parents is None or len(parents) != 1 or len(parents[0]) != 9:
+            return None
         exact, loose = _village_sound_index(self.div)
         best = None
         for length in range(min(6, len(s) - pos), 1, -1):
@@ -283,7 +291,12 @@ class _Parser:
         pos, admin_open, last_admin_end = 0, True, 0
         unplaced: list[str] = []
         start = self._first_admin(s)
-        if start:  # noise before the address (户籍地址:, Room 5...): set it aside
+        if start and _UNKNOWN_ADMIN_RE.search(s, 0, start):
+            # the address names a unit the table does not know (某某县红旗镇): what follows is
+            # not looked up nationally, it could be anywhere
+            out["notes"].append(f"unknown administrative unit {s[:start]}")
+            admin_open = False
+        elif start:  # noise before the address (户籍地址:, Room 5...): set it aside
             unplaced.append(s[:start])
             pos = last_admin_end = start
         taken_roads: list[str] = []
@@ -412,12 +425,13 @@ class _Parser:
         return 0
 
     def _villages_possible(self, parents) -> bool:
-        div = self.div
-        if parents is None:
-            return True
-        return any(len(p) >= 6 and p[:6] in div.village_counties for p in parents) or any(
-            len(p) < 6 and any(vc.startswith(p) for vc in div.village_counties) for p in parents
-        )
+        """Villages are looked up only inside one identified county whose village table is
+        shipped: the national table stops at townships, so a village name above the county
+        level (菜园村, 北京市张山营村) could be any of thousands of same-named villages."""
+        if not parents or any(len(p) < 6 for p in parents):
+            return False
+        counties = {p[:6] for p in parents}
+        return len(counties) == 1 and next(iter(counties)) in self.div.village_counties
 
     @staticmethod
     def _set_token(out, part, m):
@@ -495,6 +509,12 @@ class _Parser:
             if unit.level not in written:
                 out["inferred"].append(unit.level)
             out["level"] = unit.level
+        if "county" in out["inferred"] and len(deepest) >= 9:
+            # no county written: the unit is the only one of its name (under what was written)
+            out["notes"].append(
+                f"{div.units[deepest[:9]].name} is the only unit of that name in the national "
+                "table: county inferred"
+            )
         if out["candidates"]:
             out["reason_code"] = "ambiguous"
             out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name
@@ -533,8 +553,9 @@ def parse_address(
     divisions : Divisions, optional
         The official table (default :func:`~geo_enroll.address.divisions.load_divisions`).
     prefer_counties : iterable of str, optional
-        6-digit county codes that win a tie between units sharing a name (default: the
-        counties whose village table is shipped, i.e. the deployment's jurisdictions).
+        6-digit county codes that win a tie between units sharing a name, flagged in
+        ``notes``.  Default none: a name shared by several units (永丰镇, 红旗镇) stays
+        ambiguous, with ``candidates``, rather than being guessed into a local county.
     settings : Settings
         ``max_address_chars`` caps the length.
 
@@ -559,7 +580,7 @@ def parse_address(
     True
     """
     div = divisions or load_divisions()
-    prefer = frozenset(prefer_counties) if prefer_counties is not None else div.village_counties
+    prefer = frozenset(prefer_counties or ())
     try:
         return _parser(div, prefer).parse(text, settings)
     except RecursionError:  # pragma: no cover - defensive: never let input crash a batch

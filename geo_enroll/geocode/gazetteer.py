@@ -83,6 +83,9 @@ RESULT_KEYS = (
 
 _BASEMAP_NAME = "baochang_schematic.gpkg"
 _OUTLINES_GLOB = "counties_*_cgcs2000.geojson"
+# words that say nothing about where an address is (left unread by the parser)
+_FILLER = ("户籍地址", "家庭住址", "现住址", "居住地址", "住址", "地址", "附近", "对面", "旁边",
+           "门口", "楼下", "隔壁", "东侧", "西侧", "南侧", "北侧")  # fmt: skip
 
 
 def _s(value) -> str:
@@ -280,8 +283,20 @@ class Gazetteer:
                     key = normalize_address(name)
                     if len(key) >= 2:
                         self.area_by_name.setdefault(key, []).append((geom, info))
+        self._locate_features()
         self._street_keys = sorted(self.streets, key=len, reverse=True)
         self._landmark_keys = sorted(self.landmarks, key=len, reverse=True)
+
+    def _locate_features(self) -> None:
+        """Record in each street/landmark the map's township codes it touches, so that a
+        street is read only for addresses in its own township (千斤沟镇光明大街 is not
+        宝昌镇's 光明大街)."""
+        towns = [(c, g) for c, (g, _i) in self.area_by_code.items() if len(c) == 9]
+        for table in (self.streets, self.landmarks):
+            for entries in table.values():
+                for geom, info in entries:
+                    if "townships" not in info:
+                        info["townships"] = frozenset(c for c, g in towns if g.intersects(geom))
 
     # -- geocoding -----------------------------------------------------------------------
     def geocode(self, text, *, min_level: str | None = None) -> dict:
@@ -361,7 +376,7 @@ class Gazetteer:
             level = deepest
             point, src, schematic = self._admin_point(code)
             conf = _CONFIDENCE[level]
-        in_map = self._in_coverage(codes)
+        in_map = self._in_coverage(codes) and (bool(codes) or self._assumed_local(p))
         fine = self._fine_match(p, in_map) if in_map else None
         if fine is not None:
             point, level, src, schematic, conf, fine_matched = fine
@@ -404,17 +419,45 @@ class Gazetteer:
             )
         elif p["reason_code"] == "ambiguous":
             res.update(reason_code="ambiguous", reason=p["reason"])
+        elif not codes:
+            res.update(
+                reason_code="assumed_local",
+                reason="未写行政区划，按底图范围推定 no administrative unit written: "
+                f"assumed to be on the loaded map ({res['matched'].get('road') or level})",
+            )
         return res
 
     def _in_coverage(self, codes: dict) -> bool:
+        """Whether base-map features may answer an address resolved to ``codes``.
+
+        Only when the address names a unit the map covers (a county, or a township inside
+        it): a province or city alone (内蒙古光明大街) spans many counties with same-named
+        roads.  No codes at all is decided by :meth:`_assumed_local`."""
         if not (self.streets or self.landmarks or self.area_by_name):
             return False
         if not codes:
             return True
         if not self.coverage:
             return True
-        deepest = max(codes.values(), key=len)
-        return any(deepest.startswith(c) or c.startswith(deepest) for c in self.coverage)
+        return self._covers(max(codes.values(), key=len))
+
+    def _covers(self, code: str) -> bool:
+        """True when ``code`` lies in a unit of the map's coverage (or is a county holding one)."""
+        return any(
+            code.startswith(c) or (len(code) >= 6 and c.startswith(code)) for c in self.coverage
+        )
+
+    @staticmethod
+    def _assumed_local(p: dict) -> bool:
+        """An address naming no official unit may be read on the map only when nothing in it
+        names another place: no unknown township/village name, no text left unread but filler
+        words (察哈尔街1号 yes; 江干区光明大街5号, 某某镇光明大街 no)."""
+        if p["township"] or p["village"] or p["candidates"]:
+            return False
+        rest = p["unplaced"]
+        for word in _FILLER:
+            rest = rest.replace(word, "")
+        return not rest.strip()
 
     def _admin_point(self, code):
         """(point, source, schematic) for an official unit, or (None, None, False)."""
@@ -426,7 +469,7 @@ class Gazetteer:
                 pt, src = self._seats[code]
                 return pt, src, False
             seat = self.seats_by_name.get(normalize_address(self.divisions.units[code].name))
-            if seat is not None:
+            if seat is not None and self._covers(code):  # 永丰镇 of 临海 is not the map's 永丰镇
                 return seat[0].representative_point(), "base map seat", seat[1]["schematic"]
         if code in self.area_by_code:
             geom, info = self.area_by_code[code]
@@ -460,20 +503,20 @@ class Gazetteer:
 
     def _fine_match(self, p: dict, in_map: bool):
         """Base-map match (road / house number / compound / poi / community), or None."""
-        norm = p["normalized"]
         matched = {}
         # communities/villages drawn on the base map (by name, when the table had no code)
         if p["village"] and "village" not in p["codes"]:
             for geom, info in self.area_by_name.get(normalize_address(p["village"]), []):
                 return (geom.representative_point(), "village", f"base map area {info['name']}",
                         info["schematic"], _CONFIDENCE["village"], {"village": info["name"]})  # fmt: skip
-        lm = self._find(self.landmarks, self._landmark_keys, p.get("compound"), norm)
+        town = p["codes"].get("township")
+        lm = self._find(self.landmarks, self._landmark_keys, p.get("compound"), p, town)
         if lm is not None:
             geom, info = lm
             level = "compound" if info["kind"] == "compound" else "poi"
             return (geom.representative_point(), level, f"base map {info['kind']} {info['name']}",
                     info["schematic"], _CONFIDENCE[level], {"compound": info["name"]})  # fmt: skip
-        st = self._find_street(p.get("road"), norm)
+        st = self._find_street(p.get("road"), p, town)
         if st is None:
             return None
         key, segments = st
@@ -544,25 +587,37 @@ class Gazetteer:
         odd_left = self.settings.street_list_odd_side == "left"
         return left if (number % 2 == 1) == odd_left else right
 
-    def _find(self, table, keys, written, norm):
+    @staticmethod
+    def _in_town(entries, town):
+        """The entries lying in township ``town`` (all when no township was written)."""
+        if not town:
+            return entries
+        return [e for e in entries if not e[1]["townships"] or town in e[1]["townships"]]
+
+    def _find(self, table, keys, written, p, town=None):
+        """A landmark named as written, else one whose name starts a piece of text the parser
+        left unread (东大桥); never a name inside a longer word (新昌盛园 is not 昌盛园)."""
         if written:
-            hit = table.get(normalize_address(written))
+            hit = self._in_town(table.get(normalize_address(written), []), town)
             if hit:
                 return hit[0]
+        pieces = p["unplaced"].split()
         for key in keys:
-            if key in norm:
-                return table[key][0]
+            if any(piece.startswith(key) for piece in pieces):
+                hit = self._in_town(table[key], town)
+                if hit:
+                    return hit[0]
         return None
 
-    def _find_street(self, written, norm):
-        if written:
-            key = normalize_address(written)
-            if key in self.streets:
-                return key, self.streets[key]
-        for key in self._street_keys:
-            i = norm.find(key)
-            if i >= 0:
-                return key, self.streets[key]
+    def _find_street(self, written, p, town=None):
+        """Street segments named as written (name or alias), in the written township."""
+        candidates = [normalize_address(written)] if written else []
+        candidates += [k for k in self._street_keys if any(
+            piece.startswith(k) for piece in p["unplaced"].split())]  # fmt: skip
+        for key in candidates:
+            hit = self._in_town(self.streets.get(key, []), town)
+            if hit:
+                return key, hit
         return None
 
 

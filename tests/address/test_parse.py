@@ -151,7 +151,7 @@ def test_seed_villages_resolve_under_their_township():
      ("赛汗淖尔", "赛罕淖尔", "贡宝拉格苏木")],
 )  # fmt: skip
 def test_seed_homophones_match_official_villages(written, official, township):
-    r = parse_address(f"{township}{written}村")
+    r = parse_address(f"太仆寺旗{township}{written}村")
     code = r["codes"].get("village")
     assert code is not None, r
     assert village_base(normalize_address(DIV.units[code].name))[1] == official
