@@ -1,7 +1,8 @@
 """Importers: OpenStreetMap (XML, PBF), GeoJSON, GeoPackage and Shapefile -> a base map.
 
 * :func:`import_osm` keeps highway, waterway and railway ways (``name:zh`` else ``name``;
-  other names become aliases), named bridges (``bridge=yes`` and a name ending in 桥) as
+  ``name``, ``alt_name``, ``old_name``, ``name:zh``, ``ref`` and the other names become
+  aliases), the address index (house numbers, interpolations, named places), named bridges (``bridge=yes`` and a name ending in 桥) as
   ``kind=bridge``, and named closed ``landuse=residential``/``place=neighbourhood`` ways as
   compounds.
 * :func:`import_vector` reads one layer of any OGR file with a chosen name field; lines go to
@@ -37,23 +38,100 @@ from .layers import BaseMap, check_coordinates, utm_crs
 __all__ = ["import_osm", "import_vector", "import_any", "detect_gcj02"]
 
 _NAME_TAGS = ("name:zh", "name:zh-Hans", "name")
+# every other spelling a map gives a feature is kept as an alias (;-separated values split)
 _ALIAS_TAGS = (
     "name",
+    "name:zh",
     "name:zh-Hans",
+    "name:zh-Hant",
     "alt_name",
     "old_name",
     "official_name",
     "short_name",
+    "loc_name",
+    "reg_name",
+    "ref",
     "name:en",
 )
+# a named node or building with one of these keys is a place an address can name (POI)
+_POI_KEYS = ("amenity", "shop", "office", "tourism", "leisure", "healthcare", "building", "place")
+_INTERPOLATION_STEP = {"odd": 2, "even": 2, "all": 1, "alphabetic": 1}
 
 
-def _osm_ways(path: Path) -> list[dict]:
+def _names(tags: dict) -> tuple[str, str]:
+    """(name, aliases) of an OSM element: ``name:zh`` else ``name``; the other names joined."""
+    name = next((tags[t] for t in _NAME_TAGS if tags.get(t)), "")
+    aliases = {
+        part.strip()
+        for t in _ALIAS_TAGS
+        if tags.get(t)
+        for part in str(tags[t]).split(";")
+        if part.strip()
+    }
+    aliases.discard(name)
+    # a bare route number (ref=12) would match any address containing 12: refs need a letter
+    aliases -= {a for a in aliases if a.isdigit()}
+    return name, "|".join(sorted(aliases))
+
+
+def house_number_value(text) -> int | None:
+    """The leading integer of a house number as maps and policies write it, or None.
+
+    Sub-numbers (``12A``, ``12-3``, ``12号之1``, ``12附1号``) belong to their main number.
+
+    >>> [house_number_value(x) for x in ("12", "12A", "12-3", "１２号之1", "附1号", "")]
+    [12, 12, 12, 12, None, None]
+    """
+    text = str(text or "").translate(str.maketrans("０１２３４５６７８９", "0123456789")).strip()
+    digits = ""
+    for c in text:
+        if c.isdigit():
+            digits += c
+        else:
+            break
+    return int(digits) if digits else None
+
+
+def _osm_read(path: Path) -> tuple[list[dict], list[dict]]:
+    """(ways, addresses) of an OSM file: the ways the base map keeps and its address points."""
     import osmium
 
     rows: list[dict] = []
+    addresses: list[dict] = []
+    numbered_nodes: dict[int, tuple[str, str]] = {}  # node id -> (housenumber, street)
+    interpolations: list[tuple[dict, list]] = []
+
+    def address_row(tags, lon, lat, kind, source):
+        number = tags.get("addr:housenumber", "")
+        name, _ = _names(tags)
+        addresses.append(
+            {
+                "street": tags.get("addr:street") or tags.get("addr:place") or "",
+                "housenumber": number,
+                "number": house_number_value(number),
+                "name": name,
+                "kind": kind,
+                "source": source,
+                "lon": lon,
+                "lat": lat,
+            }
+        )
 
     class Handler(osmium.SimpleHandler):
+        def node(self, n):
+            tags = n.tags
+            if "addr:housenumber" not in tags and "name" not in tags:
+                return
+            tags = {t.k: t.v for t in tags}
+            if not n.location.valid():
+                return
+            lon, lat = n.location.lon, n.location.lat
+            if tags.get("addr:housenumber"):
+                numbered_nodes[int(n.id)] = (tags["addr:housenumber"], tags.get("addr:street", ""))
+                address_row(tags, lon, lat, "house", f"node/{n.id}")
+            elif any(k in tags for k in _POI_KEYS):
+                address_row(tags, lon, lat, "poi", f"node/{n.id}")
+
         def way(self, w):
             tags = {t.k: t.v for t in w.tags}
             kind = None
@@ -66,7 +144,12 @@ def _osm_ways(path: Path) -> list[dict]:
             compound = (
                 tags.get("landuse") == "residential" or tags.get("place") == "neighbourhood"
             ) and ("name" in tags or "name:zh" in tags)
-            if kind is None and not compound:
+            numbered = bool(tags.get("addr:housenumber"))
+            place = numbered or (
+                any(k in tags for k in _POI_KEYS) and ("name" in tags or "name:zh" in tags)
+            )
+            interpolation = tags.get("addr:interpolation")
+            if kind is None and not compound and not place and not interpolation:
                 return
             try:
                 coords = [(n.lon, n.lat) for n in w.nodes]
@@ -74,15 +157,25 @@ def _osm_ways(path: Path) -> list[dict]:
                 return
             if len(coords) < 2:
                 return
-            name = next((tags[t] for t in _NAME_TAGS if tags.get(t)), "")
-            aliases = sorted({tags[t] for t in _ALIAS_TAGS if tags.get(t) and tags[t] != name})
+            if interpolation and kind is None:
+                interpolations.append(
+                    (tags, [(int(n.ref), xy) for n, xy in zip(w.nodes, coords, strict=False)])
+                )
+                return
+            if place and kind is None and not compound:
+                closed = coords[0] == coords[-1] and len(coords) >= 4
+                shape = Polygon(coords) if closed else LineString(coords)
+                c = shape.representative_point() if shape.is_valid else shape.centroid
+                address_row(tags, c.x, c.y, "building" if numbered else "poi", f"way/{w.id}")
+                return
+            name, aliases = _names(tags)
             if kind == "road" and tags.get("bridge") == "yes" and name.endswith("桥"):
                 kind = "bridge"
             rows.append(
                 {
                     "osm_id": int(w.id),
                     "name": name,
-                    "aliases": "|".join(aliases),
+                    "aliases": aliases,
                     "kind": kind or "compound",
                     "highway": tags.get("highway", ""),
                     "closed": coords[0] == coords[-1] and len(coords) >= 4,
@@ -94,17 +187,59 @@ def _osm_ways(path: Path) -> list[dict]:
         Handler().apply_file(str(path), locations=True)
     except RuntimeError as exc:
         raise BaseMapError(f"{path}: not a readable OpenStreetMap file ({exc})") from None
-    return rows
+    for tags, nodes in interpolations:
+        addresses += _interpolate(tags, nodes, numbered_nodes)
+    return rows, addresses
+
+
+def _interpolate(tags: dict, nodes: list, numbered: dict) -> list[dict]:
+    """House numbers of an ``addr:interpolation`` way, between its numbered nodes."""
+    step = _INTERPOLATION_STEP.get(tags.get("addr:interpolation", ""), None)
+    if step is None:
+        return []
+    out = []
+    line = LineString([xy for _, xy in nodes])
+    marks = []  # (distance along the way, number, street)
+    for ref, xy in nodes:
+        if ref in numbered:
+            number = house_number_value(numbered[ref][0])
+            if number is not None:
+                marks.append((line.project(shapely.Point(xy)), number, numbered[ref][1]))
+    for (d0, n0, s0), (d1, n1, s1) in zip(marks, marks[1:], strict=False):
+        street = tags.get("addr:street") or s0 or s1
+        if not street or n0 == n1 or abs(n1 - n0) > 2000 or d1 <= d0:
+            continue
+        sign = 1 if n1 > n0 else -1
+        for n in range(n0 + sign * step, n1, sign * step):
+            pt = line.interpolate(d0 + (d1 - d0) * (n - n0) / (n1 - n0))
+            out.append(
+                {
+                    "street": street,
+                    "housenumber": str(n),
+                    "number": n,
+                    "name": "",
+                    "kind": "interpolated",
+                    "source": "addr:interpolation",
+                    "lon": pt.x,
+                    "lat": pt.y,
+                }
+            )
+    return out
 
 
 def import_osm(
     path: str | Path, *, district: str = "", settings: Settings = DEFAULT_SETTINGS
 ) -> BaseMap:
-    """A base map from an OpenStreetMap XML (``.osm``) or PBF (``.osm.pbf``) file."""
+    """A base map from an OpenStreetMap XML (``.osm``) or PBF (``.osm.pbf``) file.
+
+    Besides the streets and compounds, the map's addresses become the ``addresses`` layer:
+    ``addr:housenumber`` on nodes and buildings, the numbers of ``addr:interpolation`` ways
+    (every odd, even or whole number between their numbered nodes) and named places (POIs).
+    """
     path = Path(path)
     if not path.exists():
         raise BaseMapError(f"{path} does not exist")
-    ways = _osm_ways(path)
+    ways, addresses = _osm_read(path)
     if not ways:
         raise BaseMapError(f"{path}: no highway, waterway or railway ways found")
     street_rows, landmark_rows = [], []
@@ -138,13 +273,25 @@ def import_osm(
         )
     streets = gpd.GeoDataFrame(street_rows, crs=4326)
     landmarks = gpd.GeoDataFrame(landmark_rows, crs=4326) if landmark_rows else None
+    points = None
+    if addresses:
+        frame = gpd.pd.DataFrame(addresses)
+        points = gpd.GeoDataFrame(
+            frame.drop(columns=["lon", "lat"]),
+            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+            crs=4326,
+        )
+    _check_district(streets, district, where=str(path))
     meta = {
         "schematic": "false",
         "source": f"OpenStreetMap extract {path.name}",
         "licence": "© OpenStreetMap contributors, ODbL 1.0",
         "crs": "EPSG:4326",
+        "district": district,
     }
-    return BaseMap.from_layers(streets=streets, landmarks=landmarks, meta=meta, source=str(path))
+    return BaseMap.from_layers(
+        streets=streets, landmarks=landmarks, addresses=points, meta=meta, source=str(path)
+    )
 
 
 def _reference_counties() -> gpd.GeoDataFrame | None:
@@ -153,6 +300,57 @@ def _reference_counties() -> gpd.GeoDataFrame | None:
         return None
     ref = gpd.read_file(path)
     return ref.set_crs(4326, allow_override=True)
+
+
+_CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)  # lon/lat box of China with its seas
+
+
+def _district_outline(district: str):
+    """The outline (WGS 84) of a district the project has one for, by name or code, or None."""
+    ref = _reference_counties()
+    if ref is None or not district:
+        return None
+    for _, row in ref.iterrows():
+        names = {str(row.get("name") or ""), str(row.get("gb") or "")[-6:]}
+        if district in names:
+            return row.geometry
+    return None
+
+
+def _check_district(gdf: gpd.GeoDataFrame, district: str, *, where: str, found: str = "") -> None:
+    """Refuse data (EPSG:4326) whose coordinates land outside the district it is imported for.
+
+    The district's outline is used when the project has one (``data/boundaries``), else a
+    Chinese district name must at least lie in China.  ``found`` describes the coordinates
+    as they were in the file (its own CRS), for the message.
+    """
+    if not district or len(gdf) == 0:
+        return
+    minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    outline = _district_outline(district)
+    if outline is not None:
+        near = outline.buffer(0.1)  # about 10 km: a map may reach past the border
+        pts = gdf.geometry.representative_point()
+        inside = float(pts.within(near).mean())
+        if inside >= 0.5:
+            return
+        ox0, oy0, ox1, oy1 = outline.bounds
+        expected = f"{district} lies at lon {ox0:.3f}..{ox1:.3f}, lat {oy0:.3f}..{oy1:.3f}"
+    elif any("\u4e00" <= c <= "\u9fff" for c in district):
+        x0, y0, x1, y1 = _CHINA_BOUNDS
+        if x0 <= minx and maxx <= x1 and y0 <= miny and maxy <= y1:
+            return
+        expected = f"{district} is in China (lon {x0:.0f}..{x1:.0f}, lat {y0:.0f}..{y1:.0f})"
+    else:
+        return
+    raise CRSError(
+        f"{where}: 坐标不在{district}范围内 the coordinates land outside {district}: found "
+        f"lon {minx:.4f}..{maxx:.4f}, lat {miny:.4f}..{maxy:.4f}"
+        + (f" ({found})" if found else "")
+        + f", but {expected}. The file's CRS is probably wrong or missing: import it again "
+        "with --crs and its real CRS (e.g. EPSG:4547 for CGCS2000 3° Gauss-Krüger 114°E, "
+        "EPSG:4490, EPSG:32650), or correct --district."
+    )
 
 
 def detect_gcj02(gdf: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | None = None) -> dict | None:
@@ -298,7 +496,10 @@ def import_vector(
     problems = check_coordinates(gdf, where=where)
     if problems:
         raise CRSError(problems[0])
+    bx0, by0, bx1, by1 = (float(v) for v in gdf.total_bounds)
+    found = f"{bx0:.1f}..{bx1:.1f}, {by0:.1f}..{by1:.1f} in {CRS(gdf.crs).to_string()}"
     gdf = gdf.to_crs(4326)
+    _check_district(gdf, district, where=where, found=found)
     if not gcj:
         evidence = detect_gcj02(gdf)
         if evidence:

@@ -79,6 +79,19 @@ LAYERS: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
         ("Point",),
         {"name": "", "school_id": "", "level": "", "code": "", "schematic": False},
     ),
+    # the address index of a real map (门牌): house numbers, interpolated numbers, named places
+    "addresses": (
+        ("Point",),
+        {
+            "street": "",
+            "housenumber": "",
+            "number": pd.NA,
+            "name": "",
+            "kind": "house",
+            "source": "",
+            "schematic": False,
+        },
+    ),
 }
 
 _GPKG_OPTIONS = {"VERSION": "1.2"}  # readable by the GDAL 3.6 of Debian's ogrinfo
@@ -140,6 +153,11 @@ class BaseMap:
     ----------
     streets, landmarks, areas, schools : geopandas.GeoDataFrame
         The layers (see ``docs/ARCHITECTURE.md``); absent layers are empty frames.
+    addresses : geopandas.GeoDataFrame
+        The address index (门牌) of a real map: ``street``, ``housenumber`` (as written),
+        ``number`` (its leading integer), ``name`` (a named building, compound or POI),
+        ``kind`` (``house``, ``building``, ``interpolated``, ``poi``, ``compound``) and
+        ``source`` (the OSM element); empty for a map without house numbers.
     meta : dict
         ``key -> value`` strings, e.g. ``schematic``, ``source``, ``licence``.
     source : str
@@ -152,6 +170,7 @@ class BaseMap:
     schools: gpd.GeoDataFrame
     meta: dict = field(default_factory=dict)
     source: str = ""
+    addresses: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("addresses"))
 
     @classmethod
     def from_layers(
@@ -161,6 +180,7 @@ class BaseMap:
         landmarks=None,
         areas=None,
         schools=None,
+        addresses=None,
         meta: dict | None = None,
         source: str = "",
     ) -> BaseMap:
@@ -171,6 +191,7 @@ class BaseMap:
             ("landmarks", landmarks),
             ("areas", areas),
             ("schools", schools),
+            ("addresses", addresses),
         ):
             if gdf is not None and len(gdf) and gdf.crs is None:
                 raise CRSError(
@@ -188,7 +209,7 @@ class BaseMap:
         return str(self.meta.get("schematic", "")).lower() in ("true", "1", "yes")
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
-        """One layer by name (``streets``, ``landmarks``, ``areas``, ``schools``)."""
+        """One layer by name (``streets``, ``landmarks``, ``areas``, ``schools``, ``addresses``)."""
         if name not in LAYERS:
             raise BaseMapError(f"unknown layer {name!r}; expected one of {', '.join(LAYERS)}")
         return getattr(self, name)
@@ -226,9 +247,20 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> list[str]:
     """
     if len(gdf) == 0:
         return []
-    if gdf.crs is None:
-        return [f"{where}: no CRS; expected EPSG:4326 or a tagged CRS (pass --crs on import)"]
     minx, miny, maxx, maxy = gdf.total_bounds
+    if gdf.crs is None:
+        metres = not (-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90)
+        return [
+            f"{where}: 缺少坐标系 no CRS; "
+            + (
+                f"the coordinates ({minx:.0f}..{maxx:.0f}, {miny:.0f}..{maxy:.0f}) are metres "
+                "of a projected CRS: import again with --crs and that CRS (e.g. --crs "
+                "EPSG:4547, --crs EPSG:32650)"
+                if metres
+                else "expected EPSG:4326 or a tagged CRS: import again with --crs (e.g. "
+                "--crs EPSG:4326)"
+            )
+        ]
     crs = CRS(gdf.crs)
     name = crs.to_string()
     looks_degrees = -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
@@ -340,7 +372,7 @@ def read_basemap(
         )
     if problems:
         meta = {**bm.meta, "problems": "\n".join(problems)}
-        bm = BaseMap(bm.streets, bm.landmarks, bm.areas, bm.schools, meta, bm.source)
+        bm = BaseMap(bm.streets, bm.landmarks, bm.areas, bm.schools, meta, bm.source, bm.addresses)
     return bm
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shapely.geometry import Point
 from shapely.ops import unary_union
 
 from ..basemap.layers import BaseMap, utm_crs
@@ -63,6 +64,26 @@ class _Context:
         self.street_index = NameIndex(self.streets)
         self.landmark_index = NameIndex(self.landmarks)
         self.area_index = NameIndex(self.areas)
+        addresses = getattr(bm, "addresses", None)
+        self.addresses = (
+            addresses[addresses["number"].notna()].to_crs(self.crs)
+            if addresses is not None and len(addresses)
+            else None
+        )
+        self.street_lines: dict[str, object] = {}  # rule_id -> centre line of a street_list
+        self.street_names: dict[str, str] = {}  # rule_id -> the street a street_list names
+        centre_of = town if len(town) else ref
+        minx, miny, maxx, maxy = centre_of.to_crs(self.crs).total_bounds
+        self.centre = Point((minx + maxx) / 2, (miny + maxy) / 2)
+
+    def address_points(self, names) -> list:
+        """(point, house number) of the map's addresses on a street of one of ``names``."""
+        if self.addresses is None:
+            return []
+        keys = {normalize_name(n) for n in names if n}
+        streets = self.addresses["street"].map(normalize_name)
+        hit = self.addresses[streets.isin(keys)]
+        return list(zip(hit.geometry, hit["number"].astype(int), strict=False))
 
     def area_by(self, name: str | None, code: str | None):
         """(geometry, name) of an area by official code, then by name; None if absent."""

@@ -20,7 +20,7 @@ from ._lookup import _Context
 from ._units import _unit_areas, _units_coverage
 from .directional import _directional
 from .limits import _street_limits
-from .street_list import _street_list
+from .street_list import _street_list, separate_crossings
 
 __all__ = [
     "digitise",
@@ -66,6 +66,43 @@ class DigitiseResult:
     crs: object = None
     schematic: bool = False
     basemap_source: str = ""
+
+
+def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
+    """Street-list strips of different schools on crossing streets: the corner is cut between
+    them (:func:`~geo_enroll.digitise.street_list.separate_crossings`), in place."""
+    from ..basemap.names import normalize_name
+
+    spec_rules = {r["rule_id"]: r for r in rules}
+    picked = [k for k, row in enumerate(rows) if row["kind"] == "street_list"]
+    if len(picked) < 2:
+        return
+    strips = [
+        {
+            "school_id": rows[k]["school_id"],
+            "street": normalize_name(ctx.street_names.get(rows[k]["rule_id"], "")),
+            "line": ctx.street_lines.get(rows[k]["rule_id"]),
+            "geometry": geoms[k],
+        }
+        for k in picked
+    ]
+    for k, strip in zip(picked, separate_crossings(strips), strict=True):
+        if strip["cut"] < 1.0:
+            continue
+        old, new = geoms[k], strip["geometry"]
+        geoms[k] = new
+        for c in coverage:
+            if c["geometry"] is old:
+                c["geometry"] = new
+        entry = spec_rules[rows[k]["rule_id"]]
+        entry["area_m2"] = round(float(new.area), 1)
+        entry["issues"].append(
+            {
+                "type": "corner_split",
+                "message": f"{strip['cut']:.0f} m² at crossings with other schools' streets "
+                "given to the nearer street's strip",
+            }
+        )
 
 
 def _levels(level: str) -> list[str]:
@@ -219,6 +256,12 @@ def digitise(
                     "not_closed",
                     "no_house_numbers",
                     "side_unknown",
+                    "numbers_not_placed",
+                    "numbering_assumed",
+                    "numbering_mixed",
+                    "numbering_unclear",
+                    "distant_pieces",
+                    "sections_used",
                 }
                 if entry["status"] == "ok" and any(i["type"] in bad for i in entry["issues"]):
                     entry["status"] = "closed_with_issues"
@@ -252,6 +295,7 @@ def digitise(
             ):
                 entry["status"] = "not_closed"
             rules.append(entry)
+    _split_corners(ctx, rows, geoms, coverage, rules)
     zones = (
         gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs)
         if rows

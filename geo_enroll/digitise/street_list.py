@@ -1,23 +1,38 @@
-"""Street lists (``street_list``: 双林路单号1-99号, X路两侧, 圣灯路(东侧)).
+"""Street lists (``street_list``: 双林路单号1-99号, X路两侧, 圣灯路(东侧), 长青路63号以后).
 
 The zone is the frontage land, ``Settings.street_list_depth_m`` deep, on the named side(s) of
-the street, limited to the numbered stretch when the base map has house-number ranges (and
-saying so when it has none).
+the street, between the positions of its numbers:
+
+* the side: 单号/双号 (``sides``/``numbers.parity``) is the odd or even side as the map's house
+  numbers show it (:mod:`.numbering`), else by the policy's rule (左单右双), said so; a side
+  written in the text (东侧, the spec's ``side``) is that side of the street's centre line;
+* the stretch: a range (``from``/``to``), an open range (``from`` only: 63号以后) or a list of
+  numbers is cut half-way between the last number left out and the first taken in, on each
+  side with its own numbers; a number the map cannot place makes the rule
+  ``closed_with_issues`` with that reason (the whole side is drawn), never ``ok``;
+* a base map with house-number *ranges* on its streets (``from_number``/``to_number``, the
+  schematic town) is interpolated along those ranges instead;
+* pieces of the same name far apart (another street elsewhere) are reported; the piece inside
+  the rule's ``within`` area is used, else the longest, and the rule says it guessed;
+* a bare name that matches only sections (环城路 → 环城路一段、二段) uses all of them and says
+  which.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import shapely
 from shapely.geometry import LineString
-from shapely.ops import linemerge, unary_union
+from shapely.ops import linemerge, substring, unary_union
 
 from ..basemap.names import normalize_name
 from ..errors import DigitiseError
 from ._geometry import _clean, _lines_of
-from ._lookup import _Context
-from ._streets import _merge_street
+from ._lookup import SIDES, _Context
+from ._streets import _MAX_JOIN_M, _merge_street
+from .numbering import Numbering, learn_numbering
 
 __all__ = [
     "_street_list",
@@ -75,29 +90,119 @@ def _numbered_stretch(rows, lo: int, hi: int) -> list[LineString]:
     return pieces
 
 
+_SIDE_OF_TEXT = re.compile(r"[（(]\s*([东南西北])侧")
+
+
+def _bounds(numbers: dict) -> list[tuple[int | None, int | None]]:
+    """Number intervals of a rule: one range, an open range, or one per listed number.
+
+    >>> _bounds({"from": 63}), _bounds({"list": [1, 3]}), _bounds({"from": 9, "to": 1})
+    ([(63, None)], [(1, 1), (3, 3)], [(1, 9)])
+    """
+    lo, hi = numbers.get("from"), numbers.get("to")
+    lo = lo if isinstance(lo, int) else None
+    hi = hi if isinstance(hi, int) else None
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    if lo is not None or hi is not None:
+        return [(lo, hi)]
+    listed = sorted({n for n in numbers.get("list") or [] if isinstance(n, int)})
+    return [(n, n) for n in listed]
+
+
+def _clusters(geoms: list, gap: float) -> list[list[int]]:
+    """Groups of geometries (indices) whose pieces are within ``gap`` of each other."""
+    parent = list(range(len(geoms)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tree = shapely.STRtree(geoms)
+    for i, g in enumerate(geoms):
+        for j in tree.query(g, predicate="dwithin", distance=gap):
+            a, b = find(i), find(int(j))
+            if a != b:
+                parent[a] = b
+    groups: dict[int, list[int]] = {}
+    for i in range(len(geoms)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: min(g))
+
+
+def _pick_piece(ctx: _Context, rows, rule: dict, street: str, issues: list[dict]):
+    """The rows of the one stretch of ``street`` the rule means (distant namesakes reported)."""
+    geoms = list(rows.geometry)
+    groups = _clusters(geoms, _MAX_JOIN_M)
+    if len(groups) == 1:
+        return rows
+    lengths = [sum(geoms[i].length for i in g) for g in groups]
+    parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
+    if parent is not None:
+        inside = [sum(geoms[i].intersection(parent[0]).length for i in g) for g in groups]
+        best = int(np.argmax(inside))
+        guessed = inside[best] <= 0
+    else:
+        best = int(np.argmax(lengths))
+        guessed = True
+    far = [
+        f"{lengths[k]:.0f} m at {shapely.unary_union([geoms[i] for i in g]).distance(shapely.unary_union([geoms[i] for i in groups[best]])):.0f} m"
+        for k, g in enumerate(groups)
+        if k != best
+    ]
+    issues.append(
+        {
+            "type": "distant_pieces" if guessed else "distant_piece",
+            "street": street,
+            "message": f"{street}: {len(groups)} pieces of this name lie far apart; used the "
+            + (f"one in {parent[1]}" if not guessed else "longest")
+            + f" ({lengths[best]:.0f} m), ignored {len(far)} ({'; '.join(far)})"
+            + (": name the area (within) or the district to choose" if guessed else ""),
+        }
+    )
+    return rows.iloc[groups[best]]
+
+
+def _geo_side_is_left(line: LineString, depth: float, side: str) -> bool:
+    """True when the geographic ``side`` (东/南/西/北) of ``line`` is its left side."""
+    left = shapely.buffer(line, depth, single_sided=True)
+    return _one_side(line, depth, side).equals(left)
+
+
 def _street_list(ctx: _Context, rule: dict, district: str | None):
     """Polygon of a ``street_list`` rule: the frontage land along a street (街道门牌).
 
-    The land is ``Settings.street_list_depth_m`` deep on the named side(s) of the street: both
-    sides (两侧, or no side given), the odd or even side (单号/双号, left of the direction of
-    increasing numbers for odd when ``street_list_odd_side`` is ``left``), or a side named in
-    the text (``圣灯路(东侧)``).  When the base map gives house-number ranges
-    (``from_number``/``to_number``) only the numbered stretch is drawn; otherwise the whole
-    street is, and the rule says so.
+    See the module docstring; returns ``(polygon or None, issues, unresolved names)``.
     """
     issues: list[dict] = []
     street = str(rule.get("street") or "").strip()
     m = ctx.street_index.lookup(normalize_name(street), district=district)
     if not street or not m.found:
         return None, issues, [{"name": street, "side": "street", "candidates": m.candidates}]
+    if m.how == "whole":
+        issues.append(
+            {
+                "type": "sections_used",
+                "street": street,
+                "message": f"{street}: the map has only its sections or parts; used all of "
+                f"them: {'、'.join(m.names)}",
+            }
+        )
     rows = ctx.streets.iloc[m.rows]
+    ctx.street_names[str(rule.get("rule_id"))] = m.names[0] if len(m.names) == 1 else street
     depth = float(ctx.settings.street_list_depth_m)
     numbers = rule.get("numbers") if isinstance(rule.get("numbers"), dict) else {}
     parity = str(numbers.get("parity") or "all")
+    if parity == "all" and rule.get("sides") in ("odd", "even"):
+        parity = str(rule["sides"])
     span = _number_span(numbers)
     text = str(rule.get("fragment") or (rule.get("source") or {}).get("text") or "")
-    side_note = re.match(rf"^{re.escape(street)}\s*[（(]\s*([东南西北])侧", text)
-    geo_side = side_note.group(1) if side_note else None
+    geo_side = SIDES.get(str(rule.get("side") or ""))
+    if geo_side is None:
+        side_note = re.match(rf"^{re.escape(street)}\s*[（(]\s*([东南西北])侧", text)
+        geo_side = side_note.group(1) if side_note else None
     if rule.get("sides") == "one" and geo_side is None and parity == "all":
         issues.append(
             {
@@ -109,56 +214,215 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
         )
     ranged = rows[rows["from_number"].notna() & rows["to_number"].notna()]
     if span is not None and len(ranged):
-        pieces = _numbered_stretch(ranged, *span)
-        if not pieces:
-            lows = ranged[["from_number", "to_number"]].min().min()
-            highs = ranged[["from_number", "to_number"]].max().max()
-            issues.append(
-                {
-                    "type": "not_closed",
-                    "street": street,
-                    "message": f"{street}: numbers {span[0]}-{span[1]} are outside its ranges "
-                    f"in the base map ({lows}-{highs})",
-                }
-            )
+        zone = _ranged(ctx, ranged, span, parity, geo_side, street, issues)
+        if zone is None:
             return None, issues, []
-        strips = []  # pieces end to end become one line: no notch at their joints
-        pieces = _lines_of(linemerge(pieces, directed=True)) if len(pieces) > 1 else pieces
-        for piece in pieces:
-            if geo_side:
-                strips.append(_one_side(piece, depth, geo_side))
-            elif parity in ("odd", "even"):
-                left = (parity == "odd") == (ctx.settings.street_list_odd_side == "left")
-                strips.append(shapely.buffer(piece, depth if left else -depth, single_sided=True))
-            else:
-                strips.append(piece.buffer(depth, cap_style="flat"))
-        zone = unary_union(strips)
     else:
-        if span is not None:
-            issues.append(
-                {
-                    "type": "no_house_numbers",
-                    "street": street,
-                    "message": f"{street}: the base map has no house-number ranges "
-                    "(from_number/to_number), so the whole street is drawn instead of "
-                    f"numbers {span[0]}-{span[1]}"
-                    + (
-                        " on both sides (the 单号/双号 side is unknown)"
-                        if parity in ("odd", "even") and not geo_side
-                        else ""
-                    ),
-                }
-            )
+        rows = _pick_piece(ctx, rows, rule, street, issues)
         lines = [part for g in rows.geometry for part in _lines_of(g)]
         if sum(len(g.coords) for g in lines) > ctx.settings.max_vertices:
             raise DigitiseError(f"street {street} has too many vertices (> max_vertices)")
-        if geo_side:  # one side of the street's centre line (carriageways merged)
-            line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
-            zone = _one_side(line, depth, geo_side)
-        else:  # both sides of the street as mapped: a stretch missing from the map stays out
+        bounds = _bounds(numbers)
+        if not bounds and parity == "all" and geo_side is None:
+            # both sides of the street as mapped: a stretch missing from the map stays out
             zone = shapely.buffer(linemerge(lines), depth, cap_style="flat")
+            ctx.street_lines[str(rule.get("rule_id"))] = linemerge(lines)
+        else:
+            line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
+            ctx.street_lines[str(rule.get("rule_id"))] = line
+            zone = _numbered_sides(ctx, line, m.names, parity, geo_side, bounds, street, issues)
+            if zone is None:
+                return None, issues, []
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
     if parent is not None:
         zone = zone.intersection(parent[0])
     zone = _clean(zone)
     return (None if zone.is_empty else zone), issues, []
+
+
+def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
+    """The strips of one street's side(s) between the positions of its numbers."""
+    depth = float(ctx.settings.street_list_depth_m)
+    if geo_side is not None and not bounds:  # 圣灯路（东侧）: no numbering needed
+        return _one_side(line, depth, geo_side)
+    numbering, notes = learn_numbering(
+        line,
+        street,
+        ctx.address_points([street, *names]),
+        centre=ctx.centre,
+        odd_side=ctx.settings.street_list_odd_side,
+    )
+    if geo_side is not None:  # the side is written; numbering only places the numbers
+        notes = [n for n in notes if n["type"] != "numbering_assumed"]
+        left = _geo_side_is_left(numbering.line, depth, geo_side)
+        side_parities = ["odd" if left == (numbering.odd_side == "left") else "even"]
+    elif parity in ("odd", "even"):
+        side_parities = [parity]
+    else:
+        side_parities = ["odd", "even"]
+        notes = [n for n in notes if n["type"] != "numbering_assumed"]  # both sides: no guess
+    issues += notes
+    if numbering.source == "map":
+        issues.append({"type": "numbering", "street": street, "message": numbering.note})
+    strips = []
+    for p in side_parities:
+        pieces = _side_pieces(numbering, p, bounds, street, issues)
+        left = numbering.is_left(p)
+        for a, b in pieces:
+            piece = substring(numbering.line, a, b)
+            if piece.length > 0:
+                strips.append(shapely.buffer(piece, depth if left else -depth, single_sided=True))
+    if not strips:
+        issues.append(
+            {
+                "type": "not_closed",
+                "street": street,
+                "message": f"{street}: none of the numbers could be placed on the map",
+            }
+        )
+        return None
+    return unary_union(strips)
+
+
+def _side_pieces(numbering: Numbering, parity: str, bounds, street: str, issues: list[dict]):
+    """(start, end) stretches along the numbering line of ``bounds`` on the ``parity`` side."""
+    length = numbering.line.length
+    if not bounds:
+        return [(0.0, length)]
+    if numbering.source != "map":
+        shown = "、".join(
+            f"{lo if lo is not None else ''}-{hi if hi is not None else ''}" for lo, hi in bounds
+        )
+        issues.append(
+            {
+                "type": "numbers_not_placed",
+                "street": street,
+                "message": f"{street}: the map has no house numbers to place {shown}号: the "
+                "whole side is drawn, not the numbered stretch",
+            }
+        )
+        return [(0.0, length)]
+    out = []
+    for lo, hi in bounds:
+        a, b, note = numbering.interval(parity, lo, hi)
+        if a is None:
+            # a number of the other parity on a one-parity side is simply not on this side
+            if lo is not None and lo == hi and (lo % 2 == 1) != (parity == "odd"):
+                continue
+            issues.append(
+                {"type": "numbers_not_placed", "street": street, "message": f"{street}: {note}"}
+            )
+            continue
+        if note:
+            issues.append(
+                {"type": "numbers_not_placed", "street": street, "message": f"{street}: {note}"}
+            )
+        out.append((a, b))
+    return out
+
+
+def _ranged(ctx, ranged, span, parity, geo_side, street, issues):
+    """The numbered stretch of a street whose map rows carry house-number ranges."""
+    depth = float(ctx.settings.street_list_depth_m)
+    pieces = _numbered_stretch(ranged, *span)
+    if not pieces:
+        lows = ranged[["from_number", "to_number"]].min().min()
+        highs = ranged[["from_number", "to_number"]].max().max()
+        issues.append(
+            {
+                "type": "not_closed",
+                "street": street,
+                "message": f"{street}: numbers {span[0]}-{span[1]} are outside its ranges "
+                f"in the base map ({lows}-{highs})",
+            }
+        )
+        return None
+    strips = []  # pieces end to end become one line: no notch at their joints
+    pieces = _lines_of(linemerge(pieces, directed=True)) if len(pieces) > 1 else pieces
+    for piece in pieces:
+        if geo_side:
+            strips.append(_one_side(piece, depth, geo_side))
+        elif parity in ("odd", "even"):
+            left = (parity == "odd") == (ctx.settings.street_list_odd_side == "left")
+            strips.append(shapely.buffer(piece, depth if left else -depth, single_sided=True))
+        else:
+            strips.append(piece.buffer(depth, cap_style="flat"))
+    return unary_union(strips)
+
+
+def separate_crossings(strips: list[dict], *, grid: float = 2.0) -> list[dict]:
+    """Split the land two schools' strips of *different* streets both cover (a corner).
+
+    Where the frontage of 福州路 (one school) and of 西藏中路 (another) overlap at their
+    crossing, the text gives the corner to neither twice: each point goes to the strip whose
+    street is nearer (the corner is cut along the bisector of the two streets).  Strips of the
+    same street are left alone: if they overlap, the text names that stretch twice, and the
+    diagnostics report it with both rules.
+
+    Parameters
+    ----------
+    strips : dicts with ``school_id``, ``street`` (normalised name), ``line`` and ``geometry``
+        (working CRS); a new list with ``geometry`` replaced is returned, plus ``cut`` (m²
+        given away) per strip.
+
+    >>> from shapely.geometry import LineString
+    >>> a = {"school_id": "a", "street": "甲路", "line": LineString([(-100, 0), (100, 0)])}
+    >>> b = {"school_id": "b", "street": "乙路", "line": LineString([(0, -100), (0, 100)])}
+    >>> for s in (a, b):
+    ...     s["geometry"] = s["line"].buffer(20, cap_style="flat")
+    >>> out = separate_crossings([a, b])
+    >>> round(out[0]["geometry"].intersection(out[1]["geometry"]).area, 1)
+    0.0
+    >>> round(out[0]["geometry"].area + out[1]["geometry"].area) == round(a["geometry"].union(b["geometry"]).area)
+    True
+    """
+    out = [dict(s, cut=0.0) for s in strips]
+    geoms = [s["geometry"] for s in out]
+    if len(geoms) < 2:
+        return out
+    tree = shapely.STRtree(geoms)
+    for i in range(len(out)):
+        for j in tree.query(out[i]["geometry"], predicate="intersects"):
+            j = int(j)
+            if j <= i:
+                continue
+            a, b = out[i], out[j]
+            if a["school_id"] == b["school_id"] or a["street"] == b["street"]:
+                continue
+            if a.get("line") is None or b.get("line") is None:
+                continue
+            inter = a["geometry"].intersection(b["geometry"])
+            if inter.area < 1.0:
+                continue
+            near_a = _nearer_region(a["line"], b["line"], inter, grid)
+            a_keeps = inter.intersection(near_a)
+            b_keeps = inter.difference(near_a)
+            a["geometry"] = _clean(a["geometry"].difference(b_keeps))
+            b["geometry"] = _clean(b["geometry"].difference(a_keeps))
+            a["cut"] += b_keeps.area
+            b["cut"] += a_keeps.area
+    return out
+
+
+def _nearer_region(line_a, line_b, area, grid: float):
+    """The part of ``area`` nearer to ``line_a`` than to ``line_b`` (Voronoi of their vertices)."""
+    reach = area.buffer(max(area.length, 50.0))
+    pa = shapely.segmentize(line_a.intersection(reach), grid)
+    pb = shapely.segmentize(line_b.intersection(reach), grid)
+    xa, xb = shapely.get_coordinates(pa), shapely.get_coordinates(pb)
+    if len(xa) == 0:
+        return shapely.Polygon()
+    if len(xb) == 0:
+        return area
+    xy = np.round(np.vstack([xa, xb]), 3)
+    label = np.r_[np.ones(len(xa), bool), np.zeros(len(xb), bool)]
+    xy, first = np.unique(xy, axis=0, return_index=True)  # a shared vertex (the crossing): a's
+    of_a = {tuple(q) for q in np.round(xa, 3)}
+    label = label[first] | np.array([tuple(p) in of_a for p in xy])
+    if label.all():
+        return area
+    cells = shapely.voronoi_polygons(
+        shapely.multipoints(xy), extend_to=reach.envelope, ordered=True
+    )
+    cells_a = [c for c, mine in zip(cells.geoms, label, strict=True) if mine]
+    return unary_union(cells_a).intersection(area)

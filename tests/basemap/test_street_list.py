@@ -110,12 +110,20 @@ def test_whole_streets_when_the_map_has_no_house_numbers(extract, spec, crs, rul
     assert street.difference(zone.buffer(0.5)).length < 0.01 * street.length
     assert zone.difference(street.buffer(DEPTH + 0.5)).area < 1.0
     assert zone.area > DEPTH * street.length * 0.9  # both sides, roughly 2 x depth x length
-    odd = _rule(result, rule_of("福州路（单号"))
-    assert odd["status"] == "closed_with_issues"
-    note = next(i for i in odd["issues"] if i["type"] == "no_house_numbers")
-    assert "福州路" in note["message"] and "单号/双号" in note["message"]
+    odd_id, even_id = rule_of("福州路（单号"), rule_of("福州路（双号")
+    odd, even = _rule(result, odd_id), _rule(result, even_id)
+    for r in (odd, even):  # one side each by the policy's rule, said so; numbers not placed
+        assert r["status"] == "closed_with_issues"
+        types = {i["type"] for i in r["issues"]}
+        assert {"numbering_assumed", "numbers_not_placed"} <= types, types
+    note = next(i for i in odd["issues"] if i["type"] == "numbering_assumed")
+    assert "福州路" in note["message"] and "左单右双" in note["message"]
+    a, b = _zone(result, crs, odd_id), _zone(result, crs, even_id)
+    street = _street(extract, crs, "福州路")
+    assert a.intersection(b).area < 0.01 * a.area  # opposite sides, not both sides twice
+    assert a.area == pytest.approx(DEPTH * _axis(street).length, rel=0.25)
     summary = build_report(result)["summary"]
-    assert "福州路" in summary and "house-number" in summary
+    assert "福州路" in summary and "house numbers" in summary
 
 
 def test_numbered_stretch_on_the_odd_and_even_sides(numbered, spec, crs, rule_of):
