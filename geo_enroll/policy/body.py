@@ -15,7 +15,16 @@ from __future__ import annotations
 import re
 
 from .clauses import extra_zones
-from .document import LEVEL_WORDS, ParseContext, doc_level, sentences, source_ref
+from .document import (
+    LEVEL_WORDS,
+    ParseContext,
+    doc_level,
+    level_words,
+    sentences,
+    simplified,
+    source_ref,
+)
+from .feeders import feeder_sentence
 from .grammar import CN, PATTERNS, split_top, strip_ordinal
 from .multi_school import multi_area
 from .schools import add_school, level_of
@@ -91,10 +100,19 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             continue
         if skip_block and not line.startswith("#"):
             continue
+        titled = _school_title(line)
+        if titled:  # （三）某某小学 / 3、某某小学 / **某某小学** / 某某國中（313501）
+            heading_school = add_school(titled, level_of(titled, section_level), ctx)
+            ctx.current = heading_school
+            in_zoning = True
+            continue
         hm = PATTERNS["heading"].match(line)
         md = line.startswith("#")
         if (hm and len(line) < 40) or md:
             title = hm["title"] if hm else line.lstrip("#").strip()
+            title = level_words(title)  # Traditional / Taiwan words read as mainland ones
+            if hm and not md:
+                heading_school = None
             if "附件" in title:
                 in_zoning = False
             if PATTERNS["zoning_heading"].search(title):
@@ -127,6 +145,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                     name = re.sub(r"\s*\(nature=.*$", "", sh["school"]).strip()
                     heading_level = doc_level(lines) or None
                     heading_school = add_school(name, level_of(name, heading_level), ctx)
+                    ctx.current = heading_school
                     in_zoning = True
                     continue
                 heading_school = None
@@ -139,7 +158,11 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
         body = strip_ordinal(line)
         # "**划片范围：** …" or "户籍儿童教育服务区：…" under a school heading
         lm = PATTERNS["scope_label"].match(body)
-        if heading_school is not None and (lm or raw.lstrip().startswith(("-", "*"))):
+        if heading_school is not None and _labelled_zone(heading_school, body, line, idx, ctx):
+            continue
+        if heading_school is not None and (
+            lm or raw.lstrip().startswith(("-", "*")) or _bare_list(body)
+        ):
             scope = lm["scope"] if lm else body
             basis = "migrant" if lm and "随迁" in lm["label"] else "hukou"
             _heading_scope(heading_school, scope, line, idx, ctx, basis)
@@ -150,6 +173,8 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             if multi_area(s, sentence, idx, ctx):
                 continue
             if line_school is not None and _continuation(line_school, s, sentence, idx, ctx):
+                continue
+            if feeder_sentence(s, sentence, idx, line_school or heading_school or ctx.current, ctx):
                 continue
             mm = PATTERNS["school_migrant_scope"].match(s)
             if mm:  # X小学随迁子女教育服务区：…
@@ -163,7 +188,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 school = add_school(name, level_of(name, section_level), ctx)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
-                line_school = school
+                line_school = ctx.current = school
                 continue
             produced = False
             for clause in split_top(s, "，,"):
@@ -226,3 +251,121 @@ def _is_fact(sentence: str) -> bool:
 
 def _last_school(ctx: ParseContext) -> dict | None:
     return ctx.schools[-1] if ctx.schools else None
+
+
+_TITLE_SUFFIX = (
+    r"(?:小学|中学|初中|学校|小学部|初中部|分校|校区|国小|国中|国中部|国中小|附小|实小|实中|"
+    r"初级中学|完全中学)"
+)
+
+
+def _school_title(line: str) -> str | None:
+    """The school a line names and nothing else (a section title), or None.
+
+    ``（三）某某小学``, ``3、某某小学``, ``**某某小学**``, ``某某小学（东区）：``, ``某某國中（313501）``
+    (a trailing code is dropped); Markdown ``#`` headings are read by ``school_heading``.
+
+    >>> _school_title("（三）城关小学"), _school_title("**城关第二小学（东区）**")
+    ('城关小学', '城关第二小学（东区）')
+    >>> _school_title("介壽國中（313501）"), _school_title("（三）贡宝拉格学校招生范围")
+    ('介壽國中', None)
+    """
+    t = line.strip()
+    if t.startswith(("#", "-", "|")) or len(t) > 60:
+        return None
+    t = strip_ordinal(t) if not t.startswith("*") else t
+    t = t.strip().strip("*").strip()
+    t = re.sub(r"[（(]\s*\d{4,12}\s*[）)]$", "", t).rstrip("：: ").strip("*").strip()
+    plain = simplified(t)
+    if not re.fullmatch(
+        rf"[{CN}A-Za-z0-9·]{{2,40}}?{_TITLE_SUFFIX}(?:[（(][^）)]{{1,16}}[）)])?", plain
+    ):
+        return None
+    if re.search(r"招生|划片|范围|计划|一览|入学|工作|安排|学区|各|所有|全部|以下|如下", plain):
+        return None
+    return t
+
+
+_PROSE = re.compile(
+    r"招收|可以?|应当?|须|按照|报名|登记|核验|入学|就读|对口|儿童|学生|家长|监护人|如有|详见|注："
+)
+
+
+def _bare_list(body: str) -> bool:
+    """A line under a school title that is a bare list of places (no verb, no prose)."""
+    plain = simplified(body)
+    return bool(re.search(rf"[{CN}]{{2,}}", plain)) and not _PROSE.search(plain)
+
+
+_LABELLED = re.compile(
+    r"^(?:[-*]\s*)?(?P<kind>基本学区|自由学区|共同学区|共享学区|分享学区)"
+    r"(?:[（(](?P<area>[^）)]{1,12})[）)])?\s*[:：]\s*(?P<scope>.+)$"
+)
+
+
+def _labelled_zone(school: dict, body: str, line: str, idx: int, ctx: ParseContext) -> bool:
+    """``基本學區（松山區）：介壽、東榮`` / ``自由學區…`` / ``共同學區（松山區）：復勢:中崙、介壽共同學區``.
+
+    Villages of a district: basic (``admin_units``), free choice (``alternative``), or shared
+    with the schools named after the colon (``multi_school``, linked once all are known).
+    """
+    from .tables import _village_units, shared_members
+
+    m = _LABELLED.match(simplified(body))
+    if not m:
+        return False
+    src = source_ref(line, idx)
+    area = body[m.start("area") : m.end("area")] if m["area"] else ""
+    scope = body[m.start("scope") :].strip().rstrip("。；;")
+    members: list[str] = []
+    if m["kind"] in ("共同学区", "共享学区", "分享学区"):
+        head, sep, tail = _last_colon(scope)
+        members = shared_members(tail if tail.endswith(("學區", "学区")) else f"共同学区：{tail}")
+        if not sep or not members:
+            ctx.unparsed.append(
+                {**src, "reason": "共同学区未写明学校 shared zone names no schools"}
+            )
+            return True
+        scope = head
+    units, left = _village_units(scope, "", area)
+    for frag in left:
+        ctx.unparsed.append({**src, "text": frag, "reason": "学区单元未能解析 unit not understood"})
+    if not units:
+        return True
+    if members:
+        ctx.shared.append(
+            {
+                "labels": members,
+                "level": school["level"],
+                "zone": {
+                    "kind": "multi_school",
+                    "units": units,
+                    "basis": "hukou",
+                    "multi_school": True,
+                    "source": src,
+                    "fragment": body,
+                },
+            }
+        )
+        return True
+    free = m["kind"] == "自由学区"
+    zone = {"kind": "alternative" if free else "admin_units", "units": units, "source": src}
+    if not free:
+        zone["basis"] = "hukou"
+    zone["fragment"] = body
+    school["zones"].append(zone)
+    return True
+
+
+def _last_colon(text: str) -> tuple[str, str, str]:
+    """Split at the last top-level colon (villages before it, schools after)."""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        ch = text[i]
+        if ch in "）)":
+            depth += 1
+        elif ch in "（(":
+            depth = max(0, depth - 1)
+        elif ch in ":：" and depth == 0:
+            return text[:i], ch, text[i + 1 :]
+    return text, "", ""

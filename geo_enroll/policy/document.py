@@ -32,6 +32,7 @@ __all__ = [
     "table_level",
     "doc_level",
     "simplified",
+    "level_words",
 ]
 
 
@@ -87,6 +88,7 @@ class ParseContext:
     multi_areas: list[dict] = field(default_factory=list)  # 多校划片 areas naming schools
     shared: list[dict] = field(default_factory=list)  # shared zones naming schools (resolved late)
     feeders: list[dict] = field(default_factory=list)  # 对口 lines (resolved late)
+    current: dict | None = None  # the school whose block the body is in (for 对口初中：…)
 
 
 def source_ref(text: str, line: int) -> dict:
@@ -191,7 +193,7 @@ def _fenced_csv(lines: list[str]):
 def table_level(lines: list[str], first_line: int) -> str | None:
     """Level of the section a table sits in (the nearest heading above it naming one)."""
     for raw in reversed(lines[: max(0, first_line - 1)]):
-        line = _level_words(raw.strip())
+        line = level_words(raw.strip())
         hm = PATTERNS["heading"].match(line)
         if line.startswith("#") or (hm and len(line) < 40):
             for word, level in LEVEL_WORDS:
@@ -202,14 +204,14 @@ def table_level(lines: list[str], first_line: int) -> str | None:
 
 def doc_level(lines: list[str]) -> str | None:
     """Level of the whole document from its first lines (``level: 小学``, 初中划片…)."""
-    head = _level_words("\n".join(lines[:20]))
+    head = level_words("\n".join(lines[:20]))
     m = re.search(r"level:\s*(小学|初中)", head) or re.search(r"(小学|初中)(?:入学)?划片", head)
     if m:
         return "primary" if m[1] == "小学" else "middle"
     return None
 
 
-def _level_words(text: str) -> str:
+def level_words(text: str) -> str:
     """Simplified text with Taiwan level words spelt as mainland ones (国民小学/国小 → 小学)."""
     text = simplified(text)
     return re.sub(r"国民小学|国小", "小学", re.sub(r"国民中学|国中", "初中", text))

@@ -177,12 +177,13 @@ def match_member(label: str, schools: list[dict], level: str | None = None) -> d
     >>> match_member("中崙", schools)["name"], match_member("東區東光國小", schools)["name"]
     ('中崙高中國中部', '東光國小')
     """
-    label = re.sub(r"[（(][^）)]*[）)]$", "", label.strip()).strip() or label.strip()
+    written = label.strip()
+    label = re.sub(r"[（(][^）)]*[）)]$", "", written).strip() or written
     pools = [schools]
     if level:
         pools.insert(0, [s for s in schools if s["level"] in (level, "nine_year")])
     for pool in pools:
-        found = match_school(label, pool)
+        found = match_school(written, pool) or match_school(label, pool)
         if found is not None:
             return found
         bare = re.sub(r"^[\u3400-\u9fff]{1,3}?[区區县縣市乡鄉镇鎮]", "", label)
@@ -205,6 +206,7 @@ def link_shared(ctx: ParseContext) -> None:
     from .document import simplified
     from .schools import add_school, level_of
 
+    seen: dict[tuple, list[dict]] = {}  # one zone per (members, units), however often said
     for item in ctx.shared:
         members, missing = [], []
         for label in item["labels"]:
@@ -227,8 +229,18 @@ def link_shared(ctx: ParseContext) -> None:
                 }
             )
             continue
+        key = (
+            frozenset(id(m) for m in members),
+            frozenset((unit_key(u), u.get("township")) for u in item["zone"]["units"]),
+        )
+        if key in seen:
+            for zone in seen[key]:
+                zone.setdefault("also_sources", []).append(item["zone"]["source"])
+            continue
+        seen[key] = []
         for school in members:
             zone = {**item["zone"], "units": [dict(u) for u in item["zone"]["units"]]}
+            seen[key].append(zone)
             zone["_members"] = members
             school["zones"].append(zone)
 

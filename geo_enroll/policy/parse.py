@@ -30,6 +30,7 @@ from .checks import find_conflicts
 from .clauses import apply_pending
 from .document import ParseContext, read_tables
 from .facts import extract_facts
+from .feeders import finish_feeders, link_feeders
 from .multi_school import finish_shared, link_multi_school, link_shared
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
@@ -77,10 +78,12 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     apply_pending(pending, ctx)
     merge_annex(annex)
     link_shared(ctx)
+    link_feeders(ctx)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
     keep_previous_ids(ctx, previous)
     link_multi_school(ctx)
     finish_shared(ctx.schools)
+    finish_feeders(ctx.schools)
     _number_rules(ctx)
     has_facts = any(
         [
