@@ -1,21 +1,91 @@
 """The spatial index of a zone spec: polygon zones prepared for point → zone matching.
 
-Moved out of :mod:`geo_enroll.placement.candidates` (which re-exports it); the edge rule is
-described there.
+One rule decides every point (described in :mod:`geo_enroll.placement.candidates`, the
+engine's single source for it):
 
->>> from geo_enroll.datasets import toy_spec, toy_zones, toy_school_points
+1. zones are closed: a zone *covers* a point on its edge;
+2. a zone whose interior holds the point wins (several overlapping interiors: all of them);
+3. a point on edges only (a shared edge) goes to the zone whose school is nearest in a
+   straight line, ties broken by the smaller ``rule_id``;
+4. a point outside every zone but within :data:`EDGE_TOLERANCE_M` of **two or more** zones is
+   between zones (a sliver left by rounded coordinates) and is decided as in 3; within the
+   tolerance of a single zone only it is *outside* (the tolerance applies between zones, never
+   at the outer boundary of the zoned area).
+
+Zones of kind ``multi_school`` (``schools``: several ids) give every school of the zone; the
+spec's ``areas`` (kind ``unzoned``: a drawn area without a school, e.g. a choice area) take
+part in the edge rule but give no school; :meth:`ZoneIndex.areas_at` names them.
+
+Batch assignment (:meth:`ZoneIndex.assign_points`) answers the same question for millions of
+points: a grid in lon/lat whose cells lie farther than the tolerance (plus a safety margin)
+from every zone edge is labelled once with the zones covering it (connected regions of such
+cells share one answer); only points in the other cells are tested exactly, and the edge rule
+runs only on the few points on or within the tolerance of an edge.
+
+>>> from geo_enroll.datasets import toy_spec, toy_zones, toy_school_points, toy_xy_to_lonlat
 >>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
 >>> sorted(idx.schools)[:2]
 ['toy-m1', 'toy-p1']
+>>> lon, lat = zip(toy_xy_to_lonlat(250, 500), toy_xy_to_lonlat(500, 300))
+>>> a = idx.assign_points(lon, lat, "primary")
+>>> a.rule_ids(), a.on_edge.tolist()
+([('toy-p2-r01',), ('toy-p1-r01',)], [False, True])
 """
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ZoneIndex"]
+__all__ = ["ZoneIndex", "Assignment", "EDGE_TOLERANCE_M", "ZONE_LABELS"]
+
+EDGE_TOLERANCE_M = 0.5
+"""Between two zones, a point this close to a zone it is not inside (coordinates rounded to
+~1 cm, house numbers interpolated on a boundary street's centre line) lies on that zone's edge."""
+
+ZONE_LABELS = {"polygon": "户籍划片", "multi_school": "多校划片", "unzoned": "未划片区域"}
+"""Labels of the zone kinds a published zone layer brings (:mod:`geo_enroll.zonelayer`)."""
+
+_SAFETY_M = 1.0  # grid cells this much beyond the tolerance from every edge are answered by lookup
+_EARTH_R = 6.371e6
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Zones of a batch of points for one level (:meth:`ZoneIndex.assign_points`).
+
+    Attributes
+    ----------
+    zones : list of tuple of int
+        Per point, the positions (in ``index.zones``) of the zones it belongs to after the edge
+        rule (empty: no zone; several: overlapping zones or a multi-rule school on an edge).
+    on_edge : numpy.ndarray of bool
+        The edge rule chose one zone among several (the point is on a shared edge).
+    near_edge : numpy.ndarray of bool
+        The point is on, or within the tolerance of, a zone edge.
+    """
+
+    index: ZoneIndex
+    zones: list
+    on_edge: np.ndarray
+    near_edge: np.ndarray
+
+    def rule_ids(self) -> list[tuple[str, ...]]:
+        """Per point, the ``rule_id`` of each zone it belongs to."""
+        rid = self.index._rid
+        return [tuple(rid[i] for i in z) for z in self.zones]
+
+    def school_ids(self) -> list[tuple[str, ...]]:
+        """Per point, its zone schools (a multi-school zone gives all of its schools)."""
+        zs = self.index._zschools
+        return [tuple(s for i in z for s in zs[i]) for z in self.zones]
+
+
+def _serves(level_of_school, level: str) -> bool:
+    return level_of_school in (level, "nine_year")
 
 
 class ZoneIndex:
@@ -25,7 +95,8 @@ class ZoneIndex:
     ----------
     spec : dict
     zones : GeoDataFrame or None
-        The ``zones`` layer (EPSG:4326).  None when the spec has only admin-unit zones.
+        The ``zones`` layer (any CRS; converted to EPSG:4326).  None when the spec has only
+        admin-unit zones.  Every row needs a ``rule_id`` naming a rule (or area) of the spec.
     school_points : GeoDataFrame, optional
         School locations (``school_id`` + Point geometry) for distances and edge ties.
     """
@@ -41,6 +112,7 @@ class ZoneIndex:
         for s in spec.get("schools") or []:
             for z in s.get("zones") or []:
                 self.rules[z["rule_id"]] = (s["id"], z)
+        self.areas = {a["rule_id"]: a for a in spec.get("areas") or [] if a.get("rule_id")}
         self.property_schools = {
             sid for sid, z in self.rules.values() if z.get("kind") == "property_rule"
         }
@@ -55,10 +127,16 @@ class ZoneIndex:
                 else:
                     self.units_nocode.append((rid, u))
         if zones is not None and len(zones):
-            if zones.crs is None:
-                from .errors import CRSError
+            from .errors import CRSError, ZoneSpecError
 
+            if zones.crs is None:
                 raise CRSError("划片图层没有坐标系 (zones layer has no CRS; expected EPSG:4326)")
+            if "rule_id" not in zones.columns:
+                raise ZoneSpecError(
+                    "划片图层缺少 rule_id 列：这不是 geo_enroll 的划片图层；请先用 "
+                    "`geo-enroll zones import 文件` 导入 (the zones layer has no rule_id column: "
+                    "import a published layer with `geo-enroll zones import FILE`)"
+                )
             z = zones.to_crs("EPSG:4326")
             z = z[z.geometry.notna() & ~z.geometry.is_empty].copy()
             self.crs = z.estimate_utm_crs()
@@ -83,6 +161,58 @@ class ZoneIndex:
             self._to_m = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         else:
             self._to_m = None
+        self._prepare_zones()
+        self._grid = None
+
+    # ---------------------------------------------------------------- preparation
+    def _prepare_zones(self) -> None:
+        import shapely
+
+        rows = self.zones.drop(columns="geometry").to_dict("records")
+        self._rows = rows
+        self._rid, self._zone, self._zschools, self._zlevels = [], [], [], []
+        for row in rows:
+            rid = str(row["rule_id"])
+            if rid in self.areas:
+                area = self.areas[rid]
+                zone, schools = area, ()
+                levels = (area.get("level"),) if area.get("level") else None
+            else:
+                sid, zone = self.rules.get(
+                    rid, (str(row.get("school_id")), {"kind": row.get("kind")})
+                )
+                if zone.get("kind") == "multi_school" and zone.get("schools"):
+                    schools = tuple(s for s in zone["schools"] if s in self.schools)
+                else:
+                    schools = (sid,) if sid in self.schools else ()
+                levels = tuple(self.schools[s].get("level") for s in schools)
+            self._rid.append(rid)
+            self._zone.append(zone)
+            self._zschools.append(schools)
+            self._zlevels.append(levels)
+        self._geoms_ll = np.asarray(self.zones.geometry.values, dtype=object)
+        self._geoms_m = np.asarray(self.zones_m.geometry.values, dtype=object)
+        shapely.prepare(self._geoms_ll)
+        self._bounds_m = shapely.boundary(self._geoms_m)
+        self._tree_m = shapely.STRtree(self._geoms_m)
+        self._tree_ll = shapely.STRtree(self._geoms_ll)
+        self._level_mask: dict[str, np.ndarray] = {}
+
+    def _serving(self, level: str) -> np.ndarray:
+        """Boolean mask of zones taking part in matching for ``level``."""
+        m = self._level_mask.get(level)
+        if m is None:
+            m = np.array(
+                [
+                    (lv is None or any(x in (None, "") or _serves(x, level) for x in lv))
+                    if self._rid[i] in self.areas
+                    else any(_serves(x, level) for x in lv)
+                    for i, lv in enumerate(self._zlevels)
+                ],
+                dtype=bool,
+            )
+            self._level_mask[level] = m
+        return m
 
     def project(self, lon, lat):
         """(x, y) metres in the index's projected CRS (None when it has none)."""
@@ -97,55 +227,188 @@ class ZoneIndex:
         sx, sy = self.school_xy[school_id]
         return float(np.hypot(xy[0] - sx, xy[1] - sy))
 
-    # ---------------------------------------------------------------- matching
+    # ---------------------------------------------------------------- the edge rule
+    def _decide(self, covers, near, xy) -> tuple[list[int], bool]:
+        """Zones a point belongs to: ``covers`` = [(zone, interior)], ``near`` = [zone].
+
+        Returns the chosen zones (sorted) and whether the edge rule picked one of several.
+        """
+        if covers:
+            inside = [i for i, interior in covers if interior]
+            if inside:
+                return sorted(inside), False
+            cand = sorted(i for i, _ in covers)
+        elif len(near) >= 2:  # between zones (a sliver); near one zone only: outside
+            cand = sorted(near)
+        else:
+            return [], False
+        if len({self._zschools[i] for i in cand}) > 1:
+            best = min(
+                cand,
+                key=lambda i: (
+                    min((self.school_distance(xy, s) for s in self._zschools[i]), default=math.inf),
+                    self._rid[i],
+                ),
+            )
+            return [best], True
+        return cand, False
+
     def polygon_matches(self, xy, level: str, lonlat=None) -> tuple[list[dict], float | None]:
-        """Polygon zones covering the point (edge rule applied) + distance to the nearest edge.
+        """Polygon zones of the point (edge rule applied) + distance to the nearest edge.
 
         Containment is tested on the stored EPSG:4326 geometry (``lonlat``), so that a point
         exactly on a stored shared edge stays exactly on it; distances use projected ``xy``.
+        Each hit has ``interior`` and, when the edge rule chose it, ``on_edge``.
         """
-        if xy is None or not len(self.zones_m):
+        if xy is None or not len(self._rid):
             return [], None
         from shapely.geometry import Point
 
-        from .placement.candidates import EDGE_TOLERANCE_M, _hit, _serves
-
         p = Point(xy)
         p_ll = Point(lonlat) if lonlat is not None else None
-        hits, near, edge = [], [], None
-        if not hasattr(self, "_rows"):
-            self._rows = self.zones_m.drop(columns="geometry").to_dict("records")
-            self._geoms_m = list(self.zones_m.geometry)
-            self._geoms_ll = list(self.zones.geometry)
-        for i in sorted(self.zones_m.sindex.query(p.buffer(1e3), predicate="intersects")):
-            row = self._rows[int(i)]
-            rid = str(row["rule_id"])
-            sid, zone = self.rules.get(rid, (str(row.get("school_id")), {"kind": row.get("kind")}))
-            if sid not in self.schools or not _serves(self.schools[sid].get("level"), level):
+        serving = self._serving(level)
+        covers, near, edge = [], [], None
+        for i in sorted(int(k) for k in self._tree_m.query(p, predicate="dwithin", distance=1e3)):
+            if not serving[i]:
                 continue
-            g = self._geoms_m[int(i)]
-            d = float(g.boundary.distance(p))
-            g_ll = self._geoms_ll[int(i)]
-            covers = g_ll.covers(p_ll) if p_ll is not None else g.covers(p)
-            if covers:
-                interior = g_ll.contains(p_ll) if p_ll is not None else g.contains(p)
-                edge = d if edge is None else min(edge, d)
-                hits.append(_hit(sid, rid, zone, row, bool(interior)))
+            d = float(self._bounds_m[i].distance(p))
+            if p_ll is not None:
+                cov, interior = self._geoms_ll[i].covers(p_ll), self._geoms_ll[i].contains(p_ll)
+            else:
+                cov, interior = self._geoms_m[i].covers(p), self._geoms_m[i].contains(p)
+            if cov:
+                covers.append((i, bool(interior)))
             elif d <= EDGE_TOLERANCE_M:
-                near.append(_hit(sid, rid, zone, row, False))
+                near.append(i)
+            if d < 1e3:
                 edge = d if edge is None else min(edge, d)
-            elif d < 1e3:
-                edge = d if edge is None else min(edge, d)
-        if not hits:
-            hits = near  # within centimetres of a zone: on its edge (rounded coordinates)
-        if any(h["interior"] for h in hits):
-            hits = [h for h in hits if h["interior"]]
-        elif len({h["school_id"] for h in hits}) > 1:
-            # on a shared edge only: nearest school, then smaller rule_id
-            best = min(hits, key=lambda h: (self.school_distance(xy, h["school_id"]), h["rule_id"]))
-            best["on_edge"] = True
-            hits = [best]
-        return hits, edge
+        chosen, on_edge = self._decide(covers, near, xy)
+        interior = {i for i, it in covers if it}
+        return self._hits(chosen, level, interior, on_edge), edge
+
+    def _hits(self, chosen, level, interior, on_edge) -> list[dict]:
+        from .placement.candidates import _hit
+
+        hits = []
+        for i in chosen:
+            zone, row = self._zone[i], self._rows[i]
+            for sid in self._zschools[i]:
+                if not _serves(self.schools[sid].get("level"), level):
+                    continue
+                h = _hit(sid, self._rid[i], zone, row, i in interior)
+                if h["kind"] in ZONE_LABELS:
+                    h["label"] = ZONE_LABELS[h["kind"]]
+                if on_edge:
+                    h["on_edge"] = True
+                hits.append(h)
+        return hits
+
+    def areas_at(self, lon, lat, level: str | None = None) -> list[dict]:
+        """The spec's ``areas`` (unzoned / choice areas) covering a WGS 84 point."""
+        if lon is None or lat is None or not self.areas or not len(self._rid):
+            return []
+        from shapely.geometry import Point
+
+        p = Point(float(lon), float(lat))
+        out = []
+        for i in sorted(int(k) for k in self._tree_ll.query(p, predicate="intersects")):
+            if self._rid[i] in self.areas and (level is None or self._serving(level)[i]):
+                out.append(self.areas[self._rid[i]])
+        return out
+
+    def nearest_zone(self, xy, level: str) -> tuple[str | None, float | None]:
+        """(school id, distance in metres) of the nearest zone with a school for ``level``."""
+        if xy is None or not len(self._rid):
+            return None, None
+        from shapely.geometry import Point
+
+        serving = self._serving(level)
+        ok = [i for i in range(len(self._rid)) if serving[i] and self._zschools[i]]
+        if not ok:
+            return None, None
+        p = Point(xy)
+        d = [float(self._geoms_m[i].distance(p)) for i in ok]
+        k = int(np.argmin(d))
+        return self._zschools[ok[k]][0], d[k]
+
+    # ---------------------------------------------------------------- batch
+    def assign_points(self, lon, lat, level: str) -> Assignment:
+        """Zones of many WGS 84 points for one level — the answers of :meth:`polygon_matches`.
+
+        Parameters
+        ----------
+        lon, lat : array-like of float
+        level : str
+
+        Returns
+        -------
+        Assignment
+        """
+        import shapely
+
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        zones: list = [()] * n
+        on_edge = np.zeros(n, dtype=bool)
+        near_edge = np.zeros(n, dtype=bool)
+        if not len(self._rid) or n == 0:
+            return Assignment(self, zones, on_edge, near_edge)
+        grid = self._grid or self._build_grid()
+        serving = self._serving(level)
+        answers = grid.answers(level, serving)
+        cell = grid.cell_of(lon, lat)
+        set_id = np.full(n, -2, dtype=np.int64)  # -2: outside the grid (no zone near)
+        inside = cell >= 0
+        set_id[inside] = grid.cells[cell[inside]]
+        for k in np.flatnonzero(set_id >= 0):
+            zones[k] = answers[set_id[k]]
+        exact = np.flatnonzero(set_id == -1)
+        if not len(exact):
+            return Assignment(self, zones, on_edge, near_edge)
+        pts_ll = shapely.points(lon[exact], lat[exact])
+        p_idx, z_idx = self._tree_ll.query(pts_ll, predicate="intersects")
+        keep = serving[z_idx]
+        p_idx, z_idx = p_idx[keep], z_idx[keep]
+        interior = shapely.contains_xy(self._geoms_ll[z_idx], lon[exact][p_idx], lat[exact][p_idx])
+        n_cov = np.bincount(p_idx, minlength=len(exact))
+        n_int = np.bincount(p_idx, weights=interior, minlength=len(exact)).astype(int)
+        # all covering zones hold the point in their interior: no edge involved
+        clean = (n_cov > 0) & (n_int == n_cov)
+        order = np.lexsort((z_idx, p_idx))
+        p_s, z_s = p_idx[order], z_idx[order]
+        starts = np.searchsorted(p_s, np.arange(len(exact)))
+        ends = np.searchsorted(p_s, np.arange(len(exact)), side="right")
+        for j in np.flatnonzero(clean):
+            zones[exact[j]] = tuple(int(z) for z in z_s[starts[j] : ends[j]])
+        rest = np.flatnonzero(~clean)
+        if len(rest):
+            x, y = self._to_m.transform(lon[exact][rest], lat[exact][rest])
+            pts_m = shapely.points(x, y)
+            q, zn = self._tree_m.query(pts_m, predicate="dwithin", distance=EDGE_TOLERANCE_M)
+            ok = serving[zn]
+            q, zn = q[ok], zn[ok]
+            close = shapely.dwithin(self._bounds_m[zn], pts_m[q], EDGE_TOLERANCE_M)
+            q, zn = q[close], zn[close]
+            near_of: dict[int, list[int]] = {}
+            for a, b in zip(q.tolist(), zn.tolist(), strict=True):
+                near_of.setdefault(a, []).append(b)
+            int_s = interior[order]
+            for r, j in enumerate(rest.tolist()):
+                sl = slice(starts[j], ends[j])
+                inter = dict(zip(z_s[sl].tolist(), int_s[sl].tolist(), strict=True))
+                covers = [(z, bool(v)) for z, v in inter.items()]
+                near = [z for z in near_of.get(r, []) if z not in inter]
+                chosen, edge_rule = self._decide(covers, near, (x[r], y[r]))
+                k = exact[j]
+                zones[k] = tuple(chosen)
+                on_edge[k] = edge_rule
+                near_edge[k] = bool(covers) or len(near) > 0
+        return Assignment(self, zones, on_edge, near_edge)
+
+    def _build_grid(self) -> _Grid:
+        self._grid = _Grid.build(self)
+        return self._grid
 
     def unit_match(self, unit: dict, geo: dict) -> int:
         """Specificity of an admin unit matching the geocoded address (0 = no match)."""
@@ -181,3 +444,107 @@ class ZoneIndex:
                 return _SPEC["village_any_group"]
             return _SPEC["group"] if ggrp == grp else 0
         return _SPEC["village"]
+
+
+class _Grid:
+    """A lon/lat grid over the zones: each cell is either *clear* (farther than the tolerance
+    plus :data:`_SAFETY_M` from every zone edge: its zone set is known) or *edge* (-1: test the
+    point exactly).  Clear cells are labelled by connected region, one exact query per region."""
+
+    def __init__(self, x0, y0, dx, dy, nx, ny, cells, sets):
+        self.x0, self.y0, self.dx, self.dy, self.nx, self.ny = x0, y0, dx, dy, nx, ny
+        self.cells = cells  # flat int32: zone-set id, or -1 for an edge cell
+        self.sets = sets  # zone-set id -> sorted tuple of zone positions
+        self._answers: dict = {}
+
+    def cell_of(self, lon, lat) -> np.ndarray:
+        ix = np.floor((lon - self.x0) / self.dx)
+        iy = np.floor((lat - self.y0) / self.dy)
+        ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        out = np.full(len(lon), -1, dtype=np.int64)
+        out[ok] = iy[ok].astype(np.int64) * self.nx + ix[ok].astype(np.int64)
+        return out
+
+    def answers(self, level: str, serving: np.ndarray) -> list:
+        a = self._answers.get(level)
+        if a is None:
+            a = [tuple(i for i in s if serving[i]) for s in self.sets]
+            self._answers[level] = a
+        return a
+
+    @classmethod
+    def build(cls, index: ZoneIndex, *, max_cells: int | None = None) -> _Grid:
+        import shapely
+        from scipy import ndimage
+
+        geoms = index._geoms_ll
+        n = len(geoms)
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        lat_c = math.radians(max(abs(miny), abs(maxy)))
+        m_per_deg_y = 110_574.0
+        m_per_deg_x = max(111_320.0 * math.cos(lat_c), 1.0)
+        max_cells = max_cells or int(min(max(4_000 * n, 1 << 16), 1 << 24))
+        # cells as square as possible in metres, at least 4 m
+        w_m, h_m = (maxx - minx) * m_per_deg_x, (maxy - miny) * m_per_deg_y
+        size_m = max(math.sqrt(max(w_m * h_m, 1.0) / max_cells), 4.0)
+        dx, dy = size_m / m_per_deg_x, size_m / m_per_deg_y
+        x0, y0 = minx - 2 * dx, miny - 2 * dy
+        nx = int((maxx - x0) / dx) + 3
+        ny = int((maxy - y0) / dy) + 3
+        edge = np.zeros(ny * nx, dtype=bool)
+        # every ring as segments; samples every quarter cell mark the cells within the margin
+        parts = shapely.get_parts(geoms)
+        rings = shapely.get_rings(parts)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        same = ring_of[1:] == ring_of[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        cx, cy = (a[:, 0] - x0) / dx, (a[:, 1] - y0) / dy
+        ex, ey = (b[:, 0] - x0) / dx - cx, (b[:, 1] - y0) / dy - cy
+        seg_cells = np.hypot(ex, ey)
+        seg_m = seg_cells * size_m
+        # straight in lon/lat vs straight in UTM differ by up to ~L²/(8R) on a segment of L m
+        margin_m = (EDGE_TOLERANCE_M + _SAFETY_M + seg_m**2 / (4 * _EARTH_R)) * 1.1
+        k = np.ceil(seg_cells * 4).astype(np.int64) + 1
+        seg = np.repeat(np.arange(len(k)), k)
+        t = (np.arange(len(seg)) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
+        sx = cx[seg] + t * ex[seg]
+        sy = cy[seg] + t * ey[seg]
+        r = 0.125 + margin_m[seg] / size_m
+        fx, fy = np.floor(sx), np.floor(sy)
+        small = r < 1.0
+        groups = [(small, 1)]
+        if not small.all():  # long segments on a coarse grid: a wider band around them
+            groups.append((~small, int(np.ceil(r[~small].max()))))
+        for sel, reach in groups:
+            gx, gy, gr, gfx, gfy = sx[sel], sy[sel], r[sel], fx[sel], fy[sel]
+            for ox in range(-reach, reach + 1):
+                ix = gfx + ox
+                okx = (ix <= gx + gr) & (ix + 1 >= gx - gr) & (ix >= 0) & (ix < nx)
+                for oy in range(-reach, reach + 1):
+                    iy = gfy + oy
+                    ok = okx & (iy <= gy + gr) & (iy + 1 >= gy - gr) & (iy >= 0) & (iy < ny)
+                    edge[iy[ok].astype(np.int64) * nx + ix[ok].astype(np.int64)] = True
+        labels, nlab = ndimage.label(~edge.reshape(ny, nx))
+        flat = labels.ravel()
+        first = np.zeros(nlab + 1, dtype=np.int64)
+        uniq, idx = np.unique(flat, return_index=True)
+        first[uniq] = idx
+        reps = first[1:]
+        rx = x0 + (reps % nx + 0.5) * dx
+        ry = y0 + (reps // nx + 0.5) * dy
+        q, z = index._tree_ll.query(shapely.points(rx, ry), predicate="intersects")
+        order = np.lexsort((z, q))
+        q, z = q[order], z[order]
+        starts = np.searchsorted(q, np.arange(nlab))
+        ends = np.searchsorted(q, np.arange(nlab), side="right")
+        set_ids: dict[tuple, int] = {}
+        lab_set = np.empty(nlab + 1, dtype=np.int32)
+        lab_set[0] = -1
+        for j in range(nlab):
+            key = tuple(int(v) for v in z[starts[j] : ends[j]])
+            lab_set[j + 1] = set_ids.setdefault(key, len(set_ids))
+        sets = [None] * len(set_ids)
+        for key, v in set_ids.items():
+            sets[v] = key
+        cells = lab_set[flat]
+        return cls(x0, y0, dx, dy, nx, ny, cells, sets)

@@ -156,9 +156,22 @@ def test_resolve_school_by_any_name():
     assert resolve_school(spec, "不存在的学校") is None
 
 
-def test_centimetres_outside_a_zone_count_as_its_edge():
+def test_centimetres_outside_a_zone_count_as_its_edge_only_between_zones():
     from geo_enroll.placement.candidates import EDGE_TOLERANCE_M
 
+    # outside the zoned area: the tolerance never hands out a school (issue 16 item 4)
     inside_tol = -EDGE_TOLERANCE_M / 2
-    assert _zone_ids(_geo(inside_tol, 300)) == ["toy-p2"]
+    assert _zone_ids(_geo(inside_tol, 300)) == []
     assert _zone_ids(_geo(-3 * EDGE_TOLERANCE_M - 1, 300)) == []
+    # a sliver between two zones (rounded coordinates): on their edge, nearest school
+    from shapely.geometry import Polygon
+
+    from geo_enroll.datasets.toy import toy_xy_to_lonlat as ll
+
+    z = toy_zones()
+    west = z["rule_id"] == "toy-p2-r01"
+    x1 = 500 - EDGE_TOLERANCE_M / 2
+    z.loc[west, "geometry"] = Polygon([ll(0, 0), ll(x1, 0), ll(x1, 1000), ll(0, 1000)])
+    index = ZoneIndex(toy_spec(), z, school_points=toy_school_points())
+    got = candidate_schools(_geo(500 - EDGE_TOLERANCE_M / 8, 300), "primary", index=index)
+    assert len(got["zone"]) == 1 and got["zone"][0]["school_id"] in ("toy-p1", "toy-p2")
