@@ -71,7 +71,7 @@ class _Context:
             else None
         )
         self.street_lines: dict[str, object] = {}  # rule_id -> centre line of a street_list
-        self.street_names: dict[str, str] = {}  # rule_id -> the street a street_list names
+        self.street_rows: dict[str, frozenset] = {}  # rule_id -> map rows of its street
         centre_of = town if len(town) else ref
         minx, miny, maxx, maxy = centre_of.to_crs(self.crs).total_bounds
         self.centre = Point((minx + maxx) / 2, (miny + maxy) / 2)

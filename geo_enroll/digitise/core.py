@@ -71,8 +71,6 @@ class DigitiseResult:
 def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     """Street-list strips of different schools on crossing streets: the corner is cut between
     them (:func:`~geo_enroll.digitise.street_list.separate_crossings`), in place."""
-    from ..basemap.names import normalize_name
-
     spec_rules = {r["rule_id"]: r for r in rules}
     picked = [k for k, row in enumerate(rows) if row["kind"] == "street_list"]
     if len(picked) < 2:
@@ -80,7 +78,7 @@ def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     strips = [
         {
             "school_id": rows[k]["school_id"],
-            "street": normalize_name(ctx.street_names.get(rows[k]["rule_id"], "")),
+            "street": ctx.street_rows.get(rows[k]["rule_id"], frozenset()),
             "line": ctx.street_lines.get(rows[k]["rule_id"]),
             "geometry": geoms[k],
         }
@@ -320,7 +318,7 @@ def digitise(
     )
     zones = zones.to_crs(4326)
     zones["geometry"] = shapely.orient_polygons(
-        shapely.set_precision(zones.geometry.values, 1e-7), exterior_cw=False
+        shapely.set_precision(shapely.make_valid(zones.geometry.values), 1e-7), exterior_cw=False
     )
     domain = {}
     if len(ctx.areas):

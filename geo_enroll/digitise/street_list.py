@@ -31,7 +31,7 @@ from ..basemap.names import normalize_name
 from ..errors import DigitiseError
 from ._geometry import _clean, _lines_of
 from ._lookup import SIDES, _Context
-from ._streets import _MAX_JOIN_M, _merge_street
+from ._streets import _MAX_JOIN_M, _extend, _merge_street
 from .numbering import Numbering, learn_numbering
 
 __all__ = [
@@ -90,7 +90,10 @@ def _numbered_stretch(rows, lo: int, hi: int) -> list[LineString]:
     return pieces
 
 
-_SIDE_OF_TEXT = re.compile(r"[（(]\s*([东南西北])侧")
+_END_PLOT_M = 20.0  # a street's line ends mid-crossing: its end plots reach this far past it
+
+_SECTION_END = re.compile(r"(?:[东南西北中]?[一二三四五六七八九十\d]+段)$")
+_SECTION_AFTER = re.compile(r"([东南西北中]?[一二三四五六七八九十\d]+段)")
 
 
 def _bounds(numbers: dict) -> list[tuple[int | None, int | None]]:
@@ -178,6 +181,19 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
     """
     issues: list[dict] = []
     street = str(rule.get("street") or "").strip()
+    text = str(rule.get("fragment") or (rule.get("source") or {}).get("text") or "")
+    section = (
+        _SECTION_AFTER.match(text[text.find(street) + len(street) :]) if street in text else None
+    )
+    if street and section and not _SECTION_END.search(street):
+        street += section.group(1)  # 长青路三段 is its own street, not 长青路
+        issues.append(
+            {
+                "type": "section_from_text",
+                "street": street,
+                "message": f"{street}: the text names this section; the rule's street had lost it",
+            }
+        )
     m = ctx.street_index.lookup(normalize_name(street), district=district)
     if not street or not m.found:
         return None, issues, [{"name": street, "side": "street", "candidates": m.candidates}]
@@ -191,14 +207,13 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             }
         )
     rows = ctx.streets.iloc[m.rows]
-    ctx.street_names[str(rule.get("rule_id"))] = m.names[0] if len(m.names) == 1 else street
+    ctx.street_rows[str(rule.get("rule_id"))] = frozenset(int(r) for r in m.rows)
     depth = float(ctx.settings.street_list_depth_m)
     numbers = rule.get("numbers") if isinstance(rule.get("numbers"), dict) else {}
     parity = str(numbers.get("parity") or "all")
     if parity == "all" and rule.get("sides") in ("odd", "even"):
         parity = str(rule["sides"])
     span = _number_span(numbers)
-    text = str(rule.get("fragment") or (rule.get("source") or {}).get("text") or "")
     geo_side = SIDES.get(str(rule.get("side") or ""))
     if geo_side is None:
         side_note = re.match(rf"^{re.escape(street)}\s*[（(]\s*([东南西北])侧", text)
@@ -229,6 +244,7 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             ctx.street_lines[str(rule.get("rule_id"))] = linemerge(lines)
         else:
             line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
+            line = _extend(line, _END_PLOT_M)  # the corner plots at the street's ends
             ctx.street_lines[str(rule.get("rule_id"))] = line
             zone = _numbered_sides(ctx, line, m.names, parity, geo_side, bounds, street, issues)
             if zone is None:
@@ -361,7 +377,8 @@ def separate_crossings(strips: list[dict], *, grid: float = 2.0) -> list[dict]:
 
     Parameters
     ----------
-    strips : dicts with ``school_id``, ``street`` (normalised name), ``line`` and ``geometry``
+    strips : dicts with ``school_id``, ``street`` (a name, or the set of base-map rows it is
+        drawn from: strips sharing a row are the same street), ``line`` and ``geometry``
         (working CRS); a new list with ``geometry`` replaced is returned, plus ``cut`` (m²
         given away) per strip.
 
@@ -387,7 +404,7 @@ def separate_crossings(strips: list[dict], *, grid: float = 2.0) -> list[dict]:
             if j <= i:
                 continue
             a, b = out[i], out[j]
-            if a["school_id"] == b["school_id"] or a["street"] == b["street"]:
+            if a["school_id"] == b["school_id"] or _same_street(a["street"], b["street"]):
                 continue
             if a.get("line") is None or b.get("line") is None:
                 continue
@@ -397,11 +414,18 @@ def separate_crossings(strips: list[dict], *, grid: float = 2.0) -> list[dict]:
             near_a = _nearer_region(a["line"], b["line"], inter, grid)
             a_keeps = inter.intersection(near_a)
             b_keeps = inter.difference(near_a)
-            a["geometry"] = _clean(a["geometry"].difference(b_keeps))
-            b["geometry"] = _clean(b["geometry"].difference(a_keeps))
+            a["geometry"] = _clean(shapely.make_valid(a["geometry"].difference(b_keeps)))
+            b["geometry"] = _clean(shapely.make_valid(b["geometry"].difference(a_keeps)))
             a["cut"] += b_keeps.area
             b["cut"] += a_keeps.area
     return out
+
+
+def _same_street(a, b) -> bool:
+    """Same street: the same name, or (sets of base-map rows) a map row in common."""
+    if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
+        return bool(a & b)
+    return a == b
 
 
 def _nearer_region(line_a, line_b, area, grid: float):
