@@ -14,7 +14,7 @@ from flask import current_app, g, session
 from geo_enroll.errors import AuthError, InputError, NotFoundError, ZoneSpecError
 from geo_enroll.settings import DEFAULT_SETTINGS
 
-from . import engine
+from . import engine, notices
 from .jurisdictions import Jurisdiction
 from .maps import render_parts, zones_map
 
@@ -1079,11 +1079,10 @@ def school_students(run_id: int, school_id: str) -> tuple[dict, dict, list[dict]
 
 
 def _decided_schools(run_id: int) -> dict[str, str]:
-    out = {}
-    for a in store().appeals():
-        if a["run_id"] == run_id and a.get("outcome") == "changed" and a.get("new_school"):
-            out[a["student_id"]] = a["new_school"]
-    return out
+    """``{student_id: school id}`` of the 改派 decisions of a run (unknown schools skipped)."""
+    run = store().run(run_id)
+    spec = _version(run["version_id"])["spec"]
+    return notices.decided_schools(spec, [a for a in store().appeals() if a["run_id"] == run_id])
 
 
 # ---------------------------------------------------------------------------- appeals
@@ -1183,7 +1182,11 @@ def appeal_detail(appeal_id: int, *, user: dict) -> dict:
             "身份证号": engine.mask_id(r.get("身份证号")),
             "户籍地址": r.get("户籍地址"),
         },
-        "schools": [s["name"] for s in _version(run["version_id"])["spec"].get("schools") or []],
+        "schools": [  # 改派 only to a school of the child's level
+            s["name"]
+            for s in _version(run["version_id"])["spec"].get("schools") or []
+            if s.get("level") in (p.get("level") or "primary", "nine_year")
+        ],
     }
 
 
@@ -1197,6 +1200,23 @@ def decide_appeal(appeal_id: int, body: dict, *, user: dict) -> dict:
     new_school = body.get("new_school") or None
     if outcome == "changed" and not new_school:
         raise InputError("改派须选择学校 (a changed decision names the new school)")
+    detail, checked = outcome, None
+    if outcome == "changed":
+        # a school of the policy, at the child's level, with a free seat (or a recorded override)
+        a = store().appeal(appeal_id)
+        run = store().run(a["run_id"])
+        others = [x for x in store().appeals() if x["run_id"] == run["id"] and x["id"] != a["id"]]
+        checked = notices.check_reassignment(
+            _version(run["version_id"])["spec"],
+            run["result"],
+            others,
+            student_id=a["student_id"],
+            new_school=new_school,
+            override_seats=body.get("override_seats") or False,
+        )
+        new_school = checked["school"]["name"]
+        reason = f"{checked['note']}；{reason}"
+        detail = f"changed:{checked['school']['id']}" + (":override" if checked["override"] else "")
     did = store().decide(
         appeal_id,
         outcome=outcome,
@@ -1209,9 +1229,12 @@ def decide_appeal(appeal_id: int, body: dict, *, user: dict) -> dict:
         username=user["username"],
         role=user["role"],
         obj=f"appeal:{appeal_id}",
-        detail=outcome,
+        detail=detail,
     )
-    return {"id": did, "appeal_id": appeal_id, "outcome": outcome}
+    out = {"id": did, "appeal_id": appeal_id, "outcome": outcome}
+    if checked:
+        out |= {"new_school": new_school, "override_seats": checked["override"]}
+    return out
 
 
 def reveal_id(run_id: int, student_id: str, *, user: dict) -> dict:
