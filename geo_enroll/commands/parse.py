@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError, UnitResolutionError
 from ..policy import parse_policy, resolve_unit
+from ..policy.review import review_html
 from ..policy.spec import load_spec, read_policy, save_spec, to_toml, validate_spec
 from ..policy.units import COUNTIES
 
@@ -23,6 +24,11 @@ def register(subparsers) -> None:
     p.add_argument("policy", metavar="POLICY", help="policy text file (.txt/.md)")
     p.add_argument("--json", action="store_true", help="print the spec as JSON on stdout")
     p.add_argument("-o", "--output", metavar="SPEC", help="write the spec (.toml or .json)")
+    p.add_argument(
+        "--review",
+        metavar="HTML",
+        help="write a review page: the text coloured by the rule each span produced",
+    )
     p.add_argument("--county", metavar="CODE", help="6-digit county code (default: from the text)")
     p.add_argument(
         "--previous", metavar="SPEC", help="earlier spec of this document: keep its school ids"
@@ -65,6 +71,19 @@ def _parse(args) -> int:
                 f"输出文件须为 .toml 或 .json output must end in .toml or .json: {out}"
             )
         save_spec(spec, out)
+    if args.review:
+        out = Path(args.review)
+        if out.suffix.lower() not in (".html", ".htm"):
+            raise InputError(f"核对页须为 .html review page must end in .html: {out}")
+        try:
+            out.write_text(
+                review_html(text, spec, title=f"{Path(args.policy).name} 解析核对"),
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            raise InputError(
+                f"无法写入核对页 cannot write review page {out}: {exc.strerror}"
+            ) from None
     if args.json:
         print(json.dumps(spec, ensure_ascii=False, indent=2))
     elif not args.output:
