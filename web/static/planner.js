@@ -1,5 +1,7 @@
-/* Planner's editor: Leaflet + leaflet-draw (vendored).  Pick a zone, drag its vertices or
- * draw a replacement polygon, edit the spec JSON, preview the impact, save a new version.
+/* Planner's editor: Leaflet + Leaflet-Geoman (vendored, MIT).  Pick a zone and drag its
+ * vertices (Polygons and MultiPolygons alike), or redraw it; edit the spec JSON; preview the
+ * impact; save a new version.  Only the zones the planner touched are sent as drawn: the others
+ * go back exactly as they were loaded, so they stay byte-identical in the new version.
  * All labels go through textContent (never innerHTML). */
 (function () {
   "use strict";
@@ -15,31 +17,60 @@
   var group = new L.FeatureGroup().addTo(map);
   var layers = {};      /* rule_id -> layer */
   var props = {};       /* rule_id -> properties */
+  var original = {};    /* rule_id -> the feature as loaded (sent back unchanged when untouched) */
+  var order = [];       /* rule ids in the stored order */
+  var edited = {};      /* rule_id -> true once its geometry was dragged or redrawn */
   var selected = null;
-  var dirty = false;
-  var zonesEdited = false;  /* zones are sent only when redrawn; a spec edit alone re-digitises */
+  var zonesEdited = false;  /* zones are sent only when edited; a spec edit alone re-digitises */
   var spec0 = "";
 
   function setStatus(text) { statusEl.textContent = text; }
   function colourOf(school, schools) { return palette[schools.indexOf(school) % palette.length]; }
 
-  function markDirty() { dirty = true; saveBtn.disabled = true; setStatus("已修改，请先预览 (edited: preview before saving)"); }
-  function markZones() { zonesEdited = true; markDirty(); }
+  function markDirty() { saveBtn.disabled = true; setStatus("已修改，请先预览 (edited: preview before saving)"); }
+  function markZone(rid) {
+    edited[rid] = true;
+    zonesEdited = true;
+    box.setAttribute("data-edited", Object.keys(edited).sort().join(" "));
+    markDirty();
+  }
+
+  function editable(layer, rid) {
+    layer.on("pm:edit", function () { markZone(rid); });
+    layer.on("pm:markerdragend", function () { markZone(rid); });
+    layer.on("pm:vertexremoved", function () { markZone(rid); });
+    layer.on("click", function () { choose(rid); });
+  }
+
+  /* the base map's streets, drawn under the zones as the background */
+  function background(d) {
+    var streets = d.streets && d.streets.features;
+    if (!streets || !streets.length) { return; }
+    var pane = map.createPane("ge-background");
+    pane.classList.add("ge-background-pane");
+    L.geoJSON(d.streets, {
+      pane: "ge-background", interactive: false,
+      style: function () { return { color: "#9aa3ab", weight: 1.5, opacity: 0.8 }; }
+    }).addTo(map);
+  }
 
   G.api("GET", "/api/versions/" + baseId).then(function (d) {
     var feats = (d.zones && d.zones.features) || [];
     var schools = [];
+    background(d);
     feats.forEach(function (f) { var s = f.properties.school; if (schools.indexOf(s) < 0) { schools.push(s); } });
     feats.forEach(function (f) {
-      if (!f.geometry) { return; }
       var rid = f.properties.rule_id;
+      original[rid] = f;
+      props[rid] = f.properties;
+      order.push(rid);
+      if (!f.geometry) { return; }
       var gj = L.geoJSON(f, { style: { color: colourOf(f.properties.school, schools), weight: 2, fillOpacity: 0.3 } });
       gj.eachLayer(function (layer) {
         layers[rid] = layer;
-        props[rid] = f.properties;
         /* a DOM node, not a string: Leaflet would put a string in innerHTML */
         layer.bindTooltip(G.el("span", String(f.properties.school) + " · " + String(rid)), { sticky: true });
-        layer.on("click", function () { choose(rid); });
+        editable(layer, rid);
         group.addLayer(layer);
       });
       var opt = G.el("option", f.properties.school + " · " + rid);
@@ -51,45 +82,49 @@
     document.getElementById("spec-text").value = spec0;
     setStatus("已载入版本 " + baseId + " (loaded)");
     box.setAttribute("data-ready", "1");
-  }).catch(function (e) { setStatus("载入失败 " + e.message); });
+  }).catch(function (e) { setStatus("载入失败 (loading failed): " + e.message); });
 
   function choose(rid) {
-    if (selected && layers[selected] && layers[selected].editing) { layers[selected].editing.disable(); }
+    if (selected && layers[selected] && layers[selected].pm) { layers[selected].pm.disable(); }
     selected = rid;
     select.value = rid;
     var layer = layers[rid];
-    if (layer && layer.editing) {
-      layer.editing.enable();
-      layer.on("edit", markZones);
-    }
-    setStatus("编辑片区 " + rid + "：拖动顶点修改边界，或用左侧工具重画 (drag vertices or redraw)");
+    if (!layer) { setStatus("片区 " + rid + " 没有图形，请用“重画”画出 (no shape yet: redraw it)"); return; }
+    layer.pm.enable({ allowSelfIntersection: false, snappable: false, draggable: false });
+    layer.bringToFront();
+    setStatus("编辑片区 " + rid + "：拖动顶点修改边界，或点“重画此片区” (drag vertices, or redraw)");
   }
   document.getElementById("btn-edit-zone").addEventListener("click", function () { if (select.value) { choose(select.value); } });
 
-  var draw = new L.Control.Draw({
-    draw: { polygon: { allowIntersection: false, showArea: true }, polyline: false, rectangle: false,
-            circle: false, marker: false, circlemarker: false },
-    edit: false
-  });
-  map.addControl(draw);
-  map.on(L.Draw.Event.CREATED, function (e) {
-    if (!selected) { setStatus("请先选择要重画的片区 (choose a zone to redraw first)"); return; }
+  var redraw = document.getElementById("btn-redraw-zone");
+  if (redraw) {
+    redraw.addEventListener("click", function () {
+      if (!select.value) { setStatus("请先选择要重画的片区 (choose a zone to redraw first)"); return; }
+      choose(select.value);
+      map.pm.enableDraw("Polygon", { allowSelfIntersection: false, snappable: false });
+      setStatus("在地图上逐点画出新边界，点击第一个点结束 (click the corners; click the first to finish)");
+    });
+  }
+  map.on("pm:create", function (e) {
+    if (!selected) { map.removeLayer(e.layer); return; }
     var old = layers[selected];
-    if (old.editing) { old.editing.disable(); }
-    var style = old.options;
-    group.removeLayer(old);
+    var style = old ? old.options : { color: "#555555" };
+    if (old) { old.pm.disable(); group.removeLayer(old); }
     var layer = e.layer;
+    map.removeLayer(layer);
     layer.setStyle({ color: style.color, weight: 3, fillOpacity: 0.3 });
     layers[selected] = layer;
+    layer.bindTooltip(G.el("span", String(props[selected].school) + " · " + String(selected)), { sticky: true });
+    editable(layer, selected);
     group.addLayer(layer);
-    markZones();
+    markZone(selected);
   });
-  map.on("draw:editvertex", markZones);
   document.getElementById("spec-text").addEventListener("input", markDirty);
 
   function collect() {
-    var features = Object.keys(layers).sort().map(function (rid) {
-      var f = layers[rid].toGeoJSON();
+    var features = order.map(function (rid) {
+      if (!edited[rid]) { return original[rid]; }
+      var f = layers[rid].toGeoJSON(false);  /* full precision: no rounding */
       f.properties = props[rid];
       return f;
     });
@@ -100,8 +135,8 @@
     return body;
   }
 
-  function table(headers, rows) {
-    var t = G.el("table", null, "grid");
+  function table(headers, rows, cls) {
+    var t = G.el("table", null, "grid" + (cls ? " " + cls : ""));
     var tr = G.el("tr");
     headers.forEach(function (h) { tr.appendChild(G.el("th", h)); });
     t.appendChild(tr);
@@ -121,21 +156,30 @@
       var out = document.getElementById("preview");
       out.textContent = "";
       (d.notes || []).forEach(function (n) { out.appendChild(G.el("p", n, "hint")); });
+      var changed = d.changed_rules || [];
+      out.appendChild(G.el("p", "修改的片区 zones changed: " + (changed.length ? changed.join("、") : "无 none"), "changed-rules"));
       out.appendChild(G.el("h2", "换校学生 children who change school: " + d.n_changes, "n-changes"));
-      out.appendChild(table(["学生编号", "学段", "原学校", "新学校", "状态"],
-        d.changes.slice(0, 100).map(function (c) { return [c.student_id, c.level, c.from, c.to, c.status]; })));
+      out.appendChild(table(["学生编号 student", "学段 level", "原学校 from", "新学校 to", "状态 status"],
+        d.changes.slice(0, 100).map(function (c) {
+          return [c.student_id, c.level_label || c.level, c.from, c.to, c.status_label || c.status];
+        }), "changes"));
       out.appendChild(G.el("h2", "学位余缺 seat balance (before → after)"));
       var before = {};
       d.seats_before.forEach(function (s) { before[s.school] = s; });
-      out.appendChild(table(["学校", "学位", "已录 前→后", "余缺 后"], d.seats_after.map(function (s) {
+      out.appendChild(table(["学校 school", "学位 seats", "已派位 placed 前→后", "余缺 balance 后"], d.seats_after.map(function (s) {
         var b = before[s.school] || { placed: 0 };
         return [s.school, s.seats, b.placed + " → " + s.placed, s.balance];
-      })));
+      }), "seats"));
       out.appendChild(G.el("h2", "空白与重叠 gaps & overlaps"));
-      out.appendChild(table(["项目", "修改前", "修改后"], Object.keys(d.problems_after).map(function (k) {
-        return [k, d.problems_before[k] || 0, d.problems_after[k]];
-      })));
-      dirty = false;
+      var words = d.problem_labels || {};
+      out.appendChild(table(["项目 item", "修改前 before", "修改后 after"], Object.keys(d.problems_after).map(function (k) {
+        return [words[k] || k, d.problems_before[k] || 0, d.problems_after[k]];
+      }), "problems"));
+      if (d.unchanged) {
+        saveBtn.disabled = true;
+        setStatus("没有修改 nothing changed：与版本 " + baseId + " 相同，无需保存");
+        return;
+      }
       saveBtn.disabled = false;
       setStatus("预览完成，可保存为新版本 (preview ready: you may save)");
     }).catch(function (e) { setStatus("预览失败 (preview failed): " + e.message); });
