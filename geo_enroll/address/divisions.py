@@ -33,7 +33,15 @@ from ..errors import InputError
 from ..settings import data_dir as _default_data_dir
 from .normalize import normalize_address
 
-__all__ = ["Unit", "Divisions", "load_divisions", "LEVELS", "level_of_code", "village_base"]
+__all__ = [
+    "Unit",
+    "Change",
+    "Divisions",
+    "load_divisions",
+    "LEVELS",
+    "level_of_code",
+    "village_base",
+]
 
 LEVELS = ("province", "city", "county", "township", "village")
 _CODE_LEN = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
@@ -118,6 +126,20 @@ def short_name(name: str, level: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A unit renamed or retired (``data/divisions/historical_changes.csv``): its old code and
+    name, the ``year`` and kind of ``change`` (撤县设区, 更名, 撤销...), today's ``successor``
+    code (None when the source names none) and the approval ``doc_no`` when known."""
+
+    old_code: str
+    old_name: str
+    year: int
+    change: str
+    successor: str | None
+    doc_no: str = ""
+
+
+@dataclass(frozen=True)
 class Unit:
     """One official unit: ``code``, ``name`` (as published), ``level`` and ``parent`` code."""
 
@@ -149,6 +171,8 @@ class Divisions:
         for code, name in rows:
             self._add(code, name)
         self.village_counties = frozenset(c[:6] for c in self.village_keys)
+        # level → {normalised old name (full and short) → tuple of Change}
+        self.historical: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
         self.max_len = {
             lv: max([len(k) for k in (*self.full[lv], *self.short[lv])] or [0]) for lv in LEVELS
         }
@@ -180,6 +204,24 @@ class Divisions:
         short = short_name(norm, level)
         if short:
             self._index(self.short[level], short, code)
+
+    def add_changes(self, changes) -> None:
+        """Index renamed/retired units (:class:`Change`) by their old names, full and short.
+
+        A name still in use today at the same level is not indexed: today's unit wins."""
+        for ch in changes:
+            level = _CODE_LEN[len(ch.old_code)]
+            norm = normalize_address(ch.old_name)
+            keys = [norm]
+            short = short_name(norm, level)
+            if short and short not in self.full[level] and short not in self.short[level]:
+                keys.append(short)
+            for key in keys:
+                if key in self.full[level] and key == norm:
+                    continue
+                prev = self.historical[level].get(key, ())
+                if ch not in prev:
+                    self.historical[level][key] = (*prev, ch)
 
     def ancestors(self, code: str) -> list[str]:
         """Codes of the real (non-placeholder) units above ``code``, top first, then itself."""
@@ -245,4 +287,20 @@ def load_divisions(data_dir: str | Path | None = None) -> Divisions:
         rows += [(c, n) for c, n in _read_rows(path) if c not in known]
     for path in sorted(folder.glob("villages_*.csv")):
         rows += list(_read_rows(path))
-    return Divisions(rows)
+    div = Divisions(rows)
+    history = folder / "historical_changes.csv"
+    if history.exists():
+        with open(history, encoding="utf-8", newline="") as fh:
+            div.add_changes(
+                Change(
+                    r["old_code"],
+                    r["old_name"],
+                    int(r["year"]),
+                    r["change"],
+                    r["successor_code"] or None,
+                    r["doc_no"],
+                )  # fmt: skip
+                for r in csv.DictReader(fh)
+                if r["successor_code"] in div.units or not r["successor_code"]
+            )
+    return div

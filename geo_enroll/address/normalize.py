@@ -49,6 +49,7 @@ _HASH_RE = re.compile(r"(\d+)#")
 _DASHES_RE = re.compile(r"-{2,}")
 _STRAY_DASH_RE = re.compile(r"(?<!\d)-|-(?!\d)")
 _HAN_RE = re.compile(r"[\u3400-\u9fff]")
+_NULL_RE = re.compile(r"(?i)(?<![a-z])(?:null|none|nan|undefined)(?![a-z])")
 # removed: whitespace, punctuation (P*) and symbols (S*), except '-' and '#'
 _KEEP = {"-", "#"}
 
@@ -147,6 +148,8 @@ def normalize_address(text: str) -> str:
     trad = _traditional_chars()
     if any(c in trad for c in text):
         text = _t2s().convert(text)
+    if "n" in text or "N" in text:  # 浙江省null杭州市: empty cells exported as words
+        text = _NULL_RE.sub("", text)
     text = "".join(map(_char_map, text))
     if "-" in text:  # a dash only means something between two numbers (14-16号)
         text = _STRAY_DASH_RE.sub("", _DASHES_RE.sub("-", text))

@@ -57,7 +57,7 @@ import re
 from functools import lru_cache
 
 from ..settings import DEFAULT_SETTINGS, Settings
-from .divisions import LEVELS, Divisions, load_divisions
+from .divisions import LEVELS, Divisions, level_of_code, load_divisions
 from .normalize import has_han, normalize_address
 
 __all__ = ["parse_address", "PARTS", "pinyin_key"]
@@ -96,6 +96,10 @@ _TOKENS = (
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
     ("bare", re.compile(r"(\d+(?:-\d+)?)$")),  # 3栋2单元501 → room; 双林路22 → house number
 )  # fmt: skip
+_TOWNSHIP_KINDS = ("街道", "镇", "乡")
+_TOWNSHIP_KIND_RE = re.compile(r"([\u3400-\u9fff]{2,6}?)(街道|镇|乡)")
+# what may stand before an address without being part of a place's name (户籍地址:, 中国)
+_NOISE_END_RE = re.compile(r"(?:地址|住址|住所|户籍|户口|中国|籍贯|所在地|位于|家住|现居|现住)$")
 # text before the first known unit that ends like an admin name: a unit the table lacks
 _UNKNOWN_ADMIN_RE = re.compile(r"[\u3400-\u9fff]{2,}(?:省|市|区|县|旗|盟|州|地区)$")
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
@@ -152,7 +156,7 @@ def _empty(text) -> dict:
     out.update({p: None for p in PARTS})
     out.update(
         codes={}, group_number=None, inferred=[], candidates={}, fuzzy={}, notes=[],
-        unplaced="", level=None, reason=None, reason_code=None,
+        unplaced="", level=None, reason=None, reason_code=None, written={}, historical=[],
     )  # fmt: skip
     return out
 
@@ -176,7 +180,9 @@ class _Parser:
         self.div = div
         self.prefer = prefer
         # one set of every name of every level: a position is probed once, not once per level
-        self.names = frozenset(k for lv in LEVELS for t in (div.full[lv], div.short[lv]) for k in t)
+        self.names = frozenset(
+            k for lv in LEVELS for t in (div.full[lv], div.short[lv], div.historical[lv]) for k in t
+        )
         # every prefix of every name: probing stops at the first prefix no name starts with
         self.prefixes = frozenset(k[:i] for k in self.names for i in range(1, len(k) + 1))
         self._memo: tuple = ("", {})
@@ -202,26 +208,108 @@ class _Parser:
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
+        """``(codes, end, short, changes)`` of the unit of ``level`` named at ``pos``, or None.
+
+        Today's names first; then old names of renamed or retired units (江干区, 襄樊,
+        玉环县), which give today's successors and the ``changes`` that led there (codes may
+        be empty: retired without a successor)."""
         div = self.div
         for key in self._hits(s, pos):
-            length = len(key)
+            end = pos + len(key)
             codes = div.full[level].get(key)
             short = False
             if not codes and allow_short:
                 codes = div.short[level].get(key)
                 short = True
-            if not codes:
-                continue
-            codes = _under(codes, parents)
-            if not codes:
-                continue
-            end = pos + length
-            if short and _NOT_A_PLACE_RE.match(s, end):
-                continue
-            if self._longer_full(s, pos, key, level, parents):
-                continue
-            return codes, end, short
+            codes = _under(codes, parents) if codes else ()
+            if codes:
+                if short and _NOT_A_PLACE_RE.match(s, end) and not self._child_at(s, end, codes):
+                    continue
+                if self._longer_full(s, pos, key, level, parents):
+                    continue
+                return codes, end, short, None
+            changes = div.historical[level].get(key)
+            if changes:
+                hit = self._historical(s, pos, end, key, level, changes, parents, allow_short)
+                if hit:
+                    return hit
         return None
+
+    def _historical(self, s, pos, end, key, level, changes, parents, allow_short):
+        changes = tuple(
+            ch for ch in changes
+            if _under((ch.old_code,), parents) or ch.successor and _under((ch.successor,), parents)
+        )  # fmt: skip
+        if not changes:
+            return None
+        short = key != normalize_address(changes[0].old_name)
+        if short and (not allow_short or _NOT_A_PLACE_RE.match(s, end)):
+            return None
+        if self._longer_full(s, pos, key, level, parents):
+            return None
+        if any(ch.successor is None for ch in changes):
+            return (), end, short, changes  # retired (or one of several is): no successor
+        return tuple(dict.fromkeys(ch.successor for ch in changes)), end, short, changes
+
+    def _child_at(self, s, pos, codes) -> bool:
+        """True when a unit under ``codes`` is named at ``pos`` (台州路桥: 路桥区 of 台州, so
+        台州 is the city there, not the start of a road 台州路)."""
+        div = self.div
+        for key in self._hits(s, pos):
+            for lv in ("county", "township"):
+                for table in (div.full[lv], div.short[lv]):
+                    if _under(table.get(key, ()), codes):
+                        return True
+        return False
+
+    def _repeated(self, s, pos, chain) -> int:
+        """End of a name (full or short) of a unit already read, written again at ``pos``."""
+        div = self.div
+        have = {c for item in chain for c in item[1]}
+        for key in self._hits(s, pos)[:1]:  # the longest only: 柯桥街道 is not 柯桥 again
+            finer = LEVELS[LEVELS.index(chain[-1][0]) + 1 : 4]
+            if any(_under(div.full[lv].get(key, ()), chain[-1][1]) for lv in finer):
+                return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
+            for lv in LEVELS[:4]:
+                if have.intersection(div.full[lv].get(key, ())) or have.intersection(
+                    div.short[lv].get(key, ())
+                ):
+                    if not _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
+                        return pos + len(key)
+        return 0
+
+    def _township_variant(self, s, pos, parents, out):
+        """A township written with its former kind (镇 that became a 街道, 乡 that became a
+        镇: 城厢镇 for 城厢街道), looked up only inside the units already read."""
+        m = _TOWNSHIP_KIND_RE.match(s, pos)
+        if not m or any(len(p) < 6 for p in parents):
+            return None
+        stem, kind = m.group(1), m.group(2)
+        full = self.div.full["township"]
+        for other in _TOWNSHIP_KINDS:
+            if other == kind:
+                continue
+            codes = _under(full.get(stem + other, ()), parents)
+            if codes:
+                out["notes"].append(f"township written {stem}{kind}: today {stem}{other}")
+                out["written"]["township"] = stem + kind
+                return codes, m.end(), False, None
+        return None
+
+    def _note_changes(self, out, written, changes, codes):
+        level = level_of_code(changes[0].old_code)
+        out["written"][level] = written
+        for ch in changes:
+            succ = self.div.units[ch.successor].name if ch.successor else None
+            out["historical"].append({
+                "written": written, "old_code": ch.old_code, "old_name": ch.old_name,
+                "year": ch.year, "change": ch.change, "successor": ch.successor,
+                "successor_name": succ, "doc_no": ch.doc_no or None,
+            })  # fmt: skip
+            out["notes"].append(
+                f"{ch.old_name} ({ch.old_code}) {ch.change} {ch.year}"
+                + (f" → {succ} ({ch.successor})" if succ else ": no successor recorded")
+            )
 
     def _longer_full(self, s, pos, key, level, parents) -> bool:
         """True when a longer full name of a finer level starts at ``pos``: 石家庄循环化工园区,
@@ -303,15 +391,20 @@ class _Parser:
         n = len(s)
         while pos < n:
             matched = False
+            if chain and pos == last_admin_end and (end := self._repeated(s, pos, chain)):
+                # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
+                pos = last_admin_end = end
+                continue
             has_village = bool(chain) and chain[-1][0] == "village"
-            if admin_open or not (has_village or out["village"]):
+            skipped = out.get("_last_unplaced") == pos and not _may_start(s, pos)
+            if not skipped and (admin_open or not (has_village or out["village"])):
                 start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
                 levels = LEVELS[start_lv:] if admin_open else ("village",)
                 for level in levels:
                     if level == "village" and not self._villages_possible(parents):
                         continue
                     allow_short = (pos == 0 or pos == last_admin_end) and (
-                        level in ("province", "city") or parents is not None
+                        level in ("province", "city", "county") or parents is not None
                     )
                     if level == "village":
                         allow_short = parents is not None and any(len(p) >= 9 for p in parents)
@@ -322,11 +415,21 @@ class _Parser:
                     if hit is None and level == "village":
                         snd = self._village_by_sound(s, pos, parents)
                         if snd:
-                            hit = (snd[0], snd[1], True)
+                            hit = (snd[0], snd[1], True, None)
                             fuzzy = snd[2]
+                    if hit is None and level == "township" and parents:
+                        hit = self._township_variant(s, pos, parents, out)
                     if hit is None:
                         continue
-                    codes, end, short = hit
+                    codes, end, short, changes = hit
+                    if changes:
+                        self._note_changes(out, s[pos:end], changes, codes)
+                        if not codes:  # retired, no successor: stop at what is known
+                            pos = end
+                            admin_open = False
+                            matched = True
+                            break
+                        level = level_of_code(codes[0])
                     if level == "village" and end < n:
                         tail = re.match(_VILLAGE_SUFFIX, s[end:])
                         if tail and not s[pos:end].endswith(("村", "嘎查", "社区")):
@@ -416,6 +519,8 @@ class _Parser:
         if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
             return 0
         for pos in range(1, len(s) - 1):
+            if not _may_start(s, pos) and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
+                continue  # 玉环县 is not 环县 with a stray 玉 before it
             if "\u3400" <= s[pos] <= "\u9fff" and any(
                 (hit := self._admin_at(s, pos, lv, None, False))
                 and not _NOT_A_PLACE_RE.match(s, hit[1])
@@ -455,6 +560,13 @@ class _Parser:
 
     def _resolve_chain(self, out, chain):
         div = self.div
+        if not chain and out["historical"]:
+            out["reason_code"] = "retired_unit"
+            out["reason"] = (
+                "已撤销的行政区划，无法确定今日归属 retired unit with no single successor: "
+                + "; ".join(out["notes"][: len(out["historical"])])
+            )
+            return
         if not chain:
             if out["road"] or out["house_number"] or out["village"] or out["township"]:
                 out["reason_code"] = "no_admin_unit"
@@ -518,6 +630,20 @@ class _Parser:
         if out["candidates"]:
             out["reason_code"] = "ambiguous"
             out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name
+
+
+def _may_start(s: str, pos: int) -> bool:
+    """Whether a place name may start at ``pos`` after unread text: only after a non-Chinese
+    character or a word that introduces an address, never inside a word (玉环县 ≠ 环县).
+
+    >>> _may_start("Room5宝昌镇", 5), _may_start("户籍地址宝昌镇", 4), _may_start("玉环县", 1)
+    (True, True, False)
+    """
+    return (
+        pos == 0
+        or not ("\u3400" <= s[pos - 1] <= "\u9fff")
+        or bool(_NOISE_END_RE.search(s, 0, pos))
+    )
 
 
 def _common_prefix(codes) -> str:
