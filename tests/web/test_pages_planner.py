@@ -160,3 +160,51 @@ def test_saving_nothing_is_refused(page, server):
     )
     assert "没有修改" in answer
     assert len(app.extensions["geo_store"].versions("toy")) == n
+
+
+# ---------------------------------------------------------------------------- the real layer
+
+
+@pytest.fixture(scope="module")
+def taipusi(tmp_path_factory):
+    """The service on the committed 太仆寺旗 2024 spec and zones (all MultiPolygons)."""
+    from web.jurisdictions import from_policy
+    from web.services import seed_defaults
+
+    j = from_policy("taipusi_2024")
+    app = make_app(tmp_path_factory.mktemp("taipusi_pages"), JURISDICTIONS=[j])
+    seed_defaults(app.extensions["geo_store"], j, logger=app.logger, cohort_seed=7)
+    with serve(app) as base:
+        yield base, app
+
+
+def test_every_zone_of_the_real_layer_is_editable(chromium, taipusi):
+    base, app = taipusi
+    store = app.extensions["geo_store"]
+    vid = store.current_version_id("taipusi_2024")
+    zones = store.version(vid)["zones"]["features"]
+    assert {f["geometry"]["type"] for f in zones} == {"MultiPolygon"}
+    with open_page(chromium, base) as pg:
+        _login(pg, base, "planner")
+        pg.goto(f"{base}/planner/versions/{vid}/edit")
+        pg.wait_for_selector("#editor[data-ready='1']")
+        for f in zones:
+            rid = f["properties"]["rule_id"]
+            pg.select_option("#zone-select", rid)
+            pg.click("#btn-edit-zone")
+            corners = sum(len(ring) - 1 for part in f["geometry"]["coordinates"] for ring in part)
+            assert len(_vertices(pg)) == corners, rid  # a handle on every vertex of every part
+        # drag one vertex of the last zone and preview: that zone alone changes
+        rid = zones[-1]["properties"]["rule_id"]
+        pg.select_option("#zone-select", rid)
+        pg.click("#btn-edit-zone")
+        b = _vertices(pg)[0]
+        x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+        pg.mouse.move(x, y)
+        pg.mouse.down()
+        pg.mouse.move(x + 25, y + 25, steps=6)
+        pg.mouse.up()
+        pg.click("#btn-preview")
+        pg.wait_for_selector(".n-changes", timeout=60_000)
+        assert pg.inner_text(".changed-rules").endswith(rid)
+        pg.screenshot(path=str(ARTIFACTS / "planner_taipusi_edit.png"), full_page=True)
