@@ -1,5 +1,11 @@
 """Diagnostics of a digitised zoning: gaps (无学校覆盖), overlaps (重复划片), unresolved names.
 
+Every gap and overlap carries its mean ``width_m`` (2 × area / perimeter); parts thinner than
+half a metre are listed apart as ``sliver_gaps``/``sliver_overlaps`` (two edges that should be
+one, a house there gets no school or two), never dropped.  A ``multi_school`` declaration
+hides an overlap only of its own schools *both*, inside its own area (or its own zones): the
+same two schools overlapping elsewhere stay listed, with ``pair_declared_by``.
+
 Per level (primary, middle) the zones and the admin units matched by code form a coverage of
 the town.  A **gap** is land in the town or a community that no zone serves; an **overlap** is
 land served by zones of two schools when the policy does not declare it (``multi_school``,
@@ -44,22 +50,75 @@ _UNIT_KINDS = ("admin_units", "alternative", "multi_school", "free_choice")
 _MIN_WIDTH_M = 0.5  # thinner parts (2 x area / perimeter) are numerical slivers
 
 
-def _parts(geom):
-    """Polygon parts of a geometry, without slivers thinner than half a metre."""
+def _width(poly) -> float:
+    """Mean width of a polygon part in metres (2 × area / perimeter: a strip's width)."""
+    return 2 * poly.area / poly.length if poly.length else 0.0
+
+
+def _split_parts(geom) -> tuple[list, list]:
+    """(parts, slivers) of a gap or overlap: polygon parts at least half a metre wide, and the
+    thinner ones (an opening by ``_MIN_WIDTH_M`` separates them) reported apart with their
+    width."""
     if geom is None or geom.is_empty:
-        return []
+        return [], []
     if geom.geom_type == "Polygon":
-        if geom.length and 2 * geom.area / geom.length < _MIN_WIDTH_M:
-            return []
+        if _width(geom) < _MIN_WIDTH_M:
+            return [], [geom]
         opened = geom.buffer(-_MIN_WIDTH_M / 2, join_style="mitre").buffer(
             _MIN_WIDTH_M / 2, join_style="mitre"
         )
-        return [
+        wide = [
             p
             for p in getattr(opened, "geoms", [opened])
             if p.geom_type == "Polygon" and not p.is_empty
         ]
-    return [p for g in getattr(geom, "geoms", []) for p in _parts(g)]
+        rest = geom.difference(opened) if wide else geom
+        thin = [
+            p for p in getattr(rest, "geoms", [rest]) if p.geom_type == "Polygon" and not p.is_empty
+        ]
+        return wide, thin
+    wide, thin = [], []
+    for g in getattr(geom, "geoms", []):
+        a, b = _split_parts(g)
+        wide += a
+        thin += b
+    return wide, thin
+
+
+def _parts(geom):
+    """Polygon parts of a geometry at least half a metre wide (see :func:`_split_parts`)."""
+    return _split_parts(geom)[0]
+
+
+def _declared_here(d: dict, a: dict, b: dict) -> bool | None:
+    """Does declaration ``d`` cover an overlap of coverage entries ``a`` and ``b``?
+
+    True (wherever they overlap), None (only inside ``d['geometry']``) or False.  A rule
+    declaring several schools (``multi_school``) covers a pair only when *both* schools are
+    its own, and without a polygon only its own zones (by ``rule_id``): it never hides the
+    two schools' other zones overlapping elsewhere.  A one-school declaration
+    (``alternative``, ``free_choice``) covers overlaps of that school.
+    """
+    schools = set(d.get("schools") or [])
+    pair = {a["school_id"], b["school_id"]}
+    if d.get("rule_id") is not None and d.get("rule_id") in (a.get("rule_id"), b.get("rule_id")):
+        return True
+    if len(schools) >= 2:
+        if not pair <= schools:
+            return False
+        return None if d.get("geometry") is not None else False
+    if not pair & schools:
+        return False
+    return True if d.get("geometry") is None else None
+
+
+def _entry(part, to_lonlat, convert) -> dict:
+    p = part.representative_point()
+    return {
+        "area_m2": round(part.area, 1),
+        "width_m": round(_width(part), 2),
+        "point": [round(v, 6) for v in convert(p.x, p.y)],
+    }
 
 
 def _geojson(geom, to_lonlat) -> dict:
@@ -93,7 +152,8 @@ def find_gaps_overlaps(
         (admin-unit kinds are never named as touching a gap).
     domain : ``name -> polygon`` of the land that must be served (town, communities); a gap
         is reported once, under the most specific domain polygon that contains it.
-    declared : rules declaring shared land (``schools``, ``geometry`` or None for anywhere).
+    declared : rules declaring shared land: ``schools``, ``geometry`` (None: no polygon) and
+        optionally ``rule_id`` (see :func:`_declared_here`).
     to_lonlat : ``(x, y) -> (lon, lat)`` for the representative points (identity if None).
     """
     declared = declared or []
@@ -101,7 +161,13 @@ def find_gaps_overlaps(
     # a common 1 cm grid makes edges that should coincide coincide (no numerical slivers)
     geoms = [shapely.set_precision(c["geometry"], _GRID) for c in coverage]
     domain = {k: shapely.set_precision(v, _GRID) for k, v in domain.items()}
-    result = {"gaps": [], "overlaps": [], "coverage_valid": True}
+    result = {
+        "gaps": [],
+        "overlaps": [],
+        "sliver_gaps": [],
+        "sliver_overlaps": [],
+        "coverage_valid": True,
+    }
     if geoms:
         result["coverage_valid"] = bool(shapely.coverage_is_valid(shapely.make_valid(geoms)))
     # overlaps: pairs of different schools
@@ -117,25 +183,29 @@ def find_gaps_overlaps(
             if a["school_id"] == b["school_id"]:
                 continue
             inter = geom.intersection(geoms[j])
+            pairs_declared = []
             for d in declared:
-                if {a["school_id"], b["school_id"]} & set(d.get("schools") or []):
-                    if d.get("geometry") is None:
-                        inter = shapely.Polygon()
-                    else:
-                        inter = inter.difference(d["geometry"])
-            for part in _parts(inter):
-                if part.area < min_area_m2:
-                    continue
-                p = part.representative_point()
-                result["overlaps"].append(
-                    {
-                        "area_m2": round(part.area, 1),
-                        "point": [round(v, 6) for v in convert(p.x, p.y)],
-                        "rules": [a["rule_id"], b["rule_id"]],
-                        "schools": [a["school_id"], b["school_id"]],
-                        "geometry": _geojson(part, to_lonlat),
-                    }
-                )
+                here = _declared_here(d, a, b)
+                if here is True:
+                    inter = shapely.Polygon()
+                elif here is None:
+                    inter = inter.difference(d["geometry"])
+                elif {a["school_id"], b["school_id"]} <= set(d.get("schools") or []):
+                    pairs_declared.append(d.get("rule_id") or "")
+            wide, thin = _split_parts(inter)
+            for key, parts in (("overlaps", wide), ("sliver_overlaps", thin)):
+                for part in parts:
+                    if part.area < min_area_m2:
+                        continue
+                    entry = _entry(part, to_lonlat, convert)
+                    entry.update(
+                        rules=[a["rule_id"], b["rule_id"]],
+                        schools=[a["school_id"], b["school_id"]],
+                        geometry=_geojson(part, to_lonlat),
+                    )
+                    if pairs_declared:  # shared somewhere on purpose, but not shown to be here
+                        entry["pair_declared_by"] = sorted(set(pairs_declared))
+                    result[key].append(entry)
     # gaps: domain minus the union of the coverage, split by the most specific domain part
     covered = unary_union(geoms) if geoms else shapely.Polygon()
     claimed = shapely.Polygon()
@@ -143,29 +213,28 @@ def find_gaps_overlaps(
         region = domain[name]
         gap = region.difference(covered).difference(claimed)
         claimed = claimed.union(region)
-        for part in _parts(gap):
-            if part.area < min_area_m2:
-                continue
-            p = part.representative_point()
-            near = []
-            for k in tree.query(part, predicate="dwithin", distance=_TOUCH_M):
-                entry = coverage[int(k)]
-                if entry.get("kind") in _UNIT_KINDS:
+        wide, thin = _split_parts(gap)
+        for key, parts in (("gaps", wide), ("sliver_gaps", thin)):
+            for part in parts:
+                if part.area < min_area_m2:
                     continue
-                shared = part.boundary.intersection(geoms[int(k)].buffer(_TOUCH_M)).length
-                if shared >= _MIN_SHARED_M:
-                    near.append(entry["rule_id"])
-            result["gaps"].append(
-                {
-                    "area_m2": round(part.area, 1),
-                    "point": [round(v, 6) for v in convert(p.x, p.y)],
-                    "where": name,
-                    "rules": sorted(set(near)),
-                    "geometry": _geojson(part, to_lonlat),
-                }
-            )
-    result["gaps"].sort(key=lambda g: (-g["area_m2"], g["where"]))
-    result["overlaps"].sort(key=lambda o: (-o["area_m2"], o["rules"]))
+                near = []
+                for k in tree.query(part, predicate="dwithin", distance=_TOUCH_M):
+                    entry = coverage[int(k)]
+                    if entry.get("kind") in _UNIT_KINDS:
+                        continue
+                    shared = part.boundary.intersection(geoms[int(k)].buffer(_TOUCH_M)).length
+                    if shared >= _MIN_SHARED_M:
+                        near.append(entry["rule_id"])
+                entry = _entry(part, to_lonlat, convert)
+                entry.update(
+                    where=name, rules=sorted(set(near)), geometry=_geojson(part, to_lonlat)
+                )
+                result[key].append(entry)
+    for key in ("gaps", "sliver_gaps"):
+        result[key].sort(key=lambda g: (-g["area_m2"], g["where"]))
+    for key in ("overlaps", "sliver_overlaps"):
+        result[key].sort(key=lambda o: (-o["area_m2"], o["rules"]))
     return result
 
 
@@ -202,6 +271,8 @@ def build_report(
             "overlap_area_m2": round(sum(o["area_m2"] for o in found["overlaps"]), 1),
             "gaps": found["gaps"],
             "overlaps": found["overlaps"],
+            "sliver_gaps": found["sliver_gaps"],
+            "sliver_overlaps": found["sliver_overlaps"],
         }
     not_closed = [r for r in result.rules if r["status"] in ("not_closed", "unresolved")]
     report = {
@@ -265,6 +336,20 @@ def summary_text(report: dict) -> str:
             lines.append(
                 f"  重叠 overlap {o['area_m2']:.0f} m² between {' & '.join(o['rules'])}"
                 f" at {o['point']}"
+                + (
+                    f" (这两校在 {', '.join(o['pair_declared_by'])} 中共享, 但不在此处 the pair "
+                    "is declared shared elsewhere)"
+                    if o.get("pair_declared_by")
+                    else ""
+                )
+            )
+        slivers = lv.get("sliver_gaps", []) + lv.get("sliver_overlaps", [])
+        if slivers:
+            widest = max(x["width_m"] for x in slivers)
+            lines.append(
+                f"  细缝 slivers thinner than {_MIN_WIDTH_M} m: {len(lv.get('sliver_gaps', []))} "
+                f"gaps, {len(lv.get('sliver_overlaps', []))} overlaps (widest {widest} m); "
+                "a house exactly there gets no school or two: check the shared edges"
             )
     return "\n".join(lines)
 
