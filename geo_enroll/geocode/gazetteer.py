@@ -60,6 +60,7 @@ from ..address.parse import parse_address, pinyin_key
 from ..errors import BaseMapError, GeocodeError
 from ..settings import DEFAULT_SETTINGS, Settings
 from ..settings import data_dir as _default_data_dir
+from .streets import address_index_for
 
 __all__ = ["Gazetteer", "load_default_gazetteer", "LEVEL_RANK", "RESULT_KEYS"]
 
@@ -177,6 +178,7 @@ class Gazetteer:
         self._cache: dict = {}
         self._village_points: dict = {}
         self._index_basemap(_load_basemap(basemap))
+        self.address_index = address_index_for(basemap)  # a real map's 门牌 (geocode.streets)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -523,6 +525,14 @@ class Gazetteer:
         matched["road"] = segments[0][1]["name"]
         schematic = any(info["schematic"] for _, info in segments)
         number = _house_value(p.get("house_number"))
+        if number is not None and self.address_index is not None:  # the map's own house numbers
+            for name in dict.fromkeys([info["name"] for _, info in segments] + [p.get("road")]):
+                hit = self.address_index.house(name, p["house_number"])
+                if hit is not None:
+                    matched["house_number"] = p["house_number"]
+                    return (hit["point"], "house_number", f"map house number {name} "
+                            f"{p['house_number']} ({hit['how']})", schematic, hit["confidence"],
+                            matched)  # fmt: skip
         if number is not None:
             for geom, info in segments:
                 lo, hi = info["from"], info["to"]
