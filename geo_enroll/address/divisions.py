@@ -208,7 +208,9 @@ class Divisions:
     def add_changes(self, changes) -> None:
         """Index renamed/retired units (:class:`Change`) by their old names, full and short.
 
-        A name still in use today at the same level is not indexed: today's unit wins."""
+        The parser reads an old name only where no unit of today has it under the units
+        already read, so today's unit wins; a short form is indexed only when no unit of
+        today has it."""
         for ch in changes:
             level = _CODE_LEN[len(ch.old_code)]
             norm = normalize_address(ch.old_name)
@@ -216,9 +218,7 @@ class Divisions:
             short = short_name(norm, level)
             if short and short not in self.full[level] and short not in self.short[level]:
                 keys.append(short)
-            for key in keys:
-                if key in self.full[level] and key == norm:
-                    continue
+            for key in keys:  # read only where today's names fail (桥东区 of 石家庄)
                 prev = self.historical[level].get(key, ())
                 if ch not in prev:
                     self.historical[level][key] = (*prev, ch)
@@ -283,6 +283,8 @@ def load_divisions(data_dir: str | Path | None = None) -> Divisions:
         )
     rows = list(_read_rows(national))
     known = {c for c, _ in rows}
+    for path in sorted(folder.glob("provinces_*.csv")):  # 香港, 澳门, 台湾 (province level)
+        rows += [(c, n) for c, n in _read_rows(path) if c not in known]
     for path in sorted(folder.glob("townships_*.csv")):
         rows += [(c, n) for c, n in _read_rows(path) if c not in known]
     for path in sorted(folder.glob("villages_*.csv")):

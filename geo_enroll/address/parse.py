@@ -63,8 +63,8 @@ from .normalize import has_han, normalize_address
 __all__ = ["parse_address", "PARTS", "pinyin_key"]
 
 PARTS = (
-    "province", "city", "county", "township", "village", "group", "road", "house_number",
-    "compound", "building", "unit", "floor", "room",
+    "province", "city", "county", "township", "village", "group", "road", "cross_road", "lane",
+    "house_number", "compound", "building", "unit", "floor", "room",
 )  # fmt: skip
 """The parts of a parsed address, coarse to fine."""
 
@@ -82,6 +82,7 @@ _NAME = r"[\u3400-\u9fffA-Za-z0-9]"
 _NAME_NO_ROAD = r"(?:[\u3400-\u9fffA-Za-z](?<![路街巷号道]))"
 _TOKENS = (
     ("group", re.compile(r"(\d+)(组|社(?!区)|队)")),
+    ("lane", re.compile(r"(\d+)(?:支弄|弄)")),  # 131弄10号: lane 131, house 10
     ("building", re.compile(r"(\d+|[A-Za-z])(号楼|栋|幢|座)")),
     ("unit", re.compile(r"(\d+)单元")),
     ("floor", re.compile(r"(\d+)(层|楼)(?!\d*号)")),
@@ -95,7 +96,33 @@ _TOKENS = (
     ("compound", re.compile(f"({_NAME}{{1,12}}?(?:小区|花园|家园|公寓|大厦|新村|苑))")),
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
     ("bare", re.compile(r"(\d+(?:-\d+)?)$")),  # 3栋2单元501 → room; 双林路22 → house number
+    # 小区3-2-501 / 大厦3-501: building-unit-room after a compound
+    ("bur", re.compile(r"(\d+)-(\d+)(?:-(\d+))?(?!\d|号)")),
 )  # fmt: skip
+# a name ending like an admin unit at the front of a road/township/compound token
+_SWALLOWED_RE = re.compile(
+    r"([\u3400-\u9fff]{2,8}?(?:省|市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
+)
+_OUTSIDE_TABLE = {"71", "81", "82"}
+# a branch of the road before it: 东五街, 东一巷, 南一街, 西一巷, 横街, 支路
+_BRANCH_RE = re.compile(
+    r"(?:[东南西北中正](?:[一二三四五六七八九十\d]+|横|支|后|前)?|[一二三四五六七八九十\d]+|横|支|后|前)"
+    r"(?:大街|街|巷|路|弄|里)"
+)
+_ROAD_BODY = r"[\u3400-\u9fff][\u3400-\u9fff0-9]{0,10}?(?:大街|大道|公路|胡同|路|街(?!道)|巷)"
+# a crossing: 丰华路与沙河路(交叉口), 机场路金银街, 人民路和解放路口
+_CROSS_RE = re.compile(
+    f"(?:与|和|跟|及|交)?({_ROAD_BODY})(?:交叉口|交汇处|交界处|路口|口)?(?!\\d|号|[东南西北中]?段)"
+)
+
+
+def _strip_joiner(text: str) -> str:
+    """A crossing road without the word joining it to the first (与沙河路 → 沙河路)."""
+    return (
+        text[1:] if text[:1] in "与和跟及交" and len(text) > 3 else text
+    )  # 台湾省, 香港, 澳门: province level only
+
+
 _TOWNSHIP_KINDS = ("街道", "镇", "乡")
 _TOWNSHIP_KIND_RE = re.compile(r"([\u3400-\u9fff]{2,6}?)(街道|镇|乡)")
 # what may stand before an address without being part of a place's name (户籍地址:, 中国)
@@ -453,9 +480,31 @@ class _Parser:
                     continue
                 generic = part.endswith("?")
                 part = part.rstrip("?")
+                if part in ("road", "township", "village", "compound") and (
+                    front := _SWALLOWED_RE.match(m.group(0))
+                ):
+                    # 台北市信义路, 某某区文一路: a place the table lacks, then the name
+                    unplaced.append(front.group(1))
+                    out["notes"].append(f"unknown place {front.group(1)}")
+                    pos = m.start() + front.end()
+                    admin_open = False
+                    matched = True
+                    break
+                if part == "bur":
+                    if not out["compound"] or out["building"]:
+                        continue
+                    out["building"] = m.group(1)
+                    if m.group(3):
+                        out["unit"], out["room"] = m.group(2), m.group(3)
+                    else:
+                        out["room"] = m.group(2)
+                    pos = m.end()
+                    admin_open = False
+                    matched = True
+                    break
                 if part == "bare":
-                    if out["building"] or out["unit"] or out["floor"]:
-                        part = "room"
+                    if out["building"] or out["unit"] or out["floor"] or out["compound"]:
+                        part = "room"  # 国贸大厦1205: not the road's number
                     elif out["road"] and not out["house_number"]:
                         part = "house_number"
                     else:
@@ -466,17 +515,26 @@ class _Parser:
                     out[part] = m.group(1)
                     out["notes"].append(f"{part} {m.group(1)} is not in the official table")
                 elif part == "road" and out["road"]:
-                    taken_roads.append(m.group(0))
-                    unplaced.append(m.group(0))
+                    if out["cross_road"] is None and not out["house_number"]:
+                        out["cross_road"] = _strip_joiner(m.group(0))
+                    else:
+                        taken_roads.append(m.group(0))
+                        unplaced.append(m.group(0))
                 elif part == "road":
                     # a road written right after another is its branch or section, one name:
-                    # 府青路东五街, 长天路东一巷, 南苑北路西一巷, 成华大道新鸿路
+                    # 府青路东五街, 长天路东一巷, 南苑北路西一巷, 成华大道新鸿路; any other
+                    # road right after it is a crossing (机场路金银街, 丰华路与沙河路)
                     end = m.end()
                     while end < n and s[end] >= "\u3400" and (m2 := rx.match(s, end)):
+                        if not (_BRANCH_RE.fullmatch(m2.group(0)) or s[pos:end].endswith("大道")):
+                            break
                         end = m2.end()
                     if sec := _SECTION_RE.match(s, end):  # 人民南路四段, 三环路2段
                         end = sec.end()
                     out["road"] = s[pos:end]
+                    if cross := _CROSS_RE.match(s, end):
+                        out["cross_road"] = cross.group(1)
+                        end = cross.end()
                     pos = end
                     admin_open = False
                     matched = True
@@ -519,10 +577,11 @@ class _Parser:
         if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
             return 0
         for pos in range(1, len(s) - 1):
-            if not _may_start(s, pos) and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
+            may = _may_start(s, pos)
+            if not may and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
                 continue  # 玉环县 is not 环县 with a stray 玉 before it
             if "\u3400" <= s[pos] <= "\u9fff" and any(
-                (hit := self._admin_at(s, pos, lv, None, False))
+                (hit := self._admin_at(s, pos, lv, None, may and lv in ("province", "city")))
                 and not _NOT_A_PLACE_RE.match(s, hit[1])
                 for lv in levels
             ):
@@ -546,6 +605,10 @@ class _Parser:
         elif part == "house_number":
             num = m.group(1)
             sub = m.lastindex and m.lastindex > 1 and (m.group(2) or m.group(3))
+            if not sub and "-" in num:  # 2499-164: a sub-number; 14-16: a range
+                a, b = num.split("-")
+                if int(b) < int(a):
+                    num, sub = a, b
             out["house_number"] = f"{num}之{sub}" if sub else num
         elif part in ("building", "unit", "floor", "room"):
             out[part] = m.group(1)
@@ -627,6 +690,13 @@ class _Parser:
                 f"{div.units[deepest[:9]].name} is the only unit of that name in the national "
                 "table: county inferred"
             )
+        if deepest[:2] in _OUTSIDE_TABLE:
+            out["reason_code"] = "outside_table"
+            out["reason"] = (
+                f"{div.units[deepest[:2]].name}：全国区划表只收录到省级 recognised, but the "
+                "national table has no units below this level"
+            )
+            return
         if out["candidates"]:
             out["reason_code"] = "ambiguous"
             out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name

@@ -168,12 +168,13 @@ def test_township_missing_from_the_table_is_kept_with_a_note():
     assert "township" not in r["codes"] and any("建设路街道" in n for n in r["notes"])
 
 
-@pytest.mark.xfail(
-    reason="上海 lane numbers (弄) are not modelled: 123弄 is left unplaced", strict=True
-)
-def test_shanghai_lane_number_is_part_of_the_house_number():
+def test_shanghai_lane_number_is_its_own_part():
     r = parse_address("上海市黄浦区南京东路123弄4号")
-    assert r["unplaced"] == "" and "123" in (r["house_number"] or "")
+    assert r["unplaced"] == "" and (r["road"], r["lane"], r["house_number"]) == (
+        "南京东路",
+        "123",
+        "4",
+    )
 
 
 def test_village_and_group_in_a_county_without_village_table():
