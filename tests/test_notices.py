@@ -26,20 +26,32 @@ CHILD = {
             "内蒙古自治区实施",
             "北京市实施",
         ),
-        ({"jurisdiction": "延庆区", "county_code": "110119", "year": 2023}, "北京市实施", "内蒙古"),
+        (
+            {
+                "jurisdiction": "延庆区",
+                "county_code": "110119",
+                "year": 2023,
+                "issuer": "延庆区教委",
+            },
+            "北京市实施",
+            "内蒙古",
+        ),
     ],
 )
 def test_notice_cites_the_province_of_the_policy(tmp_path, policy, expected, absent):
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (Debian poppler-utils, installed by scripts/setup.sh) is missing")
     pdf = tmp_path / "n.pdf"
-    pdf.write_bytes(notices_pdf([CHILD], school={"name": "第一小学"}, policy=policy))
+    pdf.write_bytes(
+        notices_pdf([CHILD], school={"name": "第一小学"}, policy=policy, issued="2024-08-01")
+    )
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout.replace("\n", "")
     assert expected in text and absent not in text
     assert "152527********1234" in text and "152527201801011234" not in text
-    assert f"{policy['jurisdiction']}教育局" in text
+    assert policy.get("issuer", f"{policy['jurisdiction']}教育局") in text
+    assert "延庆区教育局" not in text
 
 
 # ---------------------------------------------------------------- appeal decisions (issue 10, 2)
@@ -116,3 +128,70 @@ def test_appeal_decision_needs_a_free_seat_or_a_recorded_override(staff_record):
     assert "超额安排" in store.appeal(aid)["decisions"][-1]["reason"]
     audit = [e for e in store.audit_log() if e["action"] == "appeal.decide"]
     assert audit and audit[0]["detail"] == f"changed:{target}:override"
+
+
+# ------------------------------------------------- issuer, dates, contacts (issue 10, item 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "issuer", "day", "phones"),
+    [
+        ("taipusi_2024", "太仆寺旗教育局", "2024-08-01", {"0479-5750789"}),
+        ("yanqing_2023", "延庆区教委", "2023-07-01", {"69102029", "69101579", "69102378"}),
+    ],
+)
+def test_seed_issuer_notice_date_and_contacts_come_from_the_text(name, issuer, day, phones):
+    from datetime import date
+
+    from geo_enroll.outputs.notices import notice_date, notice_issuer
+    from geo_enroll.policy.facts import extract_facts
+    from geo_enroll.policy.spec import load_spec
+    from geo_enroll.settings import data_dir
+
+    committed = load_spec(data_dir() / "boundaries" / f"{name}.toml")["policy"]
+    text = (data_dir() / "policies" / f"{name}.txt").read_text(encoding="utf-8")
+    parsed = extract_facts(text.splitlines())
+    for policy in (committed, parsed):  # the committed spec is what the parser makes of it
+        assert notice_issuer(policy) == issuer
+        assert notice_date(policy)[0] == date.fromisoformat(day)
+        assert {c["phone"] for c in policy["contacts"]} == phones
+        assert all(c["source"]["text"] in text for c in policy["contacts"])
+    assert parsed["sources"]["issuer"]["text"] in text
+
+
+def test_synthetic_policy_issuer_contacts_and_timeline():
+    from geo_enroll.outputs.notices import notice_date, notice_issuer
+    from geo_enroll.policy.facts import extract_facts
+
+    lines = [
+        "某某县2025年义务教育招生入学工作方案",
+        "由县教体局统一划定招生范围。",
+        "8月10日-8月20日：各校发出录取通知书。",
+        "8月21日-8月25日：办理缓学手续。",
+        "招生咨询电话：0123-6543210、0123-6543211，举报电话：0123-6540000。",
+        "某某县教育体育局",
+    ]
+    f = extract_facts(lines)
+    assert notice_issuer(f) == "某某县教育体育局"  # the signature line wins over 县教体局
+    assert str(notice_date(f)[0]) == "2025-08-10"
+    assert [t["kind"] for t in f["timeline"]] == ["notice_issue", "deferral"]
+    assert [(c["kind"], c["phone"]) for c in f["contacts"]] == [
+        ("consultation", "0123-6543210"),
+        ("consultation", "0123-6543211"),
+        ("supervision", "0123-6540000"),
+    ]
+    # no signature line: the authority the text names at its own level (市教委 is the city's)
+    f = extract_facts(
+        ["某某区2025年入学方案", "向市教委报告。", "由区教委审核。", "经区教委批准。"]
+    )
+    assert notice_issuer(f) == "某某区教委"
+
+
+def test_notice_date_never_defaults_to_the_clock():
+    from geo_enroll.errors import InputError
+    from geo_enroll.outputs.notices import notice_date
+
+    with pytest.raises(InputError, match="请指定通知书日期"):
+        notice_date({"timeline": [{"start": "2024-07-01", "text": "审核入学申请", "line": 3}]})
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        notice_date({}, "2024/08/01")

@@ -183,39 +183,15 @@ def check_reassignment(
 
 
 def notice_date(policy: dict, chosen: str | None = None) -> tuple[date, str]:
-    """The date printed on admission notices and where it comes from.
+    """The date printed on admission notices and where it comes from (never the server clock):
+    :func:`geo_enroll.outputs.notices.notice_date`.
 
-    An explicit staff choice (``YYYY-MM-DD``) wins; else the first day of the policy's
-    timeline entry of kind ``notice_issue`` (发放入学通知书), or of an entry whose text says
-    so.  Never the server's clock: without either, :class:`InputError` asks for a date.
-
-    >>> pol = {"timeline": [{"start": "2024-08-01", "end": "2024-08-15",
-    ...        "text": "打印、发放幼升小、小升初入学通知书。", "line": 94}]}
-    >>> notice_date(pol)
-    (datetime.date(2024, 8, 1), '政策时间安排第94行：打印、发放幼升小、小升初入学通知书。')
-    >>> notice_date(pol, "2024-08-05")[0]
-    datetime.date(2024, 8, 5)
+    >>> notice_date({"timeline": []}, "2024-08-05")
+    (datetime.date(2024, 8, 5), '工作人员指定')
     """
-    if chosen:
-        try:
-            return date.fromisoformat(str(chosen).strip()), "工作人员指定"
-        except ValueError as exc:
-            raise InputError(
-                f"通知书日期“{str(chosen)[:20]}”格式不对，应为 YYYY-MM-DD，例如 2024-08-01 "
-                "(date must be YYYY-MM-DD)"
-            ) from exc
-    for t in policy.get("timeline") or []:
-        text = str(t.get("text") or "")
-        if t.get("kind") == "notice_issue" or (
-            "通知书" in text and any(k in text for k in ("发放", "发出", "下发", "发送"))
-        ):
-            day = t.get("start") or t.get("end")
-            if day:
-                return date.fromisoformat(day), f"政策时间安排第{t.get('line')}行：{t.get('text')}"
-    raise InputError(
-        "政策中没有“发放入学通知书”的时间，请指定通知书日期（?date=YYYY-MM-DD） "
-        "(the policy gives no notice date: choose one)"
-    )
+    from geo_enroll.outputs.notices import notice_date as _notice_date
+
+    return _notice_date(policy, chosen)
 
 
 def appeal_deadline(received: date, working_days: int) -> date:

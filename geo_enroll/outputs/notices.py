@@ -7,7 +7,8 @@ else reportlab's built-in STSong-Light CID font.
 
 >>> pdf = notices_pdf([{"姓名": "王某某", "身份证号": "152527201801011234", "学籍号": "",
 ...                     "毕业学校标识码": "2115000403", "户籍地址": "太仆寺旗宝昌镇河沿街5组14号"}],
-...                   school={"name": "第一小学"}, policy={"jurisdiction": "太仆寺旗", "year": 2024})
+...                   school={"name": "第一小学"}, policy={"jurisdiction": "太仆寺旗", "year": 2024},
+...                   issued="2024-08-01")
 >>> pdf[:5]
 b'%PDF-'
 """
@@ -24,7 +25,15 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
-__all__ = ["notices_pdf", "mask_id", "LEGAL_TEXT", "FONT_PATH"]
+__all__ = [
+    "notices_pdf",
+    "mask_id",
+    "notice_date",
+    "notice_issuer",
+    "issuer_note",
+    "LEGAL_TEXT",
+    "FONT_PATH",
+]
 
 FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
@@ -52,6 +61,75 @@ def _province(policy: dict) -> str | None:
 
     unit = load_divisions().units.get(code)
     return unit.name if unit else None
+
+
+def notice_issuer(policy: dict) -> str:
+    """The body that signs the notices: ``policy.issuer`` as parsed from the text (发文/落款,
+    reviewable in the spec: 太仆寺旗教育局 from 附件3, 延庆区教委 from 区教委).
+
+    A spec without an issuer (the text names none, or an older spec) falls back to
+    ``<jurisdiction>教育局``; :func:`issuer_note` says so on the staff page.
+
+    >>> notice_issuer({"jurisdiction": "延庆区", "issuer": "延庆区教委"})
+    '延庆区教委'
+    >>> notice_issuer({"jurisdiction": "某县"}), issuer_note({"jurisdiction": "某县"})[:11]
+    ('某县教育局', '政策规格中没有发文机关')
+    """
+    name = str(policy.get("issuer") or "").strip()
+    return name or f"{policy.get('jurisdiction') or ''}教育局"
+
+
+def issuer_note(policy: dict) -> str:
+    """A warning for staff when the issuer is not read from the policy (else ``""``)."""
+    if str(policy.get("issuer") or "").strip():
+        return ""
+    return (
+        f"政策规格中没有发文机关（policy.issuer），通知书落款暂用“{notice_issuer(policy)}”，"
+        "请核对后在规格中填写 (no issuer in the spec: the notices use a default; review it)"
+    )
+
+
+def notice_date(policy: dict, chosen=None) -> tuple[date, str]:
+    """The date printed on the notices and where it comes from; never the server's clock.
+
+    An explicit choice (a date or ``YYYY-MM-DD``) wins; else the first day of the policy's
+    timeline step of kind ``notice_issue`` (发放入学通知书; a step whose text says 发放…通知书
+    in a spec without kinds); else :class:`~geo_enroll.errors.InputError` asks for a date.
+
+    >>> pol = {"timeline": [{"start": "2024-08-01", "end": "2024-08-15",
+    ...        "text": "打印、发放幼升小、小升初入学通知书。", "line": 94, "kind": "notice_issue"}]}
+    >>> notice_date(pol)
+    (datetime.date(2024, 8, 1), '政策时间安排第94行：打印、发放幼升小、小升初入学通知书。')
+    >>> notice_date(pol, "2024-08-05")
+    (datetime.date(2024, 8, 5), '工作人员指定')
+    """
+    from ..errors import InputError
+
+    if isinstance(chosen, date):
+        return chosen, "工作人员指定"
+    if chosen:
+        try:
+            return date.fromisoformat(str(chosen).strip()), "工作人员指定"
+        except ValueError as exc:
+            raise InputError(
+                f"通知书日期“{str(chosen)[:20]}”格式不对，应为 YYYY-MM-DD，例如 2024-08-01 "
+                "(date must be YYYY-MM-DD)"
+            ) from exc
+    for t in policy.get("timeline") or []:
+        text = str(t.get("text") or "")
+        kind = t.get("kind")
+        if kind == "notice_issue" or (
+            kind is None
+            and "通知书" in text
+            and any(k in text for k in ("发放", "发出", "下发", "发送"))
+        ):
+            day = t.get("start") or t.get("end")
+            if day:
+                return date.fromisoformat(day), f"政策时间安排第{t.get('line')}行：{text}"
+    raise InputError(
+        "政策中没有“发放入学通知书”的时间，请指定通知书日期（YYYY-MM-DD） "
+        "(the policy gives no notice date: choose one)"
+    )
 
 
 SPECIAL_TEXT = (
@@ -169,7 +247,12 @@ def _block(
 
 
 def notices_pdf(
-    rows: list[dict], *, school: dict, policy: dict, issued: date | None = None
+    rows: list[dict],
+    *,
+    school: dict,
+    policy: dict,
+    issued: date | str | None = None,
+    issuer: str | None = None,
 ) -> bytes:
     """One page per admitted child: the notice and its stub (附件3).
 
@@ -181,12 +264,15 @@ def notices_pdf(
         The admitting school (``name``).
     policy : dict
         The spec's ``policy`` (``jurisdiction``, ``year``).
-    issued : date, optional
-        Date printed on the notice (default today).
+    issued : date or str, optional
+        Date printed on the notice; default :func:`notice_date` (the policy's 发放入学通知书
+        step), never today.
+    issuer : str, optional
+        The signing body; default :func:`notice_issuer` (``policy.issuer``).
     """
-    issued = issued or date.today()
+    issued = notice_date(policy, issued)[0]
     year = int(policy.get("year") or issued.year)
-    issuer = f"{policy.get('jurisdiction') or ''}教育局"
+    issuer = issuer or notice_issuer(policy)
     province = _province(policy)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)

@@ -16,7 +16,7 @@ import re
 from . import units as _units
 from .grammar import CN, PATTERNS, cn_number, split_top, strip_ordinal
 
-__all__ = ["extract_facts", "derive_multi_school"]
+__all__ = ["extract_facts", "derive_multi_school", "timeline_kind"]
 
 
 def _iso(y: int | str, m: int | str, d: int | str) -> str | None:
@@ -140,8 +140,117 @@ def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
             facts["appeal_window_working_days"] = cn_number(m["n"] or m["n2"])
             facts["sources"]["appeal_window_working_days"] = _src(line, idx, m.start())
     facts["timeline"] = _timeline(lines, year)
+    for t in facts["timeline"]:
+        t["kind"] = timeline_kind(t["text"])
+    issuer = _issuer(lines, jurisdiction)
+    if issuer:  # absent when the text names none (TOML keeps no null)
+        facts["issuer"] = issuer["name"]
+        facts["sources"]["issuer"] = issuer["source"]
+    facts["contacts"] = _contacts(lines)
     facts["eligibility"] = _eligibility(lines)
     return facts
+
+
+# ---- issuer, contacts, timeline kinds -------------------------------------------------------
+
+_AUTHORITY = r"(?:教育体育局|教育和体育局|教育科技局|教育委员会|教育局|教体局|教委)"
+_LEVEL_CHARS = "省市区县旗州盟"
+
+
+def _issuer(lines: list[str], jurisdiction: str | None) -> dict | None:
+    """The education authority that issues the notices (发文/落款 body).
+
+    First a signature line (落款: a line that is only the authority's name, as under the notice
+    template 附件3 ``太仆寺旗教育局``); else the authority the text names most often with the
+    jurisdiction's own level (``区教委`` in a 区 text → ``延庆区教委``; 市教委 is the city's).
+
+    >>> _issuer(["请持申请到我处办理", "　　某某县教育局", "2024年*月*日"], "某某县")["name"]
+    '某某县教育局'
+    >>> _issuer(["向区教委提出书面申请", "市教委继续实行", "到区教委登记"], "延庆区")["name"]
+    '延庆区教委'
+    >>> _issuer(["没有发文机关"], "某某县") is None
+    True
+    """
+    j = str(jurisdiction or "")
+    sign = re.compile(rf"^(?P<name>[{CN}]{{0,12}}{_AUTHORITY})$")
+    for idx, raw in enumerate(lines, start=1):
+        m = sign.match(raw.strip().replace("　", ""))
+        if m and (not j or m["name"].startswith(j) or m["name"][0] in _LEVEL_CHARS):
+            name = m["name"] if m["name"].startswith(j) or not j else j + m["name"][1:]
+            return {"name": name, "source": {"text": raw.strip(), "line": idx}}
+    if not j or j[-1] not in _LEVEL_CHARS:
+        return None
+    counts: dict[str, list] = {}
+    for idx, raw in enumerate(lines, start=1):
+        for m in re.finditer(rf"(?P<pre>[{CN}]?)(?P<lvl>[{_LEVEL_CHARS}])(?P<a>{_AUTHORITY})", raw):
+            if m["lvl"] != j[-1] or (
+                m["pre"]
+                and not j[:-1].endswith(m["pre"])
+                and m["pre"] not in "的到向由经和与及、，将"
+            ):
+                continue
+            counts.setdefault(m["a"], []).append(_src(raw.strip(), idx, m.start("a")))
+    if not counts:
+        return None
+    best = max(sorted(counts), key=lambda a: len(counts[a]))
+    return {"name": j + best, "source": counts[best][0]}
+
+
+_CONTACT = re.compile(
+    rf"(?P<name>[{CN}]{{0,12}}?)(?P<kind>咨询|监督|举报|投诉)(?:、(?:咨询|监督|举报|投诉))?电话"
+    r"[为是]?[：:]\s*(?P<phone>(?:\d{3,4}[-－—]?)?\d{7,8}(?:[、，,/]\s*(?:\d{3,4}[-－—]?)?\d{7,8})*)"
+)
+
+
+def _contacts(lines: list[str]) -> list[dict]:
+    """Consultation (咨询) and supervision (监督/举报/投诉) phone numbers, as published.
+
+    >>> [(c["kind"], c["name"], c["phone"]) for c in _contacts(["小学入学咨询电话：69102029",
+    ...  "监督电话：69102378", "并公开咨询电话。咨询电话：0479-5750789。"])]
+    [('consultation', '小学入学咨询电话', '69102029'), ('supervision', '监督电话', '69102378'), ('consultation', '咨询电话', '0479-5750789')]
+    """
+    out, seen = [], set()
+    for idx, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        for m in _CONTACT.finditer(line):
+            kind = "consultation" if m["kind"] == "咨询" else "supervision"
+            name = (m["name"] + m["kind"] + "电话").lstrip("，。；、并公开")
+            for phone in re.split(r"[、，,/]\s*", m["phone"]):
+                if (kind, phone) in seen:
+                    continue
+                seen.add((kind, phone))
+                out.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "phone": phone,
+                        "source": _src(line, idx, m.start()),
+                    }
+                )
+    return out
+
+
+_TIMELINE_KINDS = (
+    ("notice_issue", r"通知书"),
+    ("deferral", r"缓学|延缓入学"),
+    ("registration", r"学籍"),
+    ("review", r"审核|核对|核查|材料"),
+    ("application", r"申请|申报|信息采集|登记"),
+    ("publicity", r"宣传|公布|公示|开通"),
+)
+
+
+def timeline_kind(text: str) -> str:
+    """What a timeline step is: ``notice_issue`` (发放入学通知书), ``deferral``, ``registration``
+    (学籍), ``review`` (审核), ``application``, ``publicity`` or ``other``.
+
+    >>> timeline_kind("打印、发放幼升小、小升初入学通知书。"), timeline_kind("缓学学生办理缓学手续。")
+    ('notice_issue', 'deferral')
+    """
+    for kind, pat in _TIMELINE_KINDS:
+        if re.search(pat, str(text or "")):
+            return kind
+    return "other"
 
 
 def _dekad(year: int, month: int, part: str) -> tuple[str | None, str | None]:
@@ -290,8 +399,96 @@ def _eligibility(lines: list[str]) -> dict:
         if (m := PATTERNS["multi_school"].search(line)) and elig["multi_school_zoning"] is None:
             elig["multi_school_zoning"] = True
             cite(line, idx, m.start())
+    _eligibility_rules(lines, elig, cite)
     elig["source"].sort(key=lambda s: s["line"])
     return elig
+
+
+_CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "半": 0.5}
+
+
+def _num(t: str) -> float | None:
+    t = str(t or "")
+    if t.isdigit():
+        return int(t)
+    return _CN_SMALL.get(t)
+
+
+def _eligibility_rules(lines: list[str], elig: dict, cite) -> None:
+    """Rules of who counts and how priority ranks (each cited in ``elig["source"]``):
+
+    - ``priority_kind``: per priority category, ``tie_break`` when its sentence says
+      同等条件下 (照顾 only among children of the same tier), else ``tier`` (placed first);
+    - ``disability_priority``: ``tie_break`` (同等条件下…优先), ``tier`` (优先 alone), ``none``
+      (条件与正常儿童…相同); absent when the text is silent;
+    - ``property_excluded``: property evidence that is not a basis for zoning (…不作为…依据);
+    - ``scrutinised_housing``: housing checked with care (加强对过道房、地下室…的审核);
+    - ``residence_proof_months``: months of proof of living there (半年以上…实际入住佐证);
+    - ``other_district``: ``{"rental_years", "work_years"}`` for children of another district
+      of the same city without a home (连续单独承租并实际居住3年以上…就业3年以上);
+    - ``approval_categories``: categories admitted only with an approval (…严格审批).
+
+    >>> e = {"priority_categories": ["烈士子女", "残疾儿童少年"], "source": []}
+    >>> _eligibility_rules(["残疾儿童少年同等条件下在服务范围内就近就便优先入学。",
+    ...     "烈士子女、华侨子女按有关规定在同等条件下给予照顾。",
+    ...     "区级以上引进人才的子女入学，规范管理，严格审批。"], e, lambda *a: None)
+    >>> e["priority_kind"], e["disability_priority"], e["approval_categories"]
+    ({'残疾儿童少年': 'tie_break', '烈士子女': 'tie_break'}, 'tie_break', ['区级以上引进人才的子女'])
+    """
+    elig["priority_kind"] = {}
+    elig["property_excluded"] = []
+    elig["scrutinised_housing"] = []
+    elig["approval_categories"] = []
+    # disability_priority, residence_proof_months, other_district: absent when the text is silent
+    cats = list(elig.get("priority_categories") or [])
+    for idx, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        for sentence in split_top(line, "。；;"):
+            tie = "同等条件下" in sentence
+            trigger = PATTERNS["priority_trigger"].search(sentence)
+            for cat in cats if trigger else ():
+                if cat in sentence and cat not in elig["priority_kind"]:
+                    elig["priority_kind"][cat] = "tie_break" if tie else "tier"
+            if "残疾" in sentence and elig.get("disability_priority") is None:
+                if re.search(r"条件与[^。]{0,8}(?:正常|其他|普通)[^。]{0,10}相同", sentence):
+                    elig["disability_priority"] = "none"
+                    cite(sentence, idx)
+                elif "优先" in sentence:
+                    elig["disability_priority"] = "tie_break" if tie else "tier"
+                    cite(sentence, idx)
+            if m := re.search(r"^(?P<items>[^。]+?)不作为[^。]{0,8}依据", sentence):
+                for item in re.split(r"、", m["items"]):
+                    item = re.sub(r"^(?:各类|其他)", "", item.strip("，, "))
+                    if item and item not in elig["property_excluded"]:
+                        elig["property_excluded"].append(item)
+                cite(sentence, idx)
+            if m := re.search(r"加强对(?P<items>[^。]{2,40}?)的审核", sentence):
+                for item in m["items"].split("、"):
+                    if item and item not in elig["scrutinised_housing"]:
+                        elig["scrutinised_housing"].append(item)
+                cite(sentence, idx)
+            m = re.search(
+                r"(?P<n>半年|\d+个月|[一二三四五六]个月)以上[^。]{0,40}?(?:入住|居住)", sentence
+            )
+            if m and elig.get("residence_proof_months") is None:
+                n = m["n"]
+                months = 6 if n == "半年" else _num(n.removesuffix("个月"))
+                if months:
+                    elig["residence_proof_months"] = int(months)
+                    cite(sentence, idx)
+            rent = re.search(r"承租[^。，]{0,10}?(?P<n>\d+|[一二三四五])年以上", sentence)
+            work = re.search(r"(?:就业|工作)(?P<n>\d+|[一二三四五])年以上", sentence)
+            if rent and elig.get("other_district") is None:
+                elig["other_district"] = {"rental_years": _num(rent["n"])}
+                if work:
+                    elig["other_district"]["work_years"] = _num(work["n"])
+                cite(sentence, idx)
+            if m := re.search(rf"(?P<who>[{CN}]{{2,20}}?子女)入学[^。]{{0,20}}严格审批", sentence):
+                if m["who"] not in elig["approval_categories"]:
+                    elig["approval_categories"].append(m["who"])
+                    cite(sentence, idx)
 
 
 def _priority(sentence: str) -> list[str]:
