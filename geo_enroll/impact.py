@@ -560,6 +560,18 @@ def explain_no_zone(
     gdf = zones_frame(zones)
     if level is not None and not gdf.empty:
         gdf = gdf[gdf["level"].isin([level, "nine_year"])]
+    area = _unzoned_area(spec, gdf, lon, lat)
+    if area is not None:
+        text = (
+            f"This place lies in “{area['name']}”, an area the zone layer leaves without a school "
+            "(unzoned / choice area). Ask the education bureau how children here are placed."
+            if en
+            else f"该位置位于「{area['name']}」，划片图层中这是未划给任何学校的区域（未划片/自主"
+            "选择区域）。该处儿童的入学安排请向教育局咨询。"
+        )
+        return {"in_gap": False, "text": text, "gap": None, "nearest": None, "geometry": None}
+    if not gdf.empty and "school_id" in gdf.columns:
+        gdf = gdf[gdf["school_id"].notna() & (gdf["school_id"].astype(str) != "")]
     nearest = None
     if not gdf.empty:
         d = gdf.to_crs(utm).distance(p)
@@ -602,7 +614,16 @@ def explain_no_zone(
             "nearest": nearest,
             "geometry": gap.get("geometry"),
         }
-    if nearest:
+    if nearest and nearest["distance_m"] < 1:
+        text = (
+            f"This place is just outside the outer edge of the drawn zones (less than 1 m from "
+            f"the zone of {nearest['school']}); outside the edge no school's zone applies. "
+            "Ask the education bureau to confirm."
+            if en
+            else f"该位置在已划定片区的外边界以外（距{nearest['school']}的划片边界不足1米）："
+            "边界以外不属于任何学校的划片，请向教育局核实。"
+        )
+    elif nearest:
         text = (
             f"This place is outside every drawn zone; the nearest zone ({nearest['school']}, "
             f"rule {nearest['rule_id']}) is about {nearest['distance_m']} m away. Children "
@@ -692,3 +713,16 @@ def compare(
         "spec_changed": json.dumps(spec_before, sort_keys=True, default=str)
         != json.dumps(spec_after, sort_keys=True, default=str),
     }
+
+
+def _unzoned_area(spec: dict, gdf: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
+    """The spec's unzoned / choice area (``areas``) drawn around the point, if any."""
+    areas = {a.get("rule_id"): a for a in spec.get("areas") or []}
+    if not areas or gdf.empty or "rule_id" not in gdf.columns:
+        return None
+    sub = gdf[gdf["rule_id"].isin(list(areas))]
+    p = Point(lon, lat)
+    for rid, geom in zip(sub["rule_id"], sub.geometry, strict=True):
+        if geom is not None and geom.covers(p):
+            return areas[rid]
+    return None

@@ -31,26 +31,64 @@ level and warnings: a coarse match (township or county), a point within
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import shapely
+
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["lookup_address", "lookup_point", "build_index"]
+__all__ = ["lookup_address", "lookup_point", "build_index", "content_hash"]
 
 _COARSE = (None, "county", "township")
-_CACHE: dict = {}
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 8
+_LOCK = threading.Lock()
 
 
-def build_index(spec: dict, zones=None, school_points=None):
-    """A prepared :class:`~geo_enroll.placement.candidates.ZoneIndex` (cached per objects)."""
-    from .placement.candidates import ZoneIndex
+def content_hash(spec: dict, zones=None, school_points=None) -> str:
+    """A hash of what a zone index is built from: equal content, equal hash (any objects).
 
-    key = (id(spec), id(zones), id(school_points))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is spec and hit[1] is zones and hit[2] is school_points:
-        return hit[3]
+    >>> from geo_enroll.datasets import toy_spec, toy_zones
+    >>> content_hash(toy_spec(), toy_zones()) == content_hash(toy_spec(), toy_zones().copy())
+    True
+    """
+    h = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode())
+    for frame in (zones, school_points):
+        h.update(b"|")
+        if frame is None or not len(frame):
+            continue
+        h.update(str(frame.crs).encode())
+        wkb = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))
+        h.update(b"".join(w or b"" for w in wkb))
+        attrs = frame.drop(columns=frame.geometry.name)
+        h.update(json.dumps(attrs.to_dict("split"), sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def build_index(spec: dict, zones=None, school_points=None, *, version: str | None = None):
+    """A prepared :class:`~geo_enroll.zoneindex.ZoneIndex`, cached per zones version.
+
+    ``version`` names the content (e.g. a stored version's hash); without it the content is
+    hashed (:func:`content_hash`), so a reloaded or copied layer reuses the index and an
+    edited one never gets a stale index.  The last few versions are kept.
+    """
+    from .zoneindex import ZoneIndex
+
+    key = version or content_hash(spec, zones, school_points)
+    with _LOCK:
+        index = _CACHE.get(key)
+        if index is not None:
+            _CACHE.move_to_end(key)
+            return index
     index = ZoneIndex(spec, zones, school_points=school_points)
-    if len(_CACHE) > 8:
-        _CACHE.clear()
-    _CACHE[key] = (spec, zones, school_points, index)
+    with _LOCK:
+        _CACHE[key] = index
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return index
 
 
@@ -160,7 +198,12 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
             "请补充村/社区、街道和门牌号"
         )
     edge = None
-    for lv in ("primary", "middle"):
+    levels = ["primary", "middle"]
+    levels += sorted(
+        {str(s.get("level")) for s in spec.get("schools") or []}
+        - {"primary", "middle", "nine_year", "None"}
+    )
+    for lv in levels:
         c = candidate_schools(geo, lv, index=index)
         p = candidate_schools(geo, lv, index=index, basis="property_in_zone")
         rows = [_row(m, index) for m in c["zone"]]
@@ -175,11 +218,12 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
     out["edge_distance_m"] = None if edge is None else round(float(edge), 1)
     if edge is not None and edge <= settings.boundary_warning_m:
         warnings.append(
-            f"距离划片边界约{edge:.0f}米（{settings.boundary_warning_m:.0f}米以内），"
+            ("距离划片边界不足1米" if edge < 1 else f"距离划片边界约{edge:.0f}米")
+            + f"（{settings.boundary_warning_m:.0f}米以内），"
             "请向教育行政部门核实"
         )
-    if not out["primary"] and not out["middle"]:
-        warnings.append("该地址不在任何学校的划片范围内")
+    if not any(out.get(lv) for lv in levels):
+        warnings.append(_unzoned_text(index, geo, levels, out["jurisdiction"], out))
     if out["schematic"]:
         warnings.append("底图为示意图，位置仅供参考 (schematic base map)")
     return out
@@ -197,3 +241,32 @@ def _row(m: dict, index) -> dict:
         "source": {"text": src.get("text"), "line": src.get("line")},
         "distance_m": None if d is None or d == float("inf") else round(float(d)),
     }
+
+
+def _unzoned_text(index, geo: dict, levels, jurisdiction, out: dict) -> str:
+    """Why no school: the unzoned / choice area the point lies in, or how far the zones are."""
+    areas = index.areas_at(geo.get("lon"), geo.get("lat"))
+    if areas:
+        a = areas[0]
+        out["area"] = {"rule_id": a["rule_id"], "name": a.get("name"), "kind": a.get("kind")}
+        return (
+            f"该地址位于「{a.get('name')}」，这是未划给任何学校的区域（未划片/自主选择区域），"
+            "入学安排请向教育行政部门咨询 (an unzoned / choice area: no school is assigned here)"
+        )
+    where = f"{jurisdiction}" if jurisdiction else ""
+    if not len(index.zones):
+        return f"该地址不在{where}任何学校的划片范围内（本政策按村/社区划片，该村/社区未列入）"
+    xy = index.project(geo.get("lon"), geo.get("lat"))
+    best = None
+    for lv in levels:
+        sid, d = index.nearest_zone(xy, lv)
+        if sid is not None and (best is None or d < best[1]):
+            best = (sid, d)
+    if best is None:
+        return f"该地址不在{where}任何学校的划片范围内"
+    name = (index.schools.get(best[0]) or {}).get("name") or best[0]
+    if best[1] < 1.0:
+        near = f"位于划片区域的外边界以外（距{name}的划片边界不足1米），请向教育行政部门核实"
+    else:
+        near = f"最近的划片是{name}的划片，相距约{best[1]:.0f}米"
+    return f"该地址不在{where}已划定的任何学校划片范围内：{near}"
