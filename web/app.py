@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Flask, g, request, send_from_directory
@@ -18,11 +20,12 @@ from werkzeug.exceptions import NotFound
 
 from geo_enroll.settings import DEFAULT_SETTINGS, PACKAGE_ROOT
 
-from . import auth, engine, labels
+from . import auth, engine, idempotency, labels
 from .errors import register_error_handlers
-from .ratelimit import RateLimiter
-from .storage import Store
+from .ratelimit import LoginBackoff, RateLimiter
+from .store_pg import open_store
 from .ui import T, lang
+from .validation import IdConverter, Request, validate
 
 __all__ = ["create_app", "DEFAULTS"]
 
@@ -30,7 +33,7 @@ access_log = logging.getLogger("geo_enroll.web.access")
 
 DEFAULTS = {
     "DATA_DIR": "instance",  # folder of the store and the secret key
-    "STORE_PATH": None,  # default DATA_DIR/geo_enroll.sqlite
+    "STORE_PATH": None,  # default DATA_DIR/geo_enroll.sqlite; or postgresql://… (PostGIS)
     "SPEC_PATH": None,  # default data/boundaries/taipusi_2024.toml
     "ZONES_PATH": None,  # default data/boundaries/taipusi_2024_zones.gpkg
     "POLICIES": None,  # spec paths/names served, one jurisdiction each (default: SPEC_PATH)
@@ -48,7 +51,13 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,  # also Secure whenever the request is HTTPS
     "SESSION_COOKIE_NAME": "geo_enroll_session",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    "TRUST_PROXY": False,
+    "TRUST_PROXY": False,  # True (serve --https): a proxy on this machine (loopback) is trusted
+    "TRUSTED_PROXIES": (),  # addresses/networks of reverse proxies whose X-Forwarded-* count
+    "LOGIN_ATTEMPTS_PER_MINUTE_PER_CLIENT": 60,  # all accounts together, per client address
+    "LOGIN_BACKOFF_AFTER": 5,  # consecutive failures of one account before it backs off
+    "LOGIN_BACKOFF_MAX": 900,  # longest wait (s) of an account's exponential backoff
+    "IDEMPOTENCY_TTL": 24 * 3600,  # how long (s) a state-changing POST's answer is replayed
+    "ACCESS_LOG": None,  # access log file (default DATA_DIR/access.log; False: none)
     "ADMIN_PASSWORD": None,
     "JSON_AS_ASCII": False,
 }
@@ -67,6 +76,36 @@ def _secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+class _AccessLog:
+    """One line per request appended to a file created 0600: UTC time, method, path (never the
+    query string or the body: they can hold an address), status, duration.  The file is opened
+    per line, so nothing stays open and rotating it needs no signal."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+
+    def write(self, line: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} {line}\n")
+
+
+def _printable(path: str) -> str:
+    """A path fit for one log line (no newlines or other control characters)."""
+    out = "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in path[:300])
+    return out + ("…" if len(path) > 300 else "")
+
+
+def _access_file(cfg, data_dir: Path, store_path: str) -> _AccessLog | None:
+    path = cfg.get("ACCESS_LOG")
+    if path is False or (path is None and store_path == ":memory:"):
+        return None
+    return _AccessLog(Path(path or data_dir / "access.log"))
 
 
 def _jurisdictions(cfg, logger) -> list:
@@ -108,6 +147,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__, static_folder="static", static_url_path="/static", template_folder="templates"
     )
+    app.request_class = Request  # strict JSON and form decoding (web/validation.py)
+    app.url_map.converters["int"] = IdConverter  # ids 1 … 2**53-1, ASCII digits
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     cfg = app.config
@@ -118,14 +159,21 @@ def create_app(config: dict | None = None) -> Flask:
             secrets.token_hex(32) if store_path == ":memory:" else _secret_key(data_dir)
         )
     app.session_interface = auth.SessionInterface()
-    if cfg["TRUST_PROXY"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    proxies = tuple(cfg.get("TRUSTED_PROXIES") or ())
+    if cfg["TRUST_PROXY"] and not proxies:
+        proxies = ("127.0.0.1", "::1")
+    if proxies:
+        from .ratelimit import TrustedProxies
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, proxies)
+    access_file = _access_file(cfg, data_dir, store_path)
 
-    store = Store(store_path)
+    store = open_store(store_path)  # a postgresql:// URL selects PostGIS (web/store_pg.py)
     app.extensions["geo_store"] = store
     app.extensions["geo_limiter"] = RateLimiter()
+    app.extensions["geo_backoff"] = LoginBackoff(
+        after=cfg["LOGIN_BACKOFF_AFTER"], cap=cfg["LOGIN_BACKOFF_MAX"]
+    )
     app.extensions["geo_cache"] = {}
     served = _jurisdictions(cfg, app.logger)
     app.extensions["geo_jurisdictions"] = {j.key: j for j in served}
@@ -145,6 +193,9 @@ def create_app(config: dict | None = None) -> Flask:
         g.csp_nonce = secrets.token_urlsafe(16)
         auth.load_user()
         auth.check_csrf()
+        return idempotency.before_request()  # a retried POST: its first answer
+
+    app.after_request(idempotency.after_request)
 
     @app.after_request
     def _after(resp):
@@ -163,13 +214,11 @@ def create_app(config: dict | None = None) -> Flask:
         if g.get("user") is not None or request.path.startswith("/api/"):
             resp.headers["Cache-Control"] = "no-store"
         # the path only: query strings (an address) and bodies never reach the log
-        access_log.info(
-            "%s %s %s %.0fms",
-            request.method,
-            request.path,
-            resp.status_code,
-            (time.monotonic() - g.get("t0", time.monotonic())) * 1000,
-        )
+        ms = (time.monotonic() - g.get("t0", time.monotonic())) * 1000
+        line = f"{request.method} {_printable(request.path)} {resp.status_code} {ms:.0f}ms"
+        access_log.info(line)
+        if access_file is not None:
+            access_file.write(line)
         return resp
 
     @app.context_processor
@@ -190,6 +239,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.route("/vendor/<path:filename>")
     @auth.roles()
+    @validate(path={"filename": {"type": "string", "maxLength": 300}})
     def vendor(filename):
         """The vendored Leaflet and leaflet-draw (served by the app: no CDN)."""
         if filename.endswith((".md", "LICENSE")) and "/" not in filename:
@@ -198,6 +248,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.route("/healthz")
     @auth.roles()
+    @validate()
     def healthz():
         js = app.extensions["geo_jurisdictions"]
         return {

@@ -7,6 +7,13 @@
 * Every POST/PUT/PATCH/DELETE must carry the session's CSRF token (form field ``csrf_token`` or
   header ``X-CSRF-Token``), except endpoints marked :func:`csrf_exempt` (the public lookup, which
   changes nothing).
+* A login opens a **server-side session** (``Store.open_session``: the cookie carries a random
+  session id, the store its SHA-256); logout deletes it, so a cookie saved before the logout is
+  worthless afterwards.  A changed password also ends the session.
+* Login attempts are throttled per (client, account) and per client, and each account backs off
+  exponentially after repeated failures (:mod:`web.ratelimit`); the client address comes from
+  ``X-Forwarded-For`` only behind a configured proxy.
+* ``next=`` is followed only to a path on this site (:func:`web.validation.safe_next`).
 * :func:`roles` declares who may use a view; it is checked on the server for every request.
   ``admin`` may do everything.  Without a session: 401 (JSON) or a redirect to the login page
   (HTML); with the wrong role: 403.
@@ -36,6 +43,7 @@ from geo_enroll.errors import AuthError
 from .errors import wants_json
 from .storage import ROLES
 from .ui import page
+from .validation import NEXT, body, query, safe_next, text, validate
 
 __all__ = [
     "roles",
@@ -84,7 +92,7 @@ def roles(*allowed: str):
                 if user is None:
                     if wants_json() or request.method != "GET":
                         abort(401)
-                    return redirect(url_for("auth.login", next=request.path))
+                    return redirect(url_for("auth.login", next=safe_next(request.path) or "/"))
                 if user["role"] != "admin" and user["role"] not in allowed:
                     abort(403)
             return view(*args, **kwargs)
@@ -134,11 +142,14 @@ def _bad_request(message: str):
 def load_user() -> None:
     """before_request: ``g.user`` from the session, re-read from the store (or None)."""
     g.user = None
-    name = session.get("user")
-    if name:
-        user = current_app.extensions["geo_store"].user(name)
+    sid = session.get("sid")
+    if sid:
+        store = current_app.extensions["geo_store"]
+        name = store.session_user(sid)
+        user = store.user(name) if name else None
         if user is None or session.get("pw") != user["password_hash"][-12:]:
-            session.pop("user", None)
+            session.pop("sid", None)  # ended (logout), expired, or the password changed
+            session.pop("pw", None)
         else:
             g.user = {"username": user["username"], "role": user["role"]}
 
@@ -161,47 +172,81 @@ def bootstrap_admin(store, password: str | None) -> str | None:
 # ---------------------------------------------------------------------------- views
 
 
-@bp.route("/login", methods=["GET", "POST"])
+def _next(value: str | None) -> str:
+    return safe_next(value) or "/"
+
+
+_LOGIN = {"username": text(64), "password": text(1024), "next": NEXT}
+
+
+@bp.route("/login", methods=["GET"])
 @roles()
+@validate(query={"next": NEXT})
+def login_page():
+    return page("login.html", {"error": None, "next": _next(query().get("next"))})
+
+
+@bp.route("/login", methods=["POST"])
+@roles()
+@validate(query={"next": NEXT}, body=_LOGIN, required=("username", "password"))
 def login():
     store = current_app.extensions["geo_store"]
-    error = None
-    nxt = request.values.get("next") or "/"
-    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
-        nxt = "/"
-    if request.method == "POST":
-        limiter = current_app.extensions["geo_limiter"]
-        limiter.hit("login", limit=current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"])
-        body = request.get_json(silent=True) if request.is_json else request.form
-        username = (body or {}).get("username", "")
-        password = (body or {}).get("password", "")
-        user = store.user(username)
-        if user and check_password_hash(user["password_hash"], password):
-            keep = {k: session[k] for k in ("lang", "jurisdiction") if k in session}
-            session.clear()  # a new session on login (no fixation); the UI choices stay
-            session.update(keep)
-            session["user"] = user["username"]
-            session["pw"] = user["password_hash"][-12:]
-            csrf_token()
-            store.audit("login", username=user["username"], role=user["role"])
-            if wants_json():
-                return {
-                    "ok": True,
-                    "user": user["username"],
-                    "role": user["role"],
-                    "csrf_token": session["csrf"],
-                }
-            return redirect(nxt)
-        store.audit("login.failed", username=None, role=None)
-        error = "用户名或密码错误 (wrong user name or password)"
+    data = body()
+    nxt = _next(data.get("next") or query().get("next"))
+    username, password = data["username"], data["password"]
+    client = request.remote_addr or "-"
+    limiter = current_app.extensions["geo_limiter"]
+    cfg = current_app.config
+    limiter.hit("login-client", limit=cfg["LOGIN_ATTEMPTS_PER_MINUTE_PER_CLIENT"], client=client)
+    limiter.hit("login", limit=cfg["LOGIN_ATTEMPTS_PER_MINUTE"], client=f"{client} {username}")
+    backoff = current_app.extensions["geo_backoff"]
+    wait = backoff.wait(username)
+    if wait:
+        from .ratelimit import too_many
+
+        raise too_many(
+            wait,
+            f"该账号多次登录失败, 请 {wait} 秒后再试 (too many failed logins for this account: "
+            f"wait {wait} s)",
+        )
+    user = store.user(username)
+    if user and check_password_hash(user["password_hash"], password):
+        backoff.succeeded(username)
+        keep = {k: session[k] for k in ("lang", "jurisdiction") if k in session}
+        old = session.get("sid")
+        if old:
+            store.close_session(old)
+        session.clear()  # a new session on login (no fixation); the UI choices stay
+        session.update(keep)
+        session["sid"] = store.open_session(
+            user["username"], lifetime=cfg["PERMANENT_SESSION_LIFETIME"]
+        )
+        session["pw"] = user["password_hash"][-12:]
+        csrf_token()
+        store.audit("login", username=user["username"], role=user["role"])
         if wants_json():
-            abort(401)
-    return page("login.html", {"error": error, "next": nxt}, status=200 if not error else 401)
+            return {
+                "ok": True,
+                "user": user["username"],
+                "role": user["role"],
+                "csrf_token": session["csrf"],
+            }
+        return redirect(nxt)
+    backoff.failed(username)
+    store.audit("login.failed", username=None, role=None)
+    error = "用户名或密码错误 (wrong user name or password)"
+    if wants_json():
+        abort(401)
+    return page("login.html", {"error": error, "next": nxt}, status=401)
 
 
 @bp.route("/logout", methods=["POST"])
 @roles()
+@validate(body={})
 def logout():
+    sid = session.get("sid")
+    if sid:
+        current_app.extensions["geo_store"].close_session(sid)
     session.clear()
     if wants_json():
         return {"ok": True}
@@ -210,19 +255,18 @@ def logout():
 
 @bp.route("/lang", methods=["POST"])
 @roles()
+@validate(body={"lang": {"enum": ["zh", "en"]}, "next": NEXT}, required=("lang",))
 def set_language():
-    lang = request.form.get("lang") or (request.get_json(silent=True) or {}).get("lang")
-    session["lang"] = "en" if lang == "en" else "zh"
-    nxt = request.form.get("next") or "/"
-    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
-        nxt = "/"
+    data = body()
+    session["lang"] = data["lang"]
     if wants_json():
         return {"ok": True, "lang": session["lang"]}
-    return redirect(nxt)
+    return redirect(_next(data.get("next")))
 
 
 @bp.route("/api/session")
 @roles()
+@validate()
 def session_info():
     """Who am I, and the CSRF token for scripts."""
     user = g.get("user")
@@ -235,35 +279,47 @@ def session_info():
     }
 
 
-@bp.route("/admin/users", methods=["GET", "POST"])
+@bp.route("/admin/users", methods=["GET"])
 @roles("admin")
+@validate()
 def users():
     store = current_app.extensions["geo_store"]
-    if request.method == "POST":
-        body = request.get_json(silent=True) if request.is_json else request.form
-        username = ((body or {}).get("username") or "").strip()
-        role = (body or {}).get("role") or ""
-        if not username or len(username) > 64 or not username.isprintable():
-            raise AuthError("用户名无效 (user name must be 1-64 printable characters)")
-        if role not in ROLES:
-            raise AuthError(f"角色无效 {role!r} (role must be one of {', '.join(ROLES)})")
-        store.add_user(username, hash_password((body or {}).get("password") or ""), role)
-        store.audit(
-            "user.create",
-            username=g.user["username"],
-            role=g.user["role"],
-            obj=f"user:{username}",
-            detail=role,
-        )
-        if not wants_json():
-            return redirect(url_for("auth.users"))
-        return {"ok": True, "username": username, "role": role}, 201
     store.audit("users.view", username=g.user["username"], role=g.user["role"])
     return page("users.html", {"users": store.users(), "roles": list(ROLES)})
 
 
+@bp.route("/admin/users", methods=["POST"])
+@roles("admin")
+@validate(
+    body={
+        "username": text(64, min_length=1),
+        "password": text(1024),
+        "role": {"enum": list(ROLES)},
+    },
+    required=("username", "password", "role"),
+)
+def add_user():
+    store = current_app.extensions["geo_store"]
+    data = body()
+    username, role = data["username"].strip(), data["role"]
+    if not username or not username.isprintable():
+        raise AuthError("用户名无效 (user name must be 1-64 printable characters)")
+    store.add_user(username, hash_password(data["password"]), role)
+    store.audit(
+        "user.create",
+        username=g.user["username"],
+        role=g.user["role"],
+        obj=f"user:{username}",
+        detail=role,
+    )
+    if not wants_json():
+        return redirect(url_for("auth.users"))
+    return {"ok": True, "username": username, "role": role}, 201
+
+
 @bp.route("/admin/audit")
 @roles("admin")
+@validate()
 def audit():
     store = current_app.extensions["geo_store"]
     return page("audit.html", {"entries": store.audit_log()})

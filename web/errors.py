@@ -17,10 +17,32 @@ from werkzeug.exceptions import HTTPException
 
 from geo_enroll import errors as E
 
-__all__ = ["status_for", "envelope", "register_error_handlers", "wants_json"]
+__all__ = [
+    "status_for",
+    "envelope",
+    "register_error_handlers",
+    "wants_json",
+    "RequestInvalid",
+    "http_error",
+]
+
+
+class RequestInvalid(E.InputError):
+    """A readable request whose fields break its route's schema (422, every problem listed)."""
+
+
+def http_error(exc_class: type[HTTPException], message: str, problems: list[str] | None = None):
+    """A werkzeug HTTP error carrying the envelope's message and problems (for the places that
+    must raise an ``HTTPException``: body parsing, URL converters)."""
+    exc = exc_class()
+    exc.geo_message = message
+    exc.geo_problems = list(problems or [])
+    return exc
+
 
 # most specific first: the first matching class wins
 _STATUS: tuple[tuple[type[E.GeoEnrollError], int], ...] = (
+    (RequestInvalid, 422),
     (E.AuthError, 403),
     (E.NotFoundError, 404),
     (E.StorageError, 500),
@@ -87,11 +109,13 @@ def register_error_handlers(app: Flask) -> None:
             404: "未找到 not found",
             405: "不允许的请求方法 method not allowed",
             413: "请求过大 request too large",
+            415: "不支持的请求格式 unsupported media type (send JSON or a form)",
+            422: "请求参数有误 the request's fields are not what this page expects",
             429: "请求过于频繁, 请稍后再试 too many requests",
         }
         status = int(exc.code or 500)
         message = getattr(exc, "geo_message", None) or messages.get(status, exc.name)
-        resp, status = envelope(message, status)
+        resp, status = envelope(message, status, getattr(exc, "geo_problems", None))
         if status == 429 and getattr(exc, "retry_after", None):
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp, status

@@ -9,7 +9,15 @@ It holds
 * ``runs`` — placement / Monte-Carlo runs with their progress and results;
 * ``appeals`` and ``decisions`` — 复核 appeals and their recorded decisions (decisions append-only);
 * ``users`` — accounts with werkzeug password hashes and one role;
-* ``audit`` — who saw or changed what (append-only).
+* ``audit`` — who saw or changed what (append-only);
+* ``sessions`` — the signed-in sessions (SHA-256 of each session id, the account, the expiry):
+  logging out deletes the row, so a cookie copied before the logout no longer works;
+* ``idempotency`` — for 24 h, the answer to each state-changing POST sent with an
+  ``Idempotency-Key`` (SHA-256 of account + key, SHA-256 of the request, status, and the small
+  JSON answer or redirect; never an ID number), so that a retry replays it instead of saving twice.
+
+The file (and SQLite's ``-wal``/``-shm`` beside it) is created mode 0600 in a 0700 folder, and
+an existing store is tightened to 0600 on open: it holds children's full ID numbers.
 
 Versions, publications and cohorts belong to a **jurisdiction** (a policy the service serves,
 keyed by a short slug such as ``taipusi_2024``); runs and appeals belong to their version's.
@@ -34,8 +42,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import secrets
 import sqlite3
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -147,12 +158,54 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    sid_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope_sha256 TEXT PRIMARY KEY,
+    request_sha256 TEXT NOT NULL,
+    created REAL NOT NULL,
+    status INTEGER,
+    response_json TEXT
+);
 """
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by the owner only; tighten an existing one."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            if p.exists() and p.stat().st_mode & 0o077:
+                p.chmod(0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot create the store {path}: {exc.strerror}") from exc
 
 
 def now_iso() -> str:
     """Current UTC time as ISO 8601 with seconds (``2024-07-01T08:00:00+00:00``)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _id(value: Any, what: str) -> int:
+    """A row id as SQLite can bind it; anything else is a row that does not exist (never an
+    OverflowError or a silent ``int("٣")``)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise NotFoundError(f"{what} {str(value)[:30]} does not exist (不存在)")
+    return value
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _dumps(obj: Any) -> str:
@@ -176,7 +229,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         self._local = threading.local()
         self._memory_conn: sqlite3.Connection | None = None
         conn = self._conn()
@@ -304,6 +357,7 @@ class Store:
         if not message:
             raise StorageError("a version needs a message saying what changed (说明修改内容)")
         if parent_id is not None:
+            parent_id = _id(parent_id, "parent version")
             parent = self._one("SELECT jurisdiction FROM versions WHERE id=?", (parent_id,))
             if parent is None:
                 raise NotFoundError(f"parent version {parent_id} does not exist")
@@ -352,7 +406,7 @@ class Store:
 
     def version(self, version_id: int) -> dict:
         """One version with its ``spec`` and ``zones`` decoded."""
-        row = self._one("SELECT * FROM versions WHERE id=?", (int(version_id),))
+        row = self._one("SELECT * FROM versions WHERE id=?", (_id(version_id, "version"),))
         if row is None:
             raise NotFoundError(f"version {version_id} does not exist (版本不存在)")
         out = dict(row)
@@ -364,13 +418,15 @@ class Store:
 
     def publish(self, version_id: int, *, author: str) -> None:
         """Publish ``version_id`` as the current version (appends to the publication log)."""
-        row = self._one("SELECT jurisdiction FROM versions WHERE id=?", (int(version_id),))
+        row = self._one(
+            "SELECT jurisdiction FROM versions WHERE id=?", (_id(version_id, "version"),)
+        )
         if row is None:
             raise NotFoundError(f"version {version_id} does not exist (版本不存在)")
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO publications(version_id, author, at, jurisdiction) VALUES(?,?,?,?)",
-                (int(version_id), author, now_iso(), self._jname(row["jurisdiction"])),
+                (_id(version_id, "version"), author, now_iso(), self._jname(row["jurisdiction"])),
             )
 
     def current_version_id(self, jurisdiction: str | None = None) -> int | None:
@@ -417,7 +473,7 @@ class Store:
         ]
 
     def cohort(self, cohort_id: int) -> dict:
-        row = self._one("SELECT * FROM cohorts WHERE id=?", (int(cohort_id),))
+        row = self._one("SELECT * FROM cohorts WHERE id=?", (_id(cohort_id, "cohort"),))
         if row is None:
             raise NotFoundError(f"cohort {cohort_id} does not exist (学生名单不存在)")
         out = dict(row)
@@ -479,7 +535,9 @@ class Store:
             else:
                 raise ValueError(f"unknown run field {key!r}")
         with self._tx() as conn:
-            conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, int(run_id)))
+            conn.execute(
+                f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, _id(run_id, "run"))
+            )
 
     def runs(self, jurisdiction: str | None = None) -> list[dict]:
         where, args = self._where(jurisdiction, "v.jurisdiction")
@@ -506,7 +564,7 @@ class Store:
         row = self._one(
             "SELECT r.*, v.jurisdiction FROM runs r JOIN versions v ON v.id = r.version_id "
             "WHERE r.id=?",
-            (int(run_id),),
+            (_id(run_id, "run"),),
         )
         if row is None:
             raise NotFoundError(f"run {run_id} does not exist (运行记录不存在)")
@@ -531,7 +589,7 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO appeals(run_id, student_id, filed_at, deadline, reason, author) "
                 "VALUES(?,?,?,?,?,?)",
-                (int(run_id), student_id, now_iso(), deadline, reason, author),
+                (_id(run_id, "run"), student_id, now_iso(), deadline, reason, author),
             )
             return int(cur.lastrowid)
 
@@ -545,11 +603,12 @@ class Store:
 
     def appeal(self, appeal_id: int) -> dict:
         for a in self.appeals():
-            if a["id"] == int(appeal_id):
+            if a["id"] == _id(appeal_id, "appeal"):
                 a["decisions"] = [
                     dict(r)
                     for r in self._all(
-                        "SELECT * FROM decisions WHERE appeal_id=? ORDER BY id", (int(appeal_id),)
+                        "SELECT * FROM decisions WHERE appeal_id=? ORDER BY id",
+                        (_id(appeal_id, "appeal"),),
                     )
                 ]
                 return a
@@ -569,7 +628,7 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO decisions(appeal_id, outcome, new_school, reason, author, at) "
                 "VALUES(?,?,?,?,?,?)",
-                (int(appeal_id), outcome, new_school, reason, author, now_iso()),
+                (_id(appeal_id, "appeal"), outcome, new_school, reason, author, now_iso()),
             )
             return int(cur.lastrowid)
 
@@ -612,6 +671,78 @@ class Store:
         if role is None:
             return int(self._one("SELECT count(*) FROM users")[0])
         return int(self._one("SELECT count(*) FROM users WHERE role=?", (role,))[0])
+
+    # -- sessions ---------------------------------------------------------------------
+
+    def open_session(self, username: str, *, lifetime: float) -> str:
+        """A new session id for ``username`` (only its SHA-256 is stored); expired ones go."""
+        sid = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+            conn.execute(
+                "INSERT INTO sessions(sid_sha256, username, created_at, expires) VALUES(?,?,?,?)",
+                (_sha(sid), username, now_iso(), now + float(lifetime)),
+            )
+        return sid
+
+    def session_user(self, sid: str) -> str | None:
+        """The account of a live session id, or None (unknown, ended or expired)."""
+        if not isinstance(sid, str) or not sid:
+            return None
+        row = self._one(
+            "SELECT username FROM sessions WHERE sid_sha256=? AND expires >= ?",
+            (_sha(sid), time.time()),
+        )
+        return None if row is None else row["username"]
+
+    def close_session(self, sid: str) -> None:
+        if isinstance(sid, str) and sid:
+            with self._tx() as conn:
+                conn.execute("DELETE FROM sessions WHERE sid_sha256=?", (_sha(sid),))
+
+    def close_sessions(self, username: str) -> int:
+        """End every session of ``username`` (a role change, a disabled account)."""
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM sessions WHERE username=?", (username,)).rowcount
+
+    # -- idempotency ------------------------------------------------------------------
+
+    def idempotency_begin(self, scope: str, request: str, *, ttl: float) -> tuple[str, Any]:
+        """Claim an idempotency key: ``("new", None)``, ``("replay", answer)``, ``("busy",
+        None)`` (the first request is still running) or ``("mismatch", None)`` (the key was
+        used for another request).  ``scope`` and ``request`` are hashed before storing."""
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute("DELETE FROM idempotency WHERE created < ?", (now - ttl,))
+            row = conn.execute(
+                "SELECT request_sha256, status, response_json FROM idempotency "
+                "WHERE scope_sha256=?",
+                (_sha(scope),),
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO idempotency(scope_sha256, request_sha256, created) VALUES(?,?,?)",
+                    (_sha(scope), _sha(request), now),
+                )
+                return "new", None
+        if row["request_sha256"] != _sha(request):
+            return "mismatch", None
+        if row["status"] is None:
+            return "busy", None
+        return "replay", {"status": row["status"]} | json.loads(row["response_json"])
+
+    def idempotency_finish(self, scope: str, *, status: int, answer: dict | None) -> None:
+        """Record the answer of a claimed key; ``answer=None`` releases the key instead (an
+        answer not worth replaying, such as a server error: the retry runs again)."""
+        with self._tx() as conn:
+            if answer is None:
+                conn.execute("DELETE FROM idempotency WHERE scope_sha256=?", (_sha(scope),))
+            else:
+                conn.execute(
+                    "UPDATE idempotency SET status=?, response_json=? WHERE scope_sha256=?",
+                    (int(status), _dumps(answer), _sha(scope)),
+                )
 
     # -- audit ------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ import pytest
 
 from .conftest import ROLES, csrf, login, make_app
 
+# the placement of record names its version, cohort and seed (never defaults)
+RECORD = {"kind": "placement", "of_record": True, "version_id": 1, "cohort_id": 1, "seed": 7}
+
 PUBLIC = "public"
 ANY_STAFF = {"planner", "analyst", "staff", "admin"}
 
@@ -20,11 +23,13 @@ EXPECTED: dict[str, set[str] | str] = {
     "static": PUBLIC,
     "vendor": PUBLIC,
     "healthz": PUBLIC,
+    "auth.login_page": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
     "auth.set_language": PUBLIC,
     "auth.session_info": PUBLIC,
     "auth.users": {"admin"},
+    "auth.add_user": {"admin"},
     "auth.audit": {"admin"},
     "public.index": PUBLIC,
     "public.lookup": PUBLIC,
@@ -88,7 +93,9 @@ BODY = {
     "api.lookup_post": {"address": "玩具镇横街61号"},
     "public.lookup": {"address": "玩具镇横街61号"},
     "staff.decide": {"outcome": "upheld", "reason": "matrix"},
-    "auth.users": {"username": "m", "password": "matrix password", "role": "planner"},
+    "auth.add_user": {"username": "m", "password": "matrix password", "role": "planner"},
+    "staff.record": {"version_id": 1, "cohort_id": 1, "seed": 7},
+    "public.set_jurisdiction": {"jurisdiction": "toy"},
 }
 
 
@@ -99,10 +106,7 @@ def world(tmp_path_factory):
     c = app.test_client()
     token = login(c, "staff")
     h = {"X-CSRF-Token": token}
-    assert (
-        c.post("/api/runs", json={"kind": "placement", "of_record": True}, headers=h).status_code
-        == 202
-    )
+    assert c.post("/api/runs", json=RECORD, headers=h).status_code == 202
     sid = c.get("/api/runs/1/placements").get_json()["placements"][0]["student_id"]
     assert (
         c.post("/staff/appeals", json={"student_id": sid, "reason": "m"}, headers=h).status_code
@@ -123,6 +127,18 @@ def test_every_route_is_in_the_matrix(world):
     assert endpoints == set(EXPECTED), (
         f"missing: {sorted(endpoints - set(EXPECTED))}, stale: {sorted(set(EXPECTED) - endpoints)}"
     )
+
+
+def test_every_route_declares_its_inputs(world):
+    """One place per route validates its body and parameters (web/validation.py)."""
+    app, _ = world
+    undeclared = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        and not hasattr(app.view_functions[rule.endpoint], "input_schema")
+    ]
+    assert not undeclared, f"routes without @validate: {sorted(set(undeclared))}"
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])

@@ -10,7 +10,11 @@ __all__ = ["body", "nonce", "as_float", "limit_lookup", "audit", "jkey"]
 
 
 def body() -> dict:
-    """The request's JSON object or form fields as a dict."""
+    """The request's checked body (the fields its route declares with
+    :func:`web.validation.validate`); for a route without a declaration the JSON object or form
+    fields as a dict (a route-coverage test makes every route declare)."""
+    if "geo_body" in g:
+        return g.geo_body
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
@@ -50,6 +54,9 @@ def audit(action: str, obj: str | None = None, detail: str | None = None) -> Non
 
 def jkey() -> str | None:
     """The jurisdiction the request names (``?jurisdiction=`` or a form/JSON field), or None."""
+    if "geo_query" in g:  # checked by the route's declaration
+        key = g.geo_query.get("jurisdiction") or g.get("geo_body", {}).get("jurisdiction")
+        return key or None
     key = request.args.get("jurisdiction") or request.form.get("jurisdiction")
     if not key and request.is_json:
         data = request.get_json(silent=True)

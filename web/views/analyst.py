@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, request, url_for
+from flask import Blueprint, g, redirect, url_for
 
 from .. import services
 from ..auth import roles
 from ..ui import lang, page
+from ..validation import ID, JKEY, SEED, query, text, validate
 from ._util import body, jkey, nonce
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
@@ -14,12 +15,24 @@ bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
 @bp.route("/")
 @roles("analyst", "staff")
+@validate(query={"jurisdiction": JKEY})
 def index():
     return page("analyst_index.html", services.analyst_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/runs", methods=["POST"])
 @roles("analyst", "staff")
+@validate(
+    body={
+        "kind": {"enum": ["placement", "montecarlo"]},
+        "version_id": ID,
+        "cohort_id": ID,
+        "seed": SEED,
+        "draws": {"type": "integer", "minimum": 1, "maximum": 500},
+        "jurisdiction": JKEY,
+    },
+    required=("kind", "version_id", "cohort_id", "seed"),
+)
 def start():
     out = services.start_run(body(), user=g.user)
     return redirect(url_for("analyst.run", run_id=out["id"]))
@@ -27,15 +40,20 @@ def start():
 
 @bp.route("/runs/<int:run_id>")
 @roles("analyst", "staff")
+@validate(query={"school": text(200)})
 def run(run_id: int):
     return page(
         "analyst_run.html",
-        services.run_page(run_id, nonce=nonce(), school=request.args.get("school"), lang=lang()),
+        services.run_page(run_id, nonce=nonce(), school=query().get("school"), lang=lang()),
     )
 
 
 @bp.route("/cohorts", methods=["POST"])
 @roles("analyst", "staff")
+@validate(
+    body={"seed": SEED, "version_id": ID, "label": text(100), "jurisdiction": JKEY},
+    query={"jurisdiction": JKEY},
+)
 def cohort():
     from .api import add_cohort
 

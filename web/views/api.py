@@ -7,12 +7,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, g, request
 
-from geo_enroll.errors import InputError
-
 from .. import engine, services
 from ..auth import csrf_exempt, roles
+from ..errors import RequestInvalid
 from ..ui import lang
-from ._util import as_float, audit, body, jkey, limit_lookup
+from ..validation import ID, JKEY, LAT, LON, SEED, SPEC, ZONES, query, text, validate
+from ._util import audit, body, jkey, limit_lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,17 +21,19 @@ OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 
 @bp.route("/openapi.json")
 @roles()
+@validate()
 def openapi():
     return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
 
 
 @bp.route("/lookup", methods=["GET"])
 @roles()
+@validate(query={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 def lookup_get():
     """``?address=…`` or ``?lon=…&lat=…``: the serving schools (nothing about any child)."""
     limit_lookup()
-    address = request.args.get("address")
-    lon, lat = as_float(request.args.get("lon"), "lon"), as_float(request.args.get("lat"), "lat")
+    args = query()
+    address, lon, lat = args.get("address"), args.get("lon"), args.get("lat")
     return {"ok": True} | services.lookup_page(
         address=address, lon=lon, lat=lat, nonce=None, lang=lang(), jurisdiction_key=jkey()
     )
@@ -39,14 +41,15 @@ def lookup_get():
 
 @bp.route("/lookup", methods=["POST"])
 @roles()
+@validate(body={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 @csrf_exempt
 def lookup_post():
     limit_lookup()
     data = body()
     return {"ok": True} | services.lookup_page(
         address=data.get("address"),
-        lon=as_float(data.get("lon"), "lon"),
-        lat=as_float(data.get("lat"), "lat"),
+        lon=data.get("lon"),
+        lat=data.get("lat"),
         nonce=None,
         lang=lang(),
         jurisdiction_key=data.get("jurisdiction") or None,
@@ -55,6 +58,7 @@ def lookup_post():
 
 @bp.route("/jurisdictions", methods=["GET"])
 @roles()
+@validate()
 def jurisdictions():
     """The jurisdictions (policies) served, each with its published version."""
     s = services.store()
@@ -72,12 +76,17 @@ def jurisdictions():
 
 @bp.route("/versions", methods=["GET"])
 @roles("planner", "analyst", "staff")
+@validate(query={"jurisdiction": JKEY})
 def versions():
     return {"ok": True} | services.versions_page(key=jkey(), lang=lang())
 
 
 @bp.route("/versions", methods=["POST"])
 @roles("planner")
+@validate(
+    body={"parent_id": ID, "message": text(2000), "spec": SPEC, "zones": ZONES},
+    required=("parent_id", "message"),
+)
 def save_version():
     out = services.save_version(body(), author=g.user["username"])
     audit("version.save", f"version:{out['id']}")
@@ -86,6 +95,7 @@ def save_version():
 
 @bp.route("/versions/<int:version_id>", methods=["GET"])
 @roles("planner", "analyst", "staff")
+@validate()
 def version(version_id: int):
     return {"ok": True} | services.version_page(
         version_id, nonce=None, with_zones=True, lang=lang()
@@ -94,12 +104,14 @@ def version(version_id: int):
 
 @bp.route("/versions/<int:version_id>/preview", methods=["POST"])
 @roles("planner")
+@validate(body={"spec": SPEC, "zones": ZONES, "cohort_id": ID})
 def preview(version_id: int):
     return {"ok": True} | services.preview_edit(version_id, body())
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("planner")
+@validate(body={"confirm": {"type": "boolean"}})
 def publish(version_id: int):
     data = body()
     out = services.publish_version(
@@ -123,16 +135,15 @@ def publish(version_id: int):
 
 @bp.route("/versions/diff", methods=["GET"])
 @roles("planner", "analyst")
+@validate(query={"a": ID, "b": ID}, required_query=("a", "b"))
 def diff():
-    try:
-        a, b = int(request.args["a"]), int(request.args["b"])
-    except (KeyError, ValueError) as exc:
-        raise InputError("diff needs two version ids: ?a=1&b=2") from exc
+    a, b = query()["a"], query()["b"]
     return {"ok": True} | services.diff_page(a, b, nonce=None, lang=lang())
 
 
 @bp.route("/versions/<int:version_id>/diagnostics", methods=["GET"])
 @roles("planner", "analyst")
+@validate()
 def diagnostics(version_id: int):
     v = services._version(version_id)
     return {"ok": True, "diagnostics": engine.diagnostics(spec=v["spec"], zones=v["zones"])}
@@ -140,6 +151,7 @@ def diagnostics(version_id: int):
 
 @bp.route("/versions/<int:version_id>/zones.geojson", methods=["GET"])
 @roles("planner", "analyst")
+@validate()
 def export_geojson(version_id: int):
     v = services._version(version_id)
     audit("version.export", f"version:{version_id}", "geojson")
@@ -152,6 +164,7 @@ def export_geojson(version_id: int):
 
 @bp.route("/versions/<int:version_id>/zones.gpkg", methods=["GET"])
 @roles("planner", "analyst")
+@validate()
 def export_gpkg(version_id: int):
     v = services._version(version_id)
     audit("version.export", f"version:{version_id}", "gpkg")
@@ -167,6 +180,7 @@ def export_gpkg(version_id: int):
 
 @bp.route("/cohorts", methods=["GET"])
 @roles("planner", "analyst", "staff")
+@validate(query={"jurisdiction": JKEY})
 def cohorts():
     return {"ok": True, "cohorts": services.store().cohorts(services.jurisdiction(jkey()).key)}
 
@@ -177,17 +191,19 @@ def add_cohort() -> dict:
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         rows = engine.read_applicants(upload.read(), upload.filename)
-        label, synthetic = (request.form.get("label") or "上传名单 uploaded")[:100], False
+        label, synthetic = (body().get("label") or "上传名单 uploaded")[:100], False
     else:
         data = body()
-        try:
-            seed = int(data.get("seed", 7))
-        except (TypeError, ValueError) as exc:
-            raise InputError("seed must be a whole number") from exc
+        if "seed" not in data:  # a new cohort never comes from a default seed
+            raise RequestInvalid(
+                "请上传名单文件或填写随机种子 (upload an applicant file or give a seed)",
+                problems=["seed: 缺少必填项 (required without a file)"],
+            )
+        seed = data["seed"]
         v = (
             services.current_version(services.jurisdiction(jkey()))
             if not data.get("version_id")
-            else services._version(int(data["version_id"]))
+            else services._version(data["version_id"])
         )
         j = services.jurisdiction_of(v["jurisdiction"])
         rows = engine.synth_cohort(
@@ -204,32 +220,57 @@ def add_cohort() -> dict:
 
 @bp.route("/cohorts", methods=["POST"])
 @roles("analyst", "staff")
+@validate(
+    body={"seed": SEED, "version_id": ID, "label": text(100), "jurisdiction": JKEY},
+    query={"jurisdiction": JKEY},
+)
 def cohorts_add():
     return {"ok": True} | add_cohort(), 201
 
 
 @bp.route("/runs", methods=["GET"])
 @roles("analyst", "staff")
+@validate(query={"jurisdiction": JKEY})
 def runs():
     return {"ok": True, "runs": services.store().runs(services.jurisdiction(jkey()).key)}
 
 
 @bp.route("/runs", methods=["POST"])
 @roles("analyst", "staff")
+@validate(
+    body={
+        "kind": {"enum": ["placement", "montecarlo"]},
+        "version_id": ID,
+        "cohort_id": ID,
+        "seed": SEED,
+        "draws": {"type": "integer", "minimum": 1, "maximum": 500},
+        "jurisdiction": JKEY,
+        "of_record": {"type": "boolean"},
+    },
+    # the placement of record never runs on defaults: it names what it places
+    rules=(
+        {
+            "if": {"required": ["of_record"], "properties": {"of_record": {"const": True}}},
+            "then": {"required": ["version_id", "cohort_id", "seed"]},
+        },
+    ),
+)
 def start_run():
     return {"ok": True} | services.start_run(body(), user=g.user), 202
 
 
 @bp.route("/runs/<int:run_id>", methods=["GET"])
 @roles("analyst", "staff")
+@validate(query={"school": text(200)})
 def run(run_id: int):
     return {"ok": True} | services.run_page(
-        run_id, nonce=None, school=request.args.get("school"), lang=lang()
+        run_id, nonce=None, school=query().get("school"), lang=lang()
     )
 
 
 @bp.route("/runs/<int:run_id>/placements", methods=["GET"])
 @roles("analyst", "staff")
+@validate()
 def placements(run_id: int):
     """Placements by ``student_id`` (no names, no ID numbers)."""
     r = services.store().run(run_id)
@@ -242,5 +283,6 @@ def placements(run_id: int):
 
 @bp.route("/audit", methods=["GET"])
 @roles("admin")
+@validate()
 def audit_log():
     return {"ok": True, "entries": services.store().audit_log()}

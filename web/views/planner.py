@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, request, url_for
-
-from geo_enroll.errors import InputError
+from flask import Blueprint, g, redirect, url_for
 
 from .. import services
 from ..auth import roles
 from ..ui import lang, page
-from ._util import audit, jkey, nonce
+from ..validation import ID, JKEY, query, validate
+from ._util import audit, body, jkey, nonce
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
 
 @bp.route("/")
 @roles("planner")
+@validate(query={"jurisdiction": JKEY})
 def index():
     return page(
         "planner_index.html", services.versions_page(key=jkey(), nonce=nonce(), lang=lang())
@@ -24,6 +24,7 @@ def index():
 
 @bp.route("/versions/<int:version_id>")
 @roles("planner")
+@validate()
 def version(version_id: int):
     audit("version.view", f"version:{version_id}")
     return page(
@@ -33,6 +34,7 @@ def version(version_id: int):
 
 @bp.route("/versions/<int:version_id>/edit")
 @roles("planner")
+@validate()
 def edit(version_id: int):
     out = services.version_page(version_id, nonce=None)
     return page("planner_edit.html", out)
@@ -40,11 +42,12 @@ def edit(version_id: int):
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("planner")
+@validate(body={"confirm": {"type": "boolean"}})
 def publish(version_id: int):
     out = services.publish_version(
         version_id,
         author=g.user["username"],
-        confirm=request.form.get("confirm") == "1",
+        confirm=body().get("confirm") is True,
         nonce=nonce(),
         lang=lang(),
     )
@@ -57,9 +60,7 @@ def publish(version_id: int):
 
 @bp.route("/diff")
 @roles("planner")
+@validate(query={"a": ID, "b": ID}, required_query=("a", "b"))
 def diff():
-    try:
-        a, b = int(request.args["a"]), int(request.args["b"])
-    except (KeyError, ValueError) as exc:
-        raise InputError("diff needs two version ids: ?a=1&b=2") from exc
+    a, b = query()["a"], query()["b"]
     return page("planner_diff.html", services.diff_page(a, b, nonce=nonce(), lang=lang()))

@@ -11,13 +11,15 @@ from .. import services
 from ..auth import csrf_exempt, roles
 from ..errors import wants_json
 from ..ui import lang, page
-from ._util import as_float, body, jkey, limit_lookup, nonce
+from ..validation import JKEY, LAT, LON, NEXT, safe_next, text, validate
+from ._util import body, jkey, limit_lookup, nonce
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/", methods=["GET"])
 @roles()
+@validate(query={"jurisdiction": JKEY})
 def index():
     return page(
         "public.html",
@@ -29,12 +31,13 @@ def index():
 
 @bp.route("/", methods=["POST"])
 @roles()
+@validate(body={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 @csrf_exempt
 def lookup():
     limit_lookup()
     data = body()
     address = (data.get("address") or "").strip() or None
-    lon, lat = as_float(data.get("lon"), "lon"), as_float(data.get("lat"), "lat")
+    lon, lat = data.get("lon"), data.get("lat")
     if address is not None:
         lon = lat = None
     # the form carries the page's jurisdiction as a default: an address naming another county
@@ -56,14 +59,13 @@ def lookup():
 
 @bp.route("/jurisdiction", methods=["POST"])
 @roles()
+@validate(body={"jurisdiction": JKEY, "next": NEXT}, required=("jurisdiction",))
 def set_jurisdiction():
     """Choose the jurisdiction (policy) the pages show; kept in the session."""
     data = body()
-    j = services.jurisdiction(str(data.get("jurisdiction") or "") or None)
+    j = services.jurisdiction(data["jurisdiction"])
     session["jurisdiction"] = j.key
-    nxt = str(data.get("next") or "/")
-    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
-        nxt = "/"
+    nxt = safe_next(data.get("next")) or "/"
     for area in ("/planner/", "/analyst/", "/staff/"):
         if nxt.startswith(area) and nxt != area:
             nxt = area  # a version, run or appeal belongs to one jurisdiction: go to the index
@@ -74,5 +76,6 @@ def set_jurisdiction():
 
 @bp.route("/about")
 @roles()
+@validate()
 def about():
     return page("about.html", {"schematic": True, "path": request.path})

@@ -12,6 +12,7 @@ from .. import notices as web_notices
 from .. import services
 from ..auth import roles
 from ..ui import lang, page
+from ..validation import ID, JKEY, SEED, query, text, validate
 from ._util import audit, body, jkey
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -19,12 +20,17 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 @bp.route("/")
 @roles("staff")
+@validate(query={"jurisdiction": JKEY})
 def index():
     return page("staff_index.html", services.staff_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/record", methods=["POST"])
 @roles("staff")
+@validate(
+    body={"version_id": ID, "cohort_id": ID, "seed": SEED, "jurisdiction": JKEY},
+    required=("version_id", "cohort_id", "seed"),
+)
 def record():
     out = services.start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
     key = services.store().run(out["id"])["jurisdiction"]
@@ -33,12 +39,21 @@ def record():
 
 @bp.route("/appeals", methods=["GET"])
 @roles("staff")
+@validate(query={"jurisdiction": JKEY})
 def appeals():
     return page("staff_appeals.html", services.appeals_page(user=g.user, key=jkey()))
 
 
 @bp.route("/appeals", methods=["POST"])
 @roles("staff")
+@validate(
+    body={
+        "student_id": text(64, min_length=1),
+        "reason": text(1000, min_length=1),
+        "jurisdiction": JKEY,
+    },
+    required=("student_id", "reason"),
+)
 def file_appeal():
     out = services.file_appeal(body(), user=g.user)
     if request.is_json:
@@ -48,12 +63,22 @@ def file_appeal():
 
 @bp.route("/appeals/<int:appeal_id>")
 @roles("staff")
+@validate()
 def appeal(appeal_id: int):
     return page("staff_appeal.html", services.appeal_detail(appeal_id, user=g.user))
 
 
 @bp.route("/appeals/<int:appeal_id>/decision", methods=["POST"])
 @roles("staff")
+@validate(
+    body={
+        "outcome": {"enum": ["upheld", "changed"]},
+        "reason": text(1000, min_length=1),
+        "new_school": text(200),
+        "override_seats": {"type": "boolean"},
+    },
+    required=("outcome", "reason"),
+)
 def decide(appeal_id: int):
     out = services.decide_appeal(appeal_id, body(), user=g.user)
     if request.is_json:
@@ -68,10 +93,14 @@ def _school_rows(school_id: str):
 
 @bp.route("/schools/<school_id>/notices.pdf")
 @roles("staff")
+@validate(
+    path={"school_id": text(64, min_length=1)},
+    query={"jurisdiction": JKEY, "date": text(10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")},
+)
 def notices_pdf(school_id: str):
     rid, spec, school, rows = _school_rows(school_id)
     # the policy's 发放入学通知书 date or the staff's explicit choice; never the server clock
-    when_d, _why = web_notices.notice_date(spec.get("policy") or {}, request.args.get("date"))
+    when_d, _why = web_notices.notice_date(spec.get("policy") or {}, query().get("date"))
     pdf = notices.notices_pdf(rows, school=school, policy=spec.get("policy") or {}, issued=when_d)
     audit("notices.download", f"run:{rid}/school:{school_id}", f"{len(rows)} notices")
     return send_file(
@@ -84,6 +113,7 @@ def notices_pdf(school_id: str):
 
 @bp.route("/schools/<school_id>/roster.xlsx")
 @roles("staff")
+@validate(path={"school_id": text(64, min_length=1)}, query={"jurisdiction": JKEY})
 def roster_xlsx(school_id: str):
     rid, spec, school, rows = _school_rows(school_id)
     data = roster.roster_xlsx(
@@ -100,5 +130,6 @@ def roster_xlsx(school_id: str):
 
 @bp.route("/runs/<int:run_id>/students/<student_id>/reveal", methods=["POST"])
 @roles("staff")
+@validate(path={"student_id": text(64, min_length=1)}, body={})
 def reveal(run_id: int, student_id: str):
     return {"ok": True} | services.reveal_id(run_id, student_id, user=g.user)
