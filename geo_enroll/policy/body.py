@@ -92,11 +92,15 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
     heading_school: dict | None = None
     heading_level: str | None = None
     skip_block = False  # lines under a skipped (kindergarten) heading
+    block_school: dict | None = None  # the school of the line above (X小学：…), until a blank
     for idx, raw in enumerate(lines, start=1):
         if idx in table_lines:
             continue
         line = raw.strip()
-        if not line or line.startswith(("<!--", "---", ">", "|")):
+        if not line:
+            block_school = None  # a blank line ends a school's block
+            continue
+        if line.startswith(("<!--", "---", ">", "|")):
             continue
         if skip_block and not line.startswith("#"):
             continue
@@ -167,6 +171,11 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             basis = "migrant" if lm and "随迁" in lm["label"] else "hukou"
             _heading_scope(heading_school, scope, line, idx, ctx, basis)
             continue
+        if block_school is not None and _continues(raw, body):
+            # 杭州市某小学：1.东至…  ⏎  2.马塍路24、26号。 — the next part of the same scope
+            _heading_scope(block_school, body, line, idx, ctx, "hukou")
+            continue
+        block_school = None
         line_school = None  # the school an earlier sentence of this line admits to
         for sentence in sentences(line):
             s = strip_ordinal(sentence)
@@ -188,7 +197,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 school = add_school(name, level_of(name, section_level), ctx)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
-                line_school = ctx.current = school
+                line_school = ctx.current = block_school = school
                 continue
             produced = False
             for clause in split_top(s, "，,"):
@@ -289,6 +298,15 @@ def _school_title(line: str) -> str | None:
 _PROSE = re.compile(
     r"招收|可以?|应当?|须|按照|报名|登记|核验|入学|就读|对口|儿童|学生|家长|监护人|如有|详见|注："
 )
+
+
+def _continues(raw: str, body: str) -> bool:
+    """A line right under ``X小学：…`` that goes on with its scope (``2.马塍路24、26号``)."""
+    if raw.lstrip().startswith(("-", "*", "[", "【", "#", "（注", "注")):
+        return False
+    if PATTERNS["school_admits"].match(body) or _school_title(body):
+        return False
+    return _bare_list(body) and not re.search(r"对口|直升|[:：]", simplified(body))
 
 
 def _bare_list(body: str) -> bool:

@@ -28,6 +28,7 @@ from ..errors import PolicyParseError
 from .body import parse_body
 from .checks import find_conflicts
 from .clauses import apply_pending
+from .coverage import account
 from .document import ParseContext, read_tables
 from .facts import extract_facts
 from .feeders import finish_feeders, link_feeders
@@ -35,9 +36,10 @@ from .multi_school import finish_shared, link_multi_school, link_shared
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
 
-__all__ = ["parse_policy", "SPEC_VERSION"]
+__all__ = ["parse_policy", "SPEC_VERSION", "SILENT_REASON"]
 
 SPEC_VERSION = 1
+SILENT_REASON = "未生成规则（覆盖检查发现） produced no rule: found by the coverage check"
 
 
 def parse_policy(text: str, *, county: str | None = None, previous: dict | None = None) -> dict:
@@ -109,9 +111,14 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         "spec_version": SPEC_VERSION,
         "policy": policy,
         "schools": ctx.schools,
-        "unparsed": sorted(ctx.unparsed, key=lambda u: u["line"]),
+        "unparsed": ctx.unparsed,
         "conflicts": find_conflicts(ctx.schools, ctx.county),
     }
+    # nothing lost silently: a line or item of the zoning part that no rule names and no
+    # leftover holds is reported too (see policy.coverage)
+    for item in account(text, spec)["silent"]:
+        ctx.unparsed.append({"text": item["text"], "line": item["line"], "reason": SILENT_REASON})
+    spec["unparsed"] = sorted(ctx.unparsed, key=lambda u: u["line"])
     return spec
 
 

@@ -15,6 +15,7 @@ initials otherwise, kept from a previous spec when one is given.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -54,6 +55,7 @@ _TAIWAN_LEVELS = (
 )
 
 
+@lru_cache(maxsize=65536)
 def _norm_school(name: str) -> str:
     return re.sub(r"[\s（）()]", "", name).replace("第", "")
 

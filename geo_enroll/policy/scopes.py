@@ -44,7 +44,12 @@ def scope_pieces(
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)\d+[.．、](?!\d)", scope)
     parts = [p.strip().strip("；;，,。") for p in parts if p and p.strip().strip("；;，,。")]
-    for part in parts:
+    for part in [x for chunk in parts for x in split_top(chunk, "。")]:
+        names = parse_exclusion(part) if pieces else None
+        if names:  # "…灯彩街。不含新世纪花苑、美都公寓": the exclusion of what came before
+            last = pieces[-1]
+            last["exclude"] = list(dict.fromkeys([*(last.get("exclude") or []), *names]))
+            continue
         p, lf = _part_pieces(part, ctx, town)
         pieces.extend(p)
         left.extend(lf)

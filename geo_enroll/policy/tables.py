@@ -89,6 +89,7 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
         prev_school, prev_area = None, None
         ncols = len(table[0].cells)
         level = table_level(lines, table[0].line) or doc_level(lines)
+        known: dict[str, dict] = {}  # school cell → school, within this table
         for row in table[1:]:
             cells = row.cells + [""] * (ncols - len(row.cells))
             label = cells[roles["school"]].strip().strip("　")
@@ -96,7 +97,10 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
             if members:  # 共同學區：A、B — a zone several schools share
                 _shared_row(members, roles, cells, row, ctx, level)
                 continue
-            school = match_school(label, ctx.schools) if label else prev_school
+            if label and label in known:  # the same school as an earlier row: no search
+                school = known[label]
+            else:
+                school = match_school(label, ctx.schools) if label else prev_school
             if label and school is None and _is_school_label(label):
                 # the column is the school column (by its header): the cell is the name
                 school = add_school(label, level_of(label, _level_hint(label, level)), ctx)
@@ -110,6 +114,8 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                 )
                 continue
             prev_school = school
+            if label:
+                known[label] = school
             if "villages" in roles:  # 里 / 鄰 rows: units, basic or free-choice
                 _village_row(school, roles, cells, row, ctx)
                 continue
