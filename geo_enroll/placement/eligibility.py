@@ -12,7 +12,9 @@ Rules, in order (the first that settles a child's status wins):
    ``special_education``: referred to a special school, outside these seat plans);
 3. deferral (缓学) asked and the policy allows it -> ``deferred``;
 4. 小学: born after ``policy.age_cutoff`` -> ``ineligible`` (rule ``age_cutoff``);
-5. 非本市户籍 / 随迁子女 whose material check (材料审核) failed -> ``ineligible`` (rule ``materials``).
+5. 非本市户籍 / 随迁子女 whose material check (材料审核) failed -> ``ineligible`` (rule
+   ``materials``); whose check is blank or unreadable -> ``held`` (rule ``materials_pending``):
+   unknown is unknown, the child waits for the check and is never traced as passed.
 
 Which address counts (``address_options``, tried in order by :mod:`.candidates`; the first that
 falls in a zone is used, and its position gives the tier):
@@ -57,6 +59,8 @@ BASIS_LABELS = {
 }
 MIGRANT_CATEGORIES = ("随迁子女", "非本市户籍", "进城务工随迁子女")
 _DISABLED_IN_SCHOOL = ("随班就读", "送教上门")
+_MATERIALS_PASS = ("通过", "已通过", "审核通过", "合格", "是")
+_MATERIALS_FAIL = ("未通过", "否", "不通过", "不合格", "审核未通过")
 
 
 def _eligibility(spec: dict) -> dict:
@@ -85,7 +89,7 @@ def assess_eligibility(applicants: pd.DataFrame, *, spec: dict) -> pd.DataFrame:
     Returns
     -------
     DataFrame indexed by ``student_id`` (sorted), columns: ``level``; ``status`` (``""`` = to be
-    placed, ``ineligible``, ``deferred``); ``rule`` (why not placed); ``address_options`` (tuple
+    placed, ``ineligible``, ``deferred``, ``held``); ``rule`` (why not placed); ``address_options`` (tuple
     of dicts ``basis, label, address, other, tier``); ``priority`` (bool, tier 0);
     ``free_choice`` (bool); ``preference`` (school id or None); ``sibling_school``;
     ``twin_group``; ``priority_key`` (ISO date for the within-tier order); ``categories``;
@@ -165,9 +169,17 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
         d.append("类别“" + "、".join(sorted(set(cats) & local_cats)) + "”按本地户籍对待")
     if migrant:
         ok = str(rec.get("materials_ok") or "").strip()
-        if ok in ("未通过", "否", "不通过"):
+        if ok in _MATERIALS_FAIL:
             return stop("ineligible", "materials", "非本地户籍，入学材料审核未通过")
-        d.append("非本地户籍（随迁子女）" + ("，材料审核通过" if ok else "，材料按已审核处理"))
+        if ok not in _MATERIALS_PASS:  # unknown is unknown: held, never passed
+            seen = f"“{ok[:20]}”无法识别（应填 通过/未通过）" if ok else "未填写"
+            return stop(
+                "held",
+                "materials_pending",
+                f"非本地户籍，入学材料审核结果{seen}：暂缓派位，待材料审核后再安排"
+                " (material check not recorded: held for review)",
+            )
+        d.append("非本地户籍（随迁子女），材料审核通过")
 
     # which addresses count
     options = []

@@ -45,8 +45,9 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
         "twin_group": _none(rec.get("twin_group")) or "",
     }
     non_local = _non_local(rec, spec)
-    note = _materials_note(spec, non_local, passed=rec["rule"] != "materials") if non_local else ""
-    if note and rec["rule"] == "materials":
+    state = {"materials": "failed", "materials_pending": "pending"}.get(rec["rule"], "passed")
+    note = _materials_note(spec, non_local, state=state) if non_local else ""
+    if note and state != "passed":
         steps.append(note)
     if rec["status"]:
         return r
@@ -174,7 +175,7 @@ def _non_local(rec, spec: dict) -> str:
     return next((c for c in cats if c in MIGRANT_CATEGORIES), "")
 
 
-def _materials_note(spec: dict, category: str, *, passed: bool) -> str:
+def _materials_note(spec: dict, category: str, *, state: str) -> str:
     """The material check of a non-local child, citing the policy's material sentences.
 
     Sentences of ``policy.eligibility.source`` that mention 材料 and 非本市户籍 / 随迁 / 居住证
@@ -190,7 +191,11 @@ def _materials_note(spec: dict, category: str, *, passed: bool) -> str:
     ]
     if not found:
         return ""
-    state = "已通过" if passed else "未通过，不予派位"
+    state = {
+        "passed": "已通过",
+        "failed": "未通过，不予派位",
+        "pending": "尚无结果，暂缓派位",
+    }[state]
     lines = "、".join(str(src.get("line")) for src in found)
     detail = next((src for src in found if "居住证" in str(src.get("text"))), found[0])
     return (

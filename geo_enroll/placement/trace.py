@@ -171,6 +171,7 @@ def _status_zh(status: str) -> str:
         "placed": "已派位",
         "ineligible": "不符合本次派位条件",
         "deferred": "缓学",
+        "held": "待审核，暂缓派位",
         "unresolved_address": "地址无法定位",
         "no_seat": "暂无学位",
     }.get(status, status)

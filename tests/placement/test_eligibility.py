@@ -92,7 +92,10 @@ def test_sibling_rule_only_when_the_elder_is_not_there_by_choice():
     assert _assess(rows[:1], spec)["sibling_school"].isna().all()
 
 
-@pytest.mark.parametrize("materials,status", [("通过", ""), ("未通过", "ineligible")])
+@pytest.mark.parametrize(
+    "materials,status",
+    [("通过", ""), ("未通过", "ineligible"), ("", "held"), ("待定", "held")],
+)
 def test_non_local_children_and_treated_as_local(materials, status):
     spec = copy.deepcopy(toy_spec())
     spec["policy"]["eligibility"]["treated_as_local"] = ["台胞子女"]
@@ -117,3 +120,34 @@ def test_every_decision_is_recorded(toy_table):
     el = assess_eligibility(read_applicants(toy_table), spec=toy_spec())
     assert el["decisions"].map(len).min() >= 2
     assert not any("测试" in d for ds in el["decisions"] for d in ds)  # no names
+
+
+def test_blank_material_check_is_held_not_passed(toy):
+    """Issue 10, item 4: a blank 材料审核 of a 非本市户籍 child is unknown: held with the reason,
+    never traced as 已通过 and never placed."""
+    from geo_enroll.placement.run import place
+
+    spec = copy.deepcopy(toy["spec"])
+    spec["policy"]["eligibility"]["source"].append(
+        {"text": "提供在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证", "line": 65}
+    )
+    table = [
+        _row(
+            1, 类别="非本市户籍", 材料审核="", 户籍地址="河北省某县", 实际居住地址="玩具镇横街21号"
+        ),
+        _row(
+            2,
+            类别="非本市户籍",
+            材料审核="通过",
+            户籍地址="河北省某县",
+            实际居住地址="玩具镇横街23号",
+        ),
+    ]
+    res = place(pd.DataFrame(table), seed=1, **{**toy, "spec": spec})
+    p = res.placements.sort_values("trace").reset_index(drop=True)
+    held = p[p["status"] == "held"]
+    assert len(held) == 1 and held["rule"].iloc[0] == "materials_pending"
+    trace = held["trace"].iloc[0]
+    assert "暂缓派位" in trace and "已通过" not in trace and held["school"].iloc[0] == ""
+    passed = p[p["status"] != "held"]
+    assert "材料审核已通过" in passed["trace"].iloc[0]
