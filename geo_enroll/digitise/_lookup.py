@@ -72,6 +72,7 @@ class _Context:
         )
         self.street_lines: dict[str, object] = {}  # rule_id -> centre line of a street_list
         self.street_rows: dict[str, frozenset] = {}  # rule_id -> map rows of its street
+        self.claims: dict[str, tuple] = {}  # rule_id -> (street names, sides, number bounds)
         centre_of = town if len(town) else ref
         minx, miny, maxx, maxy = centre_of.to_crs(self.crs).total_bounds
         self.centre = Point((minx + maxx) / 2, (miny + maxy) / 2)

@@ -20,7 +20,7 @@ from ._lookup import _Context
 from ._units import _unit_areas, _units_coverage
 from .directional import _directional
 from .limits import _street_limits
-from .street_list import _street_list, separate_crossings
+from .street_list import _street_list, claim_houses, separate_crossings
 
 __all__ = [
     "digitise",
@@ -101,6 +101,49 @@ def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
                 "given to the nearer street's strip",
             }
         )
+    houses = _claimed_houses(ctx)
+    if not houses:
+        return
+    strips = [
+        dict(st, geometry=geoms[k], claim=ctx.claims.get(rows[k]["rule_id"]))
+        for k, st in zip(picked, strips, strict=True)
+    ]
+    for k, strip in zip(picked, claim_houses(strips, houses), strict=True):
+        if not (strip["moved"] or strip["taken"]):
+            continue
+        old, new = geoms[k], strip["geometry"]
+        geoms[k] = new
+        for c in coverage:
+            if c["geometry"] is old:
+                c["geometry"] = new
+        entry = spec_rules[rows[k]["rule_id"]]
+        entry["area_m2"] = round(float(new.area), 1)
+        entry["issues"].append(
+            {
+                "type": "houses_claimed",
+                "message": f"the map's house points decide: {strip['moved']} house(s) another "
+                f"school's rule names given away, {strip['taken']} of this rule's taken in",
+            }
+        )
+
+
+def _claimed_houses(ctx) -> list[tuple]:
+    """(point, normalised street, number) of the map's houses on streets the rules name."""
+    from ..basemap.names import normalize_name
+
+    if ctx.addresses is None or not ctx.claims:
+        return []
+    names = {normalize_name(n) for names, _, _ in ctx.claims.values() for n in names}
+    streets = ctx.addresses["street"].map(normalize_name)
+    hit = ctx.addresses[streets.isin(names)]
+    return list(
+        zip(
+            hit.geometry,
+            streets[streets.isin(names)],
+            hit["number"].astype(int),
+            strict=True,
+        )
+    )
 
 
 def _levels(level: str) -> list[str]:
@@ -294,6 +337,21 @@ def digitise(
                 entry["status"] = "not_closed"
             rules.append(entry)
     _split_corners(ctx, rows, geoms, coverage, rules)
+    for k in reversed(range(len(geoms))):  # a strip with nothing left (all given away)
+        if geoms[k].is_empty or geoms[k].area < 1.0:
+            gone = geoms[k]
+            entry = next(r for r in rules if r["rule_id"] == rows[k]["rule_id"])
+            entry["status"] = "not_closed"
+            entry["area_m2"] = 0.0
+            entry["issues"].append(
+                {
+                    "type": "not_closed",
+                    "message": "nothing is left of this strip: other schools' rules name the "
+                    "houses it covered",
+                }
+            )
+            del geoms[k], rows[k]
+            coverage[:] = [c for c in coverage if c["geometry"] is not gone]
     zones = (
         gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs)
         if rows
@@ -317,9 +375,14 @@ def digitise(
         )
     )
     zones = zones.to_crs(4326)
-    zones["geometry"] = shapely.orient_polygons(
-        shapely.set_precision(shapely.make_valid(zones.geometry.values), 1e-7), exterior_cw=False
-    )
+    snapped = shapely.set_precision(shapely.make_valid(zones.geometry.values), 1e-7)
+    mixed = shapely.get_type_id(snapped) == 7  # a GeometryCollection: a part collapsed
+    if mixed.any():
+        snapped[mixed] = [  # its polygonal parts (degrees here: no area filter)
+            shapely.union_all([p for p in g.geoms if p.geom_type in ("Polygon", "MultiPolygon")])
+            for g in snapped[mixed]
+        ]
+    zones["geometry"] = shapely.orient_polygons(snapped, exterior_cw=False)
     domain = {}
     if len(ctx.areas):
         for _, row in ctx.areas[ctx.areas["kind"].isin(["town", "community"])].iterrows():

@@ -242,13 +242,18 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             # both sides of the street as mapped: a stretch missing from the map stays out
             zone = shapely.buffer(linemerge(lines), depth, cap_style="flat")
             ctx.street_lines[str(rule.get("rule_id"))] = linemerge(lines)
+            ctx.claims[str(rule.get("rule_id"))] = ([street, *m.names], ["odd", "even"], [])
         else:
             line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
             line = _extend(line, _END_PLOT_M)  # the corner plots at the street's ends
             ctx.street_lines[str(rule.get("rule_id"))] = line
-            zone = _numbered_sides(ctx, line, m.names, parity, geo_side, bounds, street, issues)
+            zone, sides = _numbered_sides(
+                ctx, line, m.names, parity, geo_side, bounds, street, issues
+            )
             if zone is None:
                 return None, issues, []
+            if sides:
+                ctx.claims[str(rule.get("rule_id"))] = ([street, *m.names], sides, bounds)
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
     if parent is not None:
         zone = zone.intersection(parent[0])
@@ -260,7 +265,7 @@ def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
     """The strips of one street's side(s) between the positions of its numbers."""
     depth = float(ctx.settings.street_list_depth_m)
     if geo_side is not None and not bounds:  # 圣灯路（东侧）: no numbering needed
-        return _one_side(line, depth, geo_side)
+        return _one_side(line, depth, geo_side), []
     numbering, notes = learn_numbering(
         line,
         street,
@@ -296,8 +301,8 @@ def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
                 "message": f"{street}: none of the numbers could be placed on the map",
             }
         )
-        return None
-    return unary_union(strips)
+        return None, []
+    return unary_union(strips), (side_parities if numbering.source == "map" else [])
 
 
 def _side_pieces(numbering: Numbering, parity: str, bounds, street: str, issues: list[dict]):
@@ -450,3 +455,80 @@ def _nearer_region(line_a, line_b, area, grid: float):
     )
     cells_a = [c for c, mine in zip(cells.geoms, label, strict=True) if mine]
     return unary_union(cells_a).intersection(area)
+
+
+def _covers(claim, street: str, number: int) -> bool:
+    names, parities, bounds = claim
+    if street not in {normalize_name(n) for n in names}:
+        return False
+    if ("odd" if number % 2 else "even") not in parities:
+        return False
+    return not bounds or any(
+        (lo is None or lo <= number) and (hi is None or number <= hi) for lo, hi in bounds
+    )
+
+
+def claim_houses(strips: list[dict], houses: list[tuple]) -> list[dict]:
+    """Give each known house of the map the strip of the school its street and number name.
+
+    A strip's geometry cannot tell which street a corner plot is numbered on, nor a house
+    standing on the "wrong" side; the map's house points can.  Every house point (``houses``:
+    ``(point, normalised street, number)``, working CRS) that one school's rules cover but that
+    lies in another school's strip takes its plot (its Voronoi cell among all house points) out
+    of that strip and into its own school's strip of that street.
+
+    Parameters
+    ----------
+    strips : dicts with ``rule_id``, ``school_id``, ``geometry`` and ``claim`` (names, sides,
+        number bounds; None when the rule cannot say which numbers it covers).
+
+    Returns a new list with ``geometry`` replaced and ``moved`` (houses given away) and
+    ``taken`` (houses received) per strip.
+
+    >>> from shapely.geometry import Point, box
+    >>> a = {"rule_id": "a", "school_id": "A", "geometry": box(0, 0, 100, 50),
+    ...      "claim": (["甲路"], ["odd"], [])}
+    >>> b = {"rule_id": "b", "school_id": "B", "geometry": box(100, 0, 200, 50),
+    ...      "claim": (["乙路"], ["odd"], [])}
+    >>> houses = [(Point(95, 20), "乙路", 1), (Point(50, 20), "甲路", 3), (Point(150, 20), "乙路", 5)]
+    >>> out = claim_houses([a, b], houses)
+    >>> out[1]["geometry"].contains(Point(95, 20)), out[0]["geometry"].contains(Point(95, 20))
+    (True, False)
+    """
+    out = [dict(s, moved=0, taken=0) for s in strips]
+    if len(out) < 2 or not houses:
+        return out
+    owner = []
+    for _pt, street, number in houses:
+        who = {
+            (k, s["school_id"])
+            for k, s in enumerate(out)
+            if s.get("claim") is not None and _covers(s["claim"], street, number)
+        }
+        schools = {sid for _, sid in who}
+        owner.append(min(who) if len(schools) == 1 else None)  # the text names one school
+    wrong = []
+    for i, (pt, _, _) in enumerate(houses):
+        if owner[i] is None:
+            continue
+        k_own, sid = owner[i]
+        for k, s in enumerate(out):
+            if s["school_id"] != sid and s["geometry"].contains(pt):
+                wrong.append((i, k, k_own))
+    if not wrong:
+        return out
+    xy = np.round(np.array([(p.x, p.y) for p, _, _ in houses]), 2)
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    extent = unary_union([s["geometry"] for s in out]).envelope.buffer(100.0)
+    cells = shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=extent, ordered=True)
+    cells = list(cells.geoms)
+    for i, k, k_own in wrong:
+        cell = cells[int(np.ravel(inverse)[i])]
+        piece = cell.intersection(out[k]["geometry"])
+        if piece.is_empty:
+            continue
+        out[k]["geometry"] = _clean(shapely.make_valid(out[k]["geometry"].difference(cell)))
+        out[k_own]["geometry"] = _clean(shapely.make_valid(out[k_own]["geometry"].union(piece)))
+        out[k]["moved"] += 1
+        out[k_own]["taken"] += 1
+    return out

@@ -8,7 +8,8 @@ number with a point and how it was found:
 =================  ==============================================================  ==========
 how                point                                                           confidence
 =================  ==============================================================  ==========
-``exact``          the map's point of that house number (``12A`` before ``12``)    0.95
+``exact``          the map's point of that house number (``12A`` before ``12``;    0.95
+                   of several points, the one nearest the others)
 ``interpolated``   between the two nearest numbers of the same parity on that      0.85
                    street (same side), when they are at most 300 m apart
 =================  ==============================================================  ==========
@@ -67,6 +68,13 @@ def _number(text) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _medoid(pts: list) -> Point:
+    """The one of ``pts`` nearest to all the others (a real house point, not an average)."""
+    if len(pts) == 1:
+        return pts[0]
+    return min(pts, key=lambda a: (sum(_metres(a, b) for b in pts), a.x, a.y))
+
+
 class AddressIndex:
     """House numbers and named places of one map (see the module docstring).
 
@@ -116,10 +124,8 @@ class AddressIndex:
             same = [p for t, p in hits if t == text] or [p for _, p in hits]
             if max(_metres(a, b) for a in same for b in same) > _MAX_SPREAD_M:
                 return None  # the number is in two places: which one is not ours to guess
-            x = sum(p.x for p in same) / len(same)
-            y = sum(p.y for p in same) / len(same)
             return {
-                "point": Point(x, y),
+                "point": _medoid(same),
                 "how": "exact",
                 "confidence": _CONFIDENCE["exact"],
                 "between": [],
@@ -156,7 +162,7 @@ class AddressIndex:
         pts = [p for _, p in hits]
         if max(_metres(a, b) for a in pts for b in pts) > _MAX_SPREAD_M:
             return None
-        return Point(sum(p.x for p in pts) / len(pts), sum(p.y for p in pts) / len(pts))
+        return _medoid(pts)
 
 
 def address_index_for(basemap) -> AddressIndex | None:
