@@ -41,8 +41,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AllocationError, CRSError
+from . import exact as _exact
+from .exact import EuclideanCosts
 
 __all__ = [
+    "EuclideanCosts",
     "allocate",
     "assign_min_cost",
     "assign_greedy",
@@ -97,26 +100,33 @@ def _missing(value: object) -> bool:
 
 
 # --------------------------------------------------------------------------- pure core
-def _as_problem(cost: np.ndarray, seats: Sequence[int], order) -> tuple:
-    cost = np.asarray(cost, dtype=float)
-    if cost.ndim != 2:
-        raise AllocationError(f"cost must be a 2-D matrix (children × schools), got {cost.ndim}-D")
+def _as_problem(cost, seats: Sequence[int], order) -> tuple:
+    """Checked (costs, seats, order); ``costs`` has ``shape`` and ``rows(index)``."""
+    if hasattr(cost, "rows") and hasattr(cost, "shape"):
+        costs = cost  # computed a block at a time (e.g. EuclideanCosts): never n × m at once
+    else:
+        cost = np.asarray(cost, dtype=float)
+        if cost.ndim != 2:
+            raise AllocationError(
+                f"cost must be a 2-D matrix (children × schools), got {cost.ndim}-D"
+            )
+        if np.isnan(cost).any() or (cost < 0).any():
+            raise AllocationError(
+                "cost must be ≥ 0 metres, np.inf for a school not allowed; got NaN or < 0"
+            )
+        costs = _exact.as_costs(cost)
+    n, m = costs.shape
     seats = np.asarray(seats)
-    if seats.shape != (cost.shape[1],):
+    if seats.shape != (m,):
         raise AllocationError(
-            f"seats must have one entry per school ({cost.shape[1]}), got shape {seats.shape}"
+            f"seats must have one entry per school ({m}), got shape {seats.shape}"
         )
     if not np.all(np.equal(np.mod(seats, 1), 0)) or np.any(seats < 0):
         raise AllocationError("seats must be whole numbers ≥ 0 / 学位数须为非负整数")
-    if np.isnan(cost).any() or (cost < 0).any():
-        raise AllocationError(
-            "cost must be ≥ 0 metres, np.inf for a school not allowed; got NaN or < 0"
-        )
-    n = cost.shape[0]
     order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
-    if sorted(order.tolist()) != list(range(n)):
+    if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
         raise AllocationError("order must be a permutation of the children's row positions")
-    return cost, seats.astype(np.int64), order
+    return costs, seats.astype(np.int64), order
 
 
 def assign_greedy(cost: np.ndarray, seats: Sequence[int], *, order=None) -> np.ndarray:
@@ -132,25 +142,21 @@ def assign_greedy(cost: np.ndarray, seats: Sequence[int], *, order=None) -> np.n
     >>> assign_greedy(np.array([[1.0, 2.0], [1.0, 9.0]]), [1, 1]).tolist()
     [0, 1]
     """
-    cost, left, order = _as_problem(cost, seats, order)
+    costs, left, order = _as_problem(cost, seats, order)
     left = left.copy()
-    out = np.full(cost.shape[0], -1, dtype=np.int64)
+    out = np.full(costs.shape[0], -1, dtype=np.int64)
     closed = left <= 0
-    for i in order:
-        row = np.rint(np.where(closed, np.inf, cost[i]))
-        j = int(np.argmin(row))
-        if np.isfinite(row[j]):
-            out[i] = j
-            left[j] -= 1
-            closed[j] = left[j] <= 0
+    for start in range(0, len(order), 4096):
+        block = order[start : start + 4096]
+        rows = np.rint(costs.rows(block))
+        for i, row in zip(block, rows, strict=True):
+            row[closed] = np.inf
+            j = int(np.argmin(row))
+            if np.isfinite(row[j]):
+                out[i] = j
+                left[j] -= 1
+                closed[j] = left[j] <= 0
     return out
-
-
-def _allowed_patterns(allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct allowed-school patterns and each child's pattern number."""
-    packed = np.packbits(allowed, axis=1)
-    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
-    return np.unpackbits(uniq, axis=1, count=allowed.shape[1]).astype(bool), inverse.ravel()
 
 
 def _max_placeable(patterns: np.ndarray, counts: np.ndarray, seats: np.ndarray, *, flows=False):
@@ -186,27 +192,14 @@ def _max_placeable(patterns: np.ndarray, counts: np.ndarray, seats: np.ndarray, 
     return int(flow.optimal_flow()), matrix
 
 
-def _feasible_start(allowed: np.ndarray, seats: np.ndarray) -> np.ndarray:
-    """Some school for every child such that all fit (they must; see :func:`_placed_set`)."""
-    patterns, pattern_of = _allowed_patterns(allowed)
-    total = np.bincount(pattern_of, minlength=len(patterns))
-    _, matrix = _max_placeable(patterns, total, seats, flows=True)
-    start = np.full(len(allowed), -1, dtype=np.int64)
-    for q in range(len(patterns)):
-        kids = np.flatnonzero(pattern_of == q)
-        start[kids] = np.repeat(np.arange(allowed.shape[1]), matrix[q])[: len(kids)]
-    return start
-
-
-def _placed_set(allowed: np.ndarray, seats: np.ndarray, order: np.ndarray) -> np.ndarray:
+def _placed_set(patterns, pattern_of, seats: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Matroid greedy in priority order: who gets a seat when not everyone can.
 
     A child is placed iff it can be added to the higher-priority children already placed
     without unseating any of them.  Runs of accepted children are found by bisection, so the
     number of max-flow checks grows with the number of children left out, not with all of them.
     """
-    n = allowed.shape[0]
-    patterns, pattern_of = _allowed_patterns(allowed)
+    n = len(pattern_of)
     counts = np.zeros(len(patterns), dtype=np.int64)
     total = np.bincount(pattern_of, minlength=len(patterns))
     placed = np.zeros(n, dtype=bool)
@@ -276,167 +269,31 @@ def assign_min_cost(
     >>> assign_min_cost(cost, [1, 0]).tolist()   # one seat: the first in order keeps it
     [0, -1]
     """
-    cost, seats, order = _as_problem(cost, seats, order)
-    n, m = cost.shape
+    costs, seats, order = _as_problem(cost, seats, order)
+    n, m = costs.shape
     out = np.full(n, -1, dtype=np.int64)
     if n == 0 or m == 0:
         return out
-    allowed = np.isfinite(cost)
-    placed = _placed_set(allowed, seats, order)
+    patterns, pattern_of = _exact.allowed_patterns(costs, m)
+    placed = _placed_set(patterns, pattern_of, seats, order)
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     rows = np.flatnonzero(placed)
     rows = rows[np.argsort(rank[rows], kind="stable")]
-    if len(rows) == 0:
-        return out
-    width = min(m, max(1, int(k)))
-    cols, vals = _nearest(cost, rows, width)
-    cand = np.zeros((len(rows), m), dtype=bool)
-    ok = vals >= 0
-    cand[np.nonzero(ok)[0], cols[ok]] = True
-    cand[np.arange(len(rows)), _feasible_start(allowed[rows], seats)] = True  # never infeasible
-    greedy = assign_greedy(cost[rows], seats)  # a good start: the sparse optimum beats it
-    cand[np.flatnonzero(greedy >= 0), greedy[greedy >= 0]] = True
-    while True:
-        assignment = _solve_sparse(cost, rows, cand, seats)
-        missing = _priced_out(cost, rows, cand, assignment, seats)
-        if not missing.any():  # no excluded arc has a negative reduced cost: optimal
-            out[rows] = assignment
-            return out
-        cand |= missing
+    start = _pattern_start(patterns, pattern_of[rows], seats)
+    out[rows] = _exact.solve(costs, seats, rows, k=max(1, int(k)), start=start)
+    return out
 
 
-def _nearest(cost: np.ndarray, rows: np.ndarray, width: int, chunk: int = 8192):
-    """Per child, the ``width`` nearest school columns and their whole-metre costs (-1: none)."""
-    m = cost.shape[1]
-    cols = np.empty((len(rows), width), dtype=np.int64)
-    vals = np.empty((len(rows), width), dtype=np.int64)
-    for start in range(0, len(rows), chunk):
-        sub = cost[rows[start : start + chunk]]
-        v = np.where(np.isfinite(sub), np.rint(sub), np.inf)
-        if width < m:
-            part = np.argpartition(v, width - 1, axis=1)[:, :width]
-        else:
-            part = np.broadcast_to(np.arange(m), v.shape).copy()
-        pv = np.take_along_axis(v, part, axis=1)
-        o = np.lexsort((part, pv), axis=-1)
-        sl = slice(start, start + len(sub))
-        cols[sl] = np.take_along_axis(part, o, axis=1)
-        pv = np.take_along_axis(pv, o, axis=1)
-        vals[sl] = np.where(np.isfinite(pv), pv, -1).astype(np.int64)
-    return cols, vals
-
-
-def _solve_sparse(cost, rows, cand, seats):
-    """Min-cost flow on the candidate arcs only (they always admit a feasible assignment).
-
-    Children (in priority order) with identical candidate arcs and costs share one node; the
-    class's flows are handed out nearest first to its children in priority order.
-    """
-    from ortools.graph.python import min_cost_flow
-
-    n, m = cand.shape
-    ii, jj = np.nonzero(cand)
-    cc = np.rint(cost[rows[ii], jj]).astype(np.int64)
-    bounds = np.searchsorted(ii, np.arange(n + 1))
-    class_of: dict = {}
-    members: list[list[int]] = []
-    first: list[int] = []
-    for i in range(n):
-        s, e = bounds[i], bounds[i + 1]
-        key = (jj[s:e].tobytes(), cc[s:e].tobytes())
-        q = class_of.get(key)
-        if q is None:
-            q = class_of[key] = len(members)
-            members.append([])
-            first.append(i)
-        members[q].append(i)
-    n_cls = len(members)
-    school0 = n_cls
-    sink = school0 + m
-    count = np.array([len(mb) for mb in members], dtype=np.int64)
-    first_a = np.array(first, dtype=np.int64)
-    arc_class = np.repeat(np.arange(n_cls), bounds[first_a + 1] - bounds[first_a])
-    arc_pos = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in first])
-    open_j = np.flatnonzero(seats > 0)
-    tails = np.concatenate([arc_class, school0 + open_j])
-    heads = np.concatenate([school0 + jj[arc_pos], np.full(len(open_j), sink)])
-    caps = np.concatenate([count[arc_class], seats[open_j]])
-    costs = np.concatenate([cc[arc_pos], np.zeros(len(open_j), dtype=np.int64)])
-    solver = min_cost_flow.SimpleMinCostFlow()
-    arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_cls] = count
-    supplies[sink] = -n
-    solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    status = solver.solve()
-    if status != solver.OPTIMAL:  # pragma: no cover - the candidate arcs hold a feasible start
-        raise AllocationError(f"min-cost flow solver returned status {status}")
-    flow = solver.flows(arcs)[: len(arc_class)]
-    by_class: list[list[tuple[int, int, int]]] = [[] for _ in range(n_cls)]
-    for a in np.flatnonzero(flow):
-        by_class[arc_class[a]].append((int(cc[arc_pos[a]]), int(jj[arc_pos[a]]), int(flow[a])))
-    assignment = np.full(n, -1, dtype=np.int64)
-    for q, mb in enumerate(members):
-        slots: list[int] = []
-        for _, j, f in sorted(by_class[q]):
-            slots.extend([j] * f)
-        assignment[mb] = slots
-    return assignment
-
-
-def _priced_out(
-    cost, rows, cand, assignment, seats, chunk: int = 8192, per_child: int = 4
-) -> np.ndarray:
-    """Excluded arcs with a negative reduced cost (the sparse optimum may still be improved).
-
-    School prices come from shortest paths (Bellman-Ford) on the exchange graph of the sparse
-    solution: an arc a→b weighs the cheapest change of cost of moving one child from a to b;
-    a node z joins every school (0) and is reached from every school with a seat left (0).  The
-    sparse solution is optimal, so there is no negative cycle; with d the distances from z and
-    price p = -d, every child sits at a school minimising cost + price among its candidate
-    arcs.  If that also holds over *all* allowed schools, the prices certify optimality.
-    """
-    n, m = cand.shape
-    load = np.bincount(assignment, minlength=m)
-    own = np.rint(cost[rows, assignment])
-    ii, jj = np.nonzero(cand)
-    w = np.rint(cost[rows[ii], jj]) - own[ii]
-    graph = np.full((m + 1, m + 1), np.inf)
-    np.minimum.at(graph, (assignment[ii], jj), w)
-    graph[m, :m] = 0.0
-    graph[np.flatnonzero(load < seats), m] = 0.0
-    d = np.zeros(m + 1)
-    for _ in range(m + 2):
-        nd = np.minimum(d, (d[:, None] + graph).min(axis=0))
-        if np.array_equal(nd, d):
-            break
-        d = nd
-    else:  # pragma: no cover - would mean the solver's answer was not optimal
-        raise AllocationError("negative cycle in an optimal sparse solution")
-    price = -d[:m]
-    threshold = own + price[assignment]
-    missing = np.zeros_like(cand)
-    for start in range(0, n, chunk):
-        sl = slice(start, start + chunk)
-        sub = cost[rows[sl]]
-        reduced = np.where(np.isfinite(sub), np.rint(np.where(np.isfinite(sub), sub, 0)), np.inf)
-        reduced += price[None, :]
-        viol = (reduced < threshold[sl, None] - 0.5) & ~cand[sl]
-        if per_child and viol.sum(axis=1).max(initial=0) > per_child:
-            # keep only each child's most negative reduced costs (smaller graphs, more rounds)
-            reduced = np.where(viol, reduced, np.inf)
-            best = np.argpartition(reduced, per_child - 1, axis=1)[:, :per_child]
-            keep = np.zeros_like(viol)
-            np.put_along_axis(keep, best, True, axis=1)
-            viol &= keep
-        missing[sl] = viol
-    return missing
+def _pattern_start(patterns, pattern_of, seats) -> np.ndarray:
+    """Some school for every child such that all fit (they must; see :func:`_placed_set`)."""
+    total = np.bincount(pattern_of, minlength=len(patterns))
+    _, matrix = _max_placeable(patterns, total, seats, flows=True)
+    start = np.full(len(pattern_of), -1, dtype=np.int64)
+    for q in np.flatnonzero(total):
+        kids = np.flatnonzero(pattern_of == q)
+        start[kids] = np.repeat(np.arange(patterns.shape[1]), matrix[q])[: len(kids)]
+    return start
 
 
 def total_distance(cost: np.ndarray, assignment: np.ndarray) -> tuple[float, float]:

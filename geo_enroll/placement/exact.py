@@ -1,0 +1,392 @@
+"""The exact overflow assignment at county scale (the solver behind ``assign_min_cost``).
+
+The objective is written down in ``docs/allocation.md`` (§1, "The objective of the exact
+assignment"): who gets a seat is decided in priority order (a transversal-matroid greedy, in
+:mod:`.allocate`), then *where* minimises the total distance in whole metres.  This module
+solves the *where* part on a sparse graph, reading the costs a block of rows at a time, so the
+children × schools matrix is never held:
+
+1. **Candidate arcs**: each child's ``k`` nearest schools, plus the greedy answer (nearest school
+   with a seat left, in priority order), which makes the sparse problem feasible.
+2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Children with one
+   arc share one node per school; children with identical arcs and costs share a node.
+3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
+   left-out arc with a negative reduced cost is added (at most 4 per child and round; a child is
+   re-read only when the least ``cost + price`` it left out, recorded when it was last read,
+   says it could gain under the new prices) and the flow is solved again.  When no left-out arc
+   has a negative reduced cost, the prices are a dual certificate: the sparse optimum is optimal
+   for the full problem.
+
+Costs come either as a dense matrix or as any object with ``shape`` and ``rows(index)``
+returning a block of rows (:class:`EuclideanCosts` computes straight lines from coordinates).
+
+>>> import numpy as np
+>>> kids = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 1.0]])
+>>> costs = EuclideanCosts(kids, np.array([[0.0, 0.0], [12.0, 0.0]]))
+>>> solve(costs, np.array([1, 2]), np.arange(3)).tolist()
+[0, 1, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AllocationError
+
+__all__ = ["EuclideanCosts", "solve"]
+
+_CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × schools
+_PER_CHILD = 4  # arcs added per child and round at most
+
+
+@dataclass(frozen=True, eq=False)
+class EuclideanCosts:
+    """Straight-line metres from child points to school points, a block of rows at a time.
+
+    Parameters
+    ----------
+    child_xy, school_xy : ndarray (n, 2) and (m, 2)
+        Projected coordinates in metres.
+
+    >>> c = EuclideanCosts(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]]))
+    >>> c.shape, c.rows(np.array([0])).tolist()
+    ((1, 2), [[5.0, 1.0]])
+    """
+
+    child_xy: np.ndarray
+    school_xy: np.ndarray
+
+    def __post_init__(self):
+        for name in ("child_xy", "school_xy"):
+            a = np.asarray(getattr(self, name), dtype=float)
+            if a.ndim != 2 or a.shape[1] != 2 or not np.isfinite(a).all():
+                raise AllocationError(f"{name} must be finite (n, 2) coordinates in metres")
+            object.__setattr__(self, name, a)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.child_xy), len(self.school_xy))
+
+    def rows(self, index) -> np.ndarray:
+        c = self.child_xy[index]
+        s = self.school_xy
+        return np.hypot(c[:, 0, None] - s[None, :, 0], c[:, 1, None] - s[None, :, 1])
+
+
+class _Dense:
+    """A cost matrix seen through the same ``rows`` interface."""
+
+    def __init__(self, cost: np.ndarray):
+        self.cost = cost
+        self.shape = cost.shape
+
+    def rows(self, index) -> np.ndarray:
+        return self.cost[index]
+
+
+def as_costs(cost):
+    """``cost`` as an object with ``shape`` and ``rows`` (a matrix is wrapped)."""
+    if hasattr(cost, "rows") and hasattr(cost, "shape"):
+        return cost
+    return _Dense(np.asarray(cost, dtype=float))
+
+
+def _metres(block: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Whole metres, ``inf`` where not allowed or the school has no seat."""
+    r = np.rint(block)
+    r[:, closed] = np.inf
+    return r
+
+
+# --------------------------------------------------------------------------- the solver
+def solve(costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None) -> np.ndarray:
+    """School column per child of ``rows`` (in priority order), all of whom must be seated.
+
+    ``start``: a school per child of ``rows`` seating them all (needed only when the greedy
+    answer leaves one out).  Returns an array aligned with ``rows``.
+    """
+    costs = as_costs(costs)
+    seats = np.asarray(seats, dtype=np.int64)
+    n, m = len(rows), len(seats)
+    closed = seats <= 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    st = _Arcs.first(costs, rows, closed, k)
+    greedy = _greedy_arcs(costs, rows, seats)  # a good start: the optimum beats it
+    st.add(greedy, costs, rows)
+    if (greedy < 0).any():  # greedy stranded someone: add a feasible start
+        if start is None:
+            raise AllocationError("internal: no feasible start for children that fit")
+        st.add(np.asarray(start, dtype=np.int64), costs, rows)
+    for _ in range(10_000):
+        at = _flow(st, seats)
+        if not st.widen(costs, rows, closed, at, _prices(st, at, seats, m)):
+            return at
+    raise AllocationError("internal: pricing did not converge")  # pragma: no cover
+
+
+class _Arcs:
+    """The candidate arcs (child, school, whole metres) and each child's left-out bound."""
+
+    def __init__(self, ii, jj, cc, bound):
+        self.ii, self.jj, self.cc = ii, jj, cc
+        self.bound = bound  # least cost + price left out, under prices[ref]
+        self.ref = np.zeros(len(bound), dtype=np.int64)
+        self.prices = [np.zeros(0)]  # price vector of each bound reference (0: none yet)
+
+    @classmethod
+    def first(cls, costs, rows, closed, k):
+        """Each child's ``k`` nearest schools (whole metres; which of equals: per row)."""
+        n, m = len(rows), len(closed)
+        k = min(k, m)
+        parts_i, parts_j, parts_c = [], [], []
+        bound = np.full(n, np.inf)
+        for start in range(0, n, _CHUNK):
+            sl = slice(start, min(n, start + _CHUNK))
+            r = _metres(costs.rows(rows[sl]), closed)
+            part = np.argpartition(r, k - 1, axis=1)[:, :k] if k < m else None
+            keep = np.zeros(r.shape, dtype=bool)
+            if part is None:
+                keep[:] = True
+            else:
+                np.put_along_axis(keep, part, True, axis=1)
+            keep &= np.isfinite(r)
+            bound[sl] = np.where(keep, np.inf, r).min(axis=1)
+            ci, cj = np.nonzero(keep)
+            parts_i.append(ci + start)
+            parts_j.append(cj)
+            parts_c.append(r[ci, cj].astype(np.int64))
+        st = cls(np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_c), bound)
+        st.prices[0] = np.zeros(m)
+        return st
+
+    def add(self, cols, costs, rows):
+        """Add the arc (t, cols[t]) of every child t that does not have it yet."""
+        n = len(cols)
+        there = np.zeros(n, dtype=bool)
+        there[self.ii[self.jj == cols[self.ii]]] = True
+        new = np.flatnonzero(~there & (cols >= 0))
+        if len(new) == 0:
+            return
+        c = np.empty(len(new), dtype=np.int64)
+        for start in range(0, len(new), _CHUNK):
+            t = new[start : start + _CHUNK]
+            r = costs.rows(rows[t])
+            c[start : start + len(t)] = np.rint(r[np.arange(len(t)), cols[t]])
+        self.ii = np.concatenate([self.ii, new])
+        self.jj = np.concatenate([self.jj, cols[new]])
+        self.cc = np.concatenate([self.cc, c])
+
+    def widen(self, costs, rows, closed, at, price) -> bool:
+        """Add the arcs that the prices say could lower the total; True if any was added."""
+        own = self._own_cost(at) + price[at]
+        shift = np.array([np.min(price - p) for p in self.prices])
+        who = np.flatnonzero(self.bound + shift[self.ref] < own - 0.5)
+        if len(who) == 0:
+            return False
+        self.prices.append(price.copy())
+        ref_now = len(self.prices) - 1
+        order = np.argsort(self.ii, kind="stable")
+        ii_s, jj_s = self.ii[order], self.jj[order]
+        starts = np.searchsorted(ii_s, who)
+        ends = np.searchsorted(ii_s, who, side="right")
+        new_i, new_j, new_c = [], [], []
+        for start in range(0, len(who), _CHUNK):
+            sub = who[start : start + _CHUNK]
+            r = _metres(costs.rows(rows[sub]), closed)
+            s0, e0 = starts[start : start + _CHUNK], ends[start : start + _CHUNK]
+            have = np.zeros(r.shape, dtype=bool)
+            have[np.repeat(np.arange(len(sub)), e0 - s0), jj_s[_ranges(s0, e0)]] = True
+            free = np.isfinite(r) & ~have
+            cand = np.where(free, r + price[None, :], np.inf)
+            take = cand < (own[sub] - 0.5)[:, None]
+            over = take.sum(axis=1) > _PER_CHILD
+            if over.any():  # the most negative reduced costs (lower column on a tie)
+                rank = np.argsort(
+                    np.argsort(np.where(take[over], cand[over], np.inf), axis=1, kind="stable"),
+                    axis=1,
+                    kind="stable",
+                )
+                take[over] &= rank < _PER_CHILD
+            ci, cj = np.nonzero(take)
+            new_i.append(sub[ci])
+            new_j.append(cj)
+            new_c.append(r[ci, cj].astype(np.int64))
+            self.bound[sub] = np.where(take, np.inf, cand).min(axis=1)
+            self.ref[sub] = ref_now
+        ni = np.concatenate(new_i)
+        if len(ni) == 0:
+            return False
+        self.ii = np.concatenate([self.ii, ni])
+        self.jj = np.concatenate([self.jj, np.concatenate(new_j)])
+        self.cc = np.concatenate([self.cc, np.concatenate(new_c)])
+        return True
+
+    def _own_cost(self, at):
+        hit = self.jj == at[self.ii]
+        own = np.zeros(len(at))
+        own[self.ii[hit]] = self.cc[hit]
+        return own
+
+
+def _greedy_arcs(costs, rows, seats):
+    """Each child of ``rows`` in order to the nearest school with a seat left (a start)."""
+    left = seats.copy()
+    out = np.full(len(rows), -1, dtype=np.int64)
+    closed = left <= 0
+    for start in range(0, len(rows), _CHUNK):
+        block = np.rint(costs.rows(rows[start : start + _CHUNK]))
+        for t, row in enumerate(block, start=start):
+            row[closed] = np.inf
+            j = int(np.argmin(row))
+            if np.isfinite(row[j]):
+                out[t] = j
+                left[j] -= 1
+                closed[j] = left[j] <= 0
+    return out
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(starts, ends)])`` without the loop.
+
+    >>> _ranges(np.array([0, 5]), np.array([2, 8])).tolist()
+    [0, 1, 5, 6, 7]
+    """
+    cnt = ends - starts
+    total = int(cnt.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offset = np.repeat(starts - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
+    return np.arange(total) + offset
+
+
+def allowed_patterns(costs, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct allowed-school patterns (finite cost) and each child's pattern number.
+
+    >>> p, of = allowed_patterns(np.array([[1.0, np.inf], [2.0, np.inf], [1.0, 1.0]]), 2)
+    >>> p.tolist(), of.tolist()
+    ([[True, False], [True, True]], [0, 0, 1])
+    """
+    costs = as_costs(costs)
+    n = costs.shape[0]
+    packed = np.empty((n, (m + 7) // 8), dtype=np.uint8)
+    for start in range(0, n, _CHUNK):
+        idx = np.arange(start, min(n, start + _CHUNK))
+        packed[idx] = np.packbits(np.isfinite(costs.rows(idx)), axis=1)
+    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
+    return np.unpackbits(uniq, axis=1, count=m).astype(bool), inverse.ravel()
+
+
+def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
+    """Min-cost flow on the candidate arcs (feasible: they hold a start); school per child."""
+    from ortools.graph.python import min_cost_flow
+
+    n, m = len(st.bound), len(seats)
+    order = np.lexsort((st.jj, st.ii))
+    ii, jj, cc = st.ii[order], st.jj[order], st.cc[order]
+    deg = np.bincount(ii, minlength=n)
+    start = np.concatenate([[0], np.cumsum(deg)])
+    single = deg == 1
+    # children with one arc: one node per school
+    s_kids = np.flatnonzero(single)
+    s_col = jj[start[s_kids]]
+    # the others: one node per identical (columns, costs)
+    multi = np.flatnonzero(~single)
+    width = int(deg[multi].max()) if len(multi) else 0
+    key = np.full((len(multi), 2 * width), -1, dtype=np.int64)
+    if len(multi):
+        pos = np.arange(width)[None, :]
+        valid = pos < deg[multi][:, None]
+        src = (start[multi][:, None] + pos)[valid]
+        key[:, :width][valid] = jj[src]
+        key[:, width:][valid] = cc[src]
+        uniq, cls_of = np.unique(key, axis=0, return_inverse=True)
+        cls_of = cls_of.ravel()
+    else:
+        uniq, cls_of = key, np.zeros(0, dtype=np.int64)
+    s_schools, s_cls = np.unique(s_col, return_inverse=True)
+    n_s, n_m = len(s_schools), len(uniq)
+    n_cls = n_s + n_m
+    count = np.concatenate(
+        [np.bincount(s_cls, minlength=n_s), np.bincount(cls_of, minlength=n_m)]
+    ).astype(np.int64)
+    school0, sink = n_cls, n_cls + m
+    # class -> school arcs
+    u_valid = uniq[:, :width] >= 0
+    mt, mp = np.nonzero(u_valid)
+    tails = [np.arange(n_s), n_s + mt, school0 + np.arange(m)]
+    heads = [school0 + s_schools, school0 + uniq[:, :width][mt, mp], np.full(m, sink)]
+    caps = [count[:n_s], count[n_s + mt], np.maximum(seats, 0)]
+    arc_cost = [np.zeros(n_s), uniq[:, width:][mt, mp], np.zeros(m)]
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(heads).astype(np.int32),
+        np.concatenate(caps).astype(np.int64),
+        np.concatenate(arc_cost).astype(np.int64),
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_cls] = count
+    supplies[sink] = -n
+    solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    status = solver.solve()
+    if status != solver.OPTIMAL:  # pragma: no cover - the start is a feasible flow
+        raise AllocationError(f"min-cost flow solver returned status {status}")
+    flow = solver.flows(arcs)
+    f_single = flow[:n_s]
+    f_multi = flow[n_s : n_s + len(mt)]
+    at = np.full(n, -1, dtype=np.int64)
+    # single-arc children, in priority order (row order): the first f get the school
+    if n_s:
+        order_s = np.argsort(s_cls, kind="stable")
+        grp = s_cls[order_s]
+        rank = np.arange(len(order_s)) - np.searchsorted(grp, grp)
+        ok = rank < f_single[grp]
+        at[s_kids[order_s[ok]]] = s_schools[grp[ok]]
+    # multi-arc classes: nearest slots to the highest-priority members
+    if n_m:
+        slots_cls, slots_col, slots_cost = [], [], []
+        fm = f_multi > 0
+        slots_cls = np.repeat(mt[fm], f_multi[fm])
+        slots_col = np.repeat(uniq[:, :width][mt, mp][fm], f_multi[fm])
+        slots_cost = np.repeat(uniq[:, width:][mt, mp][fm], f_multi[fm])
+        so = np.lexsort((slots_col, slots_cost, slots_cls))
+        slots_cls, slots_col = slots_cls[so], slots_col[so]
+        order_m = np.argsort(cls_of, kind="stable")
+        grp = cls_of[order_m]
+        rank = np.arange(len(order_m)) - np.searchsorted(grp, grp)
+        first_slot = np.searchsorted(slots_cls, np.arange(n_m))
+        n_slots = np.bincount(slots_cls, minlength=n_m)
+        ok = rank < n_slots[grp]
+        at[multi[order_m[ok]]] = slots_col[first_slot[grp[ok]] + rank[ok]]
+    return at
+
+
+def _prices(st: _Arcs, at, seats, m) -> np.ndarray:
+    """School prices from shortest paths on the exchange graph of the assignment ``at``.
+
+    Node ``m`` is the root z: z → every school (0), every school with a seat left → z (0);
+    arc a → b: the least change of cost of moving one child from a to b.  The assignment is
+    optimal on its arcs, so there is no negative cycle; with d the distances from z, the price
+    ``p = -d`` makes every child's school one of least ``cost + price`` among its arcs.
+    """
+    own = st._own_cost(at)
+    src = at[st.ii]
+    keep = st.jj != src
+    graph = np.full((m + 1, m + 1), np.inf)
+    np.minimum.at(graph, (src[keep], st.jj[keep]), st.cc[keep] - own[st.ii[keep]])
+    load = np.bincount(at, minlength=m)
+    graph[m, :m] = 0.0
+    graph[np.flatnonzero(load < seats), m] = 0.0
+    d = np.full(m + 1, np.inf)
+    d[m] = 0.0
+    for _ in range(m + 2):
+        nd = np.minimum(d, (d[:, None] + graph).min(axis=0))
+        if np.array_equal(nd, d):
+            break
+        d = nd
+    else:  # pragma: no cover - would mean the flow was not optimal
+        raise AllocationError("negative cycle in an optimal sparse solution")
+    return -d[:m]
