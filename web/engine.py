@@ -45,6 +45,10 @@ __all__ = [
     "school_locations",
     "gap_report",
     "explain_no_zone",
+    "describe_point",
+    "schools_across",
+    "contacts",
+    "basemap_layer",
     "has_polygon_rules",
     "diagnostics",
     "preview",
@@ -438,6 +442,148 @@ def explain_no_zone(
 ) -> dict:
     """Why a located point has no school (:func:`geo_enroll.impact.explain_no_zone`)."""
     return impact.explain_no_zone(spec, zones, gaps, lon, lat, lang=lang, level=level)
+
+
+# ---------------------------------------------------------------------------- parent page
+
+_BASEMAP_LAYERS: dict[tuple[str, str], Any] = {}
+
+
+def basemap_layer(ctx: Context, layer: str):
+    """A layer of the context's base map (EPSG:4326), None when absent; read once per file."""
+    if ctx.basemap is None or not Path(ctx.basemap).exists():
+        return None
+    key = (str(ctx.basemap), layer)
+    if key not in _BASEMAP_LAYERS:
+        import geopandas as gpd
+
+        try:
+            gdf = gpd.read_file(ctx.basemap, layer=layer)
+            if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+                gdf = gdf.to_crs(4326)
+        except Exception:  # noqa: BLE001 - a base map without that layer
+            gdf = None
+        _BASEMAP_LAYERS[key] = gdf
+    return _BASEMAP_LAYERS[key]
+
+
+def _utm(lon: float, lat: float):
+    from pyproj import CRS, Transformer
+
+    zone = int((lon + 180) // 6) + 1
+    crs = CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+    return Transformer.from_crs(4326, crs, always_xy=True), crs
+
+
+def _project(geom, fwd):
+    """``geom`` through a pyproj transformer (shapely 2's vectorised transform)."""
+    import numpy as np
+    import shapely
+
+    return shapely.transform(geom, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+
+
+_AREA_ORDER = {"county": 0, "town": 1, "township": 1, "community": 2, "village": 2, "compound": 3}
+
+
+def describe_point(lon: float, lat: float, ctx: Context = DEFAULT_CONTEXT, lang: str = "zh"):
+    """A clicked point in words: the base map's areas that contain it (township, community,
+    compound) and the nearest named street within 300 m, e.g. ``宝昌镇 南郊社区 · 察哈尔街附近
+    （约 40 米）``.  Never raw coordinates; ``地图上选择的位置`` when the map knows nothing there.
+
+    >>> describe_point(115.0, 41.0)
+    '地图上选择的位置'
+    """
+    from shapely.geometry import Point
+
+    pt = Point(lon, lat)
+    words: list[str] = []
+    areas = basemap_layer(ctx, "areas")
+    if areas is not None and len(areas):
+        hits = areas[areas.geometry.covers(pt)]
+        hits = sorted(hits.to_dict("records"), key=lambda r: _AREA_ORDER.get(str(r.get("kind")), 2))
+        words = [str(r["name"]) for r in hits if r.get("name") and r.get("kind") != "county"]
+    near = ""
+    streets = ctx.streets
+    if streets is not None and len(streets) and "name" in streets.columns:
+        fwd, _ = _utm(lon, lat)
+        p = _project(pt, fwd)
+        named = streets[streets["name"].astype(str).str.len() > 0]
+        best = None
+        for name, geom in zip(named["name"], named.geometry, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            d = _project(geom, fwd).distance(p)
+            if best is None or d < best[0]:
+                best = (d, str(name))
+        if best is not None and best[0] <= 300:
+            if lang == "en":
+                near = f"near {best[1]} (about {best[0]:.0f} m)"
+            else:
+                near = f"{best[1]}附近（约 {best[0]:.0f} 米）"
+    text = " ".join(words)
+    if near:
+        text = f"{text} · {near}" if text else near
+    if not text:
+        return "a place chosen on the map" if lang == "en" else "地图上选择的位置"
+    return text
+
+
+def schools_across(
+    zones: dict, lon: float, lat: float, serving: dict[str, set], *, within_m: float
+) -> list[dict]:
+    """Zones of another school within ``within_m`` of a point: the schools across the nearby
+    zone edge, per level.  ``serving`` maps a level to the school ids serving the point.
+
+    Returns ``[{"level", "school", "school_id", "distance_m"}]``, nearest first; a level whose
+    nearby edge has no other school behind it (the edge of the zoning) is not listed.
+    """
+    from shapely.geometry import Point, shape
+
+    fwd, _ = _utm(lon, lat)
+    p = _project(Point(lon, lat), fwd)
+    best: dict[tuple[str, str], dict] = {}
+    for f in zones.get("features") or []:
+        props = f.get("properties") or {}
+        level = str(props.get("level") or "")
+        levels = ["primary", "middle"] if level == "nine_year" else [level]
+        sid = str(props.get("school_id") or props.get("school") or "")
+        if not f.get("geometry"):
+            continue
+        for lv in levels:
+            if lv not in serving or sid in serving[lv]:
+                continue
+            try:
+                d = _project(shape(f["geometry"]), fwd).distance(p)
+            except Exception:  # noqa: BLE001 - a malformed stored geometry
+                continue
+            if d <= within_m and d < best.get((lv, sid), {}).get("distance_m", float("inf")):
+                best[(lv, sid)] = {
+                    "level": lv,
+                    "school": props.get("school"),
+                    "school_id": sid,
+                    "distance_m": round(float(d), 1),
+                }
+    return sorted(best.values(), key=lambda r: r["distance_m"])
+
+
+def contacts(spec: dict, kind: str | None = None) -> list[dict]:
+    """The bureau's contacts of a policy (``policy.contacts``: ``kind``, ``name``, ``phone``),
+    those of ``kind`` only when given; malformed entries are skipped.
+
+    >>> contacts({"policy": {"contacts": [{"kind": "consultation", "name": "招生办",
+    ...     "phone": "0479-5222222"}, "x"]}}, "consultation")
+    [{'kind': 'consultation', 'name': '招生办', 'phone': '0479-5222222'}]
+    """
+    out = []
+    for c in (spec.get("policy") or {}).get("contacts") or []:
+        if not isinstance(c, dict) or not c.get("phone"):
+            continue
+        if kind is None or c.get("kind") == kind:
+            out.append(
+                {"kind": c.get("kind"), "name": str(c.get("name") or ""), "phone": str(c["phone"])}
+            )
+    return out
 
 
 # ---------------------------------------------------------------------------- cohorts

@@ -24,7 +24,15 @@ import folium
 from geo_enroll.errors import GeoEnrollError
 from geo_enroll.mapview import PALETTE
 
-__all__ = ["zones_map", "render_parts", "escape_props", "label", "school_colours", "PALETTE"]
+__all__ = [
+    "zones_map",
+    "background",
+    "render_parts",
+    "escape_props",
+    "label",
+    "school_colours",
+    "PALETTE",
+]
 
 # one palette for every map of the product
 
@@ -144,6 +152,8 @@ def zones_map(
     lang: str = "zh",
     legend_title: str | None = None,
     colour_order: list[str] | None = None,
+    areas=None,
+    rule_ids: bool = True,
 ) -> folium.Map:
     """A map of zones coloured by school, with the base-map streets, the schools, a legend and
     optional overflow lines, points, a home point and probability circles.
@@ -173,6 +183,16 @@ def zones_map(
     colour_order : list of str, optional
         School ids in the order colours are given (the spec's), so that a school keeps its
         colour on every page even when only some schools are drawn.
+    areas : GeoDataFrame, optional
+        The base map's ``areas`` (townships, communities, compounds, water…; ``name``,
+        ``kind``) drawn as the offline background under everything (:func:`background`),
+        with rivers and railways of ``streets``.
+    rule_ids : bool
+        Show the internal rule ids in zone tooltips (planners); False on parents' pages.
+
+    The map is fitted to what the page is about: the zones, the highlighted areas, the home,
+    lines and points; school markers only when there is nothing else (a free-choice school
+    20 km away does not zoom the map out to county scale).
 
     Examples
     --------
@@ -200,6 +220,7 @@ def zones_map(
     names = {s.get("id"): s.get("name") for s in schools or []}
     use = {u["school"]: u for u in seat_use or []}
     m = _base_map(CENTRE, 13, tiles_url, vendor)
+    background(m, areas=areas, streets=streets, lang=lang)
     coords: list[tuple[float, float]] = []
     by_level: dict[str, list] = {}
     for f in feats:
@@ -207,7 +228,9 @@ def zones_map(
         sid = p.get("school_id") or p.get("school") or ""
         names.setdefault(sid, p.get("school"))
         u = use.get(p.get("school"))
-        text = f"{p.get('school', '')} · {p.get('rule_id', '')}"
+        text = f"{p.get('school', '')}"
+        if rule_ids:
+            text += f" · {p.get('rule_id', '')}"
         if u:
             text += f" · {'seats' if en else '学位'} {u.get('placed', 0)}/{u.get('seats', 0)}"
         p["label"] = text
@@ -238,7 +261,9 @@ def zones_map(
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(m)
     if streets is not None and len(streets):  # above the zones: their edges often follow streets
-        streets_layer(streets, name="街道 streets" if not en else "streets").add_to(m)
+        roads = streets[~streets["kind"].isin(_LINE_STYLES)] if "kind" in streets else streets
+        if len(roads):
+            streets_layer(roads, name="街道 streets" if not en else "streets").add_to(m)
     extra: list[tuple] = []
     if highlight and highlight.get("features"):
         hl = [
@@ -316,6 +341,7 @@ def zones_map(
             (_prob_colour(1.0), "P = 1", "point"),
         ]
     located = [s for s in schools or [] if s.get("lon") is not None and s.get("lat") is not None]
+    school_coords: list[tuple[float, float]] = []
     if located:
         school_markers(
             [
@@ -324,7 +350,7 @@ def zones_map(
             colors=colours,
             name="schools" if en else "学校",
         ).add_to(m)
-        coords += [(float(s["lon"]), float(s["lat"])) for s in located]
+        school_coords = [(float(s["lon"]), float(s["lat"])) for s in located]
     if home and home.get("lon") is not None:
         folium.CircleMarker(
             (home["lat"], home["lon"]),
@@ -350,6 +376,14 @@ def zones_map(
         extra.append(
             ("#8a8a8a", "street (name on hover)" if en else "街道（悬停显示路名）", "line")
         )
+        kinds = set(streets["kind"]) if "kind" in streets else set()
+        for kind, (colour, _w, zh, en_word) in _LINE_STYLES.items():
+            if kind in kinds:
+                extra.append((colour, en_word if en else zh, "line"))
+    if areas is not None and len(areas):
+        extra.append(
+            (_AREA_STYLES["community"][0], "community / village" if en else "社区、村", "area")
+        )
     if located:
         extra.append(("#ffffff", "school location" if en else "学校位置", "point"))
     if entries or extra:
@@ -360,7 +394,7 @@ def zones_map(
         )
     if len(by_level) > 1 or highlight or (streets is not None and len(streets)):
         folium.LayerControl(collapsed=True).add_to(m)
-    b = _bounds_of(coords)
+    b = _bounds_of(coords) or _bounds_of(school_coords)  # schools only when nothing else
     if b is None and streets is not None and len(streets):
         x0, y0, x1, y1 = streets.to_crs(4326).total_bounds
         b = [[y0, x0], [y1, x1]]
@@ -371,6 +405,121 @@ def zones_map(
             folium.Element(f'<div class="map-note">{label(schematic_note)}</div>')
         )
     return m
+
+
+# background styles: kind -> (fill, outline, fill opacity, dashed)
+_AREA_STYLES: dict[str, tuple[str, str, float, bool]] = {
+    "county": ("#f3f1ea", "#7d7468", 0.0, True),
+    "town": ("#efe9dc", "#b3a894", 0.35, True),
+    "township": ("#efe9dc", "#b3a894", 0.25, True),
+    "community": ("#e9e2d2", "#c2b59b", 0.45, False),
+    "village": ("#e9e2d2", "#c2b59b", 0.45, False),
+    "compound": ("#e0d6c3", "#b9a886", 0.55, False),
+    "water": ("#aad3df", "#7fb3c8", 0.8, False),
+    "park": ("#cfe8c2", "#9cc68a", 0.6, False),
+    "green": ("#cfe8c2", "#9cc68a", 0.6, False),
+}
+# lines of the streets layer that are not streets: kind -> (colour, weight, zh, en)
+_LINE_STYLES: dict[str, tuple[str, float, str, str]] = {
+    "river": ("#5fa8d3", 3.0, "河流", "river"),
+    "stream": ("#5fa8d3", 2.0, "河流", "stream"),
+    "canal": ("#5fa8d3", 2.0, "水渠", "canal"),
+    "railway": ("#555555", 2.0, "铁路", "railway"),
+}
+_MAX_BACKGROUND_VERTICES = 40_000  # beyond this the background is simplified harder
+_MAX_AREA_LABELS = 80
+
+
+def background(m: folium.Map, *, areas=None, streets=None, lang: str = "zh") -> None:
+    """The offline background drawn from the base map's own layers (no tile server): areas
+    filled by kind (township, community, compound, water, park), their names as faint labels,
+    and the rivers and railways of ``streets`` (streets themselves are drawn above the zones).
+
+    Nothing is fetched: every shape comes from the base map GeoPackage.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
+    >>> m = folium.Map(tiles=None)
+    >>> a = gpd.GeoDataFrame({"name": ["南郊社区"], "kind": ["community"]},
+    ...     geometry=[box(115.27, 41.87, 115.28, 41.88)], crs=4326)
+    >>> s = gpd.GeoDataFrame({"name": ["<b>河</b>"], "kind": ["river"]},
+    ...     geometry=[LineString([(115.27, 41.87), (115.28, 41.88)])], crs=4326)
+    >>> background(m, areas=a, streets=s)
+    >>> html_ = m.get_root().render()
+    >>> "ge-area-community" in html_, "&lt;b&gt;河" in html_, "<b>河" in html_
+    (True, True, False)
+    """
+    import shapely
+
+    en = lang == "en"
+    group = folium.FeatureGroup(name="底图 background" if not en else "background", control=False)
+    feats = []
+    labels = []
+    if areas is not None and len(areas):
+        a = areas.to_crs(4326) if areas.crs is not None and areas.crs.to_epsg() != 4326 else areas
+        n = int(shapely.get_num_coordinates(a.geometry.values).sum())
+        tol = 0.00002 if n <= _MAX_BACKGROUND_VERTICES else 0.0002
+        order = {k: i for i, k in enumerate(_AREA_STYLES)}
+        rows = sorted(a.to_dict("records"), key=lambda r: order.get(str(r.get("kind")), len(order)))
+        for r in rows:
+            g = r.get("geometry")
+            if g is None or g.is_empty:
+                continue
+            kind = str(r.get("kind") or "community")
+            fill, line, opacity, dashed = _AREA_STYLES.get(kind, _AREA_STYLES["community"])
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(g.simplify(tol, preserve_topology=True)),
+                    "properties": {
+                        "fill": fill,
+                        "line": line,
+                        "opacity": opacity,
+                        "dash": "4 4" if dashed else None,
+                    },
+                }
+            )
+            if r.get("name") and kind not in ("county",) and len(labels) < _MAX_AREA_LABELS:
+                p = g.representative_point()
+                labels.append((p.y, p.x, str(r["name"]), kind))
+    if feats:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": feats},
+            style_function=lambda f: {
+                "color": f["properties"]["line"],
+                "weight": 1,
+                "fillColor": f["properties"]["fill"],
+                "fillOpacity": f["properties"]["opacity"],
+                "dashArray": f["properties"]["dash"],
+            },
+            interactive=False,
+        ).add_to(group)
+    if streets is not None and len(streets) and "kind" in streets:
+        lines = streets[streets["kind"].isin(_LINE_STYLES)]
+        for r in lines.to_dict("records"):
+            g = r.get("geometry")
+            if g is None or g.is_empty:
+                continue
+            colour, weight, zh, en_word = _LINE_STYLES[str(r["kind"])]
+            name = str(r.get("name") or "") or (en_word if en else zh)
+            folium.GeoJson(
+                shapely.geometry.mapping(g),
+                style_function=lambda _f, c=colour, w=weight: {"color": c, "weight": w},
+                tooltip=label(name),
+            ).add_to(group)
+    for lat, lon, name, kind in labels:
+        folium.Marker(
+            (lat, lon),
+            icon=folium.DivIcon(
+                html=f'<span class="ge-area-name ge-area-{label(kind)}">{label(name)}</span>',
+                class_name="ge-area-label",
+                icon_size=(120, 16),
+                icon_anchor=(60, 8),
+            ),
+            interactive=False,
+        ).add_to(group)
+    if feats or labels or len(group._children):
+        group.add_to(m)
 
 
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, g, session
 
-from geo_enroll.errors import AuthError, InputError, NotFoundError, ZoneSpecError
+from geo_enroll.errors import AuthError, GeocodeError, InputError, NotFoundError, ZoneSpecError
 from geo_enroll.settings import DEFAULT_SETTINGS
 
 from . import engine, notices
@@ -240,6 +240,7 @@ def _map(version: dict, nonce: str, *, zones: dict | None = None, lang: str = "z
             tiles_url=current_app.config.get("TILES_URL"),
             vendor=vendor,
             streets=ctx.streets,
+            areas=engine.basemap_layer(ctx, "areas"),
             schools=schools,
             lang=lang,
             schematic_note=note,
@@ -256,10 +257,10 @@ def _pick_jurisdiction(address: str | None, key: str | None, default: str | None
     if key:
         return jurisdiction(key)
     js = jurisdictions()
+    if address is not None:  # unreadable, or in a county no served policy covers: say so
+        _check_address(address, js)
     if len(js) == 1:
         return next(iter(js.values()))
-    if address is not None:
-        _check_address(address, js)
     if address:
         hits = detect_jurisdiction(address)
         if len(hits) == 1:
@@ -330,7 +331,73 @@ def _group_schools(items: list[dict], lang: str) -> list[dict]:
     return list(out.values())
 
 
+_TIPS = {
+    "zh": [
+        "写全地址：旗县（区）、乡镇（街道）、村（社区）、街道或小区、门牌号，按户口簿上的写法。",
+        "检查错别字和简称，例如写全称“{county}”。",
+        "只知道大概位置时，可以在地图上点击您家所在的位置。",
+    ],
+    "en": [
+        "Write the whole address as in the household register: county, township, village or "
+        "community, street or compound, house number.",
+        "Check for typos and short forms: write the full name, e.g. “{county}”.",
+        "If you only know where it is, click your home on the map.",
+    ],
+}
+
+
+def _help(spec: dict, j: Jurisdiction, lang: str) -> dict:
+    """What a parent can try when an address is not found, and whom to call."""
+    county = (spec.get("policy") or {}).get("jurisdiction") or j.name
+    return {
+        "tips": [t.format(county=county) for t in _TIPS["en" if lang == "en" else "zh"]],
+        "contacts": engine.contacts(spec, "consultation"),
+    }
+
+
 def lookup_page(
+    *,
+    address: str | None,
+    lon: float | None,
+    lat: float | None,
+    nonce: str | None,
+    lang: str = "zh",
+    jurisdiction_key: str | None = None,
+    default_key: str | None = None,
+) -> dict:
+    """A parent's lookup (:func:`_lookup`); for the HTML page an address that cannot be served
+    (outside the jurisdiction, unreadable) keeps the page, its form and map, with the reason,
+    what to try and the bureau's consultation phone inline (``lookup_error``).  The JSON twin
+    answers the error envelope."""
+    from .errors import status_for
+
+    try:
+        return _lookup(
+            address=address,
+            lon=lon,
+            lat=lat,
+            nonce=nonce,
+            lang=lang,
+            jurisdiction_key=jurisdiction_key,
+            default_key=default_key,
+        )
+    except (InputError, NotFoundError, GeocodeError) as exc:
+        if nonce is None or status_for(exc) >= 500:
+            raise
+        try:
+            j = jurisdiction(default_key or jurisdiction_key)
+        except NotFoundError:
+            j = jurisdiction()
+        vid = store().current_version_id(j.key)
+        spec = _version(vid)["spec"] if vid is not None else {}
+        return public_map(nonce=nonce, lang=lang, key=j.key) | {
+            "answer": None,
+            "lookup_error": {"message": exc.message, "problems": exc.problems}
+            | _help(spec, j, lang),
+        }
+
+
+def _lookup(
     *,
     address: str | None,
     lon: float | None,
@@ -372,6 +439,14 @@ def lookup_page(
         for level in ("primary", "middle")
     }
     located = answer.get("lon") is not None and answer.get("lat") is not None
+    if address is None and located:  # a clicked point: say where it is, not its coordinates
+        answer["place"] = engine.describe_point(
+            float(answer["lon"]), float(answer["lat"]), j.ctx, lang
+        )
+        answer["input"] = answer["place"]
+    if not located or answer["match"]["coarse"] or not any(answer["schools"].values()):
+        answer["help"] = _help(v["spec"], j, lang)
+    answer["across"] = _across(answer, v, lang) if located else []
     # per level without any school: why (a gap of the diagnostics, or outside every zone)
     answer["no_zone"] = {}
     gap_geoms = []
@@ -401,6 +476,13 @@ def lookup_page(
         return answer
     ids = {s.get("school_id") for lv in answer["schools"].values() for s in lv}
     rule_ids = {s.get("rule_id") for lv in answer["schools"].values() for s in lv}
+    across_ids = {a["school_id"] for a in answer["across"]}
+    rule_ids |= {
+        f["properties"].get("rule_id")
+        for f in v["zones"].get("features") or []
+        if str(f["properties"].get("school_id")) in across_ids
+    }
+    ids |= across_ids
     mine = {
         "type": "FeatureCollection",
         "features": [
@@ -441,8 +523,47 @@ def lookup_page(
             home=home,
             highlight=highlight,
             lang=lang,
+            rule_ids=False,
         ),
     }
+
+
+def _across(answer: dict, v: dict, lang: str) -> list[dict]:
+    """Near a zone edge: the schools across it, named in the answer's boundary warning."""
+    edge = answer.get("edge_distance_m")
+    limit = DEFAULT_SETTINGS.boundary_warning_m
+    if edge is None or edge > limit:
+        return []
+    serving = {
+        lv: {
+            str(x.get("school_id")) for x in answer["schools"].get(lv, []) if not x.get("optional")
+        }
+        for lv in ("primary", "middle")
+    }
+    across = engine.schools_across(
+        v["zones"],
+        float(answer["lon"]),
+        float(answer["lat"]),
+        {lv: ids for lv, ids in serving.items() if _serves(v["spec"], lv)},
+        within_m=float(edge) + 5.0,
+    )
+    from .labels import word
+
+    if across:
+        names = "、".join(
+            dict.fromkeys(f"{a['school']}（{word('level', a['level'], lang)}）" for a in across)
+        )
+        note = f"; across the line: {names}" if lang == "en" else f"；边界另一侧是 {names}"
+    else:
+        note = (
+            "; no other school's zone is drawn across the line"
+            if lang == "en"
+            else "；地图上边界另一侧没有其他学校的片区"
+        )
+    answer["warnings"] = [
+        w + note if w.startswith("距离划片边界") else w for w in answer.get("warnings") or []
+    ]
+    return across
 
 
 def public_map(*, nonce: str | None, lang: str = "zh", key: str | None = None) -> dict:
@@ -451,7 +572,7 @@ def public_map(*, nonce: str | None, lang: str = "zh", key: str | None = None) -
     vid = store().current_version_id(j.key)
     if vid is None or nonce is None:
         return {}
-    return {"_map": _map(_version(vid), nonce, lang=lang)}
+    return {"_map": _map(_version(vid), nonce, lang=lang, rule_ids=False)}
 
 
 def versions_page(*, key: str | None = None, nonce: str | None = None, lang: str = "zh") -> dict:
