@@ -68,6 +68,9 @@ class DigitiseResult:
     basemap_source: str = ""
 
 
+_FAR_M = 500.0  # pieces of one name farther apart than this are different places
+
+
 def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     """Street-list strips of different schools on crossing streets: the corner is cut between
     them (:func:`~geo_enroll.digitise.street_list.separate_crossings`), in place."""
@@ -209,6 +212,17 @@ def digitise(
                         ]
                     else:
                         geom = hit[0]
+                        parts = list(getattr(geom, "geoms", [geom]))
+                        far = [g for g in parts[1:] if g.distance(parts[0]) > _FAR_M]
+                        if far:  # two compounds of one name: which one is not ours to guess
+                            issues.append(
+                                {
+                                    "type": "distant_pieces",
+                                    "message": f"{name}: {len(far) + 1} places of this name lie "
+                                    f"more than {_FAR_M:.0f} m apart; all are drawn: name the "
+                                    "area (within) to choose",
+                                }
+                            )
                         parent = ctx.area_by(zone_rule.get("within"), None)
                         if (
                             parent is not None

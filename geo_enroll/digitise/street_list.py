@@ -242,6 +242,7 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             # both sides of the street as mapped: a stretch missing from the map stays out
             zone = shapely.buffer(linemerge(lines), depth, cap_style="flat")
             ctx.street_lines[str(rule.get("rule_id"))] = linemerge(lines)
+            _merge_street(lines, ctx.settings.snap_gap_m, issues, street)  # reports its gaps
             ctx.claims[str(rule.get("rule_id"))] = ([street, *m.names], ["odd", "even"], [])
         else:
             line = _merge_street(lines, ctx.settings.snap_gap_m, issues, street)
