@@ -6,6 +6,13 @@
 
 from .divisions import Divisions, load_divisions
 from .normalize import normalize_address
-from .parse import PARTS, parse_address
+from .parse import PARTS, parse_address, parse_many
 
-__all__ = ["parse_address", "normalize_address", "load_divisions", "Divisions", "PARTS"]
+__all__ = [
+    "parse_address",
+    "parse_many",
+    "normalize_address",
+    "load_divisions",
+    "Divisions",
+    "PARTS",
+]

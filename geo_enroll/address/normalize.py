@@ -38,6 +38,7 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
            "七": 7, "八": 8, "九": 9}  # fmt: skip
 _POWERS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL = "零〇一二两三四五六七八九十百千"
+_NUMERAL_SET = frozenset(_NUMERAL)
 
 NUMBER_UNITS = "号|组|社(?!区)|队|栋|幢|单元|室|层|楼|弄|排"
 """Words after which a preceding Chinese numeral is a number (regex alternation)."""
@@ -146,7 +147,7 @@ def normalize_address(text: str) -> str:
         return ""
     text = unicodedata.normalize("NFKC", text)
     trad = _traditional_chars()
-    if any(c in trad for c in text):
+    if not trad.isdisjoint(text):
         text = _t2s().convert(text)
     if "n" in text or "N" in text:  # 浙江省null杭州市: empty cells exported as words
         text = _NULL_RE.sub("", text)
@@ -155,7 +156,7 @@ def normalize_address(text: str) -> str:
         text = _STRAY_DASH_RE.sub("", _DASHES_RE.sub("-", text))
     if "#" in text:
         text = _HASH_RE.sub(r"\1号", text).replace("#", "")
-    if any(c in _NUMERAL for c in text):
+    if not _NUMERAL_SET.isdisjoint(text):
         text = _NUM_RE.sub(_numeral_sub, text)
         text = _AFTER_ZHI_RE.sub(_numeral_sub, text)
     if "至" in text or "到" in text:

@@ -60,7 +60,7 @@ from ..settings import DEFAULT_SETTINGS, Settings
 from .divisions import LEVELS, Divisions, level_of_code, load_divisions
 from .normalize import has_han, normalize_address
 
-__all__ = ["parse_address", "PARTS", "pinyin_key"]
+__all__ = ["parse_address", "parse_many", "PARTS", "pinyin_key"]
 
 PARTS = (
     "province", "city", "county", "township", "village", "group", "road", "cross_road", "lane",
@@ -90,8 +90,10 @@ _TOKENS = (
     ("house_number", re.compile(r"(\d+(?:-\d+)?)号(?:之(\d+)|-(\d+)(?!号))?院?")),
     # a subdistrict named after a road (建设路街道), absent from the official table
     ("township?", re.compile(r"([\u3400-\u9fff]{1,6}?[路街]街道)")),
-    ("road", re.compile(f"([\u3400-\u9fff0-9]{_NAME}{{0,11}}?(?:{_ROAD_SUFFIX}))(?!{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX})")),
-    ("village?", re.compile(f"({_NAME_NO_ROAD}{{1,8}}?(?:村|嘎查|社区))(?!{_ROAD_SUFFIX}|小区)")),
+    ("road", re.compile(f"([\u3400-\u9fff0-9]{_NAME}{{0,11}}?(?:{_ROAD_SUFFIX})(?:(?<=[街巷])路)?)(?!{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX})")),
+    # a village or community may carry a road word (马道峪村, 正茂巷社区, 复兴路社区): the
+    # road token above refuses a road followed by 村/社区, so the whole name lands here
+    ("village?", re.compile(r"([\u3400-\u9fff]{1,14}?(?:村|嘎查|社区))(?!" f"{_ROAD_SUFFIX}|小区)")),
     ("compound", re.compile(f"({_NAME_NO_ROAD}{{1,10}}?(?:{_COMPOUND_SUFFIX}))")),
     ("compound", re.compile(f"({_NAME}{{1,12}}?(?:小区|花园|家园|公寓|大厦|新村|苑))")),
     ("township?", re.compile(f"({_NAME_NO_ROAD}{{2,8}}?(?:街道|镇|乡|苏木))(?!{_ROAD_SUFFIX})")),
@@ -101,15 +103,18 @@ _TOKENS = (
 )  # fmt: skip
 # a name ending like an admin unit at the front of a road/township/compound token
 _SWALLOWED_RE = re.compile(
-    r"([\u3400-\u9fff]{2,8}?(?:省|市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
+    r"([\u3400-\u9fff]{2,8}?(?:省|(?<![城都超门])市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
 )
+_NO_HITS: list = []
+_MISSING = object()
+_COARSE = frozenset(("province", "city", "county"))
 _OUTSIDE_TABLE = {"71", "81", "82"}
 # a branch of the road before it: 东五街, 东一巷, 南一街, 西一巷, 横街, 支路
 _BRANCH_RE = re.compile(
     r"(?:[东南西北中正](?:[一二三四五六七八九十\d]+|横|支|后|前)?|[一二三四五六七八九十\d]+|横|支|后|前)"
     r"(?:大街|街|巷|路|弄|里)"
 )
-_ROAD_BODY = r"[\u3400-\u9fff][\u3400-\u9fff0-9]{0,10}?(?:大街|大道|公路|胡同|路|街(?!道)|巷)"
+_ROAD_BODY = r"[\u3400-\u9fff][\u3400-\u9fff0-9]{0,10}?(?:大街|大道|公路|胡同|路|街(?!道)|巷|弄)"
 # a crossing: 丰华路与沙河路(交叉口), 机场路金银街, 人民路和解放路口
 _CROSS_RE = re.compile(
     f"(?:与|和|跟|及|交)?({_ROAD_BODY})(?:交叉口|交汇处|交界处|路口|口)?(?!\\d|号|[东南西北中]?段)"
@@ -204,44 +209,65 @@ def _under(codes, parents) -> tuple:
 
 class _Parser:
     def __init__(self, div: Divisions, prefer: frozenset):
+        import ahocorasick
+
         self.div = div
         self.prefer = prefer
-        # one set of every name of every level: a position is probed once, not once per level
-        self.names = frozenset(
+        # every name of every level (today's, short, old) in one Aho–Corasick automaton,
+        # built once per process and table: one pass over an address finds every name in it
+        names = {
             k for lv in LEVELS for t in (div.full[lv], div.short[lv], div.historical[lv]) for k in t
-        )
-        # every prefix of every name: probing stops at the first prefix no name starts with
-        self.prefixes = frozenset(k[:i] for k in self.names for i in range(1, len(k) + 1))
+        }
+        self.automaton = ahocorasick.Automaton()
+        levels_of: dict[str, set] = {}
+        for lv in LEVELS:
+            for t in (div.full[lv], div.short[lv], div.historical[lv]):
+                for k in t:
+                    levels_of.setdefault(k, set()).add(lv)
+        # name → the levels it names a unit at (a position is tried only at those levels)
+        self.levels_of = {k: frozenset(v) for k, v in levels_of.items()}
+        for key in names:
+            if len(key) >= 2:
+                self.automaton.add_word(key, len(key))
+        self.automaton.make_automaton()
         self._memo: tuple = ("", {})
+        self._admin_memo: tuple = ("", {})
 
     def _hits(self, s, pos) -> list:
-        """Names (any level) starting at ``pos``, longest first (memoised per text)."""
+        """Names (any level) starting at ``pos``, longest first (one automaton pass per text)."""
         text, memo = self._memo
         if text is not s:
             memo = {}
+            for end, length in self.automaton.iter(s):
+                start = end - length + 1
+                memo.setdefault(start, []).append(s[start : end + 1])
+            for hits in memo.values():
+                if len(hits) > 1:
+                    hits.sort(key=len, reverse=True)
             self._memo = (s, memo)
-        hits = memo.get(pos)
-        if hits is None:
-            names, prefixes, hits = self.names, self.prefixes, []
-            for end in range(pos + 1, len(s) + 1):
-                sub = s[pos:end]
-                if sub not in prefixes:
-                    break
-                if end - pos >= 2 and sub in names:
-                    hits.append(sub)
-            hits.reverse()  # longest first
-            memo[pos] = hits
-        return hits
+        return memo.get(pos, _NO_HITS)
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
+        """Memoised per text (the start scan and the main loop ask the same questions)."""
+        key = (pos, level, parents, allow_short)
+        memo = self._admin_memo
+        if memo[0] is not s:
+            memo = self._admin_memo = (s, {})
+        found = memo[1].get(key, _MISSING)
+        if found is _MISSING:
+            found = memo[1][key] = self._admin_lookup(s, pos, level, parents, allow_short)
+        return found
+
+    def _admin_lookup(self, s, pos, level, parents, allow_short):
         """``(codes, end, short, changes)`` of the unit of ``level`` named at ``pos``, or None.
 
         Today's names first; then old names of renamed or retired units (江干区, 襄樊,
         玉环县), which give today's successors and the ``changes`` that led there (codes may
         be empty: retired without a successor)."""
         div = self.div
-        for key in self._hits(s, pos):
+        hits = self._hits(s, pos)
+        for key in hits:
             end = pos + len(key)
             codes = div.full[level].get(key)
             short = False
@@ -252,7 +278,7 @@ class _Parser:
             if codes:
                 if short and _NOT_A_PLACE_RE.match(s, end) and not self._child_at(s, end, codes):
                     continue
-                if self._longer_full(s, pos, key, level, parents):
+                if len(hits[0]) > len(key) and self._longer_full(s, pos, key, level, parents):
                     continue
                 return codes, end, short, None
             changes = div.historical[level].get(key)
@@ -291,13 +317,16 @@ class _Parser:
 
     def _repeated(self, s, pos, chain) -> int:
         """End of a name (full or short) of a unit already read, written again at ``pos``."""
+        hits = self._hits(s, pos)
+        if not hits or chain[-1][0] == "village" or not (self.levels_of[hits[0]] & _COARSE):
+            return 0
         div = self.div
         have = {c for item in chain for c in item[1]}
-        for key in self._hits(s, pos)[:1]:  # the longest only: 柯桥街道 is not 柯桥 again
+        for key in hits[:1]:  # the longest only: 柯桥街道 is not 柯桥 again
             finer = LEVELS[LEVELS.index(chain[-1][0]) + 1 : 4]
             if any(_under(div.full[lv].get(key, ()), chain[-1][1]) for lv in finer):
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
-            for lv in LEVELS[:4]:
+            for lv in LEVELS[:3]:  # a township's name often names its villages (巩乃斯郭勒村)
                 if have.intersection(div.full[lv].get(key, ())) or have.intersection(
                     div.short[lv].get(key, ())
                 ):
@@ -424,10 +453,22 @@ class _Parser:
                 continue
             has_village = bool(chain) and chain[-1][0] == "village"
             skipped = out.get("_last_unplaced") == pos and not _may_start(s, pos)
-            if not skipped and (admin_open or not (has_village or out["village"])):
+            # no name starts here: only a village by sound (under one township) could
+            hits = self._hits(s, pos)
+            by_sound = parents and len(parents) == 1 and len(parents[0]) == 9
+            if (
+                (hits or by_sound)
+                and not skipped
+                and (admin_open or not (has_village or out["village"]))
+            ):
                 start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
                 levels = LEVELS[start_lv:] if admin_open else ("village",)
+                named = set().union(*(self.levels_of[k] for k in hits)) if hits else set()
                 for level in levels:
+                    if level not in named and not (
+                        level == "village" and by_sound or level == "township" and parents
+                    ):
+                        continue  # nothing of this level is named here
                     if level == "village" and not self._villages_possible(parents):
                         continue
                     allow_short = (pos == 0 or pos == last_admin_end) and (
@@ -480,9 +521,7 @@ class _Parser:
                     continue
                 generic = part.endswith("?")
                 part = part.rstrip("?")
-                if part in ("road", "township", "village", "compound") and (
-                    front := _SWALLOWED_RE.match(m.group(0))
-                ):
+                if part in ("road", "township") and (front := _SWALLOWED_RE.match(m.group(0))):
                     # 台北市信义路, 某某区文一路: a place the table lacks, then the name
                     unplaced.append(front.group(1))
                     out["notes"].append(f"unknown place {front.group(1)}")
@@ -782,3 +821,59 @@ def parse_address(
     except RecursionError:  # pragma: no cover - defensive: never let input crash a batch
         out = _empty(text)
         return _Parser._fail(out, "internal", "解析失败 parser failure")
+
+
+def _copy(result: dict) -> dict:
+    return {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in result.items()}
+
+
+def parse_many(
+    texts,
+    *,
+    divisions: Divisions | None = None,
+    prefer_counties=None,
+    settings: Settings = DEFAULT_SETTINGS,
+    cache: bool = True,
+) -> list[dict]:
+    """Parse a column of addresses with one parser (built once per process and table).
+
+    Parameters
+    ----------
+    texts : iterable
+        Addresses (anything :func:`parse_address` accepts, including None).
+    cache : bool
+        Parse each distinct text once (registers repeat addresses); results are copies, so
+        changing one never changes another.
+    divisions, prefer_counties, settings
+        As for :func:`parse_address`.
+
+    Returns
+    -------
+    list of dict
+        One :func:`parse_address` result per input, in order.
+
+    Examples
+    --------
+    >>> rs = parse_many(["宝昌镇菜园村", "", "宝昌镇菜园村"])
+    >>> [r["level"] for r in rs], rs[1]["reason_code"]
+    (['village', None, 'village'], 'empty')
+    """
+    div = divisions or load_divisions()
+    prefer = frozenset(prefer_counties or ())
+    parser = _parser(div, prefer)
+    seen: dict = {}
+    out = []
+    for text in texts:
+        key = text if isinstance(text, str) else None
+        if cache and key is not None and key in seen:
+            out.append(_copy(seen[key]))
+            continue
+        try:
+            result = parser.parse(text, settings)
+        except RecursionError:  # pragma: no cover - defensive, as in parse_address
+            result = _Parser._fail(_empty(text), "internal", "解析失败 parser failure")
+        if cache and key is not None:
+            seen[key] = result
+            result = _copy(result)
+        out.append(result)
+    return out
