@@ -281,7 +281,7 @@ def import_osm(
             geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
             crs=4326,
         )
-    _check_district(streets, district, where=str(path))
+    _check_district(streets, district, where=str(path), osm=True)
     meta = {
         "schematic": "false",
         "source": f"OpenStreetMap extract {path.name}",
@@ -317,7 +317,9 @@ def _district_outline(district: str):
     return None
 
 
-def _check_district(gdf: gpd.GeoDataFrame, district: str, *, where: str, found: str = "") -> None:
+def _check_district(
+    gdf: gpd.GeoDataFrame, district: str, *, where: str, found: str = "", osm: bool = False
+) -> None:
     """Refuse data (EPSG:4326) whose coordinates land outside the district it is imported for.
 
     The district's outline is used when the project has one (``data/boundaries``), else a
@@ -347,9 +349,15 @@ def _check_district(gdf: gpd.GeoDataFrame, district: str, *, where: str, found: 
         f"{where}: 坐标不在{district}范围内 the coordinates land outside {district}: found "
         f"lon {minx:.4f}..{maxx:.4f}, lat {miny:.4f}..{maxy:.4f}"
         + (f" ({found})" if found else "")
-        + f", but {expected}. The file's CRS is probably wrong or missing: import it again "
-        "with --crs and its real CRS (e.g. EPSG:4547 for CGCS2000 3° Gauss-Krüger 114°E, "
-        "EPSG:4490, EPSG:32650), or correct --district."
+        + f", but {expected}. "
+        + (
+            "OpenStreetMap files are WGS 84: this is another place's extract, or --district "
+            "is wrong."
+            if osm
+            else "The file's CRS is probably wrong or missing: import it again with --crs and "
+            "its real CRS (e.g. EPSG:4547 for CGCS2000 3° Gauss-Krüger 114°E, EPSG:4490, "
+            "EPSG:32650), or correct --district."
+        )
     )
 
 

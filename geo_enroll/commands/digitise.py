@@ -80,9 +80,11 @@ def _import(args: argparse.Namespace) -> int:
         district=args.district,
     )
     write_basemap(bm, out)
+    numbered = int(bm.addresses["number"].notna().sum()) if len(bm.addresses) else 0
     print(
         f"base map written: {out} ({len(bm.streets)} streets, {len(bm.landmarks)} landmarks, "
-        f"{len(bm.areas)} areas)"
+        f"{len(bm.areas)} areas, {numbered} house numbers, "
+        f"{len(bm.addresses) - numbered} named places)"
     )
     return 0
 

@@ -163,3 +163,18 @@ def test_a_number_the_street_does_not_reach_is_not_a_house(city):
     assert far["level"] != "house_number"
     gated = g.geocode("上海市黄浦区福州路9999号", min_level="house_number")
     assert gated["lon"] is None and gated["reason_code"] == "below_min_level"
+
+
+def test_the_cli_geocodes_a_house_number_in_the_imported_city(city, capsys):
+    import json
+
+    from geo_enroll.cli import main
+
+    code = main(
+        ["address", "geocode", "上海市黄浦区福州路7号", "--basemap", str(city["path"]), "--json"]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["level"] == "house_number" and out["lon"] is not None
+    a = city["basemap"].addresses
+    seven = a[a["number"] == 7].geometry.iloc[0]
+    assert abs(out["lon"] - seven.x) < 1e-6 and abs(out["lat"] - seven.y) < 1e-6

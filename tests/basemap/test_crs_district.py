@@ -71,3 +71,13 @@ def test_the_cli_refuses_with_exit_2(streets, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--crs" in err and "Traceback" not in err
     assert not (tmp_path / "o.gpkg").exists()
+
+
+def test_an_osm_extract_of_another_place_is_refused():
+    from geo_enroll.basemap.importers import import_osm
+
+    from .conftest import DATA
+
+    with pytest.raises(CRSError) as err:
+        import_osm(DATA / "helsinki_centre.osm.pbf", district="太仆寺旗")
+    assert "太仆寺旗" in str(err.value) and "lon 24.9" in str(err.value)
