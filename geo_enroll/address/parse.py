@@ -134,6 +134,12 @@ _TOWNSHIP_KIND_RE = re.compile(r"([\u3400-\u9fff]{2,6}?)(街道|镇|乡)")
 _NOISE_END_RE = re.compile(r"(?:地址|住址|住所|户籍|户口|中国|籍贯|所在地|位于|家住|现居|现住)$")
 # text before the first known unit that ends like an admin name: a unit the table lacks
 _UNKNOWN_ADMIN_RE = re.compile(r"[\u3400-\u9fff]{2,}(?:省|市|区|县|旗|盟|州|地区)$")
+# the tokens that can start at a digit, and the others (each list in the order above)
+_TOKENS_DIGIT = tuple(t for t in _TOKENS if t[0] in {
+    "group", "lane", "building", "unit", "floor", "room", "house_number", "road", "compound",
+    "bare", "bur"})  # fmt: skip
+_TOKENS_OTHER = tuple(t for t in _TOKENS if t[0] not in {
+    "group", "lane", "unit", "floor", "room", "house_number", "bare", "bur"})  # fmt: skip
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
@@ -235,6 +241,10 @@ class _Parser:
 
     def _hits(self, s, pos) -> list:
         """Names (any level) starting at ``pos``, longest first (one automaton pass per text)."""
+        return self._scan(s).get(pos, _NO_HITS)
+
+    def _scan(self, s) -> dict:
+        """Start position → names starting there, longest first (memoised for the last text)."""
         text, memo = self._memo
         if text is not s:
             memo = {}
@@ -245,7 +255,7 @@ class _Parser:
                 if len(hits) > 1:
                     hits.sort(key=len, reverse=True)
             self._memo = (s, memo)
-        return memo.get(pos, _NO_HITS)
+        return memo
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
@@ -445,16 +455,17 @@ class _Parser:
             pos = last_admin_end = start
         taken_roads: list[str] = []
         n = len(s)
+        hits_at = self._scan(s).get
         while pos < n:
             matched = False
-            if chain and pos == last_admin_end and (end := self._repeated(s, pos, chain)):
+            hits = hits_at(pos, _NO_HITS)
+            if hits and chain and pos == last_admin_end and (end := self._repeated(s, pos, chain)):
                 # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
                 pos = last_admin_end = end
                 continue
             has_village = bool(chain) and chain[-1][0] == "village"
             skipped = out.get("_last_unplaced") == pos and not _may_start(s, pos)
             # no name starts here: only a village by sound (under one township) could
-            hits = self._hits(s, pos)
             by_sound = parents and len(parents) == 1 and len(parents[0]) == 9
             if (
                 (hits or by_sound)
@@ -515,7 +526,7 @@ class _Parser:
                     break
             if matched:
                 continue
-            for part, rx in _TOKENS:
+            for part, rx in _TOKENS_DIGIT if "0" <= s[pos] <= "9" else _TOKENS_OTHER:
                 m = rx.match(s, pos)
                 if not m:
                     continue
