@@ -222,10 +222,13 @@ def _problems_layer(report: dict, level: str) -> folium.FeatureGroup:
     for kind, color, label in (
         ("gaps", "#d7191c", "空白 gap"),
         ("overlaps", "#7b3294", "重叠 overlap"),
+        ("sliver_gaps", "#d7191c", "细缝空白 sliver gap"),
+        ("sliver_overlaps", "#7b3294", "细缝重叠 sliver overlap"),
     ):
         for item in lv.get(kind) or []:
             tip = (
                 f"{label}: {item['area_m2']:.0f} m²"
+                + (f", {item['width_m']} m wide" if "width_m" in item else "")
                 + (f" · {_esc(item.get('where', ''))}")
                 + f"<br>{_esc(', '.join(item.get('rules') or []))}"
             )

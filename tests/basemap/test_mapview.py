@@ -138,3 +138,19 @@ def test_legend_names_every_school_with_its_zone_colour(taipusi_result, schemati
     assert names == set(taipusi_result.zones["school"])
     for colour in re.findall(r"background:(#[0-9a-fA-F]{6})", legend):
         assert f'"fillColor": "{colour}"' in page  # the swatch is a colour the zones use
+
+
+def test_slivers_of_the_report_are_drawn_with_their_width(taipusi_result, schematic):
+    from geo_enroll.diagnostics import build_report
+
+    report = build_report(taipusi_result)
+    sliver = {
+        "area_m2": 20.0,
+        "width_m": 0.2,
+        "point": [115.28, 41.88],
+        "rules": ["taipusi-p1-r01", "taipusi-p2-r01"],
+        "schools": ["taipusi-p1", "taipusi-p2"],
+    }
+    report["levels"]["primary"]["sliver_overlaps"] = [sliver]
+    page = zones_map(taipusi_result.zones, basemap=schematic, report=report).get_root().render()
+    assert "sliver overlap: 20 m², 0.2 m wide" in page
