@@ -49,7 +49,7 @@ def _core(item: str) -> str:
     item = re.sub(r"^[东南西北](?:至|到|界限?\s*[:：]|边界\s*[:：])", "", item)
     item = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]", "", item)
     item = re.sub(r"(?:共同|自由|共享)[学學][区區]$", "", item)
-    item = re.sub(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|等|范围内?|区域)+$", "", item)
+    item = re.sub(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|范围内?|区域)+$", "", item)
     return item.strip(" 　。；;：:")
 
 
@@ -153,7 +153,7 @@ def _sort_items(raw, n, held, checks, said, left, kinds: Counter, silent: list) 
             continue
         if core in checks:
             kinds["check"] += 1
-        elif any(core in name or name in core for name in held if len(name) >= 2):
+        elif _covered(core, held):
             kinds["rule"] += 1
         elif any(item.strip() in text for text in said):
             kinds["rule"] += 1
@@ -163,9 +163,29 @@ def _sort_items(raw, n, held, checks, said, left, kinds: Counter, silent: list) 
             silent.append({"line": n, "text": item, "why": "item named by no rule"})
 
 
+_FILLER = re.compile(
+    r"以[东南西北]|[东南西北]侧|两侧|区域|范围|辖区|所辖|部分|全部|户籍|适龄|儿童|少年|学生|毕业生"
+    r"|行政区域|行政村|行政|全境|全域|所有|各|其他|其余|有意愿|不含|不包括|包括|除|以外|之外|含"
+    r"|小学|的|内|及|和|与|至|[0-9０-９]+号?|[-—–~～→]"
+)
+
+
+def _covered(core: str, held: set[str]) -> bool:
+    """Whether the names of rules on this line make up the item (filler words aside)."""
+    if any(core in name for name in held):
+        return True
+    rest = core
+    for name in sorted((n for n in held if len(n) >= 2), key=len, reverse=True):
+        if name in rest:
+            rest = rest.replace(name, "")
+    return len(re.findall(rf"[{CN}]", _FILLER.sub("", rest))) < 2
+
+
 def _items(raw: str) -> list[str]:
     """Top-level items of a line: after a school's colon, split at 、，；。 (and CSV commas)."""
     plain = simplified(raw)
-    m = re.match(r"^[^：:]{2,40}?[：:]", plain)
+    m = re.match(r"^[^：:]{2,40}?[：:]", plain) or re.match(
+        r"^.{2,40}?(?:招收|招生范围为|划片范围为?|服务范围为?)", plain
+    )
     body = raw[m.end() :] if m else raw
     return split_top(body, "、，,；;。")

@@ -304,6 +304,11 @@ def _item(
         if re.match(r"^原", note):
             out.append({**base, "sub_area": note})
             continue
+        if len(groups) >= 2 and all(
+            re.fullmatch(rf"[{CN}]{{1,12}}(?:村|社区|居委会|嘎查)", g) for g in groups
+        ):  # 安仁镇元兴（金塘村、陈河村…）: the villages of a named part, each a unit
+            out.extend({**base, "name": g, "expanded_from": f"{name}（{note}）"} for g in groups)
+            continue
         if groups and all(PATTERNS["compound"].match(g) for g in groups):
             out.extend(
                 {"type": "compound", "name": g, "within": name, "town": town, "text": item}

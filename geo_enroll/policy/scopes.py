@@ -134,7 +134,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         excluded = list(dict.fromkeys(more + excluded))
         within = None
         tm = PATTERNS["township_prefix"].match(bound_clauses[0])
-        if tm and tm["rest"]:
+        if tm and tm["rest"] and not re.search(r"以[东南西北]", tm["town"]):
             within = tm["town"]
             text = text[len(tm["town"]) :]
         bounds = parse_bounds(text)
@@ -149,6 +149,15 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             }
             if includes:
                 piece["includes"] = includes
+            wm = re.search(
+                rf"以[东南西北](?:的)?(?P<town>(?:(?!以|的)[{CN}]){{2,8}}?(?:街道|镇|乡|苏木))"
+                r"(?:区域|范围|辖区)",
+                text,
+            )
+            if (
+                wm and not piece["within"] and not re.match(r"^除", text)
+            ):  # 石祥路以北祥符街道区域: the box lies in that town
+                piece["within"] = wm["town"]
             if re.match(r"^除", text) and re.search(r"以外|之外", text):
                 piece["negate"] = True
                 om = re.search(
@@ -157,6 +166,8 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 if om and not piece["within"]:  # 除…以外的临江街道区域
                     piece["within"] = om["town"]
             pieces.append(piece)
+        else:  # side words but no street read: say so
+            left.append("，".join(said))
         for clause in rest:
             p, lf = item_list(clause, ctx, town)
             pieces.extend(p)

@@ -86,6 +86,8 @@ def pieces_to_zones(
                 )
                 if piece.get("exclude"):
                     u["exclude"] = piece["exclude"]
+                if piece.get("expanded_from"):
+                    u["expanded_from"] = piece["expanded_from"]
                 new_units = [u]
             town = piece.get("town")
             if current is None or current["_town"] != town:
