@@ -504,7 +504,7 @@ class _Grid:
         seg_m = seg_cells * size_m
         # straight in lon/lat vs straight in UTM differ by up to ~L²/(8R) on a segment of L m
         margin_m = (EDGE_TOLERANCE_M + _SAFETY_M + seg_m**2 / (4 * _EARTH_R)) * 1.1
-        k = np.ceil(seg_cells * 4).astype(np.int64) + 1
+        k = np.ceil(seg_cells * 4).astype(np.int64) + 2  # both ends, ≥ 2 samples
         seg = np.repeat(np.arange(len(k)), k)
         t = (np.arange(len(seg)) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
         sx = cx[seg] + t * ex[seg]

@@ -286,6 +286,12 @@ def import_zones(
         raise InputError(f"划片图层 {file_name} 没有要素 (the layer has no features)")
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     sfield = _pick(columns, _SCHOOL_FIELDS, "the school", school_field)
+    if sfield is None:  # KML and many exports keep the label in a Name field
+        sfield = next(
+            (c for c in columns if str(c).lower() == "name" and gdf[c].map(_clean).any()), None
+        )
+        if sfield is not None:
+            notes.append(f"学校取自字段 {sfield} (the school from the {sfield} field)")
     if sfield is None:
         raise InputError(
             f"找不到学校字段 (no school field found in {file_name}; fields: "

@@ -11,6 +11,12 @@ is a **hypothetical scenario** and every page says so.
 SPEC is a path, or a name looked up as ``data/boundaries/NAME.toml`` then
 ``data/scenarios/NAME.toml``.
 
+The zones are checked at start with the zone-layer importer's checks
+(:func:`geo_enroll.zonelayer.check_zones`): a layer that is not a geo_enroll zones layer of
+this spec (no ``rule_id``, unknown rules, invalid or non-polygon geometry, no CRS) stops the
+service with every problem listed; a layer in another CRS is converted to EPSG:4326 (a
+converted copy is served).
+
 >>> j = from_policy("taipusi_2024")
 >>> j.key, j.name, j.county_code, j.hypothetical
 ('taipusi_2024', '太仆寺旗', '152527', False)
@@ -28,7 +34,14 @@ from geo_enroll.settings import data_dir
 
 from . import engine
 
-__all__ = ["Jurisdiction", "from_policy", "resolve_policy", "companion", "default_policies"]
+__all__ = [
+    "Jurisdiction",
+    "from_policy",
+    "resolve_policy",
+    "companion",
+    "default_policies",
+    "checked_zones",
+]
 
 
 @dataclass
@@ -121,8 +134,46 @@ def _layer(path: Path | None, layer: str):
     return gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
 
 
-def from_policy(ref: str | Path, *, zones: str | Path | None = None) -> Jurisdiction:
-    """A :class:`Jurisdiction` from a spec path or name, with its companion files."""
+def checked_zones(zones_path: Path | None, spec: dict, *, work_dir: Path | None = None):
+    """``zones_path`` if it can be served with ``spec`` as is, else a converted EPSG:4326 copy
+    in ``work_dir``; raises :class:`InputError` listing every problem of an unusable layer."""
+    if zones_path is None or not Path(zones_path).exists():
+        return zones_path
+    from geo_enroll.zonelayer import check_zones, read_layer
+
+    zones_path = Path(zones_path)
+    gdf, notes = read_layer(zones_path)
+    problems = check_zones(gdf, spec)
+    if problems:
+        raise InputError(
+            f"不能提供划片图层 {zones_path.name} (cannot serve the zones {zones_path})",
+            problems=problems,
+        )
+    converted = any("EPSG:4326" in n and "转换" in n for n in notes)
+    if not converted and (zones_path.suffix.lower() != ".gpkg" or _has_zones_layer(zones_path)):
+        return zones_path
+    import tempfile
+
+    out_dir = Path(work_dir or tempfile.mkdtemp(prefix="geo_enroll_zones_"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{zones_path.stem}_4326.gpkg"
+    if out.exists():
+        out.unlink()
+    gdf.reset_index(drop=True).to_file(out, layer="zones", driver="GPKG")
+    return out
+
+
+def _has_zones_layer(path: Path) -> bool:
+    import pyogrio
+
+    return "zones" in {str(r[0]) for r in pyogrio.list_layers(path)}
+
+
+def from_policy(
+    ref: str | Path, *, zones: str | Path | None = None, work_dir: str | Path | None = None
+) -> Jurisdiction:
+    """A :class:`Jurisdiction` from a spec path or name, with its companion files (the zones
+    checked, and converted to EPSG:4326 into ``work_dir`` when needed)."""
     path = resolve_policy(ref)
     spec = engine.load_spec(path)
     pol = spec.get("policy") or {}
@@ -130,6 +181,7 @@ def from_policy(ref: str | Path, *, zones: str | Path | None = None) -> Jurisdic
         zones_path: Path | None = Path(zones)
     else:
         zones_path = companion(path, "zones.gpkg") or companion(path, "zones.geojson")
+    zones_path = checked_zones(zones_path, spec, work_dir=Path(work_dir) if work_dir else None)
     seats = companion(path, "schools.csv")
     basemap = companion(path, "basemap.gpkg")
     default_bm = data_dir() / "boundaries" / "baochang_schematic.gpkg"

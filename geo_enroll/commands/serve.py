@@ -9,6 +9,14 @@ the console (never logged).
 versions and cohorts: SPEC is a zone spec path or a name under ``data/boundaries`` or
 ``data/scenarios`` (e.g. ``--policy taipusi_2024 --policy yanqing_2023_multischool``).
 Hypothetical scenarios (``policy.sources.scenario``) are labelled as such on every page.
+
+``--zones FILE`` is checked at start with the zone-layer importer (:mod:`geo_enroll.zonelayer`):
+a geo_enroll zones layer must match ``--spec`` (every ``rule_id`` a rule of the spec, valid
+polygons, a CRS — any CRS, converted to EPSG:4326); a published layer without ``rule_id``
+(e.g. a district's GeoJSON) is imported, its spec generated from the layer (``--school-field``,
+``--level``, ``--year``, ``--crs``, ``--schools`` as for ``geo-enroll zones import``) and
+written under ``--data``/imported.  A layer it cannot use stops the service with every problem
+listed (exit 2), never a 500 on the first lookup.
 """
 
 from __future__ import annotations
@@ -42,7 +50,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--spec", default=None, help="zone spec for the first version (default: 太仆寺旗 2024)"
     )
-    p.add_argument("--zones", default=None, help="zones GeoPackage for the first version")
+    p.add_argument(
+        "--zones",
+        default=None,
+        help="zones for the first version: a geo_enroll zones layer (with --spec) or a published "
+        "zone layer (GeoJSON, GPKG, SHP, KML …) imported at start",
+    )
+    imp = p.add_argument_group("importing a published zone layer given as --zones")
+    imp.add_argument("--school-field", default=None, help="field naming each zone's school(s)")
+    imp.add_argument("--level", default=None, help="level of every zone (primary, middle, …)")
+    imp.add_argument("--year", default=None, help="year or school year (2025-2026)")
+    imp.add_argument("--crs", default=None, help="the layer's CRS when missing or wrong")
+    imp.add_argument("--schools", default=None, help="school points layer (matched by name)")
     p.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
     p.add_argument(
         "--https",
@@ -66,6 +85,9 @@ def serve(args: argparse.Namespace) -> int:
     policies = list(getattr(args, "policy", None) or [])
     if policies and (args.spec or args.zones):
         raise InputError("use either --policy (one or more) or --spec/--zones, not both")
+    if not policies and (args.spec or args.zones):
+        prepared = _prepare_zones(args)
+        policies = [prepared] if prepared else []
     if policies:
         config["POLICIES"] = policies
     if args.https:
@@ -94,3 +116,39 @@ def serve(args: argparse.Namespace) -> int:
         ident="geo_enroll",
     )
     return 0
+
+
+def _prepare_zones(args: argparse.Namespace) -> str | None:
+    """The policy to serve for ``--spec``/``--zones``: ``--spec`` alone (its companion zones
+    found and checked), None for a geo_enroll zones layer (served with ``--spec`` or the
+    default spec, checked by :func:`web.jurisdictions.checked_zones` at start), or the spec
+    imported from a published layer (written under ``--data``/imported)."""
+    from pathlib import Path
+
+    from ..commands.zones import summary
+    from ..zonelayer import read_layer, write_import, zones_for_serving
+
+    if args.zones is None:
+        return str(args.spec)
+    gdf, _notes = read_layer(args.zones, crs=getattr(args, "crs", None))
+    if "rule_id" in gdf.columns:
+        return None
+    if args.spec is not None:
+        zones_for_serving(args.zones, {"schools": []})  # raises: a raw layer brings its own spec
+    layer = _import(args)
+    print(summary(layer.report), flush=True)
+    out = Path(args.data) / "imported" / Path(args.zones).stem
+    return str(write_import(layer, out)["spec"])
+
+
+def _import(args: argparse.Namespace):
+    from ..zonelayer import import_zones
+
+    return import_zones(
+        args.zones,
+        school_field=getattr(args, "school_field", None),
+        level=getattr(args, "level", None),
+        year=getattr(args, "year", None),
+        crs=getattr(args, "crs", None),
+        school_points=getattr(args, "schools", None),
+    )
