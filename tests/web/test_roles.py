@@ -47,6 +47,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "analyst.cohort": {"analyst", "staff", "admin"},
     "staff.index": {"staff", "admin"},
     "staff.record": {"staff", "admin"},
+    "staff.search": {"staff", "admin"},
     "staff.appeals": {"staff", "admin"},
     "staff.file_appeal": {"staff", "admin"},
     "staff.appeal": {"staff", "admin"},
@@ -95,6 +96,7 @@ BODY = {
     "staff.decide": {"outcome": "upheld", "reason": "matrix"},
     "auth.add_user": {"username": "m", "password": "matrix password", "role": "planner"},
     "staff.record": {"version_id": 1, "cohort_id": 1, "seed": 7},
+    "staff.search": {"q": "1234"},
     "public.set_jurisdiction": {"jurisdiction": "toy"},
 }
 

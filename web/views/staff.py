@@ -25,6 +25,17 @@ def index():
     return page("staff_index.html", services.staff_page(key=jkey(), lang=lang()))
 
 
+@bp.route("/search", methods=["POST"])
+@roles("staff")
+@validate(body={"q": text(40, min_length=1), "jurisdiction": JKEY}, required=("q",))
+def search():
+    """Find a child of the placement of record by name or ID number (POST: no name in URLs)."""
+    out = services.staff_search(body()["q"], key=jkey())
+    audit("staff.search", None, f"{len(out['matches'])} matches")  # never the query itself
+    data = services.staff_page(key=jkey(), lang=lang()) | out
+    return page("staff_index.html", data, json_keys=("query", "matches", "more"))
+
+
 @bp.route("/record", methods=["POST"])
 @roles("staff")
 @validate(
