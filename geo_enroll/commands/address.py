@@ -45,10 +45,14 @@ def _parse(args) -> int:
     else:
         parts = [f"{k}={r[k]}" for k in
                  ("province", "city", "county", "township", "village", "group", "road",
-                  "house_number", "compound", "building", "unit", "room") if r[k]]  # fmt: skip
+                  "cross_road", "lane", "house_number", "compound", "building", "unit", "floor",
+                  "room") if r[k]]  # fmt: skip
         print(" ".join(parts) or "-")
         if r["codes"]:
             print("codes: " + " ".join(f"{k}={v}" for k, v in r["codes"].items()))
+        for h in r["historical"]:
+            now = f"{h['successor_name']} ({h['successor']})" if h["successor"] else "?"
+            print(f"旧名 old name: {h['written']} → {now}, {h['change']} {h['year']}")
         if r["unplaced"]:
             print(f"未解析 unplaced: {r['unplaced']}")
         if r["reason"]:
@@ -84,7 +88,8 @@ def _batch(args) -> int:
             f"{summary['with_point']}; levels: {summary['by_level']}; reasons: {summary['by_reason']}",
             file=sys.stderr,
         )
-    return 0
+    # a file in which no address could be located is a failure, not a result
+    return 0 if summary["with_point"] or not summary["rows"] else 1
 
 
 def _convert(args) -> int:

@@ -368,6 +368,8 @@ class Gazetteer:
         for lv in ("province", "city", "county", "township", "village"):
             if p[lv] and lv in codes:
                 res["matched"][lv] = p[lv]
+        if p["written"]:  # an old or variant name as written (江干区 → 上城区)
+            res["matched"]["written"] = dict(p["written"])
         deepest = p["level"]
         code = codes.get(deepest) if deepest else None
         wanted = [k for k in ("village", "road", "house_number", "compound") if p.get(k)]

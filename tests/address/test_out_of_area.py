@@ -231,3 +231,15 @@ def test_a_street_is_read_only_in_its_own_township():
     assert r["level"] == "township" and r["coarse"] and "光明大街" in r["unmatched"]
     r = g.geocode("太仆寺旗宝昌镇光明大街3号")
     assert r["level"] == "house_number"
+
+
+def test_batch_of_out_of_area_addresses_locates_nothing_and_fails(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("地址\n" + "\n".join(OUT_OF_AREA[::50]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code = main(["geocode", str(src), "--column", "地址", "-o", str(out), "--no-progress",
+                 "--json"])  # fmt: skip
+    summary = capsys.readouterr().out
+    assert code == 1 and '"with_point": 0' in summary
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.count("\n") == len(OUT_OF_AREA[::50]) + 1  # every row kept, with its reason
