@@ -317,6 +317,91 @@ def _serial_dictatorship(order, choices, group_idx, group_schools, left, fallbac
     return got, rank
 
 
+_SIM_CELLS = 2_000_000  # draws × applicants drawn at once (memory ~ 60 bytes each)
+
+
+def _pad(lists) -> np.ndarray:
+    """Lists of columns as one matrix padded with -1 (at least one column).
+
+    >>> _pad([[2], [], [0, 1]]).tolist()
+    [[2, -1], [-1, -1], [0, 1]]
+    """
+    width = max([len(x) for x in lists] + [1])
+    out = np.full((len(lists), width), -1, dtype=np.int64)
+    for i, x in enumerate(lists):
+        out[i, : len(x)] = x
+    return out
+
+
+def _serial_dictatorship_fast(order, choice_pad, group_pad, seats, keys):
+    """:func:`_serial_dictatorship` without a loop over applicants (one simulated draw).
+
+    ``choice_pad`` / ``group_pad`` (n × width, -1 padded): each applicant's choices and the
+    schools of their group.  Pass 2 (调剂) takes the first open school of the applicant's
+    group in the order of ``keys`` (n × width of ``group_pad``, random: uniform among the open
+    schools, as the official draw's SHA-256 order is).  Both passes are solved by
+    :func:`_first_open`.  Returns the school column per applicant (-1: none).
+
+    >>> _serial_dictatorship_fast(np.array([2, 1, 0]), _pad([[0], [0], [0]]),
+    ...     _pad([[0, 1]] * 3), np.array([1, 1]), np.zeros((3, 2))).tolist()
+    [-1, 1, 0]
+    """
+    n = len(order)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    got = _first_open(pos, choice_pad, np.asarray(seats, dtype=np.int64))
+    left = seats - np.bincount(got[got >= 0], minlength=len(seats))
+    rest = np.flatnonzero((got < 0) & (group_pad[:, 0] >= 0))
+    if len(rest) and left.any():
+        gs = group_pad[rest]
+        k = np.where(gs >= 0, keys[rest], np.inf)
+        gs = np.take_along_axis(gs, np.argsort(k, axis=1, kind="stable"), axis=1)
+        # positions among the rest only (same order)
+        sub = np.argsort(pos[rest], kind="stable")
+        sub_pos = np.empty(len(rest), dtype=np.int64)
+        sub_pos[sub] = np.arange(len(rest))
+        got[rest] = _first_open(sub_pos, gs, left)
+    return got
+
+
+def _first_open(pos, choices, seats):
+    """Serial dictatorship by positions: each applicant takes their first choice still open.
+
+    ``pos``: each applicant's position (a permutation of 0..n-1); ``choices`` (n × width, -1
+    padded).  Let F[j] be the position of the applicant taking school j's last seat (n if it
+    never fills, -1 without seats): j is open to position t iff t ≤ F[j].  Start with F = n,
+    give everyone their first choice open under F, recompute F from those choices, repeat.
+    F only decreases (nobody moves back to an earlier choice), and its fixed point is the
+    one-at-a-time answer (by induction on the position), so the loop ends with exactly it.
+
+    >>> _first_open(np.array([1, 0, 2]), _pad([[0, 1], [0], [0, 1]]), np.array([1, 1])).tolist()
+    [1, 0, -1]
+    """
+    n, m = len(pos), len(seats)
+    order = np.empty(n, dtype=np.int64)
+    order[pos] = np.arange(n)
+    full_at = np.where(seats > 0, n, -1)
+    small = np.int16 if m < 32_000 else np.int64  # 16-bit: a linear-time stable sort
+    a = np.full(n, -1, dtype=np.int64)
+    move = np.arange(n)  # applicants whose choice may change
+    while True:
+        ch = choices[move]
+        open_ = (ch >= 0) & (pos[move, None] <= full_at[ch.clip(0)])
+        a[move] = np.where(open_.any(axis=1), ch[np.arange(len(move)), open_.argmax(axis=1)], -1)
+        seq = np.where(a >= 0, a, m)[order].astype(small)  # school taken, in draw order
+        by_school = np.argsort(seq, kind="stable")  # positions, grouped by school
+        count = np.bincount(seq, minlength=m + 1)[:m]
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        fills = (count >= seats) & (seats > 0)
+        new = np.where(seats > 0, n, -1)
+        new[fills] = by_school[start[fills] + seats[fills] - 1]
+        if np.array_equal(new, full_at):
+            return a
+        full_at = new
+        # only those whose school now fills before them move on (to a later choice)
+        move = np.flatnonzero((a >= 0) & (pos > full_at[a.clip(0)]))
+
+
 def _prepare(app: pd.DataFrame, st: pd.DataFrame):
     schools = list(st["school"])
     col = {s: j for j, s in enumerate(schools)}
@@ -497,7 +582,9 @@ def simulate(
 
     The same two-pass rule as :func:`draw`, with random keys from one
     ``numpy.random.Generator(PCG64(seed))`` instead of SHA-256 (speed; a simulation, not a
-    draw).
+    draw); pass 2 takes a uniformly random open school of the group.  The setup (cleaning,
+    columns) is done once; each draw is :func:`_serial_dictatorship_fast` (no loop over
+    applicants); the tallies are vectorised over a batch of draws.
 
     Returns
     -------
@@ -525,30 +612,47 @@ def simulate(
     schools, choices, group_idx, group_schools = _prepare(app, st)
     rng = np.random.Generator(np.random.PCG64(int(seed)))
     n, m = len(app), len(st)
-    tiers = app["tier"].to_numpy()
-    counts = np.zeros((n, m + 1), dtype=np.int64)  # last column: no seat
+    tiers = app["tier"].to_numpy().astype(np.int64)
+    seat0 = st["seats"].to_numpy(dtype=np.int64).tolist()
+    choice_pad = _pad(choices)
+    group_pad = _pad(group_schools)[group_idx]
+    counts = np.zeros(n * (m + 1), dtype=np.int64)  # per applicant and school (m: no seat)
     placed = np.zeros((int(draws), m), dtype=np.int64)
     last_tier = np.full((int(draws), m), -1, dtype=np.int64)
-
-    def fallback(i, open_cols):
-        return open_cols[int(rng.integers(len(open_cols)))] if open_cols else None
-
-    for d in range(int(draws)):
-        order = np.lexsort((rng.random(n), tiers))
-        left = st["seats"].to_numpy(dtype=np.int64).copy()
-        got, _ = _serial_dictatorship(order, choices, group_idx, group_schools, left, fallback)
-        counts[np.arange(n), np.where(got >= 0, got, m)] += 1
+    seat_arr0 = np.asarray(seat0, dtype=np.int64)
+    batch = max(1, min(int(draws), _SIM_CELLS // max(n, 1)))
+    for d0 in range(0, int(draws), batch):
+        d1 = min(int(draws), d0 + batch)
+        # tier first, then a uniform key: one random order per draw
+        orders = np.argsort(tiers[None, :] + rng.random((d1 - d0, n)), axis=1)
+        got = np.array(
+            [
+                _serial_dictatorship_fast(
+                    o, choice_pad, group_pad, seat_arr0, rng.random(group_pad.shape)
+                )
+                for o in orders
+            ],
+            dtype=np.int64,
+        ).reshape(d1 - d0, n)
+        cell = np.where(got >= 0, got, m)
+        counts += np.bincount(
+            (np.arange(n)[None, :] * (m + 1) + cell).ravel(), minlength=n * (m + 1)
+        )
         ok = got >= 0
-        placed[d] = np.bincount(got[ok], minlength=m)
-        np.maximum.at(last_tier[d], got[ok], tiers[ok])
-    units = app["unit"].to_numpy()
-    rows = []
-    for unit in sorted(set(units)):
-        mask = units == unit
-        total = counts[mask].sum(axis=0)
-        for j, name in enumerate([*schools, ""]):
-            if total[j]:
-                rows.append((unit, name, total[j] / (mask.sum() * draws), int(mask.sum())))
+        dd = np.broadcast_to(np.arange(d1 - d0)[:, None], got.shape)
+        placed[d0:d1] = np.bincount((dd * m + got)[ok], minlength=(d1 - d0) * m).reshape(d1 - d0, m)
+        np.maximum.at(last_tier, (dd[ok] + d0, got[ok]), np.broadcast_to(tiers, got.shape)[ok])
+    counts = counts.reshape(n, m + 1)
+    unit_names, unit_of = np.unique(app["unit"].to_numpy().astype(str), return_inverse=True)
+    size = np.bincount(unit_of, minlength=len(unit_names))
+    total = np.zeros((len(unit_names), m + 1), dtype=np.int64)
+    np.add.at(total, unit_of, counts)
+    names = [*schools, ""]
+    uu, jj = np.nonzero(total)
+    rows = [
+        (unit_names[u], names[j], total[u, j] / (size[u] * draws), int(size[u]))
+        for u, j in zip(uu.tolist(), jj.tolist(), strict=True)
+    ]
     probs = pd.DataFrame(rows, columns=["unit", "school", "probability", "applicants"])
     seat_arr = st["seats"].to_numpy()
     fill_rows = []

@@ -196,3 +196,31 @@ def test_simulation_probabilities_and_fill(tmp_path):
     )
     assert L.cmd_lottery_simulate(ns) == 0
     assert (tmp_path / "sim" / "unit_probabilities.csv").exists()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_simulation_draw_equals_serial_dictatorship(seed):
+    """The simulation's loop-free draw gives exactly the reference two-pass answer."""
+    rng = np.random.default_rng(seed)
+    n, m = 80, 7
+    groups = [[0, 1, 2], [3, 4, 5, 6]]
+    group_idx = rng.integers(0, 2, n)
+    choices = [
+        [int(j) for j in rng.permutation(groups[g])[: rng.integers(0, len(groups[g]) + 1)]]
+        for g in group_idx
+    ]
+    seats = rng.integers(0, 16, m)
+    for _ in range(5):
+        order = rng.permutation(n)
+        keys = rng.random((n, 4))
+
+        def fallback(i, open_cols, keys=keys):  # first open school in the applicant's order
+            g = groups[group_idx[i]]
+            return min(open_cols, key=lambda j: keys[i, g.index(j)]) if open_cols else None
+
+        ref, _ = L._serial_dictatorship(order, choices, group_idx, groups, seats.copy(), fallback)
+        got = L._serial_dictatorship_fast(
+            order, L._pad(choices), L._pad(groups)[group_idx], seats, keys
+        )
+        assert got.tolist() == ref.tolist()
+        assert (np.bincount(got[got >= 0], minlength=m) <= seats).all()
