@@ -82,8 +82,9 @@ class _Context:
         if self.addresses is None:
             return []
         keys = {normalize_name(n) for n in names if n}
-        streets = self.addresses["street"].map(normalize_name)
-        hit = self.addresses[streets.isin(keys)]
+        if not hasattr(self, "_address_streets"):
+            self._address_streets = self.addresses["street"].map(normalize_name)
+        hit = self.addresses[self._address_streets.isin(keys)]
         return list(zip(hit.geometry, hit["number"].astype(int), strict=False))
 
     def area_by(self, name: str | None, code: str | None):

@@ -436,7 +436,7 @@ def _same_street(a, b) -> bool:
 
 def _nearer_region(line_a, line_b, area, grid: float):
     """The part of ``area`` nearer to ``line_a`` than to ``line_b`` (Voronoi of their vertices)."""
-    reach = area.buffer(max(area.length, 50.0))
+    reach = area.envelope.buffer(60.0)
     pa = shapely.segmentize(line_a.intersection(reach), grid)
     pb = shapely.segmentize(line_b.intersection(reach), grid)
     xa, xb = shapely.get_coordinates(pa), shapely.get_coordinates(pb)
@@ -455,13 +455,12 @@ def _nearer_region(line_a, line_b, area, grid: float):
         shapely.multipoints(xy), extend_to=reach.envelope, ordered=True
     )
     cells_a = [c for c, mine in zip(cells.geoms, label, strict=True) if mine]
-    return unary_union(cells_a).intersection(area)
+    return shapely.coverage_union_all(cells_a).intersection(area)
 
 
-def _covers(claim, street: str, number: int) -> bool:
-    names, parities, bounds = claim
-    if street not in {normalize_name(n) for n in names}:
-        return False
+def _covers(claim, number: int) -> bool:
+    """Does a rule's claim (names, sides, number bounds) take house ``number`` of its street?"""
+    _names, parities, bounds = claim
     if ("odd" if number % 2 else "even") not in parities:
         return False
     return not bounds or any(
@@ -499,23 +498,26 @@ def claim_houses(strips: list[dict], houses: list[tuple]) -> list[dict]:
     out = [dict(s, moved=0, taken=0) for s in strips]
     if len(out) < 2 or not houses:
         return out
+    by_street: dict[str, list[int]] = {}
+    for k, s in enumerate(out):
+        if s.get("claim") is not None:
+            for name in {normalize_name(n) for n in s["claim"][0]}:
+                by_street.setdefault(name, []).append(k)
     owner = []
     for _pt, street, number in houses:
         who = {
-            (k, s["school_id"])
-            for k, s in enumerate(out)
-            if s.get("claim") is not None and _covers(s["claim"], street, number)
+            (k, out[k]["school_id"])
+            for k in by_street.get(street, [])
+            if _covers(out[k]["claim"], number)
         }
         schools = {sid for _, sid in who}
         owner.append(min(who) if len(schools) == 1 else None)  # the text names one school
+    tree = shapely.STRtree([s["geometry"] for s in out])
+    hp, hk = tree.query([p for p, _, _ in houses], predicate="within")
     wrong = []
-    for i, (pt, _, _) in enumerate(houses):
-        if owner[i] is None:
-            continue
-        k_own, sid = owner[i]
-        for k, s in enumerate(out):
-            if s["school_id"] != sid and s["geometry"].contains(pt):
-                wrong.append((i, k, k_own))
+    for i, k in zip(hp.tolist(), hk.tolist(), strict=True):
+        if owner[i] is not None and out[k]["school_id"] != owner[i][1]:
+            wrong.append((i, k, owner[i][0]))
     if not wrong:
         return out
     xy = np.round(np.array([(p.x, p.y) for p, _, _ in houses]), 2)

@@ -40,6 +40,7 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 from shapely.geometry import Point
@@ -68,11 +69,18 @@ def _number(text) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _medoid(pts: list) -> Point:
-    """The one of ``pts`` nearest to all the others (a real house point, not an average)."""
+def _medoid(pts: list) -> Point | None:
+    """The one of ``pts`` nearest to all the others (a real house point, not an average), or
+    None when two of them are more than ``_MAX_SPREAD_M`` apart (two places, one number)."""
     if len(pts) == 1:
         return pts[0]
-    return min(pts, key=lambda a: (sum(_metres(a, b) for b in pts), a.x, a.y))
+    xy = np.array([(p.x, p.y) for p in pts])
+    kx = math.cos(math.radians(float(xy[:, 1].mean())))
+    d = np.hypot((xy[:, None, 0] - xy[None, :, 0]) * kx, xy[:, None, 1] - xy[None, :, 1])
+    d *= 111_320.0
+    if d.max() > _MAX_SPREAD_M:
+        return None
+    return pts[int(np.argmin(d.sum(axis=1)))]
 
 
 class AddressIndex:
@@ -122,10 +130,11 @@ class AddressIndex:
             hits = table[n]
             text = _key(number)
             same = [p for t, p in hits if t == text] or [p for _, p in hits]
-            if max(_metres(a, b) for a in same for b in same) > _MAX_SPREAD_M:
+            point = _medoid(same)
+            if point is None:
                 return None  # the number is in two places: which one is not ours to guess
             return {
-                "point": _medoid(same),
+                "point": point,
                 "how": "exact",
                 "confidence": _CONFIDENCE["exact"],
                 "between": [],
@@ -152,17 +161,14 @@ class AddressIndex:
         hits = self._places.get(_key(name)) or []
         if not hits:
             return None
-        pts = [g.representative_point() for g, _ in hits]
-        if max(_metres(a, b) for a in pts for b in pts) > _MAX_SPREAD_M:
+        point = _medoid([g.representative_point() for g, _ in hits])
+        if point is None:
             return None
-        return {"point": pts[0], "kind": hits[0][1] or "poi", "confidence": _CONFIDENCE["place"]}
+        return {"point": point, "kind": hits[0][1] or "poi", "confidence": _CONFIDENCE["place"]}
 
     @staticmethod
     def _one(hits):
-        pts = [p for _, p in hits]
-        if max(_metres(a, b) for a in pts for b in pts) > _MAX_SPREAD_M:
-            return None
-        return _medoid(pts)
+        return _medoid([p for _, p in hits])
 
 
 def address_index_for(basemap) -> AddressIndex | None:
