@@ -699,8 +699,17 @@ def seat_table(spec: dict, ctx: Context = DEFAULT_CONTEXT):
     return pd.DataFrame(rows, columns=["school_id", "name", "level", "seats"])
 
 
-def _run_place(cohort: list[dict], *, spec: dict, zones: dict, seed: int, ctx: Context):
-    """The engine's placement of a stored cohort (rows as dicts) on a version's zones."""
+def _run_place(
+    cohort: list[dict],
+    *,
+    spec: dict,
+    zones: dict,
+    seed: int,
+    ctx: Context,
+    progress: Progress | None = None,
+):
+    """The engine's placement of a stored cohort (rows as dicts) on a version's zones;
+    ``progress`` gets the engine's fraction done after each of its steps."""
     import pandas as pd
 
     from geo_enroll.placement.run import place as run_place
@@ -714,7 +723,20 @@ def _run_place(cohort: list[dict], *, spec: dict, zones: dict, seed: int, ctx: C
         schools=seat_table(spec, ctx),
         school_points=_school_points(ctx),
         seed=int(seed),
+        progress=progress,
     )
+
+
+def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """``progress`` for a part of the work that spans ``lo``..``hi`` of the whole.
+
+    >>> seen = []
+    >>> _scaled(seen.append, 0.0, 0.5)(0.5); seen
+    [0.25]
+    """
+    if progress is None:
+        return None
+    return lambda f: progress(lo + (hi - lo) * min(max(float(f), 0.0), 1.0))
 
 
 def place(
@@ -728,9 +750,10 @@ def place(
 ) -> dict:
     """Place every applicant; ``{"placements": [...], "schools": [...], "engine": ...}``."""
     progress = progress or (lambda f: None)
-    progress(0.05)
-    out = _run_place(cohort, spec=spec, zones=zones, seed=seed, ctx=ctx)
-    progress(1.0)
+    progress(0.02)
+    out = _run_place(
+        cohort, spec=spec, zones=zones, seed=seed, ctx=ctx, progress=_scaled(progress, 0.02, 0.97)
+    )
     homes = {}
     if out.homes is not None and len(out.homes):
         homes = {
@@ -750,6 +773,7 @@ def place(
         "school_lonlat": lonlat,
         "engine": "geo_enroll.placement.run",
     }
+    progress(1.0)
     return _named(res, spec)
 
 
@@ -792,7 +816,13 @@ def _num(v):
 
 
 def lottery_inputs(
-    *, spec: dict, zones: dict, cohort: list[dict], seed: int = 7, ctx: Context = DEFAULT_CONTEXT
+    *,
+    spec: dict,
+    zones: dict,
+    cohort: list[dict],
+    seed: int = 7,
+    ctx: Context = DEFAULT_CONTEXT,
+    progress: Progress | None = None,
 ):
     """The placement's multi-school lotteries and the inputs each one draws from.
 
@@ -807,7 +837,7 @@ def lottery_inputs(
     DataFrames the draw read, also written as ``lottery/<group>/applicants.csv`` and
     ``seats.csv``), so the simulation uses exactly what the placement draws; nothing is written.
     """
-    out = _run_place(cohort, spec=spec, zones=zones, seed=seed, ctx=ctx)
+    out = _run_place(cohort, spec=spec, zones=zones, seed=seed, ctx=ctx, progress=progress)
     groups = []
     for info in out.lotteries:
         apps, seats = out.lottery_tables[info["group"]]
@@ -841,8 +871,18 @@ def simulate(
 
     progress = progress or (lambda f: None)
     progress(0.02)
-    out, groups = lottery_inputs(spec=spec, zones=zones, cohort=cohort, seed=seed, ctx=ctx)
+    out, groups = lottery_inputs(
+        spec=spec,
+        zones=zones,
+        cohort=cohort,
+        seed=seed,
+        ctx=ctx,
+        progress=_scaled(progress, 0.02, 0.5),
+    )
     progress(0.5)
+    # the draws: each group's share of the rest in proportion to its work (applicants × draws)
+    work = [max(len(apps), 1) for _info, apps, _seats in groups]
+    done = 0
     by_id = _school_by_id(spec)
 
     def name(sid: str) -> str:
@@ -857,6 +897,8 @@ def simulate(
     res_groups, units, schools = [], [], []
     for k, (info, apps, seats) in enumerate(groups):
         probs, fill = lottery_simulate(apps, seats, draws=int(draws), seed=int(seed))
+        done += work[k]
+        progress(0.5 + 0.49 * done / sum(work))
         res_groups.append(
             {
                 "group": info["group"],
@@ -908,7 +950,6 @@ def simulate(
                     "last_tier_max": _num(r["last_tier_max"]),
                 }
             )
-        progress(0.5 + 0.5 * (k + 1) / len(groups))
     counts: dict[str, int] = {}
     for st in out.placements["status"]:
         counts[str(st)] = counts.get(str(st), 0) + 1

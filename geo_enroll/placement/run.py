@@ -136,6 +136,7 @@ def place(
     streets=None,
     lottery_numbers=None,
     settings: Settings = DEFAULT_SETTINGS,
+    progress=None,
 ) -> PlaceResult:
     """Place every applicant and (optionally) write the outputs atomically.
 
@@ -168,11 +169,15 @@ def place(
         draws are rehearsals seeded by ``seed`` (``numbers = [seed]``, recorded as such).
     settings : Settings
         ``distance`` (``euclidean`` / ``network``) and ``class_cap`` are read.
+    progress : callable, optional
+        Called with the fraction of the work done (0..1) after each step: applicants read,
+        addresses located, candidates resolved, each level allocated, tables built.
 
     Returns
     -------
     PlaceResult
     """
+    step = progress or (lambda _fraction: None)
 
     if out_dir is not None:
         check_out_dir(Path(out_dir))
@@ -191,9 +196,12 @@ def place(
     index = ZoneIndex(spec, zones, school_points=school_points)
     el = assess_eligibility(table, spec=spec)
     problems = problems + _unknown_schools(table, spec)
+    step(0.1)
 
     geo = geocode_all(el, gazetteer)
+    step(0.4)
     rows = {sid: resolve_applicant(sid, rec, geo, index, by_id, spec) for sid, rec in el.iterrows()}
+    step(0.5)
 
     # seat plan smaller than the priority children of a school: stop, per school
     short = priority_shortfall(rows, seats, by_id)
@@ -252,9 +260,11 @@ def place(
         lotteries += drawn
         for i, rec in out.iterrows():
             results[i] = rec.to_dict()
+        step(0.6 if level == "primary" else 0.85)
 
     placements, school_rows = placement_tables(rows, results, seats, by_id, kind)
     homes = homes_layer(rows, results, index, placements)
+    step(0.95)
     pol = spec.get("policy") or {}
     run_info = {
         "seed": int(seed),

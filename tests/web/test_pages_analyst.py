@@ -1,0 +1,57 @@
+"""The analyst's runs report progress that moves with the work: the placement's steps (read,
+locate, resolve, each level allocated, tables) and, for a Monte-Carlo, each multi-school
+group's draws in proportion to its applicants; never a jump 0 → 5 → 100 %."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import toy_cohort, toy_context, toy_version, yanqing_jurisdiction
+
+
+def _steps(seen: list[float]) -> list[float]:
+    assert seen, "no progress reported"
+    assert all(0.0 <= f <= 1.0 for f in seen)
+    assert seen == sorted(seen), f"progress went back: {seen}"
+    assert seen[-1] == 1.0
+    return sorted(set(seen))
+
+
+def test_a_placement_reports_each_step():
+    from web import engine
+
+    spec, zones = toy_version()
+    seen: list[float] = []
+    res = engine.place(
+        spec=spec, zones=zones, cohort=toy_cohort(), ctx=toy_context(), progress=seen.append
+    )
+    steps = _steps(seen)
+    assert len(steps) >= 6, steps  # read, located, resolved, primary, middle, tables, done
+    assert max(b - a for a, b in zip(steps, steps[1:], strict=False)) <= 0.35
+    # the callback changes nothing: the same placement without it
+    again = engine.place(spec=spec, zones=zones, cohort=toy_cohort(), ctx=toy_context())
+    assert again["placements"] == res["placements"]
+
+
+def test_a_montecarlo_reports_each_group():
+    from web import engine
+
+    j = yanqing_jurisdiction()  # the HYPOTHETICAL 延庆 multi-school scenario
+    spec = engine.load_spec(j.spec_path)
+    zones = {"type": "FeatureCollection", "features": []}
+    if j.zones_path is not None and j.zones_path.exists():
+        zones = engine.load_zones(j.zones_path)
+    cohort = engine.synth_cohort(
+        spec, seed=7, zones=zones, basemap=j.ctx.basemap, counts=j.seat_counts
+    )
+    seen: list[float] = []
+    res = engine.simulate(
+        spec=spec, zones=zones, cohort=cohort, draws=20, seed=7, ctx=j.ctx, progress=seen.append
+    )
+    steps = _steps(seen)
+    groups = res["groups"]
+    if not groups:
+        pytest.skip("the scenario's cohort has no multi-school group")
+    in_draws = [f for f in steps if 0.5 < f < 1.0]
+    assert len(in_draws) == len(groups), (in_draws, len(groups))
+    assert len([f for f in steps if f < 0.5]) >= 4  # the placement's own steps before
