@@ -50,6 +50,7 @@ __all__ = [
     "zone_gaps",
     "explain_no_zone",
     "compare",
+    "compare_years",
 ]
 
 _EMPTY_COLUMNS = {"school": [], "school_id": [], "level": [], "rule_id": [], "kind": []}
@@ -726,3 +727,163 @@ def _unzoned_area(spec: dict, gdf: gpd.GeoDataFrame, lon: float, lat: float) -> 
         if geom is not None and geom.covers(p):
             return areas[rid]
     return None
+
+
+def _school_key_of(spec: dict):
+    """School id → a key stable across years: the id (imported ids come from the names)."""
+    return {s["id"]: s.get("name") or s["id"] for s in spec.get("schools") or []}
+
+
+def compare_years(
+    before: tuple[dict, object],
+    after: tuple[dict, object],
+    homes,
+    *,
+    level: str,
+    seats: Mapping | None = None,
+    school_points=None,
+) -> dict:
+    """Two school years of the same level side by side: who changes school, seat balance,
+    changed areas.
+
+    Parameters
+    ----------
+    before, after : (spec, zones)
+        The zone spec and zones layer of each school year (e.g. two imported layers).
+    homes : DataFrame
+        ``id``, ``lon``, ``lat`` (WGS 84): the children (or households) to compare; only ids
+        are reported.
+    level : str
+    seats : dict, optional
+        ``{school_id: seats}`` for the balance of the later year.
+    school_points : GeoDataFrame, optional
+        For the edge rule's nearest-school ties.
+
+    Returns
+    -------
+    dict
+        ``changes`` (``id``, ``from``, ``to``: school ids, ``""`` for none), ``n_changes``,
+        ``flows`` (``from``, ``to``, ``children``), ``schools`` (per school: ``before``,
+        ``after``, ``seats``, ``balance``, ``status`` open/closed/new), ``changed_areas``
+        (GeoJSON: land whose school changed, with ``from``, ``to``, ``area_m2``),
+        ``changed_area_m2``, ``years``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geo_enroll.datasets import toy_spec, toy_zones, toy_xy_to_lonlat
+    >>> new = toy_zones()
+    >>> east = new["rule_id"] == "toy-p1-r01"
+    >>> new.loc[east, "geometry"] = new.loc[east, "geometry"].translate(xoff=0.002)
+    >>> pts = [toy_xy_to_lonlat(x, 500) for x in (250, 540, 800)]
+    >>> homes = pd.DataFrame({"id": ["a", "b", "c"], "lon": [p[0] for p in pts],
+    ...                       "lat": [p[1] for p in pts]})
+    >>> r = compare_years((toy_spec(), toy_zones()), (toy_spec(), new), homes, level="primary")
+    >>> [(c["id"], c["from"], c["to"]) for c in r["changes"]]
+    [('b', 'toy-p1', '')]
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .zoneindex import ZoneIndex
+
+    (spec_a, zones_a), (spec_b, zones_b) = before, after
+    za, zb = zones_frame(zones_a), zones_frame(zones_b)
+    ia = ZoneIndex(spec_a, za, school_points=school_points)
+    ib = ZoneIndex(spec_b, zb, school_points=school_points)
+    homes = pd.DataFrame(homes)
+    lon = homes["lon"].to_numpy(dtype=float)
+    lat = homes["lat"].to_numpy(dtype=float)
+    sa = ia.assign_points(lon, lat, level).school_ids()
+    sb = ib.assign_points(lon, lat, level).school_ids()
+    ids = homes["id"].astype(str).tolist()
+    changes, flows = [], {}
+    for k, (x, y) in enumerate(zip(sa, sb, strict=True)):
+        if set(x) != set(y):
+            f, t = "|".join(sorted(x)), "|".join(sorted(y))
+            changes.append({"id": ids[k], "from": f, "to": t})
+            flows[(f, t)] = flows.get((f, t), 0) + 1
+    names = _school_key_of(spec_a) | _school_key_of(spec_b)
+    count_a = pd.Series([s for x in sa for s in x], dtype=object).value_counts()
+    count_b = pd.Series([s for x in sb for s in x], dtype=object).value_counts()
+    in_a = {s["id"] for s in spec_a.get("schools") or [] if _lv_ok(s, level)}
+    in_b = {s["id"] for s in spec_b.get("schools") or [] if _lv_ok(s, level)}
+    schools = []
+    for sid in sorted(in_a | in_b, key=lambda s: names.get(s, s)):
+        n_a, n_b = int(count_a.get(sid, 0)), int(count_b.get(sid, 0))
+        seat = None if seats is None or sid not in seats else int(seats[sid])
+        status = "closed" if sid not in in_b else "new" if sid not in in_a else "open"
+        schools.append(
+            {"school_id": sid, "school": names.get(sid, sid), "status": status}
+            | {"before": n_a, "after": n_b, "change": n_b - n_a, "seats": seat}
+            | {"balance": None if seat is None else seat - n_b}
+        )
+    areas = _changed_areas(za, zb, level, spec_a, spec_b)
+    years = [
+        (sp.get("policy") or {}).get("school_year") or (sp.get("policy") or {}).get("year")
+        for sp in (spec_a, spec_b)
+    ]
+    return {
+        "years": years,
+        "level": level,
+        "n_homes": len(ids),
+        "changes": changes,
+        "n_changes": len(changes),
+        "flows": [
+            {"from": f, "to": t, "children": n}
+            for (f, t), n in sorted(flows.items(), key=lambda kv: -kv[1])
+        ],
+        "schools": schools,
+        "changed_areas": areas,
+        "changed_area_m2": float(
+            np.round(sum(f["properties"]["area_m2"] for f in areas["features"]), 1)
+        ),
+    }
+
+
+def _lv_ok(school: dict, level: str) -> bool:
+    return school.get("level") in (level, "nine_year")
+
+
+def _changed_areas(za, zb, level, spec_a, spec_b) -> dict:
+    """Land whose zone school(s) differ between the two years (GeoJSON, EPSG:4326)."""
+    lv_a = {s["id"] for s in spec_a.get("schools") or [] if _lv_ok(s, level)}
+    lv_b = {s["id"] for s in spec_b.get("schools") or [] if _lv_ok(s, level)}
+
+    def by_school(z, ok):
+        z = z[z["school_id"].isin(ok)] if "school_id" in z.columns else z.iloc[0:0]
+        key = z["schools"] if "schools" in z.columns else z["school_id"]
+        key = [str(k) if k else str(s) for k, s in zip(key, z["school_id"], strict=True)]
+        out = {}
+        for k, g in zip(key, z.geometry, strict=True):
+            out[k] = g if k not in out else out[k].union(g)
+        return out
+
+    a, b = by_school(za, lv_a), by_school(zb, lv_b)
+    if not a and not b:
+        return {"type": "FeatureCollection", "features": []}
+    to_utm, to_ll, _ = _projector(za, zb)
+    a = {k: to_utm(g) for k, g in a.items()}
+    b = {k: to_utm(g) for k, g in b.items()}
+    all_a = unary_union(list(a.values())) if a else None
+    all_b = unary_union(list(b.values())) if b else None
+    feats = []
+    pairs = [(ka, kb) for ka in a for kb in b if ka != kb]
+    pairs += [(ka, "") for ka in a] + [("", kb) for kb in b]
+    for ka, kb in pairs:
+        ga = a[ka] if ka else (all_b.difference(all_a) if all_a is not None else all_b)
+        gb = b[kb] if kb else (all_a.difference(all_b) if all_b is not None else all_a)
+        if ga is None or gb is None or not ga.intersects(gb):
+            continue
+        g = ga.intersection(gb)
+        if g.area < 1.0:
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"from": ka, "to": kb, "area_m2": round(float(g.area), 1)},
+                "geometry": mapping(to_ll(g)),
+            }
+        )
+    feats.sort(key=lambda f: -f["properties"]["area_m2"])
+    return {"type": "FeatureCollection", "features": feats}

@@ -220,3 +220,62 @@ def test_taipusi_moved_edge(tmp_path, capsys):
     homes = run.homes.set_index("student_id").to_crs(utm).geometry
     for sid in ids:
         assert changed_m.buffer(1.0).contains(Point(homes.loc[sid].coords[0])), sid
+
+
+# ------------------------------------------------------------------ two school years
+
+
+def test_two_santa_rosa_school_years_who_changes_seats_and_areas(tmp_path, capsys):
+    """The real two-year Santa Rosa elementary layers: Steele Lane closes in 2026-27."""
+    import numpy as np
+    import pandas as pd
+
+    from geo_enroll.cli import main
+    from geo_enroll.impact import compare_years
+    from geo_enroll.zonelayer import import_zones, write_import
+
+    from .conftest import SHARED, need_shared
+
+    d = SHARED / "reference" / "zones-dev" / "santa_rosa_ca"
+    pts = need_shared(d / "school_locations.geojson")
+    a = import_zones(need_shared(d / "elementary_2025-2026.geojson"), school_points=pts)
+    b = import_zones(need_shared(d / "elementary_2026-2027.geojson"), school_points=pts)
+    minx, miny, maxx, maxy = a.zones.total_bounds
+    rng = np.random.default_rng(3)
+    homes = pd.DataFrame(
+        {"id": [f"h{i}" for i in range(3000)]}
+        | {"lon": rng.uniform(minx, maxx, 3000), "lat": rng.uniform(miny, maxy, 3000)}
+    )
+    r = compare_years((a.spec, a.zones), (b.spec, b.zones), homes, level="primary")
+    assert r["years"] == ["2025-2026", "2026-2027"]
+    steele = "steele-lane-elementary-school"
+    row = {s["school_id"]: s for s in r["schools"]}
+    assert row[steele]["status"] == "closed" and row[steele]["after"] == 0
+    assert row[steele]["before"] > 50
+    # every child of the closed school changes school, and is counted once
+    moved = [c for c in r["changes"] if c["from"] == steele]
+    assert len(moved) == row[steele]["before"]
+    assert sum(f["children"] for f in r["flows"]) == r["n_changes"] == len(r["changes"])
+    assert sum(s["after"] - s["before"] for s in r["schools"]) == sum(
+        (1 if c["to"] else 0) - (1 if c["from"] else 0) for c in r["changes"]
+    )
+    # the closed school's whole 2025 zone is changed land
+    steele_m2 = (
+        a.zones[a.zones["school_id"] == steele].to_crs(a.zones.estimate_utm_crs()).area.sum()
+    )
+    from_steele = sum(
+        f["properties"]["area_m2"]
+        for f in r["changed_areas"]["features"]
+        if f["properties"]["from"] == steele
+    )
+    assert abs(from_steele - steele_m2) / steele_m2 < 0.01
+    # the CLI on the imported files
+    write_import(a, tmp_path / "sr_2025")
+    write_import(b, tmp_path / "sr_2026")
+    rc = main(
+        ["impact-years", str(tmp_path / "sr_2025.json"), str(tmp_path / "sr_2026.json")]
+        + ["--synthetic", "500", "-o", str(tmp_path / "out")]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "Steele Lane Elementary School [closed]" in out and "synthetic" in out
+    assert (tmp_path / "out" / "changed_areas.geojson").exists()

@@ -278,3 +278,123 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", help="folder for impact.json, changes.csv, seats.csv, ...")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_impact)
+    y = subparsers.add_parser(
+        "impact-years",
+        help="两个学年的划片对比 two school years of zones side by side (who changes school)",
+        description="Compare two school years of the same level (e.g. two imported layers: "
+        "`geo-enroll zones import` writes SPEC.json + SPEC_zones.gpkg): who changes school, "
+        "the seat balance per school, the land whose school changed.",
+    )
+    y.add_argument("before", help="zone spec of the earlier year (its _zones.gpkg beside it)")
+    y.add_argument("after", help="zone spec of the later year")
+    y.add_argument("--level", default=None, help="level to compare (default: the specs' first)")
+    y.add_argument("--homes", default=None, help="CSV of id,lon,lat (WGS 84) of the children")
+    y.add_argument(
+        "--synthetic",
+        type=int,
+        default=None,
+        metavar="N",
+        help="without --homes: N synthetic homes spread evenly over the zoned land (labelled)",
+    )
+    y.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
+    y.add_argument("--seats", default=None, help="CSV of school_id,seats for the later year")
+    y.add_argument("-o", "--output", default=None, help="folder for impact_years.json + CSVs")
+    y.add_argument("--json", action="store_true", help="print the result as JSON")
+    y.set_defaults(func=_impact_years)
+
+
+def _spec_and_zones(path: Path):
+    from ..policy.spec import companion_file, load_spec
+
+    if not path.exists():
+        raise InputError(f"{path}: 文件不存在 (file not found)")
+    spec = load_spec(path)
+    zpath = companion_file(path, "zones.gpkg") or companion_file(path, "zones.geojson")
+    if zpath is None:
+        raise InputError(
+            f"{path}: 旁边没有划片图层 {path.stem}_zones.gpkg (no zones beside the spec: "
+            "import the layer with `geo-enroll zones import FILE --out STEM`)"
+        )
+    return spec, _read_zones(zpath, str(zpath.name)), companion_file(path, "basemap.gpkg")
+
+
+def _impact_years(args) -> int:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from .. import impact
+
+    spec_a, za, bm = _spec_and_zones(Path(args.before))
+    spec_b, zb, _bm = _spec_and_zones(Path(args.after))
+    level = args.level or next(
+        (s["level"] for s in spec_a.get("schools") or [] if s.get("level")), "primary"
+    )
+    if args.homes:
+        homes = pd.read_csv(args.homes, dtype={"id": str})
+        missing = [c for c in ("id", "lon", "lat") if c not in homes.columns]
+        if missing:
+            raise InputError(f"--homes {args.homes}: 缺少列 {', '.join(missing)} (need id,lon,lat)")
+        synthetic = False
+    else:
+        n = args.synthetic or 2000
+        land = pd.concat([za.geometry, zb.geometry]).union_all()
+        minx, miny, maxx, maxy = land.bounds
+        rng = np.random.default_rng(args.seed)
+        pts = []
+        while len(pts) < n:
+            x, y = rng.uniform(minx, maxx, 4 * n), rng.uniform(miny, maxy, 4 * n)
+            inside = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326).within(land).to_numpy()
+            pts += list(zip(x[inside], y[inside], strict=True))
+        pts = pts[:n]
+        homes = pd.DataFrame(
+            {"id": [f"h{i:05d}" for i in range(n)], "lon": [p[0] for p in pts]}
+            | {"lat": [p[1] for p in pts]}
+        )
+        synthetic = True
+    seats = None
+    if args.seats:
+        t = pd.read_csv(args.seats, dtype={"school_id": str})
+        seats = dict(zip(t["school_id"], t["seats"], strict=True))
+    points = None
+    if bm is not None:
+        points = gpd.read_file(bm, layer="schools")
+    res = impact.compare_years(
+        (spec_a, za), (spec_b, zb), homes, level=level, seats=seats, school_points=points
+    )
+    res["synthetic_homes"] = synthetic
+    if args.output:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "impact_years.json").write_text(
+            json.dumps(res, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+        )
+        pd.DataFrame(res["changes"], columns=["id", "from", "to"]).to_csv(
+            out / "changes.csv", index=False, lineterminator="\n"
+        )
+        pd.DataFrame(res["schools"]).to_csv(out / "seats.csv", index=False, lineterminator="\n")
+        (out / "changed_areas.geojson").write_text(
+            json.dumps(res["changed_areas"], ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=1, default=str))
+        return 0
+    a, b = res["years"]
+    print(
+        f"学年 {a} → {b}，学段 {level}：{res['n_homes']} 个"
+        + ("合成住址 synthetic homes" if synthetic else "住址 homes")
+        + f"，改变学校 change school: {res['n_changes']}"
+    )
+    for f in res["flows"]:
+        print(f"  {f['from'] or '—'} → {f['to'] or '—'}: {f['children']}")
+    print("学校 school: before → after (seats, balance)")
+    for r in res["schools"]:
+        print(
+            f"  {r['school']} [{r['status']}]: {r['before']} → {r['after']}"
+            + (f" (seats {r['seats']}, balance {r['balance']})" if r["seats"] is not None else "")
+        )
+    print(
+        f"变化区域 changed areas: {len(res['changed_areas']['features'])}, "
+        f"{res['changed_area_m2']:.0f} m²"
+    )
+    return 0
