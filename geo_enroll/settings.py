@@ -76,6 +76,12 @@ class Settings:
         Salt of the stable ``student_id`` (a SHA-256 of salt + ID number, never the number
         itself).  A bureau should set its own secret (``$GEO_ENROLL_ID_SALT`` or
         ``--salt``) so that ids cannot be linked back to ID numbers by brute force.
+    tiles_url : str or None
+        URL template (``{z}``, ``{x}``, ``{y}``) of a tile server drawn under the web
+        service's maps, for a deployment that has one (e.g. an internal
+        ``https://tiles.example.gov.cn/{z}/{x}/{y}.png``, or a same-origin path); read from
+        ``$GEO_ENROLL_TILES_URL``.  None (the default): only the offline background drawn from
+        the base map's own layers (areas, streets, rivers) — nothing external is fetched.
     """
 
     max_policy_bytes: int = 5_000_000
@@ -93,6 +99,9 @@ class Settings:
     rate_limit_per_minute: int = 60
     max_request_bytes: int = 5_000_000
     student_id_salt: str = "geo-enroll-v1"
+    tiles_url: str | None = field(
+        default_factory=lambda: os.environ.get("GEO_ENROLL_TILES_URL") or None
+    )
 
 
 DEFAULT_SETTINGS = Settings()

@@ -27,6 +27,7 @@ from geo_enroll.mapview import PALETTE
 __all__ = [
     "zones_map",
     "background",
+    "tiles_url",
     "render_parts",
     "escape_props",
     "label",
@@ -59,6 +60,31 @@ def escape_props(props: dict) -> dict:
     return {k: label(v) if isinstance(v, str) else v for k, v in props.items()}
 
 
+_TILES = re.compile(r"^(https://[^\s\"'<>`\\]+|/[^/\s\"'<>`\\][^\s\"'<>`\\]*)$")
+
+
+def tiles_url(url: str | None) -> str | None:
+    """A tile-server URL template fit for the maps, or None (offline background only).
+
+    Accepted: ``https://`` URLs or same-origin paths holding ``{z}``, ``{x}`` and ``{y}``; any
+    other value is ignored (the maps stay offline) rather than put into a page.
+
+    >>> tiles_url("https://tiles.example.gov.cn/{z}/{x}/{y}.png")
+    'https://tiles.example.gov.cn/{z}/{x}/{y}.png'
+    >>> tiles_url("/tiles/{z}/{x}/{y}.png"), tiles_url(None)
+    ('/tiles/{z}/{x}/{y}.png', None)
+    >>> tiles_url("http://plain.example/{z}/{x}/{y}.png"), tiles_url("https://x/{z}.png")
+    (None, None)
+    >>> tiles_url('https://x/{z}/{x}/{y}.png"></script>')
+    """
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not _TILES.match(url) or not all(k in url for k in ("{z}", "{x}", "{y}")):
+        return None
+    return url
+
+
 def _colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
@@ -83,7 +109,9 @@ def _base_map(location, zoom: int, tiles_url: str | None, vendor: str) -> folium
     if m is None:
         m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
         if tiles_url:
-            folium.TileLayer(tiles=tiles_url, attr="configured tiles").add_to(m)
+            folium.TileLayer(
+                tiles=tiles_url, attr="configured tiles", name="tiles", overlay=False
+            ).add_to(m)
     # instance-level lists: never mutate folium's class defaults
     m.default_js = [("leaflet", f"{vendor}/leaflet/leaflet.js")]
     m.default_css = [("leaflet_css", f"{vendor}/leaflet/leaflet.css")]

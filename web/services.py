@@ -17,7 +17,7 @@ from geo_enroll.settings import DEFAULT_SETTINGS
 
 from . import engine, notices
 from .jurisdictions import Jurisdiction
-from .maps import render_parts, zones_map
+from .maps import render_parts, tiles_url, zones_map
 
 __all__ = [
     "store",
@@ -239,7 +239,7 @@ def _map(version: dict, nonce: str, *, zones: dict | None = None, lang: str = "z
     return render_parts(
         zones_map(
             version["zones"] if zones is None else zones,
-            tiles_url=current_app.config.get("TILES_URL"),
+            tiles_url=tiles_url(current_app.config.get("TILES_URL") or DEFAULT_SETTINGS.tiles_url),
             vendor=vendor,
             streets=ctx.streets,
             areas=engine.basemap_layer(ctx, "areas"),

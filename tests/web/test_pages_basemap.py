@@ -1,0 +1,75 @@
+"""The maps' background: drawn offline from the base map's own layers (areas, rivers, place
+names), with a tile server only when a deployment configures one (``TILES_URL`` /
+``Settings.tiles_url`` / ``$GEO_ENROLL_TILES_URL``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import make_app
+
+TILE_LAYER = re.compile(r"L\.tileLayer\(\s*\"([^\"]*)\"")
+
+
+@pytest.fixture(scope="module")
+def taipusi_app(tmp_path_factory):
+    from web.jurisdictions import from_policy
+    from web.services import seed_defaults
+
+    def make(**config):
+        j = from_policy("taipusi_2024")
+        app = make_app(tmp_path_factory.mktemp("basemap"), JURISDICTIONS=[j], **config)
+        seed_defaults(app.extensions["geo_store"], j, logger=app.logger, cohort_seed=None)
+        return app
+
+    return make
+
+
+def test_the_background_comes_from_the_base_map_and_nothing_is_fetched(taipusi_app):
+    import geopandas as gpd
+
+    app = taipusi_app()
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert not TILE_LAYER.search(html)  # no tile server by default
+    # every area of the base map that has a name (but the county) is labelled on the map
+    j = app.extensions["geo_jurisdictions"]["taipusi_2024"]
+    areas = gpd.read_file(j.ctx.basemap, layer="areas")
+    named = areas[(areas["name"] != "") & (areas["kind"] != "county")]
+    assert html.count("ge-area-label") >= len(named) > 0
+    assert "#5fa8d3" in html  # the river drawn in blue
+    # and no URL outside the app anywhere in the page
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html)
+    assert "unpkg" not in html and "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("configured", "shown"),
+    [
+        ("/tiles/{z}/{x}/{y}.png", "/tiles/{z}/{x}/{y}.png"),
+        (
+            "https://tiles.example.gov.cn/{z}/{x}/{y}.png",
+            "https://tiles.example.gov.cn/{z}/{x}/{y}.png",
+        ),
+        ("http://plain.example/{z}/{x}/{y}.png", None),  # not https: refused
+        ('https://x.example/{z}/{x}/{y}.png"></script><script>alert(1)//', None),
+        ("javascript:alert(1)//{z}{x}{y}", None),
+    ],
+)
+def test_a_configured_tile_server(taipusi_app, configured, shown):
+    app = taipusi_app(TILES_URL=configured)
+    html = app.test_client().get("/").get_data(as_text=True)
+    got = TILE_LAYER.search(html)
+    assert (got.group(1) if got else None) == shown
+    assert "ge-area-label" in html  # the offline background stays under the tiles
+    assert "alert(1)" not in html
+
+
+def test_the_tile_setting_reads_the_environment(monkeypatch):
+    from geo_enroll.settings import Settings
+
+    monkeypatch.delenv("GEO_ENROLL_TILES_URL", raising=False)
+    assert Settings().tiles_url is None
+    monkeypatch.setenv("GEO_ENROLL_TILES_URL", "/tiles/{z}/{x}/{y}.png")
+    assert Settings().tiles_url == "/tiles/{z}/{x}/{y}.png"
