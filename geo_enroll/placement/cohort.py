@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..settings import data_dir
 from .idcard import synth_id
@@ -113,12 +114,21 @@ class _Town:
             marks[marks["kind"] == "compound"].sort_values("name").reset_index(drop=True)
         )
         self.township = township
+        # plain lists and prepared polygons, read once: each address is then O(1) in pandas
+        self._lines = list(self.streets.geometry)
+        self._names = [str(x) for x in self.streets["name"]]
+        self._from = [int(x) for x in self.streets["from_number"]]
+        self._to = [int(x) for x in self.streets["to_number"]]
+        self._comm = list(self.communities.geometry)
+        for g in self._comm:
+            shapely.prepare(g)
+        self._comm_names = [str(x) for x in self.communities["name"]]
 
     def address(self, rng, community: str | None = None) -> tuple[str, str]:
         """(address, community name) of a random house number."""
         for _ in range(200):
-            s = self.streets.iloc[int(rng.integers(len(self.streets)))]
-            line = s.geometry
+            k = int(rng.integers(len(self._lines)))
+            line = self._lines[k]
             f = float(rng.uniform(0.02, 0.98))
             p = line.interpolate(f, normalized=True)
             q = line.interpolate(min(1.0, f + 0.001), normalized=True)
@@ -126,21 +136,25 @@ class _Town:
             norm = math.hypot(dx, dy) or 1.0
             left = bool(rng.integers(2))
             sign = 1 if left else -1
-            from shapely.geometry import Point
-
-            home = Point(p.x - sign * 15 * dy / norm, p.y + sign * 15 * dx / norm)
-            hit = self.communities[self.communities.contains(home)]
-            if hit.empty:
+            hx, hy = p.x - sign * 15 * dy / norm, p.y + sign * 15 * dx / norm
+            name = next(
+                (
+                    nm
+                    for g, nm in zip(self._comm, self._comm_names, strict=True)
+                    if shapely.contains_xy(g, hx, hy)
+                ),
+                None,
+            )
+            if name is None:
                 continue
-            name = str(hit.iloc[0]["name"])
             if community is not None and name != community:
                 continue
-            lo, hi = int(s["from_number"]), int(s["to_number"])
+            lo, hi = self._from[k], self._to[k]
             n = int(round(lo + f * (hi - lo)))
             if (n % 2 == 1) != left:  # odd numbers on the left
                 n = n + 1 if n < hi else n - 1
             n = max(n, 1)
-            return f"{self.township}{name}{s['name']}{n}号", name
+            return f"{self.township}{name}{self._names[k]}{n}号", name
         return f"{self.township}{community or ''}", community or ""
 
     def compound(self, rng) -> tuple[str, str]:
@@ -234,8 +248,11 @@ def synth_cohort(
     ctx = _Context(spec, county, year, rng, basemap, divisions)
     rows: list[dict] = []
     for level, n in (("小学", n_p), ("初中", n_m)):
-        while sum(r["学段"] == level for r in rows) < n:
-            rows.extend(ctx.family(level, twins_ok=n - sum(r["学段"] == level for r in rows) >= 2))
+        have = 0  # a running count: the loop stays linear in the cohort size
+        while have < n:
+            kids = ctx.family(level, twins_ok=n - have >= 2)
+            rows.extend(kids)
+            have += len(kids)
     df = pd.DataFrame(rows, columns=COHORT_COLUMNS)
     df.insert(0, "_k", range(len(df)))
     df["姓名"] = [f"测试{i + 1:04d}" for i in range(len(df))]
@@ -275,24 +292,45 @@ class _Context:
             self.town = _Town(bm, self.prefix + (seat_town.iloc[0] if len(seat_town) else ""))
         self.seq = set()
         self.twin = 0
+        self._pool_cache = None
+        self._per_day: dict = {}
+        self._ids_by_level = {
+            lv: sorted(s["id"] for s in self.schools if s.get("level") in (lv, "nine_year"))
+            for lv in ("primary", "middle")
+        }
+        self._primary_codes = sorted(
+            str(s.get("code"))
+            for s in self.schools
+            if s.get("level") in ("primary", "nine_year") and s.get("code")
+        )
 
     # --------------------------------------------------------------- pieces
+    def _pools(self) -> dict:
+        """The unit pools as lists of dicts, built once (same rows, same order as before)."""
+        if self._pool_cache is None:
+            u = self.units
+            seat_tc = u[u["urban"]]["township_code"].mode()
+            same = u[(~u["urban"]) & u["township_code"].isin(seat_tc)]
+            pools = {"same": same.to_dict("records")}
+            for flag in (True, False):
+                pool = u[u["urban"] == flag]
+                pools[flag] = (pool if not pool.empty else u).to_dict("records")
+            self._pool_cache = pools
+        return self._pool_cache
+
     def _pick_unit(self, urban: bool | None = None) -> dict:
-        u = self.units
-        if u.empty:
+        if self.units.empty:
             return {}
+        pools = self._pools()
         if urban is None:
             r = self.rng.random()
             urban = r < (0.85 if self.yanqing else 0.55)
             if not urban and not self.yanqing:
-                seat_tc = u[u["urban"]]["township_code"].mode()
-                same = u[(~u["urban"]) & u["township_code"].isin(seat_tc)]
+                same = pools["same"]
                 if r < 0.67 and len(same):
-                    return same.iloc[int(self.rng.integers(len(same)))].to_dict()
-        pool = u[u["urban"] == urban]
-        if pool.empty:
-            pool = u
-        return pool.iloc[int(self.rng.integers(len(pool)))].to_dict()
+                    return dict(same[int(self.rng.integers(len(same)))])
+        pool = pools[bool(urban)]
+        return dict(pool[int(self.rng.integers(len(pool)))])
 
     def _address(self, unit: dict, *, house: bool = True) -> str:
         if not unit:
@@ -324,6 +362,13 @@ class _Context:
 
     def _id(self, birth: _dt.date, sex: str) -> str:
         region = self.county if len(self.county) == 6 else "999999"
+        used = self._per_day.get((birth, sex), 0)
+        if used >= 500:  # GB 11643 has 500 sequence numbers per day and sex
+            raise ValueError(
+                f"合成人数过多：{birth} 出生的{sex}孩已满 500 个顺序码 "
+                "(too many synthetic children for one birth date; use fewer)"
+            )
+        self._per_day[(birth, sex)] = used + 1
         while True:
             seq = int(self.rng.integers(0, 500)) * 2 + (1 if sex == "男" else 0)
             if (birth, seq) not in self.seq:
@@ -331,8 +376,7 @@ class _Context:
                 return synth_id(region, birth, seq)
 
     def _school_id(self, level: str) -> str | None:
-        lv = "primary" if level == "小学" else "middle"
-        ids = sorted(s["id"] for s in self.schools if s.get("level") in (lv, "nine_year"))
+        ids = self._ids_by_level["primary" if level == "小学" else "middle"]
         return ids[int(self.rng.integers(len(ids)))] if ids else None
 
     def _date(self, start: _dt.date, end: _dt.date) -> str:
@@ -426,11 +470,7 @@ class _Context:
             )
             if level == "初中":
                 child["学籍号"] = "G" + number
-                codes = sorted(
-                    str(s.get("code"))
-                    for s in self.schools
-                    if s.get("level") in ("primary", "nine_year") and s.get("code")
-                )
+                codes = self._primary_codes
                 child["毕业学校标识码"] = codes[int(rng.integers(len(codes)))] if codes else ""
             out.append(child)
         return out
