@@ -9,6 +9,7 @@ refuses root).  Tests that need it skip, saying why, only where the packages are
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -80,3 +81,36 @@ def postgis_dsn():
             env=env,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(postgis_dsn):
+    """A database with every migration applied, copied for each test (fast: no re-migration)."""
+    import psycopg
+
+    from geo_enroll.postgis import connect, migrate
+
+    admin = postgis_dsn.replace("/geo_enroll_test?", "/postgres?")
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute('CREATE DATABASE "geo_enroll_template"')
+    dsn = postgis_dsn.replace("/geo_enroll_test?", "/geo_enroll_template?")
+    conn = connect(dsn)
+    migrate(conn)
+    conn.close()
+    return admin
+
+
+@pytest.fixture
+def fresh_pg_dsn(postgis_dsn, _migrated_template):
+    """A URL of a new database for one test, migrated (a copy of the template), dropped after."""
+    import psycopg
+
+    name = f"t{next(_counter)}"
+    with psycopg.connect(_migrated_template, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "geo_enroll_template"')
+    yield postgis_dsn.replace("/geo_enroll_test?", f"/{name}?")
+    with psycopg.connect(_migrated_template, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_counter = itertools.count()
