@@ -25,7 +25,16 @@ twin_group         双胞胎组                     same label = twins/triplets
 deferral           缓学                         是 = applied for deferral
 graduating_school  毕业学校标识码               primary school code of 小升初 applicants
 preference         志愿学校                     a chosen alternative / free-choice school
-materials_ok       材料审核                     非本市户籍 material check (通过/未通过)
+materials_ok       材料审核                     非本市户籍 material check (通过/未通过; blank = held)
+property_evidence  房产材料类型                 房产证/网签合同/商铺/柜台/个人买卖合同/拆迁置换/过道房…
+residence_proof_.. 入住证明月数                 months of proof of living at the property (物业/水电票)
+rental_years       租房备案年限                 years of registered rental in the district (外区户籍)
+work_years         本区就业年限                 years of work in the district (外区户籍)
+approval           审批结果                     approval of a category that needs one (引进人才: 已批准)
+deferral_proof     缓学证明                     the hospital proof of a 缓学 application (是/证明名称)
+deferral_approved  缓学批准                     是 when the deferral is approved
+notice_issued      已发通知书                   是 when the child already holds an admission notice
+kindergarten       幼儿园                       kindergarten (roster column 5 for 小学)
 note               备注                         free text (synthetic tables say so here)
 =================  ===========================  =================================================
 
@@ -78,8 +87,18 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "graduating_school": ("毕业学校标识码", ("原学校标识码",)),
     "preference": ("志愿学校", ("选择学校",)),
     "materials_ok": ("材料审核", ("材料审核结果",)),
+    "property_evidence": ("房产材料类型", ("产权材料类型", "住房材料类型", "房产材料")),
+    "residence_proof_months": ("入住证明月数", ("实际入住证明月数", "入住佐证月数")),
+    "rental_years": ("租房备案年限", ("本区租房年限", "承租年限")),
+    "work_years": ("本区就业年限", ("就业年限", "务工年限")),
+    "approval": ("审批结果", ("审批", "引进人才审批")),
+    "deferral_proof": ("缓学证明", ("医院证明", "缓学病历证明")),
+    "deferral_approved": ("缓学批准", ("缓学审批",)),
+    "notice_issued": ("已发通知书", ("已领取通知书", "已发放通知书")),
+    "kindergarten": ("幼儿园", ("所在幼儿园", "毕业幼儿园")),
     "note": ("备注", ()),
 }
+_NUMBER_COLUMNS = ("residence_proof_months", "rental_years", "work_years")
 _ADDRESS_COLUMNS = ("hukou_address", "property_address", "residence_address")
 _DATE_COLUMNS = ("birth_date", "hukou_moved_in", "property_date")
 _DISABILITY = {
@@ -280,6 +299,11 @@ def _normalise_row(rec: dict, *, row: int, salt: str) -> dict:
     if dis and dis not in _DISABILITY and dis.lower() not in _NO:
         problems.append(f"残疾“{dis}”应为随班就读/特教学校/送教上门 (unknown disability placement)")
     rec["disability"] = _DISABILITY.get(dis, "")
+    for col in _NUMBER_COLUMNS:
+        v = rec[col]
+        if v and not re.fullmatch(r"\d{1,3}(?:\.\d{1,2})?", v):
+            problems.append(f"{COLUMNS[col][0]}“{v}”应为数字 (expected a number, e.g. 3)")
+            rec[col] = ""
     for col in ("deferral", "sibling_by_choice"):
         v = rec[col].lower()
         if v and v not in _YES and v not in _NO:

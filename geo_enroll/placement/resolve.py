@@ -17,6 +17,7 @@ residence they rank one tier below local children on the same basis (延庆: 到
 from __future__ import annotations
 
 from .candidates import candidate_schools
+from .categories import matching
 from .eligibility import BASIS_LABELS, MIGRANT_CATEGORIES
 from .locate import usable
 from .trace import _none, _sname
@@ -156,6 +157,11 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
     )
     if o["basis"] == "property_in_zone" and rec.get("_property_date"):
         r["priority_key"] = rec["_property_date"]
+    # 同等条件下 (tie-break categories): first within the tier, never above another tier
+    tie = bool(rec.get("tie_break")) and not rec["priority"]
+    r["priority_key"] = f"{0 if tie else 1}|{r['priority_key']}"
+    if tie:
+        steps.append("同等条件下优先：在本层级内排在同条件儿童之前")
     bumped = non_local and tier and o["basis"] == "actual_residence"
     label = _tier_text(int(tier), o["basis"]) + (f"（{non_local}）" if bumped else "")
     steps.append(f"录取层级：第{int(tier)}层（{label}）")
@@ -169,8 +175,8 @@ def _non_local(rec, spec: dict) -> str:
     ``policy.eligibility.treated_as_local``.
     """
     cats = tuple(rec.get("categories") or ())
-    local = set(((spec.get("policy") or {}).get("eligibility") or {}).get("treated_as_local") or ())
-    if set(cats) & local:
+    local = ((spec.get("policy") or {}).get("eligibility") or {}).get("treated_as_local") or ()
+    if matching(cats, list(local)):
         return ""
     return next((c for c in cats if c in MIGRANT_CATEGORIES), "")
 

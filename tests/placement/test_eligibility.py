@@ -92,6 +92,18 @@ def test_sibling_rule_only_when_the_elder_is_not_there_by_choice():
     assert _assess(rows[:1], spec)["sibling_school"].isna().all()
 
 
+MATERIALS_SENTENCE = {  # 延庆 line 65: the policy sets a material check for non-local children
+    "text": "提供在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证",
+    "line": 65,
+}
+
+
+def test_no_material_check_in_the_policy_means_none_is_asked():
+    el = _assess([_row(1, 类别="随迁子女", 户籍地址="河北省某县", 实际居住地址="玩具镇横街21号")])
+    assert el["status"].iloc[0] == ""
+    assert not any("材料审核" in x for x in el["decisions"].iloc[0])
+
+
 @pytest.mark.parametrize(
     "materials,status",
     [("通过", ""), ("未通过", "ineligible"), ("", "held"), ("待定", "held")],
@@ -99,6 +111,7 @@ def test_sibling_rule_only_when_the_elder_is_not_there_by_choice():
 def test_non_local_children_and_treated_as_local(materials, status):
     spec = copy.deepcopy(toy_spec())
     spec["policy"]["eligibility"]["treated_as_local"] = ["台胞子女"]
+    spec["policy"]["eligibility"]["source"].append(MATERIALS_SENTENCE)
     rows = [
         _row(
             1,
@@ -128,9 +141,7 @@ def test_blank_material_check_is_held_not_passed(toy):
     from geo_enroll.placement.run import place
 
     spec = copy.deepcopy(toy["spec"])
-    spec["policy"]["eligibility"]["source"].append(
-        {"text": "提供在延务工就业材料、在延实际住所居住材料、全家户口簿、北京市居住证", "line": 65}
-    )
+    spec["policy"]["eligibility"]["source"].append(MATERIALS_SENTENCE)
     table = [
         _row(
             1, 类别="非本市户籍", 材料审核="", 户籍地址="河北省某县", 实际居住地址="玩具镇横街21号"

@@ -9,7 +9,7 @@ from geo_enroll.errors import AllocationError, ApplicantError
 from geo_enroll.placement.applicants import read_applicants
 from geo_enroll.placement.run import PLACEMENT_COLUMNS, SCHOOL_COLUMNS, place
 
-STATUSES = {"placed", "ineligible", "deferred", "unresolved_address", "no_seat"}
+STATUSES = {"placed", "ineligible", "deferred", "held", "unresolved_address", "no_seat"}
 
 
 def _run(table, toy, out=None, seed=7, **kw):

@@ -1,0 +1,120 @@
+"""Policy categories and evidence read by meaning, not by exact string.
+
+A child's category as the applicant table writes it (``台胞子女``, ``工作居住证``) and the
+category as the policy writes it (``区台办认定的台胞子女``, ``父母一方持有《北京市工作居住证》的
+适龄儿童少年``, ``台籍学生``) rarely agree letter for letter.  :func:`matching` compares them
+by the concept they name (``CONCEPTS``: Taiwan compatriots, overseas Chinese, martyrs,
+servicemen...), so 工作居住证 = 北京市工作居住证 and 台胞子女 meets both 台胞子女 (按本市户籍对待)
+and 台籍学生 (同等条件下给予照顾), as the 延庆 text intends: a child of Taiwan compatriots is
+a 台籍 student.
+
+:func:`evidence_problem` reads a property-evidence type against the policy's
+``property_excluded`` list (太仆寺旗: 商场内柜台, 不具备居住条件的商铺, 个人签订的房屋买卖合同,
+非政府拆迁房屋置换 are not a basis for zoning) and ``scrutinised_housing`` (延庆: 过道房, 地下室,
+车库房, 空挂户 are checked with care).
+
+>>> matching(("台胞子女",), ["台胞子女", "华侨子女"]), matching(("台胞子女",), ["台籍学生"])
+(['台胞子女'], ['台籍学生'])
+>>> matching(("工作居住证",), ["父母一方持有《北京市工作居住证》的适龄儿童少年"])
+['父母一方持有《北京市工作居住证》的适龄儿童少年']
+>>> matching(("随迁子女",), ["台籍学生", "烈士子女"])
+[]
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CONCEPTS", "matching", "evidence_problem", "is_other_district"]
+
+CONCEPTS: dict[str, str] = {
+    "taiwan": r"台胞|台籍|台湾",
+    "overseas_chinese": r"华侨|归侨|侨眷",
+    "martyr": r"烈士",
+    "serviceman": r"现役军人|军人子女|随军",
+    "postdoc": r"博士后",
+    "work_permit": r"工作居住证",
+    "parent_local": r"父母一方(?:为)?本市户籍|父母一方是本市户籍",
+    "model_worker": r"劳动模范|劳模",
+    "police": r"公安英模|伤残警察|因公牺牲",
+    "firefighter": r"消防",
+    "medical": r"医务人员|医疗卫生工作者",
+    "talent": r"引进人才|高层次人才",
+    "entrepreneur": r"企业家|投资兴业",
+    "disabled": r"残疾",
+}
+
+
+def _concepts(text: str) -> set[str]:
+    return {k for k, pat in CONCEPTS.items() if re.search(pat, str(text))}
+
+
+def matching(child: tuple | list, policy: list) -> list[str]:
+    """The policy categories (as the policy writes them) that the child's categories meet.
+
+    Equal strings match; otherwise both must name the same concept of ``CONCEPTS``.
+    """
+    out = []
+    kids = [str(c).strip() for c in child or () if str(c).strip()]
+    kid_concepts = set().union(*(_concepts(c) for c in kids)) if kids else set()
+    for p in policy or ():
+        if p in kids or (_concepts(p) & kid_concepts):
+            out.append(p)
+    return out
+
+
+_EVIDENCE_FAMILIES = (
+    ("柜台",),
+    ("商铺", "商业用房", "门市", "底商"),
+    ("个人签订", "个人买卖", "私人买卖", "私下买卖", "个人合同", "私人合同"),
+    ("拆迁", "置换"),
+    ("过道房",),
+    ("地下室",),
+    ("车库",),
+    ("空挂户", "空挂"),
+)
+
+
+def _same_family(item: str, evidence: str) -> bool:
+    if "非政府" in item and "政府" in evidence and "非政府" not in evidence:
+        return False  # 非政府拆迁置换 is excluded; a government relocation swap is not
+    return any(
+        any(k in item for k in fam) and any(k in evidence for k in fam)
+        for fam in _EVIDENCE_FAMILIES
+    )
+
+
+def evidence_problem(evidence: str, eligibility: dict) -> tuple[str, str] | None:
+    """``("excluded", item)`` when the evidence is not a basis for zoning, ``("scrutinise",
+    item)`` when the policy checks it with care, else None.
+
+    >>> el = {"property_excluded": ["商场内柜台产权材料", "个人签订的房屋买卖合同",
+    ...                             "非政府拆迁房屋置换材料"], "scrutinised_housing": ["地下室"]}
+    >>> evidence_problem("个人买卖合同", el), evidence_problem("房产证", el)
+    (('excluded', '个人签订的房屋买卖合同'), None)
+    >>> evidence_problem("政府拆迁安置房置换", el), evidence_problem("地下室", el)
+    (None, ('scrutinise', '地下室'))
+    """
+    ev = str(evidence or "").strip()
+    if not ev:
+        return None
+    for item in eligibility.get("property_excluded") or ():
+        if _same_family(item, ev):
+            return "excluded", item
+    for item in eligibility.get("scrutinised_housing") or ():
+        if _same_family(item, ev) or item in ev:
+            return "scrutinise", item
+    return None
+
+
+def is_other_district(categories) -> bool:
+    """A child with the city's hukou from another district (本市非本区户籍, 外区户籍).
+
+    >>> is_other_district(("本市外区户籍",)), is_other_district(("非本市户籍",))
+    (True, False)
+    """
+    return any(
+        re.search(r"外区|非本区|本市其他区|本市非\S{0,4}区户籍", str(c))
+        and not str(c).startswith("非本市")
+        for c in categories or ()
+    )
