@@ -161,3 +161,51 @@ def test_sqlite_path_still_selected_for_files(tmp_path):
     assert type(open_store(str(tmp_path / "x.sqlite"))) is Store
     with pytest.raises(StorageError, match="cannot connect"):
         PgStore("postgresql://nobody@/nowhere?host=/nonexistent")
+
+
+def test_kill_9_mid_saves_loses_nothing_acknowledged(backend, tmp_path):
+    """A writer killed with SIGKILL while saving: every save it acknowledged is there."""
+    import os
+    import signal
+    import sys
+    import time
+
+    script = tmp_path / "writer.py"
+    script.write_text(
+        "import sys\n"
+        "from web.store_pg import open_store\n"
+        "s = open_store(sys.argv[1])\n"
+        "fc = {'type': 'FeatureCollection', 'features': []}\n"
+        "for i in range(10000):\n"
+        "    v = s.save_version(spec={'i': i}, zones=fc, author='p', message=f'm{i}')\n"
+        "    print(v, flush=True)\n",
+        encoding="utf-8",
+    )
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, str(script), backend[1]],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    acked = []
+    deadline = time.monotonic() + 60
+    while len(acked) < 25 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acked.append(int(line))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert len(acked) >= 25, "the writer did not get going"
+    store = open_store(backend[1])
+    try:
+        have = {v["id"] for v in store.versions()}
+        assert set(acked) <= have
+        for v in acked[-3:]:
+            assert store.version(v)["spec"]["i"] == acked.index(v)
+    finally:
+        if isinstance(store, PgStore):
+            store.close()
