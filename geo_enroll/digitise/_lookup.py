@@ -199,7 +199,16 @@ def _resolve_one(ctx: _Context, lim: _Limit, district: str | None, issues: list[
             kinds = set(ctx.streets["kind"].iloc[m.rows])
             if kinds == {"bridge"}:
                 lim.feature = "bridge"
-            if m.how != "exact" or name != lim.name:
+            if m.how == "whole":  # 环城路 -> its sections: say which were used
+                issues.append(
+                    {
+                        "type": "sections_used",
+                        "street": lim.text,
+                        "message": f"{lim.text}: the map has only its sections or parts; used "
+                        f"all of them: {'、'.join(m.names)}",
+                    }
+                )
+            elif m.how != "exact" or name != lim.name:
                 issues.append(
                     {
                         "type": "name_matched",

@@ -338,3 +338,31 @@ def gpd_point(p):
     import geopandas as gpd
 
     return gpd.GeoSeries([p], crs=4326)
+
+
+def test_a_limit_that_matches_only_sections_says_which():
+    bm = _toy(
+        [
+            ("环城路一段", _line(0, 0, 0, 400)),
+            ("环城路二段", _line(0, 400, 0, 800)),
+            ("北街", _line(-400, 700, 400, 700)),
+            ("南街", _line(-400, 100, 400, 100)),
+            ("东街", _line(300, 0, 300, 800)),
+        ]
+    )
+    rule = {
+        "rule_id": "A-r1",
+        "kind": "directional_bounds",
+        "bounds": [
+            {"street": "环城路", "side": "east_of"},
+            {"street": "北街", "side": "south_of"},
+            {"street": "南街", "side": "north_of"},
+            {"street": "东街", "side": "west_of"},
+        ],
+        "source": {"text": "环城路以东…", "line": 1},
+    }
+    result = digitise(_spec(("A", [rule])), bm)
+    issues = result.rules[0]["issues"]
+    note = next(i for i in issues if i["type"] == "sections_used")
+    assert "环城路一段" in note["message"] and "环城路二段" in note["message"]
+    assert result.rules[0]["status"] == "closed_with_issues"
