@@ -317,9 +317,6 @@ def _serial_dictatorship(order, choices, group_idx, group_schools, left, fallbac
     return got, rank
 
 
-_SIM_CELLS = 2_000_000  # draws × applicants drawn at once (memory ~ 60 bytes each)
-
-
 def _pad(lists) -> np.ndarray:
     """Lists of columns as one matrix padded with -1 (at least one column).
 
@@ -584,7 +581,7 @@ def simulate(
     ``numpy.random.Generator(PCG64(seed))`` instead of SHA-256 (speed; a simulation, not a
     draw); pass 2 takes a uniformly random open school of the group.  The setup (cleaning,
     columns) is done once; each draw is :func:`_serial_dictatorship_fast` (no loop over
-    applicants); the tallies are vectorised over a batch of draws.
+    applicants); the tallies are per unit (never applicants × schools).
 
     Returns
     -------
@@ -613,40 +610,28 @@ def simulate(
     rng = np.random.Generator(np.random.PCG64(int(seed)))
     n, m = len(app), len(st)
     tiers = app["tier"].to_numpy().astype(np.int64)
-    seat0 = st["seats"].to_numpy(dtype=np.int64).tolist()
+    seat_arr0 = st["seats"].to_numpy(dtype=np.int64)
     choice_pad = _pad(choices)
     group_pad = _pad(group_schools)[group_idx]
-    counts = np.zeros(n * (m + 1), dtype=np.int64)  # per applicant and school (m: no seat)
+    unit_names, unit_of = np.unique(app["unit"].to_numpy().astype(str), return_inverse=True)
+    n_units = len(unit_names)
+    size = np.bincount(unit_of, minlength=n_units)
+    unit_base = unit_of * (m + 1)
+    total = np.zeros(n_units * (m + 1), dtype=np.int64)  # per unit and school (m: no seat)
     placed = np.zeros((int(draws), m), dtype=np.int64)
     last_tier = np.full((int(draws), m), -1, dtype=np.int64)
-    seat_arr0 = np.asarray(seat0, dtype=np.int64)
-    batch = max(1, min(int(draws), _SIM_CELLS // max(n, 1)))
-    for d0 in range(0, int(draws), batch):
-        d1 = min(int(draws), d0 + batch)
-        # tier first, then a uniform key: one random order per draw
-        orders = np.argsort(tiers[None, :] + rng.random((d1 - d0, n)), axis=1)
-        got = np.array(
-            [
-                _serial_dictatorship_fast(
-                    o, choice_pad, group_pad, seat_arr0, rng.random(group_pad.shape)
-                )
-                for o in orders
-            ],
-            dtype=np.int64,
-        ).reshape(d1 - d0, n)
-        cell = np.where(got >= 0, got, m)
-        counts += np.bincount(
-            (np.arange(n)[None, :] * (m + 1) + cell).ravel(), minlength=n * (m + 1)
+    tier_levels = np.unique(tiers)
+    for d in range(int(draws)):
+        order = np.argsort(tiers + rng.random(n))  # tier first, then a uniform key
+        got = _serial_dictatorship_fast(
+            order, choice_pad, group_pad, seat_arr0, rng.random(group_pad.shape)
         )
+        total += np.bincount(unit_base + np.where(got >= 0, got, m), minlength=len(total))
         ok = got >= 0
-        dd = np.broadcast_to(np.arange(d1 - d0)[:, None], got.shape)
-        placed[d0:d1] = np.bincount((dd * m + got)[ok], minlength=(d1 - d0) * m).reshape(d1 - d0, m)
-        np.maximum.at(last_tier, (dd[ok] + d0, got[ok]), np.broadcast_to(tiers, got.shape)[ok])
-    counts = counts.reshape(n, m + 1)
-    unit_names, unit_of = np.unique(app["unit"].to_numpy().astype(str), return_inverse=True)
-    size = np.bincount(unit_of, minlength=len(unit_names))
-    total = np.zeros((len(unit_names), m + 1), dtype=np.int64)
-    np.add.at(total, unit_of, counts)
+        placed[d] = np.bincount(got[ok], minlength=m)
+        for t in tier_levels:  # ascending: the last tier admitted wins
+            last_tier[d, np.bincount(got[ok & (tiers == t)], minlength=m) > 0] = t
+    total = total.reshape(n_units, m + 1)
     names = [*schools, ""]
     uu, jj = np.nonzero(total)
     rows = [
