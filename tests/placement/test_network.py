@@ -214,3 +214,29 @@ def test_a_street_stopping_short_of_a_junction_is_still_connected():
     assert abs(d[0, 0] - 250.0) < 1.0  # 150 m down the side street, 100 m along the main one
     far = network_distance_matrix(home, school, streets, join_m=0.1)
     assert not np.isfinite(far).all()  # with no joining tolerance the side street is cut off
+
+
+def test_vectorised_straight_lines_equal_the_per_pair_distance():
+    """distance_matrix computes the straight lines in one step; same metres as pair by pair."""
+    from geo_enroll.datasets import toy_school_points, toy_spec, toy_zones
+    from geo_enroll.placement.candidates import ZoneIndex
+    from geo_enroll.placement.distance import distance_matrix
+
+    index = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
+    rng = np.random.default_rng(5)
+    xs = [sx for sx, _ in index.school_xy.values()]
+    ys = [sy for _, sy in index.school_xy.values()]
+    rows = {
+        f"s{i}": {
+            "xy": (float(rng.uniform(min(xs), max(xs))), float(rng.uniform(min(ys), max(ys))))
+        }
+        for i in range(30)
+    }
+    rows["s_unknown"] = {"xy": None}
+    ids = sorted(rows)
+    schools = sorted(index.school_xy) + ["no-such-school"]
+    dist, fallback = distance_matrix(ids, schools, rows, index, "euclidean", None)
+    expected = np.array([[index.school_distance(rows[i]["xy"], s) for s in schools] for i in ids])
+    assert fallback == []
+    assert np.array_equal(dist, expected)  # bit for bit, inf where a place is unknown
+    assert np.isinf(dist[ids.index("s_unknown")]).all() and np.isinf(dist[:, -1]).all()
