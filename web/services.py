@@ -6,6 +6,7 @@ No geometry and no policy logic lives in the views.  Nothing here logs personal 
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, timedelta
 
@@ -16,7 +17,7 @@ from geo_enroll.settings import DEFAULT_SETTINGS
 
 from . import engine, notices
 from .jurisdictions import Jurisdiction
-from .maps import render_parts, zones_map
+from .maps import render_parts, tiles_url, zones_map
 
 __all__ = [
     "store",
@@ -36,6 +37,7 @@ __all__ = [
     "appeals_page",
     "decide_appeal",
     "reveal_id",
+    "staff_search",
     "working_days_after",
 ]
 
@@ -237,7 +239,7 @@ def _map(version: dict, nonce: str, *, zones: dict | None = None, lang: str = "z
     return render_parts(
         zones_map(
             version["zones"] if zones is None else zones,
-            tiles_url=current_app.config.get("TILES_URL"),
+            tiles_url=tiles_url(current_app.config.get("TILES_URL") or DEFAULT_SETTINGS.tiles_url),
             vendor=vendor,
             streets=ctx.streets,
             areas=engine.basemap_layer(ctx, "areas"),
@@ -1144,30 +1146,103 @@ def staff_page(*, key: str | None = None, lang: str = "zh") -> dict:
     rid = s.record_run_id(j.key)
     run = s.run(rid) if rid else None
     schools = []
+    appeal_counts = {"open": 0, "decided": 0, "changed": 0}
     if run:
         spec = _version(run["version_id"])["spec"]
+        by_key = {}
+        for sc in spec.get("schools") or []:
+            by_key[sc["id"]] = by_key[sc["name"]] = sc["id"]
+        moved = _decided_schools(run["id"])  # 复核改派: the child counts at the new school
         placed: dict[str, int] = {}
-        for row in run["result"].get("schools", []):  # a nine-year school has a row per level
-            placed[row["school"]] = placed.get(row["school"], 0) + int(row.get("placed") or 0)
+        for p in run["result"].get("placements", []):
+            if p.get("status") not in (None, "placed") and p["student_id"] not in moved:
+                continue
+            sid = moved.get(p["student_id"]) or by_key.get(p.get("school") or "")
+            if sid:
+                placed[sid] = placed.get(sid, 0) + 1
         schools = [
             {
                 "id": sc["id"],
                 "name": sc["name"],
                 "level": sc.get("level"),
                 "code": sc.get("code"),
-                "placed": placed.get(sc["name"], 0),
+                "placed": placed.get(sc["id"], 0),
             }
             for sc in spec.get("schools") or []
         ]
+        for a in s.appeals():
+            if a["run_id"] == run["id"]:
+                appeal_counts["open" if a.get("outcome") is None else "decided"] += 1
+                appeal_counts["changed"] += a.get("outcome") == "changed"
         run = {k: v for k, v in run.items() if k != "result"}
+    runs = [r for r in s.runs(j.key) if r["of_record"]]
     return {
         "jurisdiction": j.public(lang),
         "record_run": run,
         "schools": schools,
+        "appeal_counts": appeal_counts,
+        "pending_run": next((r for r in runs if r.get("status") in ("queued", "running")), None),
         "versions": s.versions(j.key),
         "cohorts": s.cohorts(j.key),
-        "runs": [r for r in s.runs(j.key) if r["of_record"]],
+        "runs": runs,
     }
+
+
+_ID_QUERY = re.compile(r"^[0-9Xx*＊]{4,18}$")
+
+
+def staff_search(query: str, *, key: str | None = None) -> dict:
+    """Children of the placement of record found by name (part of 姓名), by ID number as staff
+    see it (masked ``152527********1234``, the last 4–6 digits, or the whole number) or by
+    student id.  Answers masked ID numbers only, with each child's school after appeals.
+
+    Returns ``{"query", "matches": [{"student_id", "name", "id_masked", "level", "school",
+    "status", "changed", "appeal_id"}], "more"}`` (at most 50 matches).
+    """
+    q = "".join(str(query or "").split())
+    if not q:
+        raise InputError("请输入姓名或证件号 (type a name or an ID number)")
+    if len(q) > 40:
+        raise InputError("查询过长，最多 40 字 (query too long: 40 characters at most)")
+    run = record_run(key)
+    spec = _version(run["version_id"])["spec"]
+    names = {sc["id"]: sc["name"] for sc in spec.get("schools") or []}
+    rows = _cohort_index(run["cohort_id"])
+    moved = _decided_schools(run["id"])
+    appeals = {a["student_id"]: a["id"] for a in store().appeals() if a["run_id"] == run["id"]}
+    pattern = None
+    if _ID_QUERY.match(q) and any(c.isdigit() for c in q):
+        body = q.upper().replace("＊", "*")
+        if "*" in body:
+            pattern = re.compile("^" + body.replace("*", "[0-9X]") + "$")
+        elif len(body) == 18:
+            pattern = re.compile("^" + re.escape(body) + "$")
+        else:
+            pattern = re.compile(re.escape(body) + "$")  # the last digits
+    matches = []
+    for p in run["result"].get("placements", []):
+        sid = p["student_id"]
+        r = rows.get(sid, {})
+        idn = str(r.get("身份证号") or "").upper()
+        name = str(r.get("姓名") or "")
+        hit = sid == q or (pattern.search(idn) if pattern else q.lower() in name.lower())
+        if not hit:
+            continue
+        final = moved.get(sid)
+        matches.append(
+            {
+                "student_id": sid,
+                "name": name,
+                "id_masked": engine.mask_id(idn) if idn else "",
+                "level": p.get("level"),
+                "school": names.get(final, final) if final else p.get("school"),
+                "status": "placed" if final else p.get("status"),
+                "changed": bool(final),
+                "appeal_id": appeals.get(sid),
+            }
+        )
+    matches.sort(key=lambda m: (m["name"], m["student_id"]))
+    return {"query": q, "matches": matches[:50], "more": max(0, len(matches) - 50)}
 
 
 def record_run(key: str | None = None) -> dict:
