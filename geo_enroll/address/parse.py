@@ -116,16 +116,31 @@ _BRANCH_RE = re.compile(
 )
 _ROAD_BODY = r"[\u3400-\u9fff][\u3400-\u9fff0-9]{0,10}?(?:大街|大道|公路|胡同|路|街(?!道)|巷|弄)"
 # a crossing: 丰华路与沙河路(交叉口), 机场路金银街, 人民路和解放路口
-_CROSS_RE = re.compile(
-    f"(?:与|和|跟|及|交)?({_ROAD_BODY})(?:交叉口|交汇处|交界处|路口|口)?(?!\\d|号|[东南西北中]?段)"
-)
+_CROSS_RE = re.compile(f"({_ROAD_BODY})(交叉口|交汇处|交界处|路口|口)?(?!\\d|号|[东南西北中]?段)")
+_JOINERS = "与跟及"  # 和 joins only before a crossing word (人民路和解放路口): 和平街 is a name
+
+
+def _cross_at(s: str, end: int):
+    """``(road, end)`` of a crossing road written at ``end`` (与沙河路交叉口, 金银街), or None.
+
+    >>> _cross_at("丰华路与沙河路交叉口", 3), _cross_at("人民路和平街", 3)
+    (('沙河路', 10), ('和平街', 6))
+    """
+    if s[end : end + 1] in _JOINERS or s[end : end + 1] == "和":
+        m = _CROSS_RE.match(s, end + 1)
+        if m and len(m.group(1)) >= 3 and (s[end] != "和" or m.group(2)):
+            return m.group(1), m.end()
+    m = _CROSS_RE.match(s, end)
+    return (m.group(1), m.end()) if m else None
 
 
 def _strip_joiner(text: str) -> str:
-    """A crossing road without the word joining it to the first (与沙河路 → 沙河路)."""
-    return (
-        text[1:] if text[:1] in "与和跟及交" and len(text) > 3 else text
-    )  # 台湾省, 香港, 澳门: province level only
+    """A crossing road without the word joining it to the first (与沙河路 → 沙河路).
+
+    >>> _strip_joiner("与沙河路"), _strip_joiner("和平大街")
+    ('沙河路', '和平大街')
+    """
+    return text[1:] if text[:1] in _JOINERS and len(text) > 3 else text
 
 
 _TOWNSHIP_KINDS = ("街道", "镇", "乡")
@@ -582,9 +597,8 @@ class _Parser:
                     if sec := _SECTION_RE.match(s, end):  # 人民南路四段, 三环路2段
                         end = sec.end()
                     out["road"] = s[pos:end]
-                    if cross := _CROSS_RE.match(s, end):
-                        out["cross_road"] = cross.group(1)
-                        end = cross.end()
+                    if end < n and (cross := _cross_at(s, end)):
+                        out["cross_road"], end = cross
                     pos = end
                     admin_open = False
                     matched = True
