@@ -97,20 +97,26 @@ _SECTION_AFTER = re.compile(r"([东南西北中]?[一二三四五六七八九十
 
 
 def _bounds(numbers: dict) -> list[tuple[int | None, int | None]]:
-    """Number intervals of a rule: one range, an open range, or one per listed number.
+    """Number intervals of a rule: a range or an open range, plus one per listed number that
+    the range does not hold (双林路（双号22号-136号）：22号…136号、196号 also takes 196).
 
     >>> _bounds({"from": 63}), _bounds({"list": [1, 3]}), _bounds({"from": 9, "to": 1})
     ([(63, None)], [(1, 1), (3, 3)], [(1, 9)])
+    >>> _bounds({"from": 22, "to": 136, "list": [22, 44, 196]})
+    [(22, 136), (196, 196)]
     """
     lo, hi = numbers.get("from"), numbers.get("to")
     lo = lo if isinstance(lo, int) else None
     hi = hi if isinstance(hi, int) else None
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
-    if lo is not None or hi is not None:
-        return [(lo, hi)]
+    ranged = lo is not None or hi is not None
+    out = [(lo, hi)] if ranged else []
     listed = sorted({n for n in numbers.get("list") or [] if isinstance(n, int)})
-    return [(n, n) for n in listed]
+    for n in listed:
+        if not ranged or not ((lo is None or lo <= n) and (hi is None or n <= hi)):
+            out.append((n, n))
+    return out
 
 
 def _clusters(geoms: list, gap: float) -> list[list[int]]:

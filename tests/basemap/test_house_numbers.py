@@ -366,3 +366,19 @@ def test_a_limit_that_matches_only_sections_says_which():
     note = next(i for i in issues if i["type"] == "sections_used")
     assert "环城路一段" in note["message"] and "环城路二段" in note["message"]
     assert result.rules[0]["status"] == "closed_with_issues"
+
+
+def test_a_list_of_numbers_takes_those_houses_on_both_sides(helsinki):
+    probe = digitise(_spec(("x", [_rule("x-r1", STREET)])), helsinki)
+    addr = _on_street(helsinki, probe, STREET)
+    nums = sorted({int(n) for n in addr["number"]})
+    odds, evens = [n for n in nums if n % 2], [n for n in nums if n % 2 == 0]
+    listed = [odds[0], odds[1], evens[-2], evens[-1]]  # 成华区 style: 11号、13号、…
+    rule = _rule("L-r1", STREET, numbers={"list": listed, "parity": "all"}, sides="both")
+    result = digitise(_spec(("L", [rule])), helsinki)
+    assert result.rules[0]["status"] == "ok", result.rules[0]["issues"]
+    zone = _zones(result)["L-r1"]
+    numbers = addr["number"].astype(int)
+    inside = addr.geometry.within(zone)
+    assert inside[numbers.isin(listed)].mean() > 0.9
+    assert not inside[~numbers.isin(listed) & (numbers > odds[2]) & (numbers < evens[-3])].any()
