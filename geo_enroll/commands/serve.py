@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--year", default=None, help="year or school year (2025-2026)")
     imp.add_argument("--crs", default=None, help="the layer's CRS when missing or wrong")
     imp.add_argument("--schools", default=None, help="school points layer (matched by name)")
+    p.add_argument(
+        "--db",
+        default=os.environ.get("GEO_ENROLL_DB"),
+        help="store: postgresql://user@host/db for PostgreSQL + PostGIS (env GEO_ENROLL_DB); "
+        "default: the embedded SQLite file in --data",
+    )
     p.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
     p.add_argument(
         "--https",
@@ -82,6 +88,8 @@ def serve(args: argparse.Namespace) -> int:
     from web.auth import bootstrap_admin
 
     config = {"DATA_DIR": args.data, "SPEC_PATH": args.spec, "ZONES_PATH": args.zones}
+    if getattr(args, "db", None):
+        config["STORE_PATH"] = args.db
     policies = list(getattr(args, "policy", None) or [])
     if policies and (args.spec or args.zones):
         raise InputError("use either --policy (one or more) or --spec/--zones, not both")
