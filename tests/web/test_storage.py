@@ -118,3 +118,43 @@ def test_not_a_store(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StorageError, match="not a geo_enroll store"):
         Store(bad)
+
+
+@pytest.mark.parametrize("bad", [10**20, 2**63, 0, -1, True, 1.5, "٣", "x", None, [1]])
+def test_ids_sqlite_cannot_bind_are_rows_that_do_not_exist(store, bad):
+    """Never an OverflowError from SQLite or a silent ``int("٣")``."""
+    for get in (store.version, store.cohort, store.run, store.appeal):
+        with pytest.raises(NotFoundError):
+            get(bad)
+    if bad is not None:  # (None: a version without a parent)
+        with pytest.raises(NotFoundError):
+            store.save_version(spec={}, zones=FC, author="p", message="x", parent_id=bad)
+
+
+def test_sessions_end_on_close_and_expiry(store):
+    sid = store.open_session("planner", lifetime=3600)
+    assert store.session_user(sid) == "planner"
+    assert sid not in str(store._all("SELECT * FROM sessions")[0][:])  # only its hash
+    store.close_session(sid)
+    assert store.session_user(sid) is None
+    old = store.open_session("planner", lifetime=-1)  # already expired
+    assert store.session_user(old) is None
+    a, b = store.open_session("staff", lifetime=60), store.open_session("staff", lifetime=60)
+    assert store.close_sessions("staff") == 2 and store.session_user(a) is store.session_user(b)
+    assert store.session_user("") is None and store.session_user(None) is None
+
+
+def test_idempotency_claims_replays_and_mismatches(store):
+    assert store.idempotency_begin("u\nk", "req", ttl=60) == ("new", None)
+    assert store.idempotency_begin("u\nk", "req", ttl=60) == ("busy", None)
+    store.idempotency_finish("u\nk", status=201, answer={"body": {"id": 3}})
+    assert store.idempotency_begin("u\nk", "req", ttl=60) == (
+        "replay",
+        {"status": 201, "body": {"id": 3}},
+    )
+    assert store.idempotency_begin("u\nk", "other", ttl=60) == ("mismatch", None)
+    # a released key (a server error) runs afresh; an expired one is forgotten
+    assert store.idempotency_begin("u\nk2", "req", ttl=60)[0] == "new"
+    store.idempotency_finish("u\nk2", status=500, answer=None)
+    assert store.idempotency_begin("u\nk2", "req", ttl=60)[0] == "new"
+    assert store.idempotency_begin("u\nk", "other", ttl=-1)[0] == "new"
