@@ -204,13 +204,17 @@ def _village_sound_index(div: Divisions) -> tuple[dict, dict]:
     return exact, loose
 
 
+_TEMPLATE = {"input": None, "normalized": "", **dict.fromkeys(PARTS), "codes": None,
+             "group_number": None, "inferred": None, "candidates": None, "fuzzy": None,
+             "notes": None, "unplaced": "", "level": None, "reason": None, "reason_code": None,
+             "written": None, "historical": None}  # fmt: skip
+
+
 def _empty(text) -> dict:
-    out = {"input": text, "normalized": ""}
-    out.update({p: None for p in PARTS})
-    out.update(
-        codes={}, group_number=None, inferred=[], candidates={}, fuzzy={}, notes=[],
-        unplaced="", level=None, reason=None, reason_code=None, written={}, historical=[],
-    )  # fmt: skip
+    out = _TEMPLATE.copy()
+    out["input"] = text
+    out["codes"], out["inferred"], out["candidates"], out["fuzzy"] = {}, [], {}, {}
+    out["notes"], out["written"], out["historical"] = [], {}, []
     return out
 
 
