@@ -625,9 +625,34 @@ def version_page(
         out["spec"] = v["spec"]
         out["zones"] = v["zones"]
         out["school_locations"] = engine.school_locations(v["spec"], j.ctx)
+        out["basemap"] = _basemap_json(j)
     if nonce is not None:
         out["_map"] = _map(v, nonce, seat_use=use, lang=lang)
     return out
+
+
+def _basemap_json(j: Jurisdiction) -> dict:
+    """The base map's streets and areas as GeoJSON (``name``, ``kind``; geometry simplified to
+    about 2 m) for the editor's background; cached per jurisdiction."""
+    import json
+
+    key = ("basemap_json", j.key)
+    cache = _cache()
+    if key not in cache:
+        out = {}
+        for name, gdf in (
+            ("streets", j.ctx.streets),
+            ("areas", engine.basemap_layer(j.ctx, "areas")),
+        ):
+            if gdf is None or not len(gdf):
+                out[name] = {"type": "FeatureCollection", "features": []}
+                continue
+            cols = [c for c in ("name", "kind") if c in gdf.columns]
+            g = gdf[[*cols, "geometry"]].copy()
+            g["geometry"] = g.geometry.simplify(0.00002, preserve_topology=True)
+            out[name] = json.loads(g.to_json(drop_id=True))
+        cache[key] = out
+    return cache[key]
 
 
 def _validate_zones(zones) -> dict:
@@ -1176,10 +1201,19 @@ def staff_page(*, key: str | None = None, lang: str = "zh") -> dict:
                 appeal_counts["changed"] += a.get("outcome") == "changed"
         run = {k: v for k, v in run.items() if k != "result"}
     runs = [r for r in s.runs(j.key) if r["of_record"]]
+    notice_date = None
+    if run:
+        from . import notices as web_notices
+
+        try:
+            notice_date = web_notices.notice_date(spec.get("policy") or {})[0].isoformat()
+        except InputError:  # the policy names no date: staff choose one
+            notice_date = None
     return {
         "jurisdiction": j.public(lang),
         "record_run": run,
         "schools": schools,
+        "notice_date": notice_date,
         "appeal_counts": appeal_counts,
         "pending_run": next((r for r in runs if r.get("status") in ("queued", "running")), None),
         "versions": s.versions(j.key),

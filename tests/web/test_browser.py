@@ -274,6 +274,13 @@ def test_staff_notice_download(page, server, tmp_path):
     page.select_option("select[name=version_id]", "1")
     page.click("#btn-record")
     page.wait_for_selector("a.dl-notices")
+    # the toy policy gives no notice date: a link without one asks for it, and downloads nothing
+    assert page.input_value("#notice-date") == ""
+    page.click("a.dl-notices >> nth=0")
+    assert "请先选择入学通知书日期" in page.inner_text("#notice-status")
+    page.fill("#notice-date", "2024-08-05")
+    page.dispatch_event("#notice-date", "change")
+    assert "date=2024-08-05" in page.get_attribute("a.dl-notices >> nth=0", "href")
     page.screenshot(path=str(ARTIFACTS / "staff_schools.png"), full_page=True)
     with page.expect_download() as dl:
         page.click("a.dl-notices >> nth=0")

@@ -188,6 +188,7 @@ def test_every_zone_of_the_real_layer_is_editable(chromium, taipusi):
         _login(pg, base, "planner")
         pg.goto(f"{base}/planner/versions/{vid}/edit")
         pg.wait_for_selector("#editor[data-ready='1']")
+        assert int(pg.get_attribute("#editor", "data-background")) > 10  # base map underneath
         for f in zones:
             rid = f["properties"]["rule_id"]
             pg.select_option("#zone-select", rid)

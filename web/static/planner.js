@@ -42,16 +42,38 @@
     layer.on("click", function () { choose(rid); });
   }
 
-  /* the base map's streets, drawn under the zones as the background */
+  /* the base map's areas and streets, drawn under the zones as the background (offline) */
   function background(d) {
-    var streets = d.streets && d.streets.features;
-    if (!streets || !streets.length) { return; }
+    var bm = d.basemap || {};
     var pane = map.createPane("ge-background");
     pane.classList.add("ge-background-pane");
-    L.geoJSON(d.streets, {
-      pane: "ge-background", interactive: false,
-      style: function () { return { color: "#9aa3ab", weight: 1.5, opacity: 0.8 }; }
-    }).addTo(map);
+    var fills = { county: 0, town: 0.25, township: 0.2, community: 0.45, village: 0.45, compound: 0.55 };
+    if (bm.areas && bm.areas.features && bm.areas.features.length) {
+      L.geoJSON(bm.areas, {
+        pane: "ge-background", interactive: false,
+        style: function (f) {
+          var k = f.properties.kind;
+          var water = k === "water";
+          return { color: water ? "#7fb3c8" : "#c2b59b", weight: 1, dashArray: k === "county" ? "4 4" : null,
+                   fillColor: water ? "#aad3df" : "#e9e2d2",
+                   fillOpacity: fills.hasOwnProperty(k) ? fills[k] : 0.4 };
+        }
+      }).addTo(map);
+    }
+    if (bm.streets && bm.streets.features && bm.streets.features.length) {
+      L.geoJSON(bm.streets, {
+        pane: "ge-background",
+        style: function (f) {
+          var k = f.properties.kind;
+          if (k === "river" || k === "stream" || k === "canal") { return { color: "#5fa8d3", weight: 3, opacity: 0.9 }; }
+          return { color: "#8a8a8a", weight: 2, opacity: 0.9 };
+        },
+        onEachFeature: function (f, layer) {
+          if (f.properties.name) { layer.bindTooltip(G.el("span", String(f.properties.name)), { sticky: true }); }
+        }
+      }).addTo(map);
+    }
+    box.setAttribute("data-background", String(((bm.areas || {}).features || []).length + ((bm.streets || {}).features || []).length));
   }
 
   G.api("GET", "/api/versions/" + baseId).then(function (d) {

@@ -34,3 +34,31 @@
     window.setTimeout(poll, 500);
   }
 })();
+/* the date printed on the notices: carried by every notices link */
+(function () {
+  "use strict";
+  var input = document.getElementById("notice-date");
+  if (!input) { return; }
+  var note = document.getElementById("notice-status");
+  var links = document.querySelectorAll("a.dl-notices");
+  function update() {
+    Array.prototype.forEach.call(links, function (a) {
+      var url = new URL(a.getAttribute("href"), window.location.href);
+      if (input.value) { url.searchParams.set("date", input.value); } else { url.searchParams.delete("date"); }
+      a.setAttribute("href", url.pathname + url.search);
+    });
+    if (input.value) { note.hidden = true; }
+  }
+  Array.prototype.forEach.call(links, function (a) {
+    a.addEventListener("click", function (e) {
+      if (!input.value) {
+        e.preventDefault();
+        note.textContent = "请先选择入学通知书日期 (choose the date printed on the notices first)";
+        note.hidden = false;
+        input.focus();
+      }
+    });
+  });
+  input.addEventListener("change", update);
+  update();
+})();
