@@ -311,6 +311,7 @@ def digitise(
                     "not_closed",
                     "no_house_numbers",
                     "side_unknown",
+                    "side_parity_conflict",
                     "numbers_not_placed",
                     "numbering_assumed",
                     "numbering_mixed",

@@ -284,6 +284,19 @@ def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
         notes = [n for n in notes if n["type"] != "numbering_assumed"]
         left = _geo_side_is_left(numbering.line, depth, geo_side)
         side_parities = ["odd" if left == (numbering.odd_side == "left") else "even"]
+        other = "even" if side_parities[0] == "odd" else "odd"
+        written = {"odd" if lo % 2 else "even" for lo, hi in bounds if lo is not None and lo == hi}
+        if numbering.source == "map" and written == {other}:
+            issues.append(
+                {
+                    "type": "side_parity_conflict",
+                    "street": street,
+                    "message": f"{street}: the text puts these numbers on the {geo_side} side, "
+                    f"but the map's numbers there are {side_parities[0]}: drawn on the "
+                    f"{geo_side} side where the {other} numbers stand across the street",
+                }
+            )
+            return _placed_on(numbering, other, bounds, left, depth, street, issues), []
     elif parity in ("odd", "even"):
         side_parities = [parity]
     else:
@@ -310,6 +323,16 @@ def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
         )
         return None, []
     return unary_union(strips), (side_parities if numbering.source == "map" else [])
+
+
+def _placed_on(numbering, parity, bounds, left, depth, street, issues):
+    """Numbers of ``parity`` placed along the street, drawn on the ``left`` (or right) side."""
+    strips = []
+    for a, b in _side_pieces(numbering, parity, bounds, street, issues):
+        piece = substring(numbering.line, a, b)
+        if piece.length > 0:
+            strips.append(shapely.buffer(piece, depth if left else -depth, single_sided=True))
+    return unary_union(strips) if strips else None
 
 
 def _side_pieces(numbering: Numbering, parity: str, bounds, street: str, issues: list[dict]):

@@ -382,3 +382,31 @@ def test_a_list_of_numbers_takes_those_houses_on_both_sides(helsinki):
     inside = addr.geometry.within(zone)
     assert inside[numbers.isin(listed)].mean() > 0.9
     assert not inside[~numbers.isin(listed) & (numbers > odds[2]) & (numbers < evens[-3])].any()
+
+
+def test_a_written_side_with_the_other_sides_numbers_is_a_conflict(helsinki):
+    probe = digitise(_spec(("x", [_rule("x-r1", STREET)])), helsinki)
+    addr = _on_street(helsinki, probe, STREET)
+    evens = sorted({int(n) for n in addr["number"] if int(n) % 2 == 0})
+    # Annankatu runs NW-SE; whichever of its sides is north-east, ask for the other parity there
+    sides = {}
+    for parity in ("odd", "even"):
+        r = digitise(
+            _spec(("p", [_rule("p-r1", STREET, sides=parity, numbers={"parity": parity})])),
+            helsinki,
+        )
+        sides[parity] = _zones(r)["p-r1"].centroid
+    ne_parity = (
+        "odd" if sides["odd"].x + sides["odd"].y > sides["even"].x + sides["even"].y else "even"
+    )
+    listed = evens[:3] if ne_parity == "odd" else None
+    if listed is None:
+        odds = sorted({int(n) for n in addr["number"] if int(n) % 2 == 1})
+        listed = odds[:3]
+    rule = _rule(
+        "c-r1", STREET, numbers={"list": listed, "parity": "all"}, sides="one", side="north"
+    )
+    result = digitise(_spec(("c", [rule])), helsinki)
+    r = result.rules[0]
+    assert r["status"] == "closed_with_issues"
+    assert any(i["type"] == "side_parity_conflict" for i in r["issues"])
