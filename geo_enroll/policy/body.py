@@ -26,7 +26,7 @@ from .document import (
 )
 from .feeders import feeder_sentence
 from .grammar import CN, PATTERNS, split_top, strip_ordinal
-from .multi_school import multi_area
+from .multi_school import area_line, area_title, close_area, multi_area
 from .schools import add_school, level_of
 from .scopes import scope_pieces
 from .zones import pieces_to_zones
@@ -44,6 +44,7 @@ def _body_clause(
     basis: str = "hukou",
 ) -> None:
     src = source_ref(sentence, line)
+    scope_text = scope_text.lstrip("：: ")  # 招收：青石路… (a colon after the verb)
     tail = PATTERNS["scope_tail"].search(scope_text)
     rest = ""
     if tail:
@@ -104,7 +105,18 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             continue
         if skip_block and not line.startswith("#"):
             continue
+        area = area_title(line)
+        if area:  # ### 第一学区: a multi-school area, its schools and scope follow
+            close_area(ctx, section_level)
+            ctx.area = {"name": area, "scope": [], "labels": [], "sources": [source_ref(line, idx)]}
+            heading_school = block_school = None
+            in_zoning = True
+            continue
+        if ctx.area is not None and area_line(strip_ordinal(line), line, idx, ctx):
+            continue
         titled = _school_title(line)
+        if titled or line.startswith("#") or PATTERNS["heading"].match(line):
+            close_area(ctx, section_level)
         if titled:  # （三）某某小学 / 3、某某小学 / **某某小学** / 某某國中（313501）
             heading_school = add_school(titled, level_of(titled, section_level), ctx)
             ctx.current = heading_school
@@ -165,7 +177,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
         if heading_school is not None and _labelled_zone(heading_school, body, line, idx, ctx):
             continue
         if heading_school is not None and (
-            lm or raw.lstrip().startswith(("-", "*")) or _bare_list(body)
+            lm
+            or raw.lstrip().startswith(("-", "*"))
+            or (_bare_list(body) and not PATTERNS["school_admits"].match(body))
         ):
             scope = lm["scope"] if lm else body
             basis = "migrant" if lm and "随迁" in lm["label"] else "hukou"
@@ -192,6 +206,8 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 heading_school = None
                 continue
             m = PATTERNS["school_admits"].match(s)
+            if m and ctx.area is not None:  # a school line: the "area" was a grouping title
+                close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
                 school = add_school(name, level_of(name, section_level), ctx)
@@ -217,6 +233,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                         " produced no rule",
                     }
                 )
+    close_area(ctx, section_level)
 
 
 def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
@@ -268,6 +285,15 @@ _TITLE_SUFFIX = (
 )
 
 
+_ANNOUNCEMENT = re.compile(
+    rf"^(?:[（(]\d+[）)]|\d+[.、．])?\s*(?:20\d\d年(?:度)?)?(?:[{CN}]{{1,8}}?[省市区县旗])*"
+    rf"(?P<school>[{CN}](?:(?!年)[{CN}A-Za-z0-9（）()·]){{1,40}}?{_TITLE_SUFFIX}"
+    r"(?:[（(][^）)]{1,16}[）)])?)"
+    r"(?:20\d\d年)?(?:秋季)?(?:一年级|七年级|初一|小一)?(?:新生)?(?:入学)?"
+    r"(?:登记|招生|划片|服务|报名)(?:范围|区域|片区)(?:公告|一览)?$"
+)
+
+
 def _school_title(line: str) -> str | None:
     """The school a line names and nothing else (a section title), or None.
 
@@ -282,6 +308,10 @@ def _school_title(line: str) -> str | None:
     t = line.strip()
     if t.startswith(("#", "-", "|")) or len(t) > 60:
         return None
+    ann = _ANNOUNCEMENT.match(simplified(t))
+    if ann and re.search(r"20\d\d年|一年级|七年级|初一|小一|新生", t):
+        # （05）2026年某区某小学一年级新生登记范围 (a year or a grade: an announcement title)
+        return t[ann.start("school") : ann.end("school")]
     t = strip_ordinal(t) if not t.startswith("*") else t
     t = t.strip().strip("*").strip()
     t = re.sub(r"[（(]\s*\d{4,12}\s*[）)]$", "", t).rstrip("：: ").strip("*").strip()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from .body import _school_title
 from .document import read_tables, simplified
 from .grammar import CN, split_top, strip_ordinal
 
@@ -46,6 +47,7 @@ def _named(zone: dict) -> set[str]:
 def _core(item: str) -> str:
     """An item reduced to what a rule would name (ordinal, brackets and filler dropped)."""
     item = strip_ordinal(item.strip().strip("*").strip())
+    item = re.sub(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])", "", item)
     item = re.sub(r"^[东南西北](?:至|到|界限?\s*[:：]|边界\s*[:：])", "", item)
     item = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]", "", item)
     item = re.sub(r"(?:共同|自由|共享)[学學][区區]$", "", item)
@@ -103,7 +105,7 @@ def account(text: str, spec: dict) -> dict:
     line_kinds: Counter = Counter()
     item_kinds: Counter = Counter()
     silent = []
-    titles = {_core(s["name"]) for s in spec["schools"]}
+    titles = {_core(s["name"]) for s in spec["schools"]} | {s["name"] for s in spec["schools"]}
     for section in sections:
         ruled = [n for n in section if n in held]
         if not ruled:
@@ -121,7 +123,7 @@ def account(text: str, spec: dict) -> dict:
                 or len(re.findall(rf"[{CN}]", raw)) < 4
             ):
                 continue
-            if _core(raw) in titles:  # a school's title line (某某國中（313501）)
+            if _core(raw) in titles or _school_title(raw) in titles:  # 某某國中（313501）
                 line_kinds["title"] += 1
             elif n in held and n in row_of:  # a table row: accounted as a whole
                 line_kinds["rule"] += 1

@@ -89,6 +89,7 @@ class ParseContext:
     shared: list[dict] = field(default_factory=list)  # shared zones naming schools (resolved late)
     feeders: list[dict] = field(default_factory=list)  # 对口 lines (resolved late)
     current: dict | None = None  # the school whose block the body is in (for 对口初中：…)
+    area: dict | None = None  # the multi-school area (第一学区) whose lines are being read
 
 
 def source_ref(text: str, line: int) -> dict:

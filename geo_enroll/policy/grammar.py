@@ -33,6 +33,7 @@ __all__ = [
     "split_includes",
     "parse_enclosed",
     "street_segments",
+    "group_lists",
 ]
 
 CN = r"\u3400-\u9fff"
@@ -183,16 +184,23 @@ PATTERNS: dict[str, re.Pattern] = {
     "one_side": re.compile(r"(?P<side>[东南西北])侧|一侧|单侧|单边|临街面"),
     "parity": re.compile(r"(?P<p>单号|双号|单双号|全号|单数|双数)"),
     "number_range": re.compile(
-        r"(?<![\d.])(?P<a>\d+)\s*号?\s*(?:[-—–~～至到]+)\s*(?P<b>\d+)\s*号?"
-        r"(?![\d.栋幢组社单元队层楼期])"
+        r"(?<![\d.])(?P<a>\d+)\s*[号弄]?\s*(?:[-—–~～至到－]+)\s*(?P<b>\d+)\s*[号弄]?"
+        r"(?!\d|[.栋幢组社队层楼期鄰邻]|单元)"
     ),
-    "house_number": re.compile(r"(?<![\d-])(?P<n>\d+)号(?:附\d+号)?"),
-    "bare_numbers": re.compile(r"\d+号(?:附\d+号)?(?:[、，,]\d+号(?:附\d+号)?)*"),
+    "house_number": re.compile(
+        r"(?<![\d-])(?P<n>\d+)[号弄](?:附\d+号|之[一二三四五六七八九十\d]+)?"
+    ),
+    "bare_numbers": re.compile(
+        r"\d+[号弄](?:附\d+号)?(?:[、，,]\d+[号弄](?:附\d+号)?)*"
+        r"|(?:\d+\s*[号弄]?\s*[-—–~～至到－]+\s*)?\d+[号弄](?:[（(]?[单双]号[）)]?)?"
+    ),
+    "number_to": re.compile(r"(?<![\d-])(?P<b>\d+)[号弄]?(?:以内|以下|之内|止)"),
     "whole_street": re.compile(r"全段|全线|全部|各段|所有门牌|全部门牌|两侧全部"),
     "number_from": re.compile(r"(?<![\d-])(?P<a>\d+)号?(?:以后|以上|之后|起|往后)"),
     "street_name": re.compile(
         rf"^(?P<street>(?:(?!小区|包括|包含|范围|以[东南西北])[{CN}A-Za-z0-9]){{1,20}}?"
         r"(?:大道|大街|路|街|巷|道|段|线|桥|环路|环线|高架|河|湾)+"
+        r"(?:[东南西北中]?[一二三四五六七八九十]+段|[东南西北]段|(?<=大道)[东南西北中](?=\d|$|[（(]))?"
         r"(?:[东南西北中]?[一二三四五六七八九十\d]+(?:巷|里|弄|胡同)|附[一二三四五六七八九十\d]+巷)?)"
         r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]?\s*(?P<rest>.*)$"
     ),
@@ -355,6 +363,9 @@ def cn_number(text: str) -> int | None:
     return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
 
 
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－", "0123456789-")
+
+
 def parse_numbers(text: str) -> dict | None:
     """House numbers of a street segment: ``{from, to, parity}`` or explicit ``list``.
 
@@ -364,17 +375,27 @@ def parse_numbers(text: str) -> dict | None:
     {'list': [1, 3, 5], 'parity': 'all'}
     >>> parse_numbers("双号120号起")
     {'from': 120, 'parity': 'even'}
+    >>> parse_numbers("201–299单号"), parse_numbers("100号以内"), parse_numbers("12-3号")
+    ({'from': 201, 'to': 299, 'parity': 'odd'}, {'from': 1, 'to': 100, 'parity': 'all'}, {'list': [12], 'parity': 'all'})
+    >>> parse_numbers("1020弄-1316弄"), parse_numbers("35号之一"), parse_numbers("１－９号")
+    ({'from': 1020, 'to': 1316, 'parity': 'all'}, {'list': [35], 'parity': 'all'}, {'from': 1, 'to': 9, 'parity': 'all'})
     """
+    text = text.translate(_FULLWIDTH)
     parity = "all"
     pm = PATTERNS["parity"].search(text)
     if pm:
         parity = {"单号": "odd", "双号": "even", "单数": "odd", "双数": "even"}.get(pm["p"], "all")
     rm = PATTERNS["number_range"].search(text)
+    if rm and int(rm["b"]) < int(rm["a"]):  # 12-3号: house 12, sub-number 3 (not a range)
+        return {"list": [int(rm["a"])], "parity": parity}
     if rm:
         return {"from": int(rm["a"]), "to": int(rm["b"]), "parity": parity}
     fm = PATTERNS["number_from"].search(text)
     if fm:  # 双号120号起: open-ended, no "to"
         return {"from": int(fm["a"]), "parity": parity}
+    tm = PATTERNS["number_to"].search(text)
+    if tm:  # 100号以内: from the first house up to 100
+        return {"from": 1, "to": int(tm["b"]), "parity": parity}
     nums = [int(m["n"]) for m in PATTERNS["house_number"].finditer(text)]
     if nums:
         return {"list": nums, "parity": parity}
@@ -392,8 +413,35 @@ def strip_lead(name: str) -> str:
     return PATTERNS["lead_preposition"].sub("", name.strip(), count=1)
 
 
+_NAME_JOIN = re.compile(r"(?<=[路街巷道河桥线渠江湖村区苑园府城庭组社号院楼])(?:和|及|与)")
+
+
 def _names(text: str) -> list[str]:
-    return [n.strip("的 ") for n in split_top(text, "、，,和及与") if n.strip("的 ")]
+    """Names of a list; 和/及/与 join names only after a place suffix (林语和鸣 is one name)."""
+    out = []
+    for part in split_top(text, "、，,"):
+        out.extend(_NAME_JOIN.split(part))
+    return [n.strip("的 ") for n in out if n.strip("的 ")]
+
+
+_GROUP_LIST = re.compile(
+    rf"(?P<v>[{CN}]{{1,12}}?(?:村|社区|居委会|嘎查))(?:[:：]\s*)?第?"
+    r"(?P<nums>\d+(?:\s*[、，,\s]\s*\d+)+)\s*(?P<suf>村民小组|组|社|队)"
+)
+
+
+def group_lists(text: str) -> str:
+    """``东关村第14、15、19、20组`` → ``东关村（14组、15组、19组、20组）`` (one group each).
+
+    >>> group_lists("东关村第14、15组，黎明社区：7  9  10  11组")
+    '东关村（14组、15组），黎明社区（7组、9组、10组、11组）'
+    """
+
+    def _one(m: re.Match) -> str:
+        nums = re.findall(r"\d+", m["nums"])
+        return f"{m['v']}（{'、'.join(n + m['suf'] for n in nums)}）"
+
+    return _GROUP_LIST.sub(_one, text)
 
 
 def parse_exclusion(text: str) -> list[str] | None:

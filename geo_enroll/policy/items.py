@@ -79,6 +79,16 @@ def _street_colon(text: str) -> list[dict] | None:
     return pieces
 
 
+_PROSE = re.compile(
+    r"按照|规定|执行|通知|另行|详见|附件|报名|入学|就读|学生|儿童|适龄|家长|可以|须|应当|负责|办理"
+)
+_OCR_SPACE = re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])")
+_STRETCH = re.compile(
+    rf"[（(](?P<a>[{CN}A-Za-z]{{2,20}}?)(?:至|到|—+|－|-)(?P<b>[{CN}A-Za-z]{{2,20}}?)段?[）)]"
+)
+_ADDRESS = re.compile(rf"[{CN}A-Za-z0-9]{{1,20}}?(?:大道|大街|路|街|巷|道|弄)\d+[号弄](?:之\S+)?")
+
+
 def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
     """Pieces of a list of items (、，；), with township and village context carried along.
 
@@ -108,6 +118,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
     if m:
         town, text = m["town"], m["rest"]
     for item in split_top(text, "、，,；;。"):
+        item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
         if (
             pieces
             and pieces[-1]["type"] == "street_list"
@@ -116,10 +127,17 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             prev = pieces[-1]
             more = parse_numbers(item) or {}
             numbers = dict(prev["numbers"] or {"parity": "all"})
-            if "list" in more:
+            if "list" in more and "from" not in numbers:
                 numbers["list"] = numbers.get("list", []) + more["list"]
                 prev["numbers"] = numbers
                 prev["text"] = f"{prev['text']}、{item}"
+                continue
+            if more:  # 延安路880弄、901-1299号: another stretch of the same street
+                parity = more.get("parity", "all")
+                sides = parity if parity in ("odd", "even") else prev["sides"]
+                if sides in ("odd", "even") and parity == "all":
+                    sides = "both"
+                pieces.append({**prev, "numbers": more, "sides": sides, "text": item})
                 continue
         excluded = parse_exclusion(item) if pieces else None
         if excluded:  # "…，不含X" / "…，X除外": the previous piece's exclusion
@@ -165,9 +183,24 @@ def _item(
         street_town, street_item = town, item
     sm = PATTERNS["street_name"].match(street_item)
     if sm and not re.search(r"(?:村|社区|嘎查|居委会|街道)$", sm["street"]):
-        qualifier = street_item[len(sm["street"]) :]
-        if PATTERNS["whole_street"].fullmatch(qualifier.strip()):
-            return _street_pieces(sm["street"], "", item, town=street_town)
+        street = sm["street"]
+        qualifier = street_item[len(street) :]
+        lane = re.fullmatch(r"(?P<parent>.+?[路街道巷])(?P<n>\d+)弄", street)
+        if lane and re.match(r"\s*[-—–~～至到－]+\s*\d+", qualifier):
+            # 长乐路1020弄-1316弄: lanes 1020 to 1316 of 长乐路, not a lane named 1020弄
+            street, qualifier = lane["parent"], f"{lane['n']}弄{qualifier}"
+        if PATTERNS["whole_street"].fullmatch(qualifier.strip()) or (
+            not qualifier.strip() and re.search(r"\d+[弄巷里]$|段$|(?<=大道)[东南西北中]$", street)
+        ):  # 全段, or a lane / a road section named alone (延安路880弄, 长青路三段)
+            return _street_pieces(street, "", item, town=street_town)
+        st = _STRETCH.fullmatch(qualifier.strip())
+        if st:  # 建设路（李家巷口至加油站）: a from/to cut of the street
+            pieces = _street_pieces(street, "", item, town=street_town)
+            for piece in pieces:
+                piece["stretch"] = {"from": st["a"].strip(), "to": st["b"].strip()}
+            return pieces
+        if re.fullmatch(r"\d+", qualifier.strip()):  # 青石路75、77号: the 号 is on the last
+            qualifier = qualifier.strip() + "号"
         if (
             PATTERNS["house_number"].search(qualifier)
             or PATTERNS["number_range"].search(qualifier)
@@ -175,7 +208,7 @@ def _item(
             or PATTERNS["both_sides"].search(qualifier)
             or PATTERNS["one_side"].search(sm["paren"] or "")
         ):
-            return _street_pieces(sm["street"], qualifier, item, town=street_town)
+            return _street_pieces(street, qualifier, item, town=street_town)
     # a group continuing the previous village (菜园村三社、四社、六社)
     if PATTERNS["group"].match(head) and last_village is not None and not parens:
         return [
@@ -195,6 +228,20 @@ def _item(
         town, rest = tm["town"], tm["rest"]
         rest = re.sub(r"^(?:所辖范围|所辖|辖区)", "", rest)
         if not rest or PATTERNS["whole_township"].match(rest):
+            notes_out = [parse_exclusion(n) for n in parens]
+            if parens and all(notes_out):  # 城关镇（不含原北关村1、2、8组）: all but those
+                return [
+                    {
+                        "type": "unit",
+                        "name": town,
+                        "town": town,
+                        "whole_township": True,
+                        "group": None,
+                        "sub_area": None,
+                        "exclude": [n for names in notes_out for n in names],
+                        "text": item,
+                    }
+                ]
             if parens:
                 sub = []
                 for note in parens:
@@ -244,9 +291,25 @@ def _item(
                 "text": item,
             }
         ]
-    # compound (小区) named alone
+    # compound (小区) named alone, or with its address (阳光花园（青石路99号）)
     if PATTERNS["compound"].match(rest) and not rest.endswith(("村", "社区")) and not parens:
         return [{"type": "compound", "name": rest, "within": None, "town": town, "text": item}]
+    if (
+        PATTERNS["compound"].match(rest)
+        and not rest.endswith(("村", "社区"))
+        and len(parens) == 1
+        and _ADDRESS.fullmatch(parens[0].strip())
+    ):
+        return [
+            {
+                "type": "compound",
+                "name": rest,
+                "within": None,
+                "town": town,
+                "address": parens[0].strip(),
+                "text": item,
+            }
+        ]
     # village + group / natural village (菜园村三社, 东红村禹仁围子, 董大桥村1-7组)
     group, sub_area, name = None, None, rest
     vm = PATTERNS["village_split"].match(rest)
@@ -256,8 +319,8 @@ def _item(
             name, group = vm["village"], tail
         elif tail.startswith("原") or not rest.endswith(("村", "社区", "嘎查", "居委会")):
             name, sub_area = vm["village"], tail
-    if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name):
-        return None
+    if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name) or _PROSE.search(name):
+        return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
     if (
         town is None
         and ctx.county not in _units.COUNTIES
@@ -278,6 +341,16 @@ def _item(
     out = []
     for note in parens:
         note = note.strip()
+        if re.search(r"[鄰邻]", note):  # 福安里（1－6、21－24鄰）: neighbourhoods of a 里
+            from .tables import neighbour_groups
+
+            got = neighbour_groups(note)
+            if got is not None:
+                groups, excluded = got
+                if excluded:
+                    base = {**base, "exclude": excluded}
+                out.extend([{**base, "group": g} for g in groups] or [base])
+                continue
         if PATTERNS["limit"].match(note):
             got = parse_limits(note)
             if got:

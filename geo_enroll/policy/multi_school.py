@@ -21,7 +21,24 @@ from .schools import match_school
 from .scopes import scope_pieces
 from .zones import pieces_to_zones, unit_key
 
-__all__ = ["multi_area", "link_multi_school", "match_member", "link_shared", "finish_shared"]
+__all__ = [
+    "multi_area",
+    "link_multi_school",
+    "match_member",
+    "link_shared",
+    "finish_shared",
+    "area_title",
+    "area_line",
+    "close_area",
+]
+
+
+_SHARED_SENTENCE = re.compile(
+    r"^(?:共同学区|共享学区|自由学区|多校划片(?:区域)?)[:：](?P<area>.+?)由(?P<schools>.+?)"
+    r"共同(?:招生|划片|入学|服务)"
+    r"|^(?P<area2>[^，,]+?)(?:为|是|属于|划为)(?P<schools2>[^，,]+?)(?:的)?"
+    r"(?:共同学区|共享学区|自由学区|多校划片区域?)(?:[，,].*)?$"
+)
 
 
 def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
@@ -30,10 +47,15 @@ def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
     The schools are matched once every school is known (tables come after the body).
     """
     m = PATTERNS["multi_school_area"].match(s.strip())
-    if not m:
+    shared = None if m else _SHARED_SENTENCE.match(s.strip())
+    if not m and not shared:
         return False
-    area = (m["area"] or m["area3"] or m["area2"] or "").strip().strip("*").strip()
-    names = m["schools"] or m["schools3"] or m["schools2"] or ""
+    if shared:  # 共同学区：X由A、B共同招生 / X为A、B共同学区，…
+        area = (shared["area"] or shared["area2"]).strip()
+        names = shared["schools"] or shared["schools2"]
+    else:
+        area = (m["area"] or m["area3"] or m["area2"] or "").strip().strip("*").strip()
+        names = m["schools"] or m["schools3"] or m["schools2"] or ""
     labels = [
         re.sub(r"[（(][^）)]*[）)]", "", x).strip().strip("*")
         for x in split_top(names, "、，,和及与")
@@ -252,3 +274,106 @@ def finish_shared(schools: list[dict]) -> None:
             members = z.pop("_members", None)
             if members is not None:
                 z["schools"] = sorted({m["id"] for m in members})
+
+
+_AREA_TITLE = re.compile(
+    r"^(?P<area>(?:(?!招生|划片|入学|范围|小学|中学|学校)[^，。：:；;（(]){1,16}?(?:学区|片区|學區))"
+    r"(?:[（(][^）)]{0,12}[）)])?\s*[:：]?$"
+)
+_AREA_MEMBERS = re.compile(
+    r"^(?:学区|成员|对应|招生|包含|所含|所属|划片)?学校(?:名单|名称)?[:：]\s*(?P<list>.+)$"
+)
+_AREA_SCOPE = re.compile(r"^(?:学区|招生|划片|服务)?范围(?:为)?[:：]\s*(?P<scope>.+)$")
+
+
+def area_title(line: str) -> str | None:
+    """The multi-school area a title line opens (``### 第一学区``, ``（二）城东片区（多校划片）``).
+
+    >>> area_title("### 第一学区"), area_title("二、城东片区（多校划片）"), area_title("一、招生范围")
+    ('第一学区', '城东片区', None)
+    """
+    from .grammar import strip_ordinal
+
+    t = line.strip()
+    t = re.sub(r"^#{1,6}\s*", "", t)
+    t = strip_ordinal(t).strip().strip("*").strip()
+    m = _AREA_TITLE.match(t)
+    return m["area"].strip() if m else None
+
+
+def area_line(body: str, line: str, idx: int, ctx: ParseContext) -> bool:
+    """A line inside an open area: its member schools or its scope.  True when consumed."""
+    area = ctx.area
+    text = body.strip().lstrip("-*").strip().strip("*")
+    m = _AREA_MEMBERS.match(text)
+    if m:
+        area["labels"].extend(
+            x.strip().strip("*") for x in split_top(m["list"].rstrip("。；;"), "、，,；;和及与")
+        )
+        area["sources"].append(source_ref(line, idx))
+        return True
+    m = _AREA_SCOPE.match(text)
+    if (
+        m
+        or (area["scope"] == [] and not area["labels"] and _bare(text))
+        or (area["labels"] and _bare(text) and not area["scope"])
+    ):
+        area["scope"].append((m["scope"] if m else text, source_ref(line, idx)))
+        return True
+    return False
+
+
+def _bare(text: str) -> bool:
+    return bool(re.search(r"[\u3400-\u9fff]{2,}", text)) and not re.search(
+        r"招收|[:：]|可以?|应当?|报名|登记|入学|就读|对口|儿童|学生|家长", text
+    )
+
+
+def close_area(ctx: ParseContext, level: str | None) -> None:
+    """End the open area: a shared zone of its member schools (linked by :func:`link_shared`).
+
+    An area title with no member list was a grouping heading: nothing is made; a scope without
+    at least two member schools is reported in ``unparsed``.
+    """
+    area, ctx.area = ctx.area, None
+    if area is None or (not area["labels"] and not area["scope"]):
+        return
+    src = (area["scope"][0][1] if area["scope"] else None) or area["sources"][0]
+    if len(area["labels"]) < 2:
+        for text, where in area["scope"]:
+            ctx.unparsed.append(
+                {
+                    **where,
+                    "text": text,
+                    "reason": "学区范围没有列出两所以上学校 area lists no schools",
+                }
+            )
+        return
+    pieces, left = [], []
+    for text, where in area["scope"]:
+        p, lf = scope_pieces(text, ctx)
+        pieces.extend(p)
+        left.extend((frag, where) for frag in lf)
+    for frag, where in left:
+        ctx.unparsed.append(
+            {**where, "text": frag, "reason": "学区范围片段未能解析 area scope not understood"}
+        )
+    zones = pieces_to_zones(pieces, src, ctx)
+    units = [u for z in zones if z["kind"] == "admin_units" for u in z["units"]]
+    shared = {
+        "kind": "multi_school",
+        "units": units,
+        "basis": "hukou",
+        "multi_school": True,
+        "source": src,
+        "fragment": area["name"],
+    }
+    if not units or len(units) < sum(1 for p in pieces):
+        shared["area"] = area["name"]
+    if area["sources"] and area["sources"][0] != src:
+        shared["also_sources"] = list(area["sources"])
+    ctx.shared.append({"labels": area["labels"], "level": level, "zone": shared})
+    for z in zones:  # streets and boxes of the area: the same zone on every member school
+        if z["kind"] != "admin_units":
+            z["multi_school"] = True
+            ctx.shared.append({"labels": area["labels"], "level": level, "zone": z})

@@ -50,7 +50,7 @@ def level_of(name: str, section_level: str | None) -> str:
 
 _TAIWAN_LEVELS = (
     (r"国中小$", "nine_year"),
-    (r"(?:国中|国中部|实中|高中)$", "middle"),
+    (r"(?:国中|国中部|实中|高中|^第?[一二三四五六七八九十\d]+中)$", "middle"),  # 二中
     (r"(?:国小|实小|附小)$", "primary"),
 )
 

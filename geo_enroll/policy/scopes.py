@@ -19,6 +19,7 @@ from .grammar import (
     CN,
     PATTERNS,
     _paren_split,
+    group_lists,
     parse_bounds,
     parse_enclosed,
     parse_exclusion,
@@ -40,7 +41,7 @@ def scope_pieces(
     Returns (pieces, fragments not understood).
     """
     pieces, left = [], []
-    scope = scope.strip().strip("。；;，,")
+    scope = group_lists(scope.strip().strip("。；;，,"))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)\d+[.．、](?!\d)", scope)
     parts = [p.strip().strip("；;，,。") for p in parts if p and p.strip().strip("；;，,。")]

@@ -19,6 +19,7 @@ import re
 
 from . import units as _units
 from .document import ParseContext, Row, doc_level, simplified, source_ref, table_level
+from .feeders import feeder_row
 from .grammar import CN, PATTERNS, parse_limits, split_top
 from .items import clean_name
 from .schools import add_school, level_of, match_school
@@ -79,6 +80,8 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
         if len(table) < 2:
             continue
         roles = _roles(table[0].cells)
+        if _feeder_table(table, ctx):
+            continue
         if "school" not in roles or "scope" not in roles:
             continue
         header_town = None
@@ -162,9 +165,39 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
     return out
 
 
+def _feeder_table(table: list[Row], ctx: ParseContext) -> bool:
+    """A 对口 table (初中 | 对口小学, or 小学 | 对口初中): one feeder per row.  True if it is."""
+    header = [simplified(h).strip().strip("*") for h in table[0].cells]
+    fed_by = next((i for i, h in enumerate(header) if re.search(r"对口小学|生源小学", h)), None)
+    feeds = next((i for i, h in enumerate(header) if re.search(r"对口(?:初中|中学)|升入", h)), None)
+    if fed_by is None and feeds is None:
+        return False
+    own = next(
+        (
+            i
+            for i, h in enumerate(header)
+            if i not in (fed_by, feeds) and re.search(r"学校|初中|中学|小学|校名", h)
+        ),
+        None,
+    )
+    if own is None:
+        return False
+    for row in table[1:]:
+        cells = row.cells + [""] * (len(header) - len(row.cells))
+        src = source_ref(row.text, row.line)
+        if fed_by is not None:  # 初中 | 对口小学
+            feeder_row(cells[own], cells[fed_by], src, ctx)
+        else:  # 小学 | 对口初中: the row's school feeds each middle school named
+            for to in split_top(cells[feeds], "、，,；;"):
+                feeder_row(to, cells[own], src, ctx)
+    return True
+
+
 def _level_hint(label: str, level: str | None) -> str | None:
     """The table's level, unless the name ends in its own (…小学, …國中; not …分校, …（國小部）)."""
-    if re.search(r"(?:小学|中学|初中|国中|国小|国中小)$", simplified(label)):
+    if re.search(
+        r"(?:小学|中学|初中|国中|国小|国中小|^第?[一二三四五六七八九十]+中)$", simplified(label)
+    ):
         return None
     return level
 

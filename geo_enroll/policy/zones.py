@@ -76,6 +76,8 @@ def pieces_to_zones(
                 new_units = _count_units(piece, ctx)
             elif piece.get("whole_township"):
                 new_units = [unit_entry(piece["name"], None, ctx)]
+                if piece.get("exclude"):
+                    new_units[0]["exclude"] = list(piece["exclude"])
             else:
                 u = unit_entry(
                     piece["name"],
@@ -145,6 +147,8 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
         }
         if piece.get("exclude"):
             zone["exclude"] = list(piece["exclude"])
+        if piece.get("address"):
+            zone["address"] = piece["address"]
         zones.append(zone)
     elif typ == "bounds":
         zone = {
@@ -173,6 +177,8 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
         }
         if piece.get("side"):
             zone["side"] = piece["side"]
+        if piece.get("stretch"):
+            zone["stretch"] = dict(piece["stretch"])
         zones.append(zone)
 
 
