@@ -36,7 +36,7 @@ from .multi_school import finish_shared, link_multi_school, link_shared
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
 
-__all__ = ["parse_policy", "SPEC_VERSION", "SILENT_REASON"]
+__all__ = ["parse_policy", "SPEC_VERSION", "SILENT_REASON", "FORMS"]
 
 SPEC_VERSION = 1
 SILENT_REASON = "未生成规则（覆盖检查发现） produced no rule: found by the coverage check"
@@ -99,10 +99,17 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     if not any(s["zones"] for s in ctx.schools) and not (
         has_facts and re.search(r"义务教育|入学|招生", text)
     ):
+        tried = [
+            f"第{n}行 line {n}: {raw.strip()[:60]}"
+            for n, raw in enumerate(lines, start=1)
+            if raw.strip() and not raw.strip().startswith(("<!--", "---", "```"))
+        ][:5]
         raise PolicyParseError(
             "未找到任何学校划片规则 no school zoning found: expected sentences such as "
             "“第一小学招收…社区…户籍适龄儿童” or a table with a 学校 column; "
-            "is this a catchment-zoning (划片招生) policy?"
+            "is this a catchment-zoning (划片招生) policy?",
+            problems=[f"能读懂的写法 forms understood: {form}" for form in FORMS]
+            + [f"读到的开头 first lines read: {t}" for t in tried],
         )
     from .facts import derive_multi_school
 
@@ -120,6 +127,18 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         ctx.unparsed.append({"text": item["text"], "line": item["line"], "reason": SILENT_REASON})
     spec["unparsed"] = sorted(ctx.unparsed, key=lambda u: u["line"])
     return spec
+
+
+FORMS = (
+    "学校招收/招生范围为…：“第一小学招收东关村、西关村户籍适龄儿童。”",
+    "学校：范围 “城东小学：青石路75、77号，幸福小区”",
+    "标题下的清单 a school title then a bare list: “## 3. 城东小学” / “（三）城东小学” / “**城东小学**”",
+    "四至 “东至…，南至…，西至…，北至…” / 以东以南 boxes / “…所围成的区域”",
+    "表格 tables with a 学校/校名/基本学区 column and a 范围/村/社区/里 column (Markdown, tab cells, ```csv)",
+    "多校划片 “### 第一学区 … 学校：A、B” / “X为A、B共同学区” / “共同學區：A、B”",
+    "对口 “某小学毕业生对口升入某中学” / “对口初中：…” / 初中|对口小学 tables",
+)
+"""The layouts the parser understands, named in the error when it finds no school."""
 
 
 def _number_rules(ctx: ParseContext) -> None:
