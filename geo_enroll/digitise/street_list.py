@@ -90,6 +90,7 @@ def _numbered_stretch(rows, lo: int, hi: int) -> list[LineString]:
     return pieces
 
 
+_PLOT_M = 30.0  # a house's plot reaches no farther than this from its point
 _END_PLOT_M = 20.0  # a street's line ends mid-crossing: its end plots reach this far past it
 
 _SECTION_END = re.compile(r"(?:[东南西北中]?[一二三四五六七八九十\d]+段)$")
@@ -240,7 +241,16 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             return None, issues, []
     else:
         rows = _pick_piece(ctx, rows, rule, street, issues)
-        lines = [part for g in rows.geometry for part in _lines_of(g)]
+        lines = [part for g in rows.geometry for part in _lines_of(g) if part.length > 0]
+        if not lines:
+            issues.append(
+                {
+                    "type": "not_closed",
+                    "street": street,
+                    "message": f"{street}: the map's features of this name have no length",
+                }
+            )
+            return None, issues, []
         if sum(len(g.coords) for g in lines) > ctx.settings.max_vertices:
             raise DigitiseError(f"street {street} has too many vertices (> max_vertices)")
         bounds = _bounds(numbers)
@@ -504,7 +514,8 @@ def claim_houses(strips: list[dict], houses: list[tuple]) -> list[dict]:
     standing on the "wrong" side; the map's house points can.  Every house point (``houses``:
     ``(point, normalised street, number)``, working CRS) that one school's rules cover but that
     lies in another school's strip takes its plot (its Voronoi cell among all house points) out
-    of that strip and into its own school's strip of that street.
+    of that strip and into its own school's strip of that street; a plot reaches at most
+    ``_PLOT_M`` (30 m) from its point.
 
     Parameters
     ----------
@@ -552,10 +563,14 @@ def claim_houses(strips: list[dict], houses: list[tuple]) -> list[dict]:
     xy = np.round(np.array([(p.x, p.y) for p, _, _ in houses]), 2)
     uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
     extent = unary_union([s["geometry"] for s in out]).envelope.buffer(100.0)
-    cells = shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=extent, ordered=True)
-    cells = list(cells.geoms)
+    if len(uniq) < 2:  # one house point: its plot is everything around it
+        cells = [extent]
+    else:
+        cells = shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=extent, ordered=True)
+        cells = list(cells.geoms)
     for i, k, k_own in wrong:
-        cell = cells[int(np.ravel(inverse)[i])]
+        # its plot: its Voronoi cell, at most _PLOT_M around it (sparse points claim no block)
+        cell = cells[int(np.ravel(inverse)[i])].intersection(houses[i][0].buffer(_PLOT_M))
         piece = cell.intersection(out[k]["geometry"])
         if piece.is_empty:
             continue
