@@ -467,7 +467,14 @@ def validate(
                 )
             return view(*args, **kwargs)
 
-        wrapper.input_schema = {"query": query, "body": body, "path": path or {}}
+        wrapper.input_schema = {
+            "query": query,
+            "body": body,
+            "path": path or {},
+            "required": list(required),
+            "required_query": list(required_query),
+            "rules": list(rules),
+        }
         return wrapper
 
     return deco
@@ -485,3 +492,105 @@ def query() -> dict:
     if "geo_query" not in g:
         raise RuntimeError(f"{request.endpoint} reads a query without declaring it (@validate)")
     return g.geo_query
+
+
+# ---------------------------------------------------------------------------- OpenAPI
+
+
+def openapi_inputs(app, *, prefix: str = "/api/") -> dict[tuple[str, str], dict]:
+    """The OpenAPI ``parameters`` and ``requestBody`` of each route under ``prefix``, derived
+    from the routes' :func:`validate` declarations (``web/openapi.json`` is refreshed from it
+    with ``python -m web.validation``, and a test keeps the two equal)."""
+    out = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix):
+            continue
+        decl = getattr(app.view_functions[rule.endpoint], "input_schema", None)
+        if decl is None:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            params = []
+            for name in rule.arguments:
+                conv = rule._converters.get(name)
+                schema = decl["path"].get(name) or (
+                    ID if isinstance(conv, IdConverter) else text(200)
+                )
+                params.append({"name": name, "in": "path", "required": True, "schema": schema})
+            for name, schema in decl["query"].items():
+                params.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": name in decl["required_query"],
+                        "schema": schema,
+                    }
+                )
+            op: dict = {"parameters": params}
+            if method != "GET" and decl["body"] is not None:
+                schema = {"type": "object", "properties": decl["body"]}
+                if decl["required"]:
+                    schema["required"] = decl["required"]
+                if decl["rules"]:
+                    schema["allOf"] = decl["rules"]
+                op["requestBody"] = {
+                    "required": bool(decl["required"]),
+                    "content": {
+                        "application/json": {"schema": schema},
+                        "application/x-www-form-urlencoded": {"schema": schema},
+                    },
+                }
+            out[(path, method.lower())] = op
+    return out
+
+
+def _refresh_openapi(path) -> None:  # pragma: no cover - a maintenance command
+    import tempfile
+    from pathlib import Path
+
+    from web.app import create_app
+    from web.validation import openapi_inputs as describe  # (not __main__'s classes)
+
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"STORE_PATH": ":memory:", "SEED_DEFAULT": False, "DATA_DIR": tmp})
+        inputs = describe(app)
+    err = {"$ref": "#/components/responses/Error"}
+    doc["components"].setdefault("parameters", {})["IdempotencyKey"] = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "8-200 visible ASCII characters (e.g. a UUID): a retry with the same key "
+        "and request replays the first answer instead of acting twice (24 h).",
+        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,200}$"},
+    }
+    for (p, method), op in inputs.items():
+        target = doc["paths"].get(p, {}).get(method)
+        if target is None:
+            continue
+        said = {
+            (x.get("name"), x.get("in")): x["description"]
+            for x in target.get("parameters") or []
+            if x.get("description")
+        }
+        params = [
+            x | {"description": said[(x["name"], x["in"])]} if (x["name"], x["in"]) in said else x
+            for x in op["parameters"]
+        ]
+        if method != "get" and not p.startswith("/api/lookup"):
+            params = params + [{"$ref": "#/components/parameters/IdempotencyKey"}]
+        target["parameters"] = params
+        if "requestBody" in op:
+            said = (target.get("requestBody") or {}).get("description")
+            target["requestBody"] = op["requestBody"] | ({"description": said} if said else {})
+        else:
+            target.pop("requestBody", None)
+        for status in ("400", "413", "422"):
+            target.setdefault("responses", {})[status] = err
+    Path(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from pathlib import Path
+
+    _refresh_openapi(Path(__file__).resolve().parent / "openapi.json")

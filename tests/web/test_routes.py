@@ -158,6 +158,26 @@ def test_openapi_describes_every_api_route(app):
             assert method.lower() in paths[path], f"{method} {path} missing from openapi.json"
 
 
+def test_openapi_inputs_are_the_routes_declarations(app):
+    """The request schemas in openapi.json are the @validate declarations (refresh them with
+    ``python -m web.validation``), so the document cannot drift from what the server checks."""
+    from web.validation import openapi_inputs
+
+    spec = json.loads(app.test_client().get("/api/openapi.json").get_data(as_text=True))
+    for (path, method), op in openapi_inputs(app).items():
+        doc = spec["paths"][path][method]
+        params = [
+            {k: v for k, v in x.items() if k != "description"}
+            for x in doc["parameters"]
+            if "$ref" not in x
+        ]
+        assert params == op["parameters"], f"{method} {path}: parameters differ"
+        if "requestBody" in op:
+            body = doc["requestBody"]["content"]["application/json"]["schema"]
+            assert body == op["requestBody"]["content"]["application/json"]["schema"], path
+        assert {"400", "413", "422"} <= set(doc["responses"]), f"{method} {path}"
+
+
 def test_language_switch(client):
     token = csrf(client)
     assert "English" in client.get("/").get_data(as_text=True)
