@@ -50,7 +50,13 @@ SCHOOLS = [
     ("yq-m1", "示意第一中学", "middle", 160, 4, (-300, 250)),
     ("yq-m2", "示意第二中学", "middle", 80, 2, (600, 300)),
     ("yq-m3", "示意第三中学", "middle", 60, 2, (1300, -1000)),
+    # a township outside the urban area (乡镇对口, seed line 35): invented schools of 康庄镇
+    # placed by the gazetteer's point of 康庄镇 (-6.7 km, -9.1 km from the town seat)
+    ("yq-p-kz", "示意康庄小学", "primary", 30, 1, (-6800, -9000)),
+    ("yq-m-kz", "示意康庄中学", "middle", 30, 1, (-6500, -9300)),
 ]
+# 乡镇: the township of the invented township schools (real NBS code; not in the urban boxes)
+RURAL = {"110119101": "康庄镇"}
 # a river band (示意妫水河) between y = -500 and 0 crossed by three bridges only
 RIVER = (-500, 0)
 BRIDGES = (-1000, 0, 1000)
@@ -82,7 +88,7 @@ def _units() -> pd.DataFrame:
 
 def _unit(code: str, units: pd.DataFrame) -> dict:
     if len(code) == 9:
-        name = TOWNSHIPS[code][0]
+        name = TOWNSHIPS[code][0] if code in TOWNSHIPS else RURAL[code]
         return {
             "name": name,
             "township": None,
@@ -124,6 +130,7 @@ def build_spec() -> dict:
     xsy_west, xsy_east = xsy[: len(xsy) // 2], xsy[len(xsy) // 2 :]
     zoning = _sentence(L35, "划定学校服务范围")
     multi = _sentence(L95, "多校划片")
+    township = _sentence(L35, "各乡镇小学毕业生")
     note = "HYPOTHETICAL 示意: invented zone over real unit codes, not 延庆's catchment"
 
     def single(rid, codes, fragment):
@@ -168,6 +175,24 @@ def build_spec() -> dict:
         "yq-m1": [single("yq-m1-r01", ["110119001", "110119003"], "划定学校服务范围")],
         "yq-m2": [shared("yq-m2-r01", multi_m, multi_m_units, "多校划片")],
         "yq-m3": [shared("yq-m3-r01", multi_m, multi_m_units, "多校划片")],
+        # 乡镇对口 (line 35): township primary by address; its graduates go on to the
+        # township's middle school (feeder), by address when no primary school is known
+        "yq-p-kz": [single("yq-p-kz-r01", ["110119101"], "划定学校服务范围")],
+        "yq-m-kz": [
+            {
+                "rule_id": "yq-m-kz-r01",
+                "kind": "feeder",
+                "source": township,
+                "fragment": "各乡镇小学毕业生，对口升入所在乡镇中学",
+                "from_schools": [{"name": "示意康庄小学", "school_id": "yq-p-kz", "campus": None}],
+                "fallback_to_address": True,
+                "note": note,
+            },
+            dict(
+                single("yq-m-kz-r02", ["110119101"], "对口升入所在乡镇中学"),
+                source=township,
+            ),
+        ],
     }
     spec["schools"] = [
         {
@@ -325,7 +350,68 @@ def basemap():
     return BaseMap.from_layers(streets=streets, areas=areas, schools=schools, meta=meta)
 
 
+def must_show_table() -> str:
+    """A handful of SYNTHETIC applicants for the issue-10 must-show cases (names invented, IDs
+    well formed but nobody's): a 康庄镇 primary graduate (对口 to the township middle school),
+    a 康庄镇 graduate whose primary school is unknown (by address), a 康庄镇 first-grader, and
+    children of another Beijing district without a home, with and without 3+3 years."""
+    from geo_enroll.placement.idcard import synth_id
+
+    town = "北京市延庆区康庄镇"
+    rows = [
+        ("对口甲", "2011-10-02", 1, "初中", "示意康庄小学", f"{town}小丰营村3号", "", "", "", ""),
+        ("地址乙", "2011-11-03", 3, "初中", "", f"{town}榆林堡村5号", "", "", "", ""),
+        ("一年丙", "2017-03-04", 5, "小学", "", f"{town}一街村8号", "", "", "", ""),
+        (
+            "外区丁",
+            "2017-04-05",
+            7,
+            "小学",
+            "",
+            "北京市海淀区示意街1号",
+            "本市外区户籍",
+            "2",
+            "5",
+            "",
+        ),
+        (
+            "外区戊",
+            "2017-05-06",
+            9,
+            "小学",
+            "",
+            "北京市海淀区示意街2号",
+            "本市外区户籍",
+            "3",
+            "3",
+            "",
+        ),
+    ]
+    df = pd.DataFrame(
+        [
+            {
+                "姓名": name,
+                "身份证号": synth_id("110119", born, seq),
+                "出生日期": born,
+                "学段": level,
+                "毕业学校标识码": grad,
+                "户籍地址": hukou,
+                "实际居住地址": hukou if "延庆" in hukou else f"{town}一街村{seq}号",
+                "类别": cat,
+                "租房备案年限": rent,
+                "本区就业年限": work,
+                "备注": "HYPOTHETICAL SYNTHETIC 示意 (issue 10 must-show)" + note,
+            }
+            for name, born, seq, level, grad, hukou, cat, rent, work, note in rows
+        ]
+    )
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()  # no comment header: an applicant table (the 备注 column says it)
+
+
 OUTPUTS = {
+    "yanqing_2023_must_show.csv": must_show_table,
     "yanqing_2023_multischool.toml": lambda: spec_toml(build_spec()),
     "yanqing_2023_schools.csv": seat_table,
     "yanqing_2023_school_points.csv": school_points,

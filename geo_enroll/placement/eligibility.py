@@ -57,6 +57,7 @@ BASIS_LABELS = {
     "hukou_property_agree": "户籍与房产一致的地址",
     "actual_residence": "实际居住地址",
     "migrant_residence": "实际居住地址（随迁子女统筹安排）",
+    "feeder": "毕业小学对口（小升初）",
 }
 MIGRANT_CATEGORIES = ("随迁子女", "非本市户籍", "进城务工随迁子女")
 _DISABLED_IN_SCHOOL = ("随班就读", "送教上门")
@@ -130,6 +131,7 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
         "row": rec.get("row"),
         "tie_break": False,
         "notice_returned": False,
+        "graduating_school": rec.get("graduating_school") or "",
     }
     lvl_zh = "小学" if level == "primary" else "初中"
     d.append(f"申请{lvl_zh}入学")

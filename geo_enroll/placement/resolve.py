@@ -16,6 +16,8 @@ residence they rank one tier below local children on the same basis (延庆: 到
 
 from __future__ import annotations
 
+import re
+
 from .candidates import candidate_schools
 from .categories import matching
 from .eligibility import BASIS_LABELS, MIGRANT_CATEGORIES
@@ -83,6 +85,9 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
         matched.append((o, g, cand))
     if matched:
         used = _choose_option(matched, steps)
+    feeder = _feeder_matches(rec, spec, level, by_id) if level == "middle" else None
+    if feeder:  # 小升初对口: the primary school decides before the address
+        used = _feeder_option(feeder, used, first_point, index, steps, by_id)
     if used is None and first_point is None:
         r.update(status="unresolved_address", rule="unresolved_address")
         steps.append("没有能定位的地址，无法派位；请核对地址后重新提交")
@@ -96,6 +101,8 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
     else:
         o, g, cand = used
         tier = o["tier"]
+        if g.get("lon") is None and o["basis"] == "feeder":
+            steps.append("没有可定位的地址：按对口学校安排，距离未知")
         m = cand["zone"][0]
         names = "、".join(
             _sname(by_id, x["school_id"]) for x in cand["zone"] if not x.get("fallback")
@@ -153,7 +160,7 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
         optional_schools=optional,
         preference=pref,
         xy=cand.get("xy"),
-        lonlat=(g["lon"], g["lat"]),
+        lonlat=None if g.get("lon") is None else (g["lon"], g["lat"]),
     )
     if o["basis"] == "property_in_zone" and rec.get("_property_date"):
         r["priority_key"] = rec["_property_date"]
@@ -238,6 +245,86 @@ def _choose_option(matched: list, steps: list):
         extra = [dict(x, fallback=True) for x in fallbacks if x["school_id"] not in known]
         chosen = (chosen[0], chosen[1], dict(chosen[2], zone=list(chosen[2]["zone"]) + extra))
     return chosen
+
+
+def _same_school(a: str, b: str) -> bool:
+    """Names equal once spaces, 示意 and a trailing 校区/分校 note are set aside."""
+
+    def norm(t):
+        t = "".join(str(t or "").split()).removeprefix("示意")
+        return re.sub(r"[（(][^）)]*[）)]$", "", t)
+
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+def _feeder_matches(rec, spec: dict, level: str, by_id: dict) -> list[tuple[str, dict, dict]]:
+    """(middle school id, feeder zone, matched primary) for the child's graduating school.
+
+    The graduating school (毕业学校标识码 / name) is resolved against the spec's schools
+    (id, name, alias, 学校标识码) and compared with each feeder's ``from_schools`` (by
+    ``school_id``, else by name; a ``campus`` must appear in the written school when given).
+    """
+    from .candidates import resolve_school
+
+    grad = str(rec.get("graduating_school") or "").strip()
+    if not grad:
+        return []
+    grad_id = resolve_school(spec, grad)
+    grad_name = (by_id.get(grad_id) or {}).get("name") if grad_id else grad
+    out = []
+    for s in spec.get("schools") or []:
+        if s.get("level") not in (level, "nine_year"):
+            continue
+        for z in s.get("zones") or []:
+            if z.get("kind") != "feeder":
+                continue
+            for f in z.get("from_schools") or []:
+                hit = (grad_id and f.get("school_id") == grad_id) or _same_school(
+                    f.get("name"), grad_name
+                )
+                if hit and (not f.get("campus") or f["campus"] in grad):
+                    out.append((s["id"], z, f))
+                    break
+    return out
+
+
+def _feeder_option(feeder, used, first_point, index, steps: list, by_id: dict):
+    """The (option, geocode, candidates) of a 小升初 child placed by its primary school."""
+    names = "、".join(dict.fromkeys(_sname(by_id, sid) for sid, _z, _f in feeder))
+    sid0, z0, f0 = feeder[0]
+    src = z0.get("source") or {}
+    steps.append(
+        f"小升初对口：毕业小学“{f0.get('name')}”对口升入{names}（规则{z0['rule_id']}，"
+        f"第{src.get('line')}行：“{_short(src.get('text'))}”）"
+    )
+    zone = [
+        {
+            "school_id": sid,
+            "rule_id": z["rule_id"],
+            "kind": "feeder",
+            "label": "小升初对口",
+            "source": z.get("source") or {},
+            "specificity": 100,
+        }
+        for sid, z, _f in feeder
+    ]
+    fallback = any(z.get("fallback_to_address") for _s, z, _f in feeder)
+    o = {"basis": "feeder", "label": "毕业小学对口", "tier": 1, "address": "", "other": None}
+    if used is not None:
+        _o, g, cand = used
+        if fallback:
+            known = {m["school_id"] for m in zone}
+            extra = [dict(m, fallback=True) for m in cand["zone"] if m["school_id"] not in known]
+            if extra:
+                steps.append("政策允许按地址安排：地址划片学校作为备选")
+            zone += extra
+        return o, g, dict(cand, zone=zone, warnings=[])
+    if first_point is not None:
+        _o, g = first_point
+        xy = index.project(g["lon"], g["lat"])
+        return o, g, {"zone": zone, "optional": [], "warnings": [], "xy": xy}
+    g = {"lon": None, "lat": None, "level": None}
+    return o, g, {"zone": zone, "optional": [], "warnings": [], "xy": None}
 
 
 def _tier_text(tier: int, basis: str) -> str:
