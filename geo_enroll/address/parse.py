@@ -106,7 +106,6 @@ _SWALLOWED_RE = re.compile(
     r"([\u3400-\u9fff]{2,8}?(?:省|(?<![城都超门])市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
 )
 _NO_HITS: list = []
-_MISSING = object()
 _COARSE = frozenset(("province", "city", "county"))
 _OUTSIDE_TABLE = {"71", "81", "82"}
 # a branch of the road before it: 东五街, 东一巷, 南一街, 西一巷, 横街, 支路
@@ -256,7 +255,6 @@ class _Parser:
                 self.automaton.add_word(key, len(key))
         self.automaton.make_automaton()
         self._memo: tuple = ("", {})
-        self._admin_memo: tuple = ("", {})
 
     def _hits(self, s, pos) -> list:
         """Names (any level) starting at ``pos``, longest first (one automaton pass per text)."""
@@ -278,15 +276,8 @@ class _Parser:
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
-        """Memoised per text (the start scan and the main loop ask the same questions)."""
-        key = (pos, level, parents, allow_short)
-        memo = self._admin_memo
-        if memo[0] is not s:
-            memo = self._admin_memo = (s, {})
-        found = memo[1].get(key, _MISSING)
-        if found is _MISSING:
-            found = memo[1][key] = self._admin_lookup(s, pos, level, parents, allow_short)
-        return found
+        """See :meth:`_admin_lookup`."""
+        return self._admin_lookup(s, pos, level, parents, allow_short)
 
     def _admin_lookup(self, s, pos, level, parents, allow_short):
         """``(codes, end, short, changes)`` of the unit of ``level`` named at ``pos``, or None.
