@@ -370,6 +370,9 @@ class Gazetteer:
                 res["matched"][lv] = p[lv]
         if p["written"]:  # an old or variant name as written (江干区 → 上城区)
             res["matched"]["written"] = dict(p["written"])
+        if "county" in p["inferred"] and p["level"] in ("township", "village"):
+            # no county written: the township is the only one of its name in the table
+            res["matched"]["inferred_from"] = "unique name in the national table"
         deepest = p["level"]
         code = codes.get(deepest) if deepest else None
         wanted = [k for k in ("village", "road", "house_number", "compound") if p.get(k)]

@@ -243,3 +243,11 @@ def test_batch_of_out_of_area_addresses_locates_nothing_and_fails(tmp_path, caps
     assert code == 1 and '"with_point": 0' in summary
     text = out.read_text(encoding="utf-8-sig")
     assert text.count("\n") == len(OUT_OF_AREA[::50]) + 1  # every row kept, with its reason
+
+
+def test_a_county_inferred_from_a_unique_township_says_so():
+    g = load_default_gazetteer()
+    r = g.geocode("千斤沟镇东滩村")  # 千斤沟镇: one in the whole national table
+    assert r["level"] == "village" and r["matched"]["inferred_from"].startswith("unique")
+    r = g.geocode("太仆寺旗千斤沟镇东滩村")
+    assert "inferred_from" not in r["matched"]
