@@ -232,6 +232,8 @@ def create_app(config: dict | None = None) -> Flask:
             "T": T,
             "lang": lang(),
             "csrf_token": auth.csrf_token,
+            # a fresh key per rendered form: <input type="hidden" name="idempotency_key" …>
+            "idempotency_key": lambda: secrets.token_urlsafe(18),
             "csp_nonce": g.get("csp_nonce", ""),
             "user": g.get("user"),
             "J": here,

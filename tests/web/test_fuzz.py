@@ -14,6 +14,7 @@ longer and prints its count.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
@@ -116,6 +117,20 @@ _RAW_BODIES = [
 ]
 
 
+_FILES = [
+    (b"", "a.csv"),
+    (b"\xff\xfe\x00\x01", "a.csv"),
+    (b"PK\x03\x04not a zip", "a.xlsx"),
+    ("姓名,身份证号,户籍地址\n张三,152527201801011234,玩具镇横街61号\n".encode(), "a.csv"),
+    ("姓名,身份证号\n张三,x\n".encode("gbk"), "a.csv"),
+    (b'{"type": "FeatureCollection", "features": [1]}', "zones.geojson"),
+    (b"not a geopackage", "zones.gpkg"),
+    (b"PK\x03\x04", "zones.zip"),
+    (b"a,b", "../../etc/passwd"),
+    (b"x" * 20000, "a.kml"),
+]
+
+
 def _deep(n: int):
     out: list = []
     for _ in range(n):
@@ -190,14 +205,17 @@ def _quote(value) -> str:
 
 
 def cases(app, rng: random.Random):
-    """Endless (method, url, kwargs) requests over every route of ``app``."""
+    """Endless ``(endpoint, method, url, kwargs)`` requests, cycling over every route of
+    ``app``."""
     rules = [
         (rule, method)
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     ]
-    while True:
-        rule, method = rng.choice(rules)
+    i = 0
+    while True:  # every route in turn (each role meets each route), the values at random
+        rule, method = rules[i % len(rules)]
+        i += 1
         url = re.sub(
             r"<(?:\w+:)?\w+>",
             lambda _m: "1" if rng.random() < 0.4 else rng.choice(_PATH_VALUES),
@@ -229,10 +247,11 @@ def cases(app, rng: random.Random):
                     "content_type": "application/x-www-form-urlencoded",
                 }
             elif style < 0.85:
-                kwargs |= {
-                    "data": {k: _form_value(v) for k, v in fields.items()},
-                    "content_type": "multipart/form-data",
-                }
+                data = {k: _form_value(v) for k, v in fields.items()}
+                if rng.random() < 0.5:
+                    blob, name = rng.choice(_FILES)
+                    data["file"] = (io.BytesIO(blob), name)
+                kwargs |= {"data": data, "content_type": "multipart/form-data"}
             else:
                 kwargs |= {
                     "data": rng.choice(_RAW_BODIES),
@@ -243,9 +262,11 @@ def cases(app, rng: random.Random):
             if isinstance(kwargs.get("data"), dict):
                 kwargs["data"] = {
                     k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+                    if isinstance(v, str)
+                    else v
                     for k, v in kwargs["data"].items()
                 }
-        yield method, url, kwargs
+        yield rule.endpoint, method, url, kwargs
 
 
 def run(n: int, *, seed: int = SEED, tmp_path=None, app=None) -> dict:
@@ -260,13 +281,16 @@ def run(n: int, *, seed: int = SEED, tmp_path=None, app=None) -> dict:
         token = login(c, role) if role else csrf(c)
         clients.append((role, c, token))
     gen = cases(app, rng)
+    routes = sum(len(r.methods - {"HEAD", "OPTIONS"}) for r in app.url_map.iter_rules())
     status: Counter = Counter()
     failures: list[str] = []
     sent = 0
     t0 = time.monotonic()
+    seen: set[tuple[str, str | None]] = set()
     while sent < n:
-        method, url, kwargs = next(gen)
-        role, c, token = clients[sent % len(clients)]
+        endpoint, method, url, kwargs = next(gen)
+        role, c, token = clients[(sent // routes) % len(clients)]
+        seen.add((endpoint, role))
         if rng.random() < 0.9:
             kwargs["headers"] = kwargs["headers"] | {"X-CSRF-Token": token}
         if url.startswith("/logout"):
@@ -293,12 +317,17 @@ def run(n: int, *, seed: int = SEED, tmp_path=None, app=None) -> dict:
         "seconds": time.monotonic() - t0,
         "status": dict(sorted(status.items())),
         "failures": failures,
+        "pairs": seen,
+        "endpoints": {r.endpoint for r in app.url_map.iter_rules()},
     }
 
 
 def test_fuzz_every_route_and_role_no_5xx(tmp_path):
     out = run(SUITE_REQUESTS, tmp_path=tmp_path)
     assert out["requests"] >= 2000
+    # every route met every role (and anonymous)
+    missing = {(e, r) for e in out["endpoints"] for r in (None, *ROLES)} - out["pairs"]
+    assert not missing, sorted(missing, key=str)[:10]
     assert not out["failures"], "\n".join(out["failures"][:30])
     # the generator reached past the door: refusals of every kind and some real answers
     codes = set(out["status"])
