@@ -49,6 +49,8 @@ EDGE_TOLERANCE_M = 0.5
 ZONE_LABELS = {"polygon": "户籍划片", "multi_school": "多校划片", "unzoned": "未划片区域"}
 """Labels of the zone kinds a published zone layer brings (:mod:`geo_enroll.zonelayer`)."""
 
+GRID_MAX_CELLS = 1 << 24
+"""Largest batch-assignment grid (cells; 4 bytes each)."""
 _SAFETY_M = 1.0  # grid cells this much beyond the tolerance from every edge are answered by lookup
 _EARTH_R = 6.371e6
 
@@ -59,9 +61,12 @@ class Assignment:
 
     Attributes
     ----------
-    zones : list of tuple of int
-        Per point, the positions (in ``index.zones``) of the zones it belongs to after the edge
-        rule (empty: no zone; several: overlapping zones or a multi-rule school on an edge).
+    zone : numpy.ndarray of int
+        Per point, the position (in ``index.zones``) of its zone after the edge rule; -1 for
+        none.  Points in several zones (overlaps, a school's two rules on an edge) have the
+        first here and all of them in ``multi``.
+    multi : dict
+        ``{point: tuple of zone positions}`` for the points in more than one zone.
     on_edge : numpy.ndarray of bool
         The edge rule chose one zone among several (the point is on a shared edge).
     near_edge : numpy.ndarray of bool
@@ -69,9 +74,18 @@ class Assignment:
     """
 
     index: ZoneIndex
-    zones: list
+    zone: np.ndarray
+    multi: dict
     on_edge: np.ndarray
     near_edge: np.ndarray
+
+    @property
+    def zones(self) -> list[tuple[int, ...]]:
+        """Per point, the positions of all its zones (a Python list: for small batches)."""
+        out = [() if z < 0 else (int(z),) for z in self.zone.tolist()]
+        for k, zs in self.multi.items():
+            out[k] = zs
+        return out
 
     def rule_ids(self) -> list[tuple[str, ...]]:
         """Per point, the ``rule_id`` of each zone it belongs to."""
@@ -349,62 +363,83 @@ class ZoneIndex:
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         n = len(lon)
-        zones: list = [()] * n
+        zone = np.full(n, -1, dtype=np.int64)
+        multi: dict[int, tuple[int, ...]] = {}
         on_edge = np.zeros(n, dtype=bool)
         near_edge = np.zeros(n, dtype=bool)
         if not len(self._rid) or n == 0:
-            return Assignment(self, zones, on_edge, near_edge)
+            return Assignment(self, zone, multi, on_edge, near_edge)
         grid = self._grid or self._build_grid()
         serving = self._serving(level)
-        answers = grid.answers(level, serving)
+        first, count, answers = grid.answers(level, serving)
         cell = grid.cell_of(lon, lat)
         set_id = np.full(n, -2, dtype=np.int64)  # -2: outside the grid (no zone near)
         inside = cell >= 0
         set_id[inside] = grid.cells[cell[inside]]
-        for k in np.flatnonzero(set_id >= 0):
-            zones[k] = answers[set_id[k]]
+        known = set_id >= 0
+        zone[known] = first[set_id[known]]
+        for k in np.flatnonzero(known & (count[np.maximum(set_id, 0)] > 1)):
+            multi[int(k)] = answers[set_id[k]]
         exact = np.flatnonzero(set_id == -1)
         if not len(exact):
-            return Assignment(self, zones, on_edge, near_edge)
-        pts_ll = shapely.points(lon[exact], lat[exact])
-        p_idx, z_idx = self._tree_ll.query(pts_ll, predicate="intersects")
+            return Assignment(self, zone, multi, on_edge, near_edge)
+        ex_lon, ex_lat = lon[exact], lat[exact]
+        m = len(exact)
+        p_idx, z_idx, known_in = grid.candidates(cell[exact], ex_lon, ex_lat, self._tree_ll)
+        keep = serving[z_idx]
+        p_idx, z_idx, known_in = p_idx[keep], z_idx[keep], known_in[keep]
+        test = ~known_in
+        interior = known_in.copy()
+        interior[test] = shapely.contains_xy(
+            self._geoms_ll[z_idx[test]], ex_lon[p_idx[test]], ex_lat[p_idx[test]]
+        )
+        # a zone whose interior holds the point wins, with every other such zone; only the
+        # points in no zone's interior (on an edge, or outside) go through the edge rule
+        p_in, z_in = p_idx[interior], z_idx[interior]
+        n_in = np.bincount(p_in, minlength=m)
+        one = n_in == 1
+        first_in = np.full(m, -1, dtype=np.int64)
+        order = np.lexsort((-z_in, p_in))  # per point, its smallest zone last
+        first_in[p_in[order]] = z_in[order]
+        zone[exact[one]] = first_in[one]
+        for j in np.flatnonzero(n_in > 1):
+            zs = tuple(sorted(int(z) for z in z_in[p_in == j]))
+            zone[exact[j]], multi[int(exact[j])] = zs[0], zs
+        rest = np.flatnonzero(n_in == 0)
+        if len(rest):
+            self._edge_rule(exact[rest], lon, lat, serving, zone, multi, on_edge, near_edge)
+        return Assignment(self, zone, multi, on_edge, near_edge)
+
+    def _edge_rule(self, pts, lon, lat, serving, zone, multi, on_edge, near_edge) -> None:
+        """The engine's rule for points in no zone's interior (on an edge, or outside)."""
+        import shapely
+
+        x_ll, y_ll = lon[pts], lat[pts]
+        p_idx, z_idx = self._tree_ll.query(shapely.points(x_ll, y_ll), predicate="intersects")
         keep = serving[z_idx]
         p_idx, z_idx = p_idx[keep], z_idx[keep]
-        interior = shapely.contains_xy(self._geoms_ll[z_idx], lon[exact][p_idx], lat[exact][p_idx])
-        n_cov = np.bincount(p_idx, minlength=len(exact))
-        n_int = np.bincount(p_idx, weights=interior, minlength=len(exact)).astype(int)
-        # all covering zones hold the point in their interior: no edge involved
-        clean = (n_cov > 0) & (n_int == n_cov)
-        order = np.lexsort((z_idx, p_idx))
-        p_s, z_s = p_idx[order], z_idx[order]
-        starts = np.searchsorted(p_s, np.arange(len(exact)))
-        ends = np.searchsorted(p_s, np.arange(len(exact)), side="right")
-        for j in np.flatnonzero(clean):
-            zones[exact[j]] = tuple(int(z) for z in z_s[starts[j] : ends[j]])
-        rest = np.flatnonzero(~clean)
-        if len(rest):
-            x, y = self._to_m.transform(lon[exact][rest], lat[exact][rest])
-            pts_m = shapely.points(x, y)
-            q, zn = self._tree_m.query(pts_m, predicate="dwithin", distance=EDGE_TOLERANCE_M)
-            ok = serving[zn]
-            q, zn = q[ok], zn[ok]
-            close = shapely.dwithin(self._bounds_m[zn], pts_m[q], EDGE_TOLERANCE_M)
-            q, zn = q[close], zn[close]
-            near_of: dict[int, list[int]] = {}
-            for a, b in zip(q.tolist(), zn.tolist(), strict=True):
-                near_of.setdefault(a, []).append(b)
-            int_s = interior[order]
-            for r, j in enumerate(rest.tolist()):
-                sl = slice(starts[j], ends[j])
-                inter = dict(zip(z_s[sl].tolist(), int_s[sl].tolist(), strict=True))
-                covers = [(z, bool(v)) for z, v in inter.items()]
-                near = [z for z in near_of.get(r, []) if z not in inter]
-                chosen, edge_rule = self._decide(covers, near, (x[r], y[r]))
-                k = exact[j]
-                zones[k] = tuple(chosen)
-                on_edge[k] = edge_rule
-                near_edge[k] = bool(covers) or len(near) > 0
-        return Assignment(self, zones, on_edge, near_edge)
+        covers: dict[int, list[int]] = {}
+        for a_, b_ in zip(p_idx.tolist(), z_idx.tolist(), strict=True):
+            covers.setdefault(a_, []).append(b_)
+        x, y = self._to_m.transform(x_ll, y_ll)
+        pts_m = shapely.points(x, y)
+        q, zn = self._tree_m.query(pts_m, predicate="dwithin", distance=EDGE_TOLERANCE_M)
+        ok = serving[zn]
+        q, zn = q[ok], zn[ok]
+        close = shapely.dwithin(self._bounds_m[zn], pts_m[q], EDGE_TOLERANCE_M)
+        near_of: dict[int, list[int]] = {}
+        for a_, b_ in zip(q[close].tolist(), zn[close].tolist(), strict=True):
+            near_of.setdefault(a_, []).append(b_)
+        for r, k in enumerate(pts.tolist()):
+            cov = sorted(covers.get(r, []))
+            near = [z for z in near_of.get(r, []) if z not in cov]
+            chosen, edge_rule = self._decide([(z, False) for z in cov], near, (x[r], y[r]))
+            if chosen:
+                zone[k] = chosen[0]
+                if len(chosen) > 1:
+                    multi[k] = tuple(chosen)
+            on_edge[k] = edge_rule
+            near_edge[k] = bool(cov) or len(near) > 0
 
     def _build_grid(self) -> _Grid:
         self._grid = _Grid.build(self)
@@ -465,11 +500,46 @@ class _Grid:
         out[ok] = iy[ok].astype(np.int64) * self.nx + ix[ok].astype(np.int64)
         return out
 
-    def answers(self, level: str, serving: np.ndarray) -> list:
+    def candidates(self, cells, lon, lat, tree):
+        """(point, zone, known interior) pairs to decide the points of edge ``cells``: the
+        zones whose edge passes the cell (to test) and those wholly around it (interior)."""
+        import shapely
+
+        m = len(cells)
+        lo = np.searchsorted(self.pair_cell, cells, side="left")
+        cnt = np.searchsorted(self.pair_cell, cells, side="right") - lo
+        p1 = np.repeat(np.arange(m), cnt)
+        z1 = self.pair_zone[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+        nb = self.edge_nb[np.searchsorted(self.edge_cells, cells)]
+        has = nb >= 0
+        ptr0, ptr1 = self.set_ptr[nb[has]], self.set_ptr[nb[has] + 1]
+        k = ptr1 - ptr0
+        p2 = np.repeat(np.flatnonzero(has), k)
+        z2 = self.set_mem[np.repeat(ptr0 - np.cumsum(k) + k, k) + np.arange(k.sum())]
+        if len(p2):  # around the cell, unless its edge passes the cell
+            n = max(int(self.pair_zone.max(initial=0)), int(z2.max(initial=0))) + 1
+            p2_keep = ~np.isin(p2 * n + z2, p1 * n + z1)
+            p2, z2 = p2[p2_keep], z2[p2_keep]
+        lost = np.flatnonzero(~has)  # no clear neighbour: every zone whose box holds the point
+        p3, z3 = tree.query(shapely.points(lon[lost], lat[lost]))
+        p3 = lost[p3]
+        drop = np.isin(p1, lost)
+        p1, z1 = p1[~drop], z1[~drop]
+        p = np.concatenate([p1, p2, p3])
+        z = np.concatenate([z1, z2, z3]).astype(np.int64)
+        known = np.concatenate(
+            [np.zeros(len(p1), bool), np.ones(len(p2), bool), np.zeros(len(p3), bool)]
+        )
+        return p, z, known
+
+    def answers(self, level: str, serving: np.ndarray):
+        """Per zone set, for ``level``: (first zone or -1, number of zones, all zones)."""
         a = self._answers.get(level)
         if a is None:
-            a = [tuple(i for i in s if serving[i]) for s in self.sets]
-            self._answers[level] = a
+            sets = [tuple(i for i in s if serving[i]) for s in self.sets]
+            first = np.array([s[0] if s else -1 for s in sets], dtype=np.int64)
+            count = np.array([len(s) for s in sets], dtype=np.int64)
+            a = self._answers[level] = (first, count, sets)
         return a
 
     @classmethod
@@ -483,7 +553,7 @@ class _Grid:
         lat_c = math.radians(max(abs(miny), abs(maxy)))
         m_per_deg_y = 110_574.0
         m_per_deg_x = max(111_320.0 * math.cos(lat_c), 1.0)
-        max_cells = max_cells or int(min(max(4_000 * n, 1 << 16), 1 << 24))
+        max_cells = max_cells or int(min(max(4_000 * n, 1 << 16), GRID_MAX_CELLS))
         # cells as square as possible in metres, at least 4 m
         w_m, h_m = (maxx - minx) * m_per_deg_x, (maxy - miny) * m_per_deg_y
         size_m = max(math.sqrt(max(w_m * h_m, 1.0) / max_cells), 4.0)
@@ -493,11 +563,12 @@ class _Grid:
         ny = int((maxy - y0) / dy) + 3
         edge = np.zeros(ny * nx, dtype=bool)
         # every ring as segments; samples every quarter cell mark the cells within the margin
-        parts = shapely.get_parts(geoms)
-        rings = shapely.get_rings(parts)
+        parts, part_of = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
         coords, ring_of = shapely.get_coordinates(rings, return_index=True)
         same = ring_of[1:] == ring_of[:-1]
         a, b = coords[:-1][same], coords[1:][same]
+        seg_zone = part_of[ring_part[ring_of[:-1][same]]].astype(np.int64)
         cx, cy = (a[:, 0] - x0) / dx, (a[:, 1] - y0) / dy
         ex, ey = (b[:, 0] - x0) / dx - cx, (b[:, 1] - y0) / dy - cy
         seg_cells = np.hypot(ex, ey)
@@ -515,15 +586,22 @@ class _Grid:
         groups = [(small, 1)]
         if not small.all():  # long segments on a coarse grid: a wider band around them
             groups.append((~small, int(np.ceil(r[~small].max()))))
+        keys = []  # (edge cell, zone whose edge passes it) as cell * n + zone
         for sel, reach in groups:
             gx, gy, gr, gfx, gfy = sx[sel], sy[sel], r[sel], fx[sel], fy[sel]
+            gz = seg_zone[seg[sel]]
             for ox in range(-reach, reach + 1):
                 ix = gfx + ox
                 okx = (ix <= gx + gr) & (ix + 1 >= gx - gr) & (ix >= 0) & (ix < nx)
                 for oy in range(-reach, reach + 1):
                     iy = gfy + oy
                     ok = okx & (iy <= gy + gr) & (iy + 1 >= gy - gr) & (iy >= 0) & (iy < ny)
-                    edge[iy[ok].astype(np.int64) * nx + ix[ok].astype(np.int64)] = True
+                    c = iy[ok].astype(np.int64) * nx + ix[ok].astype(np.int64)
+                    edge[c] = True
+                    kz = c * n + gz[ok]
+                    if len(kz):
+                        keys.append(kz[np.r_[True, kz[1:] != kz[:-1]]])
+        pairs = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
         labels, nlab = ndimage.label(~edge.reshape(ny, nx))
         flat = labels.ravel()
         first = np.zeros(nlab + 1, dtype=np.int64)
@@ -547,4 +625,23 @@ class _Grid:
         for key, v in set_ids.items():
             sets[v] = key
         cells = lab_set[flat]
-        return cls(x0, y0, dx, dy, nx, ny, cells, sets)
+        # each edge cell's zones wholly around it: those of a clear 4-neighbour minus the ones
+        # whose edge passes it (-1: no clear neighbour, its points get a full exact query)
+        edge_cells = np.flatnonzero(cells < 0)
+        nb = np.full(len(edge_cells), -1, dtype=np.int64)
+        col = edge_cells % nx
+        for step, valid in ((-1, col > 0), (1, col < nx - 1), (-nx, edge_cells >= nx)):
+            j = np.where(valid, edge_cells + step, 0)
+            v = np.where(valid, cells[j], -1)
+            nb = np.where((nb < 0) & (v >= 0), v, nb)
+        valid = edge_cells < len(cells) - nx
+        j = np.where(valid, edge_cells + nx, 0)
+        v = np.where(valid, cells[j], -1)
+        nb = np.where((nb < 0) & (v >= 0), v, nb)
+        grid = cls(x0, y0, dx, dy, nx, ny, cells, sets)
+        grid.pair_cell, grid.pair_zone = pairs // n, pairs % n
+        grid.edge_cells, grid.edge_nb = edge_cells, nb
+        sizes = np.array([len(s_) for s_ in sets], dtype=np.int64)
+        grid.set_ptr = np.r_[0, np.cumsum(sizes)]
+        grid.set_mem = np.array([z_ for s_ in sets for z_ in s_], dtype=np.int64)
+        return grid

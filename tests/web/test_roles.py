@@ -41,6 +41,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "planner.edit": {"planner", "admin"},
     "planner.publish": {"planner", "admin"},
     "planner.diff": {"planner", "admin"},
+    "planner.import_zones": {"planner", "admin"},
     "analyst.index": {"analyst", "staff", "admin"},
     "analyst.start": {"analyst", "staff", "admin"},
     "analyst.run": {"analyst", "staff", "admin"},

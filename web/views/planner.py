@@ -7,7 +7,7 @@ from flask import Blueprint, g, redirect, url_for
 from .. import services
 from ..auth import roles
 from ..ui import lang, page
-from ..validation import ID, JKEY, query, validate
+from ..validation import ID, JKEY, query, text, validate
 from ._util import audit, body, jkey, nonce
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
@@ -20,6 +20,36 @@ def index():
     return page(
         "planner_index.html", services.versions_page(key=jkey(), nonce=nonce(), lang=lang())
     )
+
+
+@bp.route("/zones/import", methods=["POST"])
+@roles("planner")
+@validate(
+    body={
+        "school_field": text(100),
+        "level": text(40),
+        "year": text(20),
+        "crs": text(40),
+        "message": text(500),
+        "jurisdiction": JKEY,
+    },
+    query={"jurisdiction": JKEY},
+)
+def import_zones():
+    """Upload a published zone layer (web/zone_import.py): a new draft version, not published."""
+    from flask import request
+
+    from ..zone_import import import_upload
+
+    out = import_upload(
+        request.files.get("file"),
+        key=jkey(),
+        author=g.user["username"],
+        options=body(),
+        lang=lang(),
+    )
+    audit("version.import", f"version:{out['version']['id']}")
+    return page("planner_import.html", out, status=201)
 
 
 @bp.route("/versions/<int:version_id>")
