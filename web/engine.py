@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,6 +192,26 @@ def _zones_gdf(zones_fc: dict):
     return impact.zones_frame(zones_fc)
 
 
+_FRAMES: dict = {}  # id(zones) -> (zones, GeoDataFrame): the lookup path's frames, per version
+
+
+def _zones_frame_shared(zones: dict):
+    """The zones' GeoDataFrame, built once per zones object and shared by every lookup.
+
+    A version's zones are one cached dict (``services._version``); keeping a reference to it
+    beside its frame means its ``id`` cannot be reused while the entry lives.  Callers must
+    not modify the frame (the lookup path only reads it).
+    """
+    hit = _FRAMES.get(id(zones))
+    if hit is not None and hit[0] is zones:
+        return hit[1]
+    frame = _zones_gdf(zones)
+    if len(_FRAMES) > 32:
+        _FRAMES.clear()
+    _FRAMES[id(zones)] = (zones, frame)
+    return frame
+
+
 def schools_of(spec: dict) -> list[dict]:
     """The spec's schools as ``{id, name, level, code}`` in spec order."""
     return [
@@ -205,6 +226,21 @@ def _school_by_id(spec: dict) -> dict[str, dict]:
 
 def _school_by_name(spec: dict) -> dict[str, dict]:
     return {s.get("name"): s for s in spec.get("schools") or []}
+
+
+_SCHOOL_MAPS: dict = {}  # id(spec) -> (spec, by id, by name): built once per version
+
+
+def _school_maps(spec: dict) -> tuple[dict, dict]:
+    """:func:`_school_by_id` and :func:`_school_by_name` of ``spec``, shared between lookups."""
+    hit = _SCHOOL_MAPS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1], hit[2]
+    maps = (_school_by_id(spec), _school_by_name(spec))
+    if len(_SCHOOL_MAPS) > 32:
+        _SCHOOL_MAPS.clear()
+    _SCHOOL_MAPS[id(spec)] = (spec, *maps)
+    return maps
 
 
 def mask_id(id_number: str | None) -> str:
@@ -263,7 +299,7 @@ def _zone_index(spec: dict, zones: dict, ctx: Context, key: str | None):
     ck = ("index", key, id(ctx)) if key else None
     if ck is not None and ck in _INDEX_CACHE:
         return _INDEX_CACHE[ck]
-    idx = ZoneIndex(spec, _zones_gdf(zones), school_points=_school_points(ctx))
+    idx = ZoneIndex(spec, _zones_frame_shared(zones), school_points=_school_points(ctx))
     if ck is not None:
         if len(_INDEX_CACHE) > 32:
             _INDEX_CACHE.clear()
@@ -303,7 +339,7 @@ def lookup(
         raise InputError(f"坐标超出范围 lon={lon} lat={lat} (expected WGS 84 degrees)")
     from geo_enroll.lookup import lookup_address, lookup_point
 
-    zones_gdf = _zones_gdf(zones)
+    zones_gdf = _zones_frame_shared(zones)
     index = _zone_index(spec, zones, ctx, key)
     if address is not None:
         raw = lookup_address(
@@ -324,7 +360,7 @@ def lookup(
 def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
     """Bring the engine's answer into the shape the templates use (keeping it under raw)."""
     raw = dict(raw or {})
-    by_id, by_name = _school_by_id(spec), _school_by_name(spec)
+    by_id, by_name = _school_maps(spec)
     schools: dict[str, list] = {"primary": [], "middle": []}
     src = raw.get("schools")
     entries: list[dict] = []
@@ -441,7 +477,8 @@ def explain_no_zone(
     level: str | None = None,
 ) -> dict:
     """Why a located point has no school (:func:`geo_enroll.impact.explain_no_zone`)."""
-    return impact.explain_no_zone(spec, zones, gaps, lon, lat, lang=lang, level=level)
+    frame = _zones_frame_shared(zones) if isinstance(zones, dict) else zones
+    return impact.explain_no_zone(spec, frame, gaps, lon, lat, lang=lang, level=level)
 
 
 # ---------------------------------------------------------------------------- parent page
@@ -467,12 +504,19 @@ def basemap_layer(ctx: Context, layer: str):
     return _BASEMAP_LAYERS[key]
 
 
+_UTM = threading.local()  # per thread: pyproj transformers are not shared between threads
+
+
 def _utm(lon: float, lat: float):
+    """(WGS 84 → local UTM transformer, UTM CRS), built once per zone and thread."""
     from pyproj import CRS, Transformer
 
-    zone = int((lon + 180) // 6) + 1
-    crs = CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-    return Transformer.from_crs(4326, crs, always_xy=True), crs
+    epsg = (32600 if lat >= 0 else 32700) + int((lon + 180) // 6) + 1
+    cache = _UTM.__dict__.setdefault("by_epsg", {})
+    if epsg not in cache:
+        crs = CRS.from_epsg(epsg)
+        cache[epsg] = (Transformer.from_crs(4326, crs, always_xy=True), crs)
+    return cache[epsg]
 
 
 def _project(geom, fwd):
@@ -538,11 +582,46 @@ def schools_across(
     Returns ``[{"level", "school", "school_id", "distance_m"}]``, nearest first; a level whose
     nearby edge has no other school behind it (the edge of the zoning) is not listed.
     """
-    from shapely.geometry import Point, shape
+    from shapely.geometry import Point
 
-    fwd, _ = _utm(lon, lat)
+    fwd, crs = _utm(lon, lat)
     p = _project(Point(lon, lat), fwd)
+    entries, tree = _projected_zones(zones, crs.to_epsg(), fwd)
     best: dict[tuple[str, str], dict] = {}
+    near = sorted(int(i) for i in tree.query(p, predicate="dwithin", distance=within_m))
+    for k in near:  # in feature order, as a scan of every zone would meet them
+        levels, sid, school, geom = entries[k]
+        for lv in levels:
+            if lv not in serving or sid in serving[lv]:
+                continue
+            d = geom.distance(p)
+            if d <= within_m and d < best.get((lv, sid), {}).get("distance_m", float("inf")):
+                best[(lv, sid)] = {
+                    "level": lv,
+                    "school": school,
+                    "school_id": sid,
+                    "distance_m": round(float(d), 1),
+                }
+    return sorted(best.values(), key=lambda r: r["distance_m"])
+
+
+_PROJECTED: dict = {}  # (id(zones), epsg) -> (zones, entries, STRtree)
+
+
+def _projected_zones(zones: dict, epsg: int, fwd):
+    """The zones projected to one UTM zone with a tree over them, built once per version.
+
+    Entries keep feature order: ``(levels, school_id, school, geometry)``; a feature without a
+    geometry or with a malformed one is left out (as :func:`schools_across` skipped it).
+    """
+    import shapely
+    from shapely.geometry import shape
+
+    key = (id(zones), epsg)
+    hit = _PROJECTED.get(key)
+    if hit is not None and hit[0] is zones:
+        return hit[1], hit[2]
+    entries = []
     for f in zones.get("features") or []:
         props = f.get("properties") or {}
         level = str(props.get("level") or "")
@@ -550,21 +629,17 @@ def schools_across(
         sid = str(props.get("school_id") or props.get("school") or "")
         if not f.get("geometry"):
             continue
-        for lv in levels:
-            if lv not in serving or sid in serving[lv]:
-                continue
-            try:
-                d = _project(shape(f["geometry"]), fwd).distance(p)
-            except Exception:  # noqa: BLE001 - a malformed stored geometry
-                continue
-            if d <= within_m and d < best.get((lv, sid), {}).get("distance_m", float("inf")):
-                best[(lv, sid)] = {
-                    "level": lv,
-                    "school": props.get("school"),
-                    "school_id": sid,
-                    "distance_m": round(float(d), 1),
-                }
-    return sorted(best.values(), key=lambda r: r["distance_m"])
+        try:
+            geom = _project(shape(f["geometry"]), fwd)
+        except Exception:  # noqa: BLE001 - a malformed stored geometry
+            continue
+        shapely.prepare(geom)
+        entries.append((levels, sid, props.get("school"), geom))
+    tree = shapely.STRtree([e[3] for e in entries])
+    if len(_PROJECTED) > 32:
+        _PROJECTED.clear()
+    _PROJECTED[key] = (zones, entries, tree)
+    return entries, tree
 
 
 def contacts(spec: dict, kind: str | None = None) -> list[dict]:
