@@ -195,3 +195,55 @@ def test_notice_date_never_defaults_to_the_clock():
         notice_date({"timeline": [{"start": "2024-07-01", "text": "审核入学申请", "line": 3}]})
     with pytest.raises(InputError, match="YYYY-MM-DD"):
         notice_date({}, "2024/08/01")
+
+
+# ------------------------------------------------------------- appeal window (issue 10)
+
+
+def test_appeal_window_counts_prc_working_days_with_make_up_days():
+    from datetime import date
+
+    from web.notices import appeal_deadline
+
+    # 2024: Oct 1-7 National Day, Sep 29 (Sun) and Oct 12 (Sat) are make-up working days
+    assert appeal_deadline(date(2024, 9, 27), 5)[0] == date(2024, 10, 10)
+    assert appeal_deadline(date(2024, 10, 8), 5)[0] == date(2024, 10, 14)  # Oct 12 counts
+    # 2025 Spring Festival: Jan 28 - Feb 4 off, Jan 26 (Sun) and Feb 8 (Sat) working
+    assert appeal_deadline(date(2025, 1, 24), 3)[0] == date(2025, 2, 5)
+    # a plain week: Mon-Fri only
+    assert appeal_deadline(date(2024, 8, 2), 5) == (date(2024, 8, 9), "")
+
+
+def test_appeal_window_beyond_the_calendar_says_so():
+    import chinese_calendar
+
+    from web.notices import appeal_deadline
+
+    last = max(d.year for d in chinese_calendar.holidays)
+    end, note = appeal_deadline(__import__("datetime").date(last, 12, 30), 5)
+    assert end.year == last + 1 and end.weekday() < 5 and str(last + 1) in note
+
+
+def test_appeal_window_starts_when_the_family_received_the_notice(staff_record):
+    from datetime import date
+
+    app, c, h, placements = staff_record
+    sid = next(p["student_id"] for p in placements if p["status"] == "placed")
+    r = c.post(
+        "/staff/appeals",
+        json={"student_id": sid, "reason": "复核", "notice_received": "2099-01-01"},
+        headers=h,
+    )
+    # a receipt date in 2099 is after the placement: recorded, and the window counts from it
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert date.fromisoformat(body["deadline"]) > date(2099, 1, 1)
+    assert "2099-01-01" in body["deadline_basis"]
+    log = app.extensions["geo_store"].audit_log()
+    assert any(e["action"] == "notice.received" and e["detail"] == "2099-01-01" for e in log)
+    r = c.post(
+        "/staff/appeals",
+        json={"student_id": sid, "reason": "复核", "notice_received": "2001-01-01"},
+        headers=h,
+    )
+    assert r.status_code == 400 and "早于录取结果生成日" in r.get_json()["error"]

@@ -194,14 +194,18 @@ def notice_date(policy: dict, chosen: str | None = None) -> tuple[date, str]:
     return _notice_date(policy, chosen)
 
 
-def appeal_deadline(received: date, working_days: int) -> date:
+def appeal_deadline(received: date, working_days: int) -> tuple[date, str]:
     """The last day to ask for 复核: ``working_days`` PRC working days after ``received``.
 
     Weekends and public holidays are skipped and make-up working days (调休上班) count, from the
     maintained ``chinese_calendar`` package; the day the notice was received does not count.
+    For a year the package does not cover yet (the State Council publishes each year's schedule
+    late in the year before), weekends only are skipped and the note says so.
 
     >>> appeal_deadline(date(2024, 9, 27), 5)  # Sep 29 (Sun) 调休上班, Oct 1-7 国庆
-    datetime.date(2024, 10, 10)
+    (datetime.date(2024, 10, 10), '')
+    >>> appeal_deadline(date(2024, 8, 2), 5)[0]  # a Friday, no holiday
+    datetime.date(2024, 8, 9)
     """
     from datetime import timedelta
 
@@ -210,15 +214,21 @@ def appeal_deadline(received: date, working_days: int) -> date:
     d, n = received, int(working_days)
     if n < 0:
         raise InputError("复核期限的工作日数不能为负 (working days must be >= 0)")
+    missing: set[int] = set()
     while n > 0:
         d += timedelta(days=1)
         try:
             work = chinese_calendar.is_workday(d)
-        except NotImplementedError as exc:  # the package covers the years it has published
-            raise InputError(
-                f"节假日日历尚未包含{d.year}年，请更新 chinesecalendar 包后再计算复核期限 "
-                f"(the holiday calendar does not cover {d.year} yet)"
-            ) from exc
+        except NotImplementedError:  # a year the package has no schedule for yet
+            missing.add(d.year)
+            work = d.weekday() < 5
         if work:
             n -= 1
-    return d
+    note = ""
+    if missing:
+        years = "、".join(str(y) for y in sorted(missing))
+        note = (
+            f"{years}年的法定节假日安排尚未收录（chinesecalendar），仅扣除周末；"
+            "请在公布后更新该包 (holiday schedule not yet available: weekends only)"
+        )
+    return d, note

@@ -39,6 +39,7 @@ __all__ = [
     "reveal_id",
     "staff_search",
     "working_days_after",
+    "record_notice_received",
 ]
 
 
@@ -1334,10 +1335,56 @@ def working_days_after(start: date, n: int) -> date:
     return d
 
 
-def _deadline(run: dict, spec: dict) -> date:
+def _received_key(run_id: int, student_id: str) -> str:
+    return f"notice_received:run:{int(run_id)}:{student_id}"
+
+
+def _deadline(run: dict, spec: dict, student_id: str | None = None) -> date:
+    """Last day of the 复核 window: N PRC working days (holidays and make-up days from the
+    chinesecalendar package) after the family received the notice, as recorded per notice
+    (:func:`record_notice_received`); unrecorded, the day the placement was made."""
+    return _deadline_note(run, spec, student_id)[0]
+
+
+def _deadline_note(run: dict, spec: dict, student_id: str | None = None) -> tuple[date, str]:
     days = int((spec.get("policy") or {}).get("appeal_window_working_days") or 5)
-    notified = datetime.fromisoformat(run["finished_at"]).date()
-    return working_days_after(notified, days)
+    got = store().get_meta(_received_key(run["id"], student_id)) if student_id else None
+    if got:
+        received, why = date.fromisoformat(got), f"通知书领取日{got}"
+    else:
+        received = datetime.fromisoformat(run["finished_at"]).date()
+        why = "未记录通知书领取日，按录取结果生成日计算"
+    end, note = notices.appeal_deadline(received, days)
+    return end, "；".join(x for x in (why, note) if x)
+
+
+def record_notice_received(run_id: int, student_id: str, body: dict, *, user: dict) -> dict:
+    """Record the day a family received the admission notice (the 复核 window starts there)."""
+    run = store().run(run_id)
+    if not any(p["student_id"] == student_id for p in run["result"].get("placements", [])):
+        raise NotFoundError(f"学生编号 {student_id} 不在该次录取结果中 (not in run {run_id})")
+    raw = str(body.get("received") or "").strip()
+    try:
+        received = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InputError(
+            f"领取日期“{raw[:20]}”格式不对，应为 YYYY-MM-DD (received must be YYYY-MM-DD)"
+        ) from exc
+    finished = datetime.fromisoformat(run["finished_at"]).date()
+    if received < finished:
+        raise InputError(
+            f"领取日期{received}早于录取结果生成日{finished}，请核对 (received before the placement)"
+        )
+    store().set_meta(_received_key(run_id, student_id), received.isoformat())
+    store().audit(
+        "notice.received",
+        username=user["username"],
+        role=user["role"],
+        obj=f"run:{run_id}/student:{student_id}",
+        detail=received.isoformat(),
+    )
+    deadline, note = _deadline_note(run, _version(run["version_id"])["spec"], student_id)
+    return {"received": received.isoformat(), "deadline": deadline.isoformat(), "note": note}
 
 
 def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
@@ -1350,12 +1397,18 @@ def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
         raise NotFoundError(
             f"学生编号 {student_id} 不在正式录取结果中 (not in the placement of record)"
         )
-    deadline = _deadline(run, _version(run["version_id"])["spec"])
+    if body.get("notice_received"):  # the day on the family's notice stub, recorded first
+        record_notice_received(
+            run["id"], student_id, {"received": body["notice_received"]}, user=user
+        )
+    spec = _version(run["version_id"])["spec"]
+    deadline, note = _deadline_note(run, spec, student_id)
     today = today or date.today()
     if today > deadline:
+        days = (spec.get("policy") or {}).get("appeal_window_working_days") or 5
         raise InputError(
-            f"已超过复核期限 {deadline.isoformat()} (the appeal window closed on "
-            f"{deadline.isoformat()}: 拿到入学通知书 N 个工作日内)"
+            f"已超过复核期限 {deadline.isoformat()}（拿到入学通知书{days}个工作日内；{note}） "
+            f"(the appeal window closed on {deadline.isoformat()})"
         )
     aid = store().file_appeal(
         run_id=run["id"],
@@ -1365,7 +1418,7 @@ def file_appeal(body: dict, *, user: dict, today: date | None = None) -> dict:
         author=user["username"],
     )
     store().audit("appeal.file", username=user["username"], role=user["role"], obj=f"appeal:{aid}")
-    return {"id": aid, "deadline": deadline.isoformat()}
+    return {"id": aid, "deadline": deadline.isoformat(), "deadline_basis": note}
 
 
 def appeals_page(*, user: dict, key: str | None = None) -> dict:

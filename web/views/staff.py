@@ -62,6 +62,7 @@ def appeals():
         "student_id": text(64, min_length=1),
         "reason": text(1000, min_length=1),
         "jurisdiction": JKEY,
+        "notice_received": text(10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
     },
     required=("student_id", "reason"),
 )
