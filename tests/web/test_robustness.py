@@ -533,3 +533,73 @@ def test_zones_the_engine_cannot_use_are_refused_at_the_door(admin, zones):
         r = c.post(url, json={"zones": zones, "message": "m"} | extra, headers=h)
         d = _envelope(r, 422)
         assert d["errors"] and all(e.startswith("zone ") for e in d["errors"])
+
+
+# ---------------------------------------------------------------------------- over a real server
+
+
+def _raw(port: int, data: bytes) -> tuple[int, bytes]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    reply = b"".join(chunks)
+    status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else 0
+    return status, reply
+
+
+def test_hostile_bytes_over_waitress_never_500(tmp_path):
+    """Bytes no test client would send, through the production server the CLI runs."""
+    import socket
+    import threading
+
+    waitress = pytest.importorskip("waitress")
+    log = tmp_path / "access.log"
+    app = make_app(tmp_path, ACCESS_LOG=str(log), MAX_CONTENT_LENGTH=100_000)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = waitress.create_server(app, host="127.0.0.1", port=port, threads=2)
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    deep = b"[" * 40_000 + b"]" * 40_000
+    big = b'{"address": "' + b"x" * 200_000 + b'"}'
+    form = b"username=\xff&password=x"
+    requests = [
+        b"GET /api/versions/%FF%FE HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /\xff\xfe/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /api/lookup?address=%FF%ED%A0%80 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /planner/versions/99999999999999999999 HTTP/1.1\r\nHost: x\r\n"
+        b"Accept: application/json\r\nConnection: close\r\n\r\n",
+        b"GET /login?next=/%0D%0ASet-Cookie:%20x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(deep) + deep,
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(form) + form,
+        b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(big) + big,
+        b"GET /healthz HTTP/1.1\r\nHost: \xff\x00evil\r\nX-Forwarded-For: \xff, ::zz\r\n"
+        b"Connection: close\r\n\r\n",
+    ]
+    try:
+        for raw in requests:
+            status, reply = _raw(port, raw)
+            assert 0 < status < 500, (raw[:80], reply[:300])
+            if b"Content-Type: application/json" in raw[:200] or b"/api/" in raw[:30]:
+                assert b'"ok":false' in reply.replace(b" ", b""), reply[:300]
+            assert b"Traceback" not in reply
+            assert b"\r\nSet-Cookie: x=1" not in reply
+    finally:
+        srv.close()
+        t.join(timeout=5)
+    for line in log.read_text(encoding="utf-8").splitlines():
+        assert line.isprintable(), line
