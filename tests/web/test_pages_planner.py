@@ -209,3 +209,23 @@ def test_every_zone_of_the_real_layer_is_editable(chromium, taipusi):
         pg.wait_for_selector(".n-changes", timeout=60_000)
         assert pg.inner_text(".changed-rules").endswith(rid)
         pg.screenshot(path=str(ARTIFACTS / "planner_taipusi_edit.png"), full_page=True)
+
+
+def test_redraw_a_zone_from_scratch(page, server):
+    base, app = server
+    parent = _base_id(app)
+    _login(page, base, "planner")
+    page.goto(f"{base}/planner/versions/{parent}/edit")
+    page.wait_for_selector("#editor[data-ready='1']")
+    rid = "toy-m1-r01"
+    page.select_option("#zone-select", rid)
+    page.click("#btn-redraw-zone")
+    box = page.locator("#editor").bounding_box()
+    corners = [(0.35, 0.3), (0.65, 0.3), (0.65, 0.7), (0.35, 0.7)]
+    for fx, fy in [*corners, corners[0]]:  # click the corners, then the first one to finish
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    page.wait_for_function(f"document.getElementById('editor').dataset.edited === '{rid}'")
+    page.click("#btn-preview")
+    page.wait_for_selector(".n-changes")
+    assert page.inner_text(".changed-rules").endswith(rid)
+    page.screenshot(path=str(ARTIFACTS / "planner_redraw.png"), full_page=True)
