@@ -20,18 +20,41 @@ Rules that keep roads from being read as places:
 * below the province level a name is only looked up among the children of what matched before
   (北京市…南京东路 cannot make 南京 a city).
 
-A road written right after another is one name (府青路东五街, 成华大道新鸿路), with its section
-(人民南路四段); a compound name runs to its last compound word (西南电力设计院小区).
+A road written right after another is one name when it is its branch or section
+(府青路东五街, 成华大道新鸿路, 人民南路四段); any other road right after it is a crossing,
+``cross_road`` (丰华路与沙河路, 机场路金银街).  Lanes (131弄10号), sub-numbers (2499-164号 →
+``2499之164``; 14-16号 stays a range) and building/unit/floor/room (3栋2单元501室, B座1203,
+小区3-2-501) are parts of their own; a number after a compound is a room, not the road's
+number.  A compound name runs to its last compound word (西南电力设计院小区).
 
-Omitted levels are inferred from the deepest unit matched (宝昌镇菜园村 → 太仆寺旗, 锡林郭勒盟,
-内蒙古自治区).  A name shared by several units is narrowed by what follows (红旗镇红旗村 is the
-红旗镇 whose village table has 红旗村); what stays ambiguous is resolved in favour of the
-counties whose village table the project ships (the deployment's jurisdictions), flagged in
-``notes``, or else left without a code, with ``candidates``.
+Never a guess (a wrong county sends a child to the wrong school):
+
+* omitted levels are inferred from the deepest unit matched only when it is the one unit of its
+  name (宝昌镇菜园村 → 太仆寺旗: 宝昌镇 is unique in the national table; noted); a shared name
+  (永丰镇, 红旗镇, 西湖区) stays without a code, with ``candidates``;
+* villages are looked up only inside one identified county whose village table is shipped, and
+  by sound only inside one identified township (the national table stops at townships);
+* a name is never found by skipping the start of a word (玉环县 is not 环县, 江东区 not 东区):
+  only after a non-Chinese character or an introducing word (户籍地址, 中国);
+* text before the first unit that ends like an admin name the table lacks (某某县红旗镇) stops
+  the national look-up, and an unknown place is not swallowed by the road after it
+  (台北市信义路: 台北市 unplaced, road 信义路).
+
+Renamed and retired units (江干区, 襄樊, 玉环县, 新津县; ``historical_changes.csv``) resolve to
+today's successor, listed in ``historical`` with the year, change and approval, the name as
+written kept in ``written``; one retired without a single successor stops the chain
+(``retired_unit``).  A township written with its former kind (五津镇 for 五津街道) is read inside
+the county already named.  A short county or city name at the start (富阳, 张家港, 台州路桥)
+resolves when unique; a unit written twice (北京北京市, 金华金华) is read once; exported
+``null`` cells are dropped.  香港, 澳门 and 台湾 are recognised at province level
+(``outside_table``: the national table has nothing below them).
 
 Village names are also matched by sound (pypinyin, tones ignored; then with n/ng and z/zh
 c/ch s/sh merged), because addresses and the seed policy spell villages with homophones
 (东圪良 for 东圪梁, 楚伦乌苏 for 楚鲁乌苏); such matches carry ``fuzzy``.
+
+Every name of every level sits in one Aho–Corasick automaton (pyahocorasick), built once per
+process and table; :func:`parse_many` parses a column with it.
 
 Examples
 --------

@@ -21,9 +21,15 @@ compound/poi   the base-map landmark or school                              as t
 Official units come from :mod:`geo_enroll.address.divisions`; outlines from
 ``data/boundaries/counties_*_cgcs2000.geojson`` (CGCS2000, treated as WGS 84 to ~1 m); the base
 map is any GeoPackage with the layers of ``docs/ARCHITECTURE.md`` (default
-``data/boundaries/baochang_schematic.gpkg`` when present).  Base-map features are used only for
-addresses inside the base map's coverage (its ``county``/``town``/``township`` areas) or with no
-admin unit at all.
+``data/boundaries/baochang_schematic.gpkg`` when present).
+
+Never an invented point: base-map features answer only an address that names a unit the map
+covers (its ``county``/``town``/``township`` areas: a province or city alone spans many
+same-named roads), and a street only in the township it lies in; an address naming no unit at
+all is read on the map only when nothing else in it names a place (``reason_code``
+``assumed_local``, e.g. 察哈尔街1号).  A map's township seat is used only for that map's own
+townships.  Everything else — a county outside every outline, a shared name, an unknown unit —
+gets no point and a ``reason_code``.
 
 The result never pretends: the ``level`` is what truly matched, a match coarser than what the
 address asks for is flagged ``coarse`` and lists the parts left ``unmatched``, and
