@@ -4,6 +4,22 @@ Every reproducer once answered 500.  Each now answers the one error envelope
 ``{"ok": false, "error", "errors", "status"}`` with 400 (the request cannot be read), 413 (too
 large) or 422 (readable, but its fields are not what the route declares), and the HTML twin
 renders the Chinese error page with the same status.
+
+The issue's reproducers and where they are tested:
+
+* deep JSON (``[[[[…]]]]`` 100k deep) on ``/``, ``/api/lookup``, ``/login``, ``/lang``,
+  ``/admin/users`` → 400 (``test_deep_json_…``, five cases);
+* wrong JSON types ``{"address": 5}``, ``{"jurisdiction": [1]}``, ``{"username": ["admin"]}`` →
+  422 (``test_wrong_json_types_are_422``); lone surrogates ``"\ud800"`` → 400;
+* a 20-digit id in any route → 422 (``test_a_20_digit_id_in_any_route_is_422``, every route);
+* ``parent_id``/``cohort_id``/``version_id`` = ``"x"`` → 422 (``test_non_integer_ids_are_422``);
+* ``next=/%0A/x`` on ``/lang``, ``/jurisdiction``, ``/login`` → 422, and ``/%09/evil.example``
+  never becomes ``Location: //evil.example`` (``test_next_must_be_a_path_on_this_site``);
+* loose coercion ``"٣"``, ``true``, ``1.9`` → 422 (``test_loose_ids_and_seeds_are_refused``);
+* a form body with one invalid UTF-8 byte → 400 and nothing runs on defaults
+  (``test_undecodable_form_is_400_and_nothing_runs``, ``test_state_changing_routes_need_…``);
+* logout ends the session server-side; per-account backoff; X-Forwarded-For only from
+  configured proxies; idempotency keys; data files 0600; an access log without query strings.
 """
 
 from __future__ import annotations
@@ -243,6 +259,20 @@ def test_undecodable_form_is_400_and_nothing_runs(admin, raw):
     d = _envelope(r, 400)
     assert "UTF-8" in d["error"]
     assert len(c.get("/api/runs").get_json()["runs"]) == before
+
+
+def test_an_undecodable_form_from_a_page_gets_the_chinese_error_page(admin):
+    c, h = admin
+    raw = b"csrf_token=" + h["X-CSRF-Token"].encode() + b"&version_id=1&cohort_id=1&seed=7\xff"
+    r = c.post(
+        "/staff/record",
+        data=raw,
+        content_type="application/x-www-form-urlencoded",
+        headers={"Accept": "text/html"},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert "<h1>400 · 表单不是 UTF-8 编码" in page and "Traceback" not in page
 
 
 def test_undecodable_multipart_field_is_400(admin):
