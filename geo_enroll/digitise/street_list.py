@@ -269,6 +269,9 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             )
             if zone is None:
                 return None, issues, []
+            # a stretch missing from the map (a gap the merged line bridges) stays out
+            mapped = shapely.buffer(shapely.union_all(lines), depth + 5.0)
+            zone = _clean(shapely.make_valid(zone.intersection(mapped)))
             if sides:
                 ctx.claims[str(rule.get("rule_id"))] = ([street, *m.names], sides, bounds)
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
@@ -453,17 +456,37 @@ def separate_crossings(strips: list[dict], *, grid: float = 2.0) -> list[dict]:
                 continue
             if a.get("line") is None or b.get("line") is None:
                 continue
-            inter = a["geometry"].intersection(b["geometry"])
-            if inter.area < 1.0:
+            try:
+                split = _split_pair(a, b, grid)
+            except shapely.errors.GEOSException:  # left as drawn; the overlap is then reported
+                a["failed"] = b["failed"] = True
                 continue
-            near_a = _nearer_region(a["line"], b["line"], inter, grid)
-            a_keeps = inter.intersection(near_a)
-            b_keeps = inter.difference(near_a)
-            a["geometry"] = _clean(shapely.make_valid(a["geometry"].difference(b_keeps)))
-            b["geometry"] = _clean(shapely.make_valid(b["geometry"].difference(a_keeps)))
-            a["cut"] += b_keeps.area
-            b["cut"] += a_keeps.area
+            if split is None:
+                continue
+            (a["geometry"], b["geometry"]), (a_gave, b_gave) = split
+            a["cut"] += a_gave
+            b["cut"] += b_gave
     return out
+
+
+def _polygonal(geom):
+    """The polygonal part of ``geom`` (fast path for a polygon: returned as it is)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon") and geom.area >= 1.0:
+        return geom
+    return _clean(geom)
+
+
+def _split_pair(a: dict, b: dict, grid: float):
+    """((a's new geometry, b's), (area a gave, area b gave)) of two crossing strips, or None."""
+    inter = _polygonal(shapely.make_valid(a["geometry"].intersection(b["geometry"])))
+    if inter.area < 1.0:
+        return None
+    near_a = _polygonal(shapely.make_valid(_nearer_region(a["line"], b["line"], inter, grid)))
+    a_keeps = _polygonal(inter.intersection(near_a))
+    b_keeps = _polygonal(inter.difference(near_a))
+    new_a = _polygonal(shapely.make_valid(a["geometry"].difference(b_keeps)))
+    new_b = _polygonal(shapely.make_valid(b["geometry"].difference(a_keeps)))
+    return (new_a, new_b), (b_keeps.area, a_keeps.area)
 
 
 def _same_street(a, b) -> bool:
@@ -571,11 +594,16 @@ def claim_houses(strips: list[dict], houses: list[tuple]) -> list[dict]:
     for i, k, k_own in wrong:
         # its plot: its Voronoi cell, at most _PLOT_M around it (sparse points claim no block)
         cell = cells[int(np.ravel(inverse)[i])].intersection(houses[i][0].buffer(_PLOT_M))
-        piece = cell.intersection(out[k]["geometry"])
-        if piece.is_empty:
+        try:
+            piece = _clean(shapely.make_valid(cell.intersection(out[k]["geometry"])))
+            if piece.is_empty:
+                continue
+            given = _clean(shapely.make_valid(out[k]["geometry"].difference(cell)))
+            taken = _clean(shapely.make_valid(out[k_own]["geometry"].union(piece)))
+        except shapely.errors.GEOSException:  # left as drawn
+            out[k]["failed"] = True
             continue
-        out[k]["geometry"] = _clean(shapely.make_valid(out[k]["geometry"].difference(cell)))
-        out[k_own]["geometry"] = _clean(shapely.make_valid(out[k_own]["geometry"].union(piece)))
+        out[k]["geometry"], out[k_own]["geometry"] = given, taken
         out[k]["moved"] += 1
         out[k_own]["taken"] += 1
     return out
