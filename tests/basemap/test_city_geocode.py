@@ -178,3 +178,38 @@ def test_the_cli_geocodes_a_house_number_in_the_imported_city(city, capsys):
     a = city["basemap"].addresses
     seven = a[a["number"] == 7].geometry.iloc[0]
     assert abs(out["lon"] - seven.x) < 1e-6 and abs(out["lat"] - seven.y) < 1e-6
+
+
+def test_the_address_index_never_invents_a_house():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo_enroll.geocode.streets import AddressIndex
+
+    pts = [  # 人民路 1 and 3 here; another 人民路 3 km away also has a 5
+        ("人民路", "1", Point(121.470, 31.230)),
+        ("人民路", "3", Point(121.4702, 31.230)),
+        ("人民路", "9", Point(121.500, 31.230)),
+        ("人民路", "13", Point(121.5004, 31.230)),
+        ("人民路", "7", Point(121.470, 31.230)),  # 7 twice, 3 km apart
+        ("人民路", "7", Point(121.500, 31.2301)),
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "street": [p[0] for p in pts],
+            "housenumber": [p[1] for p in pts],
+            "number": [int(p[1]) for p in pts],
+            "name": [""] * len(pts),
+            "kind": ["house"] * len(pts),
+        },
+        geometry=[p[2] for p in pts],
+        crs=4326,
+    )
+    idx = AddressIndex(frame)
+    assert idx.house("人民路", "1")["how"] == "exact"
+    assert idx.house("人民路", "7") is None  # one number in two places
+    assert idx.house("人民路", "5") is None  # 3 and 9 are 3 km apart: no interpolation
+    assert idx.house("人民路", "11")["how"] == "interpolated"  # 9 and 13 are 40 m apart
+    assert idx.house("人民路", "15") is None  # beyond the street's numbers
+    assert idx.house("人民路", "2") is None  # no even numbers at all
+    assert idx.house("人民路", "abc") is None and idx.house("", "1") is None
