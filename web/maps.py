@@ -181,6 +181,7 @@ def zones_map(
     legend_title: str | None = None,
     colour_order: list[str] | None = None,
     areas=None,
+    landmarks=None,
     rule_ids: bool = True,
 ) -> folium.Map:
     """A map of zones coloured by school, with the base-map streets, the schools, a legend and
@@ -214,7 +215,8 @@ def zones_map(
     areas : GeoDataFrame, optional
         The base map's ``areas`` (townships, communities, compounds, water…; ``name``,
         ``kind``) drawn as the offline background under everything (:func:`background`),
-        with rivers and railways of ``streets``.
+        with rivers and railways of ``streets``; ``landmarks`` adds the base map's landmark
+        polygons (compounds, parks, water).
     rule_ids : bool
         Show the internal rule ids in zone tooltips (planners); False on parents' pages.
 
@@ -248,7 +250,7 @@ def zones_map(
     names = {s.get("id"): s.get("name") for s in schools or []}
     use = {u["school"]: u for u in seat_use or []}
     m = _base_map(CENTRE, 13, tiles_url, vendor)
-    background(m, areas=areas, streets=streets, lang=lang)
+    background(m, areas=areas, streets=streets, landmarks=landmarks, lang=lang)
     coords: list[tuple[float, float]] = []
     by_level: dict[str, list] = {}
     for f in feats:
@@ -263,10 +265,8 @@ def zones_map(
             text += f" · {'seats' if en else '学位'} {u.get('placed', 0)}/{u.get('seats', 0)}"
         p["label"] = text
         p["colour"] = colours.get(sid, "#888888")
-        clean = {
-            k: p.get(k)
-            for k in ("school", "school_id", "level", "rule_id", "kind", "label", "colour")
-        }
+        keep = ("school", "school_id", "level", "kind", "label", "colour")
+        clean = {k: p.get(k) for k in (*keep, *(("rule_id",) if rule_ids else ()))}
         by_level.setdefault(str(p.get("level") or "zones"), []).append(
             {"type": "Feature", "properties": escape_props(clean), "geometry": f["geometry"]}
         )
@@ -458,7 +458,9 @@ _MAX_BACKGROUND_VERTICES = 40_000  # beyond this the background is simplified ha
 _MAX_AREA_LABELS = 80
 
 
-def background(m: folium.Map, *, areas=None, streets=None, lang: str = "zh") -> None:
+def background(
+    m: folium.Map, *, areas=None, streets=None, landmarks=None, lang: str = "zh"
+) -> None:
     """The offline background drawn from the base map's own layers (no tile server): areas
     filled by kind (township, community, compound, water, park), their names as faint labels,
     and the rivers and railways of ``streets`` (streets themselves are drawn above the zones).
@@ -483,6 +485,12 @@ def background(m: folium.Map, *, areas=None, streets=None, lang: str = "zh") -> 
     group = folium.FeatureGroup(name="底图 background" if not en else "background", control=False)
     feats = []
     labels = []
+    if landmarks is not None and len(landmarks):  # compounds, parks, water drawn as areas
+        import pandas as pd
+
+        polys = landmarks[landmarks.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if len(polys):
+            areas = polys if areas is None or not len(areas) else pd.concat([areas, polys])
     if areas is not None and len(areas):
         a = areas.to_crs(4326) if areas.crs is not None and areas.crs.to_epsg() != 4326 else areas
         n = int(shapely.get_num_coordinates(a.geometry.values).sum())

@@ -244,6 +244,7 @@ def _map(version: dict, nonce: str, *, zones: dict | None = None, lang: str = "z
             vendor=vendor,
             streets=ctx.streets,
             areas=engine.basemap_layer(ctx, "areas"),
+            landmarks=engine.basemap_layer(ctx, "landmarks"),
             schools=schools,
             lang=lang,
             schematic_note=note,
@@ -573,9 +574,15 @@ def public_map(*, nonce: str | None, lang: str = "zh", key: str | None = None) -
     """The current zones of the page's jurisdiction (nothing when none is published)."""
     j = _on_page(jurisdiction(key))
     vid = store().current_version_id(j.key)
-    if vid is None or nonce is None:
+    if vid is None:
         return {}
-    return {"_map": _map(_version(vid), nonce, lang=lang, rule_ids=False)}
+    v = _version(vid)
+    # 公开: the policy's consultation / supervision phones and its timeline (parsed from the text)
+    notes = notices.policy_notes(v["spec"].get("policy") or {})
+    out = {"publicity": {k: notes[k] for k in ("contacts", "timeline", "issuer")}}
+    if nonce is not None:
+        out["_map"] = _map(v, nonce, lang=lang, rule_ids=False)
+    return out
 
 
 def versions_page(*, key: str | None = None, nonce: str | None = None, lang: str = "zh") -> dict:
@@ -1215,6 +1222,7 @@ def staff_page(*, key: str | None = None, lang: str = "zh") -> dict:
         "record_run": run,
         "schools": schools,
         "notice_date": notice_date,
+        "policy_notes": notices.policy_notes(spec.get("policy") or {}) if run else None,
         "appeal_counts": appeal_counts,
         "pending_run": next((r for r in runs if r.get("status") in ("queued", "running")), None),
         "versions": s.versions(j.key),

@@ -73,3 +73,59 @@ def test_the_tile_setting_reads_the_environment(monkeypatch):
     assert Settings().tiles_url is None
     monkeypatch.setenv("GEO_ENROLL_TILES_URL", "/tiles/{z}/{x}/{y}.png")
     assert Settings().tiles_url == "/tiles/{z}/{x}/{y}.png"
+
+
+def test_a_real_osm_base_map_draws_and_describes(tmp_path):
+    """Helsinki centre from OpenStreetMap (tests/basemap/data, ODbL): 2,800 ways with railways
+    and rivers; the background draws them and a point is described by its real street."""
+    import geopandas as gpd
+    from shapely.geometry import box, mapping
+
+    from geo_enroll.basemap.importers import import_osm
+    from geo_enroll.basemap.layers import write_basemap
+    from web import engine
+    from web.maps import render_parts, zones_map
+
+    src = pytest.importorskip("pathlib").Path(__file__).parents[1] / "basemap/data"
+    bm = import_osm(src / "helsinki_centre.osm.pbf")
+    path = write_basemap(bm, tmp_path / "helsinki.gpkg")
+    ctx = engine.Context(streets=bm.streets, basemap=path)
+    x0, y0, x1, y1 = bm.streets.total_bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    zone = box(cx - 0.003, cy - 0.002, cx + 0.003, cy + 0.002)
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"school": "示意学校", "school_id": "s1", "rule_id": "r1"},
+                "geometry": mapping(zone),
+            }
+        ],
+    }
+    parts = render_parts(
+        zones_map(
+            fc,
+            streets=ctx.streets,
+            areas=engine.basemap_layer(ctx, "areas"),
+            landmarks=engine.basemap_layer(ctx, "landmarks"),
+            rule_ids=False,
+        ),
+        nonce="n",
+    )
+    script = parts["script"]
+    kinds = set(bm.streets["kind"])
+    assert {"railway", "river"} <= kinds
+    assert "#555555" in script and "#5fa8d3" in script  # railways and rivers drawn
+    assert '"r1"' not in script  # no internal rule id on a parents' map
+    legend = parts["body"]
+    assert "铁路" in legend and "河流" in legend
+    # the map is fitted to the zone, not to the 2,800 ways around it
+    fit = re.search(r"fitBounds\(\s*\[\[([\d.]+),\s*([\d.]+)\],\s*\[([\d.]+),\s*([\d.]+)\]", script)
+    s_, w_, n_, e_ = map(float, fit.groups())
+    assert w_ <= cx - 0.003 and e_ >= cx + 0.003 and (e_ - w_) < 0.02
+    # a point in words: a real street of the map, no coordinates
+    streets = gpd.GeoDataFrame(bm.streets)
+    p = streets[streets["name"] != ""].geometry.iloc[0].interpolate(0.5, normalized=True)
+    text = engine.describe_point(p.x, p.y, ctx)
+    assert any(str(n) in text for n in streets["name"] if n) and not re.search(r"\d\.\d{3}", text)
