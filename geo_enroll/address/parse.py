@@ -129,6 +129,7 @@ _SWALLOWED_RE = re.compile(
     r"([\u3400-\u9fff]{2,8}?(?:省|(?<![城都超门])市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
 )
 _NO_HITS: list = []
+_NO_LEVELS: frozenset = frozenset()
 _COARSE = frozenset(("province", "city", "county"))
 _OUTSIDE_TABLE = {"71", "81", "82"}
 # a branch of the road before it: 东五街, 东一巷, 南一街, 西一巷, 横街, 支路
@@ -247,7 +248,7 @@ def _under(codes, parents) -> tuple:
     ('152527100',)
     """
     if parents is None:
-        return tuple(codes)
+        return codes if type(codes) is tuple else tuple(codes)
     if len(parents) == 1:
         (p,) = parents
         return tuple(c for c in codes if c.startswith(p))
@@ -364,11 +365,11 @@ class _Parser:
         if not hits or chain[-1][0] == "village" or not (self.levels_of[hits[0]] & _COARSE):
             return 0
         div = self.div
-        have = {c for item in chain for c in item[1]}
         for key in hits[:1]:  # the longest only: 柯桥街道 is not 柯桥 again
             finer = LEVELS[LEVELS.index(chain[-1][0]) + 1 : 4]
             if any(_under(div.full[lv].get(key, ()), chain[-1][1]) for lv in finer):
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
+            have = {c for item in chain for c in item[1]}
             for lv in LEVELS[:3]:  # a township's name often names its villages (巩乃斯郭勒村)
                 if have.intersection(div.full[lv].get(key, ())) or have.intersection(
                     div.short[lv].get(key, ())
@@ -489,6 +490,7 @@ class _Parser:
         taken_roads: list[str] = []
         n = len(s)
         hits_at = self._scan(s).get
+        last_unplaced = -1  # end of the last character set aside
         while pos < n:
             matched = False
             hits = hits_at(pos, _NO_HITS)
@@ -496,18 +498,20 @@ class _Parser:
                 # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
                 pos = last_admin_end = end
                 continue
-            has_village = bool(chain) and chain[-1][0] == "village"
-            skipped = out.get("_last_unplaced") == pos and not _may_start(s, pos)
             # no name starts here: only a village by sound (under one township) could
-            by_sound = parents and len(parents) == 1 and len(parents[0]) == 9
+            by_sound = parents is not None and len(parents) == 1 and len(parents[0]) == 9
             if (
                 (hits or by_sound)
-                and not skipped
-                and (admin_open or not (has_village or out["village"]))
+                and not (last_unplaced == pos and not _may_start(s, pos))
+                and (admin_open or not (chain and chain[-1][0] == "village" or out["village"]))
             ):
                 start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
                 levels = LEVELS[start_lv:] if admin_open else ("village",)
-                named = set().union(*(self.levels_of[k] for k in hits)) if hits else set()
+                levels_of = self.levels_of
+                named = (
+                    levels_of[hits[0]] if len(hits) == 1
+                    else set().union(*(levels_of[k] for k in hits)) if hits else _NO_LEVELS
+                )  # fmt: skip
                 for level in levels:
                     if level not in named and not (
                         level == "village" and by_sound or level == "township" and parents
@@ -548,10 +552,11 @@ class _Parser:
                             end += tail.end()
                     # narrow the chain: earlier candidates must be ancestors of these
                     for item in chain:
-                        item[1] = (
-                            tuple(c for c in item[1] if any(x.startswith(c) for x in codes))
-                            or item[1]
-                        )
+                        if len(item[1]) > 1:
+                            item[1] = (
+                                tuple(c for c in item[1] if any(x.startswith(c) for x in codes))
+                                or item[1]
+                            )
                     chain.append([level, codes, short, fuzzy])
                     parents = codes
                     pos = last_admin_end = end
@@ -640,15 +645,14 @@ class _Parser:
                 matched = True
                 break
             if not matched:
-                if unplaced and pos > 0 and out.get("_last_unplaced") == pos:
+                if unplaced and pos > 0 and last_unplaced == pos:
                     unplaced[-1] += s[pos]
                 else:
                     unplaced.append(s[pos])
-                out["_last_unplaced"] = pos + 1
+                last_unplaced = pos + 1
                 if chain:
                     admin_open = False
                 pos += 1
-        out.pop("_last_unplaced", None)
         out["unplaced"] = " ".join(unplaced)
         self._resolve_chain(out, chain)
         return out
@@ -656,6 +660,9 @@ class _Parser:
     def _first_admin(self, s) -> int:
         """0, or the first position where a full province/city/county/township name starts."""
         levels = ("province", "city", "county", "township")
+        full = self.div.full
+        if any(k in full[lv] for k in self._hits(s, 0) for lv in levels):
+            return 0  # a full name at the start is always a unit there (nothing above it)
         if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
             return 0
         for pos in range(1, len(s) - 1):
