@@ -21,6 +21,7 @@ the street, between the positions of its numbers:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import shapely
@@ -265,7 +266,7 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             line = _extend(line, _END_PLOT_M)  # the corner plots at the street's ends
             ctx.street_lines[str(rule.get("rule_id"))] = line
             zone, sides = _numbered_sides(
-                ctx, line, m.names, parity, geo_side, bounds, street, issues
+                ctx, line, m.names, parity, geo_side, bounds, street, issues, ranged=ranged
             )
             if zone is None:
                 return None, issues, []
@@ -281,18 +282,51 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
     return (None if zone.is_empty else zone), issues, []
 
 
-def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues):
+def _range_points(ranged, odd_side: str) -> list:
+    """House points a range-numbered map implies (``from_number``..``to_number`` per row):
+    numbers spread along each row, odd ones on the policy's odd side, 10 m off the line."""
+    pts = []
+    for geom, a, b in zip(ranged.geometry, ranged["from_number"], ranged["to_number"], strict=True):
+        line = linemerge(_lines_of(geom)) if geom.geom_type != "LineString" else geom
+        if line.geom_type != "LineString" or line.length == 0 or int(a) == int(b):
+            continue
+        a, b = int(a), int(b)
+        for n in range(min(a, b), max(a, b) + 1, max(1, abs(b - a) // 20)):
+            s = line.length * (n - a) / (b - a)
+            p, q = line.interpolate(s - 0.5), line.interpolate(s + 0.5)
+            dx, dy = (q.x - p.x), (q.y - p.y)
+            norm = float(np.hypot(dx, dy)) or 1.0
+            toward = 1.0 if b > a else -1.0  # facing increasing numbers
+            left = (n % 2 == 1) == (odd_side == "left")
+            k = 10.0 * toward * (1.0 if left else -1.0) / norm
+            c = line.interpolate(s)
+            pts.append((shapely.Point(c.x - dy * k, c.y + dx * k), n))
+    return pts
+
+
+def _numbered_sides(ctx, line, names, parity, geo_side, bounds, street, issues, ranged=None):
     """The strips of one street's side(s) between the positions of its numbers."""
     depth = float(ctx.settings.street_list_depth_m)
     if geo_side is not None and not bounds:  # 圣灯路（东侧）: no numbering needed
         return _one_side(line, depth, geo_side), []
+    points = ctx.address_points([street, *names])
+    from_ranges = not points and ranged is not None and len(ranged) > 0
+    if from_ranges:  # a map with house-number ranges (the schematic town): their direction
+        points = _range_points(ranged, ctx.settings.street_list_odd_side)
     numbering, notes = learn_numbering(
         line,
         street,
-        ctx.address_points([street, *names]),
+        points,
         centre=ctx.centre,
         odd_side=ctx.settings.street_list_odd_side,
     )
+    if from_ranges and numbering.source == "map":
+        numbering = replace(
+            numbering,
+            source="map",
+            note=f"{street}: numbering from the map's house-number ranges (direction); odd "
+            f"numbers on the {numbering.odd_side} by the policy's rule (左单右双)",
+        )
     if geo_side is not None:  # the side is written; numbering only places the numbers
         notes = [n for n in notes if n["type"] != "numbering_assumed"]
         left = _geo_side_is_left(numbering.line, depth, geo_side)

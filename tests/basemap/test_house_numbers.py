@@ -410,3 +410,31 @@ def test_a_written_side_with_the_other_sides_numbers_is_a_conflict(helsinki):
     r = result.rules[0]
     assert r["status"] == "closed_with_issues"
     assert any(i["type"] == "side_parity_conflict" for i in r["issues"])
+
+
+@pytest.mark.parametrize("street", ["光明大街", "解放大街", "民生路"])
+def test_sides_on_a_range_numbered_map_agree_with_the_geocoder(schematic, street):
+    """The schematic town numbers its streets by ranges: the 单号 strip and the geocoder's
+    odd house points must be on the same side (one rule: 左单右双 facing increasing numbers)."""
+    from geo_enroll.geocode.gazetteer import load_default_gazetteer
+
+    spec = _spec(
+        ("odd", [_rule("odd-r1", street, numbers={"parity": "odd"}, sides="odd")]),
+        ("even", [_rule("even-r1", street, numbers={"parity": "even"}, sides="even")]),
+    )
+    result = digitise(spec, schematic)
+    for r in result.rules:
+        assert r["status"] == "ok", r["issues"]
+        assert any("house-number ranges" in i["message"] for i in r["issues"])
+    zones = result.zones.set_index("rule_id").geometry  # EPSG:4326, as the geocoder's points
+    g = load_default_gazetteer()
+    hits = 0
+    for number in (3, 4, 11, 12, 21, 22):
+        geo = g.geocode(f"太仆寺旗宝昌镇{street}{number}号")
+        if geo["level"] != "house_number":
+            continue
+        pt = Point(geo["lon"], geo["lat"])
+        want, other = ("odd-r1", "even-r1") if number % 2 else ("even-r1", "odd-r1")
+        assert zones[want].contains(pt) and not zones[other].contains(pt), (street, number)
+        hits += 1
+    assert hits >= 4
