@@ -247,3 +247,91 @@ def test_appeal_window_starts_when_the_family_received_the_notice(staff_record):
         headers=h,
     )
     assert r.status_code == 400 and "早于录取结果生成日" in r.get_json()["error"]
+
+
+# ------------------------------------------------- publicity and the staff page (issue 10)
+
+
+@pytest.fixture
+def yanqing_policy_app(tmp_path):
+    """The toy town's zones under the 延庆 policy facts (phones, timeline, issuer, 校额到校)."""
+    import json
+
+    from geo_enroll.policy.spec import load_spec
+    from geo_enroll.settings import data_dir
+    from tests.web.conftest import login, make_app, toy_version
+
+    app = make_app(tmp_path)
+    store = app.extensions["geo_store"]
+    spec, zones = toy_version()
+    spec = json.loads(json.dumps(spec))
+    policy = load_spec(data_dir() / "boundaries" / "yanqing_2023.toml")["policy"]
+    spec["policy"] = {**policy, "jurisdiction": "玩具镇", "county_code": "999999", "year": 2024}
+    spec["policy"]["timeline"] = [
+        dict(
+            t, start=t["start"] and "2024" + t["start"][4:], end=t["end"] and "2024" + t["end"][4:]
+        )
+        for t in policy["timeline"]
+    ]
+    vid = store.save_version(
+        spec=spec, zones=zones, author="t", message="延庆 facts", jurisdiction="toy"
+    )
+    store.publish(vid, author="t")
+    c = app.test_client()
+    token = login(c, "staff")
+    form = {"seed": "7", "version_id": str(vid), "cohort_id": "1", "csrf_token": token}
+    assert c.post("/staff/record", data=form).status_code == 302
+    return app, c
+
+
+def test_parent_page_shows_the_policy_phones_and_timeline(yanqing_policy_app):
+    app, _ = yanqing_policy_app
+    html = app.test_client().get("/").get_data(as_text=True)
+    for phone in ("69102029", "69101579", "69102378"):
+        assert phone in html
+    assert "各中小学发放新生入学通知书" in html and 'id="timeline"' in html
+
+
+def test_staff_page_shows_issuer_deadlines_and_informational_items(yanqing_policy_app):
+    _, c = yanqing_policy_app
+    html = c.get("/staff/").get_data(as_text=True)
+    assert "延庆区教委" in html and "2024-07-01" in html
+    assert 'id="not-modelled"' in html and "校额到校" in html and "仅供参考" in html
+
+
+def test_roster_nine_year_school_one_sheet_per_level_and_column_5():
+    import io
+
+    from openpyxl import load_workbook
+
+    from geo_enroll.outputs.roster import roster_xlsx
+    from geo_enroll.policy.spec import load_spec
+    from geo_enroll.settings import data_dir
+
+    spec = load_spec(data_dir() / "boundaries" / "taipusi_2024.toml")
+    school = next(s for s in spec["schools"] if s["level"] == "nine_year")
+    rows = [
+        {
+            "姓名": "甲",
+            "身份证号": "152527201801011234",
+            "幼儿园": "宝昌镇第一幼儿园",
+            "level": "primary",
+        },
+        {
+            "姓名": "乙",
+            "身份证号": "152527201201011234",
+            "学籍号": "G1",
+            "毕业学校标识码": "第一小学",
+            "level": "middle",
+        },
+    ]
+    wb = load_workbook(
+        io.BytesIO(roster_xlsx(rows, school=school, policy=spec["policy"], schools=spec["schools"]))
+    )
+    assert wb.sheetnames == ["花名册（小学）", "花名册（初中）"]
+    p, m = wb["花名册（小学）"], wb["花名册（初中）"]
+    assert [p.cell(4, j).value for j in (1, 2, 5)] == [None, "甲", "宝昌镇第一幼儿园"]
+    assert [m.cell(4, j).value for j in (1, 2, 5)] == ["G1", "乙", "2115002385"]  # 一小's code
+    assert p.cell(5, 1).value is None and m.cell(5, 1).value is None  # one child per sheet
+    notes = " ".join(str(c.value) for row in p.iter_rows(min_row=5) for c in row if c.value)
+    assert "报到第二天及时上报" in notes and "开学2周内上报电子版" in notes

@@ -28,7 +28,13 @@ from datetime import date
 
 from geo_enroll.errors import InputError
 
-__all__ = ["check_reassignment", "decided_schools", "notice_date", "appeal_deadline"]
+__all__ = [
+    "check_reassignment",
+    "decided_schools",
+    "notice_date",
+    "appeal_deadline",
+    "policy_notes",
+]
 
 LEVEL_ZH = {"primary": "小学", "middle": "初中"}
 _OVERRIDE_WORDS = {"1", "true", "yes", "on", "是", "y"}
@@ -232,3 +238,34 @@ def appeal_deadline(received: date, working_days: int) -> tuple[date, str]:
             "请在公布后更新该包 (holiday schedule not yet available: weekends only)"
         )
     return d, note
+
+
+def policy_notes(policy: dict) -> dict:
+    """What the staff page shows from the policy: the issuer (and a warning when it is not
+    read from the text), the notice date and its source, the schools' reporting deadlines
+    (附件2 注明), the published phones, the timeline, and what the engine leaves to staff
+    (校额到校, 回区/外区 applications: informational only).
+
+    >>> n = policy_notes({"jurisdiction": "某县", "timeline": [], "not_modelled": [
+    ...     {"topic": "校额到校", "text": "继续实行校额到校招生政策", "line": 41}]})
+    >>> n["issuer"], bool(n["issuer_note"]), n["notice_date"], n["not_modelled"][0]["topic"]
+    ('某县教育局', True, None, '校额到校')
+    """
+    from geo_enroll.outputs.notices import issuer_note, notice_issuer
+
+    try:
+        day, why = notice_date(policy)
+        day = day.isoformat()
+    except InputError as exc:
+        day, why = None, str(exc)
+    return {
+        "issuer": notice_issuer(policy),
+        "issuer_note": issuer_note(policy),
+        "notice_date": day,
+        "notice_date_basis": why,
+        "reporting": list(policy.get("reporting") or []),
+        "contacts": list(policy.get("contacts") or []),
+        "timeline": list(policy.get("timeline") or []),
+        "not_modelled": list(policy.get("not_modelled") or []),
+        "appeal_window_working_days": policy.get("appeal_window_working_days"),
+    }

@@ -147,6 +147,8 @@ def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
         facts["issuer"] = issuer["name"]
         facts["sources"]["issuer"] = issuer["source"]
     facts["contacts"] = _contacts(lines)
+    facts["reporting"] = _reporting(lines)
+    facts["not_modelled"] = _not_modelled(lines)
     facts["eligibility"] = _eligibility(lines)
     return facts
 
@@ -227,6 +229,52 @@ def _contacts(lines: list[str]) -> list[dict]:
                         "source": _src(line, idx, m.start()),
                     }
                 )
+    return out
+
+
+_RELATIVE_DEADLINE = re.compile(
+    r"第[一二三两\d]+天|[一二三两四五六七八九十\d]+(?:个)?(?:周|日|天|工作日)内|开学[^，。；]{0,4}内|次日"
+)
+
+
+def _reporting(lines: list[str]) -> list[dict]:
+    """Reporting deadlines for schools (附件2 注明: 报到第二天及时上报…；开学2周内上报电子版).
+
+    >>> [r["text"] for r in _reporting(["3.报到第二天及时上报报到情况；各学校开学2周内上报电子版",
+    ...                                 "按照“周核实，月上报”原则对辍学情况汇总上报"])]
+    ['3.报到第二天及时上报报到情况', '各学校开学2周内上报电子版']
+    """
+    out = []
+    for idx, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if "上报" not in line or "辍学" in line:
+            continue
+        for sentence in split_top(line, "。；;"):
+            if "上报" in sentence and _RELATIVE_DEADLINE.search(sentence):
+                out.append({"text": sentence.strip(), "line": idx})
+    return out
+
+
+_NOT_MODELLED = (
+    ("校额到校", r"校额到校"),
+    ("回区/外区就读申请", r"回户口所在区|到户口或家庭实际居住地所在区|到本市其他区就读|外区就读"),
+)
+
+
+def _not_modelled(lines: list[str]) -> list[dict]:
+    """Procedures the text names that the engine does not place (shown as informational).
+
+    >>> [x["topic"] for x in _not_modelled(["市教委继续实行校额到校招生政策", "到本市其他区就读初中的"])]
+    ['校额到校', '回区/外区就读申请']
+    """
+    out, seen = [], set()
+    for idx, raw in enumerate(lines, start=1):
+        for topic, pat in _NOT_MODELLED:
+            m = re.search(pat, raw)
+            if m and topic not in seen:
+                seen.add(topic)
+                src = _src(raw.strip(), idx, m.start() - (len(raw) - len(raw.lstrip())))
+                out.append({"topic": topic, "text": src["text"], "line": idx})
     return out
 
 
