@@ -527,6 +527,9 @@ def _project(geom, fwd):
     return shapely.transform(geom, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
 
 
+# (id of a streets frame, EPSG) -> (the frame, kept alive so the id stays its own; projected)
+_PROJECTED_STREETS: dict[tuple[int, int], tuple[Any, Any]] = {}
+
 _AREA_ORDER = {"county": 0, "town": 1, "township": 1, "community": 2, "village": 2, "compound": 3}
 
 
@@ -550,16 +553,19 @@ def describe_point(lon: float, lat: float, ctx: Context = DEFAULT_CONTEXT, lang:
     near = ""
     streets = ctx.streets
     if streets is not None and len(streets) and "name" in streets.columns:
-        fwd, _ = _utm(lon, lat)
-        p = _project(pt, fwd)
-        named = streets[streets["name"].astype(str).str.len() > 0]
+        fwd, crs = _utm(lon, lat)
+        key = (id(streets), crs.to_epsg())
+        if key not in _PROJECTED_STREETS:  # the named streets in metres, once per map
+            named = streets[streets["name"].astype(str).str.len() > 0]
+            named = named[named.geometry.notna() & ~named.geometry.is_empty]
+            src = named.set_crs(4326) if named.crs is None else named
+            _PROJECTED_STREETS[key] = (streets, src.to_crs(crs))
+        named = _PROJECTED_STREETS[key][1]
         best = None
-        for name, geom in zip(named["name"], named.geometry, strict=True):
-            if geom is None or geom.is_empty:
-                continue
-            d = _project(geom, fwd).distance(p)
-            if best is None or d < best[0]:
-                best = (d, str(name))
+        if len(named):
+            d = named.geometry.distance(_project(pt, fwd))
+            i = int(d.to_numpy().argmin())
+            best = (float(d.iloc[i]), str(named["name"].iloc[i]))
         if best is not None and best[0] <= 300:
             if lang == "en":
                 near = f"near {best[1]} (about {best[0]:.0f} m)"

@@ -555,7 +555,12 @@ def _across(answer: dict, v: dict, lang: str) -> list[dict]:
 
     if across:
         names = "、".join(
-            dict.fromkeys(f"{a['school']}（{word('level', a['level'], lang)}）" for a in across)
+            dict.fromkeys(
+                f"{a['school']} ({word('level', a['level'], lang)})"
+                if lang == "en"
+                else f"{a['school']}（{word('level', a['level'], lang)}）"
+                for a in across
+            )
         )
         note = f"; across the line: {names}" if lang == "en" else f"；边界另一侧是 {names}"
     else:
