@@ -17,6 +17,8 @@ from werkzeug.exceptions import HTTPException
 
 from geo_enroll import errors as E
 
+from .storage import StoreConflict, StoreRefused
+
 __all__ = [
     "status_for",
     "envelope",
@@ -43,6 +45,8 @@ def http_error(exc_class: type[HTTPException], message: str, problems: list[str]
 # most specific first: the first matching class wins
 _STATUS: tuple[tuple[type[E.GeoEnrollError], int], ...] = (
     (RequestInvalid, 422),
+    (StoreConflict, 409),
+    (StoreRefused, 400),
     (E.AuthError, 403),
     (E.NotFoundError, 404),
     (E.StorageError, 500),
@@ -108,6 +112,7 @@ def register_error_handlers(app: Flask) -> None:
             403: "无权访问 forbidden",
             404: "未找到 not found",
             405: "不允许的请求方法 method not allowed",
+            409: "与现有数据冲突 conflict with what is stored",
             413: "请求过大 request too large",
             415: "不支持的请求格式 unsupported media type (send JSON or a form)",
             422: "请求参数有误 the request's fields are not what this page expects",

@@ -53,7 +53,16 @@ from typing import Any
 
 from geo_enroll.errors import NotFoundError, StorageError
 
-__all__ = ["Store", "ROLES", "now_iso"]
+__all__ = ["Store", "ROLES", "now_iso", "StoreRefused", "StoreConflict"]
+
+
+class StoreRefused(StorageError, ValueError):
+    """A write the store refuses because of what was asked (answered 400, not a server fault)."""
+
+
+class StoreConflict(StorageError):
+    """A write that clashes with what is stored, such as an existing user name (answered 409)."""
+
 
 ROLES = ("planner", "analyst", "staff", "admin")
 """Roles a user account can hold (``public`` is everyone without a session)."""
@@ -355,7 +364,7 @@ class Store:
         A version with a parent belongs to its parent's jurisdiction."""
         message = (message or "").strip()
         if not message:
-            raise StorageError("a version needs a message saying what changed (说明修改内容)")
+            raise StoreRefused("a version needs a message saying what changed (说明修改内容)")
         if parent_id is not None:
             parent_id = _id(parent_id, "parent version")
             parent = self._one("SELECT jurisdiction FROM versions WHERE id=?", (parent_id,))
@@ -501,7 +510,7 @@ class Store:
     ) -> int:
         v, c = self.version(version_id), self.cohort(cohort_id)
         if v["jurisdiction"] != c["jurisdiction"]:
-            raise StorageError(
+            raise StoreRefused(
                 f"cohort {cohort_id} ({c['jurisdiction']}) belongs to another jurisdiction than "
                 f"version {version_id} ({v['jurisdiction']}) (学生名单与版本不属于同一辖区)"
             )
@@ -636,7 +645,7 @@ class Store:
 
     def add_user(self, username: str, password_hash: str, role: str) -> int:
         if role not in ROLES:
-            raise StorageError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+            raise StoreRefused(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         try:
             with self._tx() as conn:
                 cur = conn.execute(
@@ -645,7 +654,7 @@ class Store:
                 )
                 return int(cur.lastrowid)
         except sqlite3.IntegrityError as exc:
-            raise StorageError(f"user {username!r} already exists (用户名已存在)") from exc
+            raise StoreConflict(f"user {username!r} already exists (用户名已存在)") from exc
 
     def user(self, username: str) -> dict | None:
         row = self._one("SELECT * FROM users WHERE username=? AND active=1", (username,))
@@ -661,7 +670,7 @@ class Store:
 
     def set_role(self, username: str, role: str) -> None:
         if role not in ROLES:
-            raise StorageError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+            raise StoreRefused(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         with self._tx() as conn:
             cur = conn.execute("UPDATE users SET role=? WHERE username=?", (role, username))
             if cur.rowcount == 0:

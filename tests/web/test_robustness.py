@@ -633,3 +633,11 @@ def test_hostile_bytes_over_waitress_never_500(tmp_path):
         t.join(timeout=5)
     for line in log.read_text(encoding="utf-8").splitlines():
         assert line.isprintable(), line
+
+
+def test_store_refusals_are_the_clients_fault_not_500(admin):
+    """A duplicate user name was a StorageError, answered 500."""
+    c, h = admin
+    body = {"username": "planner", "password": "long enough password", "role": "planner"}
+    d = _envelope(c.post("/admin/users", json=body, headers=h), 409)
+    assert "已存在" in d["error"]
