@@ -1099,10 +1099,9 @@ UNTOUCHED_TOLERANCE_M = 0.5
 
 
 def _same_shape(a: dict | None, b: dict | None, tolerance_m: float) -> bool:
-    """Whether two GeoJSON geometries are the same within ``tolerance_m`` (Hausdorff, metres
-    on the ground: degrees scaled at the shapes' latitude)."""
-    import math
-
+    """Whether two GeoJSON geometries are the same within ``tolerance_m`` (Hausdorff in
+    degrees, a degree counted as the 111.32 km of latitude: at most ``tolerance_m`` on the
+    ground in any direction)."""
     import shapely
     from shapely.geometry import shape
 
@@ -1116,9 +1115,7 @@ def _same_shape(a: dict | None, b: dict | None, tolerance_m: float) -> bool:
         return False
     if ga.is_empty or gb.is_empty:
         return ga.is_empty and gb.is_empty
-    lat = (ga.bounds[1] + ga.bounds[3]) / 2
-    metres_per_degree = 111_320.0 * max(math.cos(math.radians(lat)), 0.01)
-    tol = tolerance_m / metres_per_degree  # the smaller scale (longitude): stricter
+    tol = tolerance_m / 111_320.0
     if any(abs(x - y) > tol for x, y in zip(ga.bounds, gb.bounds, strict=True)):
         return False
     if shapely.equals_exact(ga, gb, tolerance=tol):
