@@ -253,6 +253,8 @@ class _StrictFormParser(FormDataParser):
         out = super()._parse_multipart(stream, mimetype, content_length, options)
         if any("\ufffd" in v for v in out[1].values()):
             # werkzeug decodes multipart fields with errors="replace"
+            for f in out[2].values():
+                f.close()  # the request never owns them: close the spooled uploads here
             raise _bad("表单不是 UTF-8 编码 (a form field is not UTF-8); 请刷新页面后重新提交")
         return out
 
