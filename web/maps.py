@@ -470,14 +470,14 @@ def background(
     >>> import geopandas as gpd
     >>> from shapely.geometry import LineString, box
     >>> m = folium.Map(tiles=None)
-    >>> a = gpd.GeoDataFrame({"name": ["南郊社区"], "kind": ["community"]},
+    >>> a = gpd.GeoDataFrame({"name": ["<img src=x onerror=alert(1)>"], "kind": ["community"]},
     ...     geometry=[box(115.27, 41.87, 115.28, 41.88)], crs=4326)
     >>> s = gpd.GeoDataFrame({"name": ["<b>河</b>"], "kind": ["river"]},
     ...     geometry=[LineString([(115.27, 41.87), (115.28, 41.88)])], crs=4326)
     >>> background(m, areas=a, streets=s)
     >>> html_ = m.get_root().render()
-    >>> "ge-area-community" in html_, "&lt;b&gt;河" in html_, "<b>河" in html_
-    (True, True, False)
+    >>> "ge-area-community" in html_, "&lt;b&gt;河" in html_, "<b>河" in html_, "<img" in html_
+    (True, True, False, False)
     """
     import shapely
 

@@ -83,3 +83,16 @@ def test_added_removed_and_renamed_zones_are_changes():
     renamed = copy.deepcopy(base)
     renamed["features"][0]["properties"]["school"] += "（新）"
     assert keep_untouched(base, renamed)[1] == [base["features"][0]["properties"]["rule_id"]]
+
+
+def test_the_web_modules_doctests_pass():
+    """``web/`` is outside the suite's doctest paths: run the page modules' examples here."""
+    import doctest
+
+    import web.engine
+    import web.labels
+    import web.maps
+
+    for mod in (web.maps, web.labels, web.engine):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert res.attempted > 0 and res.failed == 0, mod.__name__
