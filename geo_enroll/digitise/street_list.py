@@ -266,7 +266,15 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             line = _extend(line, _END_PLOT_M)  # the corner plots at the street's ends
             ctx.street_lines[str(rule.get("rule_id"))] = line
             zone, sides = _numbered_sides(
-                ctx, line, m.names, parity, geo_side, bounds, street, issues, ranged=ranged
+                ctx,
+                line,
+                _spellings(rows, m.names),
+                parity,
+                geo_side,
+                bounds,
+                street,
+                issues,
+                ranged=ranged,
             )
             if zone is None:
                 return None, issues, []
@@ -274,12 +282,24 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
             mapped = shapely.buffer(shapely.union_all(lines), depth + 5.0)
             zone = _clean(shapely.make_valid(zone.intersection(mapped)))
             if sides:
-                ctx.claims[str(rule.get("rule_id"))] = ([street, *m.names], sides, bounds)
+                ctx.claims[str(rule.get("rule_id"))] = (
+                    [street, *_spellings(rows, m.names)],
+                    sides,
+                    bounds,
+                )
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
     if parent is not None:
         zone = zone.intersection(parent[0])
     zone = _clean(zone)
     return (None if zone.is_empty else zone), issues, []
+
+
+def _spellings(rows, names) -> list[str]:
+    """Every name the map gives the street's rows (name and aliases): addresses may use any."""
+    out = list(names)
+    for alias in rows["aliases"] if "aliases" in rows.columns else []:
+        out += [a for a in str(alias or "").split("|") if a]
+    return list(dict.fromkeys(out))
 
 
 def _range_points(ranged, odd_side: str) -> list:

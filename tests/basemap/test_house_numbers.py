@@ -438,3 +438,39 @@ def test_sides_on_a_range_numbered_map_agree_with_the_geocoder(schematic, street
         assert zones[want].contains(pt) and not zones[other].contains(pt), (street, number)
         hits += 1
     assert hits >= 4
+
+
+def test_addresses_written_with_another_name_of_the_street_count(tmp_path):
+    """A bilingual map: the way is name:zh=示例路 / name=Shili Road, the houses say Shili Road."""
+    nodes = [
+        '<node id="1" lat="31.2300" lon="121.4700"/>',
+        '<node id="2" lat="31.2300" lon="121.4800"/>',
+    ]
+    for k in range(10):  # odd numbers north, rising eastwards
+        lon = 121.4705 + k * 0.0009
+        for n, lat in ((2 * k + 1, 31.2302), (2 * k + 2, 31.2298)):
+            nodes.append(
+                f'<node id="{100 + n}" lat="{lat}" lon="{lon:.5f}"><tag k="addr:housenumber" '
+                f'v="{n}"/><tag k="addr:street" v="Shili Road"/></node>'
+            )
+    osm = tmp_path / "bilingual.osm"
+    osm.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?><osm version=\"0.6\">"
+        + "".join(nodes)
+        + '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/>'
+        '<tag k="name" v="Shili Road"/><tag k="name:zh" v="示例路"/></way></osm>',
+        encoding="utf-8",
+    )
+    bm = import_osm(osm)
+    assert list(bm.streets["name"]) == ["示例路"]
+    rule = _rule("A-r1", "示例路", numbers={"from": 1, "to": 9, "parity": "odd"}, sides="odd")
+    result = digitise(_spec(("A", [rule])), bm)
+    r = result.rules[0]
+    assert r["status"] == "ok", r["issues"]
+    assert any(i["type"] == "numbering" and "learnt" in i["message"] for i in r["issues"])
+    zone = _zones(result)["A-r1"]
+    a = bm.addresses.to_crs(result.crs)
+    inside = a.geometry.within(zone)
+    numbers = a["number"].astype(int)
+    assert inside[numbers.isin([1, 3, 5, 7, 9])].all()
+    assert not inside[~numbers.isin([1, 3, 5, 7, 9])].any()
