@@ -164,11 +164,12 @@ def test_staff_find_a_child_and_decide_in_the_browser(chromium, tmp_path):
         assert row["姓名"] in hit.inner_text() and row["身份证号"] not in pg.content()
         assert "/staff/search" in pg.url and row["姓名"] not in pg.url
         pg.screenshot(path=str(ARTIFACTS / "staff_search.png"), full_page=True)
-        r = c.post(
-            "/staff/appeals", json={"student_id": p["student_id"], "reason": "搬家"}, headers=h
-        )
-        aid = r.get_json()["id"]
-        pg.goto(f"{base}/staff/appeals/{aid}")
+        # file the appeal right from the search result
+        hit.locator("input[name=reason]").fill("搬家")
+        hit.locator("form.file-appeal button").click()
+        pg.wait_for_url(re.compile(r".*/staff/appeals/\d+$"))
+        aid = int(pg.url.rsplit("/", 1)[1])
+        assert app.extensions["geo_store"].appeal(aid)["student_id"] == p["student_id"]
         assert pg.inner_text(".school-now") == p["school"]
         assert "待处理" in pg.inner_text(".appeal-state")
         pg.select_option("select[name=outcome]", "changed")
