@@ -161,6 +161,8 @@ def test_an_address_elsewhere_is_answered_inline(chromium, taipusi):
         assert pg.locator("#lookup-btn").is_visible()
         assert pg.locator(".leaflet-container").count() == 1
         assert pg.locator("#answer").count() == 0
+        w, s, e, _n = pg.evaluate(BOUNDS_JS)  # the town's zones, not the county
+        assert _km(w, s, e, s) < 10
         assert pg.evaluate("document.documentElement.scrollWidth") <= 390
         pg.screenshot(path=str(ARTIFACTS / "parent_elsewhere_inline.png"), full_page=True)
         # and the form works again from there
