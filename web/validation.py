@@ -290,14 +290,15 @@ _MISSING = object()
 def safe_next(value: Any) -> str | None:
     """``value`` when it is a path on this site (``/planner/``), else None.
 
-    Refused: anything not starting with one ``/``, a backslash, whitespace or control characters
+    Refused: anything not starting with one ``/``, ``//`` or a ``.``/``..`` segment anywhere, a
+    backslash, whitespace or control characters
     anywhere (browsers drop tabs and newlines, turning ``/\\t/evil`` into ``//evil``), a scheme
     or a host.
     """
     if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
         return None
-    if value.startswith("//") or "\\" in value:
-        return None
+    if "//" in value or "\\" in value or re.search(r"/\.\.?(/|$)", value.split("?")[0]):
+        return None  # (dot segments can collapse into //host)
     if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in value):
         return None
     parts = urlsplit(value)

@@ -14,10 +14,12 @@ longer and prints its count.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import random
 import re
+import sys
 import time
 from collections import Counter
 from urllib.parse import quote
@@ -284,42 +286,52 @@ def run(n: int, *, seed: int = SEED, tmp_path=None, app=None) -> dict:
     routes = sum(len(r.methods - {"HEAD", "OPTIONS"}) for r in app.url_map.iter_rules())
     status: Counter = Counter()
     failures: list[str] = []
-    sent = 0
-    t0 = time.monotonic()
     seen: set[tuple[str, str | None]] = set()
-    while sent < n:
-        endpoint, method, url, kwargs = next(gen)
-        role, c, token = clients[(sent // routes) % len(clients)]
-        seen.add((endpoint, role))
-        if rng.random() < 0.9:
-            kwargs["headers"] = kwargs["headers"] | {"X-CSRF-Token": token}
-        if url.startswith("/logout"):
-            url = "/logout?format=json"  # keep the session: send it without its token
-            kwargs["headers"].pop("X-CSRF-Token", None)
-        r = c.open(url, method=method, **kwargs)
-        sent += 1
-        status[r.status_code] += 1
-        ok = r.status_code < 500
-        if ok and r.status_code >= 400 and r.is_json:
-            d = r.get_json(silent=True)
-            ok = (
-                isinstance(d, dict)
-                and d.get("ok") is False
-                and d.get("status") == r.status_code
-                and isinstance(d.get("error"), str)
-                and isinstance(d.get("errors"), list)
-            )
-        r.close()
-        if not ok:
-            failures.append(f"#{sent} {role} {method} {url[:120]} → {r.status_code}")
+    unraisable: list = []  # a file or socket a request left open, and the like
+    hook, sys.unraisablehook = sys.unraisablehook, lambda u: unraisable.append(u.exc_value)
+    t0 = time.monotonic()
+    try:
+        for sent in range(n):
+            endpoint, method, url, kwargs = next(gen)
+            role, c, token = clients[(sent // routes) % len(clients)]
+            seen.add((endpoint, role))
+            failure = _send(c, token, rng, method, url, kwargs, status)
+            if failure:
+                failures.append(f"#{sent + 1} {role} {failure}")
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
     return {
-        "requests": sent,
+        "requests": sum(status.values()),
         "seconds": time.monotonic() - t0,
         "status": dict(sorted(status.items())),
-        "failures": failures,
+        "failures": failures + [f"unraisable: {e!r}" for e in unraisable],
         "pairs": seen,
         "endpoints": {r.endpoint for r in app.url_map.iter_rules()},
     }
+
+
+def _send(c, token, rng, method, url, kwargs, status) -> str | None:
+    """Send one request; a description of what went wrong, or None."""
+    if rng.random() < 0.9:
+        kwargs["headers"] = kwargs["headers"] | {"X-CSRF-Token": token}
+    if url.startswith("/logout"):
+        url = "/logout?format=json"  # keep the session: send it without its token
+        kwargs["headers"].pop("X-CSRF-Token", None)
+    r = c.open(url, method=method, **kwargs)
+    status[r.status_code] += 1
+    ok = r.status_code < 500
+    if ok and r.status_code >= 400 and r.is_json:
+        d = r.get_json(silent=True)
+        ok = (
+            isinstance(d, dict)
+            and d.get("ok") is False
+            and d.get("status") == r.status_code
+            and isinstance(d.get("error"), str)
+            and isinstance(d.get("errors"), list)
+        )
+    r.close()
+    return None if ok else f"{method} {url[:120]} → {r.status_code}"
 
 
 def test_fuzz_every_route_and_role_no_5xx(tmp_path):

@@ -183,7 +183,8 @@ def test_non_integer_query_ids_are_422(admin):
 
 
 @pytest.mark.parametrize(
-    "nxt", ["/\n/x", "/\t/evil.example", "//evil.example", "/\\evil", "http://e"]
+    "nxt",
+    ["/\n/x", "/\t/evil.example", "//evil.example", "/\\evil", "http://e", "/..//evil.example"],
 )
 def test_next_must_be_a_path_on_this_site(app, nxt):
     c = app.test_client()
