@@ -977,9 +977,11 @@ def simulate(
         }
     res_groups, units, schools = [], [], []
     for k, (info, apps, seats) in enumerate(groups):
-        probs, fill = lottery_simulate(apps, seats, draws=int(draws), seed=int(seed))
+        lo, hi = 0.5 + 0.49 * done / sum(work), 0.5 + 0.49 * (done + work[k]) / sum(work)
+        probs, fill = lottery_simulate(
+            apps, seats, draws=int(draws), seed=int(seed), progress=_scaled(progress, lo, hi)
+        )
         done += work[k]
-        progress(0.5 + 0.49 * done / sum(work))
         res_groups.append(
             {
                 "group": info["group"],

@@ -573,7 +573,7 @@ def _describe(expected: bytes, actual: bytes) -> list[str]:
 
 # --------------------------------------------------------------------------- Monte-Carlo
 def simulate(
-    applicants: pd.DataFrame, seats: pd.DataFrame, *, draws: int, seed: int
+    applicants: pd.DataFrame, seats: pd.DataFrame, *, draws: int, seed: int, progress=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """N simulated draws: per unit the probability of each school, per school its fill.
 
@@ -582,6 +582,9 @@ def simulate(
     draw); pass 2 takes a uniformly random open school of the group.  The setup (cleaning,
     columns) is done once; each draw is :func:`_serial_dictatorship_fast` (no loop over
     applicants); the tallies are per unit (never applicants × schools).
+
+    ``progress``, when given, is called with the fraction of the draws done (about 50 times
+    over the run, and at the end); it does not change the result.
 
     Returns
     -------
@@ -621,6 +624,7 @@ def simulate(
     placed = np.zeros((int(draws), m), dtype=np.int64)
     last_tier = np.full((int(draws), m), -1, dtype=np.int64)
     tier_levels = np.unique(tiers)
+    every = max(1, int(draws) // 50)
     for d in range(int(draws)):
         order = np.argsort(tiers + rng.random(n))  # tier first, then a uniform key
         got = _serial_dictatorship_fast(
@@ -631,6 +635,8 @@ def simulate(
         placed[d] = np.bincount(got[ok], minlength=m)
         for t in tier_levels:  # ascending: the last tier admitted wins
             last_tier[d, np.bincount(got[ok & (tiers == t)], minlength=m) > 0] = t
+        if progress is not None and ((d + 1) % every == 0 or d + 1 == int(draws)):
+            progress((d + 1) / int(draws))
     total = total.reshape(n_units, m + 1)
     names = [*schools, ""]
     uu, jj = np.nonzero(total)
