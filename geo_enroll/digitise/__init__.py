@@ -22,9 +22,12 @@ becomes the parent area (here 南郊社区) cut on the correct side of each name
   福州路所围成的区域) is the one face of the merged street lines (same merging and gap closing as
   for limits) whose boundary runs along every named street; zero or several such faces, or a
   street that does not touch the face, are reported, never guessed;
-* ``street_list`` (双林路单号1-99号, X路两侧, 圣灯路(东侧)) is the frontage land,
-  ``Settings.street_list_depth_m`` deep, on the named side(s) of the street, limited to the
-  numbered stretch when the base map has house-number ranges (and saying so when it has none).
+* ``street_list`` (双林路单号1-99号, X路两侧, 圣灯路(东侧), 长青路63号以后) is the frontage land,
+  ``Settings.street_list_depth_m`` deep, on the named side(s) of the street between the
+  positions of its numbers: direction and odd side learnt from the map's house numbers
+  (:mod:`.numbering`), else the policy's rule (左单右双, said so); a number the map cannot
+  place is reported, never ``ok``; schools' strips on crossing streets split the corner, and
+  the map's house points give each known house the school its number names.
 
 Computation is in the local UTM zone; zones are stored in EPSG:4326.  Everything that does not
 fit (an unknown street, a limit on the wrong side, a limit that does not bound its part, limits
@@ -32,7 +35,8 @@ crossing several times, a self-intersecting street) is reported per rule, never 
 
 The package is split by reason to change: :mod:`.core` (the driver and
 :class:`DigitiseResult`), :mod:`.limits` (four-sided limits), :mod:`.directional` (以东/以南
-bounds), :mod:`.enclosed` (所围成的区域), :mod:`.street_list` (frontage land), :mod:`.build`
+bounds), :mod:`.enclosed` (所围成的区域), :mod:`.street_list` (frontage land) with
+:mod:`.numbering` (house numbering along a street), :mod:`.build`
 (spec reading, zone writing, the committed outputs) and the private helpers ``_lookup`` (base
 map and names), ``_streets`` (street merging) and ``_geometry``.
 
