@@ -82,6 +82,12 @@ class Settings:
         ``https://tiles.example.gov.cn/{z}/{x}/{y}.png``, or a same-origin path); read from
         ``$GEO_ENROLL_TILES_URL``.  None (the default): only the offline background drawn from
         the base map's own layers (areas, streets, rivers) — nothing external is fetched.
+    trusted_proxies : tuple of str
+        Addresses or networks (``10.0.0.5``, ``10.0.0.0/8``) of the reverse proxies in front
+        of the web service, whose ``X-Forwarded-For``/``-Proto`` headers are believed (for
+        rate limits and Secure cookies); read from ``$GEO_ENROLL_TRUSTED_PROXIES``
+        (comma-separated).  Empty (the default): the headers are ignored, the client is the
+        direct peer.
     """
 
     max_policy_bytes: int = 5_000_000
@@ -101,6 +107,13 @@ class Settings:
     student_id_salt: str = "geo-enroll-v1"
     tiles_url: str | None = field(
         default_factory=lambda: os.environ.get("GEO_ENROLL_TILES_URL") or None
+    )
+    trusted_proxies: tuple = field(
+        default_factory=lambda: tuple(
+            x.strip()
+            for x in os.environ.get("GEO_ENROLL_TRUSTED_PROXIES", "").split(",")
+            if x.strip()
+        )
     )
 
 

@@ -52,7 +52,8 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "geo_enroll_session",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "TRUST_PROXY": False,  # True (serve --https): a proxy on this machine (loopback) is trusted
-    "TRUSTED_PROXIES": (),  # addresses/networks of reverse proxies whose X-Forwarded-* count
+    # addresses/networks of reverse proxies whose X-Forwarded-* count ($GEO_ENROLL_TRUSTED_PROXIES)
+    "TRUSTED_PROXIES": DEFAULT_SETTINGS.trusted_proxies,
     "LOGIN_ATTEMPTS_PER_MINUTE_PER_CLIENT": 60,  # all accounts together, per client address
     "LOGIN_BACKOFF_AFTER": 5,  # consecutive failures of one account before it backs off
     "LOGIN_BACKOFF_MAX": 900,  # longest wait (s) of an account's exponential backoff

@@ -642,3 +642,12 @@ def test_store_refusals_are_the_clients_fault_not_500(admin):
     body = {"username": "planner", "password": "long enough password", "role": "planner"}
     d = _envelope(c.post("/admin/users", json=body, headers=h), 409)
     assert "已存在" in d["error"]
+
+
+def test_trusted_proxies_come_from_the_environment(monkeypatch):
+    from geo_enroll.settings import Settings
+
+    monkeypatch.setenv("GEO_ENROLL_TRUSTED_PROXIES", " 10.0.0.5, 192.168.0.0/16 ,")
+    assert Settings().trusted_proxies == ("10.0.0.5", "192.168.0.0/16")
+    monkeypatch.delenv("GEO_ENROLL_TRUSTED_PROXIES")
+    assert Settings().trusted_proxies == ()
