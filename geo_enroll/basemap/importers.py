@@ -95,6 +95,7 @@ def house_number_value(text) -> int | None:
 def _osm_read(path: Path) -> tuple[list[dict], list[dict]]:
     """(ways, addresses) of an OSM file: the ways the base map keeps and its address points."""
     import osmium
+    import osmium.geom
 
     rows: list[dict] = []
     addresses: list[dict] = []
@@ -183,8 +184,49 @@ def _osm_read(path: Path) -> tuple[list[dict], list[dict]]:
                 }
             )
 
+    wkb = osmium.geom.WKBFactory()
+
+    class AreaHandler(Handler):
+        """Also multipolygon relations: named compounds (小区 are often mapped so) and
+        numbered or named buildings."""
+
+        def area(self, a):
+            if a.from_way():  # closed ways were read as ways
+                return
+            tags = {t.k: t.v for t in a.tags}
+            compound = (
+                tags.get("landuse") == "residential" or tags.get("place") == "neighbourhood"
+            ) and ("name" in tags or "name:zh" in tags)
+            numbered = bool(tags.get("addr:housenumber"))
+            place = any(k in tags for k in _POI_KEYS) and ("name" in tags or "name:zh" in tags)
+            if not (compound or numbered or place):
+                return
+            try:
+                shape = shapely.from_wkb(wkb.create_multipolygon(a))
+            except (RuntimeError, shapely.errors.GEOSException):
+                return  # an unclosed multipolygon: nothing to draw
+            if compound:
+                name, aliases = _names(tags)
+                rows.append(
+                    {
+                        "osm_id": -int(a.orig_id()),
+                        "name": name,
+                        "aliases": aliases,
+                        "kind": "compound",
+                        "highway": "",
+                        "closed": True,
+                        "shape": shape,
+                        "coords": [],
+                    }
+                )
+            else:
+                c = shape.representative_point()
+                address_row(
+                    tags, c.x, c.y, "building" if numbered else "poi", f"relation/{a.orig_id()}"
+                )
+
     try:
-        Handler().apply_file(str(path), locations=True)
+        AreaHandler().apply_file(str(path), locations=True)
     except RuntimeError as exc:
         raise BaseMapError(f"{path}: not a readable OpenStreetMap file ({exc})") from None
     for tags, nodes in interpolations:
@@ -251,7 +293,7 @@ def import_osm(
                         "name": w["name"],
                         "aliases": w["aliases"],
                         "kind": "compound",
-                        "geometry": Polygon(w["coords"]),
+                        "geometry": w.get("shape") or Polygon(w["coords"]),
                     }
                 )
             continue

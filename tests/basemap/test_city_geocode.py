@@ -213,3 +213,52 @@ def test_the_address_index_never_invents_a_house():
     assert idx.house("人民路", "15") is None  # beyond the street's numbers
     assert idx.house("人民路", "2") is None  # no even numbers at all
     assert idx.house("人民路", "abc") is None and idx.house("", "1") is None
+
+
+def test_a_compound_mapped_as_a_multipolygon_is_kept(tmp_path):
+    """Chinese 小区 are often multipolygon relations: the importer keeps them as compounds."""
+    osm = tmp_path / "mp.osm"
+    corners = [(31.2300, 121.4700), (31.2300, 121.4720), (31.2320, 121.4720), (31.2320, 121.4700)]
+    hole = [(31.2305, 121.4705), (31.2305, 121.4710), (31.2310, 121.4710), (31.2310, 121.4705)]
+    nodes = "".join(
+        f'<node id="{i + 1}" lat="{lat}" lon="{lon}"/>'
+        for i, (lat, lon) in enumerate(corners + hole)
+    )
+    osm.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?><osm version=\"0.6\">"
+        + nodes
+        + '<node id="20" lat="31.229" lon="121.469"/><node id="21" lat="31.229" lon="121.473"/>'
+        '<way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/></way>'
+        '<way id="2"><nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="8"/><nd ref="5"/></way>'
+        '<way id="3"><nd ref="20"/><nd ref="21"/><tag k="highway" v="residential"/>'
+        '<tag k="name" v="示例路"/></way>'
+        '<relation id="9"><member type="way" ref="1" role="outer"/>'
+        '<member type="way" ref="2" role="inner"/><tag k="type" v="multipolygon"/>'
+        '<tag k="landuse" v="residential"/><tag k="name" v="示例花园"/>'
+        '<tag k="alt_name" v="示例花园小区"/></relation></osm>',
+        encoding="utf-8",
+    )
+    bm = import_osm(osm)
+    (row,) = bm.landmarks.itertuples()
+    assert row.name == "示例花园" and row.kind == "compound" and "示例花园小区" in row.aliases
+    (part,) = getattr(row.geometry, "geoms", [row.geometry])
+    assert len(part.interiors) == 1  # the courtyard hole is kept
+    spec = {
+        "schools": [
+            {
+                "id": "c",
+                "name": "c",
+                "level": "primary",
+                "zones": [
+                    {
+                        "rule_id": "c-r1",
+                        "kind": "compound",
+                        "name": "示例花园小区",
+                        "source": {"text": "示例花园小区", "line": 1},
+                    }
+                ],
+            }
+        ]
+    }
+    result = digitise(spec, bm)
+    assert result.rules[0]["status"] == "ok" and len(result.zones) == 1
