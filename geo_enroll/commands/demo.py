@@ -83,6 +83,73 @@ def _placement_summary(folder: Path) -> None:
         )
 
 
+def _option_school_report(spec_path: Path, students: Path, folder: Path) -> int:
+    """Children of a township with a 也可 option (千斤沟镇户籍适龄儿童也可到第四小学入学) placed at
+    the option school: by their own request (志愿 / 二孩同校) or because their township school
+    was full.  Prints one line per township; returns the number of children sent to the option
+    school while their township school had a free seat (must be 0)."""
+    from ..placement.applicants import read_applicants
+    from ..placement.candidates import resolve_school
+    from ..policy.spec import load_spec
+
+    spec = load_spec(spec_path)
+    names = {s["id"]: s["name"] for s in spec["schools"]}
+    table = read_applicants(students).set_index("student_id")
+    with open(folder / "placements.csv", encoding="utf-8") as f:
+        placed = {r["student_id"]: r for r in csv.DictReader(f)}
+    with open(folder / "schools.csv", encoding="utf-8") as f:
+        free = {
+            (r["school"], r["level"]): int(r["seats"]) - int(r["placed"]) for r in csv.DictReader(f)
+        }
+    bad = 0
+    for s in spec["schools"]:
+        for z in s["zones"]:
+            own = z.get("from_school")
+            if z.get("kind") != "alternative" or not own:
+                continue
+            for unit in z.get("units") or []:
+                town = unit.get("official_name") or unit["name"]
+                mask = table["hukou_address"].str.contains(town, regex=False)
+                kids = table.index[mask & table["level"].isin([s["level"], "nine_year"])]
+                at_alt = [k for k in kids if placed.get(k, {}).get("school") == s["id"]]
+                asked = [
+                    k
+                    for k in at_alt
+                    if s["id"]
+                    in {
+                        resolve_school(spec, table.at[k, "preference"]),
+                        resolve_school(spec, table.at[k, "sibling_school"]),
+                    }
+                ]
+                left = free.get((own, s["level"]), 0)
+                sent = len(at_alt) - len(asked) if left > 0 else 0
+                bad += sent
+                at_own = sum(placed.get(k, {}).get("school") == own for k in kids)
+                print(
+                    f"  {town}：{len(kids)}人，在{names[own]} {at_own}人，在{names[s['id']]} "
+                    f"{len(at_alt)}人（本人申请 {len(asked)}）；{names[own]}余位 {left}"
+                    + (f"  ✗ {sent}人在有空位时被派往{names[s['id']]}" if sent else "  ✓")
+                )
+    return bad
+
+
+def _notice_facts(spec_path: Path) -> None:
+    """The notices' signature and date as the policy gives them (never the server clock)."""
+    from ..errors import InputError
+    from ..outputs.notices import notice_date, notice_issuer
+    from ..policy.spec import load_spec
+
+    pol = load_spec(spec_path)["policy"]
+    try:
+        day, why = notice_date(pol)
+        when = f"{day.isoformat()}（{why}）"
+    except InputError:
+        when = "政策未写明，打印时须指定"
+    phones = "、".join(f"{c['name']} {c['phone']}" for c in pol.get("contacts") or [])
+    print(f"  通知书落款 issuer: {notice_issuer(pol)}  日期 date: {when}")
+    print(f"  公开电话 phones: {phones or '—'}")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     data = data_dir()
     boundaries = data / "boundaries"
@@ -145,6 +212,10 @@ def run_demo(args: argparse.Namespace) -> int:
         ]
     )
     _placement_summary(placed)
+    print("乡镇学校与“也可”学校 township schools and their 也可 options:")
+    if _option_school_report(spec, students, placed):
+        raise GeoEnrollError("有儿童在乡镇学校仍有空位时被派往“也可”学校 (see above)")
+    _notice_facts(spec)
 
     _step("5. 随机均衡编班 balanced classes")
     _run(
@@ -190,6 +261,28 @@ def run_demo(args: argparse.Namespace) -> int:
     _placement_summary(yq_out)
     for draw in sorted((yq_out / "lottery").glob("*/")):
         _run(["lottery", "verify", str(draw)])
+    _notice_facts(yq)
+    must = data / "scenarios" / "yanqing_2023_must_show.csv"
+    if must.exists():  # 乡镇对口, 3+3 years: five synthetic rows
+        _run(
+            [
+                "place",
+                "--policy",
+                str(yq),
+                "--students",
+                str(must),
+                "--seed",
+                str(args.seed),
+                "-o",
+                str(out / "yanqing_must_show"),
+            ]
+        )
+        with open(out / "yanqing_must_show" / "placements.csv", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                why = r["trace"].split("；")[-2] if "；" in r["trace"] else r["trace"]
+                print(
+                    f"  {r['level']:<8}{r['school'] or '—':<10}{r['status']:<8}{r['rule']:<18}{why[:60]}"
+                )
 
     print(f"\n结果 outputs: {out.resolve()}")
     if args.no_serve:

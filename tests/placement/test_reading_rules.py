@@ -131,7 +131,7 @@ def test_synthetic_two_body_schools_the_annex_splits_them():
     assert sorted(_zone_opt(spec, V2)[0]) == ["乙", "甲"]
 
 
-def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_spec):
+def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_spec, tmp_path):
     """The seed-7 cohort: a 千斤沟镇/骆驼山镇 child is at 四小 only when the family asked for it
     (也可到第四小学入学, or 二孩同校) or because its township school is full."""
     import geopandas as gpd
@@ -152,6 +152,7 @@ def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_
         schools=b / "taipusi_2024_schools.csv",
         school_points=gpd.read_file(b / "baochang_schematic.gpkg", layer="schools"),
         seed=7,
+        out_dir=tmp_path / "placement",
     )
     table = read_applicants(cohort).set_index("student_id")
     p = res.placements.set_index("student_id")
@@ -173,3 +174,26 @@ def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_
             chose = bool(asked & {"taipusi-p4", "第四小学", "四小"})
             assert chose or free == 0, (town, p.at[sid, "trace"])
     assert seen > 30
+    # the demo's report says the same, and catches a child sent past a free seat
+    from geo_enroll.commands.demo import _option_school_report
+
+    students = tmp_path / "students.csv"
+    cohort.to_csv(students, index=False)
+    spec_path = b / "taipusi_2024.toml"
+    assert _option_school_report(spec_path, students, tmp_path / "placement") == 0
+    rows = (tmp_path / "placement" / "placements.csv").read_text(encoding="utf-8").splitlines()
+    kid = next(
+        sid
+        for sid in table.index[table["hukou_address"].str.contains("千斤沟镇")]
+        if p.at[sid, "school"] == "taipusi-p-qjg"
+    )
+    moved = [
+        r.replace(",taipusi-p-qjg,", ",taipusi-p4,", 1) if r.startswith(kid) else r for r in rows
+    ]
+    (tmp_path / "placement" / "placements.csv").write_text(
+        "\n".join(moved) + "\n", encoding="utf-8"
+    )
+    sc = (tmp_path / "placement" / "schools.csv").read_text(encoding="utf-8")
+    sc = sc.replace("taipusi-p-qjg,primary,35,35", "taipusi-p-qjg,primary,35,34")
+    (tmp_path / "placement" / "schools.csv").write_text(sc, encoding="utf-8")
+    assert _option_school_report(spec_path, students, tmp_path / "placement") >= 1
