@@ -31,7 +31,7 @@ Run of 2026-12-02 on the shared 2-core dev box (load ≈ 10), 623 addresses::
     house_number  100.0 % (0 wrong)   n/a                n/a
 
     throughput (CPU time): geo_enroll ≈ 13,000-15,000/s, cpca ≈ 50,000-77,000/s (× 0.2-0.3),
-    jionlp ≈ 70-80/s.  geo_enroll does not reach cpca's speed (see the report in the commit).
+    jionlp ≈ 70-80/s.  The target (at least cpca's speed) is NOT met.
 
 The labels come from the same national table geo_enroll reads (the peers ship their own
 tables: jionlp's is newer, cpca's older), and the forms include old names and short county
