@@ -177,6 +177,7 @@ class ZoneIndex:
             self._to_m = None
         self._prepare_zones()
         self._grid = None
+        self._memo: dict = {}
 
     # ---------------------------------------------------------------- preparation
     def _prepare_zones(self) -> None:
@@ -276,6 +277,11 @@ class ZoneIndex:
         """
         if xy is None or not len(self._rid):
             return [], None
+        if lonlat is not None and self._memo:
+            got = self._memo.get((level, float(lonlat[0]), float(lonlat[1])))
+            if got is not None:  # answered by the batch path (prime): no edge distance
+                chosen, on_edge, near = got
+                return self._hits(chosen, level, set() if near else set(chosen), on_edge), None
         from shapely.geometry import Point
 
         p = Point(xy)
@@ -358,7 +364,6 @@ class ZoneIndex:
         -------
         Assignment
         """
-        import shapely
 
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
@@ -372,27 +377,24 @@ class ZoneIndex:
         grid = self._grid or self._build_grid()
         serving = self._serving(level)
         first, count, answers = grid.answers(level, serving)
-        cell = grid.cell_of(lon, lat)
-        set_id = np.full(n, -2, dtype=np.int64)  # -2: outside the grid (no zone near)
+        cell = grid.cell_of(lon, lat)  # -1: outside the grid (no zone near)
         inside = cell >= 0
-        set_id[inside] = grid.cells[cell[inside]]
-        known = set_id >= 0
-        zone[known] = first[set_id[known]]
-        for k in np.flatnonzero(known & (count[np.maximum(set_id, 0)] > 1)):
-            multi[int(k)] = answers[set_id[k]]
-        exact = np.flatnonzero(set_id == -1)
+        val = np.zeros(n, dtype=np.int64)
+        val[inside] = grid.cells[cell[inside]]  # zone-set id, or -(edge cell rank + 1)
+        known = inside & (val >= 0)
+        zone[known] = first[val[known]]
+        for k in np.flatnonzero(known & (count[np.maximum(val, 0)] > 1)):
+            multi[int(k)] = answers[val[k]]
+        exact = np.flatnonzero(inside & (val < 0))
         if not len(exact):
             return Assignment(self, zone, multi, on_edge, near_edge)
         ex_lon, ex_lat = lon[exact], lat[exact]
         m = len(exact)
-        p_idx, z_idx, known_in = grid.candidates(cell[exact], ex_lon, ex_lat, self._tree_ll)
+        ranks = -val[exact] - 1
+        p_idx, z_idx, known_in = grid.candidates(ranks, ex_lon, ex_lat, self._tree_ll)
         keep = serving[z_idx]
         p_idx, z_idx, known_in = p_idx[keep], z_idx[keep], known_in[keep]
-        test = ~known_in
-        interior = known_in.copy()
-        interior[test] = shapely.contains_xy(
-            self._geoms_ll[z_idx[test]], ex_lon[p_idx[test]], ex_lat[p_idx[test]]
-        )
+        interior = self._interior(p_idx, z_idx, known_in, ex_lon, ex_lat, m, grid)
         # a zone whose interior holds the point wins, with every other such zone; only the
         # points in no zone's interior (on an edge, or outside) go through the edge rule
         p_in, z_in = p_idx[interior], z_idx[interior]
@@ -409,6 +411,31 @@ class ZoneIndex:
         if len(rest):
             self._edge_rule(exact[rest], lon, lat, serving, zone, multi, on_edge, near_edge)
         return Assignment(self, zone, multi, on_edge, near_edge)
+
+    def _interior(self, p_idx, z_idx, known_in, lon, lat, m, grid) -> np.ndarray:
+        """Which (point, zone) pairs hold the point in the zone's interior.  A zone that
+        overlaps no other zone excludes every other interior: once a point is found inside
+        one, its other candidates need no test."""
+        import shapely
+
+        interior = known_in.copy()
+        solo = ~grid.overlapping[z_idx]
+        order = np.argsort(p_idx, kind="stable")
+        p_s = p_idx[order]
+        start = np.searchsorted(p_s, np.arange(m))
+        rank = np.empty(len(p_idx), dtype=np.int64)
+        rank[order] = np.arange(len(p_idx)) - start[p_s]
+        # a point may stop early only when none of its candidates overlaps another zone
+        free = np.bincount(p_idx, weights=~solo, minlength=m) == 0
+        done = free & (np.bincount(p_idx, weights=known_in, minlength=m) > 0)
+        for j in range(int(rank.max(initial=-1)) + 1):
+            act = (rank == j) & ~known_in & ~done[p_idx]
+            if not act.any():
+                continue
+            hit = shapely.contains_xy(self._geoms_ll[z_idx[act]], lon[p_idx[act]], lat[p_idx[act]])
+            interior[act] = hit
+            done[p_idx[act][hit]] |= free[p_idx[act][hit]]
+        return interior
 
     def _edge_rule(self, pts, lon, lat, serving, zone, multi, on_edge, near_edge) -> None:
         """The engine's rule for points in no zone's interior (on an edge, or outside)."""
@@ -440,6 +467,43 @@ class ZoneIndex:
                     multi[k] = tuple(chosen)
             on_edge[k] = edge_rule
             near_edge[k] = bool(cov) or len(near) > 0
+
+    def prime(self, geos, levels=None) -> int:
+        """Answer the polygon zones of many geocoded points at once (the batch path), so that
+        the per-applicant :meth:`polygon_matches` calls of a placement run only look them up.
+
+        Parameters
+        ----------
+        geos : iterable of dict
+            Geocode results (``lon``, ``lat``); those without a point are skipped.
+        levels : iterable of str, optional
+            Default: every level of the spec's schools.
+
+        Returns
+        -------
+        int
+            The number of distinct points answered.
+        """
+        pts = {
+            (float(g["lon"]), float(g["lat"]))
+            for g in geos
+            if g and g.get("lon") is not None and g.get("lat") is not None
+        }
+        if not pts or not len(self._rid):
+            return 0
+        lon, lat = (np.array(v, dtype=float) for v in zip(*sorted(pts), strict=True))
+        levels = levels or sorted({str(s.get("level")) for s in self.schools.values()})
+        for lv in levels:
+            lvs = [lv] if lv != "nine_year" else []
+            for level in lvs or ["primary", "middle"]:
+                a = self.assign_points(lon, lat, level)
+                for k, z in enumerate(a.zones):
+                    self._memo[(level, lon[k], lat[k])] = (
+                        list(z),
+                        bool(a.on_edge[k]),
+                        bool(a.near_edge[k]),
+                    )
+        return len(pts)
 
     def _build_grid(self) -> _Grid:
         self._grid = _Grid.build(self)
@@ -488,7 +552,7 @@ class _Grid:
 
     def __init__(self, x0, y0, dx, dy, nx, ny, cells, sets):
         self.x0, self.y0, self.dx, self.dy, self.nx, self.ny = x0, y0, dx, dy, nx, ny
-        self.cells = cells  # flat int32: zone-set id, or -1 for an edge cell
+        self.cells = cells  # flat int: zone-set id, or -(rank + 1) of an edge cell
         self.sets = sets  # zone-set id -> sorted tuple of zone positions
         self._answers: dict = {}
 
@@ -500,36 +564,29 @@ class _Grid:
         out[ok] = iy[ok].astype(np.int64) * self.nx + ix[ok].astype(np.int64)
         return out
 
-    def candidates(self, cells, lon, lat, tree):
-        """(point, zone, known interior) pairs to decide the points of edge ``cells``: the
-        zones whose edge passes the cell (to test) and those wholly around it (interior)."""
+    def candidates(self, ranks, lon, lat, tree):
+        """(point, zone, known interior) pairs to decide points in the edge cells ``ranks``:
+        the zones whose edge passes the cell (to test) and those wholly around it (interior)."""
         import shapely
 
-        m = len(cells)
-        lo = np.searchsorted(self.pair_cell, cells, side="left")
-        cnt = np.searchsorted(self.pair_cell, cells, side="right") - lo
-        p1 = np.repeat(np.arange(m), cnt)
-        z1 = self.pair_zone[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
-        nb = self.edge_nb[np.searchsorted(self.edge_cells, cells)]
-        has = nb >= 0
-        ptr0, ptr1 = self.set_ptr[nb[has]], self.set_ptr[nb[has] + 1]
-        k = ptr1 - ptr0
-        p2 = np.repeat(np.flatnonzero(has), k)
-        z2 = self.set_mem[np.repeat(ptr0 - np.cumsum(k) + k, k) + np.arange(k.sum())]
-        if len(p2):  # around the cell, unless its edge passes the cell
-            n = max(int(self.pair_zone.max(initial=0)), int(z2.max(initial=0))) + 1
-            p2_keep = ~np.isin(p2 * n + z2, p1 * n + z1)
-            p2, z2 = p2[p2_keep], z2[p2_keep]
-        lost = np.flatnonzero(~has)  # no clear neighbour: every zone whose box holds the point
-        p3, z3 = tree.query(shapely.points(lon[lost], lat[lost]))
-        p3 = lost[p3]
-        drop = np.isin(p1, lost)
-        p1, z1 = p1[~drop], z1[~drop]
-        p = np.concatenate([p1, p2, p3])
-        z = np.concatenate([z1, z2, z3]).astype(np.int64)
-        known = np.concatenate(
-            [np.zeros(len(p1), bool), np.ones(len(p2), bool), np.zeros(len(p3), bool)]
-        )
+        def expand(ptr, vals, rk):
+            lo = ptr[rk]
+            cnt = ptr[rk + 1] - lo
+            p = np.repeat(np.arange(len(rk)), cnt)
+            return p, vals[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+
+        lost = self.lost[ranks]
+        p1, z1 = expand(self.cross_ptr, self.cross_zone, ranks)
+        p2, z2 = expand(self.base_ptr, self.base_zone, ranks)
+        if lost.any():  # no clear neighbour: every zone whose box holds the point, tested
+            keep1, keep2 = ~lost[p1], ~lost[p2]
+            p1, z1, p2, z2 = p1[keep1], z1[keep1], p2[keep2], z2[keep2]
+            idx = np.flatnonzero(lost)
+            p3, z3 = tree.query(shapely.points(lon[idx], lat[idx]))
+            p1, z1 = np.concatenate([p1, idx[p3]]), np.concatenate([z1, z3])
+        p = np.concatenate([p1, p2])
+        z = np.concatenate([z1, z2]).astype(np.int64)
+        known = np.r_[np.zeros(len(p1), bool), np.ones(len(p2), bool)]
         return p, z, known
 
     def answers(self, level: str, serving: np.ndarray):
@@ -630,18 +687,39 @@ class _Grid:
         edge_cells = np.flatnonzero(cells < 0)
         nb = np.full(len(edge_cells), -1, dtype=np.int64)
         col = edge_cells % nx
-        for step, valid in ((-1, col > 0), (1, col < nx - 1), (-nx, edge_cells >= nx)):
+        for step, valid in (
+            (-1, col > 0),
+            (1, col < nx - 1),
+            (-nx, edge_cells >= nx),
+            (nx, edge_cells < len(cells) - nx),
+        ):
             j = np.where(valid, edge_cells + step, 0)
             v = np.where(valid, cells[j], -1)
             nb = np.where((nb < 0) & (v >= 0), v, nb)
-        valid = edge_cells < len(cells) - nx
-        j = np.where(valid, edge_cells + nx, 0)
-        v = np.where(valid, cells[j], -1)
-        nb = np.where((nb < 0) & (v >= 0), v, nb)
-        grid = cls(x0, y0, dx, dy, nx, ny, cells, sets)
-        grid.pair_cell, grid.pair_zone = pairs // n, pairs % n
-        grid.edge_cells, grid.edge_nb = edge_cells, nb
+        n_edge = len(edge_cells)
+        pair_rank = np.searchsorted(edge_cells, pairs // n)
+        pair_zone = pairs % n
         sizes = np.array([len(s_) for s_ in sets], dtype=np.int64)
-        grid.set_ptr = np.r_[0, np.cumsum(sizes)]
-        grid.set_mem = np.array([z_ for s_ in sets for z_ in s_], dtype=np.int64)
+        set_ptr = np.r_[0, np.cumsum(sizes)]
+        set_mem = np.array([z_ for s_ in sets for z_ in s_], dtype=np.int64)
+        # zones wholly around an edge cell: a clear neighbour's, less those crossing the cell
+        has = np.flatnonzero(nb >= 0)
+        k = sizes[nb[has]]
+        b_rank = np.repeat(has, k)
+        b_zone = set_mem[np.repeat(set_ptr[nb[has]] - np.cumsum(k) + k, k) + np.arange(k.sum())]
+        extra = ~np.isin(b_rank * n + b_zone, pair_rank * n + pair_zone)
+        b_rank, b_zone = b_rank[extra], b_zone[extra]
+        cells[edge_cells] = -(np.arange(n_edge, dtype=np.int64) + 1)  # -(rank + 1)
+        grid = cls(x0, y0, dx, dy, nx, ny, cells, sets)
+        grid.cross_ptr = np.r_[0, np.cumsum(np.bincount(pair_rank, minlength=n_edge))]
+        grid.cross_zone = pair_zone
+        grid.base_ptr = np.r_[0, np.cumsum(np.bincount(b_rank, minlength=n_edge))]
+        grid.base_zone = b_zone
+        grid.lost = nb < 0
+        # zones whose interior meets another's (overlaps, nesting): tested with every candidate
+        a_, b_ = index._tree_ll.query(geoms, predicate="intersects")
+        a_, b_ = a_[a_ != b_], b_[a_ != b_]
+        meet = shapely.relate_pattern(geoms[a_], geoms[b_], "T********")
+        grid.overlapping = np.zeros(n, dtype=bool)
+        grid.overlapping[a_[meet]] = True
         return grid

@@ -117,3 +117,20 @@ def test_batch_equals_engine_on_real_shaped_zones():
     # a shared vertex or edge point is in exactly one zone; none is in two
     assert all(len(w) <= 1 for w in want)
     assert a.near_edge.sum() > 100 and a.on_edge.sum() > 50
+
+
+def test_prime_gives_placement_the_same_answers():
+    """`prime` (the batch path) then per-applicant candidate_schools: same zone schools."""
+    from geo_enroll.placement.candidates import candidate_schools
+
+    rng = np.random.default_rng(5)
+    plain = _index()
+    lon, lat = _probe_points(plain, rng, 600)
+    geos = [{"lon": x, "lat": y, "input": ""} for x, y in zip(lon, lat, strict=True)]
+    primed = _index()
+    assert primed.prime(geos) == len(set(zip(lon, lat, strict=True)))
+    for level in ("primary", "middle"):
+        for g in geos:
+            a = [m["school_id"] for m in candidate_schools(g, level, index=plain)["zone"]]
+            b = [m["school_id"] for m in candidate_schools(g, level, index=primed)["zone"]]
+            assert a == b
