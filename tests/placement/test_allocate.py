@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Point
 
 from geo_enroll.errors import AllocationError, CRSError
+from geo_enroll.placement import exact
 from geo_enroll.placement.allocate import (
     allocate,
     assign_greedy,
@@ -61,11 +63,23 @@ def problems(draw):
     return cost, seats, list(order)
 
 
+@contextlib.contextmanager
+def _sparse_path():
+    """Force the k-nearest + pricing path (small problems are otherwise solved on all arcs)."""
+    saved = exact._FULL_ARCS
+    exact._FULL_ARCS = 0
+    try:
+        yield
+    finally:
+        exact._FULL_ARCS = saved
+
+
 @settings(max_examples=150, deadline=None)
-@given(problems())
-def test_min_cost_equals_brute_force(problem):
+@given(problems(), st.booleans())
+def test_min_cost_equals_brute_force(problem, sparse):
     cost, seats, order = problem
-    got = assign_min_cost(cost, seats, order=order)
+    with _sparse_path() if sparse else contextlib.nullcontext():
+        got = assign_min_cost(cost, seats, order=order)
     placed, total = brute_force(cost, seats, order)
     assert tuple(int(got[i] >= 0) for i in order) == placed
     assert _rounded_total(cost, got) == total
@@ -77,9 +91,10 @@ def test_min_cost_equals_brute_force(problem):
 @settings(max_examples=60, deadline=None)
 @given(problems())
 def test_sparse_start_is_still_exact(problem):
-    """k=1 forces the escape-arc path; the proof of optimality must still hold."""
+    """k=1 on the pricing path: the proof of optimality must still hold."""
     cost, seats, order = problem
-    narrow = assign_min_cost(cost, seats, order=order, k=1)
+    with _sparse_path():
+        narrow = assign_min_cost(cost, seats, order=order, k=1)
     wide = assign_min_cost(cost, seats, order=order, k=64)
     assert _rounded_total(cost, narrow) == _rounded_total(cost, wide)
     assert ((narrow >= 0) == (wide >= 0)).all()
@@ -117,7 +132,10 @@ def test_medium_random_instance_beats_or_ties_greedy():
     schools = rng.uniform(0, 5000, size=(12, 2))
     cost = np.hypot(*(kids[:, None, :] - schools[None, :, :]).transpose(2, 0, 1))
     seats = np.full(12, 35)
-    best = assign_min_cost(cost, seats, k=2)
+    with _sparse_path():
+        best = assign_min_cost(cost, seats, k=2)
+    full = assign_min_cost(cost, seats)
+    assert _rounded_total(cost, best) == _rounded_total(cost, full)
     greedy = assign_greedy(cost, seats)
     assert (best >= 0).all() and (greedy >= 0).all()
     assert total_distance(cost, best)[0] <= total_distance(cost, greedy)[0]
@@ -258,3 +276,25 @@ def test_network_distance_follows_streets():
     assert net[0, 0] == pytest.approx(2000.0)
     assert net[0, 0] >= straight[0, 0]
     assert net[1, 0] >= straight[1, 0]  # far point: access leg + path
+
+
+def test_costs_read_by_blocks_give_the_same_answers():
+    """EuclideanCosts (rows computed a block at a time, no n × m matrix) = the dense matrix."""
+    from geo_enroll.placement.allocate import EuclideanCosts
+
+    rng = np.random.default_rng(11)
+    kids = rng.uniform(0, 4000, size=(300, 2))
+    sch = rng.uniform(0, 4000, size=(9, 2))
+    points = EuclideanCosts(kids, sch)
+    dense = points.rows(np.arange(300))
+    seats = np.full(9, 30)
+    order = rng.permutation(300)
+    assert assign_greedy(points, seats, order=order).tolist() == (
+        assign_greedy(dense, seats, order=order).tolist()
+    )
+    for sparse in (False, True):
+        with _sparse_path() if sparse else contextlib.nullcontext():
+            a = assign_min_cost(points, seats, order=order, k=2)
+            b = assign_min_cost(dense, seats, order=order, k=2)
+        assert _rounded_total(dense, a) == _rounded_total(dense, b)
+        assert (np.bincount(a, minlength=9) <= seats).all()
