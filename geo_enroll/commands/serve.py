@@ -111,7 +111,7 @@ def serve(args: argparse.Namespace) -> int:
     for j in app.extensions["geo_jurisdictions"].values():
         print(f"  辖区 jurisdiction {j.key}: {j.label()}", flush=True)
     print(f"geo_enroll 服务已启动 serving on {url}  (Ctrl+C 停止 to stop)", flush=True)
-    print(f"  试一试 try: {url}api/lookup?address=太仆寺旗宝昌镇南郊社区察哈尔街1号", flush=True)
+    print(f"  试一试 try: {url}api/lookup?{_example(app)}", flush=True)
     sys.stdout.flush()
     waitress.serve(
         app,
@@ -160,3 +160,20 @@ def _import(args: argparse.Namespace):
         crs=getattr(args, "crs", None),
         school_points=getattr(args, "schools", None),
     )
+
+
+def _example(app) -> str:
+    """A lookup query that works on what is served: the 太仆寺旗 address, else a point inside
+    the first served zone."""
+    js = list(app.extensions["geo_jurisdictions"].values())
+    if any(j.county_code == "152527" for j in js):
+        return "address=太仆寺旗宝昌镇南郊社区察哈尔街1号"
+    for j in js:
+        if j.zones_path is not None and j.zones_path.exists():
+            from ..zonelayer import read_layer
+
+            gdf, _notes = read_layer(j.zones_path)
+            if len(gdf):
+                p = gdf.geometry.iloc[0].representative_point()
+                return f"lon={p.x:.6f}&lat={p.y:.6f}"
+    return "lon=…&lat=…"
