@@ -658,7 +658,8 @@ class _Grid:
                     kz = c * n + gz[ok]
                     if len(kz):
                         keys.append(kz[np.r_[True, kz[1:] != kz[:-1]]])
-        pairs = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        pairs = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
         labels, nlab = ndimage.label(~edge.reshape(ny, nx))
         flat = labels.ravel()
         first = np.zeros(nlab + 1, dtype=np.int64)
@@ -707,7 +708,12 @@ class _Grid:
         k = sizes[nb[has]]
         b_rank = np.repeat(has, k)
         b_zone = set_mem[np.repeat(set_ptr[nb[has]] - np.cumsum(k) + k, k) + np.arange(k.sum())]
-        extra = ~np.isin(b_rank * n + b_zone, pair_rank * n + pair_zone)
+        cross_keys = pair_rank * n + pair_zone  # sorted: pairs are sorted by cell, then zone
+        b_keys = b_rank * n + b_zone
+        pos = np.minimum(np.searchsorted(cross_keys, b_keys), max(len(cross_keys) - 1, 0))
+        extra = (
+            np.ones(len(b_keys), dtype=bool) if not len(cross_keys) else cross_keys[pos] != b_keys
+        )
         b_rank, b_zone = b_rank[extra], b_zone[extra]
         cells[edge_cells] = -(np.arange(n_edge, dtype=np.int64) + 1)  # -(rank + 1)
         grid = cls(x0, y0, dx, dy, nx, ny, cells, sets)
