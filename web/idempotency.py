@@ -7,7 +7,8 @@ account sending the same key gets
 
 * the same request again: the stored first answer (JSON body and status, or the redirect), with
   ``Idempotent-Replayed: true``, and the view does not run again;
-* while the first is still running: 409, try again in a moment;
+* while the first is still running: 409, try again in a moment (a claim left unanswered for
+  10 minutes — its process died — is given up, and the retry runs);
 * a different request (another path or body): 422, use a new key.
 
 Only signed-in, state-changing requests take part (never the login, logout, language or

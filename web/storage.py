@@ -717,13 +717,21 @@ class Store:
 
     # -- idempotency ------------------------------------------------------------------
 
-    def idempotency_begin(self, scope: str, request: str, *, ttl: float) -> tuple[str, Any]:
+    def idempotency_begin(
+        self, scope: str, request: str, *, ttl: float, abandoned_after: float = 600.0
+    ) -> tuple[str, Any]:
         """Claim an idempotency key: ``("new", None)``, ``("replay", answer)``, ``("busy",
         None)`` (the first request is still running) or ``("mismatch", None)`` (the key was
-        used for another request).  ``scope`` and ``request`` are hashed before storing."""
+        used for another request).  ``scope`` and ``request`` are hashed before storing.  A
+        claim still unanswered after ``abandoned_after`` seconds (its process died) is given
+        up, so that a retry can run."""
         now = time.time()
         with self._tx() as conn:
             conn.execute("DELETE FROM idempotency WHERE created < ?", (now - ttl,))
+            conn.execute(
+                "DELETE FROM idempotency WHERE status IS NULL AND created < ?",
+                (now - abandoned_after,),
+            )
             row = conn.execute(
                 "SELECT request_sha256, status, response_json FROM idempotency "
                 "WHERE scope_sha256=?",

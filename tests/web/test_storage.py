@@ -158,3 +158,7 @@ def test_idempotency_claims_replays_and_mismatches(store):
     store.idempotency_finish("u\nk2", status=500, answer=None)
     assert store.idempotency_begin("u\nk2", "req", ttl=60)[0] == "new"
     assert store.idempotency_begin("u\nk", "other", ttl=-1)[0] == "new"
+    # a claim whose process died is given up after a while
+    assert store.idempotency_begin("u\nk3", "req", ttl=60) == ("new", None)
+    assert store.idempotency_begin("u\nk3", "req", ttl=60)[0] == "busy"
+    assert store.idempotency_begin("u\nk3", "req", ttl=60, abandoned_after=-1)[0] == "new"
