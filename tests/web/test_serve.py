@@ -115,9 +115,13 @@ def test_village_address_answers_by_its_village(served):
     base, _, _ = served
     d = json.loads(_get(f"{base}/api/lookup?address={urllib.parse.quote(VILLAGE)}")[2])
     assert d["match_level"] == "village"
-    assert [s["school"] for s in d["schools"]["primary"] if not s["optional"]][0] == "第四小学"
+    # The body: 千斤沟小学招收千斤沟镇户籍的适龄儿童。千斤沟镇户籍适龄儿童也可到第四小学入学。
+    # The annex row listing 东滩 under 四小 does not cancel the township school (issue 10).
+    primary = d["schools"]["primary"]
+    assert [s["school"] for s in primary if not s["optional"]] == ["千斤沟小学"]
+    assert "第四小学" in [s["school"] for s in primary if s["optional"]]
     assert [s["school"] for s in d["schools"]["middle"] if not s["optional"]][0] == "第四中学"
-    assert any("千斤沟镇" in s["source"] for s in d["schools"]["primary"])
+    assert any("千斤沟镇" in s["source"] for s in primary)
 
 
 def test_protected_routes_without_session(served):
