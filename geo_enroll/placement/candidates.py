@@ -199,7 +199,7 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
             for oid in z.get("schools") or []:
                 if oid in index.schools and _serves(index.schools[oid].get("level"), level):
                     matches.append(_m(oid, rid, z, spec_))
-    matches, optional = _read_as_written(matches, optional, index, warnings)
+    matches, optional = _read_as_written(matches, optional, index, warnings, geo)
     if basis == "property_in_zone":
         matches = _property_matches(matches, poly, level, index)
     zone = []
@@ -231,14 +231,17 @@ def _origin(index: ZoneIndex, m: dict) -> str:
     return "annex" if z.get("origin") == "annex" else "body"
 
 
-def _read_as_written(matches, optional, index, warnings) -> tuple[list[dict], list[dict]]:
+def _read_as_written(
+    matches, optional, index, warnings, geo: dict | None = None
+) -> tuple[list[dict], list[dict]]:
     """Two reading rules between zone claims, applied before "the most specific match wins".
 
     1. **也可 = an option.** A school that the text names as an alternative for this address
        (``alternative``: 千斤沟镇户籍适龄儿童也可到第四小学入学) is not also its zone school
-       through a sentence naming the same or a wider area (第四小学招收…千斤沟镇户籍…), as long
-       as another school claims the address: its claims at that or a coarser level become
-       options.
+       through an ``admin_units`` sentence naming the same unit (第四小学招收…千斤沟镇户籍…:
+       the same 千斤沟镇), as long as another school claims the address; a claim on a part of
+       it (东小学招收河湾村二社 beside 河湾村也可到东小学) or on another part (another 社/鄰)
+       is not touched.
     2. **An annex row naming part of a unit does not cancel the body's rule for the whole
        unit.** When the body (正文) gives this address a zone school, a school that only an
        annex row (``origin = "annex"``) gives it becomes an option, even if the row is more
@@ -258,22 +261,23 @@ def _read_as_written(matches, optional, index, warnings) -> tuple[list[dict], li
     >>> [m["school_id"] for m in zone], [m["school_id"] for m in opt], len(w)
     (['A'], ['B'], 1)
     """
-    # 1. 也可: an alternative for this address demotes the same school's zone claims
-    alt_level: dict[str, int] = {}
+    # 1. 也可: an alternative for this address demotes the same school's zone claims on the
+    #    units it covers
+    alt_units: dict[str, list[dict]] = {}
     for o in optional:
-        if o.get("kind") == "alternative":
-            sid = o["school_id"]
-            alt_level[sid] = max(alt_level.get(sid, 0), _extent(o))
+        if o.get("kind") == "alternative" and o.get("rule_id") in index.rules:
+            z = index.rules[o["rule_id"]][1]
+            alt_units.setdefault(o["school_id"], []).extend(z.get("units") or [])
     kept = []
     for m in matches:
         sid = m["school_id"]
-        others = any(x["school_id"] != sid for x in matches if x["school_id"] not in alt_level)
+        others = any(x["school_id"] != sid for x in matches if x["school_id"] not in alt_units)
         if (
-            sid in alt_level
+            sid in alt_units
             and others
-            and m.get("kind") != "multi_school"
-            and _extent(m) <= alt_level[sid]
+            and m.get("kind") == "admin_units"
             and _origin(index, m) == "body"
+            and _covered(index, m, alt_units[sid], geo)
         ):
             continue  # named as 也可 for this area: an option, not the zone school
         kept.append(m)
@@ -307,11 +311,32 @@ def _read_as_written(matches, optional, index, warnings) -> tuple[list[dict], li
     return kept, optional
 
 
-def _extent(m: dict) -> int:
-    """How small the area of a claim is: a group (社) claim matched without the address's group
-    (``village_any_group``) is still a group-sized claim."""
-    sp = int(m.get("specificity") or 0)
-    return _SPEC["group"] if sp == _SPEC["village_any_group"] else sp
+def _covered(index, m: dict, alt: list[dict], geo: dict | None) -> bool:
+    """Every unit of claim ``m`` that matches this address is a unit of ``alt``."""
+    z = index.rules.get(m["rule_id"], (None, {}))[1]
+    units = [u for u in z.get("units") or [] if geo is None or index.unit_match(u, geo)]
+    return bool(units) and all(any(_same_unit(a, u) for a in alt) for u in units)
+
+
+def _same_unit(a: dict, u: dict) -> bool:
+    """The same unit: official code (or name and township), 社/鄰 and sub-area.
+
+    >>> town = {"name": "千斤沟镇", "code": "152527101"}
+    >>> _same_unit(town, dict(town, official_name="千斤沟镇")), _same_unit(
+    ...     town, {"name": "东滩", "code": "152527101233"})
+    (True, False)
+    >>> _same_unit({"name": "新東", "code": None, "group": "19鄰"},
+    ...            {"name": "新東", "code": None, "group": "1鄰"})
+    False
+    """
+    ca, cu = str(a.get("code") or ""), str(u.get("code") or "")
+    same_part = _norm_group(a.get("group")) == _norm_group(u.get("group")) and str(
+        a.get("sub_area") or ""
+    ) == str(u.get("sub_area") or "")
+    if ca or cu:
+        return ca == cu and same_part
+    ta, tu = str(a.get("township") or ""), str(u.get("township") or "")
+    return a.get("name") == u.get("name") and (not ta or not tu or ta == tu) and same_part
 
 
 def _school_name(index: ZoneIndex, school_id: str) -> str:

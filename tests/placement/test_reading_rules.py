@@ -197,3 +197,60 @@ def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_
     sc = sc.replace("taipusi-p-qjg,primary,35,35", "taipusi-p-qjg,primary,35,34")
     (tmp_path / "placement" / "schools.csv").write_text(sc, encoding="utf-8")
     assert _option_school_report(spec_path, students, tmp_path / "placement") >= 1
+
+
+def _zg(rid, kind, code, group, origin=None):
+    z = _z(rid, kind, [code], origin=origin)
+    z["units"][0]["group"] = group
+    return z
+
+
+def test_synthetic_ye_ke_for_another_group_leaves_the_zone_claim_alone():
+    # 丙 takes 一社 of V1; 二社 of V1 "也可到丙"; 甲 takes 二社: a 一社 child keeps 丙
+    spec = _spec(
+        ("甲", [_zg("a1", "admin_units", V1, "二社")]),
+        ("丙", [_zg("c1", "admin_units", V1, "一社"), _zg("c2", "alternative", V1, "二社")]),
+    )
+    idx = ZoneIndex(spec, None)
+    one = candidate_schools(dict(_geo(V1), group="一社"), "primary", index=idx)
+    two = candidate_schools(dict(_geo(V1), group="二社"), "primary", index=idx)
+    assert [m["school_id"] for m in one["zone"]] == ["丙"]
+    assert [m["school_id"] for m in two["zone"]] == ["甲"]
+    assert [m["school_id"] for m in two["optional"]] == ["丙"]
+    # a 社 claim beside a 也可 for the whole village (东小学招收河湾村二社; 河湾村也可到东小学)
+    spec = _spec(
+        ("甲", [_zg("a1", "admin_units", V1, "一社")]),
+        ("丙", [_zg("c1", "admin_units", V1, "二社"), _z("c2", "alternative", [V1])]),
+    )
+    two = candidate_schools(dict(_geo(V1), group="二社"), "primary", index=ZoneIndex(spec, None))
+    assert [m["school_id"] for m in two["zone"]] == ["丙"]
+
+
+def test_reading_rules_on_real_texts_never_make_a_zone_school_an_option_too():
+    """On the real zoning texts of ../shared (no annex rows; Taipei's 284 共同/自由學區 rows are
+    alternatives): no school is both an address's zone school and one of its options."""
+    from pathlib import Path
+
+    from geo_enroll.policy import parse_policy
+    from tests.conftest import need_shared
+
+    folder = need_shared(Path(__file__).resolve().parents[3] / "shared/reference/zoning-dev")
+    probed = 0
+    for doc in sorted(folder.glob("*.md")):
+        spec = parse_policy(doc.read_text(encoding="utf-8"))
+        idx = ZoneIndex(spec, None)
+        units = {
+            (u.get("township") or "", u["name"], u.get("code") or "")
+            for s in spec["schools"]
+            for z in s["zones"]
+            if z["kind"] == "alternative"
+            for u in z.get("units") or []
+        }
+        for town, name, code in sorted(units)[:60]:
+            geo = _geo(code) if code else {"input": f"{town}{name}", "lon": None, "lat": None}
+            for level in ("primary", "middle"):
+                c = candidate_schools(geo, level, index=idx)
+                zone = {m["school_id"] for m in c["zone"]}
+                assert not zone & {m["school_id"] for m in c["optional"]}, (doc.name, name)
+                probed += bool(zone)
+    assert probed > 50
