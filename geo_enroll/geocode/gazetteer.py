@@ -24,8 +24,10 @@ map is any GeoPackage with the layers of ``docs/ARCHITECTURE.md`` (default
 ``data/boundaries/baochang_schematic.gpkg`` when present).
 
 Never an invented point: base-map features answer only an address that names a unit the map
-covers (its ``county``/``town``/``township`` areas: a province or city alone spans many
-same-named roads), and a street only in the township it lies in; an address naming no unit at
+covers (its ``county``/``town``/``township`` areas, or for an imported city without such
+areas the ``--district`` it was imported for, else the county outlines overlapping its extent:
+a province or city alone spans many same-named roads), and a street only in the township it
+lies in; an address naming no unit at
 all is read on the map only when nothing else in it names a place (``reason_code``
 ``assumed_local``, e.g. 察哈尔街1号).  A map's township seat is used only for that map's own
 townships.  Everything else — a county outside every outline, a shared name, an unknown unit —
@@ -89,6 +91,7 @@ RESULT_KEYS = (
 """Keys of a geocode result, in order (the Geocode result of ``docs/ARCHITECTURE.md``)."""
 
 _BASEMAP_NAME = "baochang_schematic.gpkg"
+_EXTENT_MARGIN_DEG = 0.0005  # ~50 m: an imported map's extent reaches a little past its features
 _OUTLINES_GLOB = "counties_*_cgcs2000.geojson"
 # words that say nothing about where an address is (left unread by the parser)
 _FILLER = ("户籍地址", "家庭住址", "现住址", "居住地址", "住址", "地址", "附近", "对面", "旁边",
@@ -131,6 +134,9 @@ def _schematic_point(poly, code: str):
     return poly.representative_point()
 
 
+_LAYERS = ("streets", "landmarks", "areas", "schools", "addresses")
+
+
 def _read_layer(path: Path, layer: str, present: set):
     if layer not in present:
         return None
@@ -152,13 +158,17 @@ def _load_basemap(basemap) -> dict:
             present = {str(row[0]) for row in pyogrio.list_layers(path)}
         except Exception as exc:  # pyogrio's DataSourceError and friends
             raise BaseMapError(f"base map {path} cannot be opened as a GeoPackage: {exc}") from None
-        return {
-            ly: _read_layer(path, ly, present)
-            for ly in ("streets", "landmarks", "areas", "schools")
-        }
+        layers = {ly: _read_layer(path, ly, present) for ly in _LAYERS}
+        if "meta" in present:
+            table = pyogrio.read_dataframe(path, layer="meta", read_geometry=False)
+            if {"key", "value"} <= set(table.columns):
+                layers["meta"] = dict(
+                    zip(table["key"].map(_s), table["value"].map(_s), strict=False)
+                )
+        return layers
     if isinstance(basemap, dict):
         return dict(basemap)
-    return {ly: getattr(basemap, ly, None) for ly in ("streets", "landmarks", "areas", "schools")}
+    return {ly: getattr(basemap, ly, None) for ly in (*_LAYERS, "meta")}
 
 
 class Gazetteer:
@@ -183,8 +193,9 @@ class Gazetteer:
         self._seats = dict(town_seats or {})  # township code -> (Point, source)
         self._cache: dict = {}
         self._village_points: dict = {}
-        self._index_basemap(_load_basemap(basemap))
-        self.address_index = address_index_for(basemap)  # a real map's 门牌 (geocode.streets)
+        layers = _load_basemap(basemap)
+        self._index_basemap(layers)
+        self.address_index = address_index_for(layers)  # a real map's 门牌 (geocode.streets)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -292,8 +303,74 @@ class Gazetteer:
                     if len(key) >= 2:
                         self.area_by_name.setdefault(key, []).append((geom, info))
         self._locate_features()
+        self._index_extent(layers)
         self._street_keys = sorted(self.streets, key=len, reverse=True)
         self._landmark_keys = sorted(self.landmarks, key=len, reverse=True)
+
+    def _index_extent(self, layers: dict) -> None:
+        """The extent of a map with no county/town areas (an imported real city), as coverage.
+
+        Such a map says nothing about which county it is: its features answer an address
+        naming a unit only when the map was imported for that unit (``--district``, kept in
+        its ``meta`` table and in the streets' ``district`` column) or when the named county's
+        outline overlaps the map's extent (the convex hull of its streets, places and
+        addresses).  ``map_extent`` is None for a map that has coverage areas or no features.
+
+        >>> from shapely.geometry import LineString
+        >>> import geopandas as gpd
+        >>> streets = gpd.GeoDataFrame({"name": ["福州路"], "district": ["黄浦区"]},
+        ...     geometry=[LineString([(121.47, 31.23), (121.48, 31.23)])], crs=4326)
+        >>> g = Gazetteer(load_default_gazetteer().divisions, basemap={"streets": streets})
+        >>> g.map_district, sorted(g.coverage), g.map_extent.geom_type
+        ('黄浦区', ['310101'], 'Polygon')
+        """
+        self.map_extent = None
+        self.map_district = ""
+        if self.coverage:
+            return
+        geoms = [g for table in (self.streets, self.landmarks) for e in table.values()
+                 for g, _ in e]  # fmt: skip
+        points = layers.get("addresses")
+        if points is not None and len(points):
+            geoms += [g for g in points.geometry if g is not None and not g.is_empty]
+        if not geoms:
+            return
+        hull = shapely.GeometryCollection(geoms).convex_hull
+        self.map_extent = hull.buffer(_EXTENT_MARGIN_DEG)  # a street's width past the last node
+        district = _s((layers.get("meta") or {}).get("district"))
+        streets = layers.get("streets")
+        if not district and streets is not None and "district" in streets:
+            named = {_s(v) for v in streets["district"]} - {""}
+            district = next(iter(named)) if len(named) == 1 else ""
+        self.map_district = district
+        self.coverage |= self._district_codes(district)
+
+    def _extent_hint(self) -> str:
+        """What to do when an imported map was not used because it names no district."""
+        if self.map_extent is None or self.coverage:
+            return ""
+        if self.map_district and not _has_han(self.map_district):
+            return ""  # a city outside China (Helsinki): nothing to re-import
+        said = f" (--district {self.map_district!r} is not one unit of the table)" if (
+            self.map_district) else ""  # fmt: skip
+        return (
+            "; 已加载的底图未注明所属区县，不用于其他地区的地址 the loaded map does not say "
+            f"which county it covers{said}; if it is this county, re-import it with "
+            "--district <区县名或代码>"
+        )
+
+    def _district_codes(self, district: str) -> set:
+        """The official unit a map was imported for (name, full name or code), when unique."""
+        if not district:
+            return set()
+        if district.isdigit():
+            return {district} if district in self.divisions.units else set()
+        if not _has_han(district):
+            return set()  # a city outside the table (Helsinki): its extent is its coverage
+        p = parse_address(district, divisions=self.divisions, settings=self.settings)
+        if p["reason_code"] or p["candidates"] or p["unplaced"] or not p["codes"]:
+            return set()  # 西湖区 alone is three districts: the map's own extent decides
+        return {max(p["codes"].values(), key=len)}
 
     def _locate_features(self) -> None:
         """Record in each street/landmark the map's township codes it touches, so that a
@@ -420,6 +497,7 @@ class Gazetteer:
                 f"{''.join(res['matched'].get(k, '') for k in ('province', 'city', 'county', 'township', 'village'))}"
                 " from the national table, but the gazetteer has no outline or map for it"
                 + (f"; not matched: {res['unmatched']}" if res["unmatched"] else "")
+                + self._extent_hint()
             )
             return res
         res.update(
@@ -445,14 +523,20 @@ class Gazetteer:
 
         Only when the address names a unit the map covers (a county, or a township inside
         it): a province or city alone (内蒙古光明大街) spans many counties with same-named
-        roads.  No codes at all is decided by :meth:`_assumed_local`."""
+        roads.  A map without coverage areas (an imported city) covers the unit it was
+        imported for, else only a county whose outline overlaps its extent
+        (:meth:`_index_extent`).  No codes at all is decided by :meth:`_assumed_local`."""
         if not (self.streets or self.landmarks or self.area_by_name):
             return False
         if not codes:
             return True
-        if not self.coverage:
-            return True
-        return self._covers(max(codes.values(), key=len))
+        deepest = max(codes.values(), key=len)
+        if self.coverage:
+            return self._covers(deepest)
+        if self.map_extent is None:
+            return False
+        outline = self.outlines.get(deepest[:6]) if len(deepest) >= 6 else None
+        return outline is not None and outline.intersects(self.map_extent)
 
     def _covers(self, code: str) -> bool:
         """True when ``code`` lies in a unit of the map's coverage (or is a county holding one)."""
@@ -640,6 +724,10 @@ class Gazetteer:
             if hit:
                 return key, hit
         return None
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def _house_value(text):

@@ -1,0 +1,142 @@
+"""An imported real city in the geocoder: its coverage, its named places, its Latin-script streets.
+
+Real maps: the west 黄浦区 extract (``tests/basemap/data/huangpu_extract.osm``), the whole
+``../shared/reference/streets-dev/shanghai_huangpu.osm`` (skipped without it) and central
+Helsinki (``tests/basemap/data/helsinki_centre.osm.pbf``); all © OpenStreetMap contributors,
+ODbL 1.0 (``tests/basemap/data/SOURCES.md``).  An OSM extract has no county polygon with a
+code: the map covers the unit it was imported for (``--district``), else only what its extent
+overlaps; an address naming another city never gets a point from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shapely.geometry import Point
+
+from geo_enroll.address import load_divisions
+from geo_enroll.basemap.importers import import_osm
+from geo_enroll.basemap.layers import write_basemap
+from geo_enroll.geocode import Gazetteer
+
+from ..conftest import SHARED, need_shared
+
+BASEMAP_DATA = Path(__file__).resolve().parent.parent / "basemap" / "data"
+HUANGPU = BASEMAP_DATA / "huangpu_extract.osm"
+HELSINKI = BASEMAP_DATA / "helsinki_centre.osm.pbf"
+DIV = load_divisions()
+
+
+def _chain(code: str) -> str:
+    return "".join(DIV.units[c].name for c in DIV.ancestors(code))
+
+
+def _other_counties(step: int = 97) -> list[str]:
+    """Every ``step``-th county of the national table outside 上海 (full name chain)."""
+    counties = sorted(c for c, u in DIV.units.items() if u.level == "county")
+    return [_chain(c) for c in counties[::step] if not c.startswith("31")]
+
+
+@pytest.fixture(scope="module")
+def huangpu_map():
+    return import_osm(HUANGPU, district="黄浦区")
+
+
+@pytest.fixture(scope="module")
+def huangpu(huangpu_map):
+    return Gazetteer.from_data(basemap=huangpu_map)
+
+
+@pytest.fixture(scope="module")
+def huangpu_streets(huangpu_map):
+    names = {n for n in huangpu_map.streets["name"] if n.endswith(("路", "街"))}
+    return sorted(names)
+
+
+def _inside(g, r) -> bool:
+    return r["lon"] is not None and g.map_extent.covers(Point(r["lon"], r["lat"]))
+
+
+# -- 3. coverage of an imported map ---------------------------------------------------------
+
+
+def test_the_map_covers_the_district_it_was_imported_for(huangpu, huangpu_streets):
+    assert huangpu.coverage == {"310101"} and huangpu.map_district == "黄浦区"
+    assert len(huangpu_streets) >= 5
+    for street in huangpu_streets:
+        for prefix in ("上海市黄浦区", "黄浦区", "上海黄浦区"):
+            r = huangpu.geocode(f"{prefix}{street}")
+            assert r["level"] == "road" and _inside(huangpu, r), (prefix, street, r)
+            assert r["county_code"] == "310101"
+
+
+def test_an_address_naming_another_city_gets_no_point_from_the_map(huangpu, huangpu_streets):
+    others = _other_counties()
+    assert len(others) >= 20
+    tried = 0
+    for county in others:
+        for street in huangpu_streets[:4]:
+            for tail in ("", "7号", "12号3栋"):
+                r = huangpu.geocode(f"{county}{street}{tail}")
+                tried += 1
+                assert not _inside(huangpu, r), (county, street, r)
+                assert r["lon"] is None and r["reason_code"], r
+    # a province or city alone (上海市福州路, 江苏省南京市福州路) names no covered unit
+    for prefix in ("上海市", "江苏省南京市", "浙江省", "北京市"):
+        r = huangpu.geocode(f"{prefix}{huangpu_streets[0]}5号")
+        assert r["lon"] is None, r
+    assert tried >= 240
+
+
+def test_a_map_without_district_answers_only_addresses_naming_no_unit(huangpu_map):
+    bare = huangpu_map.__class__(
+        huangpu_map.streets.assign(district=""),
+        huangpu_map.landmarks,
+        huangpu_map.areas,
+        huangpu_map.schools,
+        {**huangpu_map.meta, "district": ""},
+        huangpu_map.source,
+        huangpu_map.addresses,
+    )
+    g = Gazetteer.from_data(basemap=bare)
+    assert g.coverage == set() and g.map_extent is not None
+    street = sorted(n for n in bare.streets["name"] if n.endswith("路"))[0]
+    named = g.geocode(f"上海市黄浦区{street}")
+    assert named["lon"] is None and named["level"] == "county"
+    assert "--district" in named["reason"]
+    local = g.geocode(street)
+    assert local["lon"] is not None and local["reason_code"] == "assumed_local"
+    assert local["code"] is None  # no unit is invented for it
+
+
+@pytest.mark.parametrize(
+    ("district", "codes"),
+    [("黄浦区", {"310101"}), ("上海市黄浦区", {"310101"}), ("310101", {"310101"}),
+     ("西湖区", set()), ("不存在区", set()), ("Helsinki", set()), ("", set())],
+)  # fmt: skip
+def test_the_district_resolves_to_one_unit_or_none(huangpu, district, codes):
+    assert huangpu._district_codes(district) == codes
+
+
+def test_the_district_survives_the_geopackage(huangpu_map, tmp_path):
+    path = write_basemap(huangpu_map, tmp_path / "hp.gpkg")
+    g = Gazetteer.from_data(basemap=path)
+    assert g.coverage == {"310101"}
+    assert g.geocode("北京市朝阳区福州路7号")["lon"] is None
+    assert g.geocode("上海市黄浦区福州路7号")["lon"] is not None
+
+
+def test_the_whole_huangpu_map_answers_only_huangpu():
+    path = need_shared(SHARED / "reference" / "streets-dev" / "shanghai_huangpu.osm")
+    bm = import_osm(path, district="上海市黄浦区")
+    g = Gazetteer.from_data(basemap=bm)
+    streets = sorted({n for n in bm.streets["name"] if n.endswith(("路", "街"))})
+    assert len(streets) > 50
+    for street in streets[::5]:
+        home = g.geocode(f"上海市黄浦区{street}")
+        assert home["level"] == "road" and _inside(g, home), home
+    for county in _other_counties(211):
+        for street in streets[::17]:
+            r = g.geocode(f"{county}{street}8号")
+            assert r["lon"] is None and not _inside(g, r), (county, street, r)
