@@ -64,10 +64,11 @@ def problems(draw):
 
 
 @contextlib.contextmanager
-def _sparse_path():
-    """Force the k-nearest + pricing path (small problems are otherwise solved on all arcs)."""
+def _sparse_path(full_arcs: int = 0):
+    """Force the pricing path (small problems are otherwise solved on all arcs); with
+    ``full_arcs`` > 0 the prices are first estimated on a sample solved on that many arcs."""
     saved = exact._FULL_ARCS
-    exact._FULL_ARCS = 0
+    exact._FULL_ARCS = full_arcs
     try:
         yield
     finally:
@@ -134,8 +135,11 @@ def test_medium_random_instance_beats_or_ties_greedy():
     seats = np.full(12, 35)
     with _sparse_path():
         best = assign_min_cost(cost, seats, k=2)
+    with _sparse_path(full_arcs=2000):  # 400 × 12 > 2000: prices from a 40-child sample
+        priced = assign_min_cost(cost, seats, k=2)
     full = assign_min_cost(cost, seats)
     assert _rounded_total(cost, best) == _rounded_total(cost, full)
+    assert _rounded_total(cost, priced) == _rounded_total(cost, full)
     greedy = assign_greedy(cost, seats)
     assert (best >= 0).all() and (greedy >= 0).all()
     assert total_distance(cost, best)[0] <= total_distance(cost, greedy)[0]
