@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from .body import _school_title
 from .document import read_tables, simplified
@@ -44,14 +45,21 @@ def _named(zone: dict) -> set[str]:
     return {x for x in out if x}
 
 
+_CORE_SUBS = [
+    (re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])"), ""),
+    (re.compile(r"^[东南西北](?:至|到|界限?\s*[:：]|边界\s*[:：])"), ""),
+    (re.compile(r"[（(【\[][^）)】\]]*[）)】\]]"), ""),
+    (re.compile(r"(?:共同|自由|共享)[学學][区區]$"), ""),
+    (re.compile(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|范围内?|区域)+$"), ""),
+]
+
+
+@lru_cache(maxsize=65536)
 def _core(item: str) -> str:
     """An item reduced to what a rule would name (ordinal, brackets and filler dropped)."""
     item = strip_ordinal(item.strip().strip("*").strip())
-    item = re.sub(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])", "", item)
-    item = re.sub(r"^[东南西北](?:至|到|界限?\s*[:：]|边界\s*[:：])", "", item)
-    item = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]", "", item)
-    item = re.sub(r"(?:共同|自由|共享)[学學][区區]$", "", item)
-    item = re.sub(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|范围内?|区域)+$", "", item)
+    for pattern, repl in _CORE_SUBS:
+        item = pattern.sub(repl, item)
     return item.strip(" 　。；;：:")
 
 

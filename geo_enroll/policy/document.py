@@ -90,6 +90,7 @@ class ParseContext:
     feeders: list[dict] = field(default_factory=list)  # 对口 lines (resolved late)
     current: dict | None = None  # the school whose block the body is in (for 对口初中：…)
     area: dict | None = None  # the multi-school area (第一学区) whose lines are being read
+    ids: set = field(default_factory=set)  # school ids given so far
 
 
 def source_ref(text: str, line: int) -> dict:

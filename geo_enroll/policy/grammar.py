@@ -15,6 +15,7 @@ seed sentences, so that unseen documents parse too.  :data:`PATTERNS` lists them
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "PATTERNS",
@@ -217,7 +218,8 @@ PATTERNS: dict[str, re.Pattern] = {
         r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]\s*(?P<nums>.+)$"
     ),
     "village_split": re.compile(
-        rf"^(?P<village>[{CN}]{{1,10}}?(?:村|嘎查|社区|居委会))(?P<sub>[{CN}\d一二三四五六七八九十、-]+)$"
+        rf"^(?P<village>[{CN}]{{1,10}}?(?:村(?!委会|民委员会)|嘎查|社区|居委会))"
+        rf"(?P<sub>[{CN}\d一二三四五六七八九十、-]+)$"
     ),
     "compound": re.compile(
         rf"^[{CN}A-Za-z0-9·]{{2,20}}(?:小区|花园|家园|公寓|新村|苑|府|城|庭|园|宿舍|大院|号院)$"
@@ -245,19 +247,24 @@ def strip_ordinal(text: str) -> str:
 
 def split_top(text: str, seps: str = "、，,；;") -> list[str]:
     """Split at separators that are not inside brackets; empty parts dropped."""
-    parts, depth, cur = [], 0, []
-    for ch in text:
+    parts, depth, start = [], 0, 0
+    for m in _marks(seps).finditer(text):
+        ch = m.group()
         if ch in _OPEN:
             depth += 1
         elif ch in _CLOSE:
             depth = max(0, depth - 1)
-        if ch in seps and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
+        elif depth == 0:
+            parts.append(text[start : m.start()])
+            start = m.end()
+    parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
+
+
+@lru_cache(maxsize=64)
+def _marks(seps: str) -> re.Pattern:
+    """The characters :func:`split_top` stops at: brackets and the separators."""
+    return re.compile("[" + re.escape(_OPEN + _CLOSE + seps) + "]")
 
 
 def _paren_split(text: str) -> tuple[str, list[str]]:

@@ -201,23 +201,47 @@ def match_member(label: str, schools: list[dict], level: str | None = None) -> d
     """
     written = label.strip()
     label = re.sub(r"[（(][^）)]*[）)]$", "", written).strip() or written
-    pools = [schools]
-    if level:
-        pools.insert(0, [s for s in schools if s["level"] in (level, "nine_year")])
-    for pool in pools:
-        found = match_school(written, pool) or match_school(label, pool)
-        if found is not None:
+    bare = re.sub(r"^[\u3400-\u9fff]{1,3}?[区區县縣市乡鄉镇鎮]", "", label)
+
+    def fits(school: dict | None) -> bool:
+        return school is not None and (not level or school["level"] in (level, "nine_year"))
+
+    candidates = [match_school(written, schools), match_school(label, schools)]
+    if bare != label and len(bare) >= 3:
+        candidates.append(match_school(bare, schools))
+    for found in candidates:  # the level asked for first
+        if fits(found):
             return found
-        bare = re.sub(r"^[\u3400-\u9fff]{1,3}?[区區县縣市乡鄉镇鎮]", "", label)
-        if bare != label and len(bare) >= 3:
-            found = match_school(bare, pool)
+    if len(label) >= 2:
+        starts = [s for s in _starting(label, schools) if s["name"] != label]
+        for pool in ([s for s in starts if fits(s)], starts):
+            if len(pool) == 1:
+                return pool[0]
+    if level and any(x is not None for x in candidates):
+        # a school of another level answered: one of the level asked for may share the name
+        pool = [s for s in schools if s["level"] in (level, "nine_year")]
+        for text in (written, label, bare):
+            found = match_school(text, pool)
             if found is not None:
                 return found
-        if len(label) >= 2:
-            starts = [s for s in pool if s["name"].startswith(label) and s["name"] != label]
-            if len(starts) == 1:
-                return starts[0]
-    return None
+    return next((x for x in candidates if x is not None), None)
+
+
+def _starting(label: str, schools: list[dict]) -> list[dict]:
+    """Schools whose name starts with ``label`` (through an index of the first 2 characters)."""
+    key = id(schools)
+    cached = _PREFIX.get(key)
+    if cached is None or cached[0] is not schools or cached[1] > len(schools):
+        if len(_PREFIX) > 16:
+            _PREFIX.clear()
+        cached = _PREFIX[key] = [schools, 0, {}]
+    for s in schools[cached[1] :]:
+        cached[2].setdefault(s["name"][:2], []).append(s)
+    cached[1] = len(schools)
+    return [s for s in cached[2].get(label[:2], []) if s["name"].startswith(label)]
+
+
+_PREFIX: dict[int, list] = {}
 
 
 def link_shared(ctx: ParseContext) -> None:

@@ -61,25 +61,77 @@ def _norm_school(name: str) -> str:
 
 
 def match_school(label: str, schools: list[dict]) -> dict | None:
-    """A school by its name, an alias, or an abbreviation (四小 → 第四小学, 千小 → 千斤沟小学)."""
+    """A school by its name, an alias, or an abbreviation (四小 → 第四小学, 千小 → 千斤沟小学).
+
+    In order: the name or an alias as written (the first such school); the one school whose
+    name is the same without brackets, spaces and 第; else the one school whose name ends
+    with the label (4 characters or more) or, for a short label ending in 小/中/学/校 (an
+    abbreviation of at most 4 characters), holds its characters in order from the first.
+    Lookups go through an index of the list (grown as schools are added), so matching each
+    of n schools costs about n, not n².
+    """
     label = label.strip().strip("　")
     if not label:
         return None
-    for s in schools:
-        if label == s["name"] or label in s["aliases"]:
-            return s
+    index = _index(schools)
+    found = index.exact.get(label)
+    if found is not None:
+        return found
     norm = _norm_school(label)
-    exact = [s for s in schools if _norm_school(s["name"]) == norm]
+    exact = index.norm.get(norm, [])
     if len(exact) == 1:
         return exact[0]
-    hits = []
-    for s in schools:
-        name = _norm_school(s["name"])
-        if name.endswith(norm) and len(norm) >= 4:
-            hits.append(s)
-        elif norm and norm[0] == name[0] and _subseq(norm, name) and norm[-1] in "小中学校":
-            hits.append(s)
-    return hits[0] if len(hits) == 1 else None
+    hits = {id(x): x for x in index.suffix.get(norm, [])} if len(norm) >= 4 else {}
+    if norm and norm[-1] in "小中学校" and len(norm) <= _ABBREVIATION_MAX:
+        for x in index.first.get(norm[0], []):
+            if id(x) not in hits and _subseq(norm, _norm_school(x["name"])):
+                hits[id(x)] = x
+    return next(iter(hits.values())) if len(hits) == 1 else None
+
+
+_ABBREVIATION_MAX = 4  # 千小, 一小学, 实验小: abbreviations are short
+
+
+class _Index:
+    """Lookups of one list of schools: exact names/aliases, normalised names, suffixes."""
+
+    def __init__(self, schools: list[dict]):
+        self.ref, self.n, self.gen = schools, 0, _GENERATION[0]
+        self.exact: dict[str, dict] = {}
+        self.norm: dict[str, list[dict]] = {}
+        self.suffix: dict[str, list[dict]] = {}
+        self.first: dict[str, list[dict]] = {}
+
+    def grow(self) -> None:
+        for s in self.ref[self.n :]:
+            for key in [s["name"], *s["aliases"]]:
+                self.exact.setdefault(key, s)
+            norm = _norm_school(s["name"])
+            self.norm.setdefault(norm, []).append(s)
+            for k in range(4, len(norm) + 1):
+                self.suffix.setdefault(norm[-k:], []).append(s)
+            if norm:
+                self.first.setdefault(norm[0], []).append(s)
+        self.n = len(self.ref)
+
+
+_INDEXES: dict[int, _Index] = {}
+_GENERATION = [0]  # bumped when a school's aliases change after it was indexed
+
+
+def _touch() -> None:
+    _GENERATION[0] += 1
+
+
+def _index(schools: list[dict]) -> _Index:
+    idx = _INDEXES.get(id(schools))
+    if idx is None or idx.ref is not schools or idx.gen != _GENERATION[0] or idx.n > len(schools):
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        idx = _INDEXES[id(schools)] = _Index(schools)
+    if idx.n < len(schools):
+        idx.grow()
+    return idx
 
 
 def _subseq(short: str, long: str) -> bool:
@@ -137,7 +189,7 @@ def _school_id(name: str, level: str, ctx: ParseContext) -> str:
         if not initials:
             initials = str(len(ctx.schools) + 1)
         base = f"{ctx.slug}-{letter}-{initials}" if letter else f"{ctx.slug}-{initials}"
-    used = {s["id"] for s in ctx.schools}
+    used = ctx.ids
     if base not in used:
         return base
     n = 2
@@ -161,6 +213,7 @@ def add_school(name: str, level: str, ctx: ParseContext) -> dict:
         "zones": [],
     }
     ctx.schools.append(school)
+    ctx.ids.add(school["id"])
     return school
 
 
@@ -175,6 +228,7 @@ def read_school_codes(lines: list[str], ctx: ParseContext) -> None:
                 school["code_source"] = source_ref(raw, idx)
                 if label not in school["aliases"] and label != school["name"]:
                     school["aliases"].append(label)
+                    _touch()
 
 
 def keep_previous_ids(ctx: ParseContext, previous: dict | None) -> None:
