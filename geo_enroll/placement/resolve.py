@@ -112,11 +112,15 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
             names += "（备选：" + "、".join(backup) + "）"
         src = m.get("source") or {}
         line = f"第{src.get('line')}行" if src.get("line") else "政策"
-        steps.append(f"使用{o['label']}划片（定位级别：{g.get('level')}）")
-        steps.append(
-            f"适用规则{m['rule_id']}（{m['label']}，{line}：“{_short(src.get('text'))}”）"
-            f"：划片学校{names}"
-        )
+        if o["basis"] == "feeder":  # the 对口 step is already in the trace
+            if backup:
+                steps.append("政策允许按地址安排：地址划片学校" + "、".join(backup) + "作为备选")
+        else:
+            steps.append(f"使用{o['label']}划片（定位级别：{g.get('level')}）")
+            steps.append(
+                f"适用规则{m['rule_id']}（{m['label']}，{line}：“{_short(src.get('text'))}”）"
+                f"：划片学校{names}"
+            )
         steps.extend(cand.get("warnings") or [])
         r.update(
             zone_schools=tuple(x["school_id"] for x in cand["zone"]),
@@ -314,10 +318,7 @@ def _feeder_option(feeder, used, first_point, index, steps: list, by_id: dict):
         _o, g, cand = used
         if fallback:
             known = {m["school_id"] for m in zone}
-            extra = [dict(m, fallback=True) for m in cand["zone"] if m["school_id"] not in known]
-            if extra:
-                steps.append("政策允许按地址安排：地址划片学校作为备选")
-            zone += extra
+            zone += [dict(m, fallback=True) for m in cand["zone"] if m["school_id"] not in known]
         return o, g, dict(cand, zone=zone, warnings=[])
     if first_point is not None:
         _o, g = first_point

@@ -109,7 +109,8 @@ def test_toy_feeder_before_address(toy, fallback):
     # 西小学 graduates (by 标识码 or name) go to 第二中学 though their address is 第一中学's zone
     assert list(p["school"]) == ["toy-m2", "toy-m2", "toy-m1", "toy-m1"]
     assert list(p["rule"][:2]) == ["toy-m2-r01"] * 2
-    assert ("（备选：第一中学）" in p["trace"].iloc[0]) == fallback
+    assert ("地址划片学校第一中学作为备选" in p["trace"].iloc[0]) == fallback
+    assert p["trace"].iloc[0].count("toy-m2-r01") == 1  # the 对口 rule cited once
 
 
 def test_toy_feeder_campus_must_match(toy):
