@@ -79,13 +79,13 @@ def house_number_value(text) -> int | None:
 
     Sub-numbers (``12A``, ``12-3``, ``12号之1``, ``12附1号``) belong to their main number.
 
-    >>> [house_number_value(x) for x in ("12", "12A", "12-3", "１２号之1", "附1号", "")]
-    [12, 12, 12, 12, None, None]
+    >>> [house_number_value(x) for x in ("12", "12A", "12-3", "１２号之1", "附1号", "", "2²", "①")]
+    [12, 12, 12, 12, None, None, 2, None]
     """
     text = str(text or "").translate(str.maketrans("０１２３４５６７８９", "0123456789")).strip()
     digits = ""
     for c in text:
-        if c.isdigit():
+        if c in "0123456789":  # not str.isdigit: "²" and "①" are digits to Python, not to int()
             digits += c
         else:
             break

@@ -90,10 +90,11 @@ def test_sessions_and_idempotency(store):
     assert store.session_user(sid) == "u"
     store.close_session(sid)
     assert store.session_user(sid) is None
-    state, _ = store.idempotency_begin("u:k1", "req", ttl=60)
+    assert store.idempotency_begin("u:k1", "req", ttl=60) == ("new", None)
+    assert store.idempotency_begin("u:k1", "req", ttl=60) == ("busy", None)
     store.idempotency_finish("u:k1", status=201, answer={"id": 5})
-    again = store.idempotency_begin("u:k1", "req", ttl=60)
-    assert again[0] != state or again[1] is not None
+    assert store.idempotency_begin("u:k1", "req", ttl=60) == ("replay", {"status": 201, "id": 5})
+    assert store.idempotency_begin("u:k1", "other", ttl=60) == ("mismatch", None)
 
 
 def test_history_is_append_only_in_the_database(store, backend):
