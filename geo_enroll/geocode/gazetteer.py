@@ -60,9 +60,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.affinity
 from shapely.geometry import Point
 
-from ..address.divisions import Divisions, load_divisions
+from ..address.divisions import Divisions, load_divisions, short_name
 from ..address.normalize import normalize_address
 from ..address.parse import parse_address, pinyin_key
 from ..errors import BaseMapError, GeocodeError
@@ -91,6 +92,7 @@ RESULT_KEYS = (
 """Keys of a geocode result, in order (the Geocode result of ``docs/ARCHITECTURE.md``)."""
 
 _BASEMAP_NAME = "baochang_schematic.gpkg"
+_SITE_SPREAD_M = 100.0  # one name on features farther apart than this: two places
 _EXTENT_MARGIN_DEG = 0.0005  # ~50 m: an imported map's extent reaches a little past its features
 _OUTLINES_GLOB = "counties_*_cgcs2000.geojson"
 # words that say nothing about where an address is (left unread by the parser)
@@ -613,6 +615,12 @@ class Gazetteer:
             level = "compound" if info["kind"] == "compound" else "poi"
             return (geom.representative_point(), level, f"base map {info['kind']} {info['name']}",
                     info["schematic"], _CONFIDENCE[level], {"compound": info["name"]})  # fmt: skip
+        place = self._find_place(p, town)
+        if place is not None:
+            name, hit = place
+            level = "compound" if hit["kind"] == "compound" else "poi"
+            return (hit["point"], level, f"map place {name} ({hit['kind']})", False,
+                    hit["confidence"], {"compound": name})  # fmt: skip
         st = self._find_street(p.get("road"), p, town)
         if st is None:
             return None
@@ -701,17 +709,66 @@ class Gazetteer:
 
     def _find(self, table, keys, written, p, town=None):
         """A landmark named as written, else one whose name starts a piece of text the parser
-        left unread (东大桥); never a name inside a longer word (新昌盛园 is not 昌盛园)."""
+        left unread (东大桥); never a name inside a longer word (新昌盛园 is not 昌盛园), and
+        none when the name is at two places (:func:`_one_site`)."""
         if written:
             hit = self._in_town(table.get(normalize_address(written), []), town)
             if hit:
-                return hit[0]
+                return _one_site(hit)
         pieces = p["unplaced"].split()
         for key in keys:
             if any(piece.startswith(key) for piece in pieces):
                 hit = self._in_town(table[key], town)
                 if hit:
-                    return hit[0]
+                    return _one_site(hit)
+        return None
+
+    def _find_place(self, p: dict, town=None):
+        """(name, hit) of the one named place of the map's address index (OSM POIs, named
+        buildings) called as written, else named by the start of a piece of text the parser
+        left unread (longest name first, also after the short name of a unit the address names:
+        上海市黄浦区上海大世界 reads 大世界 after the doubled 上海); None when absent or when the
+        name is at two places (:meth:`AddressIndex.place`).  A place named like one of the map's streets is that
+        street, and a place outside the township the address names is not the one meant.
+
+        >>> from shapely.geometry import LineString, Point
+        >>> import geopandas as gpd
+        >>> streets = gpd.GeoDataFrame({"name": ["福州路"]}, crs=4326,
+        ...     geometry=[LineString([(121.47, 31.23), (121.48, 31.23)])])
+        >>> places = gpd.GeoDataFrame({"street": ["", "", ""], "housenumber": ["", "", ""],
+        ...     "number": [None, None, None], "name": ["示例广场", "便利店", "便利店"],
+        ...     "kind": ["poi"] * 3}, crs=4326, geometry=[Point(121.475, 31.231),
+        ...     Point(121.471, 31.229), Point(121.479, 31.229)])
+        >>> g = Gazetteer(load_default_gazetteer().divisions,
+        ...     basemap={"streets": streets, "addresses": places, "meta": {"district": "黄浦区"}})
+        >>> r = g.geocode("上海市黄浦区示例广场")
+        >>> r["level"], r["matched"]["compound"], r["lon"]
+        ('poi', '示例广场', 121.475)
+        >>> g.geocode("上海市黄浦区便利店")["lon"] is None  # two 便利店 800 m apart
+        True
+        """
+        index = self.address_index
+        if index is None:
+            return None
+        written = [p["compound"]] if p.get("compound") else []
+        written += p["unplaced"].split()
+        # a place named after its city (上海大世界) loses that name to the admin chain
+        heads = [""]
+        for code in p["codes"].values():
+            unit = self.divisions.units.get(code)
+            if unit is not None and unit.level in ("province", "city", "county"):
+                heads += [h for h in (unit.name, short_name(unit.name, unit.level)) if h]
+        names = []
+        for piece in written:
+            names += [h + piece[:n] for n in range(len(piece), 1, -1) for h in heads]
+        area = self.area_by_code.get(town, (None,))[0] if town else None
+        for name in names:
+            if normalize_address(name) in self.streets:
+                continue
+            hit = index.place(name)
+            if hit is None or (area is not None and not area.covers(hit["point"])):
+                continue
+            return name, hit
         return None
 
     def _find_street(self, written, p, town=None):
@@ -724,6 +781,25 @@ class Gazetteer:
             if hit:
                 return key, hit
         return None
+
+
+def _one_site(entries):
+    """The first of ``entries`` (geometry, info) when they all lie within ``_SITE_SPREAD_M``
+    of each other (the buildings of one compound), else None: one name at two places.
+
+    >>> from shapely.geometry import box
+    >>> near = [(box(121.470, 31.23, 121.471, 31.231), {}), (box(121.4715, 31.23, 121.472, 31.231), {})]
+    >>> far = near[:1] + [(box(121.48, 31.23, 121.481, 31.231), {})]
+    >>> _one_site(near) is near[0], _one_site(far)
+    (True, None)
+    """
+    if len(entries) > 1:
+        kx = math.cos(math.radians(entries[0][0].representative_point().y))
+        geoms = [shapely.affinity.scale(g, xfact=kx, yfact=1.0, origin=(0, 0)) for g, _ in entries]
+        spread = max(a.distance(b) for a in geoms for b in geoms) * 111_320.0
+        if spread > _SITE_SPREAD_M:
+            return None
+    return entries[0]
 
 
 def _has_han(text: str) -> bool:

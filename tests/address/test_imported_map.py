@@ -140,3 +140,108 @@ def test_the_whole_huangpu_map_answers_only_huangpu():
         for street in streets[::17]:
             r = g.geocode(f"{county}{street}8号")
             assert r["lon"] is None and not _inside(g, r), (county, street, r)
+
+
+# -- 1. named compounds and places of an imported map ---------------------------------------
+
+# Named places written onto the real 黄浦 extract for these tests (OSM has none in it):
+# (name, tags, lon, lat).  Two 全家便利店 1.5 km apart, and a bus station named like a street.
+PLACES = [
+    ("来福士广场", {"shop": "mall"}, 121.4752, 31.2335),
+    ("上海大世界", {"tourism": "attraction"}, 121.4792, 31.2302),
+    ("全家便利店", {"shop": "convenience"}, 121.4650, 31.2250),
+    ("全家便利店", {"shop": "convenience"}, 121.4810, 31.2370),
+    ("福州路", {"amenity": "bus_station"}, 121.4700, 31.2300),
+]
+COMPOUNDS = [  # (name, lon0, lat0, lon1, lat1): a landuse=residential way each
+    ("示例花园", 121.4700, 31.2260, 121.4712, 31.2270),
+    ("同名小区", 121.4660, 31.2230, 121.4668, 31.2236),
+    ("同名小区", 121.4830, 31.2390, 121.4838, 31.2396),
+]
+
+
+@pytest.fixture(scope="module")
+def placed(tmp_path_factory):
+    """The extract with the places above, imported for 黄浦区 and written as a GeoPackage."""
+    nodes, ways, nid = [], [], 9_100_000_000
+    for name, tags, lon, lat in PLACES:
+        nid += 1
+        extra = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        nodes.append(
+            f'<node id="{nid}" lat="{lat}" lon="{lon}" version="1">'
+            f'<tag k="name" v="{name}"/>{extra}</node>'
+        )
+    for wid, (name, x0, y0, x1, y1) in enumerate(COMPOUNDS, start=9_200_000_000):
+        ring = []
+        for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
+            nid += 1
+            nodes.append(f'<node id="{nid}" lat="{y}" lon="{x}" version="1"/>')
+            ring.append(nid)
+        ways.append(
+            f'<way id="{wid}" version="1">'
+            + "".join(f'<nd ref="{n}"/>' for n in [*ring, ring[0]])
+            + f'<tag k="landuse" v="residential"/><tag k="name" v="{name}"/></way>'
+        )
+    text = HUANGPU.read_text(encoding="utf-8")
+    at = text.index("<way")
+    text = text[:at] + "".join(nodes) + text[at:].replace("</osm>", "".join(ways) + "</osm>")
+    root = tmp_path_factory.mktemp("placed")
+    osm = root / "huangpu_places.osm"
+    osm.write_text(text, encoding="utf-8")
+    path = write_basemap(import_osm(osm, district="黄浦区"), root / "huangpu_places.gpkg")
+    return Gazetteer.from_data(basemap=path)
+
+
+def _metres(r, lon, lat) -> float:
+    import math
+
+    kx = math.cos(math.radians(lat))
+    return math.hypot((r["lon"] - lon) * kx, r["lat"] - lat) * 111_320.0
+
+
+@pytest.mark.parametrize("prefix", ["上海市黄浦区", "黄浦区", "上海黄浦区"])
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_named_place_of_the_map_is_found_at_poi_level(placed, prefix, index):
+    name, _tags, lon, lat = PLACES[index]
+    for tail in ("", "门口", "附近"):
+        r = placed.geocode(f"{prefix}{name}{tail}", min_level="house_number")
+        assert r["level"] == "poi" and r["matched"]["compound"] == name, r
+        assert _metres(r, lon, lat) < 1.0 and r["county_code"] == "310101"
+        assert r["reason_code"] is None and not r["schematic"]
+
+
+def test_a_named_compound_of_the_map_is_found_at_compound_level(placed):
+    r = placed.geocode("上海市黄浦区示例花园", min_level="house_number")
+    assert r["level"] == "compound" and r["lon"] is not None
+    _name, x0, y0, x1, y1 = COMPOUNDS[0]
+    assert x0 < r["lon"] < x1 and y0 < r["lat"] < y1
+
+
+@pytest.mark.parametrize("name", ["全家便利店", "同名小区"])
+def test_a_name_at_two_places_gets_no_point_at_that_level(placed, name):
+    for prefix in ("上海市黄浦区", "黄浦区"):
+        r = placed.geocode(f"{prefix}{name}")
+        assert r["level"] not in ("poi", "compound") and r["lon"] is None, r
+        assert r["reason_code"] and name in (r["unmatched"] or r["reason"]), r
+
+
+def test_a_place_named_like_a_street_stays_the_street(placed):
+    r = placed.geocode("上海市黄浦区福州路")
+    assert r["level"] == "road" and r["matched"]["road"] == "福州路"
+
+
+def test_a_place_of_the_map_is_not_found_from_another_city(placed):
+    for county in _other_counties(151):
+        for name, *_ in PLACES[:2]:
+            r = placed.geocode(f"{county}{name}")
+            assert r["lon"] is None and not _inside(placed, r), r
+    for county in _other_counties(301):
+        r = placed.geocode(f"{county}{COMPOUNDS[0][0]}")
+        assert r["lon"] is None and not _inside(placed, r), r
+
+
+def test_the_precision_gate_applies_to_places(placed):
+    r = placed.geocode("上海市黄浦区来福士广场", min_level="poi")
+    assert r["lon"] is not None
+    unknown = placed.geocode("上海市黄浦区不存在广场", min_level="road")
+    assert unknown["lon"] is None and unknown["level"] == "county"
