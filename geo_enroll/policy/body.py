@@ -336,7 +336,13 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if PATTERNS["school_admits"].match(body) or _school_title(body):
         return False
-    return _bare_list(body) and not re.search(r"对口|直升|[:：]", simplified(body))
+    if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
+        return False
+    # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not
+    return bool(_NUMBERED.match(raw)) or not re.search(r"[:：]", body)
+
+
+_NUMBERED = re.compile(r"^\s*(?:[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d))")
 
 
 def _bare_list(body: str) -> bool:

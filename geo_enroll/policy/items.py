@@ -51,7 +51,7 @@ def _street_pieces(street: str, qualifier: str, text: str, **extra) -> list[dict
 def _street_colon(text: str) -> list[dict] | None:
     """``双林路（双号22号-136号）：22号、24号 …`` → street_list pieces."""
     m = PATTERNS["street_colon"].match(text)
-    if not m:
+    if not m or m["street"].endswith("街道"):  # 松岗街道：… is a township, not a street
         return None
     paren = m["paren"] or ""
     listed = parse_numbers(m["nums"])
@@ -117,6 +117,22 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
     )
     if m:
         town, text = m["town"], m["rest"]
+    cm = re.match(rf"^(?P<v>[{CN}]{{2,10}}?(?:社区|村))[:：](?P<rest>[^：:]+)$", text)
+    if cm and not PATTERNS["street_name"].match(cm["rest"]):
+        # 罗租社区：龙眼山、罗租 — the named parts (自然村, 片) of one community or village
+        parts = [x.strip() for x in split_top(cm["rest"], "、，,；;。") if x.strip()]
+        if parts and all(re.fullmatch(rf"[{CN}]{{1,12}}", x) for x in parts):
+            return [
+                {
+                    "type": "unit",
+                    "name": cm["v"],
+                    "town": town,
+                    "group": None,
+                    "sub_area": x,
+                    "text": text,
+                }
+                for x in parts
+            ], []
     for item in split_top(text, "、，,；;。"):
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
         if (
@@ -260,6 +276,24 @@ def _item(
                     "text": item,
                 }
             ]
+    if (
+        town
+        and not parens
+        and re.match(r"^(?:所有|全部)", head)
+        and PATTERNS["whole_township"].match(head)
+    ):
+        # 松岗街道：所有行政区域 — the whole township named before the colon
+        return [
+            {
+                "type": "unit",
+                "name": town,
+                "town": town,
+                "whole_township": True,
+                "group": None,
+                "sub_area": None,
+                "text": item,
+            }
+        ]
     cm = PATTERNS["count_units"].match(head)
     if cm:
         ctown = cm["town"] or town

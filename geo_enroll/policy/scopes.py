@@ -43,7 +43,7 @@ def scope_pieces(
     pieces, left = [], []
     scope = group_lists(scope.strip().strip("。；;，,"))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
-    parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)\d+[.．、](?!\d)", scope)
+    parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)(?:\d+[.．、](?!\d)|[（(]\d{1,2}[）)])", scope)
     parts = [p.strip().strip("；;，,。") for p in parts if p and p.strip().strip("；;，,。")]
     for part in [x for chunk in parts for x in split_top(chunk, "。")]:
         names = parse_exclusion(part) if pieces else None

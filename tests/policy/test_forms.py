@@ -332,3 +332,22 @@ def test_what_is_not_understood_is_listed_with_its_line():
     spec = parse_policy(text)
     assert [(u["line"], "另行通知" in u["text"]) for u in spec["unparsed"]] == [(2, True)]
     assert not any(u["reason"] == SILENT_REASON for u in spec["unparsed"])
+
+
+def test_numbered_parts_on_following_lines_and_community_parts():
+    spec = _parse(
+        "某区2026年小学招生范围\n"
+        "城南小学：(1)罗租社区：罗租、龙眼山；\n(2)上屋社区：上下屋、田心；\n"
+        "（3）松岗街道：所有行政区域。\n"
+    )
+    units = [
+        (u["name"], u["sub_area"]) for z in _by_name(spec)["城南小学"]["zones"] for u in z["units"]
+    ]
+    assert units == [
+        ("罗租社区", "罗租"),
+        ("罗租社区", "龙眼山"),
+        ("上屋社区", "上下屋"),
+        ("上屋社区", "田心"),
+        ("松岗街道", None),
+    ]
+    assert spec["unparsed"] == []
