@@ -136,3 +136,25 @@ def test_the_imported_spec_names_file_and_feature(tmp_path, started):
     assert {s["file"] for s in srcs} == {"district.geojson"}
     assert sorted(s["feature"] for s in srcs) == [0, 1, 2]
     assert spec["areas"][0]["source"]["feature"] == 3
+
+
+def test_a_stored_version_without_rule_ids_never_answers_500(tmp_path):
+    """Zones that reached the store without the contract's columns: a clear error, not a 500."""
+    from ..web.conftest import make_app, toy_version
+
+    app = make_app(tmp_path)
+    store = app.extensions["geo_store"]
+    spec, zones = toy_version()
+    for f in zones["features"]:
+        f["properties"].pop("rule_id", None)
+    vid = store.save_version(
+        spec=spec, zones=zones, author="system", message="raw", jurisdiction="toy", parent_id=1
+    )
+    store.publish(vid, author="system")
+    c = app.test_client()
+    from geo_enroll.datasets import toy_xy_to_lonlat
+
+    lon, lat = toy_xy_to_lonlat(800, 700)
+    r = c.get(f"/api/lookup?lon={lon}&lat={lat}&jurisdiction=toy")
+    assert 400 <= r.status_code < 500, r.get_data(as_text=True)
+    assert "rule_id" in r.get_json()["error"]
