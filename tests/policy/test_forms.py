@@ -351,3 +351,16 @@ def test_numbered_parts_on_following_lines_and_community_parts():
         ("松岗街道", None),
     ]
     assert spec["unparsed"] == []
+
+
+def test_feeders_round_trip_through_toml(tmp_path):
+    from geo_enroll.policy.spec import load_spec, save_spec
+
+    spec = _parse(
+        "某县2026年初中对口\n第二中学对口小学：东关小学、西关小学（东校区）。\n"
+        "南关小学毕业生对口升入第四中学，也可按户籍地址就近入学。\n"
+    )
+    save_spec(spec, tmp_path / "s.toml")
+    back = load_spec(tmp_path / "s.toml")
+    assert back == spec  # school_id / campus null survive TOML (which has no null)
+    assert validate_spec(back) == []
