@@ -329,6 +329,7 @@ def import_zones(
         "multi_school": [],
         "unzoned": [],
         "level_labels": {},
+        "school_keys": {},
     }
     features = []  # (fid, row_no, geom, [school names], level, raw value, area name)
     by_shape: dict[bytes, int] = {}
@@ -339,8 +340,10 @@ def import_zones(
             continue
         raw = _clean(row[sfield])
         names = [] if raw.lower() in _NONE_VALUES | _CHOICE_VALUES else _split(raw, separator)
-        if nfield is not None and len(names) == 1 and _clean(row[nfield]):
-            names = [_clean(row[nfield])] if sfield != nfield else names
+        if nfield is not None and len(names) == 1 and _clean(row[nfield]) and sfield != nfield:
+            # the school field holds an id or code: the name field names the school
+            report["school_keys"].setdefault(_clean(row[nfield]), set()).add(names[0])
+            names = [_clean(row[nfield])]
         lv = level_of(row[lfield]) if lfield is not None else layer_level
         if lv is not None and lv not in ("primary", "middle", "nine_year"):
             text = _clean(row[lfield]) if lfield is not None else (level or lv)
@@ -370,6 +373,7 @@ def import_zones(
     problems = validate_spec(spec)
     if problems:  # pragma: no cover - a bug in the builder, never the user's input
         raise ZoneSpecError("imported spec does not follow the schema", problems=problems)
+    report["school_keys"] = {k: sorted(v) for k, v in report["school_keys"].items()}
     report["zones"] = int(len(zones))
     report["schools"] = len(spec["schools"])
     return ZoneLayer(spec=spec, zones=zones, school_points=points, report=report)
@@ -418,11 +422,12 @@ def _build_spec(features, file_name, name, jurisdiction, year, school_year, repo
         lv = "nine_year" if {"primary", "middle"} <= set(lvs) else lvs[0]
         if len(lvs) > 1 and lv != "nine_year":
             report["notes"].append(f"{n} 在多个学段 {lvs}，按 {lv}")
-        code = n if re.fullmatch(r"\d{10}", n) else None
+        keys = sorted(report["school_keys"].get(n, ()))
+        code = next((k for k in [n, *keys] if re.fullmatch(r"\d{10}", k)), None)
         schools[sid] = {
             "id": sid,
             "name": n,
-            "aliases": [],
+            "aliases": [k for k in keys if k != code],
             "level": lv,
             "code": code,
             "zones": [],

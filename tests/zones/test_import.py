@@ -237,3 +237,26 @@ def test_cli_writes_spec_zones_points_and_report(tmp_path, capsys):
         ["zones", "check", str(out.with_name("elem_2025.json")), str(_sr("elementary_2025-2026"))]
     )
     assert rc == 2 and "rule_id" in capsys.readouterr().err
+
+
+def test_school_codes_with_a_name_field_keep_the_code():
+    layer = gpd.GeoDataFrame(
+        {
+            "SCH_CODE": ["2115002385", "2115002386", "2115002385"],
+            "学校名称": ["第一小学", "第二小学", "第一小学"],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2)],
+        crs=4326,
+    )
+    r = import_zones(layer, school_field="SCH_CODE", school_name_field="学校名称", level="小学")
+    by_name = {s["name"]: s for s in r.spec["schools"]}
+    assert sorted(by_name) == ["第一小学", "第二小学"]
+    assert (
+        by_name["第一小学"]["code"] == "2115002385"
+        and by_name["第一小学"]["id"] == "di-yi-xiao-xue"
+    )
+    assert [z["rule_id"] for z in by_name["第一小学"]["zones"]] == [
+        "di-yi-xiao-xue-r01",
+        "di-yi-xiao-xue-r02",
+    ]
+    json.dumps(r.report)  # the report is plain JSON
