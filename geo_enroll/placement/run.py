@@ -50,6 +50,7 @@ True
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,6 +203,11 @@ def place(
     step(0.4)
     rows = {sid: resolve_applicant(sid, rec, geo, index, by_id, spec) for sid, rec in el.iterrows()}
     step(0.5)
+    # body/annex conflicts met by applicants (read as the body says): one run warning each
+    conflicts = Counter(
+        s for r in rows.values() for s in r["steps"] if s.startswith("正文与附件不一致")
+    )
+    warnings = warnings + [f"{text}（涉及{n}名申请人）" for text, n in sorted(conflicts.items())]
 
     # seat plan smaller than the priority children of a school: stop, per school
     short = priority_shortfall(rows, seats, by_id)

@@ -155,6 +155,10 @@ def test_demo_cohort_no_township_child_sent_to_si_xiao_past_a_free_seat(taipusi_
         out_dir=tmp_path / "placement",
     )
     table = read_applicants(cohort).set_index("student_id")
+    # the body/annex conflicts the cohort met stay reported: one run warning each
+    met = [w for w in res.warnings if w.startswith("正文与附件不一致")]
+    assert met and all("名申请人" in w for w in met)
+    assert any("千斤沟小学" in w for w in met) and any("骆驼山小学" in w for w in met)
     p = res.placements.set_index("student_id")
     sc = res.schools.set_index(["school", "level"])
     seen = 0
