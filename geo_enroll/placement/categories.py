@@ -24,6 +24,7 @@ a 台籍 student.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["CONCEPTS", "matching", "evidence_problem", "is_other_district"]
 
@@ -45,8 +46,9 @@ CONCEPTS: dict[str, str] = {
 }
 
 
-def _concepts(text: str) -> set[str]:
-    return {k for k, pat in CONCEPTS.items() if re.search(pat, str(text))}
+@lru_cache(maxsize=4096)
+def _concepts(text: str) -> frozenset[str]:
+    return frozenset(k for k, pat in CONCEPTS.items() if re.search(pat, text))
 
 
 def matching(child: tuple | list, policy: list) -> list[str]:
@@ -56,9 +58,9 @@ def matching(child: tuple | list, policy: list) -> list[str]:
     """
     out = []
     kids = [str(c).strip() for c in child or () if str(c).strip()]
-    kid_concepts = set().union(*(_concepts(c) for c in kids)) if kids else set()
+    kid_concepts = frozenset().union(*(_concepts(c) for c in kids)) if kids else frozenset()
     for p in policy or ():
-        if p in kids or (_concepts(p) & kid_concepts):
+        if p in kids or (_concepts(str(p)) & kid_concepts):
             out.append(p)
     return out
 
