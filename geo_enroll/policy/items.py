@@ -53,12 +53,24 @@ def _street_colon(text: str) -> list[dict] | None:
     m = PATTERNS["street_colon"].match(text)
     if not m or m["street"].endswith("街道"):  # 松岗街道：… is a township, not a street
         return None
-    paren = m["paren"] or ""
-    listed = parse_numbers(m["nums"])
-    if not parse_numbers(paren) and not listed and not re.search(r"全段|全部|所有|两侧", m["nums"]):
+    notes = re.findall(r"[（(]([^（）()]*)[）)]", m["parens"] or "")
+    stretch = next(
+        (_STRETCH.fullmatch(f"（{n}）") for n in notes if _STRETCH.fullmatch(f"（{n}）")), None
+    )
+    paren = "，".join(n for n in notes if not _STRETCH.fullmatch(f"（{n}）"))
+    nums = m["nums"]
+    while re.search(r"[（(][^（）()]*[）)]", nums):  # 15号（原：建设南一路30号）: notes aside
+        nums = re.sub(r"[（(][^（）()]*[）)]", "", nums)
+    nums = re.sub(r"(\d+)(?:和|及)(?=\d+号)", r"\1号、", nums)  # 41和43号 → 41号、43号
+    nums = re.sub(r"(?<![\d-])(\d+)(?=(?:[、，,]\d+)+号)", r"\1号", nums)  # 12、14号
+    listed = parse_numbers(nums)
+    if not parse_numbers(paren) and not listed and not re.search(r"全段|全部|所有|两侧", nums):
         if not PATTERNS["one_side"].search(paren) and not PATTERNS["parity"].search(paren):
             return None
     pieces = _street_pieces(m["street"], paren, text)
+    if stretch:  # 建设北路三段(南侧）(厂北路路口至成华区法院)：…
+        for p in pieces:
+            p["stretch"] = {"from": stretch["a"].strip(), "to": stretch["b"].strip()}
     if listed and "list" in listed:
         for p in pieces:
             numbers = dict(p["numbers"] or {"parity": listed["parity"]})
