@@ -491,6 +491,8 @@ class ZoneIndex:
         }
         if not pts or not len(self._rid):
             return 0
+        if len(self._memo) + len(pts) > 4_000_000:  # a long-lived index: keep memory bounded
+            self._memo.clear()
         lon, lat = (np.array(v, dtype=float) for v in zip(*sorted(pts), strict=True))
         levels = levels or sorted({str(s.get("level")) for s in self.schools.values()})
         for lv in levels:
