@@ -234,13 +234,20 @@ def test_appeal_window_starts_when_the_family_received_the_notice(staff_record):
         json={"student_id": sid, "reason": "复核", "notice_received": "2099-01-01"},
         headers=h,
     )
-    # a receipt date in 2099 is after the placement: recorded, and the window counts from it
+    assert r.status_code == 400 and "晚于今天" in r.get_json()["error"]
+    today = date.today().isoformat()
+    r = c.post(
+        "/staff/appeals",
+        json={"student_id": sid, "reason": "复核", "notice_received": today},
+        headers=h,
+    )
+    # received today (after the placement): recorded, and the window counts from it
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
-    assert date.fromisoformat(body["deadline"]) > date(2099, 1, 1)
-    assert "2099-01-01" in body["deadline_basis"]
+    assert date.fromisoformat(body["deadline"]) > date.today()
+    assert today in body["deadline_basis"]
     log = app.extensions["geo_store"].audit_log()
-    assert any(e["action"] == "notice.received" and e["detail"] == "2099-01-01" for e in log)
+    assert any(e["action"] == "notice.received" and e["detail"] == today for e in log)
     r = c.post(
         "/staff/appeals",
         json={"student_id": sid, "reason": "复核", "notice_received": "2001-01-01"},

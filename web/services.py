@@ -1384,6 +1384,10 @@ def record_notice_received(run_id: int, student_id: str, body: dict, *, user: di
             f"领取日期“{raw[:20]}”格式不对，应为 YYYY-MM-DD (received must be YYYY-MM-DD)"
         ) from exc
     finished = datetime.fromisoformat(run["finished_at"]).date()
+    if received > date.today():
+        raise InputError(
+            f"领取日期{received}晚于今天，请核对 (the notice cannot be received in the future)"
+        )
     if received < finished:
         raise InputError(
             f"领取日期{received}早于录取结果生成日{finished}，请核对 (received before the placement)"
