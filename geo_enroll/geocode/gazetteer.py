@@ -52,6 +52,7 @@ Examples
 from __future__ import annotations
 
 import math
+import unicodedata
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +65,7 @@ import shapely.affinity
 from shapely.geometry import Point
 
 from ..address.divisions import Divisions, load_divisions, short_name
+from ..address.latin import latin_key, parse_latin
 from ..address.normalize import normalize_address
 from ..address.parse import parse_address, pinyin_key
 from ..errors import BaseMapError, GeocodeError
@@ -195,6 +197,7 @@ class Gazetteer:
         self._seats = dict(town_seats or {})  # township code -> (Point, source)
         self._cache: dict = {}
         self._village_points: dict = {}
+        self._latin_index: dict | None = None
         layers = _load_basemap(basemap)
         self._index_basemap(layers)
         self.address_index = address_index_for(layers)  # a real map's 门牌 (geocode.streets)
@@ -443,6 +446,10 @@ class Gazetteer:
             input=text, source_crs="EPSG:4326", matched={}, schematic=False, coarse=False,
             confidence=0.0, group=p.get("group"),
         )  # fmt: skip
+        if p["reason_code"] == "no_chinese" and self.streets:
+            latin = self._latin_geocode(text, res)
+            if latin is not None:
+                return latin
         if p["reason_code"] in ("not_text", "empty", "too_long", "no_chinese"):
             res.update(reason=p["reason"], reason_code=p["reason_code"])
             return res
@@ -519,6 +526,107 @@ class Gazetteer:
                 f"assumed to be on the loaded map ({res['matched'].get('road') or level})",
             )
         return res
+
+    def _latin_geocode(self, text, res: dict) -> dict | None:
+        """A Latin-script address (Annankatu 15, Helsinki) on the loaded map, or None.
+
+        Read by :func:`geo_enroll.address.latin.parse_latin`; answered only when its street
+        (or named place) is one of the map's, under one name: a street whose same-named pieces
+        lie apart answers only an exact house number of the map.  A locality written after it
+        must be the ``--district`` the map was imported for; anything else is another city
+        and gets no point (``outside_gazetteer``).  None leaves the ``no_chinese`` refusal.
+
+        >>> from shapely.geometry import LineString
+        >>> import geopandas as gpd
+        >>> streets = gpd.GeoDataFrame({"name": ["Annankatu"], "district": ["Helsinki"]},
+        ...     geometry=[LineString([(24.936, 60.165), (24.940, 60.168)])], crs=4326)
+        >>> g = Gazetteer(load_default_gazetteer().divisions, basemap={"streets": streets})
+        >>> r = g.geocode("Annankatu, Helsinki", min_level="road")
+        >>> r["level"], r["matched"]["road"], r["reason_code"]
+        ('road', 'Annankatu', None)
+        >>> g.geocode("Annankatu, Espoo")["reason_code"], g.geocode("Fredrikinkatu 3")["reason_code"]
+        ('outside_gazetteer', 'no_chinese')
+        """
+        q = parse_latin(text)
+        if q is None:
+            return None
+        found = None  # (level, point, source, matched)
+        road = self._latin_street(q["street"] or q["place"])
+        if self.address_index is not None and (q["place"] or road is None):
+            hit = self.address_index.place(q["head"])  # a place, also one named with digits
+            if hit is not None and road is None:
+                level = "compound" if hit["kind"] == "compound" else "poi"
+                found = (level, hit["point"], f"map place {q['head']}", {"compound": q["head"]})
+        if found is None and road is None:  # a compound drawn on the map (Pääskynen)
+            lm = _one_site(self.landmarks.get(normalize_address(q["head"])) or [])
+            if lm is not None:
+                level = "compound" if lm[1]["kind"] == "compound" else "poi"
+                found = (level, lm[0].representative_point(), f"map {lm[1]['kind']} "
+                         f"{lm[1]['name']}", {"compound": lm[1]["name"]})  # fmt: skip
+        if found is None and road is not None:
+            name, segments = road
+            matched = {"road": name}
+            if q["house_number"] and self.address_index is not None:
+                hit = self.address_index.house(name, q["house_number"])
+                if hit is not None:
+                    matched["house_number"] = q["house_number"]
+                    found = ("house_number", hit["point"],
+                             f"map house number {name} {q['house_number']} ({hit['how']})",
+                             matched)  # fmt: skip
+            if found is None and _one_piece(segments):
+                geom = max((g for g, _ in segments), key=lambda g: g.length)
+                found = ("road", geom.interpolate(0.5, normalized=True), f"map street {name}",
+                         matched)  # fmt: skip
+        if found is None:
+            return None
+        level, point, src, matched = found
+        out = dict(res, matched=matched)
+        district = latin_key(self.map_district)
+        foreign = [w for w in q["locality"] if latin_key(w) != district]
+        if foreign:
+            out.update(
+                reason_code="outside_gazetteer",
+                reason=f"超出底图范围 {', '.join(foreign)} is not the loaded map's city "
+                f"({self.map_district or 'not named: import the map with --district <city>'}); "
+                "no point is given for another place",
+            )
+            return out
+        conf = _CONFIDENCE[level] * (1.0 if q["locality"] else 0.8)
+        wanted = ["road"] + (["house_number"] if q["house_number"] else [])
+        coarse = level == "road" and "house_number" in wanted
+        out.update(
+            lon=round(point.x, 7), lat=round(point.y, 7), level=level, point_source=src,
+            confidence=round(conf, 3), coarse=coarse,
+            unmatched=q["house_number"] if coarse else None,
+        )  # fmt: skip
+        if coarse:
+            out.update(reason_code="coarse",
+                       reason=f"粗略匹配 coarse match at road level; not matched: {q['house_number']}")  # fmt: skip
+        elif not q["locality"]:
+            out.update(
+                reason_code="assumed_local",
+                reason="未写城市，按底图范围推定 no city written: assumed to be on the loaded map",
+            )
+        return out
+
+    def _latin_street(self, written):
+        """(name, segments) of the map's street called ``written`` (case and spacing aside;
+        accents too when that leaves one street), or None."""
+        if not written:
+            return None
+        if self._latin_index is None:
+            self._latin_index = {}
+            for key, segments in self.streets.items():
+                for folded in {latin_key(key), _unaccent(latin_key(key))}:
+                    self._latin_index.setdefault(folded, {})[key] = segments
+        exact = self._latin_index.get(latin_key(written), {})
+        hits = {k: v for k, v in exact.items() if latin_key(k) == latin_key(written)} or exact
+        if len(hits) != 1:
+            hits = self._latin_index.get(_unaccent(latin_key(written)), {})
+        if len(hits) != 1:
+            return None
+        ((_key, segments),) = hits.items()
+        return segments[0][1]["name"], segments
 
     def _in_coverage(self, codes: dict) -> bool:
         """Whether base-map features may answer an address resolved to ``codes``.
@@ -793,6 +901,8 @@ def _one_site(entries):
     >>> _one_site(near) is near[0], _one_site(far)
     (True, None)
     """
+    if not entries:
+        return None
     if len(entries) > 1:
         kx = math.cos(math.radians(entries[0][0].representative_point().y))
         geoms = [shapely.affinity.scale(g, xfact=kx, yfact=1.0, origin=(0, 0)) for g, _ in entries]
@@ -800,6 +910,32 @@ def _one_site(entries):
         if spread > _SITE_SPREAD_M:
             return None
     return entries[0]
+
+
+def _one_piece(segments) -> bool:
+    """Whether street ``segments`` (geometry, info) form one street: no gap wider than
+    ``_SITE_SPREAD_M`` between its pieces (two same-named streets of one city are not one).
+
+    >>> from shapely.geometry import LineString
+    >>> a = (LineString([(24.93, 60.16), (24.94, 60.16)]), {})
+    >>> b = (LineString([(24.94, 60.16), (24.95, 60.16)]), {})  # continues a: 1.1 km in all
+    >>> c = (LineString([(24.99, 60.16), (25.00, 60.16)]), {})  # 2.2 km further east
+    >>> _one_piece([a, b]), _one_piece([a, c])
+    (True, False)
+    """
+    if len(segments) == 1:
+        return True
+    kx = math.cos(math.radians(segments[0][0].representative_point().y))
+    radius = _SITE_SPREAD_M / 2 / 111_320.0
+    merged = shapely.union_all(
+        [shapely.affinity.scale(g, xfact=kx, yfact=1.0, origin=(0, 0)).buffer(radius)
+         for g, _ in segments]
+    )  # fmt: skip
+    return len(getattr(merged, "geoms", [merged])) == 1
+
+
+def _unaccent(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 def _has_han(text: str) -> bool:

@@ -245,3 +245,140 @@ def test_the_precision_gate_applies_to_places(placed):
     assert r["lon"] is not None
     unknown = placed.geocode("上海市黄浦区不存在广场", min_level="road")
     assert unknown["lon"] is None and unknown["level"] == "county"
+
+
+# -- 2. Latin-script addresses of an imported city ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def helsinki_map():
+    return import_osm(HELSINKI, district="Helsinki")
+
+
+@pytest.fixture(scope="module")
+def helsinki(helsinki_map):
+    return Gazetteer.from_data(basemap=helsinki_map)
+
+
+def _unique_houses(bm, step: int = 2):
+    """(street, housenumber, point) of the map's numbers found at one point only."""
+    a = bm.addresses
+    a = a[(a["kind"] != "poi") & (a["street"] != "") & (a["housenumber"] != "")]
+    a = a[~a["street"].str.contains(",") & a["housenumber"].str.fullmatch(r"\d{1,4}[A-Za-z]?")]
+    key = a["street"].str.casefold() + "|" + a["housenumber"].str.casefold()
+    rows = a[~key.duplicated(keep=False)].sort_values(["street", "housenumber"])
+    return [(r.street, r.housenumber, r.geometry) for r in rows.itertuples()][::step]
+
+
+def test_a_house_number_of_the_map_is_found_in_latin_script(helsinki, helsinki_map):
+    houses = _unique_houses(helsinki_map)
+    assert len(houses) >= 100
+    found = 0
+    for street, number, point in houses:
+        for text in (f"{street} {number}, Helsinki", f"{street.lower()} {number}",
+                     f"{street} {number}, 00100 Helsinki"):  # fmt: skip
+            r = helsinki.geocode(text, min_level="house_number")
+            if r["level"] != "house_number":  # e.g. the street has two pieces of one name
+                assert r["lon"] is None, r
+                continue
+            found += 1
+            assert r["matched"]["road"].casefold() == street.casefold()
+            assert _metres(r, point.x, point.y) < 1.0, (text, r)
+            assert r["code"] is None and r["county_code"] is None  # no Chinese unit invented
+    assert found >= 0.9 * 3 * len(houses)
+
+
+def test_a_flat_and_a_letter_after_the_number(helsinki, helsinki_map):
+    street, number, point = next(h for h in _unique_houses(helsinki_map, 1) if h[1].isdigit())
+    r = helsinki.geocode(f"{street} {number} A 5, Helsinki", min_level="house_number")
+    assert r["level"] == "house_number" and _metres(r, point.x, point.y) < 1.0, r
+
+
+@pytest.mark.parametrize("city", ["Espoo", "Vantaa", "Tampere", "Stockholm", "Helsingborg"])
+def test_a_latin_address_naming_another_city_gets_no_point(helsinki, helsinki_map, city):
+    for street, number, _ in _unique_houses(helsinki_map, 25):
+        r = helsinki.geocode(f"{street} {number}, {city}")
+        assert r["lon"] is None and r["reason_code"] == "outside_gazetteer", r
+        assert city in r["reason"]
+
+
+def test_a_street_the_map_lacks_keeps_the_no_chinese_refusal(helsinki, helsinki_map):
+    streets = sorted(set(helsinki_map.streets["name"]) - {""})
+    made_up = [s[:-2] + "xy" for s in streets[::7]] + ["Main Street", "Rue de Rivoli"]
+    for name in made_up:
+        if name in streets:
+            continue
+        r = helsinki.geocode(f"{name} 3, Helsinki")
+        assert r["lon"] is None and r["reason_code"] == "no_chinese", r
+    for text in ("12345", "115.28,41.88", "Room 5, 12 Main Street"):
+        assert helsinki.geocode(text)["lon"] is None
+
+
+def test_latin_script_needs_a_latin_map(huangpu, plain_gazetteer, helsinki_map):
+    street, number, _ = _unique_houses(helsinki_map, 1)[0]
+    for g in (huangpu, plain_gazetteer):
+        r = g.geocode(f"{street} {number}, Helsinki")
+        assert r["lon"] is None and r["reason_code"] == "no_chinese"
+
+
+def test_named_places_in_latin_script(helsinki, helsinki_map):
+    a = helsinki_map.addresses
+    latin = a["name"].str.fullmatch(r"[^\u3000-\u9fff,]{4,}")  # Latin-script names only
+    named = a[latin.fillna(False).astype(bool)]
+    counts = named["name"].value_counts()
+    streets = {s.casefold() for s in helsinki_map.streets["name"]}
+    single = [n for n in counts[counts == 1].index if n.casefold() not in streets][:40]
+    assert len(single) >= 20
+    for name in single:
+        point = named[named["name"] == name].geometry.iloc[0]
+        r = helsinki.geocode(f"{name}, Helsinki", min_level="house_number")
+        assert r["level"] == "poi" and _metres(r, point.x, point.y) < 1.0, (name, r)
+    for name in counts[counts >= 4].index:  # chains: many shops of one name across the centre
+        pts = named[named["name"] == name].geometry
+        if (pts.x.max() - pts.x.min()) + (pts.y.max() - pts.y.min()) < 0.005:
+            continue
+        r = helsinki.geocode(f"{name}, Helsinki")
+        assert r["level"] != "poi" and r["lon"] is None, (name, r)
+
+
+def test_a_latin_city_map_without_district(helsinki_map, tmp_path):
+    bm = helsinki_map.__class__(
+        helsinki_map.streets.assign(district=""),
+        helsinki_map.landmarks,
+        helsinki_map.areas,
+        helsinki_map.schools,
+        {**helsinki_map.meta, "district": ""},
+        helsinki_map.source,
+        helsinki_map.addresses,
+    )
+    g = Gazetteer.from_data(basemap=write_basemap(bm, tmp_path / "hel.gpkg"))
+    street, number, point = _unique_houses(helsinki_map, 1)[0]
+    named = g.geocode(f"{street} {number}, Helsinki")
+    assert named["lon"] is None and "--district" in named["reason"]
+    local = g.geocode(f"{street} {number}")
+    assert local["reason_code"] == "assumed_local" and _metres(local, point.x, point.y) < 1.0
+
+
+def test_the_cli_geocodes_a_latin_address(helsinki_map, tmp_path, capsys):
+    import json
+
+    from geo_enroll.cli import main
+
+    path = write_basemap(helsinki_map, tmp_path / "hel.gpkg")
+    street, number, point = _unique_houses(helsinki_map, 1)[0]
+    args = ["address", "geocode", f"{street} {number}, Helsinki", "--basemap", str(path)]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["level"] == "house_number" and _metres(out, point.x, point.y) < 1.0
+    assert main([*args[:2], f"{street} {number}, Espoo", *args[3:]]) == 1
+    assert "Espoo" in capsys.readouterr().out
+
+
+def test_a_compound_of_the_map_in_latin_script(helsinki, helsinki_map):
+    compounds = helsinki_map.landmarks
+    compounds = compounds[compounds["kind"] == "compound"]
+    assert len(compounds)
+    for row in compounds.itertuples():
+        r = helsinki.geocode(f"{row.name}, Helsinki", min_level="house_number")
+        assert r["level"] == "compound" and row.geometry.covers(Point(r["lon"], r["lat"]))
+        assert helsinki.geocode(f"{row.name}, Espoo")["lon"] is None
