@@ -275,7 +275,7 @@ def _feeder_matches(rec, spec: dict, level: str, by_id: dict) -> list[tuple[str,
         return []
     grad_id = resolve_school(spec, grad)
     grad_name = (by_id.get(grad_id) or {}).get("name") if grad_id else grad
-    out = []
+    out, some = [], []
     for s in spec.get("schools") or []:
         if s.get("level") not in (level, "nine_year"):
             continue
@@ -286,10 +286,24 @@ def _feeder_matches(rec, spec: dict, level: str, by_id: dict) -> list[tuple[str,
                 hit = (grad_id and f.get("school_id") == grad_id) or _same_school(
                     f.get("name"), grad_name
                 )
-                if hit and (not f.get("campus") or f["campus"] in grad):
+                if not hit:
+                    continue
+                if not f.get("campus") or f["campus"] in grad:
                     out.append((s["id"], z, f))
                     break
-    return out
+                if not _campus_written(grad):  # campus not written: every campus's school
+                    some.append((s["id"], z, f))
+                    break
+    return out or some
+
+
+def _campus_written(text: str) -> bool:
+    """The graduating school names a campus or branch (…校区, …分校, （东区）).
+
+    >>> _campus_written("西小学（东校区）"), _campus_written("西小学")
+    (True, False)
+    """
+    return bool(re.search(r"校区|分校|[（(][^）)]+[）)]", str(text)))
 
 
 def _feeder_option(feeder, used, first_point, index, steps: list, by_id: dict):
@@ -314,6 +328,8 @@ def _feeder_option(feeder, used, first_point, index, steps: list, by_id: dict):
     ]
     fallback = any(z.get("fallback_to_address") for _s, z, _f in feeder)
     o = {"basis": "feeder", "label": "毕业小学对口", "tier": 1, "address": "", "other": None}
+    if len({sid for sid, _z, _f in feeder}) > 1:
+        steps.append("毕业小学对口多所中学（校区未写明或多校对口）：均为划片学校，按距离排序")
     if used is not None:
         _o, g, cand = used
         if fallback:

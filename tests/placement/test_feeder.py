@@ -119,3 +119,40 @@ def test_toy_feeder_campus_must_match(toy):
     res = place(pd.DataFrame(rows), seed=1, **inputs)
     ids = read_applicants(pd.DataFrame(rows))["student_id"]
     assert list(res.placements.set_index("student_id").loc[ids, "school"]) == ["toy-m2", "toy-m1"]
+
+
+def test_real_feeder_rules_place_graduates_of_hangzhou_primaries():
+    """The parser's feeder zones of real Hangzhou texts (../shared, 对口初中): a graduate of a
+    listed primary school is given that middle school (and only feeder schools of its primary)."""
+    from pathlib import Path
+
+    from geo_enroll.placement.candidates import ZoneIndex
+    from geo_enroll.placement.eligibility import assess_eligibility
+    from geo_enroll.placement.resolve import resolve_applicant
+    from geo_enroll.policy import parse_policy
+    from tests.conftest import need_shared
+
+    folder = need_shared(Path(__file__).resolve().parents[3] / "shared/reference/zoning-dev")
+    checked = 0
+    for name in ("hangzhou_urban-districts_2026.md", "hangzhou_xiaoshan-and-counties_2026.md"):
+        spec = parse_policy((folder / name).read_text(encoding="utf-8"))
+        by_id = {s["id"]: s for s in spec["schools"]}
+        index = ZoneIndex(spec, None)
+        feeders: dict[str, set[str]] = {}
+        for s in spec["schools"]:
+            for z in s["zones"]:
+                if z["kind"] == "feeder":
+                    for f in z["from_schools"]:
+                        feeders.setdefault(f["name"], set()).add(s["id"])
+        rows = [
+            _middle(i, primary, 户籍地址="浙江省杭州市某区某路1号")
+            for i, primary in enumerate(sorted(feeders)[:25])
+        ]
+        table = read_applicants(pd.DataFrame(rows))
+        el = assess_eligibility(table, spec=spec)
+        for sid, primary in zip(table["student_id"], sorted(feeders)[:25], strict=True):
+            r = resolve_applicant(sid, el.loc[sid], {}, index, by_id, spec)
+            assert set(r["zone_schools"]) == feeders[primary], (name, primary)
+            assert any("小升初对口" in s for s in r["steps"])
+            checked += 1
+    assert checked == 50
