@@ -47,6 +47,7 @@ __all__ = [
     "zones_for_serving",
     "write_import",
     "level_of",
+    "filled_domain",
 ]
 
 _SCHOOL_FIELDS = (
@@ -462,7 +463,9 @@ def _build_spec(features, file_name, name, jurisdiction, year, school_year, repo
         if len(sids) > 1:
             zone = {"rule_id": rid, "kind": "multi_school", "source": src, "schools": sids}
             zone["area"] = f"{file_name} #{fid}"
-            report["multi_school"].append({"feature": fid, "rule_id": rid, "schools": sids})
+            report["multi_school"].append(
+                {"feature": fid, "rule_id": rid, "schools": sids, "names": list(names)}
+            )
         owner["zones"].append(zone)
         rows.append(
             base
@@ -659,3 +662,30 @@ def write_import(result: ZoneLayer, out: str | Path) -> dict[str, Path]:
     rpath.write_text(json.dumps(result.report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     paths["report"] = rpath
     return paths
+
+
+def filled_domain(zones):
+    """Per level, the land a layer claims to cover: the union of its zones with the holes
+    filled — the ``domain`` for :func:`geo_enroll.impact.gaps_overlaps`, so that a pocket
+    no zone covers inside the district (a repaired bow-tie, a missing feature) is a gap.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> ring = box(0, 0, 3, 3).difference(box(1, 1, 2, 2))
+    >>> z = gpd.GeoDataFrame({"level": ["primary"]}, geometry=[ring], crs=4326)
+    >>> float(filled_domain(z).geometry.iloc[0].area)
+    9.0
+    """
+    import geopandas as gpd
+    import shapely
+
+    rows = []
+    for level, part in zones.groupby("level"):
+        union = shapely.union_all(part.geometry.values)
+        shells = [
+            shapely.Polygon(p.exterior)
+            for p in shapely.get_parts(union)
+            if p.geom_type == "Polygon"
+        ]
+        rows.append({"level": level, "rule_id": None, "geometry": shapely.union_all(shells)})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=zones.crs)

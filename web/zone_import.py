@@ -24,7 +24,7 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
     import json
 
     from geo_enroll import impact
-    from geo_enroll.zonelayer import check_zones, import_zones, read_layer
+    from geo_enroll.zonelayer import check_zones, filled_domain, import_zones, read_layer
 
     from . import services
 
@@ -66,7 +66,7 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
             )
             spec, zones, report = r.spec, r.zones, r.report | {"kept_spec": False}
     fc = json.loads(zones.to_json(drop_id=True))
-    diag = impact.gaps_overlaps(spec, zones)
+    diag = impact.gaps_overlaps(spec, zones, domain=filled_domain(zones))
     message = str(options.get("message") or "").strip() or f"导入划片图层 imported {name}"
     vid = services.store().save_version(
         spec=spec,

@@ -106,7 +106,9 @@ def summary(report: dict) -> str:
     for m in report.get("merged_copies") or []:
         lines.append(f"  合并 merged copy: feature {m['feature']} = feature {m['into']}")
     for m in report.get("multi_school") or []:
-        lines.append(f"  多校划片 multi-school {m['rule_id']}: {', '.join(m['schools'])}")
+        lines.append(
+            f"  多校划片 multi-school {m['rule_id']}: {', '.join(m.get('names') or m['schools'])}"
+        )
     for u in report.get("unzoned") or []:
         lines.append(f"  未划片区域 unzoned area {u['rule_id']}: {u['name']}")
     pts = report.get("points")

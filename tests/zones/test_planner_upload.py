@@ -17,8 +17,9 @@ from ..web.conftest import ARTIFACTS, PASSWORD, login, make_app
 
 def _published_layer() -> bytes:
     """A district's own GeoJSON of the toy town: one school per feature, a shared zone, a
-    self-intersecting (bow-tie) feature and an area without school."""
-    west = Polygon([ll(0, 0), ll(500, 0), ll(500, 1000), ll(0, 1000)])
+    self-intersecting (bow-tie) feature, an area without school and a pocket no zone covers."""
+    hole = Polygon([ll(100, 100), ll(200, 100), ll(200, 200), ll(100, 200)])  # no zone here
+    west = Polygon([ll(0, 0), ll(500, 0), ll(500, 1000), ll(0, 1000)]).difference(hole)
     bowtie = Polygon([ll(500, 0), ll(1000, 1000), ll(1000, 0), ll(500, 1000)])
     north = Polygon([ll(0, 1000), ll(1000, 1000), ll(1000, 1300), ll(0, 1300)])
     hills = Polygon([ll(0, 1300), ll(1000, 1300), ll(1000, 1500), ll(0, 1500)])
@@ -55,6 +56,7 @@ def test_upload_makes_a_draft_with_diagnostics_and_publishes_nothing(tmp_path):
     assert [x["feature"] for x in rep["repairs"]] == [1]  # the bow-tie, reported
     assert [m["schools"] for m in rep["multi_school"]] == [["dong-xiao-xue", "xi-xiao-xue"]]
     assert len(rep["unzoned"]) == 1 and rep["school_year"] is None
+    assert out["problems"]["primary.gaps"] == 1  # the pocket inside 西小学's zone
     v = store.version(out["version"]["id"])
     assert {f["properties"]["kind"] for f in v["zones"]["features"]} == {
         "polygon",
@@ -104,7 +106,7 @@ def test_planner_upload_in_chromium(tmp_path):
         page.screenshot(path=str(shot), full_page=True)
         ctx.close()
     assert "尚未发布" in text and "2025-2026" in text
-    assert "Self-intersection" in text and "dong-xiao-xue" in text
+    assert "Self-intersection" in text and "东小学、西小学" in text
     assert Path(shot).stat().st_size > 10_000
     assert not [e for e in errors if "Content Security Policy" in e]
     assert app.extensions["geo_store"].current_version_id("toy") == 1
