@@ -76,6 +76,11 @@ def _import(args: argparse.Namespace) -> int:
         school_points=args.schools,
         points_name_field=args.schools_name_field,
     )
+    from .. import impact
+    from ..zonelayer import filled_domain
+
+    diag = impact.gaps_overlaps(r.spec, r.zones, domain=filled_domain(r.zones))
+    r.report["problems"] = impact.count_problems(diag)
     out = Path(args.out) if args.out else Path(Path(args.file).stem)
     paths = write_import(r, out)
     if args.json:
@@ -111,6 +116,11 @@ def summary(report: dict) -> str:
         )
     for u in report.get("unzoned") or []:
         lines.append(f"  未划片区域 unzoned area {u['rule_id']}: {u['name']}")
+    if report.get("problems"):
+        lines.append(
+            "  空白/重叠 gaps/overlaps (inside the layer's own extent): "
+            + ", ".join(f"{k} {v}" for k, v in report["problems"].items())
+        )
     pts = report.get("points")
     if pts:
         lines.append(f"  学校位置 school points: {pts['matched']} matched")
