@@ -329,8 +329,12 @@ def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
     from ortools.graph.python import min_cost_flow
 
     n, m = len(st.bound), len(seats)
-    order = np.lexsort((st.jj, st.ii))
-    ii, jj, cc = st.ii[order], st.jj[order], st.cc[order]
+    key = st.ii * m + st.jj
+    if len(key) > 1 and not (key[1:] > key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        ii, jj, cc = st.ii[order], st.jj[order], st.cc[order]
+    else:  # already by (child, school): the first arcs come so
+        ii, jj, cc = st.ii, st.jj, st.cc
     deg = np.bincount(ii, minlength=n)
     start = np.concatenate([[0], np.cumsum(deg)])
     single = deg == 1
@@ -339,32 +343,22 @@ def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
     s_col = jj[start[s_kids]]
     # the others: one node per identical (columns, costs)
     multi = np.flatnonzero(~single)
-    width = int(deg[multi].max()) if len(multi) else 0
-    key = np.full((len(multi), 2 * width), -1, dtype=np.int64)
-    if len(multi):
-        pos = np.arange(width)[None, :]
-        valid = pos < deg[multi][:, None]
-        src = (start[multi][:, None] + pos)[valid]
-        key[:, :width][valid] = jj[src]
-        key[:, width:][valid] = cc[src]
-        uniq, cls_of = np.unique(key, axis=0, return_inverse=True)
-        cls_of = cls_of.ravel()
-    else:
-        uniq, cls_of = key, np.zeros(0, dtype=np.int64)
+    cls_of, rep = _identical_rows(multi, deg, start, jj, cc)
     s_schools, s_cls = np.unique(s_col, return_inverse=True)
-    n_s, n_m = len(s_schools), len(uniq)
+    n_s, n_m = len(s_schools), len(rep)
     n_cls = n_s + n_m
     count = np.concatenate(
         [np.bincount(s_cls, minlength=n_s), np.bincount(cls_of, minlength=n_m)]
     ).astype(np.int64)
     school0, sink = n_cls, n_cls + m
-    # class -> school arcs
-    u_valid = uniq[:, :width] >= 0
-    mt, mp = np.nonzero(u_valid)
+    # class -> school arcs: those of the class's first child
+    rep_arcs = _ranges(start[rep], start[rep + 1])
+    mt = np.repeat(np.arange(n_m), deg[rep])
+    m_col, m_cost = jj[rep_arcs], cc[rep_arcs]
     tails = [np.arange(n_s), n_s + mt, school0 + np.arange(m)]
-    heads = [school0 + s_schools, school0 + uniq[:, :width][mt, mp], np.full(m, sink)]
+    heads = [school0 + s_schools, school0 + m_col, np.full(m, sink)]
     caps = [count[:n_s], count[n_s + mt], np.maximum(seats, 0)]
-    arc_cost = [np.zeros(n_s), uniq[:, width:][mt, mp], np.zeros(m)]
+    arc_cost = [np.zeros(n_s), m_cost, np.zeros(m)]
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(
         np.concatenate(tails).astype(np.int32),
@@ -392,11 +386,10 @@ def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
         at[s_kids[order_s[ok]]] = s_schools[grp[ok]]
     # multi-arc classes: nearest slots to the highest-priority members
     if n_m:
-        slots_cls, slots_col, slots_cost = [], [], []
         fm = f_multi > 0
         slots_cls = np.repeat(mt[fm], f_multi[fm])
-        slots_col = np.repeat(uniq[:, :width][mt, mp][fm], f_multi[fm])
-        slots_cost = np.repeat(uniq[:, width:][mt, mp][fm], f_multi[fm])
+        slots_col = np.repeat(m_col[fm], f_multi[fm])
+        slots_cost = np.repeat(m_cost[fm], f_multi[fm])
         so = np.lexsort((slots_col, slots_cost, slots_cls))
         slots_cls, slots_col = slots_cls[so], slots_col[so]
         order_m = np.argsort(cls_of, kind="stable")
@@ -407,6 +400,50 @@ def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
         ok = rank < n_slots[grp]
         at[multi[order_m[ok]]] = slots_col[first_slot[grp[ok]] + rank[ok]]
     return at
+
+
+def _identical_rows(rows, deg, start, jj, cc):
+    """Group ``rows`` (children) with identical arcs (columns and costs, in order).
+
+    Rows are hashed (64-bit, from every arc and its position), grouped by hash, and each group
+    is checked arc by arc against its first row; on a collision the exact (slower) grouping by
+    sorting the padded rows is used.  Returns each row's class and each class's first row;
+    classes come in the order of their hashes (deterministic).
+    """
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    arcs = _ranges(start[rows], start[rows + 1])
+    owner = np.repeat(np.arange(len(rows)), deg[rows])
+    pos = (arcs - start[rows][owner]).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (jj[arcs].astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        x ^= (cc[arcs].astype(np.uint64) + np.uint64(7)) * np.uint64(0xC2B2AE3D27D4EB4F)
+        x ^= (pos + np.uint64(3)) * np.uint64(0x165667B19E3779F9)
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(32)
+        h = np.zeros(len(rows), dtype=np.uint64)
+        np.add.at(h, owner, x)
+        h += deg[rows].astype(np.uint64) * np.uint64(0x94D049BB133111EB)
+    _, first, cls_of = np.unique(h, return_index=True, return_inverse=True)
+    cls_of = cls_of.ravel()
+    rep = rows[first]
+    # verify: same degree and the same arcs as the class's first row
+    ok = (deg[rows] == deg[rep[cls_of]]).all()
+    if ok:
+        theirs = start[rep[cls_of]][owner] + pos.astype(np.int64)
+        ok = bool((jj[arcs] == jj[theirs]).all() and (cc[arcs] == cc[theirs]).all())
+    if ok:
+        return cls_of, rep
+    width = int(deg[rows].max())  # pragma: no cover - a 64-bit hash collision
+    key = np.full((len(rows), 2 * width), -1, dtype=np.int64)  # pragma: no cover
+    p = pos.astype(np.int64)  # pragma: no cover
+    key[owner, p] = jj[arcs]  # pragma: no cover
+    key[owner, width + p] = cc[arcs]  # pragma: no cover
+    _, first, cls_of = np.unique(
+        key, axis=0, return_index=True, return_inverse=True
+    )  # pragma: no cover
+    return cls_of.ravel(), rows[first]  # pragma: no cover
 
 
 def _prices(st: _Arcs, at, seats, m) -> np.ndarray:
