@@ -25,7 +25,7 @@ from .document import (
     source_ref,
 )
 from .feeders import feeder_sentence
-from .grammar import CN, PATTERNS, split_top, strip_ordinal
+from .grammar import CN, PATTERNS, parse_exclusion, split_top, strip_ordinal
 from .multi_school import area_line, area_title, close_area, multi_area
 from .schools import add_school, level_of
 from .scopes import scope_pieces
@@ -241,6 +241,17 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
     (every piece understood) continues the school's zone list."""
     if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
         return False
+    names = parse_exclusion(s)
+    if names and school["zones"]:  # …北至欧亚三路，含赵村；不含福利院 — the last rule's exclusion
+        last = school["zones"][-1]
+        target = last["units"][-1] if last.get("units") else last
+        target["exclude"] = list(dict.fromkeys([*(target.get("exclude") or []), *names]))
+        last.setdefault("also_sources", [])
+        if source_ref(sentence, line) not in [last["source"], *last["also_sources"]]:
+            last["also_sources"].append(source_ref(sentence, line))
+        if not last["also_sources"]:
+            del last["also_sources"]
+        return True
     pieces, left = scope_pieces(s, ctx)
     if not pieces or left or any(p["type"] == "compound" for p in pieces):
         return False

@@ -504,6 +504,11 @@ def split_includes(text: str) -> tuple[str, list[str]]:
     ('东界限:浐河西路，南界限:米秦北路', ['缇香郡', '翠屏湾'])
     """
     kept, names = [], []
+    for note in _paren_split(text)[1]:  # （含集贤巷—吉庆巷）: a bracketed inclusion
+        m = PATTERNS["include"].match(note.strip())
+        if m:
+            names.extend(_names(m["names"]))
+            text = re.sub(rf"[（(]\s*{re.escape(note)}\s*[）)]", "", text, count=1)
     for clause in split_top(text, "，,；;"):
         m = PATTERNS["include"].match(clause.strip().strip("。"))
         if m and kept:
@@ -515,6 +520,7 @@ def split_includes(text: str) -> tuple[str, list[str]]:
     if not names:
         return text, []
     return "，".join(kept), list(dict.fromkeys(names))
+    # (a bracketed 含 note is removed from the text it returns, like 不含 notes)
 
 
 def parse_enclosed(text: str) -> tuple[list[str], list[str]] | None:

@@ -132,6 +132,8 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             else:
                 rest.append(c)
         text, more = split_exclusions("，".join(bound_clauses))
+        text, bracketed = split_includes(text)
+        includes.extend(bracketed)
         excluded = list(dict.fromkeys(more + excluded))
         within = None
         tm = PATTERNS["township_prefix"].match(bound_clauses[0])

@@ -364,3 +364,19 @@ def test_feeders_round_trip_through_toml(tmp_path):
     back = load_spec(tmp_path / "s.toml")
     assert back == spec  # school_id / campus null survive TOML (which has no null)
     assert validate_spec(back) == []
+
+
+def test_named_limits_with_inclusions_and_exclusions():
+    spec = _parse(
+        "某区2025年小学学区\n"
+        "城东小学：东界限:浐河西路, 南界限:浐灞大道, 西界限:北辰大道-欧亚大道, 北界限:欧亚三路，"
+        "含赵村、缇香郡；不含福利院。\n"
+        "城东中学：南新街以东，东新街以南，解放路以西，东大街以北（含集贤巷—吉庆巷）\n"
+    )
+    names = _by_name(spec)
+    (limits,) = names["城东小学"]["zones"]
+    assert limits["kind"] == "street_limits" and limits["limits"]["west"] == "北辰大道-欧亚大道"
+    assert limits["includes"] == ["赵村", "缇香郡"] and limits["exclude"] == ["福利院"]
+    (box,) = names["城东中学"]["zones"]
+    assert box["includes"] == ["集贤巷—吉庆巷"] and len(box["bounds"]) == 4
+    assert spec["unparsed"] == []
