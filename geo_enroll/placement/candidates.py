@@ -305,7 +305,7 @@ def _read_as_written(
                 f"{_school_name(index, d['school_id'])}，正文（第"
                 f"{(body.get('source') or {}).get('line')}行）规定整个区域由{bname}招收；"
                 f"按正文以{bname}为划片学校，{_school_name(index, d['school_id'])}为可选学校"
-                "（冲突已在政策核对报告中列出）"
+                "（请核对政策正文与附件）"
             )
             optional.append(dict(d, kind="alternative", label=KIND_LABELS["alternative"]))
     return kept, optional
