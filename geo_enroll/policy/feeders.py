@@ -60,6 +60,14 @@ def split_campus(label: str) -> tuple[str, str | None]:
     return label.strip(), None
 
 
+_GENERIC = re.compile(r"^(?:本|各|全|所有|其他|其余|该|相应|对应|就近|所在|户籍所在|划片)")
+
+
+def _generic(label: str) -> bool:
+    """A phrase standing for schools in general (本区初中, 各小学, 相应初中), not a school."""
+    return bool(_GENERIC.match(label.strip()))
+
+
 def _labels(text: str) -> list[str]:
     return [x.strip().strip("*") for x in split_top(text, "、，,；;和及与") if x.strip().strip("*")]
 
@@ -88,6 +96,8 @@ def feeder_sentence(
             )
         return True
     m = _FROM_TO.match(plain)
+    if m and (_generic(m["to"]) or any(_generic(x) for x in _labels(m["from"]))):
+        return False  # 本区小学毕业生升入本区初中: no school is named
     if m:
         ctx.feeders.append(
             {
@@ -99,6 +109,8 @@ def feeder_sentence(
         )
         return True
     m = _TO_FROM.match(plain)
+    if m and _generic(m["to"]):
+        return False
     if m:
         body = text[m.start("from") :]
         ctx.feeders.append(

@@ -380,3 +380,12 @@ def test_named_limits_with_inclusions_and_exclusions():
     (box,) = names["城东中学"]["zones"]
     assert box["includes"] == ["集贤巷—吉庆巷"] and len(box["bounds"]) == 4
     assert spec["unparsed"] == []
+
+
+def test_general_phrases_are_not_feeders():
+    spec = parse_policy(
+        "某区2026年招生方案\n一、招生范围\n1.第一小学招收东关村。\n"
+        "本区小学毕业生升入本区初中，按户籍地址就近入学。\n各小学毕业生对口升入相应初中。\n"
+    )
+    assert [s["name"] for s in spec["schools"]] == ["第一小学"]
+    assert {u["line"] for u in spec["unparsed"]} == {4, 5}  # said, not dropped
