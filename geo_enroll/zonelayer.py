@@ -133,9 +133,12 @@ def read_layer(path, *, layer: str | None = None, crs=None):
             "expected GeoJSON, GeoPackage, Shapefile, KML or another GDAL vector format)"
         ) from None
     if layer is None:
+        if len(layers) > 1 and "zones" not in layers:
+            raise InputError(
+                f"{path.name} 有多个图层，请用 --layer 指明导入哪一个 (the file has several layers; "
+                f"choose one with --layer): {', '.join(layers)}"
+            )
         layer = "zones" if "zones" in layers else layers[0]
-        if len(layers) > 1:
-            notes.append(f"文件有多个图层 {layers}，使用 {layer} (use --layer to choose)")
     elif layer not in layers:
         raise InputError(f"{path.name} 没有图层 {layer} (layers: {', '.join(layers)})")
     try:

@@ -262,3 +262,16 @@ def test_school_codes_with_a_name_field_keep_the_code():
         "di-yi-xiao-xue-r02",
     ]
     json.dumps(r.report)  # the report is plain JSON
+
+
+def test_a_file_with_several_layers_asks_which(tmp_path):
+    path = tmp_path / "district.gpkg"
+    for name in ("elementary", "middle"):
+        gpd.GeoDataFrame({"school": [name]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(
+            path, layer=name
+        )
+    with pytest.raises(InputError, match="--layer") as info:
+        import_zones(path, level="primary")
+    assert "elementary" in str(info.value) and "middle" in str(info.value)
+    r = import_zones(path, layer="middle", level="middle")
+    assert [s["name"] for s in r.spec["schools"]] == ["middle"]
