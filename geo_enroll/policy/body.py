@@ -189,6 +189,23 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             # 杭州市某小学：1.东至…  ⏎  2.马塍路24、26号。 — the next part of the same scope
             _heading_scope(block_school, body, line, idx, ctx, "hukou")
             continue
+        note = _SCHOOL_NOTE.match(raw.strip())
+        if (
+            note and ctx.current is not None
+        ):  # - 学区类型：共享学区 / - 办学性质：民办 under a school
+            shared = re.search(r"共享|分享|共同", note["value"])
+            ctx.unparsed.append(
+                {
+                    **source_ref(line, idx),
+                    "reason": f"学校附注，未作规则 school note on {ctx.current['name']}, not a rule"
+                    + (
+                        "（共享学区的学校未互相关联 schools sharing a catchment are not linked）"
+                        if shared
+                        else ""
+                    ),
+                }
+            )
+            continue
         block_school = None
         line_school = None  # the school an earlier sentence of this line admits to
         for sentence in sentences(line):
@@ -338,6 +355,12 @@ def _school_title(line: str) -> str | None:
 
 _PROSE = re.compile(
     r"招收|可以?|应当?|须|按照|报名|登记|核验|入学|就读|对口|儿童|学生|家长|监护人|如有|详见|注："
+)
+
+
+_SCHOOL_NOTE = re.compile(
+    r"^[-*]\s*(?P<key>学区类型|备注|办学性质|数据年份|学校性质|学校类型|学段|学区说明)\s*[:：]"
+    r"\s*(?P<value>.*)$"
 )
 
 
