@@ -811,6 +811,7 @@ def save_version(body: dict, *, author: str) -> dict:
         author=author,
         message=str(body.get("message") or "")[:500],
         parent_id=base["id"],
+        sole_child=not body.get("branch"),
     )
     return {"id": vid, "parent_id": base["id"]}
 

@@ -357,11 +357,17 @@ class Store:
         message: str,
         parent_id: int | None = None,
         jurisdiction: str = "",
+        sole_child: bool = False,
         _hook=None,
     ) -> int:
         """Append a new version and return its id (never overwrites an existing one).
 
-        A version with a parent belongs to its parent's jurisdiction."""
+        A version with a parent belongs to its parent's jurisdiction.  With ``sole_child`` the
+        save is refused (:class:`StoreConflict`) when another version was already saved on the
+        same parent — two planners editing the same version: the first save wins, the second
+        gets a conflict naming the version to re-apply the edit on (nothing is overwritten and
+        the refused edit is still the caller's to resend).  The check and the write are one
+        transaction, so two simultaneous saves cannot both pass it."""
         message = (message or "").strip()
         if not message:
             raise StoreRefused("a version needs a message saying what changed (说明修改内容)")
@@ -374,6 +380,19 @@ class Store:
         spec_json, zones_json = _dumps(spec), _dumps(zones)
         sha = hashlib.sha256((spec_json + "\n" + zones_json).encode()).hexdigest()
         with self._tx() as conn:
+            if sole_child and parent_id is not None:
+                child = conn.execute(
+                    "SELECT id, author, created_at FROM versions WHERE parent_id=? "
+                    "ORDER BY id LIMIT 1",
+                    (parent_id,),
+                ).fetchone()
+                if child is not None:
+                    raise StoreConflict(
+                        f"版本 {parent_id} 已由 {child['author']} 于 {child['created_at']} 修改并保存为"
+                        f"版本 {child['id']}；你的修改未保存（也未丢失）：请在版本 {child['id']} 上重新"
+                        f"应用，或另存为分支 (branch) — version {parent_id} was already edited into "
+                        f"version {child['id']}; re-apply your edit there or save it as a branch"
+                    )
             cur = conn.execute(
                 "INSERT INTO versions(parent_id, author, created_at, message, spec_json, "
                 "zones_json, sha256, jurisdiction) VALUES(?,?,?,?,?,?,?,?)",

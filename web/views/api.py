@@ -84,7 +84,13 @@ def versions():
 @bp.route("/versions", methods=["POST"])
 @roles("planner")
 @validate(
-    body={"parent_id": ID, "message": text(2000), "spec": SPEC, "zones": ZONES},
+    body={
+        "parent_id": ID,
+        "message": text(2000),
+        "spec": SPEC,
+        "zones": ZONES,
+        "branch": {"type": "boolean"},
+    },
     required=("parent_id", "message"),
 )
 def save_version():
