@@ -190,10 +190,12 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             _heading_scope(block_school, body, line, idx, ctx, "hukou")
             continue
         note = _SCHOOL_NOTE.match(raw.strip())
-        if (
-            note and ctx.current is not None
-        ):  # - 学区类型：共享学区 / - 办学性质：民办 under a school
+        if note and ctx.current is not None:  # - 学区类型：共享学区 / - 办学性质：民办
             shared = re.search(r"共享|分享|共同", note["value"])
+            if note["key"] == "学区类型" and re.match(r"共享学区|共同学区", note["value"]):
+                # schools whose identical catchment text is marked shared: linked later
+                ctx.current.setdefault("_shared_catchment", []).append(source_ref(line, idx))
+                continue
             ctx.unparsed.append(
                 {
                     **source_ref(line, idx),

@@ -30,6 +30,7 @@ __all__ = [
     "area_title",
     "area_line",
     "close_area",
+    "link_shared_catchments",
 ]
 
 
@@ -401,3 +402,54 @@ def close_area(ctx: ParseContext, level: str | None) -> None:
         if z["kind"] != "admin_units":
             z["multi_school"] = True
             ctx.shared.append({"labels": area["labels"], "level": level, "zone": z})
+
+
+def link_shared_catchments(ctx: ParseContext) -> None:
+    """Schools marked ``学区类型：共享学区`` whose zones are the same text share one catchment.
+
+    Each group of two or more such schools (same level, same rules) gets, on every member, a
+    ``multi_school`` zone naming them all (``area``: the shared scope text; the marks are its
+    ``also_sources``); their admin-unit rules are marked 多校划片 (split into ``multi_school``
+    zones by :func:`link_multi_school`).  A marked school whose text no other marked school
+    shares is reported in ``unparsed``.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for school in ctx.schools:
+        if "_shared_catchment" not in school:
+            continue
+        sig = tuple(
+            (z["kind"], z.get("fragment") or "", repr(z.get("units")), repr(z.get("bounds")))
+            for z in school["zones"]
+            if z["kind"] not in ("feeder", "multi_school")
+        )
+        groups.setdefault((school["level"], sig), []).append(school)
+    for (_level, sig), members in groups.items():
+        marks = [m for s in members for m in s.pop("_shared_catchment")]
+        if len(members) < 2 or not sig:
+            for m in marks:
+                ctx.unparsed.append(
+                    {
+                        **m,
+                        "reason": "共享学区，但没有与之范围相同的学校 shared catchment: no other "
+                        "school has the same scope",
+                    }
+                )
+            continue
+        area = "；".join(dict.fromkeys(frag for _, frag, _, _ in sig if frag))
+        for school in members:
+            for z in school["zones"]:
+                if z["kind"] == "admin_units":
+                    z["multi_school"] = True
+            own = [z for z in school["zones"] if z["kind"] not in ("feeder", "multi_school")]
+            school["zones"].append(
+                {
+                    "kind": "multi_school",
+                    "units": [],
+                    "area": area,
+                    "multi_school": True,
+                    "source": own[0]["source"],
+                    "also_sources": list(marks),
+                    "fragment": area,
+                    "_members": members,
+                }
+            )

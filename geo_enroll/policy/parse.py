@@ -32,7 +32,12 @@ from .coverage import account
 from .document import ParseContext, read_tables
 from .facts import extract_facts
 from .feeders import finish_feeders, link_feeders
-from .multi_school import finish_shared, link_multi_school, link_shared
+from .multi_school import (
+    finish_shared,
+    link_multi_school,
+    link_shared,
+    link_shared_catchments,
+)
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
 
@@ -80,6 +85,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     apply_pending(pending, ctx)
     merge_annex(annex)
     link_shared(ctx)
+    link_shared_catchments(ctx)
     link_feeders(ctx)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
     keep_previous_ids(ctx, previous)

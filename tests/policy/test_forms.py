@@ -389,3 +389,22 @@ def test_general_phrases_are_not_feeders():
     )
     assert [s["name"] for s in spec["schools"]] == ["第一小学"]
     assert {u["line"] for u in spec["unparsed"]} == {4, 5}  # said, not dropped
+
+
+def test_schools_marked_as_sharing_one_catchment_are_linked():
+    spec = _parse(
+        "某区2024年小学招生范围\n"
+        "城甲小学：107国道以东，创业二路以南，湖滨路以北区域。\n  - 学区类型：共享学区\n\n"
+        "城乙小学：107国道以东，创业二路以南，湖滨路以北区域。\n  - 学区类型：共享学区\n\n"
+        "城丙小学：新安路以西区域。\n  - 学区类型：共享学区\n\n"
+        "城丁小学：新安路以东区域。\n  - 学区类型：单享学区\n"
+    )
+    names = _by_name(spec)
+    ids = sorted(names[n]["id"] for n in ("城甲小学", "城乙小学"))
+    for n in ("城甲小学", "城乙小学"):
+        (shared,) = [z for z in names[n]["zones"] if z["kind"] == "multi_school"]
+        assert sorted(shared["schools"]) == ids and shared["area"].startswith("107国道以东")
+    assert not [z for z in names["城丙小学"]["zones"] if z["kind"] == "multi_school"]
+    reasons = {u["line"]: u["reason"] for u in spec["unparsed"]}
+    assert "没有与之范围相同的学校" in reasons[9] and "学校附注" in reasons[12]
+    assert spec["policy"]["eligibility"]["multi_school_zoning"] is True
