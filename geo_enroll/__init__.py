@@ -9,6 +9,8 @@ only when first used, so ``import geo_enroll`` stays cheap::
     applicants ──place──► placements + traces ──assign_classes──► classes
     multi-school zones ──lottery_draw / lottery_verify / lottery_simulate──► re-runnable draws
     edited zones ──compare──► who changes school, seat balance, gaps and overlaps
+    a published zone layer ──import_zones──► zone spec + zones (repairs reported)
+    a province of counties ──place_counties──► the same placements, on dask
 
 >>> import geo_enroll
 >>> spec = geo_enroll.parse_policy("第一小学招收东郊社区户籍适龄儿童。")
@@ -34,6 +36,7 @@ _LAZY = {
     # (geo_enroll.digitise is the subpackage; its verb is re-exported under another name)
     "digitise_zones": ("geo_enroll.digitise", "digitise"),
     "parse_address": ("geo_enroll.address", "parse_address"),
+    "parse_many": ("geo_enroll.address", "parse_many"),
     "Gazetteer": ("geo_enroll.geocode", "Gazetteer"),
     "load_default_gazetteer": ("geo_enroll.geocode", "load_default_gazetteer"),
     "convert_coords": ("geo_enroll.coords", "convert"),
@@ -47,6 +50,8 @@ _LAZY = {
     "lottery_verify": ("geo_enroll.placement.lottery", "verify"),
     "lottery_simulate": ("geo_enroll.placement.lottery", "simulate"),
     "compare": ("geo_enroll.impact", "compare"),
+    "import_zones": ("geo_enroll.zonelayer", "import_zones"),
+    "place_counties": ("geo_enroll.scale", "place_counties"),
 }
 
 __all__ = ["GeoEnrollError", "Settings", "DEFAULT_SETTINGS", "__version__", *_LAZY]

@@ -44,7 +44,7 @@ DEFAULTS = {
     "RATE_LIMIT_PER_MINUTE": DEFAULT_SETTINGS.rate_limit_per_minute,
     "LOGIN_ATTEMPTS_PER_MINUTE": 10,
     "MAX_CONTENT_LENGTH": DEFAULT_SETTINGS.max_request_bytes,
-    "TILES_URL": None,  # no tiles by default (offline); a URL template turns them on
+    "TILES_URL": DEFAULT_SETTINGS.tiles_url,  # None: offline; $GEO_ENROLL_TILES_URL sets one
     "VENDOR_URL": "/vendor",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

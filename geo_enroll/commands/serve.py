@@ -68,6 +68,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="store: postgresql://user@host/db for PostgreSQL + PostGIS (env GEO_ENROLL_DB); "
         "default: the embedded SQLite file in --data",
     )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=None,
+        metavar="ADDR",
+        help="a reverse proxy (address or network) whose X-Forwarded-For counts; repeatable "
+        "(env GEO_ENROLL_TRUSTED_PROXIES, comma-separated)",
+    )
+    p.add_argument(
+        "--tiles-url",
+        default=None,
+        help="optional tile server URL template (https://…/{z}/{x}/{y}.png or a same-origin "
+        "path; env GEO_ENROLL_TILES_URL); default: none, the offline background only",
+    )
     p.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
     p.add_argument(
         "--https",
@@ -90,6 +104,22 @@ def serve(args: argparse.Namespace) -> int:
     config = {"DATA_DIR": args.data, "SPEC_PATH": args.spec, "ZONES_PATH": args.zones}
     if getattr(args, "db", None):
         config["STORE_PATH"] = args.db
+    if getattr(args, "trusted_proxy", None):
+        config["TRUSTED_PROXIES"] = tuple(args.trusted_proxy)
+    if getattr(args, "tiles_url", None):
+        config["TILES_URL"] = args.tiles_url
+    from ..settings import DEFAULT_SETTINGS
+
+    if (
+        not os.environ.get("GEO_ENROLL_ID_SALT")
+        and DEFAULT_SETTINGS.student_id_salt == "geo-enroll-v1"
+    ):
+        print(
+            "警告 warning: 使用默认的 student_id 盐值 (Settings.student_id_salt)；正式部署请设置 "
+            "$GEO_ENROLL_ID_SALT 为本局私有的随机值，否则 student_id 可被反推出身份证号 — "
+            "the default salt lets anyone map a student_id back to its ID number",
+            file=sys.stderr,
+        )
     policies = list(getattr(args, "policy", None) or [])
     if policies and (args.spec or args.zones):
         raise InputError("use either --policy (one or more) or --spec/--zones, not both")
