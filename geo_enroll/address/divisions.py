@@ -172,6 +172,7 @@ class Divisions:
         self.short: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
         self.village_keys: dict[str, tuple] = {}
         self.children: dict[str, list[str]] = {}
+        self._ancestors: dict[str, tuple] = {}  # code → ancestors(code), memoised
         for code, name in rows:
             self._add(code, name)
         self.village_counties = frozenset(c[:6] for c in self.village_keys)
@@ -229,14 +230,17 @@ class Divisions:
 
     def ancestors(self, code: str) -> list[str]:
         """Codes of the real (non-placeholder) units above ``code``, top first, then itself."""
-        out = []
-        for n in (2, 4, 6, 9, 12):
-            if n > len(code):
-                break
-            unit = self.units.get(code[:n])
-            if unit and unit.name not in _VIRTUAL:
-                out.append(unit.code)
-        return out
+        known = self._ancestors.get(code)
+        if known is None:
+            out = []
+            for n in (2, 4, 6, 9, 12):
+                if n > len(code):
+                    break
+                unit = self.units.get(code[:n])
+                if unit and unit.name not in _VIRTUAL:
+                    out.append(unit.code)
+            known = self._ancestors[code] = tuple(out)
+        return list(known)
 
     def is_virtual(self, code: str) -> bool:
         """True for placeholder cities (市辖区, 省直辖县级行政区划...)."""

@@ -178,6 +178,10 @@ _TOKENS_DIGIT = tuple(t for t in _TOKENS if t[0] in {
     "bare", "bur"})  # fmt: skip
 _TOKENS_OTHER = tuple(t for t in _TOKENS if t[0] not in {
     "group", "lane", "unit", "floor", "room", "house_number", "bare", "bur"})  # fmt: skip
+# one pattern that matches where any token of each list would: a position where it fails
+# is skipped without trying the tokens one by one (same answers, fewer regex calls)
+_ANY_DIGIT_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_DIGIT))
+_ANY_OTHER_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_OTHER))
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
@@ -251,8 +255,13 @@ def _under(codes, parents) -> tuple:
         return codes if type(codes) is tuple else tuple(codes)
     if len(parents) == 1:
         (p,) = parents
-        return tuple(c for c in codes if c.startswith(p))
-    return tuple(c for c in codes if c.startswith(tuple(parents)))
+        if len(codes) == 1:  # the common case, without building a generator
+            if not codes[0].startswith(p):
+                return ()
+            return codes if type(codes) is tuple else tuple(codes)
+        return tuple([c for c in codes if c.startswith(p)])
+    prefixes = tuple(parents)
+    return tuple([c for c in codes if c.startswith(prefixes)])
 
 
 class _Parser:
@@ -276,9 +285,9 @@ class _Parser:
         self.levels_of = {k: frozenset(v) for k, v in levels_of.items()}
         for key in names:
             if len(key) >= 2:
-                self.automaton.add_word(key, len(key))
+                self.automaton.add_word(key, (key, self.levels_of[key]))
         self.automaton.make_automaton()
-        self._memo: tuple = ("", {})
+        self._memo: tuple = ("", {}, {})
 
     def _hits(self, s, pos) -> list:
         """Names (any level) starting at ``pos``, longest first (one automaton pass per text)."""
@@ -286,17 +295,25 @@ class _Parser:
 
     def _scan(self, s) -> dict:
         """Start position → names starting there, longest first (memoised for the last text)."""
-        text, memo = self._memo
+        text, memo, _named = self._memo
         if text is not s:
-            memo = {}
-            for end, length in self.automaton.iter(s):
-                start = end - length + 1
-                memo.setdefault(start, []).append(s[start : end + 1])
-            for hits in memo.values():
-                if len(hits) > 1:
-                    hits.sort(key=len, reverse=True)
-            self._memo = (s, memo)
+            memo, named = {}, {}
+            for end, (key, levels) in self.automaton.iter(s):
+                start = end - len(key) + 1
+                hits = memo.get(start)
+                if hits is None:
+                    memo[start] = [key]
+                    named[start] = levels
+                else:  # the automaton reports by end position: a later hit is longer
+                    hits.insert(0, key)
+                    named[start] = named[start] | levels
+            self._memo = (s, memo, named)
         return memo
+
+    def _named(self, s) -> dict:
+        """Start position → the levels any name starting there names (after :meth:`_scan`)."""
+        self._scan(s)
+        return self._memo[2]
 
     # -- administrative chain -------------------------------------------------------------
     def _admin_at(self, s, pos, level, parents, allow_short):
@@ -490,6 +507,7 @@ class _Parser:
         taken_roads: list[str] = []
         n = len(s)
         hits_at = self._scan(s).get
+        named_at = self._named(s).get
         last_unplaced = -1  # end of the last character set aside
         while pos < n:
             matched = False
@@ -507,11 +525,7 @@ class _Parser:
             ):
                 start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
                 levels = LEVELS[start_lv:] if admin_open else ("village",)
-                levels_of = self.levels_of
-                named = (
-                    levels_of[hits[0]] if len(hits) == 1
-                    else set().union(*(levels_of[k] for k in hits)) if hits else _NO_LEVELS
-                )  # fmt: skip
+                named = named_at(pos, _NO_LEVELS)  # the levels the names here name
                 for level in levels:
                     if level not in named and not (
                         level == "village" and by_sound or level == "township" and parents
@@ -564,7 +578,12 @@ class _Parser:
                     break
             if matched:
                 continue
-            for part, rx in _TOKENS_DIGIT if "0" <= s[pos] <= "9" else _TOKENS_OTHER:
+            digit = "0" <= s[pos] <= "9"
+            if (_ANY_DIGIT_RE if digit else _ANY_OTHER_RE).match(s, pos) is None:
+                tokens = ()  # no token starts here
+            else:
+                tokens = _TOKENS_DIGIT if digit else _TOKENS_OTHER
+            for part, rx in tokens:
                 m = rx.match(s, pos)
                 if not m:
                     continue
@@ -665,7 +684,10 @@ class _Parser:
             return 0  # a full name at the start is always a unit there (nothing above it)
         if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
             return 0
+        scan = self._scan(s)
         for pos in range(1, len(s) - 1):
+            if pos not in scan:
+                continue  # no name starts here (_admin_at would find nothing)
             may = _may_start(s, pos)
             if not may and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
                 continue  # 玉环县 is not 环县 with a stray 玉 before it
@@ -745,9 +767,7 @@ class _Parser:
                 if fuzzy:
                     out["fuzzy"][level] = {"written": fuzzy, "official": div.units[deepest].name}
                 break
-            out["candidates"][level] = [
-                "".join(div.units[a].name for a in div.ancestors(c)) for c in chosen[:10]
-            ]
+            out["candidates"][level] = [_chain_name(div, c) for c in chosen[:10]]
             # the common ancestor of every candidate is still known
             common = _common_prefix(chosen)
             for m in (9, 6, 4, 2):
@@ -803,6 +823,12 @@ def _may_start(s: str, pos: int) -> bool:
         or not ("\u3400" <= s[pos - 1] <= "\u9fff")
         or bool(_NOISE_END_RE.search(s, 0, pos))
     )
+
+
+@lru_cache(maxsize=50_000)
+def _chain_name(div: Divisions, code: str) -> str:
+    """The full written chain of a unit (北京市朝阳区 for 110105), memoised per table."""
+    return "".join(div.units[a].name for a in div.ancestors(code))
 
 
 def _common_prefix(codes) -> str:
