@@ -229,3 +229,42 @@ def test_redraw_a_zone_from_scratch(page, server):
     page.wait_for_selector(".n-changes")
     assert page.inner_text(".changed-rules").endswith(rid)
     page.screenshot(path=str(ARTIFACTS / "planner_redraw.png"), full_page=True)
+
+
+def test_a_save_that_lost_the_race_keeps_the_edit_and_saves_as_a_branch(page, server):
+    """Another planner saved on the same version first: 409 in words, the edit kept, a branch."""
+    base, app = server
+    page.expected.append(409)  # the conflict answer is the point of this test
+    store = app.extensions["geo_store"]
+    spec, zones = multipolygon_version()
+    start = store.save_version(
+        spec=spec, zones=zones, author="planner", message="起点 start", parent_id=1
+    )
+    _login(page, base, "planner")
+    page.goto(f"{base}/planner/versions/{start}/edit")
+    page.wait_for_selector("#editor[data-ready='1']")
+    page.select_option("#zone-select", EXCLAVE_RULE)
+    page.click("#btn-edit-zone")
+    ne = max(_vertices(page), key=lambda b: (round(b["x"]), -b["y"]))
+    x, y = ne["x"] + ne["width"] / 2, ne["y"] + ne["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 50, y + 30, steps=8)
+    page.mouse.up()
+    page.click("#btn-preview")
+    page.wait_for_selector(".n-changes")
+    # meanwhile another planner saves an edit of the same version
+    other = store.save_version(
+        spec=spec, zones=zones, author="planner_b", message="乙的修改", parent_id=start
+    )
+    page.fill("#message", "甲的修改")
+    page.click("#btn-save")
+    page.wait_for_selector("button.branch-save")
+    status = page.inner_text("#status")
+    assert "保存失败" in status and str(other) in status
+    page.screenshot(path=str(ARTIFACTS / "planner_save_conflict.png"), full_page=True)
+    assert page.get_attribute("#editor", "data-edited") == EXCLAVE_RULE  # the edit is still there
+    page.click("button.branch-save")
+    page.wait_for_url(f"{base}/planner/")
+    children = [v for v in store.versions("toy") if v["parent_id"] == start]
+    assert sorted(v["message"] for v in children) == ["乙的修改", "甲的修改"]

@@ -17,7 +17,9 @@
         if (!r.ok || data.ok === false) {
           var msg = (data && data.error) || ("HTTP " + r.status);
           if (data && data.errors && data.errors.length) { msg += ": " + data.errors.join("; "); }
-          throw new Error(msg);
+          var err = new Error(msg);
+          err.status = r.status;
+          throw err;
         }
         return data;
       });

@@ -214,9 +214,28 @@
     body.parent_id = baseId;
     body.message = message;
     saveBtn.disabled = true;
+    save(body);
+  });
+
+  /* Save; on a conflict (another planner saved on the same version first) the edit stays in
+     the editor and can be saved as a branch of the same version, never silently dropped. */
+  function save(body) {
     G.api("POST", "/api/versions", body).then(function (d) {
       setStatus("已保存为版本 " + d.id + " (saved)");
       window.location.href = "/planner/";
-    }).catch(function (e) { saveBtn.disabled = false; setStatus("保存失败 (save failed): " + e.message); });
-  });
+    }).catch(function (e) {
+      saveBtn.disabled = false;
+      setStatus("保存失败 (save failed): " + e.message);
+      if (e.status === 409 && !body.branch) {
+        var b = G.el("button", "另存为分支 save as a branch", "branch-save");
+        b.type = "button";
+        b.addEventListener("click", function () {
+          b.disabled = true;
+          save(Object.assign({}, body, { branch: true }));
+        });
+        statusEl.appendChild(document.createTextNode(" "));
+        statusEl.appendChild(b);
+      }
+    });
+  }
 })();
