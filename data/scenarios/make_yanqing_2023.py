@@ -64,7 +64,6 @@ GRID_M = 250
 
 L35 = 35  # 区教委…划定学校服务范围 / 城区初中坚持“房产证明和户口簿”统一…
 L95 = 95  # 区教委将根据城区学校学位供给情况采取多校划片的入学方式
-MATERIAL_LINES = (65, 73, 79)  # 非本市户籍: material checks of the seed
 
 
 def _seed_lines() -> list[str]:
@@ -117,13 +116,10 @@ def build_spec() -> dict:
     spec = copy.deepcopy(base)
     pol = spec["policy"]
     pol.setdefault("sources", {})["scenario"] = {"text": SCENARIO, "line": L95}
-    el = pol["eligibility"]
-    known = {(s["line"], s["text"]) for s in el["source"]}
-    for line in MATERIAL_LINES:  # the material checks: added by hand, the parser does not read them
-        src = _sentence(line, "材料")
-        if (src["line"], src["text"]) not in known:
-            el["source"].append(src)
-    el["source"].sort(key=lambda s: (s["line"], s["text"]))
+    if not pol["eligibility"].get("material_check"):  # parsed from lines 65, 73, 79
+        raise SystemExit(
+            "the parsed 延庆 spec has no material check: rebuild it with geo-enroll parse"
+        )
 
     units = _units()
     xsy = units[units["township_code"] == "110119002"]["code"].tolist()
@@ -215,9 +211,9 @@ def spec_toml(spec: dict) -> str:
         "# HYPOTHETICAL 示意情景 — 延庆区 2023 multi-school zoning scenario (多校划片, invented).\n"
         "# Built by data/scenarios/make_yanqing_2023.py; do not edit by hand.\n"
         "# [policy] (facts, timeline, eligibility with their source sentences) is the parsed seed\n"
-        "# data/boundaries/yanqing_2023.toml, plus the material-check sentences (lines 65, 73, 79)\n"
-        "# added to eligibility.source by hand.  [[schools]] and their zones are INVENTED: the\n"
-        "# seed names no school and no zone; unit codes are the official NBS ones.  The label is\n"
+        "# data/boundaries/yanqing_2023.toml (its material check parsed from lines 65, 73, 79).\n"
+        "# [[schools]] and their zones are INVENTED: the seed names no school and no zone;\n"
+        "# unit codes are the official NBS ones.  The label is\n"
         "# also in policy.sources.scenario (the schema has no top-level field for it).\n"
     )
     return to_toml(spec, header=header)

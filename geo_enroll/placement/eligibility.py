@@ -12,9 +12,10 @@ Rules, in order (the first that settles a child's status wins):
    ``special_education``: referred to a special school, outside these seat plans);
 3. deferral (缓学) asked and the policy allows it -> ``deferred``;
 4. 小学: born after ``policy.age_cutoff`` -> ``ineligible`` (rule ``age_cutoff``);
-5. 非本市户籍 / 随迁子女 whose material check (材料审核) failed -> ``ineligible`` (rule
-   ``materials``); whose check is blank or unreadable -> ``held`` (rule ``materials_pending``):
-   unknown is unknown, the child waits for the check and is never traced as passed.
+5. a recorded material check (材料审核) of 未通过 -> ``ineligible`` (rule ``materials``) and an
+   unreadable one -> ``held`` (rule ``materials_pending``), whatever the policy says; a blank
+   check of a 非本市户籍 / 随迁 child -> ``held`` when the policy sets a material check
+   (``eligibility.material_check``): unknown is unknown, never traced as passed.
 
 Which address counts (``address_options``, tried in order by :mod:`.candidates`; the first that
 falls in a zone is used, and its position gives the tier):
@@ -189,18 +190,28 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
     migrant = any(c in MIGRANT_CATEGORIES for c in cats) and not local
     if local:
         d.append("类别“" + "、".join(local) + "”按本地户籍对待")
+    ok = str(rec.get("materials_ok") or "").strip()
+    who = "非本地户籍，" if migrant else ""
+    if ok in _MATERIALS_FAIL:  # a recorded failure stands, whatever the policy's text says
+        return stop("ineligible", "materials", f"{who}入学材料审核未通过 (material check failed)")
+    if ok and ok not in _MATERIALS_PASS:  # unreadable: held, never passed
+        return stop(
+            "held",
+            "materials_pending",
+            f"{who}入学材料审核结果“{ok[:20]}”无法识别（应填 通过/未通过）：暂缓派位，待核实"
+            " (material check unreadable: held for review)",
+        )
     if migrant and not _needs_materials(el):
-        d.append("非本地户籍（随迁子女）：政策未规定另行审核材料，按流入地入学安排")
+        d.append(
+            "非本地户籍（随迁子女）：政策未规定另行审核材料，按流入地入学安排"
+            + ("（材料审核已记录为通过）" if ok else "")
+        )
     elif migrant:
-        ok = str(rec.get("materials_ok") or "").strip()
-        if ok in _MATERIALS_FAIL:
-            return stop("ineligible", "materials", "非本地户籍，入学材料审核未通过")
-        if ok not in _MATERIALS_PASS:  # unknown is unknown: held, never passed
-            seen = f"“{ok[:20]}”无法识别（应填 通过/未通过）" if ok else "未填写"
+        if not ok:  # unknown is unknown: held, never passed
             return stop(
                 "held",
                 "materials_pending",
-                f"非本地户籍，入学材料审核结果{seen}：暂缓派位，待材料审核后再安排"
+                "非本地户籍，入学材料审核结果未填写：暂缓派位，待材料审核后再安排"
                 " (material check not recorded: held for review)",
             )
         d.append("非本地户籍（随迁子女），材料审核通过")

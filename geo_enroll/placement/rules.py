@@ -25,8 +25,15 @@ _DISABLED_IN_SCHOOL = ("随班就读", "送教上门")
 
 
 def _needs_materials(el: dict) -> bool:
-    """The policy sets a material check for non-local children (a source sentence on 材料 for
-    非本市户籍 / 随迁 / 居住证: 延庆 lines 65, 73, 79); the same test as the trace's citation."""
+    """The policy sets a material check for non-local children: ``material_check`` (parsed by
+    :mod:`geo_enroll.policy.facts` from 延庆 lines 65, 73, 79), or, in a spec written before
+    that field, a source sentence on 材料 for 非本市户籍 / 随迁 / 居住证 (the trace's citation).
+
+    >>> _needs_materials({"material_check": True}), _needs_materials({"source": []})
+    (True, False)
+    """
+    if el.get("material_check"):
+        return True
     return any(
         "材料" in str(src.get("text"))
         and any(k in str(src.get("text")) for k in ("非本市户籍", "随迁", "居住证"))

@@ -315,6 +315,15 @@ def _num(t: str) -> float | None:
     return _CN_SMALL.get(t)
 
 
+def _sets_material_check(sentence: str) -> bool:
+    """A sentence setting a material check for non-local children (延庆 lines 65, 73, 79)."""
+    return (
+        "材料" in sentence
+        and re.search(r"非本市户籍|随迁|居住证", sentence) is not None
+        and re.search(r"审核|审查|核验|核查", sentence) is not None
+    )
+
+
 def _eligibility_rules(lines: list[str], elig: dict, cite) -> None:
     """Rules of who counts and how priority ranks (each cited in ``elig["source"]``):
 
@@ -327,7 +336,10 @@ def _eligibility_rules(lines: list[str], elig: dict, cite) -> None:
     - ``residence_proof_months``: months of proof of living there (半年以上…实际入住佐证);
     - ``other_district``: ``{"rental_years", "work_years"}`` for children of another district
       of the same city without a home (连续单独承租并实际居住3年以上…就业3年以上);
-    - ``approval_categories``: categories admitted only with an approval (…严格审批).
+    - ``approval_categories``: categories admitted only with an approval (…严格审批);
+    - ``material_check``: True when the text sets a material check (材料…审核) for non-local
+      children (非本市户籍 / 随迁 / 居住证); absent when silent.  Dated table rows (the
+      timeline's 材料审核 step) are not rules and are not read here.
 
     >>> e = {"priority_categories": ["烈士子女", "残疾儿童少年"], "source": []}
     >>> _eligibility_rules(["残疾儿童少年同等条件下在服务范围内就近就便优先入学。",
@@ -335,6 +347,10 @@ def _eligibility_rules(lines: list[str], elig: dict, cite) -> None:
     ...     "区级以上引进人才的子女入学，规范管理，严格审批。"], e, lambda *a: None)
     >>> e["priority_kind"], e["disability_priority"], e["approval_categories"]
     ({'残疾儿童少年': 'tie_break', '烈士子女': 'tie_break'}, 'tie_break', ['区级以上引进人才的子女'])
+    >>> e = {"source": []}
+    >>> _eligibility_rules(["非本市户籍儿童需提供居住证等材料，到街道进行审核。"], e, lambda *a: None)
+    >>> e["material_check"]
+    True
     """
     elig["priority_kind"] = {}
     elig["property_excluded"] = []
@@ -347,6 +363,9 @@ def _eligibility_rules(lines: list[str], elig: dict, cite) -> None:
         if not line:
             continue
         for sentence in split_top(line, "。；;"):
+            if not raw.startswith("\t") and _sets_material_check(sentence):
+                elig["material_check"] = True
+                cite(sentence, idx)
             tie = "同等条件下" in sentence
             trigger = PATTERNS["priority_trigger"].search(sentence)
             for cat in cats if trigger else ():

@@ -162,3 +162,50 @@ def test_blank_material_check_is_held_not_passed(toy):
     assert "暂缓派位" in trace and "已通过" not in trace and held["school"].iloc[0] == ""
     passed = p[p["status"] != "held"]
     assert "材料审核已通过" in passed["trace"].iloc[0]
+
+
+@pytest.mark.parametrize("materials,status", [("未通过", "ineligible"), ("待定", "held"), ("", "")])
+def test_recorded_material_check_counts_whatever_the_policy_text(materials, status):
+    """Review W1: a recorded 未通过 is ineligible and an unreadable value held even when the
+    spec sets no material check; only a blank check depends on the policy's gate."""
+    spec = toy_spec()
+    assert not spec["policy"]["eligibility"].get("material_check")
+    row = _row(1, 类别="非本市户籍", 材料审核=materials, 户籍地址="河北省某县")
+    row["实际居住地址"] = "玩具镇横街21号"
+    el = _assess([row], spec)
+    assert el["status"].iloc[0] == status
+    assert not any("审核通过" in x for x in el["decisions"].iloc[0])
+
+
+def test_material_check_gate_comes_from_the_parsed_field():
+    """Review W1: ``eligibility.material_check`` (what the parser writes) sets the gate, with no
+    hand-added source sentence."""
+    spec = toy_spec()
+    spec["policy"]["eligibility"]["material_check"] = True
+    row = _row(1, 类别="非本市户籍", 材料审核="", 户籍地址="河北省某县")
+    row["实际居住地址"] = "玩具镇横街21号"
+    el = _assess([row], spec)
+    assert (el["status"].iloc[0], el["rule"].iloc[0]) == ("held", "materials_pending")
+
+
+def test_committed_yanqing_spec_sets_the_material_check():
+    """Review W1: the committed parse of the 延庆 text itself (not a hand-patched scenario)
+    holds a blank check, refuses 未通过 and places 通过."""
+    from pathlib import Path
+
+    from geo_enroll.policy.spec import load_spec
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_spec(root / "data" / "boundaries" / "yanqing_2023.toml")
+    el = spec["policy"]["eligibility"]
+    assert el["material_check"] is True
+    assert {65, 73, 79} <= {s["line"] for s in el["source"] if "材料" in s["text"]}
+    rows = []
+    for i, m in enumerate(("未通过", "", "通过"), start=1):
+        rows.append(_row(i, "2016-03-01", 类别="非本市户籍", 材料审核=m, 户籍地址="河北省某县"))
+        rows[-1]["实际居住地址"] = "北京市延庆区百泉街道某路1号"
+    got = _assess(rows, spec)
+    assert list(got["status"]) == ["ineligible", "held", ""]
+    assert list(got["rule"]) == ["materials", "materials_pending", ""]
+    taipusi = load_spec(root / "data" / "boundaries" / "taipusi_2024.toml")
+    assert "material_check" not in taipusi["policy"]["eligibility"]  # its text sets none

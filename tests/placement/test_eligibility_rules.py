@@ -205,3 +205,25 @@ def test_deferral_records_proof_approval_and_returned_notice(toy):
     assert list(el["status"]) == ["deferred", "deferred", ""]
     assert el["notice_returned"].iloc[0] and not el["notice_returned"].iloc[1]
     assert "交回" in el["decisions"].iloc[0][-1] and "医院证明未记录" in el["decisions"].iloc[1][-1]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("非本市户籍适龄儿童需提供居住证、务工证明等材料，经街道审核后入学。", True),
+        ("随迁子女入学，由家长持相关材料到教育局审查。", True),
+        ("进城务工人员随迁子女持居住证和就业材料，到学校核验入学资格。", True),
+        ("随迁子女按照相对就近原则统筹安排入学。", False),  # no material check
+        ("本市户籍儿童提供户口簿和房产材料，到学校审核。", False),  # not non-local
+        ("\t非本市户籍适龄儿童少年入学材料审核", False),  # a timeline table row, not a rule
+    ],
+)
+def test_material_check_read_from_the_text(text, expected):
+    """Review W1: the parser writes ``eligibility.material_check`` (the placement's gate) from
+    the sentence, with the sentence cited; silent texts leave it absent."""
+    from geo_enroll.policy.facts import extract_facts
+
+    el = extract_facts(["某某县2024年义务教育招生方案", text])["eligibility"]
+    assert el.get("material_check", False) is expected
+    cited = any(s["line"] == 2 for s in el["source"])
+    assert cited is expected
