@@ -184,6 +184,7 @@ _ANY_DIGIT_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_DIG
 _ANY_OTHER_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_OTHER))
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
+_VILLAGE_SUFFIX_RE = re.compile(_VILLAGE_SUFFIX)
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|社(?!区)|队)")
 _MERGE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
 
@@ -193,6 +194,16 @@ def _char_pinyin(c: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
     return lazy_pinyin(c, style=Style.NORMAL, errors=lambda x: x)[0]
+
+
+@lru_cache(maxsize=20000)
+def _loose_syllable(s: str) -> str:
+    """One syllable as :func:`pinyin_key` ``loose=True`` writes it."""
+    for a, b in _MERGE:
+        s = s.replace(a, b)
+    if len(s) > 2 and s.endswith("n"):
+        s = s[:-1]
+    return s
 
 
 def pinyin_key(name: str, *, loose: bool = False) -> str:
@@ -205,14 +216,7 @@ def pinyin_key(name: str, *, loose: bool = False) -> str:
     """
     syl = [_char_pinyin(c) for c in name]
     if loose:
-        out = []
-        for s in syl:
-            for a, b in _MERGE:
-                s = s.replace(a, b)
-            if len(s) > 2 and s.endswith("n"):
-                s = s[:-1]
-            out.append(s)
-        syl = out
+        syl = [_loose_syllable(s) for s in syl]
     return " ".join(syl)
 
 
@@ -450,21 +454,26 @@ class _Parser:
         if parents is None or len(parents) != 1 or len(parents[0]) != 9:
             return None
         exact, loose = _village_sound_index(self.div)
-        best = None
-        for length in range(min(6, len(s) - pos), 1, -1):
+        run = 0  # Chinese characters from pos (a name is made of them only)
+        while run < 6 and pos + run < len(s) and "\u3400" <= s[pos + run] <= "\u9fff":
+            run += 1
+        if run < 2:
+            return None
+        syllables = [_char_pinyin(c) for c in s[pos : pos + run]]  # = pinyin_key, per char
+        loose_syllables = None
+        for length in range(run, 1, -1):
             end = pos + length
-            name = s[pos:end]
-            if not all("\u3400" <= c <= "\u9fff" for c in name):
-                continue
-            tail = re.match(f"{_VILLAGE_SUFFIX}", s[end:])
+            tail = _VILLAGE_SUFFIX_RE.match(s, end)
             if not (tail or end == len(s) or _GROUP_AHEAD_RE.match(s, end)):
                 continue
-            for table, loose_ in ((exact, False), (loose, True)):
-                codes = _under(table.get(pinyin_key(name, loose=loose_), ()), parents)
-                if codes:
-                    best = (codes, end + (tail.end() if tail else 0), name)
-                    return best
-        return best
+            codes = _under(exact.get(" ".join(syllables[:length]), ()), parents)
+            if not codes:
+                if loose_syllables is None:
+                    loose_syllables = [_loose_syllable(x) for x in syllables]
+                codes = _under(loose.get(" ".join(loose_syllables[:length]), ()), parents)
+            if codes:
+                return codes, tail.end() if tail else end, s[pos:end]
+        return None
 
     # -- whole parse --------------------------------------------------------------------
     def parse(self, text, settings: Settings) -> dict:
