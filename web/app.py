@@ -245,7 +245,7 @@ def create_app(config: dict | None = None) -> Flask:
     @auth.roles()
     @validate(path={"filename": {"type": "string", "maxLength": 300}})
     def vendor(filename):
-        """The vendored Leaflet and leaflet-draw (served by the app: no CDN)."""
+        """The vendored Leaflet (served by the app: no CDN)."""
         if filename.endswith((".md", "LICENSE")) and "/" not in filename:
             raise NotFound()
         return send_from_directory(VENDOR_DIR, filename, max_age=86400)

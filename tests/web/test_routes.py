@@ -134,7 +134,7 @@ def test_health_openapi_vendor_static(client):
     assert spec["openapi"].startswith("3.")
     for url in (
         "/vendor/leaflet/leaflet.js",
-        "/vendor/leaflet-draw/leaflet.draw.js",
+        "/static/vendor/leaflet-geoman/leaflet-geoman.min.js",
         "/vendor/leaflet/images/marker-icon.png",
         "/static/app.css",
         "/static/planner.js",
