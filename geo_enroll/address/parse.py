@@ -291,6 +291,10 @@ class _Parser:
             if len(key) >= 2:
                 self.automaton.add_word(key, (key, self.levels_of[key]))
         self.automaton.make_automaton()
+        # full names of provinces, cities, counties and townships (_first_admin)
+        self._full_admin = frozenset(
+            k for lv in ("province", "city", "county", "township") for k in div.full[lv]
+        )
         self._memo: tuple = ("", {}, {})
 
     def _hits(self, s, pos) -> list:
@@ -688,8 +692,7 @@ class _Parser:
     def _first_admin(self, s) -> int:
         """0, or the first position where a full province/city/county/township name starts."""
         levels = ("province", "city", "county", "township")
-        full = self.div.full
-        if any(k in full[lv] for k in self._hits(s, 0) for lv in levels):
+        if not self._full_admin.isdisjoint(self._hits(s, 0)):
             return 0  # a full name at the start is always a unit there (nothing above it)
         if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
             return 0
@@ -792,16 +795,13 @@ class _Parser:
             )
             return
         written = {lv for lv, *_ in chain}
-        for code in div.ancestors(deepest):
-            unit = div.units[code]
-            out["codes"][unit.level] = code
-            if unit.level == "village":  # the address form: 菜园村, 湖南社区, 道海嘎查
-                out["village"] = div.village_keys[code][1]
-            else:
-                out[unit.level] = unit.name
-            if unit.level not in written:
-                out["inferred"].append(unit.level)
-            out["level"] = unit.level
+        codes, inferred = out["codes"], out["inferred"]
+        for level, code, name in _lineage(div, deepest):
+            codes[level] = code
+            out[level] = name
+            if level not in written:
+                inferred.append(level)
+            out["level"] = level
         if "county" in out["inferred"] and len(deepest) >= 9:
             # no county written: the unit is the only one of its name (under what was written)
             out["notes"].append(
@@ -832,6 +832,18 @@ def _may_start(s: str, pos: int) -> bool:
         or not ("\u3400" <= s[pos - 1] <= "\u9fff")
         or bool(_NOISE_END_RE.search(s, 0, pos))
     )
+
+
+@lru_cache(maxsize=50_000)
+def _lineage(div: Divisions, code: str) -> tuple:
+    """``(level, code, name)`` of the unit and the real units above it, top first; a village
+    by its address form (菜园村, 湖南社区, 道海嘎查), memoised per table."""
+    out = []
+    for a in div.ancestors(code):
+        unit = div.units[a]
+        name = div.village_keys[a][1] if unit.level == "village" else unit.name
+        out.append((unit.level, a, name))
+    return tuple(out)
 
 
 @lru_cache(maxsize=50_000)
