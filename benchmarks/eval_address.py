@@ -33,6 +33,16 @@ Run of 2026-12-02 on the shared 2-core dev box (load ≈ 10), 623 addresses::
     throughput (CPU time): geo_enroll ≈ 13,000-15,000/s, cpca ≈ 50,000-77,000/s (× 0.2-0.3),
     jionlp ≈ 70-80/s.  The target (at least cpca's speed) is NOT met.
 
+After cutting the parser's fixed cost per address (same day, load ≈ 5; the accuracy table
+above unchanged, and 41,103 addresses — this file, the tests' inputs and 31,000 generated
+ones — parse to identical results before and after)::
+
+    geo_enroll ≈ 24,000-25,000/s, cpca ≈ 71,000-85,000/s (× 0.29-0.34), jionlp ≈ 380/s.
+
+Still NOT at cpca's speed: what is left is spread over the Aho–Corasick pass (pyahocorasick
+reports every name inside every name: ≈ 9 hits per address, ≈ 8 µs of the ≈ 40 µs) and the
+per-position rules that keep roads from being read as places, which cpca does not have.
+
 The labels come from the same national table geo_enroll reads (the peers ship their own
 tables: jionlp's is newer, cpca's older), and the forms include old names and short county
 names that cpca does not resolve by design: read the accuracy as "on these forms".
