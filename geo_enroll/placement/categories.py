@@ -65,46 +65,109 @@ def matching(child: tuple | list, policy: list) -> list[str]:
     return out
 
 
+# Synonyms of the seeds' property words: a family links an item of the policy to evidence that
+# names the same kind of property in other words (门市 for 商铺).  They only widen the match:
+# the policy's own items are matched first, exactly or by containment.
 _EVIDENCE_FAMILIES = (
     ("柜台",),
-    ("商铺", "商业用房", "门市", "底商"),
+    ("商铺", "商业用房", "门市", "底商", "商住"),
     ("个人签订", "个人买卖", "私人买卖", "私下买卖", "个人合同", "私人合同"),
-    ("拆迁", "置换"),
+    ("拆迁", "置换", "安置房", "回迁"),
     ("过道房",),
     ("地下室",),
     ("车库",),
     ("空挂户", "空挂"),
+    ("小产权",),
+    ("自建房", "宅基地"),
 )
+# Qualifiers that narrow an item (非政府拆迁…, 不具备居住条件的商铺): (in the item, the same
+# qualifier said by the evidence, the evidence saying the opposite).  A family match whose
+# qualifier the evidence does not state is not excluded: it is held for review.
+_QUALIFIERS = (
+    (r"非政府", r"非政府|私人|个人|开发商", r"(?<!非)政府"),
+    (r"不具备居住条件|无居住条件|不具备居住功能", r"不具备居住|无居住条件|不能居住", None),
+    (r"集体土地", r"集体土地|宅基地|农村", r"国有土地"),
+)
+_SUFFIX = re.compile(r"(?:的)?(?:产权)?(?:材料|证明|证书|证)$")
 
 
-def _same_family(item: str, evidence: str) -> bool:
-    if "非政府" in item and "政府" in evidence and "非政府" not in evidence:
-        return False  # 非政府拆迁置换 is excluded; a government relocation swap is not
+def _core(text: str) -> str:
+    """An item or an evidence type without its trailing 产权材料/证明 and spaces.
+
+    >>> _core("商场内柜台产权材料"), _core("小产权房")
+    ('商场内柜台', '小产权房')
+    """
+    return _SUFFIX.sub("", re.sub(r"\s+", "", str(text))) or re.sub(r"\s+", "", str(text))
+
+
+def _family(item: str, evidence: str) -> bool:
     return any(
         any(k in item for k in fam) and any(k in evidence for k in fam)
         for fam in _EVIDENCE_FAMILIES
     )
 
 
+def _match(item: str, evidence: str) -> tuple[str, str] | None:
+    """How ``evidence`` meets one item of the policy: ``("same", why)`` (it is that item),
+    ``("review", why)`` (it may be, a qualifier is not stated), ``("not", why)`` (the
+    evidence states the opposite of the item's qualifier) or None (unrelated)."""
+    it, ev = _core(item), _core(evidence)
+    if not it or not ev:
+        return None
+    if it == ev or it in ev:
+        return "same", f"与政策所列“{item}”一致"
+    if not _family(it, ev) and not (len(ev) >= 2 and ev in it):
+        return None
+    for q_item, q_same, q_opposite in _QUALIFIERS:
+        if not re.search(q_item, it):
+            continue
+        if re.search(q_same, ev):
+            continue  # the evidence states the same qualifier
+        if q_opposite and re.search(q_opposite, ev):
+            return "not", f"材料写明“{re.search(q_opposite, ev)[0]}”，不属于“{item}”"
+        q = re.search(q_item, it)[0]
+        return "review", f"与政策所列“{item}”同类，但材料未说明是否“{q}”"
+    if ev in it and not _family(it, ev):
+        return "review", f"属于政策所列“{item}”的一部分，请核实是否即为该类材料"
+    return "same", f"与政策所列“{item}”同类"
+
+
 def evidence_problem(evidence: str, eligibility: dict) -> tuple[str, str] | None:
-    """``("excluded", item)`` when the evidence is not a basis for zoning, ``("scrutinise",
-    item)`` when the policy checks it with care, else None.
+    """What the policy says of a property-evidence type: ``("excluded", item)`` when it is not
+    a basis for zoning, ``("review", why)`` when it resembles an excluded item but the item's
+    qualifier (非政府, 不具备居住条件…) is not stated (held for a person to decide),
+    ``("scrutinise", item)`` when the policy checks it with care, else None.
+
+    The policy's own items are matched first (exactly, or contained in the evidence); the
+    synonym families only widen that; an unstated qualifier is never read as met.
 
     >>> el = {"property_excluded": ["商场内柜台产权材料", "个人签订的房屋买卖合同",
-    ...                             "非政府拆迁房屋置换材料"], "scrutinised_housing": ["地下室"]}
+    ...                             "非政府拆迁房屋置换材料", "不具备居住条件的商铺产权材料"],
+    ...       "scrutinised_housing": ["地下室"]}
     >>> evidence_problem("个人买卖合同", el), evidence_problem("房产证", el)
     (('excluded', '个人签订的房屋买卖合同'), None)
     >>> evidence_problem("政府拆迁安置房置换", el), evidence_problem("地下室", el)
     (None, ('scrutinise', '地下室'))
+    >>> evidence_problem("拆迁安置房", el)[0], evidence_problem("门市房", el)[0]
+    ('review', 'review')
+    >>> evidence_problem("小产权房", {"property_excluded": ["小产权房", "集体土地上的自建房"]})
+    ('excluded', '小产权房')
     """
     ev = str(evidence or "").strip()
     if not ev:
         return None
+    review = None
     for item in eligibility.get("property_excluded") or ():
-        if _same_family(item, ev):
+        m = _match(item, ev)
+        if m and m[0] == "same":
             return "excluded", item
+        if m and m[0] == "review" and review is None:
+            review = ("review", m[1])
+    if review:
+        return review
     for item in eligibility.get("scrutinised_housing") or ():
-        if _same_family(item, ev) or item in ev:
+        m = _match(item, ev)
+        if m and m[0] in ("same", "review"):
             return "scrutinise", item
     return None
 

@@ -18,7 +18,9 @@ Rules, in order (the first that settles a child's status wins):
    (``eligibility.material_check``): unknown is unknown, never traced as passed.
 
 Which address counts (``address_options``, tried in order by :mod:`.candidates`; the first that
-falls in a zone is used, and its position gives the tier):
+falls in a zone is used, and its position gives the tier; an option carrying ``review`` — its
+property evidence or months of proof a person must check first — holds the child, rule
+``property_review``, when it is the one used):
 
 - ``policy.eligibility.address_basis`` lists the bases in priority order, e.g. 太仆寺旗
   ``["hukou", "property_in_zone"]`` (户籍, else property in a zone with a 购房 rule) and 延庆
@@ -108,6 +110,10 @@ def assess_eligibility(applicants: pd.DataFrame, *, spec: dict) -> pd.DataFrame:
     """
     pol = spec.get("policy") or {}
     el = _eligibility(spec)
+    months = applicants.get("residence_proof_months")
+    el["_months_recorded"] = months is not None and bool(
+        (months.astype(str).str.strip() != "").any()
+    )
     cutoff = str(pol.get("age_cutoff") or "")
     mig_cut = str(pol.get("hukou_migration_cutoff") or "")
     rows = []
@@ -234,7 +240,7 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
             )
             hukou = prev
     prop, resid = rec.get("property_address") or "", rec.get("residence_address") or ""
-    prop = _property_counts(rec, el, prop, d)
+    prop, prop_review = _property_counts(rec, el, prop, d)
     for i, basis in enumerate(el["address_basis"]):
         tier = i + 1
         if basis == "hukou" and hukou:
@@ -248,6 +254,9 @@ def _assess_one(rec: dict, *, spec, el, cutoff, mig_cut) -> dict:
             options.append(_opt(basis, resid or prop or hukou, None, tier))
     if migrant and (resid or prop) and not any(o["basis"] == "actual_residence" for o in options):
         options.append(_opt("migrant_residence", resid or prop, None, len(el["address_basis"]) + 1))
+    for o in options:  # a property whose evidence a person must check first: held if used
+        if prop_review and prop in (o["address"], o["other"]):
+            o["review"] = prop_review
     out["address_options"] = tuple(options)
     if options:
         d.append("可用于划片的地址（按顺序）：" + "、".join(o["label"] for o in options))
@@ -305,6 +314,7 @@ def _opt(basis: str, address: str, other: str | None, tier: int) -> dict:
         "other": other,
         "tier": tier,
         "lives_here": False,
+        "review": "",
     }
 
 

@@ -92,6 +92,14 @@ def resolve_applicant(sid, rec, geo, index, by_id, spec) -> dict:
         r.update(status="unresolved_address", rule="unresolved_address")
         steps.append("没有能定位的地址，无法派位；请核对地址后重新提交")
         return r
+    chosen = used[0] if used is not None else first_point[0]
+    if chosen.get("review"):  # unknown is unknown: the property a person must check first
+        r.update(status="held", rule="property_review")
+        steps.append(
+            f"使用{chosen['label']}，但{chosen['review']}：暂缓派位"
+            " (property evidence needs review: held)"
+        )
+        return r
     if used is None:  # located but in no zone: placed by relative proximity, lowest tier
         o, g = first_point
         tier = max((x["tier"] for x in options), default=1) + 1

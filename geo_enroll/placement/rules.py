@@ -22,6 +22,7 @@ from .categories import evidence_problem, is_other_district, matching
 __all__: list[str] = []  # helpers of .eligibility
 
 _DISABLED_IN_SCHOOL = ("随班就读", "送教上门")
+MONTHS_NOT_IN_TABLE = "申请表未记录入住证明月数"
 
 
 def _needs_materials(el: dict) -> bool:
@@ -147,25 +148,52 @@ def _approval(cats, rec: dict, el: dict, d: list) -> tuple[str, str] | None:
     )
 
 
-def _property_counts(rec: dict, el: dict, prop: str, d: list) -> str:
-    """The property address, or ``""`` when its evidence is not a basis for zoning."""
+def _property_counts(rec: dict, el: dict, prop: str, d: list) -> tuple[str, str]:
+    """The property address (``""`` when its evidence is not a basis for zoning) and, when a
+    person must decide before it is used, the reason (``""`` otherwise).
+
+    Review, not exclusion: evidence that resembles an excluded item without its qualifier
+    (拆迁安置房 vs 非政府拆迁房屋置换), and a blank 入住证明月数 where the policy asks for months of
+    proof (unknown is unknown).  The child is held only if this address is the one used.  A
+    table in which *no* row records the months (the column not collected) holds nobody for it:
+    each trace and a run warning say the proof was not checked (``MONTHS_NOT_IN_TABLE``).
+
+    >>> el = {"property_excluded": ["不具备居住条件的商铺产权材料"], "residence_proof_months": 6}
+    >>> d = []
+    >>> prop, why = _property_counts({"property_evidence": "门市房", "residence_proof_months": "8"},
+    ...                              el, "A", d)
+    >>> prop, why.split("，")[1]
+    ('A', '但材料未说明是否“不具备居住条件”：待人工核实')
+    >>> _property_counts({"property_evidence": "房产证"}, el, "A", d)[1][:9]
+    '实际入住证明未记录'
+    """
     if not prop:
-        return prop
-    problem = evidence_problem(rec.get("property_evidence") or "", el)
+        return prop, ""
+    review = []
+    evidence = rec.get("property_evidence") or ""
+    problem = evidence_problem(evidence, el)
     if problem and problem[0] == "excluded":
         d.append(
-            f"房产材料“{rec.get('property_evidence')}”属“{problem[1]}”，不作为划片招生入学依据，"
-            "房产地址不用于划片"
+            f"房产材料“{evidence}”属“{problem[1]}”，不作为划片招生入学依据，房产地址不用于划片"
         )
-        return ""
-    if problem:
-        d.append(f"房产材料“{rec.get('property_evidence')}”属重点审核对象（{problem[1]}），请核实")
+        return "", ""
+    if problem and problem[0] == "review":
+        review.append(f"房产材料“{evidence}”{problem[1]}：待人工核实")
+    elif problem:
+        d.append(f"房产材料“{evidence}”属重点审核对象（{problem[1]}），请核实")
     months = el.get("residence_proof_months")
     if months:
         v = str(rec.get("residence_proof_months") or "").strip()
         if v and float(v) < months:
             d.append(f"实际入住证明{float(v):g}个月，不满{months}个月，房产地址不用于划片")
-            return ""
-        if not v:
-            d.append(f"实际入住证明未记录（政策要求{months}个月以上），请核对")
-    return prop
+            return "", ""
+        if not v and el.get("_months_recorded", True):
+            review.append(f"实际入住证明未记录（政策要求{months}个月以上）：待人工核实")
+        elif not v:  # the table has no months at all: said here and as a run warning
+            d.append(
+                f"{MONTHS_NOT_IN_TABLE}（政策要求{months}个月以上）：实际入住未核对，"
+                "房产地址暂按申报使用"
+            )
+    if review:
+        d.append("；".join(review) + "；房产地址若用于划片，暂缓派位")
+    return prop, "；".join(review)

@@ -67,6 +67,7 @@ from .locate import complete_school_points, geocode_all
 from .multischool import allocate_level
 from .outputs import check_out_dir, homes_layer, write_outputs
 from .resolve import resolve_applicant
+from .rules import MONTHS_NOT_IN_TABLE
 from .seats import load_school_table, priority_shortfall, validate_school_table
 from .trace import LEVEL_ZH, PLACEMENT_COLUMNS, SCHOOL_COLUMNS, placement_tables
 
@@ -207,6 +208,13 @@ def place(
     conflicts = Counter(
         s for r in rows.values() for s in r["steps"] if s.startswith("正文与附件不一致")
     )
+    unchecked = Counter(  # the table records no months of proof: said once per run
+        s.split("：", 1)[0] + "：实际入住未核对，房产地址按申报使用"
+        for r in rows.values()
+        for s in r["steps"]
+        if s.startswith(MONTHS_NOT_IN_TABLE)
+    )
+    conflicts.update(unchecked)
     warnings = warnings + [f"{text}（涉及{n}名申请人）" for text, n in sorted(conflicts.items())]
 
     # seat plan smaller than the priority children of a school: stop, per school

@@ -103,7 +103,11 @@ def test_tie_break_category_wins_only_within_its_tier(yanqing, toy):
 def test_tier_category_is_placed_first(taipusi, toy):
     spec = _with(taipusi, toy["spec"])
     assert spec["policy"]["eligibility"]["priority_kind"]["烈士子女"] == "tier"
-    p = _crowd(spec, toy, _row(7, 类别="烈士子女", 户籍地址="", 房产地址="玩具镇横街93号"))
+    p = _crowd(
+        spec,
+        toy,
+        _row(7, 类别="烈士子女", 户籍地址="", 房产地址="玩具镇横街93号", 入住证明月数="8"),
+    )
     assert p["tier"].iloc[-1] == "0" and p["school"].iloc[-1] == "toy-p1"
 
 
@@ -160,25 +164,73 @@ def test_scrutinised_housing_is_flagged(yanqing, toy):
 
 # ------------------------------------------------------------------ 太仆寺旗 property evidence
 @pytest.mark.parametrize(
-    ("evidence", "months", "counts"),
+    ("evidence", "months", "outcome"),
     [
-        ("房产证", "8", True),
-        ("商铺产权", "8", False),
-        ("个人买卖合同", "8", False),
-        ("非政府拆迁置换", "8", False),
-        ("房产证", "3", False),  # 半年以上 proof of living there
+        ("房产证", "8", "counts"),
+        ("不具备居住条件的商铺产权", "8", "excluded"),
+        ("个人买卖合同", "8", "excluded"),
+        ("非政府拆迁置换", "8", "excluded"),
+        ("商场内柜台产权材料", "8", "excluded"),  # the item itself
+        ("政府拆迁安置房置换", "8", "counts"),  # says the opposite of 非政府
+        ("拆迁安置房", "8", "review"),  # 非政府 not stated: a person decides
+        ("门市房", "8", "review"),  # a shop, 不具备居住条件 not stated
+        ("商铺改住宅（有居住条件）", "8", "review"),
+        ("房产证", "3", "excluded"),  # 半年以上 proof of living there
+        ("房产证", "", "review"),  # months unknown: not a pass
     ],
 )
-def test_property_evidence_the_text_excludes(taipusi, toy, evidence, months, counts):
+def test_property_evidence_the_text_excludes(taipusi, toy, evidence, months, outcome):
+    """Review W2: excluded only when the evidence is the policy's item (or its synonym with the
+    item's qualifier stated); a family match without the qualifier, or blank months, is held
+    for review when that property is the address used, never excluded or passed silently."""
     spec = _with(taipusi, toy["spec"])
     row = _row(
         1, 户籍地址="", 房产地址="玩具镇横街93号", 房产材料类型=evidence, 入住证明月数=months
     )
-    el = _assess([row], spec)
-    opts = el["address_options"].iloc[0]
-    assert any(o["basis"] == "property_in_zone" for o in opts) == counts
-    if not counts:
+    other = _row(2, 入住证明月数="12")  # the table records months (a blank is a blank cell)
+    el = _assess([row, other], spec)
+    opts = [o for o in el["address_options"].iloc[0] if o["basis"] == "property_in_zone"]
+    assert bool(opts) == (outcome != "excluded")
+    assert bool(opts and opts[0]["review"]) == (outcome == "review")
+    if outcome == "excluded":
         assert any("房产地址不用于划片" in x for x in el["decisions"].iloc[0])
+    table = read_applicants(pd.DataFrame([row, other]))
+    res = place(pd.DataFrame([row, other]), seed=1, **{**toy, "spec": spec})
+    p = res.placements.set_index("student_id").loc[table["student_id"].iloc[0]]
+    if outcome == "review":
+        assert (p["status"], p["rule"], p["school"]) == ("held", "property_review", "")
+        assert "待人工核实" in p["trace"] and "暂缓派位" in p["trace"]
+    else:
+        assert p["rule"] != "property_review" and "待人工核实" not in p["trace"]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        ("小产权房", ("excluded", "小产权房")),  # exact: words the seeds never use
+        ("小产权房（无证）", ("excluded", "小产权房")),
+        ("集体土地上的自建房", ("excluded", "集体土地上的自建房")),
+        ("宅基地自建房", ("excluded", "集体土地上的自建房")),
+        ("自建房", "review"),  # on which land? not stated
+        ("商品房", None),
+    ],
+)
+def test_property_evidence_of_another_policy(evidence, expected):
+    """Review W2: another policy's own excluded items, matched exactly or by containment."""
+    from geo_enroll.placement.categories import evidence_problem
+
+    el = {"property_excluded": ["小产权房", "集体土地上的自建房"]}
+    got = evidence_problem(evidence, el)
+    assert (got[0] if expected == "review" and got else got) == expected
+
+
+def test_property_under_review_holds_only_when_it_is_the_address_used(taipusi, toy):
+    """The hukou address (tier ahead of the property in 太仆寺旗) places the child; the property
+    under review is then not needed and does not hold anyone."""
+    spec = _with(taipusi, toy["spec"])
+    row = _row(1, 房产地址="玩具镇横街93号", 房产材料类型="门市房", 入住证明月数="8")
+    p = place(pd.DataFrame([row]), seed=1, **{**toy, "spec": spec}).placements.iloc[0]
+    assert p["status"] == "placed" and p["school"]
 
 
 def test_bad_number_is_a_row_problem():
@@ -227,3 +279,15 @@ def test_material_check_read_from_the_text(text, expected):
     assert el.get("material_check", False) is expected
     cited = any(s["line"] == 2 for s in el["source"])
     assert cited is expected
+
+
+def test_table_without_months_is_said_not_held(taipusi, toy):
+    """A table that records no 入住证明月数 at all (column not collected): nobody is held for it,
+    but every such trace and the run's warnings say the proof was not checked."""
+    spec = _with(taipusi, toy["spec"])
+    rows = [_row(i, 户籍地址="", 房产地址=f"玩具镇横街9{i}号") for i in (1, 3)]
+    res = place(pd.DataFrame(rows), seed=1, **{**toy, "spec": spec})
+    p = res.placements
+    assert (p["status"] == "placed").all()
+    assert p["trace"].str.contains("实际入住未核对").all()
+    assert any("申请表未记录入住证明月数" in w and "2名" in w for w in res.warnings)
