@@ -12,7 +12,9 @@ report of everything it did:
   reason, area before/after and parts before/after; points and lines are skipped, reported;
 - a feature naming several schools (``A, B``) becomes **one** ``multi_school`` zone, and the
   same polygon published once per school is merged into one ``multi_school`` zone (never
-  copies);
+  copies).  A cell is split only when every part is itself a school of the layer (a whole
+  cell of another feature, a name-field value, or a name in ``school_points``): ``Smith &
+  Jones Elementary`` stays one school, listed under ``ambiguous_names`` in the report;
 - a feature without a school becomes an **unzoned / choice area** (spec ``areas``, kind
   ``unzoned``), shown to parents as such;
 - levels: ``primary`` (elementary, 小学), ``middle`` (初中), ``nine_year`` (K-8, 九年一贯制),
@@ -21,10 +23,13 @@ report of everything it did:
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
 >>> layer = gpd.GeoDataFrame({"SCHOOL": ["Oak Elementary", "Oak Elementary, Elm Elementary",
-...     None]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=3857)
+...     None, "Elm Elementary", "Smith & Jones Elementary"]},
+...     geometry=[box(i, 0, i + 1, 1) for i in range(5)], crs=3857)
 >>> r = import_zones(layer, level="primary", year="2025-2026", name="demo")
 >>> [(z["kind"], z.get("schools")) for s in r.spec["schools"] for z in s["zones"]]
-[('polygon', None), ('multi_school', ['oak-elementary', 'elm-elementary'])]
+[('polygon', None), ('multi_school', ['oak-elementary', 'elm-elementary']), ('polygon', None), ('polygon', None)]
+>>> [s["name"] for s in r.spec["schools"]][-1], r.report["ambiguous_names"][0]["unknown"]
+('Smith & Jones Elementary', ['Smith', 'Jones Elementary'])
 >>> [a["kind"] for a in r.spec["areas"]], r.spec["policy"]["year"], str(r.zones.crs)
 (['unzoned'], 2025, 'EPSG:4326')
 """
@@ -320,6 +325,9 @@ def import_zones(
     def to_m(g):
         return gpd.GeoSeries([g], crs=4326).to_crs(to_m_crs).iloc[0]
 
+    points_gdf, known = _known_names(
+        gdf, sfield, nfield, school_points, points_name_field, separator
+    )
     report: dict = {
         "source": file_name,
         "features": int(len(gdf)),
@@ -334,6 +342,7 @@ def import_zones(
         "unzoned": [],
         "level_labels": {},
         "school_keys": {},
+        "ambiguous_names": [],
     }
     features = []  # (fid, row_no, geom, [school names], level, raw value, area name)
     by_shape: dict[bytes, int] = {}
@@ -344,6 +353,13 @@ def import_zones(
             continue
         raw = _clean(row[sfield])
         names = [] if raw.lower() in _NONE_VALUES | _CHOICE_VALUES else _split(raw, separator)
+        if len(names) > 1 and not all(_name_key(n) in known for n in names):
+            # "Smith & Jones Elementary": one school, unless every part is a school itself
+            unknown = [n for n in names if _name_key(n) not in known]
+            report["ambiguous_names"].append(
+                {"feature": fid, "value": raw, "parts": names, "unknown": unknown}
+            )
+            names = [raw]
         if nfield is not None and len(names) == 1 and _clean(row[nfield]) and sfield != nfield:
             # the school field holds an id or code: the name field names the school
             report["school_keys"].setdefault(_clean(row[nfield]), set()).add(names[0])
@@ -369,8 +385,14 @@ def import_zones(
     spec, rows = _build_spec(features, file_name, name, jurisdiction, year_int, school_year, report)
     zones = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     points = None
+    if report["ambiguous_names"]:
+        notes.append(
+            f"{len(report['ambiguous_names'])} 个要素的学校名含分隔符但各部分不都是本图层的学校，"
+            "按一所学校保留，请核对 (names with a separator kept whole: not every part is a "
+            "school of the layer; see ambiguous_names)"
+        )
     if school_points is not None:
-        points = _match_points(school_points, spec, points_name_field, report)
+        points = _match_points(points_gdf, spec, points_name_field, report)
         _inside_own_zone(points, zones, report)
     from .policy.spec import validate_spec
 
@@ -381,6 +403,42 @@ def import_zones(
     report["zones"] = int(len(zones))
     report["schools"] = len(spec["schools"])
     return ZoneLayer(spec=spec, zones=zones, school_points=points, report=report)
+
+
+def _name_key(text) -> str:
+    """A school name compared as written, ignoring case and spaces (never by similarity)."""
+    return re.sub(r"\s+", " ", _clean(text)).strip().lower()
+
+
+def _known_names(gdf, sfield, nfield, school_points, points_name_field, separator):
+    """The school points (read once, or None) and the names that are schools on their own:
+    whole cells of the school field without a separator, the name field, and the points.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"s": ["Oak", "Oak, Elm", "Elm "]}, geometry=[box(0, 0, 1, 1)] * 3)
+    >>> sorted(_known_names(g, "s", None, None, None, _SEPARATORS)[1])
+    ['elm', 'oak']
+    """
+    import geopandas as gpd
+
+    known = set()
+    for v in gdf[sfield]:
+        raw = _clean(v)
+        if raw and len(_split(raw, separator)) == 1:
+            known.add(_name_key(raw))
+    if nfield is not None:
+        known |= {_name_key(v) for v in gdf[nfield] if _clean(v)}
+    points = school_points
+    if points is not None and not isinstance(points, gpd.GeoDataFrame):
+        points, _notes = read_layer(points)
+    if points is not None:
+        cols = [c for c in points.columns if c != points.geometry.name]
+        nf = _pick(cols, ("name", "school", "school_name", "学校", "名称"), "names", None)
+        nf = points_name_field or nf
+        if nf is not None and nf in points.columns:
+            known |= {_name_key(v) for v in points[nf] if _clean(v)}
+    return points, known
 
 
 def _split(raw: str, separator: str) -> list[str]:

@@ -134,18 +134,20 @@ def test_shared_features_become_one_multi_school_zone_never_copies():
     a, b, c = box(0, 0, 10, 10), box(10, 0, 20, 10), box(20, 0, 30, 10)
     layer = gpd.GeoDataFrame(
         {
-            "SCHOOL_NAME": ["Oak", "Elm; Ash", "Pine", "Birch", None, "choice"],
+            "SCHOOL_NAME": ["Oak", "Elm; Ash", "Pine", "Birch", None, "choice", "Elm", "Ash"],
         },
-        geometry=[a, b, c, c, box(0, 10, 30, 20), box(0, 20, 30, 30)],
+        geometry=[a, b, c, c, box(0, 10, 30, 20), box(0, 20, 30, 30)]
+        + [box(30, 0, 40, 10), box(40, 0, 50, 10)],
         crs=3857,
     )
     r = import_zones(layer, level="primary")
     kinds = sorted(z["kind"] for s in r.spec["schools"] for z in s["zones"])
-    assert kinds == ["multi_school", "multi_school", "polygon"]
+    assert kinds == ["multi_school", "multi_school", "polygon", "polygon", "polygon"]
+    assert r.report["ambiguous_names"] == []
     multi = [z for s in r.spec["schools"] for z in s["zones"] if z["kind"] == "multi_school"]
     assert sorted(sorted(z["schools"]) for z in multi) == [["ash", "elm"], ["birch", "pine"]]
     assert r.report["merged_copies"] == [{"feature": 3, "into": 2}]
-    assert len(r.zones) == 5  # 3 zones + 2 unzoned areas: the shared polygon only once
+    assert len(r.zones) == 7  # 5 zones + 2 unzoned areas: the shared polygon only once
     assert [a["name"].split()[0] for a in r.spec["areas"]] == ["未划片区域", "自主选择区域"]
     idx = ZoneIndex(r.spec, r.zones)
     x, y = shapely.get_coordinates(gpd.GeoSeries([c.centroid], crs=3857).to_crs(4326))[0]
@@ -154,6 +156,70 @@ def test_shared_features_become_one_multi_school_zone_never_copies():
     res = lookup_point(x, y, spec=r.spec, zones=r.zones)
     assert sorted(s["school_id"] for s in res["primary"]) == ["birch", "pine"]
     assert {s["kind"] for s in res["primary"]} == {"多校划片"}
+
+
+def test_a_name_with_a_separator_is_one_school_unless_every_part_is_one():
+    """Review W3: "Smith & Jones Elementary" is one school (no invented "Smith"/"Jones"
+    schools), listed as ambiguous in the report; "Oak / Elm" is split because both are schools
+    of the layer on their own."""
+    layer = gpd.GeoDataFrame(
+        {
+            "SCHOOL": [
+                "Smith & Jones Elementary",
+                "Oak Elementary",
+                "Elm Elementary",
+                "Oak Elementary / Elm Elementary",
+                "Lee + Grant Academy",  # Grant Academy exists, "Lee" does not
+                "Grant Academy",
+            ]
+        },
+        geometry=[box(i * 10, 0, i * 10 + 10, 10) for i in range(6)],
+        crs=3857,
+    )
+    r = import_zones(layer, level="primary")
+    names = sorted(s["name"] for s in r.spec["schools"])
+    assert names == [
+        "Elm Elementary",
+        "Grant Academy",
+        "Lee + Grant Academy",
+        "Oak Elementary",
+        "Smith & Jones Elementary",
+    ]
+    multi = [z for s in r.spec["schools"] for z in s["zones"] if z["kind"] == "multi_school"]
+    assert [sorted(z["schools"]) for z in multi] == [["elm-elementary", "oak-elementary"]]
+    amb = {a["feature"]: a for a in r.report["ambiguous_names"]}
+    assert sorted(amb) == [0, 4]
+    assert amb[0]["unknown"] == ["Smith", "Jones Elementary"]
+    assert amb[4]["unknown"] == ["Lee"] and amb[4]["value"] == "Lee + Grant Academy"
+    assert any("ambiguous_names" in n for n in r.report["notes"])
+
+
+def test_school_points_name_the_parts_of_a_shared_cell():
+    """A shared zone whose schools have no zone of their own is split when the school points
+    (--schools) name every part; without the points it stays one name, reported."""
+    layer = gpd.GeoDataFrame(
+        {"SCHOOL": ["North School & South School", "West School"]},
+        geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)],
+        crs=3857,
+    )
+    pts = gpd.GeoDataFrame(
+        {"name": ["North School", "South School", "West School"]},
+        geometry=gpd.GeoSeries(
+            [box(1, 1, 2, 2).centroid, box(5, 5, 6, 6).centroid, box(15, 5, 16, 6).centroid],
+            crs=3857,
+        ).to_crs(4326),
+        crs=4326,
+    )
+    with_pts = import_zones(layer, level="primary", school_points=pts)
+    multi = [z for s in with_pts.spec["schools"] for z in s["zones"] if z["kind"] == "multi_school"]
+    assert [sorted(z["schools"]) for z in multi] == [["north-school", "south-school"]]
+    assert with_pts.report["ambiguous_names"] == []
+    alone = import_zones(layer, level="primary")
+    assert sorted(s["name"] for s in alone.spec["schools"]) == [
+        "North School & South School",
+        "West School",
+    ]
+    assert [a["feature"] for a in alone.report["ambiguous_names"]] == [0]
 
 
 def test_levels_by_field_free_labels_and_nine_year():
