@@ -4,7 +4,8 @@ diagnostics (repairs, multi-school zones, unzoned areas, gaps and overlaps) — 
 silently: publishing stays the planner's explicit step (with its gap/overlap confirmation).
 
 A geo_enroll zones layer (``rule_id``) keeps the current spec and is checked against it; any
-other layer brings its own spec, generated from the layer.  Shapefiles come as a ``.zip``.
+other layer brings its own spec, generated from the layer.  Shapefiles come as a ``.zip``
+(read by pyogrio directly).  Messages name the user's file, never the server's temporary path.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from geo_enroll.errors import InputError
+from geo_enroll.errors import GeoEnrollError, InputError
 
 __all__ = ["import_upload", "ACCEPTED"]
 
@@ -24,7 +25,7 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
     import json
 
     from geo_enroll import impact
-    from geo_enroll.zonelayer import check_zones, filled_domain, import_zones, read_layer
+    from geo_enroll.zonelayer import filled_domain
 
     from . import services
 
@@ -40,31 +41,19 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
     j = services.jurisdiction(key)
     current = services.current_version(j)
     with tempfile.TemporaryDirectory(prefix="geo_enroll_upload_") as tmp:
-        path = Path(tmp) / name
+        path = Path(tmp) / name  # its own name: reports and sources name the user's file
         upload.save(path)
-        src = f"/vsizip/{path}" if suffix == ".zip" else path
-        gdf, notes = read_layer(src, crs=options.get("crs") or None)
-        if "rule_id" in gdf.columns:  # a geo_enroll zones layer of the current spec
-            spec = current["spec"]
-            problems = check_zones(gdf, spec)
-            if problems:
-                raise InputError(
-                    f"不能使用上传的划片图层 {name} (unusable zones)", problems=problems
-                )
-            zones = gdf.reset_index(drop=True)
-            report = {"source": name, "features": len(gdf), "zones": len(gdf), "notes": notes}
-            report |= {"schools": len(spec.get("schools") or []), "kept_spec": True}
-        else:
-            r = import_zones(
-                src,
-                school_field=options.get("school_field") or None,
-                level=options.get("level") or None,
-                year=options.get("year") or None,
-                crs=options.get("crs") or None,
-                name=Path(name).stem,
-                jurisdiction=j.name,
-            )
-            spec, zones, report = r.spec, r.zones, r.report | {"kept_spec": False}
+        if suffix == ".zip":
+            _check_zip(path, name)
+        try:
+            spec, zones, report = _read(path, name, current, j, options)
+        except GeoEnrollError as exc:
+            raise _without_path(exc, tmp, path, name) from None
+        except Exception as exc:  # noqa: BLE001 - GDAL/pyogrio errors name the temp file
+            raise InputError(
+                f"无法读取划片图层 {name}：{_scrub(str(exc), tmp, path, name)} (cannot read the "
+                "file as a vector layer; expected GeoJSON, GeoPackage, KML or a .zip Shapefile)"
+            ) from None
     fc = json.loads(zones.to_json(drop_id=True))
     diag = impact.gaps_overlaps(spec, zones, domain=filled_domain(zones))
     message = str(options.get("message") or "").strip() or f"导入划片图层 imported {name}"
@@ -84,3 +73,73 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
         "report": report,
         "problems": impact.count_problems(diag),
     }
+
+
+def _check_zip(path: Path, name: str) -> None:
+    """A .zip upload must be a zip holding a Shapefile (.shp with its .shx and .dbf) or
+    another vector file; said plainly, before GDAL's own words."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{name} 不是有效的 zip 文件 (not a valid zip archive): 请重新压缩后上传")
+    with zipfile.ZipFile(path) as z:
+        members = [Path(m).name.lower() for m in z.namelist() if not m.endswith("/")]
+    stems = {m.rsplit(".", 1)[0] for m in members if m.endswith(".shp")}
+    other = [m for m in members if m.endswith(tuple(x for x in ACCEPTED if x != ".zip"))]
+    if not stems and not other:
+        raise InputError(
+            f"{name} 中没有 .shp 或其他图层文件 (the zip holds no .shp or other layer file; "
+            f"found: {', '.join(members[:10]) or '空 empty'})"
+        )
+    missing = [
+        f"{s}.{e}" for s in sorted(stems) for e in ("shx", "dbf") if f"{s}.{e}" not in members
+    ]
+    if missing:
+        raise InputError(
+            f"{name} 中的 Shapefile 不完整，缺少 {', '.join(missing)} (a Shapefile needs its "
+            ".shp, .shx and .dbf, and a .prj for the CRS)"
+        )
+
+
+def _scrub(text: str, tmp: str, path: Path, name: str) -> str:
+    """``text`` with the server's temporary path replaced by the user's file name.
+
+    >>> _scrub("/tmp/x/学区.zip: bad; /vsizip//tmp/x/学区.zip/a.shp; /tmp/x", "/tmp/x",
+    ...        Path("/tmp/x/学区.zip"), "学区.zip")
+    '学区.zip: bad; 学区.zip/a.shp; （上传文件）'
+    """
+    text = str(text).replace("/vsizip/" + str(path), name).replace(str(path), name)
+    return text.replace(str(tmp) + "/", "").replace(str(tmp), "（上传文件）")
+
+
+def _without_path(exc: GeoEnrollError, tmp: str, path: Path, name: str) -> GeoEnrollError:
+    exc.message = _scrub(exc.message, tmp, path, name)
+    exc.problems = [_scrub(p, tmp, path, name) for p in exc.problems]
+    exc.args = (exc.message,)
+    return exc
+
+
+def _read(path: Path, name: str, current, j, options: dict):
+    """(spec, zones, report) of the saved upload ``path``; reports name the user's ``name``."""
+    from geo_enroll.zonelayer import check_zones, import_zones, read_layer
+
+    gdf, notes = read_layer(path, crs=options.get("crs") or None)
+    if "rule_id" in gdf.columns:  # a geo_enroll zones layer of the current spec
+        spec = current["spec"]
+        problems = check_zones(gdf, spec)
+        if problems:
+            raise InputError(f"不能使用上传的划片图层 {name} (unusable zones)", problems=problems)
+        zones = gdf.reset_index(drop=True)
+        report = {"source": name, "features": len(gdf), "zones": len(gdf), "notes": notes}
+        report |= {"schools": len(spec.get("schools") or []), "kept_spec": True}
+        return spec, zones, report
+    r = import_zones(
+        path,
+        school_field=options.get("school_field") or None,
+        level=options.get("level") or None,
+        year=options.get("year") or None,
+        crs=options.get("crs") or None,
+        name=Path(name).stem,
+        jurisdiction=j.name,
+    )
+    return r.spec, r.zones, r.report | {"kept_spec": False}

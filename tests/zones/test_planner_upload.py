@@ -111,3 +111,52 @@ def test_planner_upload_in_chromium(tmp_path):
     assert not [e for e in errors if "Content Security Policy" in e]
     assert app.extensions["geo_store"].current_version_id("toy") == 1
     json.dumps(text)  # the page text is plain text (no markup leaked)
+
+
+def _zipped_shapefile(tmp_path: Path, *, parts=("shp", "shx", "dbf", "prj")) -> bytes:
+    import zipfile
+
+    g = gpd.read_file(io.BytesIO(_published_layer()))
+    g["school"] = g["学校"]  # a Shapefile's field names are short ASCII
+    g = g.drop(columns="学校").to_crs(3857)
+    folder = tmp_path / "shp"
+    folder.mkdir(parents=True)
+    g.to_file(folder / "zones.shp", encoding="utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for ext in (*parts, "cpg"):
+            if (folder / f"zones.{ext}").exists():
+                z.write(folder / f"zones.{ext}", f"zones.{ext}")
+    return buf.getvalue()
+
+
+def test_zipped_shapefile_upload_is_imported_and_errors_name_the_users_file(tmp_path):
+    """Review W4: a .zip Shapefile is read (not refused as a missing /vsizip/ path), and a
+    broken upload's message names the user's file, never the server's temporary path."""
+    app = make_app(tmp_path)
+    c = app.test_client()
+    token = login(c, "planner")
+
+    def post(data: bytes, filename: str):
+        return c.post(
+            "/planner/zones/import?jurisdiction=toy",
+            data={"file": (io.BytesIO(data), filename), "level": "primary"},
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+            content_type="multipart/form-data",
+        )
+
+    r = post(_zipped_shapefile(tmp_path), "学区2025.zip")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    rep = r.get_json()["report"]
+    assert rep["source"] == "学区2025.zip" and rep["zones"] == 4
+    assert [m["schools"] for m in rep["multi_school"]] == [["dong-xiao-xue", "xi-xiao-xue"]]
+    for data, fname in (
+        (b"PK\x03\x04 not really a zip", "坏文件.zip"),
+        (_zipped_shapefile(tmp_path / "b", parts=("dbf",)), "只有dbf.zip"),
+        (b"not a layer", "zones.geojson"),
+    ):
+        r = post(data, fname)
+        text = json.dumps(r.get_json(), ensure_ascii=False)
+        assert r.status_code == 400, text
+        assert fname in text
+        assert "geo_enroll_upload_" not in text and "/tmp" not in text and "vsizip" not in text
