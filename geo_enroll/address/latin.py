@@ -18,6 +18,8 @@ parts the geocoder can look up on that map's streets; it never decides where the
 (True, True)
 >>> parse_latin("00120 Helsinki") is None  # a postcode is not a house number
 True
+>>> parse_latin("Annankatu 15 Espoo")["locality"], parse_latin("Annankatu 15 as. 7")["flat"]
+(['Espoo'], 'as. 7')
 
 """
 
@@ -30,8 +32,10 @@ __all__ = ["parse_latin", "latin_key"]
 
 _NUMBER = r"\d{1,5}(?:\s?[A-Za-z](?![A-Za-z]))?(?:\s?[-–]\s?\d{1,5})?"
 _STREET_FIRST = re.compile(
-    rf"^(?P<street>[^\d,]*[^\W\d_][^\d,]*?)\s+(?P<number>{_NUMBER})(?:\s+(?P<flat>[\w ]+))?$"
+    rf"^(?P<street>[^\d,]*[^\W\d_][^\d,]*?)\s+(?P<number>{_NUMBER})(?:\s+(?P<tail>.+))?$"
 )
+# what may follow the number in its own part: a staircase and flat (A 5, B12, as. 3, 5)
+_FLAT = re.compile(r"^(?:[A-Za-z]{1,3}\.?\s?\d{0,4}|\d{1,4})$")
 _NUMBER_FIRST = re.compile(rf"^(?P<number>(?!0){_NUMBER})\s+(?P<street>[^\d,]*[^\W\d_][^\d,]*)$")
 _POSTCODE = re.compile(r"^(?:[A-Z]{1,2}-?)?\d{4,6}$")
 _POSTCODE_LEAD = re.compile(r"^((?:[A-Z]{1,2}-?)?\d{4,6})\s+(.+)$")
@@ -70,7 +74,11 @@ def parse_latin(text) -> dict | None:
     if m:
         street = " ".join(m.group("street").split())
         number = re.sub(r"\s+", "", m.group("number")).upper()
-        flat = (m.groupdict().get("flat") or "").strip() or None
+        tail = (m.groupdict().get("tail") or "").strip()
+        if tail and _FLAT.match(tail):
+            flat = tail
+        elif tail:  # Annankatu 15 Helsinki: a place after the number is a locality
+            rest = [tail, *rest]
     elif re.search(r"\d", head):
         return None  # digits that are neither a house number nor a postcode
     else:

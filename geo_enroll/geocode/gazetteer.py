@@ -94,6 +94,7 @@ RESULT_KEYS = (
 """Keys of a geocode result, in order (the Geocode result of ``docs/ARCHITECTURE.md``)."""
 
 _BASEMAP_NAME = "baochang_schematic.gpkg"
+_PLACE_ROAD_M = 200.0  # a place named with a road lies at most this far from it
 _SITE_SPREAD_M = 100.0  # one name on features farther apart than this: two places
 _EXTENT_MARGIN_DEG = 0.0005  # ~50 m: an imported map's extent reaches a little past its features
 _OUTLINES_GLOB = "counties_*_cgcs2000.geojson"
@@ -717,19 +718,23 @@ class Gazetteer:
                 return (geom.representative_point(), "village", f"base map area {info['name']}",
                         info["schematic"], _CONFIDENCE["village"], {"village": info["name"]})  # fmt: skip
         town = p["codes"].get("township")
+        st = self._find_street(p.get("road"), p, town)
         lm = self._find(self.landmarks, self._landmark_keys, p.get("compound"), p, town)
+        if lm is not None and not _beside(lm[0], st, p):
+            lm = None  # 福州路7号 and a 全家便利店 of another street: the house number speaks
         if lm is not None:
             geom, info = lm
             level = "compound" if info["kind"] == "compound" else "poi"
             return (geom.representative_point(), level, f"base map {info['kind']} {info['name']}",
                     info["schematic"], _CONFIDENCE[level], {"compound": info["name"]})  # fmt: skip
         place = self._find_place(p, town)
+        if place is not None and not _beside(place[1]["point"], st, p):
+            place = None
         if place is not None:
             name, hit = place
             level = "compound" if hit["kind"] == "compound" else "poi"
             return (hit["point"], level, f"map place {name} ({hit['kind']})", False,
                     hit["confidence"], {"compound": name})  # fmt: skip
-        st = self._find_street(p.get("road"), p, town)
         if st is None:
             return None
         key, segments = st
@@ -910,6 +915,30 @@ def _one_site(entries):
         if spread > _SITE_SPREAD_M:
             return None
     return entries[0]
+
+
+def _beside(geom, street, p: dict) -> bool:
+    """Whether a place may answer an address that also writes a road: True when the address
+    writes none (or the map lacks it), else only when the place lies within
+    ``_PLACE_ROAD_M`` of that street (a compound on its road, not a namesake elsewhere).
+
+    >>> from shapely.geometry import LineString, Point
+    >>> road = ("福州路", [(LineString([(121.47, 31.23), (121.48, 31.23)]), {})])
+    >>> p = {"road": "福州路"}
+    >>> _beside(Point(121.475, 31.2305), road, p), _beside(Point(121.475, 31.24), road, p)
+    (True, False)
+    >>> _beside(Point(121.475, 31.24), None, p)
+    True
+    """
+    if street is None or not p.get("road"):
+        return True
+    kx = math.cos(math.radians(geom.representative_point().y))
+    scaled = shapely.affinity.scale(geom, xfact=kx, yfact=1.0, origin=(0, 0))
+    gap = min(
+        scaled.distance(shapely.affinity.scale(g, xfact=kx, yfact=1.0, origin=(0, 0)))
+        for g, _ in street[1]
+    )
+    return gap * 111_320.0 <= _PLACE_ROAD_M
 
 
 def _one_piece(segments) -> bool:

@@ -382,3 +382,37 @@ def test_a_compound_of_the_map_in_latin_script(helsinki, helsinki_map):
         r = helsinki.geocode(f"{row.name}, Helsinki", min_level="house_number")
         assert r["level"] == "compound" and row.geometry.covers(Point(r["lon"], r["lat"]))
         assert helsinki.geocode(f"{row.name}, Espoo")["lon"] is None
+
+
+def test_a_place_named_with_a_far_road_does_not_win(placed, huangpu_map):
+    """福州路7号来福士广场 where the map's 来福士广场 is 1 km from 福州路: a namesake."""
+    import math
+
+    name, _tags, lon, lat = PLACES[0]
+    kx = math.cos(math.radians(lat))
+    streets = huangpu_map.streets
+    gaps = {}
+    for street in {n for n in streets["name"] if n.endswith(("路", "街"))}:
+        geoms = streets[streets["name"] == street].geometry
+        gaps[street] = min(
+            math.hypot((lon - x) * kx, lat - y) * 111_320.0
+            for g in geoms
+            for x, y in [g.interpolate(g.project(Point(lon, lat))).coords[0]]
+        )
+    near = min(gaps, key=gaps.get)
+    far = max(gaps, key=gaps.get)
+    assert gaps[near] < 150 and gaps[far] > 400
+    hit = placed.geocode(f"上海市黄浦区{near}{name}")
+    assert hit["level"] == "poi" and _metres(hit, lon, lat) < 1.0, hit
+    miss = placed.geocode(f"上海市黄浦区{far}{name}")
+    assert miss["level"] == "road" and miss["matched"]["road"] == far, miss
+    assert name in (miss["unmatched"] or "") and miss["reason_code"] == "coarse"
+
+
+def test_a_city_written_after_the_number_without_a_comma(helsinki, helsinki_map):
+    street, number, point = _unique_houses(helsinki_map, 1)[0]
+    home = helsinki.geocode(f"{street} {number} Helsinki", min_level="house_number")
+    assert home["level"] == "house_number" and _metres(home, point.x, point.y) < 1.0
+    for city in ("Espoo", "Vantaa", "Stockholm"):
+        r = helsinki.geocode(f"{street} {number} {city}")
+        assert r["lon"] is None and r["reason_code"] == "outside_gazetteer", r
