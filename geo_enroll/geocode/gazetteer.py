@@ -199,6 +199,7 @@ class Gazetteer:
         self._cache: dict = {}
         self._village_points: dict = {}
         self._latin_index: dict | None = None
+        self._pieces: dict[str, bool] = {}  # street name -> one piece (Latin-script answers)
         layers = _load_basemap(basemap)
         self._index_basemap(layers)
         self.address_index = address_index_for(layers)  # a real map's 门牌 (geocode.streets)
@@ -574,10 +575,14 @@ class Gazetteer:
                     found = ("house_number", hit["point"],
                              f"map house number {name} {q['house_number']} ({hit['how']})",
                              matched)  # fmt: skip
-            if found is None and _one_piece(segments):
+            if found is None and self._one_piece(name, segments):
                 geom = max((g for g, _ in segments), key=lambda g: g.length)
                 found = ("road", geom.interpolate(0.5, normalized=True), f"map street {name}",
                          matched)  # fmt: skip
+            elif found is None:  # the map's street, but in pieces far apart: which one?
+                return dict(res, matched=matched, reason_code="ambiguous", reason=(
+                    f"地名有歧义 the loaded map has streets called {name} in places more than "
+                    f"{_SITE_SPREAD_M:.0f} m apart: write a house number the map has"))  # fmt: skip
         if found is None:
             return None
         level, point, src, matched = found
@@ -628,6 +633,13 @@ class Gazetteer:
             return None
         ((_key, segments),) = hits.items()
         return segments[0][1]["name"], segments
+
+    def _one_piece(self, name: str, segments) -> bool:
+        """:func:`_one_piece`, once per street of the map."""
+        known = self._pieces.get(name)
+        if known is None:
+            known = self._pieces[name] = _one_piece(segments)
+        return known
 
     def _in_coverage(self, codes: dict) -> bool:
         """Whether base-map features may answer an address resolved to ``codes``.

@@ -416,3 +416,14 @@ def test_a_city_written_after_the_number_without_a_comma(helsinki, helsinki_map)
     for city in ("Espoo", "Vantaa", "Stockholm"):
         r = helsinki.geocode(f"{street} {number} {city}")
         assert r["lon"] is None and r["reason_code"] == "outside_gazetteer", r
+
+
+def test_a_latin_street_in_pieces_far_apart_gets_no_road_point(helsinki):
+    from geo_enroll.geocode.gazetteer import _one_piece
+
+    apart = [segs[0][1]["name"] for segs in helsinki.streets.values() if not _one_piece(segs)]
+    assert apart  # Helsinki has two (Rautatientori, Vuorikatu)
+    for name in apart:
+        r = helsinki.geocode(f"{name}, Helsinki")
+        assert r["lon"] is None and r["reason_code"] == "ambiguous", r
+        assert name in r["reason"]
