@@ -894,6 +894,82 @@ def publish_version(
     return out
 
 
+def read_cohort_upload(data: bytes, filename: str) -> list[dict]:
+    """An uploaded applicant table (CSV or XLSX) as row dicts, or a clear refusal.
+
+    Messages name the user's file (never a temporary file).  A CSV is read as UTF-8 (with or
+    without BOM), else as GB18030 (which covers GBK/GB2312, what Excel writes on a Chinese
+    system); one that is neither, or whose headers come out garbled, is refused with how to
+    save it.  Every row problem (ID number, dates, level, duplicates...) is listed, one line
+    per row with the ID masked, and nothing is saved: fix the file and upload it again.
+
+    >>> read_cohort_upload(b"\\xff\\xfe", "a.pdf")
+    Traceback (most recent call last):
+    ...
+    geo_enroll.errors.InputError: 名单 a.pdf 须为 CSV 或 XLSX 文件, 收到 .pdf (expected .csv or .xlsx)
+    """
+    import io
+    from pathlib import Path
+
+    import pandas as pd
+
+    from geo_enroll.errors import ApplicantError
+    from geo_enroll.placement.applicants import read_applicants, row_problems
+
+    name = Path(str(filename or "")).name or "名单"
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(
+            f"名单 {name} 须为 CSV 或 XLSX 文件, 收到 {suffix or '无扩展名'} "
+            "(expected .csv or .xlsx)"
+        )
+    encoding = None
+    try:
+        if suffix == ".xlsx":
+            raw = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+        else:
+            if b"\x00" in data[:4096]:
+                raise InputError(f"{name} 不是文本表格 (binary file; expected a CSV text table)")
+            for encoding in ("utf-8-sig", "gb18030"):
+                try:
+                    text = data.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:
+                raise InputError(
+                    f"{name} 的编码无法识别（不是 UTF-8 也不是 GBK/GB18030）：请在 Excel 中"
+                    "另存为“CSV UTF-8”后上传 (encoding is neither UTF-8 nor GBK)"
+                )
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pandas/openpyxl say what is wrong with the table
+        raise InputError(
+            f"{name} 无法读取为表格 (cannot read as a table): {str(exc)[:200]}"
+        ) from None
+    if raw.empty:
+        raise InputError(f"{name} 没有数据行 (no rows)")
+    try:
+        table = read_applicants(raw)
+    except ApplicantError as exc:
+        hint = (
+            "；文件按 GBK/GB18030 读取，若列名为乱码，请另存为“CSV UTF-8”"
+            if encoding == "gb18030"
+            else ""
+        )
+        raise ApplicantError(f"{name}：{exc.message}{hint}", problems=exc.problems) from None
+    problems = row_problems(table)
+    if problems:
+        raise ApplicantError(
+            f"{name} 有{len(problems)}处错误，名单未保存：请改正后重新上传 "
+            f"({len(problems)} row problems; nothing saved)",
+            problems=problems[:200]
+            + ([f"……另有{len(problems) - 200}处"] if len(problems) > 200 else []),
+        )
+    return engine._rows_from_frame(raw.astype(str))
+
+
 def _cohort_of(cohort_id: int, version: dict) -> dict:
     """A cohort, refused when it belongs to another jurisdiction than ``version``."""
     c = store().cohort(cohort_id)

@@ -196,7 +196,7 @@ def add_cohort() -> dict:
     s = services.store()
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        rows = engine.read_applicants(upload.read(), upload.filename)
+        rows = services.read_cohort_upload(upload.read(), upload.filename)
         label, synthetic = (body().get("label") or "上传名单 uploaded")[:100], False
     else:
         data = body()
