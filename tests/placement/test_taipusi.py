@@ -89,3 +89,25 @@ def test_must_show_on_the_seed_7_cohort(cohort, inputs, tmp_path):
     place(shuffled, seed=7, out_dir=tmp_path / "b", **inputs)
     for name in ("placements.csv", "schools.csv", "run.json", "placements.gpkg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_batch_zone_priming_changes_no_answer(cohort, inputs, monkeypatch):
+    """Review W6: placement primes the ZoneIndex with every geocoded point in one batch; the
+    answers (school, status, tier, trace) are identical to the per-point path."""
+    from geo_enroll.zoneindex import ZoneIndex
+
+    primed = []
+    real = ZoneIndex.prime
+
+    def spy(self, geos, levels=None):
+        n = real(self, geos, levels)
+        primed.append((n, len(self._memo)))
+        return n
+
+    sub = cohort.iloc[:400]
+    monkeypatch.setattr(ZoneIndex, "prime", spy)
+    fast = place(sub, seed=7, **inputs).placements
+    assert len(primed) == 1 and primed[0][0] > 50 and primed[0][1] > 0
+    monkeypatch.setattr(ZoneIndex, "prime", lambda self, geos, levels=None: 0)
+    slow = place(sub, seed=7, **inputs).placements
+    pd.testing.assert_frame_equal(fast, slow)
