@@ -9,6 +9,8 @@ it is.
 ('九年一贯制', 'nine-year school')
 >>> word("status", "no_seat"), word("status", "whatever")
 ('暂无学位', 'whatever')
+>>> word("status", "held"), word("status", "held", "en"), word("rule", "property_review")
+('待审核', 'held for review', '房产材料待核实')
 >>> match_info("road")["label"], match_info("road")["coarse"]
 ('道路', False)
 """
@@ -29,6 +31,8 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "deferred": ("缓学", "deferred"),
         "no_seat": ("暂无学位", "no seat"),
         "unresolved_address": ("地址无法定位", "address not located"),
+        "held": ("待审核", "held for review"),
+        "adjusted": ("调剂", "adjusted"),
         "queued": ("排队中", "queued"),
         "running": ("运行中", "running"),
         "done": ("已完成", "done"),
@@ -61,6 +65,15 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "invalid_row": ("信息有误", "invalid row"),
         "unresolved_address": ("地址无法定位", "address not located"),
         "materials": ("材料未通过", "materials not passed"),
+        "materials_pending": ("材料待审核", "material check pending"),
+        "property_review": ("房产材料待核实", "property evidence under review"),
+        "residence_years": ("租住/就业年限待核实", "rental/work years not met"),
+        "approval_pending": ("待审批", "approval pending"),
+        "age_cutoff": ("未到入学年龄", "under school age"),
+        "not_graduate": ("非小学毕业生", "not a primary graduate"),
+        "special_education": ("转介特殊教育学校", "referred to special education"),
+        "deferral": ("缓学", "deferred"),
+        "zone": ("划片学校", "zone school"),
     },
 }
 

@@ -291,3 +291,31 @@ def test_table_without_months_is_said_not_held(taipusi, toy):
     assert (p["status"] == "placed").all()
     assert p["trace"].str.contains("实际入住未核对").all()
     assert any("申请表未记录入住证明月数" in w and "2名" in w for w in res.warnings)
+
+
+def test_every_status_and_rule_a_run_shows_has_words(taipusi, toy):
+    """Review W7: the web pages show words for every status and rule code a placement writes
+    (held, property_review, materials_pending…), never the raw code."""
+    from web.labels import word
+
+    spec = _with(taipusi, toy["spec"])
+    spec["policy"]["eligibility"]["material_check"] = True
+    rows = [
+        _row(1),
+        _row(2, "2018-12-01"),  # too young
+        _row(3, 缓学="是"),
+        _row(
+            4, 类别="非本市户籍", 材料审核="", 户籍地址="河北省某县", 实际居住地址="玩具镇横街21号"
+        ),
+        _row(5, 户籍地址="", 房产地址="玩具镇横街93号", 房产材料类型="门市房", 入住证明月数="8"),
+        _row(6, 户籍地址="火星某地"),
+        _row(7, 类别="非本市户籍", 材料审核="未通过", 户籍地址="河北省某县"),
+    ]
+    p = place(pd.DataFrame(rows), seed=1, **{**toy, "spec": spec}).placements
+    rule_ids = {z["rule_id"] for s in spec["schools"] for z in s["zones"]}
+    assert {"held", "ineligible", "deferred", "placed"} <= set(p["status"])
+    assert {"property_review", "materials_pending"} <= set(p["rule"])
+    for status in set(p["status"]):
+        assert word("status", status) != status and word("status", status, "en")
+    for rule in set(p["rule"]) - rule_ids - {""}:
+        assert word("rule", rule) != rule, rule
