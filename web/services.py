@@ -284,7 +284,12 @@ def _check_address(address: str, js: dict) -> None:
     from geo_enroll.address import parse_address
 
     parsed = parse_address(address)
-    if parsed.get("reason_code") in ("empty", "too_long", "no_chinese", "not_text"):
+    refused = ("empty", "too_long", "no_chinese", "not_text")
+    if parsed.get("reason_code") == "no_chinese" and any(
+        getattr(j.ctx.gazetteer, "address_index", None) is not None for j in js.values()
+    ):
+        refused = ("empty", "too_long", "not_text")  # a Latin-script address of an imported map
+    if parsed.get("reason_code") in refused:
         raise InputError(
             f"无法识别的地址 address not usable: {parsed.get('reason')}；"
             "请输入中文地址，如 太仆寺旗宝昌镇南郊社区察哈尔街1号"

@@ -278,3 +278,29 @@ def test_unusable_addresses_get_their_own_reason_not_a_jurisdiction_question(mul
     body = r.get_json()
     assert r.status_code == 400 and body["ok"] is False
     assert words in body["error"], body["error"]
+
+
+def test_latin_addresses_reach_the_geocoder_only_where_an_imported_map_is_served():
+    """A Latin-script address is refused up front unless a served jurisdiction has a real
+    imported map whose geocoder can read it (an imported city anywhere in the world)."""
+    from pathlib import Path
+
+    from geo_enroll.basemap.importers import import_osm
+    from geo_enroll.errors import InputError
+    from geo_enroll.geocode import Gazetteer
+    from web import services
+    from web.engine import Context
+    from web.jurisdictions import Jurisdiction
+
+    osm = Path(__file__).resolve().parents[1] / "basemap" / "data" / "helsinki_centre.osm.pbf"
+    city = Jurisdiction(
+        key="hel",
+        name="Helsinki",
+        ctx=Context(gazetteer=Gazetteer.from_data(basemap=import_osm(osm, district="Helsinki"))),
+    )
+    plain = Jurisdiction(key="toy", name="玩具镇", ctx=Context())
+    services._check_address("Annankatu 15, Helsinki", {"hel": city})  # passes to the geocoder
+    with pytest.raises(InputError, match="no Chinese|中文"):
+        services._check_address("Annankatu 15, Helsinki", {"toy": plain})
+    r = city.ctx.gazetteer.geocode("Annankatu 15, Helsinki")
+    assert r["level"] == "house_number" and r["lon"] is not None
