@@ -640,6 +640,7 @@ def version_page(
         "seat_use": use,
     }
     if with_zones:
+        out["seen"] = store().latest_version_id()  # sent back on save: conflicts since then
         out["spec"] = v["spec"]
         out["zones"] = v["zones"]
         out["school_locations"] = engine.school_locations(v["spec"], j.ctx)
@@ -816,7 +817,7 @@ def save_version(body: dict, *, author: str) -> dict:
         author=author,
         message=str(body.get("message") or "")[:500],
         parent_id=base["id"],
-        sole_child=not body.get("branch"),
+        seen=None if body.get("branch") else body.get("seen"),
     )
     return {"id": vid, "parent_id": base["id"]}
 

@@ -357,17 +357,18 @@ class Store:
         message: str,
         parent_id: int | None = None,
         jurisdiction: str = "",
-        sole_child: bool = False,
+        seen: int | None = None,
         _hook=None,
     ) -> int:
         """Append a new version and return its id (never overwrites an existing one).
 
-        A version with a parent belongs to its parent's jurisdiction.  With ``sole_child`` the
-        save is refused (:class:`StoreConflict`) when another version was already saved on the
-        same parent — two planners editing the same version: the first save wins, the second
-        gets a conflict naming the version to re-apply the edit on (nothing is overwritten and
-        the refused edit is still the caller's to resend).  The check and the write are one
-        transaction, so two simultaneous saves cannot both pass it."""
+        A version with a parent belongs to its parent's jurisdiction.  With ``seen`` (the newest version id the editor
+        had seen when it loaded the parent, :meth:`latest_version_id`) the save is refused
+        (:class:`StoreConflict`) when another version was saved on the same parent since — two
+        planners editing the same version: the first save wins, the second gets a conflict
+        naming the version to re-apply the edit on (nothing is overwritten and the refused edit
+        is still the caller's to resend).  Alternatives saved earlier from the same parent do
+        not conflict.  The check and the write are one transaction."""
         message = (message or "").strip()
         if not message:
             raise StoreRefused("a version needs a message saying what changed (说明修改内容)")
@@ -380,11 +381,11 @@ class Store:
         spec_json, zones_json = _dumps(spec), _dumps(zones)
         sha = hashlib.sha256((spec_json + "\n" + zones_json).encode()).hexdigest()
         with self._tx() as conn:
-            if sole_child and parent_id is not None:
+            if seen is not None and parent_id is not None:
                 child = conn.execute(
-                    "SELECT id, author, created_at FROM versions WHERE parent_id=? "
+                    "SELECT id, author, created_at FROM versions WHERE parent_id=? AND id>? "
                     "ORDER BY id LIMIT 1",
-                    (parent_id,),
+                    (parent_id, _id(seen, "seen version") if seen else 0),
                 ).fetchone()
                 if child is not None:
                     raise StoreConflict(
@@ -412,6 +413,11 @@ class Store:
                 ),
             )
             return int(cur.lastrowid)
+
+    def latest_version_id(self) -> int:
+        """The newest version id of the store (0 when empty): what an editor has "seen"."""
+        row = self._one("SELECT max(id) AS m FROM versions")
+        return int(row["m"] or 0)
 
     def versions(self, jurisdiction: str | None = None) -> list[dict]:
         """Versions (of one jurisdiction, or all), newest first, without their payloads, with

@@ -54,8 +54,15 @@ def test_two_planners_saving_on_the_same_version_one_wins_none_lost(app):
     a, ha = _user(app, "planner_a", "planner")
     b, hb = _user(app, "planner_b", "planner")
     zones = _moved_zones(a)
-    edit_a = {"parent_id": 1, "message": "甲：东区西界东移", "zones": zones}
-    edit_b = {"parent_id": 1, "message": "乙：同一处另一种改法", "zones": zones}
+    # both opened version 1 in the editor (which tells them the newest version it saw)
+    seen_a = a.get("/api/versions/1").get_json()["seen"]
+    seen_b = b.get("/api/versions/1").get_json()["seen"]
+    # an alternative drafted earlier from the same version is no conflict
+    early = {"parent_id": 1, "message": "早先的方案", "zones": zones, "seen": seen_a}
+    assert a.post("/api/versions", json=early, headers=ha).status_code == 201
+    seen_a = seen_b = a.get("/api/versions/1").get_json()["seen"]
+    edit_a = {"parent_id": 1, "message": "甲：东区西界东移", "zones": zones, "seen": seen_a}
+    edit_b = {"parent_id": 1, "message": "乙：同一处另一种改法", "zones": zones, "seen": seen_b}
     ra, rb = _parallel(
         [
             lambda: a.post("/api/versions", json=edit_a, headers=ha),
@@ -71,13 +78,16 @@ def test_two_planners_saving_on_the_same_version_one_wins_none_lost(app):
     assert str(won.get_json()["id"]) in err["error"]  # names the version to re-apply on
     versions = app.extensions["geo_store"].versions("toy")
     assert [v["message"] for v in versions if v["parent_id"] == 1] == [
-        (edit_a if won is ra else edit_b)["message"]
+        (edit_a if won is ra else edit_b)["message"],
+        "早先的方案",
     ]
     # nothing lost: the refused edit is saved as a branch when the planner says so
     r = loser.post("/api/versions", json=lost_edit | {"branch": True}, headers=lost_h)
     assert r.status_code == 201
     children = [v for v in app.extensions["geo_store"].versions("toy") if v["parent_id"] == 1]
-    assert sorted(v["message"] for v in children) == sorted([edit_a["message"], edit_b["message"]])
+    assert sorted(v["message"] for v in children) == sorted(
+        [edit_a["message"], edit_b["message"], "早先的方案"]
+    )
 
 
 def test_eight_staff_place_and_appeal_at_once_without_errors(app, as_role):

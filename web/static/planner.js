@@ -11,6 +11,7 @@
   var baseId = parseInt(box.getAttribute("data-version"), 10);
   var palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4"];
   var statusEl = document.getElementById("status");
+  var seen = null;
   var select = document.getElementById("zone-select");
   var saveBtn = document.getElementById("btn-save");
   var map = L.map(box, { zoomControl: true });
@@ -77,6 +78,7 @@
   }
 
   G.api("GET", "/api/versions/" + baseId).then(function (d) {
+    seen = d.seen;  /* the newest version when loaded: a save on the same base since is a conflict */
     var feats = (d.zones && d.zones.features) || [];
     var schools = [];
     background(d);
@@ -213,6 +215,7 @@
     var body = collect();
     body.parent_id = baseId;
     body.message = message;
+    if (typeof seen === "number") { body.seen = seen; }
     saveBtn.disabled = true;
     save(body);
   });

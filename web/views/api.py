@@ -11,7 +11,7 @@ from .. import engine, services
 from ..auth import csrf_exempt, roles
 from ..errors import RequestInvalid
 from ..ui import lang
-from ..validation import ID, JKEY, LAT, LON, SEED, SPEC, ZONES, query, text, validate
+from ..validation import ID, JKEY, LAT, LON, MAX_ID, SEED, SPEC, ZONES, query, text, validate
 from ._util import audit, body, jkey, limit_lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -90,6 +90,7 @@ def versions():
         "spec": SPEC,
         "zones": ZONES,
         "branch": {"type": "boolean"},
+        "seen": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
     },
     required=("parent_id", "message"),
 )
