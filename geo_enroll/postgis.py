@@ -28,6 +28,7 @@ from importlib import resources
 
 import numpy as np
 
+from .digitise.core import ZONE_COLUMNS
 from .errors import InputError, StorageError
 
 __all__ = [
@@ -39,18 +40,6 @@ __all__ = [
     "read_zones",
 ]
 
-#: Attribute columns of a zones layer (docs/ARCHITECTURE.md, "Zones"), in table order.
-ZONE_COLUMNS = (
-    "school",
-    "school_id",
-    "level",
-    "rule_id",
-    "kind",
-    "source",
-    "line",
-    "within",
-    "schematic",
-)
 _REQUIRED = ("school", "school_id", "level", "rule_id", "kind")
 
 

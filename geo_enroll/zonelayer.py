@@ -533,18 +533,9 @@ def _build_spec(features, file_name, name, jurisdiction, year, school_year, repo
             | {"school": owner["name"], "school_id": owner["id"], "rule_id": rid}
             | {"kind": zone["kind"], "schools": "|".join(sids), "geometry": geom}
         )
-    policy = {
-        "jurisdiction": jurisdiction or name,
-        "county_code": None,
-        "year": year,
-        "age_cutoff": None,
-        "seat_plan": {"primary": None, "middle": None},
-        "class_cap": {"primary": None, "middle": None},
-        "hukou_migration_cutoff": None,
-        "appeal_window_working_days": None,
-        "timeline": [],
-        "eligibility": None,
-    }
+    from .policy.facts import blank_policy
+
+    policy = blank_policy(jurisdiction or name, None, year) | {"eligibility": None}
     if school_year:
         policy["school_year"] = school_year
     spec = {

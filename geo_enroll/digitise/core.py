@@ -25,7 +25,21 @@ from .street_list import _street_list, claim_houses, separate_crossings
 __all__ = [
     "digitise",
     "DigitiseResult",
+    "ZONE_COLUMNS",
 ]
+
+#: Attribute columns of a zones layer (docs/ARCHITECTURE.md, "Zones"), in layer order.
+ZONE_COLUMNS = (
+    "school",
+    "school_id",
+    "level",
+    "rule_id",
+    "kind",
+    "source",
+    "line",
+    "within",
+    "schematic",
+)
 
 
 @dataclass
@@ -371,20 +385,7 @@ def digitise(
         gpd.GeoDataFrame(rows, geometry=geoms, crs=ctx.crs)
         if rows
         else gpd.GeoDataFrame(
-            {
-                c: []
-                for c in (
-                    "school",
-                    "school_id",
-                    "level",
-                    "rule_id",
-                    "kind",
-                    "source",
-                    "line",
-                    "within",
-                    "schematic",
-                )
-            },
+            {c: [] for c in ZONE_COLUMNS},
             geometry=[],
             crs=ctx.crs,
         )

@@ -17,7 +17,7 @@ from . import units as _units
 from .grammar import CN, PATTERNS, cn_number, split_top, strip_ordinal
 from .publicity import _contacts, _issuer, _not_modelled, _reporting, timeline_kind
 
-__all__ = ["extract_facts", "derive_multi_school", "timeline_kind"]
+__all__ = ["blank_policy", "extract_facts", "derive_multi_school", "timeline_kind"]
 
 
 def _iso(y: int | str, m: int | str, d: int | str) -> str | None:
@@ -93,12 +93,15 @@ def _county_code(name: str | None, county: str | None) -> str | None:
     return None
 
 
-def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
-    """The ``policy`` part of a spec from the lines of a policy text."""
-    jurisdiction, year = _jurisdiction(lines)
-    facts: dict = {
+def blank_policy(jurisdiction, county_code, year) -> dict:
+    """The ``policy`` part of a spec with every fact unknown (the text or layer fills it in).
+
+    >>> list(blank_policy("玩具镇", None, 2024))[:3]
+    ['jurisdiction', 'county_code', 'year']
+    """
+    return {
         "jurisdiction": jurisdiction,
-        "county_code": _county_code(jurisdiction, county),
+        "county_code": county_code,
         "year": year,
         "age_cutoff": None,
         "seat_plan": {"primary": None, "middle": None},
@@ -106,8 +109,14 @@ def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
         "hukou_migration_cutoff": None,
         "appeal_window_working_days": None,
         "timeline": [],
-        "sources": {},
     }
+
+
+def extract_facts(lines: list[str], *, county: str | None = None) -> dict:
+    """The ``policy`` part of a spec from the lines of a policy text."""
+    jurisdiction, year = _jurisdiction(lines)
+    facts: dict = blank_policy(jurisdiction, _county_code(jurisdiction, county), year)
+    facts["sources"] = {}
     for idx, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:

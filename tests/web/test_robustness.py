@@ -30,6 +30,7 @@ import stat
 import pytest
 
 from .conftest import PASSWORD, csrf, login, make_app
+from .test_routes import _moved_zones
 
 DEEP = "[" * 100_000 + "]" * 100_000
 RECORD = {"version_id": 1, "cohort_id": 1, "seed": 7}
@@ -421,16 +422,6 @@ def test_trusted_proxies_must_be_addresses(tmp_path):
 
 
 # ---------------------------------------------------------------------------- idempotency
-
-
-def _moved_zones(c):
-    zones = c.get("/api/versions/1").get_json()["zones"]
-    for f in zones["features"]:
-        if f["properties"]["rule_id"] == "toy-p1-r01":  # move 东区's west edge 200 m east
-            ring = f["geometry"]["coordinates"][0]
-            west = min(x for x, _ in ring)
-            f["geometry"]["coordinates"][0] = [[x + 0.0024 if x == west else x, y] for x, y in ring]
-    return zones
 
 
 def test_a_retried_save_with_the_same_key_saves_once(admin):
