@@ -27,6 +27,7 @@ Areas and overlaps are computed in the local UTM zone
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
@@ -546,21 +547,17 @@ def explain_no_zone(
         z.get("rule_id"): (s, z) for s in spec.get("schools") or [] for z in s.get("zones") or []
     }
     en = lang == "en"
-    to_utm, _, utm = _projector(gpd.GeoDataFrame(geometry=[Point(lon, lat)], crs=4326))
+    to_utm, utm, ukey = _point_projector(lon, lat)
     p = to_utm(Point(lon, lat))
     hit = None
-    for lv, items in gaps.items():
+    for lv, gap, geom in _projected_gaps(gaps, to_utm, ukey):
         if level is not None and lv != level:
             continue
-        for gap in items:
-            if gap.get("geometry") and to_utm(shape(gap["geometry"])).distance(p) <= 1.0:
-                hit = (lv, gap)
-                break
-        if hit:
+        if geom.distance(p) <= 1.0:
+            hit = (lv, gap)
             break
-    gdf = zones_frame(zones)
-    if level is not None and not gdf.empty:
-        gdf = gdf[gdf["level"].isin([level, "nine_year"])]
+    frame = zones_frame(zones)
+    gdf, zoned, projected = _no_zone_layers(frame, level, utm, ukey, remember=frame is zones)
     area = _unzoned_area(spec, gdf, lon, lat)
     if area is not None:
         text = (
@@ -571,13 +568,11 @@ def explain_no_zone(
             "选择区域）。该处儿童的入学安排请向教育局咨询。"
         )
         return {"in_gap": False, "text": text, "gap": None, "nearest": None, "geometry": None}
-    if not gdf.empty and "school_id" in gdf.columns:
-        gdf = gdf[gdf["school_id"].notna() & (gdf["school_id"].astype(str) != "")]
     nearest = None
-    if not gdf.empty:
-        d = gdf.to_crs(utm).distance(p)
+    if not zoned.empty:
+        d = projected.distance(p)
         k = int(d.values.argmin())
-        row = gdf.iloc[k]
+        row = zoned.iloc[k]
         nearest = {
             "school": row.get("school"),
             "school_id": row.get("school_id"),
@@ -714,6 +709,70 @@ def compare(
         "spec_changed": json.dumps(spec_before, sort_keys=True, default=str)
         != json.dumps(spec_after, sort_keys=True, default=str),
     }
+
+
+# Per-call work of :func:`explain_no_zone` kept between calls (the parent lookup asks it for
+# every located address without a zone school): UTM transformers per thread (pyproj objects
+# are not shared between threads), and per zones frame / gaps report (held by reference, so
+# an ``id`` is never reused while its entry lives) the level's zones and their UTM projection.
+_POINT_UTM = threading.local()
+_NO_ZONE_LAYERS: dict = {}  # (id(frame), level, utm) -> (frame, gdf, zoned, projected)
+_GAP_GEOMS: dict = {}  # (id(gap geometry), utm) -> (GeoJSON geometry, projected)
+_CACHE_MAX = {"layers": 32, "gaps": 1024}
+
+
+def _point_projector(lon: float, lat: float):
+    """(to_utm, utm, key) for the local UTM zone at a point, as :func:`_projector` of that
+    point; ``key`` names the zone (:func:`utm_crs` depends on nothing else)."""
+    key = ((lon + 180) // 6, lat >= 0)  # NaN never equals itself: utm_crs raises below
+    cache = _POINT_UTM.__dict__.setdefault("by_zone", {})
+    if key not in cache:
+        utm = utm_crs((lon, lat))
+        fwd = Transformer.from_crs(4326, utm, always_xy=True).transform
+        cache[key] = (lambda g: shapely.transform(g, lambda xy: _xy(fwd, xy)), utm, key)
+    return cache[key]
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) > _CACHE_MAX["gaps" if cache is _GAP_GEOMS else "layers"]:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _no_zone_layers(frame: gpd.GeoDataFrame, level: str | None, utm, ukey, *, remember: bool):
+    """(zones of ``level``, those with a school, the latter in ``utm``); kept for the next
+    call when ``remember`` (the caller's own frame: a GeoJSON dict or a reprojected frame is
+    a new object on every call, not worth keeping)."""
+    key = (id(frame), level, ukey)
+    hit = _NO_ZONE_LAYERS.get(key)
+    if hit is not None and hit[0] is frame:
+        return hit[1:]
+    gdf = frame
+    if level is not None and not gdf.empty:
+        gdf = gdf[gdf["level"].isin([level, "nine_year"])]
+    zoned = gdf
+    if not zoned.empty and "school_id" in zoned.columns:
+        zoned = zoned[zoned["school_id"].notna() & (zoned["school_id"].astype(str) != "")]
+    projected = zoned.to_crs(utm).geometry if not zoned.empty else None
+    if not remember:
+        return gdf, zoned, projected
+    return _remember(_NO_ZONE_LAYERS, key, (frame, gdf, zoned, projected))[1:]
+
+
+def _projected_gaps(gaps: dict, to_utm, ukey):
+    """``(level, gap, gap geometry in UTM)`` of a gap report, in its order; each GeoJSON
+    geometry projected once per UTM zone (``ukey``) while the report keeps it."""
+    for lv, items in gaps.items():
+        for gap in items:
+            geom = gap.get("geometry")
+            if not geom:
+                continue
+            key = (id(geom), ukey)
+            hit = _GAP_GEOMS.get(key)
+            if hit is None or hit[0] is not geom:
+                hit = _remember(_GAP_GEOMS, key, (geom, to_utm(shape(geom))))
+            yield lv, gap, hit[1]
 
 
 def _unzoned_area(spec: dict, gdf: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
