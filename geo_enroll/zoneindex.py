@@ -513,38 +513,64 @@ class ZoneIndex:
 
     def unit_match(self, unit: dict, geo: dict) -> int:
         """Specificity of an admin unit matching the geocoded address (0 = no match)."""
-        from .placement.candidates import _SPEC, _norm_group
-
-        code = str(unit.get("code") or "")
-        vcode = str(geo.get("village_code") or "")
-        tcode = str(geo.get("township_code") or "")
-        gcode = str(geo.get("code") or "")
+        spec_, norm_group = _unit_helpers()
+        code, name, town, sub, grp = self._unit_keys(unit, norm_group)
         text = str(geo.get("input") or "")
         if not code:
-            name = re.sub(r"(村委会|居委会|嘎查|社区|村)$", "", str(unit.get("name") or ""))
-            town = str(unit.get("township") or "")
             if name and name in text and (not town or town[:2] in text):
-                return _SPEC["name"]
+                return spec_["name"]
             return 0
+        vcode = str(geo.get("village_code") or "")
+        gcode = str(geo.get("code") or "")
         if len(code) == 9:
+            tcode = str(geo.get("township_code") or "")
             if tcode == code or vcode.startswith(code) or gcode.startswith(code):
-                return _SPEC["township"]
+                return spec_["township"]
             return 0
         if code not in (vcode, gcode[:12]):
             return 0
-        sub = str(unit.get("sub_area") or "")
         if sub:
-            return _SPEC["sub_area"] if sub in text else 0
-        grp = _norm_group(unit.get("group"))
+            return spec_["sub_area"] if sub in text else 0
         if grp:
-            ggrp = _norm_group(geo.get("group"))
+            ggrp = norm_group(geo.get("group"))
             if not ggrp:
                 ggrp = next((g for g in re.findall(r"[一二三四五六七八九十\d]+[社组]", text)), "")
-                ggrp = _norm_group(ggrp)
+                ggrp = norm_group(ggrp)
             if not ggrp:
-                return _SPEC["village_any_group"]
-            return _SPEC["group"] if ggrp == grp else 0
-        return _SPEC["village"]
+                return spec_["village_any_group"]
+            return spec_["group"] if ggrp == grp else 0
+        return spec_["village"]
+
+    def _unit_keys(self, unit: dict, norm_group) -> tuple[str, str, str, str, str]:
+        """(code, name without its 村/社区 suffix, township, sub_area, normalised group) of an
+        admin unit, derived once per unit (the parent lookup matches every unit per address)."""
+        memo = self.__dict__.setdefault("_unit_memo", {})
+        hit = memo.get(id(unit))
+        if hit is not None and hit[0] is unit:
+            return hit[1]
+        keys = (
+            str(unit.get("code") or ""),
+            re.sub(r"(村委会|居委会|嘎查|社区|村)$", "", str(unit.get("name") or "")),
+            str(unit.get("township") or ""),
+            str(unit.get("sub_area") or ""),
+            norm_group(unit.get("group")),
+        )
+        memo[id(unit)] = (unit, keys)  # the unit is kept: its id is not reused meanwhile
+        return keys
+
+
+_UNIT_HELPERS: tuple = ()
+
+
+def _unit_helpers() -> tuple:
+    """(specificity table, group normaliser) of :mod:`geo_enroll.placement.candidates`, bound
+    on first use (that module imports this one) instead of an import on every match."""
+    global _UNIT_HELPERS
+    if not _UNIT_HELPERS:
+        from .placement.candidates import _SPEC, _norm_group
+
+        _UNIT_HELPERS = (_SPEC, _norm_group)
+    return _UNIT_HELPERS
 
 
 class _Grid:
