@@ -464,12 +464,30 @@ class Store:
             )
 
     def current_version_id(self, jurisdiction: str | None = None) -> int | None:
-        """The published version of ``jurisdiction`` (None: the latest publication of any)."""
+        """The published version of ``jurisdiction`` (None: the latest publication of any).
+
+        Asked on every parent lookup, so the answer is kept per connection until the database
+        changes: ``PRAGMA data_version`` moves when another connection (another thread or
+        process) commits, ``total_changes`` when this one writes.  The stamp is read before
+        the query, so a publication racing with it only makes the next call ask again; no
+        caller ever gets a version older than the last commit it could see.
+        """
+        conn = self._conn()
+        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        holder = self if self.path == ":memory:" else self._local
+        memo = getattr(holder, "_current", None)
+        if memo is None or memo[0] != stamp:
+            memo = (stamp, {})
+        if jurisdiction in memo[1]:
+            return memo[1][jurisdiction]
         where, args = self._where(jurisdiction)
         row = self._one(
             f"SELECT version_id FROM publications WHERE {where} ORDER BY id DESC LIMIT 1", args
         )
-        return None if row is None else int(row["version_id"])
+        vid = None if row is None else int(row["version_id"])
+        memo[1][jurisdiction] = vid
+        holder._current = memo
+        return vid
 
     def publications(self) -> list[dict]:
         return [dict(r) for r in self._all("SELECT * FROM publications ORDER BY id DESC")]
