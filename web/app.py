@@ -61,6 +61,7 @@ DEFAULTS = {
     "ACCESS_LOG": None,  # access log file (default DATA_DIR/access.log; False: none)
     "ADMIN_PASSWORD": None,
     "JSON_AS_ASCII": False,
+    "WARM_UP": True,  # build the address parser and gazetteer at start, not on the first lookups
 }
 
 WEB_ROOT = Path(__file__).resolve().parent
@@ -180,6 +181,12 @@ def create_app(config: dict | None = None) -> Flask:
     served = _jurisdictions(cfg, app.logger)
     app.extensions["geo_jurisdictions"] = {j.key: j for j in served}
     store.set_legacy_jurisdiction(served[0].key)
+    if cfg["WARM_UP"]:
+        for j in served:
+            try:
+                engine.warm_up(j.ctx)
+            except Exception as exc:  # noqa: BLE001 - the first lookup reports it to the user
+                app.logger.warning("warm-up of %s failed: %s", j.key, type(exc).__name__)
     if cfg["SEED_DEFAULT"]:
         from .services import seed_defaults
 

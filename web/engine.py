@@ -28,6 +28,7 @@ __all__ = [
     "Context",
     "DEFAULT_CONTEXT",
     "engine_status",
+    "warm_up",
     "seat_table",
     "default_spec_path",
     "default_zones_path",
@@ -265,6 +266,21 @@ def _gazetteer(ctx: Context):
         return ctx.gazetteer
     loader = _try("geo_enroll.geocode", "load_default_gazetteer")
     return None if loader is None else loader()
+
+
+def warm_up(ctx: Context = DEFAULT_CONTEXT) -> None:
+    """Build what every parent lookup of ``ctx`` needs before the first request: the
+    gazetteer, the address parser of its table (one for the default table too) and the
+    school points.  Cold, each worker thread of a loaded server would otherwise wait for
+    (or, before the parser cache took a lock, build its own of) these on its first lookup."""
+    from geo_enroll.address.parse import warm_up as warm_parser
+
+    warm_parser()
+    gaz = _gazetteer(ctx)
+    div = getattr(gaz, "divisions", None)
+    if div is not None:
+        warm_parser(div)
+    _school_points(ctx)
 
 
 _INDEX_CACHE: dict = {}

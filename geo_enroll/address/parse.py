@@ -77,13 +77,14 @@ Examples
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from ..settings import DEFAULT_SETTINGS, Settings
 from .divisions import LEVELS, Divisions, level_of_code, load_divisions
 from .normalize import has_han, normalize_address
 
-__all__ = ["parse_address", "parse_many", "PARTS", "pinyin_key"]
+__all__ = ["parse_address", "parse_many", "PARTS", "pinyin_key", "warm_up"]
 
 PARTS = (
     "province", "city", "county", "township", "village", "group", "road", "cross_road", "lane",
@@ -220,8 +221,11 @@ def pinyin_key(name: str, *, loose: bool = False) -> str:
     return " ".join(syl)
 
 
-@lru_cache(maxsize=4)
 def _village_sound_index(div: Divisions) -> tuple[dict, dict]:
+    return _build_once(("sound", div, None), lambda: _build_sound_index(div))
+
+
+def _build_sound_index(div: Divisions) -> tuple[dict, dict]:
     exact: dict[str, tuple] = {}
     loose: dict[str, tuple] = {}
     for code, keys in div.village_keys.items():
@@ -860,9 +864,42 @@ def _common_prefix(codes) -> str:
     return first[:i]
 
 
-@lru_cache(maxsize=4)
+_BUILT: dict = {}  # (what, divisions, prefer) -> parser or sound index, at most 4 of each
+_BUILD_LOCK = threading.RLock()  # a build may ask for another (parser → sound index)
+
+
+def _build_once(key: tuple, build):
+    """``build()`` once per process and key, also when threads ask at the same time (one
+    builds under the lock, the others wait for it instead of building their own)."""
+    hit = _BUILT.get(key)
+    if hit is not None:
+        return hit
+    with _BUILD_LOCK:
+        hit = _BUILT.get(key)
+        if hit is None:
+            same = [k for k in _BUILT if k[0] == key[0]]
+            if len(same) >= 4:  # several tables (tests): keep the newest
+                del _BUILT[same[0]]
+            hit = _BUILT[key] = build()
+    return hit
+
+
 def _parser(div: Divisions, prefer: frozenset) -> _Parser:
-    return _Parser(div, prefer)
+    return _build_once(("parser", div, prefer), lambda: _Parser(div, prefer))
+
+
+def warm_up(divisions: Divisions | None = None, prefer_counties=None) -> None:
+    """Build the parser of a table (and its village sound index) now, before requests come:
+    a server that starts cold under load would otherwise keep its first requests waiting for
+    the build (several seconds on a busy machine).
+
+    >>> warm_up()
+    >>> parse_address("宝昌镇")["county"]
+    '太仆寺旗'
+    """
+    div = divisions or load_divisions()
+    _village_sound_index(div)
+    _parser(div, frozenset(prefer_counties or ()))
 
 
 def parse_address(
