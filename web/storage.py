@@ -55,6 +55,9 @@ from geo_enroll.errors import NotFoundError, StorageError
 
 __all__ = ["Store", "ROLES", "now_iso", "StoreRefused", "StoreConflict"]
 
+_WRITES: dict = {}  # file (real path) -> commits by this process, for current_version_id
+_WRITES_LOCK = threading.Lock()
+
 
 class StoreRefused(StorageError, ValueError):
     """A write the store refuses because of what was asked (answered 400, not a server fault)."""
@@ -235,8 +238,13 @@ class Store:
     serialised by SQLite's own lock (``BEGIN IMMEDIATE``) with a 30 s busy timeout.
     """
 
+    EXTERNAL_CHECK_S = 0.5
+    """How stale :meth:`current_version_id` may be after another process commits (s)."""
+
     def __init__(self, path: str | Path):
         self.path = str(path)
+        # commits of this process per file (a memory store is its own file)
+        self._key = os.path.realpath(self.path) if self.path != ":memory:" else id(self)
         if self.path != ":memory:":
             _private_file(Path(self.path))
         self._local = threading.local()
@@ -298,6 +306,8 @@ class Store:
             raise
         else:
             conn.execute("COMMIT")
+            with _WRITES_LOCK:  # seen by every thread's current_version_id at once
+                _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
 
     def pragma(self, name: str) -> Any:
         """Read a PRAGMA (``journal_mode``, ``synchronous``) — for tests and diagnostics."""
@@ -466,15 +476,22 @@ class Store:
     def current_version_id(self, jurisdiction: str | None = None) -> int | None:
         """The published version of ``jurisdiction`` (None: the latest publication of any).
 
-        Asked on every parent lookup, so the answer is kept per connection until the database
-        changes: ``PRAGMA data_version`` moves when another connection (another thread or
-        process) commits, ``total_changes`` when this one writes.  The stamp is read before
-        the query, so a publication racing with it only makes the next call ask again; no
-        caller ever gets a version older than the last commit it could see.
+        Asked on every parent lookup, so the answer is kept (per thread) until the database
+        may have changed.  A write by this process (any thread, any :class:`Store` on the
+        file) is seen at once: :meth:`_tx` counts commits per file.  A commit by another
+        process is seen within :attr:`EXTERNAL_CHECK_S` (``PRAGMA data_version``, read at most
+        that often: each read gives up the GIL, which costs a loaded server more than the
+        query).  The stamp is read before the query, so a publication racing with it only
+        makes the next call ask again.
         """
         conn = self._conn()
-        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
         holder = self if self.path == ":memory:" else self._local
+        now = time.monotonic()
+        seen = getattr(holder, "_data_version", None)
+        if seen is None or now - seen[0] >= self.EXTERNAL_CHECK_S:
+            seen = (now, conn.execute("PRAGMA data_version").fetchone()[0])
+            holder._data_version = seen
+        stamp = (_WRITES.get(self._key, 0), conn.total_changes, seen[1])
         memo = getattr(holder, "_current", None)
         if memo is None or memo[0] != stamp:
             memo = (stamp, {})
