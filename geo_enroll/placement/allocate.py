@@ -54,6 +54,7 @@ __all__ = [
     "total_distance",
     "euclidean_distance_matrix",
     "network_distance_matrix",
+    "network_parts",
 ]
 
 _STUDENT_COLUMNS = ("level", "tier", "zone_schools", "optional_schools", "priority_key")
@@ -367,21 +368,20 @@ def allocate(
     """
     if method not in ("optimal", "greedy"):
         raise AllocationError(f"method must be 'optimal' or 'greedy', got {method!r}")
-    dist = _validate(students, schools, distance)
+    source = _validate(students, schools, distance)
     ids = list(students.index)
     sorter = np.argsort(np.asarray([str(s) for s in ids]), kind="stable")
     st = students.iloc[sorter]
-    dist = dist[sorter]
     sch_order = np.argsort(np.asarray([str(s) for s in schools.index]), kind="stable")
     sc = schools.iloc[sch_order]
-    dist = dist[:, sch_order]
     school_ids = [str(s) for s in sc.index]
     col = {s: j for j, s in enumerate(school_ids)}
-    # level compatibility
+    # level compatibility: one allowed-columns mask per level, costs read lazily through it
     st_level = st["level"].astype(str).to_numpy()
     sc_level = sc["level"].astype(str).to_numpy()
-    ok = (st_level[:, None] == sc_level[None, :]) | (sc_level[None, :] == "nine_year")
-    dist = np.where(ok, dist, np.inf)
+    levels, level_of = np.unique(st_level, return_inverse=True)
+    ok = (levels[:, None] == sc_level[None, :]) | (sc_level[None, :] == "nine_year")
+    dist = _exact.CostView(source, row_of=sorter, col_of=sch_order, group=level_of, allowed=ok)
     n = len(st)
     order = priority_order(st, seed=seed)
     rank = np.empty(n, dtype=np.int64)
@@ -389,18 +389,20 @@ def allocate(
     left = sc["seats"].astype(int).to_numpy().copy()
 
     # stage 1: deferred acceptance on [preference, *zone_schools]
-    lists: list[list[int]] = []
+    wanted_rows, wanted_cols = [], []
     for i, (pref, zone) in enumerate(
         zip(st.get("preference", [None] * n), st["zone_schools"], strict=True)
     ):
         wanted = [] if _missing(pref) else [str(pref)]
         wanted += [str(z) for z in (zone or ())]
-        seen: list[int] = []
         for s in wanted:
-            j = col[s]
-            if j not in seen and np.isfinite(dist[i, j]):
-                seen.append(j)
-        lists.append(seen)
+            wanted_rows.append(i)
+            wanted_cols.append(col[s])
+    reachable = np.isfinite(dist.pairs(wanted_rows, wanted_cols)).tolist()
+    lists: list[list[int]] = [[] for _ in range(n)]
+    for i, j, fine in zip(wanted_rows, wanted_cols, reachable, strict=True):
+        if fine and j not in lists[i]:
+            lists[i].append(j)
     held: list[list[tuple[int, int]]] = [[] for _ in school_ids]  # max-heap by rank (negated)
     nxt = np.zeros(n, dtype=np.int64)
     rejected_by: list[list[int]] = [[] for _ in range(n)]
@@ -427,11 +429,10 @@ def allocate(
             stage[i] = "preference" if pref is not None and str(pref) == school_ids[j] else "zone"
         left[j] -= len(h)
 
-    # stage 2: overflow on the seats left
+    # stage 2: overflow on the seats left (the solver reads the rows a block at a time)
     over = np.flatnonzero(school_of < 0)
     if len(over):
-        sub = dist[over]
-        sub = np.where(left[None, :] > 0, sub, np.inf)
+        sub = _exact.CostView(dist, row_of=over, allowed=(left > 0)[None, :])
         sub_order = np.argsort(rank[over], kind="stable")
         solver = assign_min_cost if method == "optimal" else assign_greedy
         got = solver(sub, np.maximum(left, 0), order=sub_order)
@@ -440,27 +441,40 @@ def allocate(
                 school_of[i] = j
                 left[j] -= 1
 
-    # result and trace
-    result = []
-    for i in range(n):
-        j = school_of[i]
-        d = float(dist[i, j]) if j >= 0 else float("nan")
-        full = set(rejected_by[i])
-        if stage[i] == "overflow":
-            finite = np.flatnonzero(np.isfinite(dist[i]))
-            limit = d if j >= 0 else np.inf
-            full |= {int(q) for q in finite if left[q] <= 0 and (dist[i, q] < limit or j < 0)}
-        full.discard(int(j))
-        full_sorted = tuple(school_ids[q] for q in sorted(full, key=lambda q: (dist[i, q], q)))
-        result.append(
-            (
-                school_ids[j] if j >= 0 else None,
-                "placed" if j >= 0 else "no_seat",
-                stage[i],
-                d,
-                full_sorted,
-            )
+    # result and trace: the distance of each child's school, the full schools nearest first
+    placed = np.flatnonzero(school_of >= 0)
+    d_of = np.full(n, np.nan)
+    d_of[placed] = dist.pairs(placed, school_of[placed])
+    full_of: list[tuple[str, ...]] = [()] * n
+    asked = [i for i in range(n) if stage[i] != "overflow" and rejected_by[i]]
+    pr = [i for i in asked for _ in rejected_by[i]]
+    pq = [q for i in asked for q in rejected_by[i]]
+    rej_d = dict(zip(zip(pr, pq, strict=True), dist.pairs(pr, pq).tolist(), strict=True))
+    for i in asked:
+        full = set(rejected_by[i]) - {int(school_of[i])}
+        key = sorted(full, key=lambda q, i=i: (rej_d[i, q], q))
+        full_of[i] = tuple(school_ids[q] for q in key)
+    in_overflow = np.flatnonzero(stage == "overflow")
+    for start in range(0, len(in_overflow), 4096):
+        block = in_overflow[start : start + 4096]
+        for i, row in zip(block, dist.rows(block), strict=True):
+            j = school_of[i]
+            limit = row[j] if j >= 0 else np.inf
+            near = (left <= 0) & np.isfinite(row) & ((row < limit) | (j < 0))
+            full = set(rejected_by[i]) | {int(q) for q in np.flatnonzero(near)}
+            full.discard(int(j))
+            key = sorted(full, key=lambda q, row=row: (row[q], q))
+            full_of[i] = tuple(school_ids[q] for q in key)
+    result = [
+        (
+            school_ids[school_of[i]] if school_of[i] >= 0 else None,
+            "placed" if school_of[i] >= 0 else "no_seat",
+            stage[i],
+            float(d_of[i]),
+            full_of[i],
         )
+        for i in range(n)
+    ]
     out = pd.DataFrame(
         result,
         index=st.index,
@@ -469,7 +483,7 @@ def allocate(
     return out.loc[students.index]
 
 
-def _validate(students: pd.DataFrame, schools: pd.DataFrame, distance: np.ndarray) -> np.ndarray:
+def _validate(students: pd.DataFrame, schools: pd.DataFrame, distance):
     problems = []
     missing = [c for c in (*_STUDENT_COLUMNS[:3],) if c not in students.columns]
     if missing:
@@ -483,12 +497,15 @@ def _validate(students: pd.DataFrame, schools: pd.DataFrame, distance: np.ndarra
     if schools.index.has_duplicates:
         dup = sorted({str(s) for s in schools.index[schools.index.duplicated()]})
         problems.append(f"schools: school_id appears twice: {dup[:10]}")
-    dist = np.asarray(distance, dtype=float)
-    if dist.shape != (len(students), len(schools)):
+    if hasattr(distance, "rows") and hasattr(distance, "shape"):
+        dist = distance  # a cost source read a block at a time (never n × m at once)
+    else:
+        dist = np.asarray(distance, dtype=float)
+    if tuple(dist.shape) != (len(students), len(schools)):
         problems.append(
             f"distance: expected shape ({len(students)}, {len(schools)}), got {dist.shape}"
         )
-    elif np.isnan(dist).any() or (dist < 0).any():
+    elif isinstance(dist, np.ndarray) and (np.isnan(dist).any() or (dist < 0).any()):
         problems.append("distance: NaN or negative metres (use np.inf for not allowed)")
     if problems:
         raise AllocationError("cannot allocate / 无法分配学位", problems=problems)
@@ -497,9 +514,9 @@ def _validate(students: pd.DataFrame, schools: pd.DataFrame, distance: np.ndarra
         bad = [str(s) for s, v in schools["seats"].items() if not float(v) >= 0 or float(v) % 1]
         if bad:
             problems.append(f"schools: seats must be whole numbers ≥ 0: {bad}")
-    for sid, row in students.iterrows():
-        asked = list(row["zone_schools"] or ())
-        pref = row.get("preference", None)
+    prefs = students["preference"] if "preference" in students else [None] * len(students)
+    for sid, zone, pref in zip(students.index, students["zone_schools"], prefs, strict=True):
+        asked = list(zone or ())
         if not _missing(pref):
             asked.append(pref)
         unknown = [str(s) for s in asked if str(s) not in known]
@@ -581,6 +598,8 @@ def _join_dangles(lines, tol: float):
             q = shapely.ops.nearest_points(parts[best[1]], p)[0]
             dx, dy = q.x - p.x, q.y - p.y
             length = float(np.hypot(dx, dy))
+            if length == 0.0:  # the nearest point is the end itself (within float rounding)
+                continue
             beyond = (q.x + dx / length * 0.01, q.y + dy / length * 0.01)
             coords = coords + [beyond] if end == -1 else [beyond, *coords]
         out.append(LineString(coords))
@@ -605,6 +624,33 @@ def network_distance_matrix(
     >>> b = gpd.GeoSeries([Point(100, 100)], crs=32650)
     >>> network_distance_matrix(a, b, streets).tolist()
     [[200.0]]
+    """
+    o_acc, o_node, sp, d_acc = network_parts(
+        origins, destinations, streets, segment_m=segment_m, join_m=join_m
+    )
+    if sp is None:
+        return np.zeros((len(o_acc), len(d_acc)))
+    return o_acc[:, None] + sp[:, o_node].T + d_acc[None, :]
+
+
+def network_parts(
+    origins, destinations, streets, *, segment_m: float = 25.0, join_m: float = 2.0
+) -> tuple:
+    """What :func:`network_distance_matrix` adds up, without the n × m matrix.
+
+    Returns ``(o_acc, o_node, sp, d_acc)``: each origin's access leg (metres) and street-graph
+    node, the shortest paths from every destination to every node (destinations × nodes,
+    independent of the number of origins) and each destination's access leg; the distance of
+    origin ``i`` to destination ``j`` is ``o_acc[i] + sp[j, o_node[i]] + d_acc[j]``.  ``sp`` is
+    ``None`` when there are no origins or destinations.
+
+    >>> import geopandas as gpd
+    >>> from shapely import LineString, Point
+    >>> streets = gpd.GeoSeries([LineString([(0, 0), (100, 0), (100, 100)])], crs=32650)
+    >>> a = gpd.GeoSeries([Point(0, 1)], crs=32650)
+    >>> o_acc, o_node, sp, d_acc = network_parts(a, a, streets)
+    >>> float(o_acc[0] + sp[0, o_node[0]] + d_acc[0])
+    2.0
     """
     import geopandas as gpd
     import shapely
@@ -638,6 +684,6 @@ def network_distance_matrix(
     o_acc, o_node = tree.query(oxy)
     d_acc, d_node = tree.query(dxy)
     if len(dxy) == 0 or len(oxy) == 0:
-        return np.zeros((len(oxy), len(dxy)))
+        return o_acc, o_node, None, d_acc
     sp = dijkstra(graph, directed=False, indices=d_node)
-    return o_acc[:, None] + sp[:, o_node].T + d_acc[None, :]
+    return o_acc, o_node, sp, d_acc

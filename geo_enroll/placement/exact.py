@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import AllocationError
 
-__all__ = ["EuclideanCosts", "solve"]
+__all__ = ["ArcCosts", "CostView", "EuclideanCosts", "pair_costs", "solve"]
 
 _CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × schools
 _PER_CHILD = 4  # arcs added per child and round at most
@@ -94,6 +94,113 @@ class _Dense:
 
     def rows(self, index) -> np.ndarray:
         return self.cost[index]
+
+    def pairs(self, i, j) -> np.ndarray:
+        return self.cost[np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)]
+
+
+def pair_costs(costs, i, j) -> np.ndarray:
+    """Costs of the arcs (``i[k]``, ``j[k]``) of a cost source, without reading whole rows
+    when the source has ``pairs`` (else a block of distinct rows at a time).
+
+    >>> pair_costs(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 0], [0, 1]).tolist()
+    [3.0, 2.0]
+    """
+    costs = as_costs(costs)
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    if hasattr(costs, "pairs"):
+        return np.asarray(costs.pairs(i, j), dtype=float)
+    out = np.empty(len(i))
+    uniq, inv = np.unique(i, return_inverse=True)
+    for start in range(0, len(uniq), _CHUNK):
+        sel = (inv >= start) & (inv < start + _CHUNK)
+        block = costs.rows(uniq[start : start + _CHUNK])
+        out[sel] = block[inv[sel] - start, j[sel]]
+    return out
+
+
+class CostView:
+    """Some rows and columns of a cost source, ``inf`` outside an allowed mask, read lazily.
+
+    Row ``r`` of the view is row ``row_of[r]`` of ``costs`` (all rows when ``None``), column
+    ``c`` is ``col_of[c]``; the arc (r, c) is allowed where ``allowed[group[r], c]``
+    (everything when ``allowed`` is ``None``), else ``inf``.  Nothing is copied: the allocator
+    permutes, filters and masks n × m costs without ever holding them.
+
+    >>> v = CostView(np.array([[1.0, 2.0], [3.0, 4.0]]), row_of=[1], col_of=[1, 0],
+    ...              allowed=np.array([[True, False]]))
+    >>> v.shape, v.rows([0]).tolist(), v.pairs([0], [0]).tolist()
+    ((1, 2), [[4.0, inf]], [4.0])
+    """
+
+    def __init__(self, costs, *, row_of=None, col_of=None, group=None, allowed=None):
+        self.costs = as_costs(costs)
+        n, m = self.costs.shape
+        self.row_of = None if row_of is None else np.asarray(row_of, dtype=np.int64)
+        self.col_of = None if col_of is None else np.asarray(col_of, dtype=np.int64)
+        rows_n = n if self.row_of is None else len(self.row_of)
+        self.shape = (rows_n, m if self.col_of is None else len(self.col_of))
+        self.allowed = None if allowed is None else np.asarray(allowed, dtype=bool)
+        self.group = np.zeros(rows_n, dtype=np.int64) if group is None else np.asarray(group)
+
+    def _rows(self, r):
+        r = np.asarray(r, dtype=np.int64)
+        return r if self.row_of is None else self.row_of[r]
+
+    def rows(self, index) -> np.ndarray:
+        block = self.costs.rows(self._rows(index))
+        if self.col_of is not None:
+            block = block[:, self.col_of]
+        if self.allowed is not None:
+            block = np.where(self.allowed[self.group[np.asarray(index)]], block, np.inf)
+        return block
+
+    def pairs(self, i, j) -> np.ndarray:
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        d = pair_costs(self.costs, self._rows(i), j if self.col_of is None else self.col_of[j])
+        if self.allowed is not None:
+            d = np.where(self.allowed[self.group[i], j], d, np.inf)
+        return d
+
+
+class ArcCosts:
+    """Only the listed arcs of a cost source; every other arc is ``inf`` (not allowed).
+
+    ``ptr`` / ``cols``: the allowed columns of row ``r`` are ``cols[ptr[r]:ptr[r + 1]]`` (CSR);
+    row ``r`` is row ``row_of[r]`` of ``costs``.  Costs are read for the listed arcs only.
+
+    >>> a = ArcCosts(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 0], [0, 1, 2], [0, 1])
+    >>> a.rows([0, 1]).tolist(), a.pairs([1], [0]).tolist()
+    ([[3.0, inf], [inf, 2.0]], [inf])
+    """
+
+    def __init__(self, costs, row_of, ptr, cols):
+        self.costs = as_costs(costs)
+        self.row_of = np.asarray(row_of, dtype=np.int64)
+        self.ptr = np.asarray(ptr, dtype=np.int64)
+        self.cols = np.asarray(cols, dtype=np.int64)
+        self.shape = (len(self.row_of), self.costs.shape[1])
+
+    def rows(self, index) -> np.ndarray:
+        index = np.asarray(index, dtype=np.int64)
+        out = np.full((len(index), self.shape[1]), np.inf)
+        lo, hi = self.ptr[index], self.ptr[index + 1]
+        at = np.repeat(np.arange(len(index)), hi - lo)
+        arcs = _ranges(lo, hi)
+        if len(arcs):
+            out[at, self.cols[arcs]] = pair_costs(
+                self.costs, self.row_of[index][at], self.cols[arcs]
+            )
+        return out
+
+    def pairs(self, i, j) -> np.ndarray:
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        m = max(self.shape[1], 1)
+        listed = np.repeat(np.arange(self.shape[0]), np.diff(self.ptr)) * m + self.cols
+        hit = np.isin(i * m + j, listed)
+        out = np.full(len(i), np.inf)
+        out[hit] = pair_costs(self.costs, self.row_of[i[hit]], j[hit])
+        return out
 
 
 def as_costs(cost):

@@ -22,11 +22,17 @@ import json
 import numpy as np
 import pandas as pd
 
+from .exact import ArcCosts, CostView, pair_costs
+
 __all__ = ["allocate_level"]
 
 
 def allocate_level(st, sc, dist, rows, *, seed, numbers, level):
     """One level: zone stage, multi-school lotteries, overflow.  Returns (results, draws).
+
+    ``dist``: metres child × school (rows as ``st``, columns as ``sc``), a matrix or a cost
+    source read a block of rows or a list of arcs at a time
+    (:func:`geo_enroll.placement.distance.distance_costs`): no n × m matrix is built here.
 
     Without multi-school applicants this is :func:`~geo_enroll.placement.allocate.allocate`.
     With them (children whose zone is a ``multi_school`` zone of two or more schools):
@@ -67,12 +73,12 @@ def allocate_level(st, sc, dist, rows, *, seed, numbers, level):
     # 1. zone stage of the other children (distances only to the schools they ask for)
     others = [i for i in st.index if i not in multi]
     if others:
-        rows_o = [pos[i] for i in others]
-        masked = np.full((len(others), len(sc)), np.inf)
-        for a, i in enumerate(others):
-            for s in (st.at[i, "preference"], *st.at[i, "zone_schools"]):
-                if s is not None and s in col:
-                    masked[a, col[s]] = dist[rows_o[a], col[s]]
+        ptr, cols = [0], []
+        for i in others:
+            asked = (st.at[i, "preference"], *st.at[i, "zone_schools"])
+            cols += sorted({col[s] for s in asked if s is not None and s in col})
+            ptr.append(len(cols))
+        masked = ArcCosts(dist, [pos[i] for i in others], ptr, cols)
         first = allocate(st.loc[others], sc, masked, seed=seed)
         for i, rec in first.iterrows():
             if rec["status"] == "placed":
@@ -89,19 +95,26 @@ def allocate_level(st, sc, dist, rows, *, seed, numbers, level):
     for gid in sorted({g for g, _ in multi.values()}):
         kids = sorted(i for i, (g, _) in multi.items() if g == gid)
         schools = [s for s in sorted(multi[kids[0]][1]) if s in col]
-        d = _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, level)
+        # the group's arcs only: kid × group school, read once
+        near = pair_costs(
+            dist,
+            np.repeat([pos[i] for i in kids], len(schools)),
+            np.tile([col[s] for s in schools], len(kids)),
+        ).reshape(len(kids), len(schools))
+        gd = {i: dict(zip(schools, near[a].tolist(), strict=True)) for a, i in enumerate(kids)}
+        d = _lottery(gid, kids, schools, st, gd, left, rows, numbers, seed, level)
         for sid_, school in d.pop("_placed").items():
             if school:
                 out.loc[sid_, ["school_id", "status", "stage", "distance_m"]] = [
                     school,
                     "placed",
                     "lottery",
-                    float(dist[pos[sid_], col[school]]),
+                    float(gd[sid_][school]),
                 ]
                 left[school] -= 1
             else:
                 out.at[sid_, "full_schools"] = tuple(
-                    sorted(schools, key=lambda s: (dist[pos[sid_], col[s]], s))
+                    sorted(schools, key=lambda s, g=gd[sid_]: (g[s], s))
                 )
         draws.append(d)
     # 3. overflow by relative proximity on the seats left
@@ -111,7 +124,7 @@ def allocate_level(st, sc, dist, rows, *, seed, numbers, level):
         st3["zone_schools"] = [() for _ in rest]
         st3["preference"] = None
         sc3 = sc.assign(seats=[max(int(left[s]), 0) for s in sc.index])
-        third = allocate(st3, sc3, dist[[pos[i] for i in rest]], seed=seed)
+        third = allocate(st3, sc3, CostView(dist, row_of=[pos[i] for i in rest]), seed=seed)
         for i, rec in third.iterrows():
             full = tuple(dict.fromkeys((*out.at[i, "full_schools"], *rec["full_schools"])))
             out.loc[i, ["school_id", "status", "stage", "distance_m"]] = [
@@ -124,7 +137,7 @@ def allocate_level(st, sc, dist, rows, *, seed, numbers, level):
     return out, draws
 
 
-def _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, level):
+def _lottery(gid, kids, schools, st, gd, left, rows, numbers, seed, level):
     """Draw one multi-school group (published hash + public numbers), recorded for the outputs."""
     from . import lottery as lot
 
@@ -133,7 +146,7 @@ def _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, 
             "student_id": kids,
             "group": gid,
             "tier": [int(st.at[i, "tier"]) for i in kids],
-            "choices": [_lottery_choices(i, schools, st, dist, pos, col) for i in kids],
+            "choices": [_lottery_choices(i, schools, st, gd[i]) for i in kids],
             "unit": [rows[i].get("unit") or "" for i in kids],
         }
     )
@@ -175,9 +188,9 @@ def _lottery(gid, kids, schools, st, dist, pos, col, left, rows, numbers, seed, 
     return info
 
 
-def _lottery_choices(i, schools, st, dist, pos, col) -> str:
+def _lottery_choices(i, schools, st, dist_to) -> str:
     """志愿 of a multi-school child: the preferred school if in the group, then nearest first."""
     pref = st.at[i, "preference"]
-    near = sorted(schools, key=lambda s: (dist[pos[i], col[s]], s))
+    near = sorted(schools, key=lambda s: (dist_to[s], s))
     ordered = ([pref] if pref in schools else []) + [s for s in near if s != pref]
     return "|".join(ordered)

@@ -54,14 +54,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import AllocationError, ApplicantError, InputError
 from ..settings import DEFAULT_SETTINGS, Settings
 from .applicants import read_applicants, row_problems
 from .candidates import ZoneIndex
-from .distance import DISTANCE_TEXT, distance_kind, distance_matrix
+from .distance import DISTANCE_TEXT, distance_costs, distance_kind
 from .eligibility import assess_eligibility
 from .locate import complete_school_points, geocode_all
 from .multischool import allocate_level
@@ -256,19 +255,18 @@ def place(
             },
             index=pd.Index(ids, name="student_id"),
         )
-        dist, fallback = distance_matrix(ids, list(sc.index), rows, index, kind, streets)
+        # a zone/preferred school whose location (or the home's) is unknown stays reachable (0 m)
+        col = {s: j for j, s in enumerate(sc.index)}
+        reach = [
+            (r_i, col[s])
+            for r_i, i in enumerate(ids)
+            for s in (*st.at[i, "zone_schools"], st.at[i, "preference"])
+            if s is not None and s in col
+        ]
+        dist, fallback = distance_costs(ids, list(sc.index), rows, index, kind, streets, reach)
         fallback_pairs += len(fallback)
         for i, s in fallback:
             rows[i].setdefault("no_path", set()).add(s)
-        # a zone/preferred school whose location is unknown still has to be reachable
-        for r_i, i in enumerate(ids):
-            for s in (*st.at[i, "zone_schools"], st.at[i, "preference"]):
-                if (
-                    s is not None
-                    and s in sc.index
-                    and not np.isfinite(dist[r_i, sc.index.get_loc(s)])
-                ):
-                    dist[r_i, sc.index.get_loc(s)] = 0.0
         out, drawn = allocate_level(
             st, sc, dist, rows, seed=int(seed), numbers=lottery_numbers, level=level
         )

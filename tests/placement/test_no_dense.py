@@ -1,0 +1,130 @@
+"""No n × m matrix on the placement path (issue 13, target 6).
+
+The costs of a ``place`` level are read a block of rows or a list of arcs at a time
+(:func:`geo_enroll.placement.distance.distance_costs`); the allocator permutes, filters and
+masks them lazily.  Checked two ways: the outputs of a run are byte-identical to the same run
+fed the dense matrix, and the peak memory of a 200 000 × 500 level stays far below the
+800 MB such a matrix would take (below even an n × m boolean mask on top of the
+per-child tables).
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+
+from geo_enroll.placement import run
+from geo_enroll.placement.distance import distance_costs
+from geo_enroll.placement.multischool import allocate_level
+
+from .test_taipusi import cohort, inputs  # noqa: F401  (module fixtures)
+
+
+def _dense_costs(monkeypatch):
+    """Make ``place`` build the whole n × m matrix from the same costs (the reference)."""
+    built = []
+
+    def dense(*args, **kwargs):
+        costs, fallback = distance_costs(*args, **kwargs)
+        matrix = costs.rows(np.arange(costs.shape[0]))
+        built.append(matrix.shape)
+        return matrix, fallback
+
+    monkeypatch.setattr(run, "distance_costs", dense)
+    return built
+
+
+def _files(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_toy_outputs_are_byte_identical_to_the_dense_matrix_run(
+    toy, toy_table, tmp_path, monkeypatch
+):
+    run.place(toy_table, seed=7, out_dir=tmp_path / "blocks", **toy)
+    built = _dense_costs(monkeypatch)
+    run.place(toy_table, seed=7, out_dir=tmp_path / "dense", **toy)
+    assert built  # the reference really ran on a dense matrix
+    a, b = _files(tmp_path / "blocks"), _files(tmp_path / "dense")
+    assert sorted(a) == sorted(b) and "placements.csv" in a
+    assert a == b
+
+
+def test_taipusi_outputs_are_byte_identical_to_the_dense_matrix_run(
+    cohort,  # noqa: F811
+    inputs,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    run.place(cohort, seed=7, out_dir=tmp_path / "blocks", **inputs)
+    built = _dense_costs(monkeypatch)
+    run.place(cohort, seed=7, out_dir=tmp_path / "dense", **inputs)
+    assert [shape for shape in built if shape[0] > 100]
+    a, b = _files(tmp_path / "blocks"), _files(tmp_path / "dense")
+    placements = pd.read_csv(tmp_path / "blocks" / "placements.csv", dtype=str)
+    assert (placements["rule"] == "overflow").any()  # the overflow solver was exercised
+    assert a == b
+
+
+class _Index:
+    crs = "EPSG:32650"
+
+    def __init__(self, school_xy):
+        self.school_xy = school_xy
+
+
+def test_a_200k_by_500_level_never_holds_an_n_by_m_matrix():
+    n, m = 200_000, 500
+    rng = np.random.default_rng(13)
+    schools = [f"S{j:03d}" for j in range(m)]
+    school_xy = {
+        s: (float(x), float(y))
+        for s, (x, y) in zip(schools, rng.uniform(0, 3e4, (m, 2)), strict=True)
+    }
+    ids = [f"c{i:06d}" for i in range(n)]
+    xy = rng.uniform(0, 3e4, (n, 2))
+    rows = {i: {"xy": (float(x), float(y))} for i, (x, y) in zip(ids, xy, strict=True)}
+    zone = rng.integers(0, m, n)
+    zone[:100] = 0  # school S000 gets far more children than seats: a real overflow stage
+    st = pd.DataFrame(
+        {
+            "level": "primary",
+            "tier": rng.integers(0, 3, n),
+            "zone_schools": [(schools[z],) for z in zone],
+            "optional_schools": [()] * n,
+            "preference": None,
+            "priority_key": "",
+        },
+        index=pd.Index(ids, name="student_id"),
+    )
+    seats = np.bincount(zone, minlength=m) + 3
+    seats[0] = 10
+    sc = pd.DataFrame(
+        {"level": "primary", "seats": seats}, index=pd.Index(schools, name="school_id")
+    )
+    tracemalloc.start()
+    try:
+        costs, _ = distance_costs(ids, schools, rows, _Index(school_xy), "euclidean", None)
+        out, draws = allocate_level(st, sc, costs, rows, seed=7, numbers=None, level="primary")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    dense = n * m * 8
+    assert peak < dense / 4, f"peak {peak / 1e6:.0f} MB vs a dense matrix of {dense / 1e6:.0f} MB"
+    # and the answer is a real placement: one row each, seats kept, overflow to a school with room
+    assert draws == [] and len(out) == n and out.index.equals(st.index)
+    placed = out[out["status"] == "placed"]
+    assert len(placed) == n  # seats exceed children
+    assert (placed["school_id"].value_counts().reindex(schools, fill_value=0) <= seats).all()
+    over = placed[placed["stage"] == "overflow"]
+    assert len(over) > 0 and (over["school_id"] != "S000").all()
+    # each overflow child's distance is its straight line to the school given
+    row_of = {i: k for k, i in enumerate(ids)}
+    at = [row_of[i] for i in over.index[:50]]
+    cols = [schools.index(s) for s in over["school_id"][:50]]
+    expect = np.hypot(*(xy[at] - np.array([school_xy[schools[c]] for c in cols])).T)
+    assert np.allclose(over["distance_m"][:50].to_numpy(float), expect)
