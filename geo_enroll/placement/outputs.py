@@ -25,45 +25,58 @@ __all__ = ["OUTPUT_FILES", "check_out_dir", "homes_layer", "write_outputs"]
 
 
 def homes_layer(rows, results, index, placements):
-    import geopandas as gpd
-    from shapely.geometry import LineString, Point
+    """The ``homes`` layer (points, no names) and, in ``attrs``, the overflow lines and schools.
 
-    recs = []
+    Built column by column (the points and lines in one vectorised step each): the time grows
+    linearly with the applicants.
+
+    >>> import pandas as pd
+    >>> class Index:
+    ...     school_xy, crs = {}, "EPSG:32650"
+    >>> rows = {"b": {"lonlat": (115.5, 41.9), "level": "primary", "tier": 1},
+    ...         "a": {"lonlat": None, "level": "primary", "tier": ""}}
+    >>> placements = pd.DataFrame({"student_id": ["a", "b"], "status": ["ineligible", "placed"],
+    ...                            "school": ["", "S1"]})
+    >>> h = homes_layer(rows, {"b": {"stage": "zone"}}, Index, placements)
+    >>> h[["student_id", "school", "tier", "stage"]].values.tolist(), h.geometry[0].wkt
+    ([['b', 'S1', 1, 'zone']], 'POINT (115.5 41.9)')
+    """
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    columns = ["student_id", "level", "status", "school", "tier", "stage", "geometry"]
     status = dict(zip(placements["student_id"], placements["status"], strict=True))
     school = dict(zip(placements["student_id"], placements["school"], strict=True))
-    for sid in sorted(rows):
-        r = rows[sid]
-        if r["lonlat"] is None:
-            continue
-        recs.append(
-            {
-                "student_id": sid,
-                "level": r["level"],
-                "status": status[sid],
-                "school": school[sid],
-                "tier": int(r["tier"]) if r["tier"] != "" else -1,
-                "stage": (results.get(sid) or {}).get("stage") or "",
-                "geometry": Point(r["lonlat"]),
-            }
-        )
-    homes = gpd.GeoDataFrame(
-        recs,
-        columns=["student_id", "level", "status", "school", "tier", "stage", "geometry"],
-        geometry="geometry",
-        crs="EPSG:4326",
-    )
-    homes.attrs["school_lonlat"] = _school_lonlat(index)
+    ids = [sid for sid in sorted(rows) if rows[sid]["lonlat"] is not None]
+    lonlat = np.array([rows[sid]["lonlat"] for sid in ids], dtype=float).reshape(-1, 2)
+    stage = [(results.get(sid) or {}).get("stage") or "" for sid in ids]
+    table = {
+        "student_id": ids,
+        "level": [rows[sid]["level"] for sid in ids],
+        "status": [status[sid] for sid in ids],
+        "school": [school[sid] for sid in ids],
+        "tier": [int(rows[sid]["tier"]) if rows[sid]["tier"] != "" else -1 for sid in ids],
+        "stage": stage,
+    }
+    if ids:
+        table["geometry"] = shapely.points(lonlat)
+        homes = gpd.GeoDataFrame(table, columns=columns, geometry="geometry", crs="EPSG:4326")
+    else:
+        homes = gpd.GeoDataFrame([], columns=columns, geometry="geometry", crs="EPSG:4326")
+    ll = _school_lonlat(index)
+    homes.attrs["school_lonlat"] = ll
+    over = [k for k, sid in enumerate(ids) if stage[k] == "overflow" and school[sid] in ll]
+    ends = np.array([ll[school[ids[k]]] for k in over], dtype=float).reshape(-1, 2)
+    lines = shapely.linestrings(np.stack([lonlat[over], ends], axis=1)) if over else []
     homes.attrs["lines"] = [
         {
-            "student_id": h["student_id"],
-            "level": h["level"],
-            "school": h["school"],
-            "geometry": LineString(
-                [h["geometry"], Point(homes.attrs["school_lonlat"][h["school"]])]
-            ),
+            "student_id": ids[k],
+            "level": table["level"][k],
+            "school": school[ids[k]],
+            "geometry": line,
         }
-        for h in recs
-        if h["stage"] == "overflow" and h["school"] in homes.attrs["school_lonlat"]
+        for k, line in zip(over, lines, strict=True)
     ]
     return homes
 

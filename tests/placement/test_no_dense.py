@@ -128,3 +128,77 @@ def test_a_200k_by_500_level_never_holds_an_n_by_m_matrix():
     cols = [schools.index(s) for s in over["school_id"][:50]]
     expect = np.hypot(*(xy[at] - np.array([school_xy[schools[c]] for c in cols])).T)
     assert np.allclose(over["distance_m"][:50].to_numpy(float), expect)
+
+
+def _homes_row_by_row(rows, results, index, placements):
+    """The reference: the homes layer built one row (one shapely Point, one line) at a time."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    from geo_enroll.placement.outputs import _school_lonlat
+
+    status = dict(zip(placements["student_id"], placements["status"], strict=True))
+    school = dict(zip(placements["student_id"], placements["school"], strict=True))
+    ll = _school_lonlat(index)
+    recs = [
+        {
+            "student_id": sid,
+            "level": rows[sid]["level"],
+            "status": status[sid],
+            "school": school[sid],
+            "tier": int(rows[sid]["tier"]) if rows[sid]["tier"] != "" else -1,
+            "stage": (results.get(sid) or {}).get("stage") or "",
+            "geometry": Point(rows[sid]["lonlat"]),
+        }
+        for sid in sorted(rows)
+        if rows[sid]["lonlat"] is not None
+    ]
+    homes = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326")
+    lines = [
+        (
+            h["student_id"],
+            h["level"],
+            h["school"],
+            LineString([h["geometry"], Point(ll[h["school"]])]),
+        )
+        for h in recs
+        if h["stage"] == "overflow" and h["school"] in ll
+    ]
+    return homes, lines
+
+
+def test_homes_layer_equals_the_row_by_row_build():
+    from geo_enroll.placement.outputs import homes_layer
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    ids = [f"c{i:05d}" for i in rng.permutation(n)]
+    rows = {
+        sid: {
+            "lonlat": None if k % 17 == 0 else tuple(rng.uniform([115, 41.5], [116, 42.2])),
+            "level": ("primary", "middle")[k % 2],
+            "tier": "" if k % 13 == 0 else int(k % 4),
+        }
+        for k, sid in enumerate(ids)
+    }
+    stages = ("zone", "overflow", "preference", "lottery", None)
+    results = {sid: {"stage": stages[k % 5]} for k, sid in enumerate(ids) if k % 11}
+    schools = ["A", "B", "C", ""]  # C has no known place; "" = not placed
+    placements = pd.DataFrame(
+        {
+            "student_id": ids,
+            "status": ["placed" if k % 7 else "no_seat" for k in range(n)],
+            "school": [schools[k % 4] for k in range(n)],
+        }
+    )
+    index = _Index({"A": (520_000.0, 4_640_000.0), "B": (530_500.5, 4_650_000.25)})
+    got = homes_layer(rows, results, index, placements)
+    ref, ref_lines = _homes_row_by_row(rows, results, index, placements)
+    assert list(got.columns) == list(ref.columns) and got.crs == ref.crs
+    assert got.drop(columns="geometry").equals(ref.drop(columns="geometry"))
+    assert got.geometry.geom_equals_exact(ref.geometry, tolerance=0).all()
+    lines = got.attrs["lines"]
+    assert len(lines) == len(ref_lines) > 0
+    for a, (sid, level, school, geom) in zip(lines, ref_lines, strict=True):
+        assert (a["student_id"], a["level"], a["school"]) == (sid, level, school)
+        assert a["geometry"].equals_exact(geom, tolerance=0)
