@@ -240,3 +240,74 @@ def test_vectorised_straight_lines_equal_the_per_pair_distance():
     assert fallback == []
     assert np.array_equal(dist, expected)  # bit for bit, inf where a place is unknown
     assert np.isinf(dist[ids.index("s_unknown")]).all() and np.isinf(dist[:, -1]).all()
+
+
+def test_network_costs_per_arc_equal_the_dense_network_matrix():
+    """The arcs ``place`` reads (rows, pairs) are the dense network matrix, bit for bit."""
+    from geo_enroll.placement.candidates import ZoneIndex
+    from geo_enroll.placement.distance import distance_costs
+
+    index = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
+    layout = dict(DETOUR, 河湾路=[(2400, 600), (2700, 600)])  # one cut-off street: fallbacks
+    streets = _streets(layout).to_crs(index.crs)
+    rng = np.random.default_rng(9)
+    x0, y0, x1, y1 = streets.total_bounds  # homes all over the town and the cut-off village
+    rows = {f"s{i:02d}": {"xy": tuple(rng.uniform([x0, y0], [x1, y1]))} for i in range(60)}
+    rows["s_unknown"] = {"xy": None}
+    ids = sorted(rows)
+    schools = sorted(index.school_xy) + ["no-such-school"]
+    costs, fallback = distance_costs(ids, schools, rows, index, "network", streets)
+    kids = [k for k, i in enumerate(ids) if rows[i]["xy"] is not None]
+    known = list(range(len(schools) - 1))
+    net = network_distance_matrix(
+        gpd.GeoSeries([Point(rows[ids[k]]["xy"]) for k in kids], crs=index.crs),
+        gpd.GeoSeries([Point(index.school_xy[schools[j]]) for j in known], crs=index.crs),
+        streets,
+    )
+    eu = euclidean_distance_matrix(
+        gpd.GeoSeries([Point(rows[ids[k]]["xy"]) for k in kids], crs=index.crs),
+        gpd.GeoSeries([Point(index.school_xy[schools[j]]) for j in known], crs=index.crs),
+    )
+    expected = np.full((len(ids), len(schools)), np.inf)
+    expected[np.ix_(kids, known)] = np.where(np.isfinite(net), np.maximum(net, eu), eu)
+    dense = costs.rows(np.arange(len(ids)))
+    assert np.array_equal(dense, expected)
+    i, j = np.divmod(rng.permutation(dense.size)[:200], len(schools))
+    assert np.array_equal(costs.pairs(i, j), dense[i, j])
+    gaps = {
+        (ids[kids[a]], schools[known[b]])
+        for a, b in zip(*np.nonzero(~np.isfinite(net)), strict=True)
+    }
+    assert gaps and set(fallback) == gaps
+
+
+def test_network_run_on_the_schematic_base_map(tmp_path):
+    """The 太仆寺旗 schematic streets (committed base map) carry a whole seed-7 cohort."""
+    from geo_enroll.geocode import load_default_gazetteer
+    from geo_enroll.placement.cohort import synth_cohort
+    from geo_enroll.policy.spec import load_spec
+    from geo_enroll.settings import data_dir
+
+    b = data_dir() / "boundaries"
+    need = [b / "taipusi_2024.toml", b / "taipusi_2024_zones.gpkg", b / "baochang_schematic.gpkg"]
+    if not all(p.exists() for p in need):
+        pytest.skip(f"needs the committed 太仆寺旗 spec, zones and base map in {b}")
+    spec = load_spec(need[0])
+    cohort = synth_cohort(spec, seed=7)
+    res = place(
+        cohort,
+        spec=spec,
+        zones=gpd.read_file(need[1], layer="zones"),
+        gazetteer=load_default_gazetteer(),
+        schools=b / "taipusi_2024_schools.csv",
+        school_points=gpd.read_file(need[2], layer="schools"),
+        streets=gpd.read_file(need[2], layer="streets"),
+        settings=NETWORK,
+        seed=7,
+        out_dir=tmp_path / "net",
+    )
+    assert len(res.placements) == len(cohort) and res.placements["student_id"].is_unique
+    assert (res.schools["placed"] <= res.schools["seats"]).all()
+    assert res.run_info["distance_kind"] == "network"
+    placed = res.placements[res.placements["status"] == "placed"]
+    assert len(placed) > 0 and (placed["school"].astype(str) != "").all()
