@@ -99,11 +99,24 @@ def _norm_group(g) -> str:
 
 
 def _cn(n: int) -> str:
+    """Chinese numerals as group names write them (3 → 三, 12 → 十二, 105 → 一百零五).
+
+    >>> [_cn(n) for n in (0, 3, 10, 12, 40, 99, 100, 105, 120, 999, 1000)]
+    ['零', '三', '十', '十二', '四十', '九十九', '一百', '一百零五', '一百二十', '九百九十九', '1000']
+    """
     if n <= 10:
         return _CN_DIGITS[n]
     if n < 20:
         return "十" + _CN_DIGITS[n - 10]
-    return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else _cn(rest))
+        if 10 <= rest < 20:
+            tail = "一" + _cn(rest)  # 110 → 一百一十
+        return _CN_DIGITS[n // 100] + "百" + tail
+    return str(n)  # beyond any real group number: digits, the same on both sides
 
 
 def _serves(level_of_school: str, level: str) -> bool:
