@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -36,8 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _serve(port: int, data: str, threads: int) -> None:
+def _serve(port: int, data: str, threads: int, switch: float | None = None) -> None:
     import waitress
+
+    if switch:  # an experiment: how long a thread may hold the GIL before another runs
+        sys.setswitchinterval(switch)
 
     from web.app import create_app
 
@@ -112,12 +116,21 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="server's sys.setswitchinterval in seconds (default Python's 0.005; an experiment)",
+    )
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]))
+        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]), args.switch_interval)
         return 0
-    print(f"machine: {platform.node()} {platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, python "
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start"
+    )
     from geo_enroll.placement.cohort import synth_cohort
 
     spec = tomllib.loads((ROOT / "data/boundaries/taipusi_2024.toml").read_text("utf-8"))
@@ -130,7 +143,8 @@ def main(argv=None) -> int:
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port), data, str(args.threads)],
+            [sys.executable, __file__, "--serve", str(port), data, str(args.threads)]
+            + (["--switch-interval", str(args.switch_interval)] if args.switch_interval else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -176,8 +190,11 @@ def main(argv=None) -> int:
         )
     print(
         f"ratio: lookup / bare route = {look['rps'] / bare['rps']:.2f} "
-        f"(concurrency {args.concurrency}, {args.threads} server threads)"
+        f"(concurrency {args.concurrency}, {args.threads} server threads"
+        + (f", switch interval {args.switch_interval} s" if args.switch_interval else "")
+        + ")"
     )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other jobs on the machine)")
     return 0 if look["errors"] == 0 and bare["errors"] == 0 else 1
 
 
