@@ -514,7 +514,7 @@ class ZoneIndex:
     def unit_match(self, unit: dict, geo: dict) -> int:
         """Specificity of an admin unit matching the geocoded address (0 = no match)."""
         spec_, norm_group = _unit_helpers()
-        code, name, town, sub, grp = self._unit_keys(unit, norm_group)
+        code, name, town, sub = self._unit_keys(unit)
         text = str(geo.get("input") or "")
         if not code:
             if name and name in text and (not town or town[:2] in text):
@@ -531,6 +531,7 @@ class ZoneIndex:
             return 0
         if sub:
             return spec_["sub_area"] if sub in text else 0
+        grp = norm_group(unit.get("group"))  # only for a unit of this village (few)
         if grp:
             ggrp = norm_group(geo.get("group"))
             if not ggrp:
@@ -541,9 +542,9 @@ class ZoneIndex:
             return spec_["group"] if ggrp == grp else 0
         return spec_["village"]
 
-    def _unit_keys(self, unit: dict, norm_group) -> tuple[str, str, str, str, str]:
-        """(code, name without its 村/社区 suffix, township, sub_area, normalised group) of an
-        admin unit, derived once per unit (the parent lookup matches every unit per address)."""
+    def _unit_keys(self, unit: dict) -> tuple[str, str, str, str]:
+        """(code, name without its 村/社区 suffix, township, sub_area) of an admin unit,
+        derived once per unit (the parent lookup matches every unit per address)."""
         memo = self.__dict__.setdefault("_unit_memo", {})
         hit = memo.get(id(unit))
         if hit is not None and hit[0] is unit:
@@ -553,7 +554,6 @@ class ZoneIndex:
             re.sub(r"(村委会|居委会|嘎查|社区|村)$", "", str(unit.get("name") or "")),
             str(unit.get("township") or ""),
             str(unit.get("sub_area") or ""),
-            norm_group(unit.get("group")),
         )
         memo[id(unit)] = (unit, keys)  # the unit is kept: its id is not reused meanwhile
         return keys
