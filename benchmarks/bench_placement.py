@@ -36,7 +36,7 @@ STEPS = [
     "assess_eligibility",
     "geocode_all",
     "resolve_applicant",
-    "distance_matrix",
+    "distance_costs",
     "allocate_level",
     "placement_tables",
     "homes_layer",
