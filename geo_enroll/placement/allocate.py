@@ -330,8 +330,11 @@ def allocate(
         ``preference`` (school id or None), ``priority_key`` (sortable text within a tier).
     schools : DataFrame indexed by ``school_id``
         ``level``, ``seats`` (int).
-    distance : ndarray (len(students), len(schools))
-        Metres in the same row/column order; ``np.inf`` = not allowed.
+    distance : ndarray (len(students), len(schools)) or cost source
+        Metres in the same row/column order; ``np.inf`` = not allowed.  Either a matrix or
+        an object with ``shape`` and ``rows(index)`` (and optionally ``pairs(i, j)``), read a
+        block of rows or a list of arcs at a time (``placement.distance.distance_costs``,
+        :class:`~geo_enroll.placement.exact.EuclideanCosts`): no n × m matrix is made here.
     seed : int
         Seed of the tie-break (:func:`tie_break_key`).
     method : {"optimal", "greedy"}

@@ -14,6 +14,7 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from geo_enroll.placement import run
 from geo_enroll.placement.distance import distance_costs
@@ -202,3 +203,38 @@ def test_homes_layer_equals_the_row_by_row_build():
     for a, (sid, level, school, geom) in zip(lines, ref_lines, strict=True):
         assert (a["student_id"], a["level"], a["school"]) == (sid, level, school)
         assert a["geometry"].equals_exact(geom, tolerance=0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_allocate_gives_the_same_answer_from_a_matrix_or_a_cost_source(seed):
+    """``allocate`` on ``EuclideanCosts`` (rows only, no ``pairs``) equals it on the matrix."""
+    from geo_enroll.placement.allocate import allocate
+    from geo_enroll.placement.exact import EuclideanCosts
+
+    rng = np.random.default_rng(seed)
+    n, m = 300, 7
+    kids, sch = rng.uniform(0, 5000, (n, 2)), rng.uniform(0, 5000, (m, 2))
+    schools = [f"S{j}" for j in range(m)]
+    st = pd.DataFrame(
+        {
+            "level": rng.choice(["primary", "middle"], n),
+            "tier": rng.integers(0, 3, n),
+            "zone_schools": [(schools[z],) for z in rng.integers(0, m, n)],
+            "optional_schools": [()] * n,
+            "preference": [schools[p] if p < m else None for p in rng.integers(0, 2 * m, n)],
+            "priority_key": "",
+        },
+        index=pd.Index([f"c{i:03d}" for i in rng.permutation(n)], name="student_id"),
+    )
+    sc = pd.DataFrame(
+        {
+            "level": rng.choice(["primary", "middle", "nine_year"], m),
+            "seats": rng.integers(10, 40, m),
+        },
+        index=pd.Index(schools, name="school_id"),
+    )
+    costs = EuclideanCosts(kids, sch)
+    lazy = allocate(st, sc, costs, seed=seed)
+    dense = allocate(st, sc, costs.rows(np.arange(n)), seed=seed)
+    assert (lazy["status"] == "placed").any() and (lazy["stage"] == "overflow").any()
+    pd.testing.assert_frame_equal(lazy, dense)
