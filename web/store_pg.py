@@ -175,6 +175,19 @@ class PgStore(Store):
         else:
             conn.raw.execute("COMMIT")
 
+    def current_version_id(self, jurisdiction: str | None = None) -> int | None:
+        """The published version of ``jurisdiction``, asked of the database each time.
+
+        The SQLite store keeps this answer until its file changes; here several service
+        processes (and hosts) share one database, so the query — one index lookup — is simply
+        run: no process serves a version another one has replaced.
+        """
+        where, args = self._where(jurisdiction)
+        row = self._one(
+            f"SELECT version_id FROM publications WHERE {where} ORDER BY id DESC LIMIT 1", args
+        )
+        return None if row is None else int(row["version_id"])
+
     def pragma(self, name: str) -> Any:
         """SQLite PRAGMAs do not exist here; report PostgreSQL's equivalent where there is one."""
         if name == "synchronous":

@@ -210,3 +210,18 @@ def test_kill_9_mid_saves_loses_nothing_acknowledged(backend, tmp_path):
     finally:
         if isinstance(store, PgStore):
             store.close()
+
+
+def test_a_publish_is_seen_at_once_by_another_store_on_the_same_database(fresh_pg_dsn):
+    """Several service processes share one PostgreSQL: none may serve a replaced version."""
+    a, b = PgStore(fresh_pg_dsn), PgStore(fresh_pg_dsn)
+    try:
+        v1 = a.save_version(spec={}, zones=FC, author="p", message="一", jurisdiction="toy")
+        v2 = a.save_version(spec={}, zones=FC, author="p", message="二", jurisdiction="toy")
+        a.publish(v1, author="p")
+        assert b.current_version_id("toy") == v1
+        a.publish(v2, author="p")
+        assert b.current_version_id("toy") == v2  # no caching window on PostGIS
+    finally:
+        a.close()
+        b.close()
