@@ -154,6 +154,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter  # ids 1 … 2**53-1, ASCII digits
     app.config.update(DEFAULTS)
     app.config.update(config or {})
+    # Flask ≥ 2.3 ignores JSON_AS_ASCII: answers keep their Chinese as UTF-8, not \uXXXX
+    app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII"))
     cfg = app.config
     data_dir = Path(cfg["DATA_DIR"])
     store_path = cfg["STORE_PATH"] or str(data_dir / "geo_enroll.sqlite")

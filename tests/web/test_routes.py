@@ -718,3 +718,11 @@ def test_runs_in_the_background_report_progress(tmp_path):
     assert run["status"] == "done" and seen == sorted(seen) and seen[-1] == 1.0
     html = c.get(f"/analyst/runs/{rid}").get_data(as_text=True)
     assert 'id="run-progress"' in html
+
+
+def test_json_answers_carry_chinese_as_utf8(client):
+    """Not \\uXXXX escapes: a lookup answer is half the bytes and readable in a log or a shell."""
+    r = client.get("/api/lookup", query_string={"address": ADDRESS})
+    raw = r.get_data()
+    assert r.status_code == 200 and "东小学".encode() in raw and b"\\u" not in raw
+    assert r.headers["Content-Type"].startswith("application/json")
