@@ -22,6 +22,7 @@ from geo_enroll.settings import DEFAULT_SETTINGS, PACKAGE_ROOT
 
 from . import auth, engine, idempotency, labels
 from .errors import register_error_handlers
+from .labels import problem_label
 from .ratelimit import LoginBackoff, RateLimiter
 from .store_pg import open_store
 from .ui import T, lang
@@ -242,6 +243,7 @@ def create_app(config: dict | None = None) -> Flask:
             "T": T,
             "lang": lang(),
             "csrf_token": auth.csrf_token,
+            "problem_label": problem_label,
             # a fresh key per rendered form: <input type="hidden" name="idempotency_key" …>
             "idempotency_key": lambda: secrets.token_urlsafe(18),
             "csp_nonce": g.get("csp_nonce", ""),

@@ -17,7 +17,7 @@ it is.
 
 from __future__ import annotations
 
-__all__ = ["WORDS", "MATCH", "word", "both", "match_info", "register"]
+__all__ = ["WORDS", "MATCH", "word", "both", "problem_label", "match_info", "register"]
 
 WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "level": {
@@ -151,6 +151,16 @@ def word(kind: str, code, lang: str = "zh") -> str:
     if pair is None:
         return str(code)
     return pair[1] if lang == "en" else pair[0]
+
+
+def problem_label(key: str) -> str:
+    """A gap/overlap counter's key in words: ``primary.gaps`` → ``小学 primary · 空白 gaps``.
+
+    >>> problem_label("primary.gaps"), problem_label("middle.overlaps")
+    ('小学 primary · 空白 gaps', '初中 middle school · 重叠 overlaps')
+    """
+    level, _, what = str(key).partition(".")
+    return f"{both('level', level)} · " + ("空白 gaps" if what == "gaps" else "重叠 overlaps")
 
 
 def both(kind: str, code) -> str:

@@ -771,14 +771,13 @@ def preview_edit(version_id: int, body: dict) -> dict:
         ctx=_ctx_of(base),
         before=_placement(base, int(cohort_id)),
     )
-    from .labels import both
+    from .labels import both, problem_label
 
     for c in out.get("changes") or []:
         c["level_label"] = both("level", c.get("level"))
         c["status_label"] = both("status", c.get("status"))
     out["problem_labels"] = {
-        k: f"{both('level', k.split('.')[0])} · "
-        + ("空白 gaps" if k.endswith(".gaps") else "重叠 overlaps")
+        k: problem_label(k)
         for k in {**out.get("problems_before", {}), **out.get("problems_after", {})}
     }
     _kept, changed = engine.keep_untouched(base["zones"], zones)
