@@ -85,6 +85,17 @@ class DigitiseResult:
 _FAR_M = 500.0  # pieces of one name farther apart than this are different places
 
 
+def _replace_strip(k, new, geoms, coverage, entry, kind: str, message: str) -> None:
+    """Put a re-cut strip in place of zone ``k`` (and its coverage piece) and say why."""
+    old = geoms[k]
+    geoms[k] = new
+    for c in coverage:
+        if c["geometry"] is old:
+            c["geometry"] = new
+    entry["area_m2"] = round(float(new.area), 1)
+    entry["issues"].append({"type": kind, "message": message})
+
+
 def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     """Street-list strips of different schools on crossing streets: the corner is cut between
     them (:func:`~geo_enroll.digitise.street_list.separate_crossings`), in place."""
@@ -104,19 +115,15 @@ def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     for k, strip in zip(picked, separate_crossings(strips), strict=True):
         if strip["cut"] < 1.0:
             continue
-        old, new = geoms[k], strip["geometry"]
-        geoms[k] = new
-        for c in coverage:
-            if c["geometry"] is old:
-                c["geometry"] = new
-        entry = spec_rules[rows[k]["rule_id"]]
-        entry["area_m2"] = round(float(new.area), 1)
-        entry["issues"].append(
-            {
-                "type": "corner_split",
-                "message": f"{strip['cut']:.0f} m² at crossings with other schools' streets "
-                "given to the nearer street's strip",
-            }
+        _replace_strip(
+            k,
+            strip["geometry"],
+            geoms,
+            coverage,
+            spec_rules[rows[k]["rule_id"]],
+            "corner_split",
+            f"{strip['cut']:.0f} m² at crossings with other schools' streets "
+            "given to the nearer street's strip",
         )
     houses = _claimed_houses(ctx)
     if not houses:
@@ -128,19 +135,15 @@ def _split_corners(ctx, rows, geoms, coverage, rules) -> None:
     for k, strip in zip(picked, claim_houses(strips, houses), strict=True):
         if not (strip["moved"] or strip["taken"]):
             continue
-        old, new = geoms[k], strip["geometry"]
-        geoms[k] = new
-        for c in coverage:
-            if c["geometry"] is old:
-                c["geometry"] = new
-        entry = spec_rules[rows[k]["rule_id"]]
-        entry["area_m2"] = round(float(new.area), 1)
-        entry["issues"].append(
-            {
-                "type": "houses_claimed",
-                "message": f"the map's house points decide: {strip['moved']} house(s) another "
-                f"school's rule names given away, {strip['taken']} of this rule's taken in",
-            }
+        _replace_strip(
+            k,
+            strip["geometry"],
+            geoms,
+            coverage,
+            spec_rules[rows[k]["rule_id"]],
+            "houses_claimed",
+            f"the map's house points decide: {strip['moved']} house(s) another "
+            f"school's rule names given away, {strip['taken']} of this rule's taken in",
         )
 
 

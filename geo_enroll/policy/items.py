@@ -194,6 +194,19 @@ def clean_name(text: str) -> str:
     return text.strip().strip("　 ")
 
 
+def _whole_township(town: str, item: str, **extra) -> dict:
+    """An item naming a whole township (``X镇``, ``X街道：所有行政区域``), keys in spec order."""
+    unit = {
+        "type": "unit",
+        "name": town,
+        "town": town,
+        "whole_township": True,
+        "group": None,
+        "sub_area": None,
+    }
+    return unit | extra | {"text": item}
+
+
 def _item(
     item: str, ctx: ParseContext, town: str | None, last_village: dict | None
 ) -> list[dict] | None:
@@ -258,18 +271,8 @@ def _item(
         if not rest or PATTERNS["whole_township"].match(rest):
             notes_out = [parse_exclusion(n) for n in parens]
             if parens and all(notes_out):  # 城关镇（不含原北关村1、2、8组）: all but those
-                return [
-                    {
-                        "type": "unit",
-                        "name": town,
-                        "town": town,
-                        "whole_township": True,
-                        "group": None,
-                        "sub_area": None,
-                        "exclude": [n for names in notes_out for n in names],
-                        "text": item,
-                    }
-                ]
+                exclude = [n for names in notes_out for n in names]
+                return [_whole_township(town, item, exclude=exclude)]
             if parens:
                 sub = []
                 for note in parens:
@@ -277,17 +280,7 @@ def _item(
                     sub.extend(got)
                 if sub:
                     return sub
-            return [
-                {
-                    "type": "unit",
-                    "name": town,
-                    "town": town,
-                    "whole_township": True,
-                    "group": None,
-                    "sub_area": None,
-                    "text": item,
-                }
-            ]
+            return [_whole_township(town, item)]
     if (
         town
         and not parens
@@ -295,17 +288,7 @@ def _item(
         and PATTERNS["whole_township"].match(head)
     ):
         # 松岗街道：所有行政区域 — the whole township named before the colon
-        return [
-            {
-                "type": "unit",
-                "name": town,
-                "town": town,
-                "whole_township": True,
-                "group": None,
-                "sub_area": None,
-                "text": item,
-            }
-        ]
+        return [_whole_township(town, item)]
     cm = PATTERNS["count_units"].match(head)
     if cm:
         ctown = cm["town"] or town
