@@ -364,6 +364,11 @@ def _help(spec: dict, j: Jurisdiction, lang: str) -> dict:
     }
 
 
+#: how the engine's note on a body/annex conflict (正文与附件不一致) begins: a diagnostic for
+#: planners and staff (``geo_enroll.placement.candidates``), never shown to parents
+CONFLICT_PREFIX = "正文与附件不一致"
+
+
 def lookup_page(
     *,
     address: str | None,
@@ -373,6 +378,7 @@ def lookup_page(
     lang: str = "zh",
     jurisdiction_key: str | None = None,
     default_key: str | None = None,
+    diagnostics: bool = False,
 ) -> dict:
     """A parent's lookup (:func:`_lookup`); for the HTML page an address that cannot be served
     (outside the jurisdiction, unreadable) keeps the page, its form and map, with the reason,
@@ -389,6 +395,7 @@ def lookup_page(
             lang=lang,
             jurisdiction_key=jurisdiction_key,
             default_key=default_key,
+            diagnostics=diagnostics,
         )
     except (InputError, NotFoundError, GeocodeError) as exc:
         if nonce is None or status_for(exc) >= 500:
@@ -415,6 +422,7 @@ def _lookup(
     lang: str = "zh",
     jurisdiction_key: str | None = None,
     default_key: str | None = None,
+    diagnostics: bool = False,
 ) -> dict:
     """A parent's lookup on the current version of the address's jurisdiction.
 
@@ -422,6 +430,10 @@ def _lookup(
     school with its kinds as tags and the rules' sources), ``match`` (the match level in words
     with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
     diagnostics, or outside every zone) and ``jurisdiction``.
+
+    The engine's body/annex conflict notes (:data:`CONFLICT_PREFIX`) are the bureau's
+    diagnostics, not the parent's answer: they leave ``warnings`` and come back as
+    ``diagnostics`` only with ``diagnostics=True`` (a signed-in bureau user).
     """
     from .labels import match_info
 
@@ -440,6 +452,10 @@ def _lookup(
         for s in answer["schools"].get(level, []):
             s["kind_label"] = engine.zone_kind_label(s.get("kind"), lang)
     answer.pop("raw", None)
+    internal = [w for w in answer["warnings"] if w.startswith(CONFLICT_PREFIX)]
+    answer["warnings"] = [w for w in answer["warnings"] if not w.startswith(CONFLICT_PREFIX)]
+    if diagnostics:
+        answer["diagnostics"] = internal
     answer["version"] = v["id"]
     answer["jurisdiction"] = j.public(lang)
     answer["match"] = match_info(answer.get("match_level"), lang)

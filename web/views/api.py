@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, g, request
 
+from geo_enroll.errors import InputError
+
 from .. import engine, services
 from ..auth import csrf_exempt, roles
 from ..errors import RequestInvalid
@@ -26,16 +28,27 @@ def openapi():
     return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
 
 
+#: the answer to ``GET /api/lookup?address=…``: a URL keeps the address in proxies, browser
+#: history and server logs, so the lookup takes it only in a POST body
+LOOKUP_BY_POST = (
+    "地址和住址坐标不能放在网址里（网址会留在代理、浏览器历史和服务器日志中）：请改用 POST "
+    "/api/lookup，在请求体中发送 JSON，Content-Type: application/json，如 "
+    '{"address": "太仆寺旗宝昌镇南郊社区察哈尔街1号"} 或 {"lon": 115.27, "lat": 41.87} '
+    "(send the address or the home's lon/lat in the body of a POST, never in the URL)"
+)
+
+
 @bp.route("/lookup", methods=["GET"])
 @roles()
-@validate(query={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
+@validate()
 def lookup_get():
-    """``?address=…`` or ``?lon=…&lat=…``: the serving schools (nothing about any child)."""
-    limit_lookup()
-    args = query()
-    address, lon, lat = args.get("address"), args.get("lon"), args.get("lat")
-    return {"ok": True} | services.lookup_page(
-        address=address, lon=lon, lat=lat, nonce=None, lang=lang(), jurisdiction_key=jkey()
+    """Refused: the address (or the home's coordinates) belongs in a POST body, not a URL."""
+    raise InputError(
+        LOOKUP_BY_POST,
+        problems=[
+            "curl -X POST -H 'Content-Type: application/json' "
+            """-d '{"address": "…"}' <server>/api/lookup"""
+        ],
     )
 
 
@@ -44,6 +57,7 @@ def lookup_get():
 @validate(body={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 @csrf_exempt
 def lookup_post():
+    """The serving schools of an address or a point (nothing about any child)."""
     limit_lookup()
     data = body()
     return {"ok": True} | services.lookup_page(
@@ -53,6 +67,7 @@ def lookup_post():
         nonce=None,
         lang=lang(),
         jurisdiction_key=data.get("jurisdiction") or None,
+        diagnostics=g.get("user") is not None,  # the bureau's conflict notes: signed-in only
     )
 
 

@@ -5,7 +5,7 @@ The address travels in the POST body, so it never appears in a URL or a log line
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, g, redirect, request, session
 
 from .. import services
 from ..auth import csrf_exempt, roles
@@ -51,6 +51,7 @@ def lookup():
         lang=lang(),
         jurisdiction_key=None if address else chosen,
         default_key=chosen,
+        diagnostics=g.get("user") is not None,  # the bureau's conflict notes: signed-in only
     )
     if "answer" not in out:
         out = {"answer": out}
