@@ -6,7 +6,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from web.app import create_app
-from web.engine import _rows_from_frame, default_spec_path, default_zones_path
+from web.context import default_spec_path, default_zones_path, rows_from_frame
 
 from .conftest import PASSWORD, login
 
@@ -30,7 +30,7 @@ def app(tmp_path_factory):
     )
     store = app.extensions["geo_store"]
     spec = store.version(store.current_version_id())["spec"]
-    rows = _rows_from_frame(synth_cohort(spec, seed=7, primary=60, middle=30))
+    rows = rows_from_frame(synth_cohort(spec, seed=7, primary=60, middle=30))
     store.save_cohort(rows, label="small synthetic", synthetic=True, author="test")
     store.add_user(
         "planner", generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"), "planner"

@@ -41,7 +41,7 @@ def multi(tmp_path_factory):
         JURISDICTIONS=[toy_jurisdiction(), yanqing_jurisdiction()],
         RATE_LIMIT_PER_MINUTE=10_000,
     )
-    from web.services import seed_defaults
+    from web.jurisdictions import seed_defaults
 
     store = app.extensions["geo_store"]
     seed_defaults(store, app.extensions["geo_jurisdictions"][YQ], logger=app.logger, cohort_seed=7)
@@ -290,9 +290,9 @@ def test_latin_addresses_reach_the_geocoder_only_where_an_imported_map_is_served
     from geo_enroll.basemap.importers import import_osm
     from geo_enroll.errors import InputError
     from geo_enroll.geocode import Gazetteer
-    from web import services
-    from web.engine import Context
+    from web.context import Context
     from web.jurisdictions import Jurisdiction
+    from web.public.service import _check_address
 
     osm = Path(__file__).resolve().parents[1] / "basemap" / "data" / "helsinki_centre.osm.pbf"
     city = Jurisdiction(
@@ -301,8 +301,8 @@ def test_latin_addresses_reach_the_geocoder_only_where_an_imported_map_is_served
         ctx=Context(gazetteer=Gazetteer.from_data(basemap=import_osm(osm, district="Helsinki"))),
     )
     plain = Jurisdiction(key="toy", name="玩具镇", ctx=Context())
-    services._check_address("Annankatu 15, Helsinki", {"hel": city})  # passes to the geocoder
+    _check_address("Annankatu 15, Helsinki", {"hel": city})  # passes to the geocoder
     with pytest.raises(InputError, match="no Chinese|中文"):
-        services._check_address("Annankatu 15, Helsinki", {"toy": plain})
+        _check_address("Annankatu 15, Helsinki", {"toy": plain})
     r = city.ctx.gazetteer.geocode("Annankatu 15, Helsinki")
     assert r["level"] == "house_number" and r["lon"] is not None

@@ -40,8 +40,7 @@ BOUNDS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def taipusi(tmp_path_factory):
-    from web.jurisdictions import from_policy
-    from web.services import seed_defaults
+    from web.jurisdictions import from_policy, seed_defaults
 
     j = from_policy("taipusi_2024")
     app = make_app(tmp_path_factory.mktemp("parent_pages"), JURISDICTIONS=[j])
@@ -78,11 +77,11 @@ def _look_up(pg, address):
 
 def test_the_answer_map_fits_the_zones_and_the_home(chromium, taipusi):
     base, app = taipusi
-    from web import engine
+    from web.context import school_locations
 
     far = {
         s["name"]: s
-        for s in engine.school_locations(
+        for s in school_locations(
             _spec(app), app.extensions["geo_jurisdictions"]["taipusi_2024"].ctx
         )
     }["贡宝拉格学校"]

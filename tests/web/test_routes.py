@@ -609,13 +609,13 @@ def test_appeals_window_trace_and_decision(record, app):
 
 
 def test_appeal_after_the_window_is_refused(record, app):
-    from web import services
+    from web.staff.service import file_appeal
 
     c, _ = record
     placements = _json(c.get("/api/runs/1/placements"))["placements"]
     with app.test_request_context():
         with pytest.raises(Exception, match="复核期限"):
-            services.file_appeal(
+            file_appeal(
                 {"student_id": placements[0]["student_id"], "reason": "x"},
                 user={"username": "staff", "role": "staff"},
                 today=date(2099, 1, 1),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo_enroll.settings import DEFAULT_SETTINGS
-from web.engine import default_spec_path, default_zones_path
+from web.context import default_spec_path, default_zones_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MUST_SHOW = "太仆寺旗宝昌镇南郊社区察哈尔街1号"
