@@ -25,8 +25,6 @@ from ..context import (
     shared_zones_frame,
 )
 
-_INDEX_CACHE: dict = {}  # ("index", version hash, id(ctx)) -> ZoneIndex
-
 __all__ = [
     "ZONE_KIND_LABELS",
     "OPTIONAL_KINDS",
@@ -66,6 +64,9 @@ def zone_kind_label(kind: str | None, lang: str = "zh") -> str:
     """
     zh, en = ZONE_KIND_LABELS.get(kind or "") or _BY_ZH.get(kind or "") or (kind or "", kind or "")
     return en if lang == "en" else zh
+
+
+_INDEX_CACHE: dict = {}  # ("index", version hash, id(ctx)) -> ZoneIndex
 
 
 def _zone_index(spec: dict, zones: dict, ctx: Context, key: str | None):
