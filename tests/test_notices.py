@@ -90,11 +90,11 @@ def test_appeal_decision_naming_an_unknown_school_is_refused(staff_record):
     assert "火星小学" in body["error"] and "不在本政策的学校名单中" in body["error"]
     assert app.extensions["geo_store"].appeal(aid)["decisions"] == []  # nothing recorded
     # the child is still on its school's notice list
-    from web import services
+    from web.staff.service import school_students
 
     with app.test_request_context():
         school = next(p["school_id"] for p in placements if p["student_id"] == sid)
-        rows = services.school_students(1, school)[2]
+        rows = school_students(1, school)[2]
     assert sid in {r["student_id"] for r in rows}
 
 

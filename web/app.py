@@ -18,9 +18,11 @@ from pathlib import Path
 from flask import Flask, g, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
+import geo_enroll
 from geo_enroll.settings import DEFAULT_SETTINGS, PACKAGE_ROOT
 
-from . import auth, engine, idempotency, labels
+from . import auth, common, idempotency, labels
+from .context import default_spec_path, default_zones_path, warm_up
 from .errors import register_error_handlers
 from .labels import problem_label
 from .ratelimit import LoginBackoff, RateLimiter
@@ -122,8 +124,8 @@ def _jurisdictions(cfg, logger) -> list:
     elif cfg.get("POLICIES"):
         out = [from_policy(ref) for ref in cfg["POLICIES"]]
     else:
-        spec = Path(cfg["SPEC_PATH"] or engine.default_spec_path())
-        zones = Path(cfg["ZONES_PATH"] or engine.default_zones_path())
+        spec = Path(cfg["SPEC_PATH"] or default_spec_path())
+        zones = Path(cfg["ZONES_PATH"] or default_zones_path())
         if not spec.exists():
             logger.warning("no default spec at %s: the service starts without a version", spec)
             out = [Jurisdiction(key=spec.stem, name=spec.stem, spec_path=None)]
@@ -187,11 +189,11 @@ def create_app(config: dict | None = None) -> Flask:
     if cfg["WARM_UP"]:
         for j in served:
             try:
-                engine.warm_up(j.ctx)
+                warm_up(j.ctx)
             except Exception as exc:  # noqa: BLE001 - the first lookup reports it to the user
                 app.logger.warning("warm-up of %s failed: %s", j.key, type(exc).__name__)
     if cfg["SEED_DEFAULT"]:
-        from .services import seed_defaults
+        from .jurisdictions import seed_defaults
 
         for j in served:
             seed_defaults(store, j, logger=app.logger, cohort_seed=cfg["SEED_COHORT"])
@@ -235,10 +237,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _template_globals():
-        from .services import jurisdiction as selected
-
         js = app.extensions["geo_jurisdictions"]
-        here = g.get("page_jurisdiction") or selected()
+        here = g.get("page_jurisdiction") or common.jurisdiction()
         return {
             "T": T,
             "lang": lang(),
@@ -270,10 +270,14 @@ def create_app(config: dict | None = None) -> Flask:
             "ok": True,
             "version": store.current_version_id(next(iter(js))),
             "versions": {k: store.current_version_id(k) for k in js},
-            "engine": engine.engine_status(),
+            "engine": geo_enroll.__version__,
         }
 
-    from .views import analyst, api, planner, public, staff
+    from . import api
+    from .analyst import views as analyst
+    from .planner import views as planner
+    from .public import views as public
+    from .staff import views as staff
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)

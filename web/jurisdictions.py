@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from geo_enroll.errors import InputError
-from geo_enroll.policy.spec import companion_file
+from geo_enroll.policy.spec import companion_file, load_spec
 from geo_enroll.settings import data_dir
 
-from . import engine
+from .context import Context, default_spec_path, has_polygon_rules, load_zones, synth_cohort
 
 __all__ = [
     "Jurisdiction",
@@ -41,6 +41,7 @@ __all__ = [
     "companion",
     "default_policies",
     "checked_zones",
+    "seed_defaults",
 ]
 
 
@@ -54,7 +55,7 @@ class Jurisdiction:
         Short stable slug (the spec file's stem), used in URLs, the API and the store.
     name, year, county_code
         From the spec's ``policy``.
-    ctx : engine.Context
+    ctx : web.context.Context
         Gazetteer, school points, seat table, base map and streets of this policy.
     spec_path, zones_path : Path or None
         What the first version is seeded from.
@@ -68,7 +69,7 @@ class Jurisdiction:
     name: str
     year: Any = None
     county_code: str | None = None
-    ctx: engine.Context = field(default_factory=engine.Context)
+    ctx: Context = field(default_factory=Context)
     spec_path: Path | None = None
     zones_path: Path | None = None
     scenario: str | None = None
@@ -100,7 +101,7 @@ class Jurisdiction:
 
 def default_policies() -> list[Path]:
     """The policies served when ``--policy`` is not given: the 太仆寺旗 2024 default."""
-    return [engine.default_spec_path()]
+    return [default_spec_path()]
 
 
 def resolve_policy(ref: str | Path) -> Path:
@@ -175,7 +176,7 @@ def from_policy(
     """A :class:`Jurisdiction` from a spec path or name, with its companion files (the zones
     checked, and converted to EPSG:4326 into ``work_dir`` when needed)."""
     path = resolve_policy(ref)
-    spec = engine.load_spec(path)
+    spec = load_spec(path)
     pol = spec.get("policy") or {}
     if zones is not None:
         zones_path: Path | None = Path(zones)
@@ -204,7 +205,7 @@ def from_policy(
         except Exception:  # noqa: BLE001 - the engine's default counts then
             counts = None
     scenario = ((pol.get("sources") or {}).get("scenario") or {}).get("text")
-    ctx = engine.Context(
+    ctx = Context(
         gazetteer=gazetteer,
         school_points=points,
         seat_table=seats,
@@ -222,3 +223,71 @@ def from_policy(
         scenario=scenario,
         seat_counts=counts,
     )
+
+
+def seed_defaults(app_store, j: Jurisdiction, *, logger, cohort_seed: int | None = 7) -> None:
+    """First start of a jurisdiction: its spec + zones become its version 1 (published), and a
+    synthetic cohort is added."""
+    empty = {"type": "FeatureCollection", "features": []}
+    spec_path, zones_path = j.spec_path, j.zones_path
+    if spec_path is None:
+        return
+    if not app_store.versions(j.key):
+        if spec_path.exists():
+            spec = load_spec(spec_path)
+            has_zones = zones_path is not None and zones_path.exists()
+            zones = load_zones(zones_path) if has_zones else empty
+            if not has_zones and has_polygon_rules(spec):
+                logger.warning(
+                    "no zones for %s: street-limit zones are unavailable until "
+                    "`geo-enroll digitise` builds them",
+                    j.key,
+                )
+            vid = app_store.save_version(
+                spec=spec,
+                zones=zones,
+                author="system",
+                message=f"默认数据 default: {spec_path.name}"
+                + (f" + {zones_path.name}" if has_zones else " (无划片图层 no zones)"),
+                jurisdiction=j.key,
+            )
+            app_store.publish(vid, author="system")
+        else:
+            logger.warning("no default spec at %s: the service starts without a version", spec_path)
+    else:
+        cur = app_store.current_version_id(j.key)
+        v = app_store.version(cur) if cur else None
+        if (
+            v
+            and v["author"] == "system"
+            and not v["zones"].get("features")
+            and zones_path is not None
+            and zones_path.exists()
+            and app_store.versions(j.key)[0]["author"] == "system"
+        ):
+            # the default zones were built after the first start: add them as a new version
+            nid = app_store.save_version(
+                spec=v["spec"],
+                zones=load_zones(zones_path),
+                author="system",
+                parent_id=cur,
+                message=f"默认划片图层 default zones: {zones_path.name}",
+            )
+            app_store.publish(nid, author="system")
+    vid = app_store.current_version_id(j.key)
+    if cohort_seed is not None and vid is not None and app_store.latest_cohort_id(j.key) is None:
+        v = app_store.version(vid)
+        rows = synth_cohort(
+            v["spec"],
+            seed=cohort_seed,
+            zones=v["zones"],
+            basemap=j.ctx.basemap,
+            counts=j.seat_counts,
+        )
+        app_store.save_cohort(
+            rows,
+            label=f"合成学生 synthetic cohort (seed {cohort_seed})",
+            synthetic=True,
+            author="system",
+            jurisdiction=j.key,
+        )

@@ -1,6 +1,6 @@
 """Appeal decisions (复核), admission-notice dates and the appeal window, as plain functions.
 
-The staff views and :mod:`web.services` call these; they take the stored run (its ``result``
+The staff views and :mod:`web.staff.service` call these; they take the stored run (its ``result``
 ``placements`` and ``schools`` rows), the spec and the stored decisions, and never read the
 request or the database themselves.
 

@@ -27,7 +27,7 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
     from geo_enroll import impact
     from geo_enroll.zonelayer import filled_domain
 
-    from . import services
+    from . import common
 
     if upload is None or not upload.filename:
         raise InputError("请选择划片图层文件 (choose a zone layer file to upload)")
@@ -38,8 +38,8 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
             f"不支持的文件类型 {suffix or '（无扩展名）'} (unsupported file type; expected "
             f"{', '.join(ACCEPTED)}; a Shapefile as a .zip of its .shp/.shx/.dbf/.prj)"
         )
-    j = services.jurisdiction(key)
-    current = services.current_version(j)
+    j = common.jurisdiction(key)
+    current = common.current_version(j)
     with tempfile.TemporaryDirectory(prefix="geo_enroll_upload_") as tmp:
         path = Path(tmp) / name  # its own name: reports and sources name the user's file
         upload.save(path)
@@ -57,7 +57,7 @@ def import_upload(upload, *, key: str | None, author: str, options: dict, lang: 
     fc = json.loads(zones.to_json(drop_id=True))
     diag = impact.gaps_overlaps(spec, zones, domain=filled_domain(zones))
     message = str(options.get("message") or "").strip() or f"导入划片图层 imported {name}"
-    vid = services.store().save_version(
+    vid = common.store().save_version(
         spec=spec,
         zones=fc,
         author=author,

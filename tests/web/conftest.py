@@ -18,7 +18,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from web.app import create_app
-from web.engine import Context
+from web.context import Context
 from web.jurisdictions import Jurisdiction
 
 ROLES = ("planner", "analyst", "staff", "admin")
@@ -79,9 +79,9 @@ def toy_version() -> tuple[dict, dict]:
 
 def toy_cohort() -> list[dict]:
     from geo_enroll.datasets import toy_students
-    from web.engine import _rows_from_frame
+    from web.context import rows_from_frame
 
-    return _rows_from_frame(toy_students())
+    return rows_from_frame(toy_students())
 
 
 def make_app(tmp_path: Path | None = None, **config):

@@ -62,7 +62,7 @@ def server(tmp_path_factory):
         JURISDICTIONS=[toy_jurisdiction(), yanqing_jurisdiction()],
     )
     store = app.extensions["geo_store"]
-    from web.services import seed_defaults
+    from web.jurisdictions import seed_defaults
 
     seed_defaults(
         store,

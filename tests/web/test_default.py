@@ -6,7 +6,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from web.app import create_app
-from web.engine import _rows_from_frame, default_spec_path, default_zones_path
+from web.context import default_spec_path, default_zones_path, rows_from_frame
 
 from .conftest import PASSWORD, login
 
@@ -30,7 +30,7 @@ def app(tmp_path_factory):
     )
     store = app.extensions["geo_store"]
     spec = store.version(store.current_version_id())["spec"]
-    rows = _rows_from_frame(synth_cohort(spec, seed=7, primary=60, middle=30))
+    rows = rows_from_frame(synth_cohort(spec, seed=7, primary=60, middle=30))
     store.save_cohort(rows, label="small synthetic", synthetic=True, author="test")
     store.add_user(
         "planner", generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"), "planner"
@@ -81,3 +81,30 @@ def test_changing_a_limit_in_the_spec_redigitises(app):
     d = c.get(f"/api/versions/diff?a=1&b={new['version']['id']}").get_json()
     assert "taipusi-p1-r02" in [f["properties"]["rule_id"] for f in d["changed_zones"]["features"]]
     assert d["spec_changed"] is True
+
+
+# 附件5 lists 东滩 under 四小; the body gives all of 千斤沟镇 to 千斤沟小学
+VILLAGE = "太仆寺旗千斤沟镇东滩村"
+
+
+def test_parents_get_the_answer_not_the_body_annex_conflict(app):
+    """The engine notes that the annex and the body disagree for 东滩 (a diagnostic for the
+    bureau); a parent gets the answer (千斤沟小学, 第四小学 optional) without it, on the page and
+    in the JSON; a signed-in planner still sees it, on the same page and in the JSON."""
+    parent = app.test_client()
+    d = parent.post("/api/lookup", json={"address": VILLAGE}).get_json()
+    primary = d["schools"]["primary"]
+    assert [s["school"] for s in primary if not s["optional"]] == ["千斤沟小学"]
+    assert "第四小学" in [s["school"] for s in primary if s["optional"]]
+    assert "diagnostics" not in d
+    assert not any("正文与附件" in w for w in d["warnings"])
+    html = parent.post("/", data={"address": VILLAGE}).get_data(as_text=True)
+    assert "千斤沟小学" in html and "正文与附件" not in html and 'id="diagnostics"' not in html
+
+    planner = app.test_client()
+    login(planner, "planner")
+    d = planner.post("/api/lookup", json={"address": VILLAGE}).get_json()
+    assert any(w.startswith("正文与附件不一致") for w in d["diagnostics"])
+    assert not any("正文与附件" in w for w in d["warnings"])
+    html = planner.post("/", data={"address": VILLAGE}).get_data(as_text=True)
+    assert 'id="diagnostics"' in html and "正文与附件不一致" in html

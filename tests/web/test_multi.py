@@ -41,7 +41,7 @@ def multi(tmp_path_factory):
         JURISDICTIONS=[toy_jurisdiction(), yanqing_jurisdiction()],
         RATE_LIMIT_PER_MINUTE=10_000,
     )
-    from web.services import seed_defaults
+    from web.jurisdictions import seed_defaults
 
     store = app.extensions["geo_store"]
     seed_defaults(store, app.extensions["geo_jurisdictions"][YQ], logger=app.logger, cohort_seed=7)
@@ -70,21 +70,23 @@ def test_jurisdictions_are_listed_and_the_scenario_is_labelled(multi):
 
 def test_lookup_picks_the_jurisdiction_from_the_address(multi):
     c = multi.test_client()
-    d = c.get("/api/lookup", query_string={"address": YQ_ADDRESS}).get_json()
+    d = c.post("/api/lookup", data={"address": YQ_ADDRESS}).get_json()
     assert d["ok"] and d["jurisdiction"]["key"] == YQ and d["jurisdiction"]["hypothetical"]
     assert {g["school_id"][:3] for lv in d["groups"].values() for g in lv} == {"yq-"}
-    d = c.get("/api/lookup", query_string={"address": "玩具镇横街61号"}).get_json()
+    d = c.post("/api/lookup", data={"address": "玩具镇横街61号"}).get_json()
     assert d["jurisdiction"]["key"] == "toy"  # no county named: the gazetteer that locates it
     # an address no jurisdiction can place: the answer asks, listing the choices
-    r = c.get("/api/lookup", query_string={"address": "某某路1号"})
+    r = c.post("/api/lookup", data={"address": "某某路1号"})
     body = r.get_json()
     assert r.status_code == 400 and body["ok"] is False
     assert any("jurisdiction=toy" in e for e in body["errors"])
     assert any(f"jurisdiction={YQ}" in e for e in body["errors"])
     # naming the jurisdiction answers there
-    d = c.get("/api/lookup", query_string={"address": "某某路1号", "jurisdiction": "toy"})
+    d = c.post("/api/lookup", data={"address": "某某路1号", "jurisdiction": "toy"})
     assert d.status_code == 200 and d.get_json()["jurisdiction"]["key"] == "toy"
-    assert c.get("/api/lookup?address=x&jurisdiction=nowhere").status_code == 404
+    assert (
+        c.post("/api/lookup", data={"address": "x", "jurisdiction": "nowhere"}).status_code == 404
+    )
 
 
 def test_each_jurisdiction_has_its_own_versions_and_cohorts(multi):
@@ -196,7 +198,7 @@ def test_chinese_pages_show_words_not_codes_and_english_pages_english(multi):
 
 
 def test_parent_answer_groups_each_school_once(multi):
-    d = multi.test_client().get("/api/lookup?address=玩具镇横街61号").get_json()
+    d = multi.test_client().post("/api/lookup", data={"address": "玩具镇横街61号"}).get_json()
     for level, items in d["schools"].items():
         groups = d["groups"][level]
         assert len({g["school_id"] for g in groups}) == len(groups)
@@ -246,13 +248,13 @@ def test_an_address_in_a_gap_is_explained(tmp_path):
         store.save_version(spec=spec, zones=zones, author="t", message="gap", parent_id=1),
         author="t",
     )
-    d = app.test_client().get("/api/lookup?address=玩具镇横街71号").get_json()
+    d = app.test_client().post("/api/lookup", data={"address": "玩具镇横街71号"}).get_json()
     assert d["ok"] and d["schools"]["primary"] == []
     why = d["no_zone"]["primary"]
     assert why["in_gap"] and why["gap"]["area_m2"] > 1000
     assert [r["school"] for r in why["gap"]["rules"]] == ["东小学"]
     assert "空白" in why["text"] and "middle" not in d["no_zone"]  # the middle zone serves it
-    d = app.test_client().get("/api/lookup?address=玩具镇横街61号").get_json()
+    d = app.test_client().post("/api/lookup", data={"address": "玩具镇横街61号"}).get_json()
     assert d["no_zone"] == {}
 
 
@@ -274,7 +276,7 @@ def test_serve_refuses_an_unknown_policy(capsys):
     ],
 )
 def test_unusable_addresses_get_their_own_reason_not_a_jurisdiction_question(multi, address, words):
-    r = multi.test_client().get("/api/lookup", query_string={"address": address})
+    r = multi.test_client().post("/api/lookup", data={"address": address})
     body = r.get_json()
     assert r.status_code == 400 and body["ok"] is False
     assert words in body["error"], body["error"]
@@ -288,9 +290,9 @@ def test_latin_addresses_reach_the_geocoder_only_where_an_imported_map_is_served
     from geo_enroll.basemap.importers import import_osm
     from geo_enroll.errors import InputError
     from geo_enroll.geocode import Gazetteer
-    from web import services
-    from web.engine import Context
+    from web.context import Context
     from web.jurisdictions import Jurisdiction
+    from web.public.service import _check_address
 
     osm = Path(__file__).resolve().parents[1] / "basemap" / "data" / "helsinki_centre.osm.pbf"
     city = Jurisdiction(
@@ -299,8 +301,8 @@ def test_latin_addresses_reach_the_geocoder_only_where_an_imported_map_is_served
         ctx=Context(gazetteer=Gazetteer.from_data(basemap=import_osm(osm, district="Helsinki"))),
     )
     plain = Jurisdiction(key="toy", name="玩具镇", ctx=Context())
-    services._check_address("Annankatu 15, Helsinki", {"hel": city})  # passes to the geocoder
+    _check_address("Annankatu 15, Helsinki", {"hel": city})  # passes to the geocoder
     with pytest.raises(InputError, match="no Chinese|中文"):
-        services._check_address("Annankatu 15, Helsinki", {"toy": plain})
+        _check_address("Annankatu 15, Helsinki", {"toy": plain})
     r = city.ctx.gazetteer.geocode("Annankatu 15, Helsinki")
     assert r["level"] == "house_number" and r["lon"] is not None

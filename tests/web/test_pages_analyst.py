@@ -18,34 +18,34 @@ def _steps(seen: list[float]) -> list[float]:
 
 
 def test_a_placement_reports_each_step():
-    from web import engine
+    from web.placement import place
 
     spec, zones = toy_version()
     seen: list[float] = []
-    res = engine.place(
+    res = place(
         spec=spec, zones=zones, cohort=toy_cohort(), ctx=toy_context(), progress=seen.append
     )
     steps = _steps(seen)
     assert len(steps) >= 6, steps  # read, located, resolved, primary, middle, tables, done
     assert max(b - a for a, b in zip(steps, steps[1:], strict=False)) <= 0.35
     # the callback changes nothing: the same placement without it
-    again = engine.place(spec=spec, zones=zones, cohort=toy_cohort(), ctx=toy_context())
+    again = place(spec=spec, zones=zones, cohort=toy_cohort(), ctx=toy_context())
     assert again["placements"] == res["placements"]
 
 
 def test_a_montecarlo_reports_each_group():
-    from web import engine
+    from geo_enroll.policy.spec import load_spec
+    from web.context import load_zones, synth_cohort
+    from web.placement import simulate
 
     j = yanqing_jurisdiction()  # the HYPOTHETICAL 延庆 multi-school scenario
-    spec = engine.load_spec(j.spec_path)
+    spec = load_spec(j.spec_path)
     zones = {"type": "FeatureCollection", "features": []}
     if j.zones_path is not None and j.zones_path.exists():
-        zones = engine.load_zones(j.zones_path)
-    cohort = engine.synth_cohort(
-        spec, seed=7, zones=zones, basemap=j.ctx.basemap, counts=j.seat_counts
-    )
+        zones = load_zones(j.zones_path)
+    cohort = synth_cohort(spec, seed=7, zones=zones, basemap=j.ctx.basemap, counts=j.seat_counts)
     seen: list[float] = []
-    res = engine.simulate(
+    res = simulate(
         spec=spec, zones=zones, cohort=cohort, draws=20, seed=7, ctx=j.ctx, progress=seen.append
     )
     steps = _steps(seen)

@@ -15,8 +15,7 @@ TILE_LAYER = re.compile(r"L\.tileLayer\(\s*\"([^\"]*)\"")
 
 @pytest.fixture(scope="module")
 def taipusi_app(tmp_path_factory):
-    from web.jurisdictions import from_policy
-    from web.services import seed_defaults
+    from web.jurisdictions import from_policy, seed_defaults
 
     def make(**config):
         j = from_policy("taipusi_2024")
@@ -83,13 +82,14 @@ def test_a_real_osm_base_map_draws_and_describes(tmp_path):
 
     from geo_enroll.basemap.importers import import_osm
     from geo_enroll.basemap.layers import write_basemap
-    from web import engine
+    from web.context import Context, basemap_layer
     from web.maps import render_parts, zones_map
+    from web.public.nearby import describe_point
 
     src = pytest.importorskip("pathlib").Path(__file__).parents[1] / "basemap/data"
     bm = import_osm(src / "helsinki_centre.osm.pbf")
     path = write_basemap(bm, tmp_path / "helsinki.gpkg")
-    ctx = engine.Context(streets=bm.streets, basemap=path)
+    ctx = Context(streets=bm.streets, basemap=path)
     x0, y0, x1, y1 = bm.streets.total_bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     zone = box(cx - 0.003, cy - 0.002, cx + 0.003, cy + 0.002)
@@ -107,8 +107,8 @@ def test_a_real_osm_base_map_draws_and_describes(tmp_path):
         zones_map(
             fc,
             streets=ctx.streets,
-            areas=engine.basemap_layer(ctx, "areas"),
-            landmarks=engine.basemap_layer(ctx, "landmarks"),
+            areas=basemap_layer(ctx, "areas"),
+            landmarks=basemap_layer(ctx, "landmarks"),
             rule_ids=False,
         ),
         nonce="n",
@@ -127,5 +127,5 @@ def test_a_real_osm_base_map_draws_and_describes(tmp_path):
     # a point in words: a real street of the map, no coordinates
     streets = gpd.GeoDataFrame(bm.streets)
     p = streets[streets["name"] != ""].geometry.iloc[0].interpolate(0.5, normalized=True)
-    text = engine.describe_point(p.x, p.y, ctx)
+    text = describe_point(p.x, p.y, ctx)
     assert any(str(n) in text for n in streets["name"] if n) and not re.search(r"\d\.\d{3}", text)

@@ -10,7 +10,7 @@ from pathlib import Path
 from shapely.affinity import translate
 from shapely.geometry import mapping, shape
 
-from web.engine import keep_untouched, same_version
+from web.planner.edits import keep_untouched, same_version
 
 ZONES = Path(__file__).resolve().parents[2] / "data/boundaries/taipusi_2024_zones.geojson"
 M_PER_DEG_LAT = 111_320.0
@@ -89,10 +89,26 @@ def test_the_web_modules_doctests_pass():
     """``web/`` is outside the suite's doctest paths: run the page modules' examples here."""
     import doctest
 
-    import web.engine
+    import web.analyst.service
+    import web.context
     import web.labels
     import web.maps
+    import web.placement
+    import web.planner.edits
+    import web.public.answer
+    import web.public.nearby
+    import web.staff.service
 
-    for mod in (web.maps, web.labels, web.engine):
+    for mod in (
+        web.maps,
+        web.labels,
+        web.context,
+        web.placement,
+        web.public.answer,
+        web.public.nearby,
+        web.planner.edits,
+        web.analyst.service,
+        web.staff.service,
+    ):
         res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert res.attempted > 0 and res.failed == 0, mod.__name__

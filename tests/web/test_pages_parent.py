@@ -40,8 +40,7 @@ BOUNDS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def taipusi(tmp_path_factory):
-    from web.jurisdictions import from_policy
-    from web.services import seed_defaults
+    from web.jurisdictions import from_policy, seed_defaults
 
     j = from_policy("taipusi_2024")
     app = make_app(tmp_path_factory.mktemp("parent_pages"), JURISDICTIONS=[j])
@@ -78,11 +77,11 @@ def _look_up(pg, address):
 
 def test_the_answer_map_fits_the_zones_and_the_home(chromium, taipusi):
     base, app = taipusi
-    from web import engine
+    from web.context import school_locations
 
     far = {
         s["name"]: s
-        for s in engine.school_locations(
+        for s in school_locations(
             _spec(app), app.extensions["geo_jurisdictions"]["taipusi_2024"].ctx
         )
     }["贡宝拉格学校"]
@@ -218,7 +217,7 @@ def test_a_map_click_is_described_in_words(chromium, taipusi):
 def test_the_near_edge_warning_names_the_school_across(tmp_path):
     """玩具镇中街3号 is 10 m east of 中街, the line between 东区 and 西区."""
     c = make_app(tmp_path).test_client()
-    d = c.get("/api/lookup", query_string={"address": "玩具镇中街3号"}).get_json()
+    d = c.post("/api/lookup", data={"address": "玩具镇中街3号"}).get_json()
     assert [s["school"] for s in d["groups"]["primary"]] == ["东小学"]
     assert [(a["school"], a["level"]) for a in d["across"]] == [("西小学", "primary")]
     near = [w for w in d["warnings"] if w.startswith("距离划片边界")]
@@ -226,5 +225,5 @@ def test_the_near_edge_warning_names_the_school_across(tmp_path):
     html = c.post("/", data={"address": "玩具镇中街3号"}).get_data(as_text=True)
     assert "边界另一侧是 西小学" in html
     # far from every edge: no such warning and nothing across
-    d = c.get("/api/lookup", query_string={"address": "玩具镇横街61号"}).get_json()
+    d = c.post("/api/lookup", data={"address": "玩具镇横街61号"}).get_json()
     assert d["across"] == [] and not any("边界另一侧" in w for w in d["warnings"])

@@ -168,8 +168,7 @@ def test_saving_nothing_is_refused(page, server):
 @pytest.fixture(scope="module")
 def taipusi(tmp_path_factory):
     """The service on the committed 太仆寺旗 2024 spec and zones (all MultiPolygons)."""
-    from web.jurisdictions import from_policy
-    from web.services import seed_defaults
+    from web.jurisdictions import from_policy, seed_defaults
 
     j = from_policy("taipusi_2024")
     app = make_app(tmp_path_factory.mktemp("taipusi_pages"), JURISDICTIONS=[j])

@@ -110,7 +110,7 @@ def chromium():
 
 @pytest.mark.browser
 def test_the_record_page_updates_itself_when_the_run_finishes(chromium, tmp_path):
-    from web.services import _execute
+    from web.analyst.service import _execute
 
     app = make_app(tmp_path, RUNS_SYNC=False)
     store = app.extensions["geo_store"]

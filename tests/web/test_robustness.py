@@ -484,7 +484,7 @@ def test_data_files_are_created_0600(tmp_path):
     data = tmp_path / "instance"
     app = make_app(tmp_path, DATA_DIR=str(data), STORE_PATH=None, SECRET_KEY=None)
     c = app.test_client()
-    c.get("/api/lookup", query_string={"address": "玩具镇横街61号"})
+    c.post("/api/lookup", data={"address": "玩具镇横街61号"})
     login(c, "staff")
     for name in ("geo_enroll.sqlite", "geo_enroll.sqlite-wal", "geo_enroll.sqlite-shm"):
         assert _mode(data / name) == 0o600, name
@@ -507,11 +507,11 @@ def test_the_access_log_has_paths_but_no_query_strings_or_bodies(tmp_path):
     log = tmp_path / "access.log"
     app = make_app(tmp_path, ACCESS_LOG=str(log))
     c = app.test_client()
-    c.get("/api/lookup", query_string={"address": "玩具镇横街61号"})
+    c.get("/api/lookup", query_string={"address": "玩具镇横街61号"})  # refused: 400
     c.post("/api/lookup", json={"address": "玩具镇北街7号"})
     c.get("/planner/versions/1%0Aforged 200")
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert any(" GET /api/lookup 200 " in line for line in lines)
+    assert any(" GET /api/lookup 400 " in line for line in lines)
     assert any(" POST /api/lookup 200 " in line for line in lines)
     text = log.read_text(encoding="utf-8")
     assert "横街" not in text and "北街" not in text and "address" not in text

@@ -30,8 +30,8 @@ def _json(r):
 # ---------------------------------------------------------------------------- public
 
 
-def test_lookup_api_get_answers_schools_rule_and_match_level(client):
-    d = _json(client.get("/api/lookup", query_string={"address": ADDRESS}))
+def test_lookup_api_answers_schools_rule_and_match_level(client):
+    d = _json(client.post("/api/lookup", data={"address": ADDRESS}))
     assert d["ok"] is True and d["match_level"] == "house_number"
     p = d["schools"]["primary"][0]  # the zone first; a 购房 (property) rule may follow
     (m,) = d["schools"]["middle"]
@@ -42,7 +42,7 @@ def test_lookup_api_get_answers_schools_rule_and_match_level(client):
 
 
 def test_lookup_village_answers_by_village(client):
-    d = _json(client.get("/api/lookup", query_string={"address": "玩具镇河湾村二社5号"}))
+    d = _json(client.post("/api/lookup", data={"address": "玩具镇河湾村二社5号"}))
     assert d["match_level"] == "village"
     first = d["schools"]["primary"][0]
     assert (first["school"], first["kind_label"], first["optional"]) == (
@@ -71,7 +71,7 @@ def test_lookup_by_point_and_post(client):
     ],
 )
 def test_lookup_errors_use_the_envelope(client, query, status):
-    r = client.get("/api/lookup", query_string=query)
+    r = client.post("/api/lookup", data=query)
     d = _json(r)
     assert r.status_code == status
     assert (
@@ -79,8 +79,34 @@ def test_lookup_errors_use_the_envelope(client, query, status):
     )
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"address": ADDRESS},
+        {"lon": "115.002", "lat": "41.002"},
+        {"address": ADDRESS, "jurisdiction": "toy"},
+        {},
+    ],
+)
+def test_lookup_by_get_is_refused_with_how_to_post(tmp_path, caplog, query):
+    """An address (or a home's lon/lat) in a URL stays in proxies, browser history and logs:
+    GET /api/lookup answers 400 in the envelope, Chinese first, saying to POST it, never
+    echoes the address and does not use up the client's lookups."""
+    caplog.set_level(logging.DEBUG)
+    app = make_app(tmp_path, RATE_LIMIT_PER_MINUTE=1)
+    c = app.test_client()
+    r = c.get("/api/lookup", query_string=query)
+    d = _json(r)
+    assert r.status_code == 400 and d["ok"] is False and d["status"] == 400
+    assert d["error"].startswith("地址") and "POST" in d["error"] and "请求体" in d["error"]
+    assert "横街" not in r.get_data(as_text=True) and "schools" not in d
+    assert "横街" not in "\n".join(rec.getMessage() for rec in caplog.records)
+    # the refusal took nothing from the rate limit: the POST still answers
+    assert c.post("/api/lookup", json={"address": ADDRESS}).status_code == 200
+
+
 def test_unknown_address_warns_instead_of_guessing(client):
-    d = _json(client.get("/api/lookup", query_string={"address": "火星某处"}))
+    d = _json(client.post("/api/lookup", data={"address": "火星某处"}))
     assert d["schools"] == {"primary": [], "middle": []}
     assert d["warnings"]
 
@@ -102,16 +128,16 @@ def test_public_page_form_and_click(client):
 def test_public_lookup_is_rate_limited_per_client(tmp_path):
     app = make_app(tmp_path, RATE_LIMIT_PER_MINUTE=3)
     c = app.test_client()
-    codes = [c.get("/api/lookup", query_string={"address": ADDRESS}).status_code for _ in range(4)]
+    codes = [c.post("/api/lookup", data={"address": ADDRESS}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     r = c.post("/api/lookup", json={"address": ADDRESS})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert _json(r)["status"] == 429
     other = app.test_client()
     assert (
-        other.get(
+        other.post(
             "/api/lookup",
-            query_string={"address": ADDRESS},
+            data={"address": ADDRESS},
             environ_base={"REMOTE_ADDR": "10.0.0.9"},
         ).status_code
         == 200
@@ -120,9 +146,9 @@ def test_public_lookup_is_rate_limited_per_client(tmp_path):
 
 def test_address_never_reaches_the_log(client, caplog):
     caplog.set_level(logging.DEBUG)
-    client.get("/api/lookup", query_string={"address": ADDRESS})
+    client.post("/api/lookup", data={"address": ADDRESS})
     client.post("/", data={"address": ADDRESS})
-    client.get("/api/lookup", query_string={"address": "玩" * 500})
+    client.post("/api/lookup", data={"address": "玩" * 500})
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "/api/lookup" in text  # the access log is there ...
     assert "横街" not in text and "玩玩" not in text  # ... without the address
@@ -583,13 +609,13 @@ def test_appeals_window_trace_and_decision(record, app):
 
 
 def test_appeal_after_the_window_is_refused(record, app):
-    from web import services
+    from web.staff.service import file_appeal
 
     c, _ = record
     placements = _json(c.get("/api/runs/1/placements"))["placements"]
     with app.test_request_context():
         with pytest.raises(Exception, match="复核期限"):
-            services.file_appeal(
+            file_appeal(
                 {"student_id": placements[0]["student_id"], "reason": "x"},
                 user={"username": "staff", "role": "staff"},
                 today=date(2099, 1, 1),
@@ -722,7 +748,7 @@ def test_runs_in_the_background_report_progress(tmp_path):
 
 def test_json_answers_carry_chinese_as_utf8(client):
     """Not \\uXXXX escapes: a lookup answer is half the bytes and readable in a log or a shell."""
-    r = client.get("/api/lookup", query_string={"address": ADDRESS})
+    r = client.post("/api/lookup", data={"address": ADDRESS})
     raw = r.get_data()
     assert r.status_code == 200 and "东小学".encode() in raw and b"\\u" not in raw
     assert r.headers["Content-Type"].startswith("application/json")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo_enroll.settings import DEFAULT_SETTINGS
-from web.engine import default_spec_path, default_zones_path
+from web.context import default_spec_path, default_zones_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MUST_SHOW = "太仆寺旗宝昌镇南郊社区察哈尔街1号"
@@ -35,6 +35,21 @@ def _get(url: str, **headers):
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     try:
         conn.request("GET", u.path + (f"?{u.query}" if u.query else ""), headers=headers)
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+def _lookup(base: str, address: str):
+    """POST /api/lookup (the address in the body, never the URL): (status, headers, body)."""
+    import http.client
+
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        body = json.dumps({"address": address}).encode()
+        conn.request("POST", "/api/lookup", body=body, headers={"Content-Type": "application/json"})
         r = conn.getresponse()
         return r.status, dict(r.getheaders()), r.read()
     finally:
@@ -94,7 +109,7 @@ def test_serve_prints_the_address_and_a_one_time_password(served):
 
 def test_must_show_lookup_answers_middle_rule_and_match_level(served):
     base, _, _ = served
-    status, headers, body = _get(f"{base}/api/lookup?address={urllib.parse.quote(MUST_SHOW)}")
+    status, headers, body = _lookup(base, MUST_SHOW)
     d = json.loads(body)
     assert status == 200 and d["ok"]
     assert "default-src 'self'" in headers["Content-Security-Policy"]
@@ -106,14 +121,14 @@ def test_must_show_lookup_answers_middle_rule_and_match_level(served):
 
 def test_must_show_lookup_answers_primary(served):
     base, _, _ = served
-    d = json.loads(_get(f"{base}/api/lookup?address={urllib.parse.quote(MUST_SHOW)}")[2])
+    d = json.loads(_lookup(base, MUST_SHOW)[2])
     zone_primary = [s for s in d["schools"]["primary"] if not s["optional"]]
     assert zone_primary and zone_primary[0]["school"] in ("第一小学", "第三小学")
 
 
 def test_village_address_answers_by_its_village(served):
     base, _, _ = served
-    d = json.loads(_get(f"{base}/api/lookup?address={urllib.parse.quote(VILLAGE)}")[2])
+    d = json.loads(_lookup(base, VILLAGE)[2])
     assert d["match_level"] == "village"
     # The body: 千斤沟小学招收千斤沟镇户籍的适龄儿童。千斤沟镇户籍适龄儿童也可到第四小学入学。
     # The annex row listing 东滩 under 四小 does not cancel the township school (issue 10).

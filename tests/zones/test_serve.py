@@ -46,7 +46,7 @@ def started(monkeypatch):
 
 def _lookup(app, lon, lat):
     c = app.test_client()
-    r = c.get(f"/api/lookup?lon={lon}&lat={lat}")
+    r = c.post("/api/lookup", data={"lon": lon, "lat": lat})
     assert r.status_code < 500, r.get_data(as_text=True)
     return r.status_code, r.get_json()
 
@@ -155,6 +155,6 @@ def test_a_stored_version_without_rule_ids_never_answers_500(tmp_path):
     from geo_enroll.datasets import toy_xy_to_lonlat
 
     lon, lat = toy_xy_to_lonlat(800, 700)
-    r = c.get(f"/api/lookup?lon={lon}&lat={lat}&jurisdiction=toy")
+    r = c.post("/api/lookup", data={"lon": lon, "lat": lat, "jurisdiction": "toy"})
     assert 400 <= r.status_code < 500, r.get_data(as_text=True)
     assert "rule_id" in r.get_json()["error"]

@@ -1,4 +1,4 @@
-"""The JSON API (described by ``/api/openapi.json``); HTML pages call the same services."""
+"""The JSON API (described by ``/api/openapi.json``); HTML pages call the same common."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ from pathlib import Path
 
 from flask import Blueprint, Response, g, request
 
-from .. import engine, services
-from ..auth import csrf_exempt, roles
-from ..errors import RequestInvalid
-from ..ui import lang
-from ..validation import ID, JKEY, LAT, LON, MAX_ID, SEED, SPEC, ZONES, query, text, validate
-from ._util import audit, body, jkey, limit_lookup
+from geo_enroll.errors import InputError
+
+from . import common
+from .analyst import service as analyst
+from .auth import csrf_exempt, roles
+from .context import synth_cohort
+from .errors import RequestInvalid
+from .planner import edits
+from .planner import service as planner
+from .public.service import lookup_page
+from .ui import lang
+from .validation import ID, JKEY, LAT, LON, MAX_ID, SEED, SPEC, ZONES, query, text, validate
+from .view_helpers import audit, body, jkey, limit_lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 
 
 @bp.route("/openapi.json")
@@ -26,16 +33,27 @@ def openapi():
     return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
 
 
+#: the answer to ``GET /api/lookup?address=…``: a URL keeps the address in proxies, browser
+#: history and server logs, so the lookup takes it only in a POST body
+LOOKUP_BY_POST = (
+    "地址和住址坐标不能放在网址里（网址会留在代理、浏览器历史和服务器日志中）：请改用 POST "
+    "/api/lookup，在请求体中发送 JSON，Content-Type: application/json，如 "
+    '{"address": "太仆寺旗宝昌镇南郊社区察哈尔街1号"} 或 {"lon": 115.27, "lat": 41.87} '
+    "(send the address or the home's lon/lat in the body of a POST, never in the URL)"
+)
+
+
 @bp.route("/lookup", methods=["GET"])
 @roles()
-@validate(query={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
+@validate()
 def lookup_get():
-    """``?address=…`` or ``?lon=…&lat=…``: the serving schools (nothing about any child)."""
-    limit_lookup()
-    args = query()
-    address, lon, lat = args.get("address"), args.get("lon"), args.get("lat")
-    return {"ok": True} | services.lookup_page(
-        address=address, lon=lon, lat=lat, nonce=None, lang=lang(), jurisdiction_key=jkey()
+    """Refused: the address (or the home's coordinates) belongs in a POST body, not a URL."""
+    raise InputError(
+        LOOKUP_BY_POST,
+        problems=[
+            "curl -X POST -H 'Content-Type: application/json' "
+            """-d '{"address": "…"}' <server>/api/lookup"""
+        ],
     )
 
 
@@ -44,15 +62,17 @@ def lookup_get():
 @validate(body={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 @csrf_exempt
 def lookup_post():
+    """The serving schools of an address or a point (nothing about any child)."""
     limit_lookup()
     data = body()
-    return {"ok": True} | services.lookup_page(
+    return {"ok": True} | lookup_page(
         address=data.get("address"),
         lon=data.get("lon"),
         lat=data.get("lat"),
         nonce=None,
         lang=lang(),
         jurisdiction_key=data.get("jurisdiction") or None,
+        diagnostics=g.get("user") is not None,  # the bureau's conflict notes: signed-in only
     )
 
 
@@ -61,12 +81,12 @@ def lookup_post():
 @validate()
 def jurisdictions():
     """The jurisdictions (policies) served, each with its published version."""
-    s = services.store()
+    s = common.store()
     return {
         "ok": True,
         "jurisdictions": [
             j.public(lang()) | {"current_version": s.current_version_id(j.key)}
-            for j in services.jurisdictions().values()
+            for j in common.jurisdictions().values()
         ],
     }
 
@@ -78,7 +98,7 @@ def jurisdictions():
 @roles("planner", "analyst", "staff")
 @validate(query={"jurisdiction": JKEY})
 def versions():
-    return {"ok": True} | services.versions_page(key=jkey(), lang=lang())
+    return {"ok": True} | planner.versions_page(key=jkey(), lang=lang())
 
 
 @bp.route("/versions", methods=["POST"])
@@ -95,7 +115,7 @@ def versions():
     required=("parent_id", "message"),
 )
 def save_version():
-    out = services.save_version(body(), author=g.user["username"])
+    out = planner.save_version(body(), author=g.user["username"])
     audit("version.save", f"version:{out['id']}")
     return {"ok": True} | out, 201
 
@@ -104,16 +124,14 @@ def save_version():
 @roles("planner", "analyst", "staff")
 @validate()
 def version(version_id: int):
-    return {"ok": True} | services.version_page(
-        version_id, nonce=None, with_zones=True, lang=lang()
-    )
+    return {"ok": True} | planner.version_page(version_id, nonce=None, with_zones=True, lang=lang())
 
 
 @bp.route("/versions/<int:version_id>/preview", methods=["POST"])
 @roles("planner")
 @validate(body={"spec": SPEC, "zones": ZONES, "cohort_id": ID})
 def preview(version_id: int):
-    return {"ok": True} | services.preview_edit(version_id, body())
+    return {"ok": True} | planner.preview_edit(version_id, body())
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
@@ -121,7 +139,7 @@ def preview(version_id: int):
 @validate(body={"confirm": {"type": "boolean"}})
 def publish(version_id: int):
     data = body()
-    out = services.publish_version(
+    out = planner.publish_version(
         version_id, author=g.user["username"], confirm=data.get("confirm") is True
     )
     if not out["published"]:  # new gaps or overlaps: the client confirms with {"confirm": true}
@@ -145,22 +163,22 @@ def publish(version_id: int):
 @validate(query={"a": ID, "b": ID}, required_query=("a", "b"))
 def diff():
     a, b = query()["a"], query()["b"]
-    return {"ok": True} | services.diff_page(a, b, nonce=None, lang=lang())
+    return {"ok": True} | planner.diff_page(a, b, nonce=None, lang=lang())
 
 
 @bp.route("/versions/<int:version_id>/diagnostics", methods=["GET"])
 @roles("planner", "analyst")
 @validate()
 def diagnostics(version_id: int):
-    v = services._version(version_id)
-    return {"ok": True, "diagnostics": engine.diagnostics(spec=v["spec"], zones=v["zones"])}
+    v = common.version_by_id(version_id)
+    return {"ok": True, "diagnostics": edits.diagnostics(spec=v["spec"], zones=v["zones"])}
 
 
 @bp.route("/versions/<int:version_id>/zones.geojson", methods=["GET"])
 @roles("planner", "analyst")
 @validate()
 def export_geojson(version_id: int):
-    v = services._version(version_id)
+    v = common.version_by_id(version_id)
     audit("version.export", f"version:{version_id}", "geojson")
     return Response(
         json.dumps(v["zones"], ensure_ascii=False),
@@ -173,10 +191,10 @@ def export_geojson(version_id: int):
 @roles("planner", "analyst")
 @validate()
 def export_gpkg(version_id: int):
-    v = services._version(version_id)
+    v = common.version_by_id(version_id)
     audit("version.export", f"version:{version_id}", "gpkg")
     return Response(
-        engine.export_geopackage(v["zones"]),
+        edits.export_geopackage(v["zones"]),
         mimetype="application/geopackage+sqlite3",
         headers={"Content-Disposition": f'attachment; filename="zones_v{version_id}.gpkg"'},
     )
@@ -189,15 +207,15 @@ def export_gpkg(version_id: int):
 @roles("planner", "analyst", "staff")
 @validate(query={"jurisdiction": JKEY})
 def cohorts():
-    return {"ok": True, "cohorts": services.store().cohorts(services.jurisdiction(jkey()).key)}
+    return {"ok": True, "cohorts": common.store().cohorts(common.jurisdiction(jkey()).key)}
 
 
 def add_cohort() -> dict:
     """A synthetic cohort (``seed``) or an uploaded applicant table (``file``)."""
-    s = services.store()
+    s = common.store()
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        rows = services.read_cohort_upload(upload.read(), upload.filename)
+        rows = analyst.read_cohort_upload(upload.read(), upload.filename)
         label, synthetic = (body().get("label") or "上传名单 uploaded")[:100], False
     else:
         data = body()
@@ -208,16 +226,16 @@ def add_cohort() -> dict:
             )
         seed = data["seed"]
         v = (
-            services.current_version(services.jurisdiction(jkey()))
+            common.current_version(common.jurisdiction(jkey()))
             if not data.get("version_id")
-            else services._version(data["version_id"])
+            else common.version_by_id(data["version_id"])
         )
-        j = services.jurisdiction_of(v["jurisdiction"])
-        rows = engine.synth_cohort(
+        j = common.jurisdiction_of(v["jurisdiction"])
+        rows = synth_cohort(
             v["spec"], seed=seed, zones=v["zones"], basemap=j.ctx.basemap, counts=j.seat_counts
         )
         label, synthetic = f"合成学生 synthetic cohort (seed {seed})", True
-    key = services.jurisdiction(jkey()).key if upload is not None and upload.filename else j.key
+    key = common.jurisdiction(jkey()).key if upload is not None and upload.filename else j.key
     cid = s.save_cohort(
         rows, label=label, synthetic=synthetic, author=g.user["username"], jurisdiction=key
     )
@@ -239,7 +257,7 @@ def cohorts_add():
 @roles("analyst", "staff")
 @validate(query={"jurisdiction": JKEY})
 def runs():
-    return {"ok": True, "runs": services.store().runs(services.jurisdiction(jkey()).key)}
+    return {"ok": True, "runs": common.store().runs(common.jurisdiction(jkey()).key)}
 
 
 @bp.route("/runs", methods=["POST"])
@@ -263,14 +281,14 @@ def runs():
     ),
 )
 def start_run():
-    return {"ok": True} | services.start_run(body(), user=g.user), 202
+    return {"ok": True} | analyst.start_run(body(), user=g.user), 202
 
 
 @bp.route("/runs/<int:run_id>", methods=["GET"])
 @roles("analyst", "staff")
 @validate(query={"school": text(200)})
 def run(run_id: int):
-    return {"ok": True} | services.run_page(
+    return {"ok": True} | analyst.run_page(
         run_id, nonce=None, school=query().get("school"), lang=lang()
     )
 
@@ -280,7 +298,7 @@ def run(run_id: int):
 @validate()
 def placements(run_id: int):
     """Placements by ``student_id`` (no names, no ID numbers)."""
-    r = services.store().run(run_id)
+    r = common.store().run(run_id)
     audit("placements.view", f"run:{run_id}")
     return {"ok": True, "run": run_id, "placements": (r.get("result") or {}).get("placements", [])}
 
@@ -292,4 +310,4 @@ def placements(run_id: int):
 @roles("admin")
 @validate()
 def audit_log():
-    return {"ok": True, "entries": services.store().audit_log()}
+    return {"ok": True, "entries": common.store().audit_log()}

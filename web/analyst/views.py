@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, url_for
 
-from .. import services
 from ..auth import roles
 from ..ui import lang, page
 from ..validation import ID, JKEY, SEED, query, text, validate
-from ._util import body, jkey, nonce
+from ..view_helpers import body, jkey, nonce
+from . import service
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
@@ -17,7 +17,7 @@ bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 @roles("analyst", "staff")
 @validate(query={"jurisdiction": JKEY})
 def index():
-    return page("analyst_index.html", services.analyst_page(key=jkey(), lang=lang()))
+    return page("analyst_index.html", service.analyst_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/runs", methods=["POST"])
@@ -34,7 +34,7 @@ def index():
     required=("kind", "version_id", "cohort_id", "seed"),
 )
 def start():
-    out = services.start_run(body(), user=g.user)
+    out = service.start_run(body(), user=g.user)
     return redirect(url_for("analyst.run", run_id=out["id"]))
 
 
@@ -44,7 +44,7 @@ def start():
 def run(run_id: int):
     return page(
         "analyst_run.html",
-        services.run_page(run_id, nonce=nonce(), school=query().get("school"), lang=lang()),
+        service.run_page(run_id, nonce=nonce(), school=query().get("school"), lang=lang()),
     )
 
 
@@ -55,7 +55,7 @@ def run(run_id: int):
     query={"jurisdiction": JKEY},
 )
 def cohort():
-    from .api import add_cohort
+    from ..api import add_cohort
 
     out = add_cohort()
     return redirect(url_for("analyst.index", jurisdiction=out["jurisdiction"]))

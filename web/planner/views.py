@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, url_for
 
-from .. import services
 from ..auth import roles
 from ..ui import lang, page
 from ..validation import ID, JKEY, query, text, validate
-from ._util import audit, body, jkey, nonce
+from ..view_helpers import audit, body, jkey, nonce
+from . import service
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
@@ -17,9 +17,7 @@ bp = Blueprint("planner", __name__, url_prefix="/planner")
 @roles("planner")
 @validate(query={"jurisdiction": JKEY})
 def index():
-    return page(
-        "planner_index.html", services.versions_page(key=jkey(), nonce=nonce(), lang=lang())
-    )
+    return page("planner_index.html", service.versions_page(key=jkey(), nonce=nonce(), lang=lang()))
 
 
 @bp.route("/zones/import", methods=["POST"])
@@ -58,7 +56,7 @@ def import_zones():
 def version(version_id: int):
     audit("version.view", f"version:{version_id}")
     return page(
-        "planner_version.html", services.version_page(version_id, nonce=nonce(), lang=lang())
+        "planner_version.html", service.version_page(version_id, nonce=nonce(), lang=lang())
     )
 
 
@@ -66,7 +64,7 @@ def version(version_id: int):
 @roles("planner")
 @validate()
 def edit(version_id: int):
-    out = services.version_page(version_id, nonce=None)
+    out = service.version_page(version_id, nonce=None)
     return page("planner_edit.html", out)
 
 
@@ -74,7 +72,7 @@ def edit(version_id: int):
 @roles("planner")
 @validate(body={"confirm": {"type": "boolean"}})
 def publish(version_id: int):
-    out = services.publish_version(
+    out = service.publish_version(
         version_id,
         author=g.user["username"],
         confirm=body().get("confirm") is True,
@@ -93,4 +91,4 @@ def publish(version_id: int):
 @validate(query={"a": ID, "b": ID}, required_query=("a", "b"))
 def diff():
     a, b = query()["a"], query()["b"]
-    return page("planner_diff.html", services.diff_page(a, b, nonce=nonce(), lang=lang()))
+    return page("planner_diff.html", service.diff_page(a, b, nonce=nonce(), lang=lang()))

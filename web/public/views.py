@@ -5,14 +5,15 @@ The address travels in the POST body, so it never appears in a URL or a log line
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, g, redirect, request, session
 
-from .. import services
+from .. import common
 from ..auth import csrf_exempt, roles
 from ..errors import wants_json
 from ..ui import lang, page
 from ..validation import JKEY, LAT, LON, NEXT, safe_next, text, validate
-from ._util import body, jkey, limit_lookup, nonce
+from ..view_helpers import body, jkey, limit_lookup, nonce
+from . import service
 
 bp = Blueprint("public", __name__)
 
@@ -23,7 +24,7 @@ bp = Blueprint("public", __name__)
 def index():
     return page(
         "public.html",
-        services.public_map(nonce=nonce(), lang=lang(), key=jkey())
+        service.public_map(nonce=nonce(), lang=lang(), key=jkey())
         | {"answer": None, "address": ""},
         json_keys=("answer",),
     )
@@ -43,7 +44,7 @@ def lookup():
     # the form carries the page's jurisdiction as a default: an address naming another county
     # is looked up there; a clicked point stays in the page's jurisdiction
     chosen = data.get("jurisdiction") or None
-    out = services.lookup_page(
+    out = service.lookup_page(
         address=address,
         lon=lon,
         lat=lat,
@@ -51,6 +52,7 @@ def lookup():
         lang=lang(),
         jurisdiction_key=None if address else chosen,
         default_key=chosen,
+        diagnostics=g.get("user") is not None,  # the bureau's conflict notes: signed-in only
     )
     if "answer" not in out:
         out = {"answer": out}
@@ -63,7 +65,7 @@ def lookup():
 def set_jurisdiction():
     """Choose the jurisdiction (policy) the pages show; kept in the session."""
     data = body()
-    j = services.jurisdiction(data["jurisdiction"])
+    j = common.jurisdiction(data["jurisdiction"])
     session["jurisdiction"] = j.key
     nxt = safe_next(data.get("next")) or "/"
     for area in ("/planner/", "/analyst/", "/staff/"):

@@ -1,4 +1,4 @@
-"""Small request-parsing helpers shared by the blueprints (no logic beyond parsing)."""
+"""Request-parsing helpers shared by the blueprints (no logic beyond parsing)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from flask import current_app, g, request
 
 from geo_enroll.errors import InputError
 
-__all__ = ["body", "nonce", "as_float", "limit_lookup", "audit", "jkey"]
+from .errors import wants_json
+
+__all__ = ["body", "nonce", "limit_lookup", "audit", "jkey"]
 
 
 def body() -> dict:
@@ -25,18 +27,7 @@ def body() -> dict:
 
 def nonce() -> str | None:
     """The CSP nonce when rendering HTML, None for the JSON twin (no map parts needed)."""
-    from ..errors import wants_json
-
     return None if wants_json() else g.csp_nonce
-
-
-def as_float(value, name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a number, got {str(value)[:20]!r}") from exc
 
 
 def limit_lookup() -> None:

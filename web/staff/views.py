@@ -8,12 +8,14 @@ from flask import Blueprint, g, redirect, request, send_file, url_for
 
 from geo_enroll.outputs import notices, roster
 
+from .. import common
 from .. import notices as web_notices
-from .. import services
+from ..analyst.service import start_run
 from ..auth import roles
 from ..ui import lang, page
 from ..validation import ID, JKEY, SEED, query, text, validate
-from ._util import audit, body, jkey
+from ..view_helpers import audit, body, jkey
+from . import service
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -22,7 +24,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @roles("staff")
 @validate(query={"jurisdiction": JKEY})
 def index():
-    return page("staff_index.html", services.staff_page(key=jkey(), lang=lang()))
+    return page("staff_index.html", service.staff_page(key=jkey(), lang=lang()))
 
 
 @bp.route("/search", methods=["POST"])
@@ -30,9 +32,9 @@ def index():
 @validate(body={"q": text(40, min_length=1), "jurisdiction": JKEY}, required=("q",))
 def search():
     """Find a child of the placement of record by name or ID number (POST: no name in URLs)."""
-    out = services.staff_search(body()["q"], key=jkey())
+    out = service.staff_search(body()["q"], key=jkey())
     audit("staff.search", None, f"{len(out['matches'])} matches")  # never the query itself
-    data = services.staff_page(key=jkey(), lang=lang()) | out
+    data = service.staff_page(key=jkey(), lang=lang()) | out
     return page("staff_index.html", data, json_keys=("query", "matches", "more"))
 
 
@@ -43,8 +45,8 @@ def search():
     required=("version_id", "cohort_id", "seed"),
 )
 def record():
-    out = services.start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
-    key = services.store().run(out["id"])["jurisdiction"]
+    out = start_run(body() | {"kind": "placement", "of_record": True}, user=g.user)
+    key = common.store().run(out["id"])["jurisdiction"]
     return redirect(url_for("staff.index", jurisdiction=key))
 
 
@@ -52,7 +54,7 @@ def record():
 @roles("staff")
 @validate(query={"jurisdiction": JKEY})
 def appeals():
-    return page("staff_appeals.html", services.appeals_page(user=g.user, key=jkey()))
+    return page("staff_appeals.html", service.appeals_page(user=g.user, key=jkey()))
 
 
 @bp.route("/appeals", methods=["POST"])
@@ -67,7 +69,7 @@ def appeals():
     required=("student_id", "reason"),
 )
 def file_appeal():
-    out = services.file_appeal(body(), user=g.user)
+    out = service.file_appeal(body(), user=g.user)
     if request.is_json:
         return {"ok": True} | out, 201
     return redirect(url_for("staff.appeal", appeal_id=out["id"]))
@@ -77,7 +79,7 @@ def file_appeal():
 @roles("staff")
 @validate()
 def appeal(appeal_id: int):
-    return page("staff_appeal.html", services.appeal_detail(appeal_id, user=g.user))
+    return page("staff_appeal.html", service.appeal_detail(appeal_id, user=g.user))
 
 
 @bp.route("/appeals/<int:appeal_id>/decision", methods=["POST"])
@@ -92,15 +94,15 @@ def appeal(appeal_id: int):
     required=("outcome", "reason"),
 )
 def decide(appeal_id: int):
-    out = services.decide_appeal(appeal_id, body(), user=g.user)
+    out = service.decide_appeal(appeal_id, body(), user=g.user)
     if request.is_json:
         return {"ok": True} | out, 201
     return redirect(url_for("staff.appeal", appeal_id=appeal_id))
 
 
 def _school_rows(school_id: str):
-    rid = services.record_run(jkey())["id"]
-    return rid, *services.school_students(rid, school_id)
+    rid = service.record_run(jkey())["id"]
+    return rid, *service.school_students(rid, school_id)
 
 
 @bp.route("/schools/<school_id>/notices.pdf")
@@ -144,4 +146,4 @@ def roster_xlsx(school_id: str):
 @roles("staff")
 @validate(path={"student_id": text(64, min_length=1)}, body={})
 def reveal(run_id: int, student_id: str):
-    return {"ok": True} | services.reveal_id(run_id, student_id, user=g.user)
+    return {"ok": True} | service.reveal_id(run_id, student_id, user=g.user)

@@ -1,0 +1,1 @@
+"""Analysts: cohorts, placement and Monte-Carlo runs (views, service)."""

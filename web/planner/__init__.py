@@ -1,0 +1,1 @@
+"""Planners: zoning versions, edit → preview → save, diff, publish (views, service, edits)."""

@@ -1,0 +1,405 @@
+"""What the parents' pages do (blueprint ``public``): look up an address or a point.
+
+One function per view: :func:`public_map` (the page), :func:`lookup_page` (an answer, or the
+page with the reason inline when the address cannot be served).  The body/annex conflict notes
+of the engine are the bureau's diagnostics, not the parent's answer (:data:`CONFLICT_PREFIX`).
+"""
+
+from __future__ import annotations
+
+from geo_enroll.address import parse_address
+from geo_enroll.errors import GeocodeError, InputError, NotFoundError
+from geo_enroll.settings import DEFAULT_SETTINGS
+
+from .. import notices
+from ..common import (
+    app_cache,
+    current_version,
+    jurisdiction,
+    jurisdictions,
+    map_parts,
+    on_page,
+    store,
+    version_by_id,
+)
+from ..context import school_locations
+from ..errors import status_for
+from ..jurisdictions import Jurisdiction
+from ..labels import match_info, word
+from .answer import contacts, explain_no_zone, gap_report, geocode, lookup, zone_kind_label
+from .nearby import describe_point, schools_across
+
+__all__ = ["CONFLICT_PREFIX", "detect_jurisdiction", "lookup_page", "public_map"]
+
+
+def detect_jurisdiction(address: str) -> list[Jurisdiction]:
+    """The served jurisdictions an address can belong to: by the county code the address
+    parser reads, else by which jurisdictions' gazetteers locate it in their county."""
+    js = list(jurisdictions().values())
+    if len(js) == 1:
+        return js
+
+    code = str((parse_address(address).get("codes") or {}).get("county") or "")
+    if code:
+        hits = [j for j in js if j.county_code == code]
+        if hits:
+            return hits
+    hits = []
+    for j in js:
+        try:
+            geo = geocode(address, j.ctx)
+        except Exception:  # noqa: BLE001 - an address one gazetteer cannot read
+            continue
+        if geo.get("lon") is None or geo.get("level") in (None, "county"):
+            continue
+        got = str(geo.get("county_code") or geo.get("code") or "")
+        if not j.county_code or got.startswith(j.county_code):
+            hits.append(j)
+    return hits
+
+
+def _pick_jurisdiction(address: str | None, key: str | None, default: str | None):
+    """The jurisdiction of a lookup: ``key`` when given; else the one the address names (its
+    county code); else ``default`` (the page's choice); else, when several are served, ask."""
+    if key:
+        return jurisdiction(key)
+    js = jurisdictions()
+    if address is not None:  # unreadable, or in a county no served policy covers: say so
+        _check_address(address, js)
+    if len(js) == 1:
+        return next(iter(js.values()))
+    if address:
+        hits = detect_jurisdiction(address)
+        if len(hits) == 1:
+            return hits[0]
+    if default:
+        return jurisdiction(default)
+    raise InputError(
+        "无法从地址判断所属区县，请在地址中写明区县，或用 jurisdiction 参数指定 "
+        "(which jurisdiction? name the county in the address or pass ?jurisdiction=)",
+        problems=[f"jurisdiction={k} — {j.label()}" for k, j in js.items()],
+    )
+
+
+def _check_address(address: str, js: dict) -> None:
+    """Refuse, with the reason, an address that no jurisdiction could serve: unreadable (empty,
+    too long, no Chinese) or in a county that none of the served policies covers."""
+    parsed = parse_address(address)
+    refused = ("empty", "too_long", "no_chinese", "not_text")
+    if parsed.get("reason_code") == "no_chinese" and any(
+        getattr(j.ctx.gazetteer, "address_index", None) is not None for j in js.values()
+    ):
+        refused = ("empty", "too_long", "not_text")  # a Latin-script address of an imported map
+    if parsed.get("reason_code") in refused:
+        raise InputError(
+            f"无法识别的地址 address not usable: {parsed.get('reason')}；"
+            "请输入中文地址，如 太仆寺旗宝昌镇南郊社区察哈尔街1号"
+        )
+    county = (parsed.get("codes") or {}).get("county")
+    served = {j.county_code for j in js.values() if j.county_code}
+    if county and served and county not in served:
+        where = "".join(str(parsed.get(k) or "") for k in ("province", "city", "county")) or county
+        raise InputError(
+            f"该地址位于{where}，不在本服务的辖区内 (outside the served jurisdictions)",
+            problems=[j.label() for j in js.values()],
+        )
+
+
+def _serves(spec: dict, level: str) -> bool:
+    """Whether any school of the spec teaches ``level``."""
+    return any(s.get("level") in (level, "nine_year") for s in spec.get("schools") or [])
+
+
+def _group_schools(items: list[dict], lang: str) -> list[dict]:
+    """One entry per school: its kinds as tags, the rules' sources beneath (in answer order)."""
+    out: dict[str, dict] = {}
+    for s in items:
+        key = s.get("school_id") or s.get("school") or ""
+        e = out.setdefault(
+            key,
+            {
+                "school": s.get("school"),
+                "school_id": s.get("school_id"),
+                "kinds": [],
+                "optional": True,
+                "distance_m": s.get("distance_m"),
+                "sources": [],
+            },
+        )
+        label = zone_kind_label(s.get("kind"), lang)
+        if label not in e["kinds"]:
+            e["kinds"].append(label)
+        e["optional"] = e["optional"] and bool(s.get("optional"))
+        src = {
+            "kind": label,
+            "rule_id": s.get("rule_id"),
+            "text": s.get("source"),
+            "line": s.get("line"),
+        }
+        if src not in e["sources"]:
+            e["sources"].append(src)
+    return list(out.values())
+
+
+_TIPS = {
+    "zh": [
+        "写全地址：旗县（区）、乡镇（街道）、村（社区）、街道或小区、门牌号，按户口簿上的写法。",
+        "检查错别字和简称，例如写全称“{county}”。",
+        "只知道大概位置时，可以在地图上点击您家所在的位置。",
+    ],
+    "en": [
+        "Write the whole address as in the household register: county, township, village or "
+        "community, street or compound, house number.",
+        "Check for typos and short forms: write the full name, e.g. “{county}”.",
+        "If you only know where it is, click your home on the map.",
+    ],
+}
+
+
+def _help(spec: dict, j: Jurisdiction, lang: str) -> dict:
+    """What a parent can try when an address is not found, and whom to call."""
+    county = (spec.get("policy") or {}).get("jurisdiction") or j.name
+    return {
+        "tips": [t.format(county=county) for t in _TIPS["en" if lang == "en" else "zh"]],
+        "contacts": contacts(spec, "consultation"),
+    }
+
+
+#: how the engine's note on a body/annex conflict (正文与附件不一致) begins: a diagnostic for
+#: planners and staff (``geo_enroll.placement.candidates``), never shown to parents
+CONFLICT_PREFIX = "正文与附件不一致"
+
+
+def lookup_page(
+    *,
+    address: str | None,
+    lon: float | None,
+    lat: float | None,
+    nonce: str | None,
+    lang: str = "zh",
+    jurisdiction_key: str | None = None,
+    default_key: str | None = None,
+    diagnostics: bool = False,
+) -> dict:
+    """A parent's lookup (:func:`_lookup`); for the HTML page an address that cannot be served
+    (outside the jurisdiction, unreadable) keeps the page, its form and map, with the reason,
+    what to try and the bureau's consultation phone inline (``lookup_error``).  The JSON twin
+    answers the error envelope."""
+    try:
+        return _lookup(
+            address=address,
+            lon=lon,
+            lat=lat,
+            nonce=nonce,
+            lang=lang,
+            jurisdiction_key=jurisdiction_key,
+            default_key=default_key,
+            diagnostics=diagnostics,
+        )
+    except (InputError, NotFoundError, GeocodeError) as exc:
+        if nonce is None or status_for(exc) >= 500:
+            raise
+        try:
+            j = jurisdiction(default_key or jurisdiction_key)
+        except NotFoundError:
+            j = jurisdiction()
+        vid = store().current_version_id(j.key)
+        spec = version_by_id(vid)["spec"] if vid is not None else {}
+        return public_map(nonce=nonce, lang=lang, key=j.key) | {
+            "answer": None,
+            "lookup_error": {"message": exc.message, "problems": exc.problems}
+            | _help(spec, j, lang),
+        }
+
+
+def _lookup(
+    *,
+    address: str | None,
+    lon: float | None,
+    lat: float | None,
+    nonce: str | None,
+    lang: str = "zh",
+    jurisdiction_key: str | None = None,
+    default_key: str | None = None,
+    diagnostics: bool = False,
+) -> dict:
+    """A parent's lookup on the current version of the address's jurisdiction.
+
+    The answer keeps the engine's list per level (``schools``) and adds ``groups`` (one entry per
+    school with its kinds as tags and the rules' sources), ``match`` (the match level in words
+    with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
+    diagnostics, or outside every zone) and ``jurisdiction``.
+
+    The engine's body/annex conflict notes (:data:`CONFLICT_PREFIX`) are the bureau's
+    diagnostics, not the parent's answer: they leave ``warnings`` and come back as
+    ``diagnostics`` only with ``diagnostics=True`` (a signed-in bureau user).
+    """
+    j = on_page(_pick_jurisdiction(address, jurisdiction_key, default_key))
+    v = current_version(j)
+    answer = lookup(
+        spec=v["spec"],
+        zones=v["zones"],
+        address=address,
+        lon=lon,
+        lat=lat,
+        ctx=j.ctx,
+        key=v["sha256"],
+    )
+    for level in ("primary", "middle"):
+        for s in answer["schools"].get(level, []):
+            s["kind_label"] = zone_kind_label(s.get("kind"), lang)
+    answer.pop("raw", None)
+    internal = [w for w in answer["warnings"] if w.startswith(CONFLICT_PREFIX)]
+    answer["warnings"] = [w for w in answer["warnings"] if not w.startswith(CONFLICT_PREFIX)]
+    if diagnostics:
+        answer["diagnostics"] = internal
+    answer["version"] = v["id"]
+    answer["jurisdiction"] = j.public(lang)
+    answer["match"] = match_info(answer.get("match_level"), lang)
+    answer["groups"] = {
+        level: _group_schools(answer["schools"].get(level, []), lang)
+        for level in ("primary", "middle")
+    }
+    located = answer.get("lon") is not None and answer.get("lat") is not None
+    if address is None and located:  # a clicked point: say where it is, not its coordinates
+        answer["place"] = describe_point(float(answer["lon"]), float(answer["lat"]), j.ctx, lang)
+        answer["input"] = answer["place"]
+    if not located or answer["match"]["coarse"] or not any(answer["schools"].values()):
+        answer["help"] = _help(v["spec"], j, lang)
+    answer["across"] = _across(answer, v, lang) if located else []
+    # per level without any school: why (a gap of the diagnostics, or outside every zone)
+    answer["no_zone"] = {}
+    gap_geoms = []
+    if located and answer["match"]["code"] not in ("county",):
+        for lv in ("primary", "middle"):
+            zoned = [x for x in answer["schools"].get(lv, []) if not x.get("optional")]
+            if zoned or not _serves(v["spec"], lv):
+                continue  # a zone school (free-choice or optional schools alone are no zone)
+            key = ("gaps", v["id"])
+            cache = app_cache()
+            if key not in cache:
+                cache[key] = gap_report(v["spec"], v["zones"], j.ctx)
+            why = explain_no_zone(
+                v["spec"],
+                v["zones"],
+                cache[key],
+                float(answer["lon"]),
+                float(answer["lat"]),
+                lang,
+                level=lv,
+            )
+            if why.get("geometry") and why["geometry"] not in gap_geoms:
+                gap_geoms.append(why["geometry"])
+            why.pop("geometry", None)
+            answer["no_zone"][lv] = why
+    if nonce is None:
+        return answer
+    ids = {s.get("school_id") for lv in answer["schools"].values() for s in lv}
+    rule_ids = {s.get("rule_id") for lv in answer["schools"].values() for s in lv}
+    across_ids = {a["school_id"] for a in answer["across"]}
+    rule_ids |= {
+        f["properties"].get("rule_id")
+        for f in v["zones"].get("features") or []
+        if str(f["properties"].get("school_id")) in across_ids
+    }
+    ids |= across_ids
+    mine = {
+        "type": "FeatureCollection",
+        "features": [
+            f
+            for f in v["zones"].get("features") or []
+            if f["properties"].get("rule_id") in rule_ids
+        ],
+    }
+    highlight = None
+    if gap_geoms:
+        highlight = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": geom,
+                    "properties": {"gap": "划片空白 gap" if lang != "en" else "gap"},
+                }
+                for geom in gap_geoms
+            ],
+        }
+    schools = [s for s in school_locations(v["spec"], j.ctx) if s["id"] in ids] or None
+    home = None
+    if located:
+        home = {
+            "lon": answer["lon"],
+            "lat": answer["lat"],
+            "label": ("looked-up address · " if lang == "en" else "查询的地址 · ")
+            + answer["match"]["label"],
+        }
+    return {
+        "answer": answer,
+        "_map": map_parts(
+            v,
+            nonce,
+            zones=mine if mine["features"] else v["zones"],
+            schools=schools,
+            home=home,
+            highlight=highlight,
+            lang=lang,
+            rule_ids=False,
+        ),
+    }
+
+
+def _across(answer: dict, v: dict, lang: str) -> list[dict]:
+    """Near a zone edge: the schools across it, named in the answer's boundary warning."""
+    edge = answer.get("edge_distance_m")
+    limit = DEFAULT_SETTINGS.boundary_warning_m
+    if edge is None or edge > limit:
+        return []
+    serving = {
+        lv: {
+            str(x.get("school_id")) for x in answer["schools"].get(lv, []) if not x.get("optional")
+        }
+        for lv in ("primary", "middle")
+    }
+    across = schools_across(
+        v["zones"],
+        float(answer["lon"]),
+        float(answer["lat"]),
+        {lv: ids for lv, ids in serving.items() if _serves(v["spec"], lv)},
+        within_m=float(edge) + 5.0,
+    )
+
+    if across:
+        names = "、".join(
+            dict.fromkeys(
+                f"{a['school']} ({word('level', a['level'], lang)})"
+                if lang == "en"
+                else f"{a['school']}（{word('level', a['level'], lang)}）"
+                for a in across
+            )
+        )
+        note = f"; across the line: {names}" if lang == "en" else f"；边界另一侧是 {names}"
+    else:
+        note = (
+            "; no other school's zone is drawn across the line"
+            if lang == "en"
+            else "；地图上边界另一侧没有其他学校的片区"
+        )
+    answer["warnings"] = [
+        w + note if w.startswith("距离划片边界") else w for w in answer.get("warnings") or []
+    ]
+    return across
+
+
+def public_map(*, nonce: str | None, lang: str = "zh", key: str | None = None) -> dict:
+    """The current zones of the page's jurisdiction (nothing when none is published)."""
+    j = on_page(jurisdiction(key))
+    vid = store().current_version_id(j.key)
+    if vid is None:
+        return {}
+    v = version_by_id(vid)
+    # 公开: the policy's consultation / supervision phones and its timeline (parsed from the text)
+    notes = notices.policy_notes(v["spec"].get("policy") or {})
+    out = {"publicity": {k: notes[k] for k in ("contacts", "timeline", "issuer")}}
+    if nonce is not None:
+        out["_map"] = map_parts(v, nonce, lang=lang, rule_ids=False)
+    return out

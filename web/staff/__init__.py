@@ -1,0 +1,1 @@
+"""Bureau staff: the placement of record, appeals, notices and rosters (views, service)."""

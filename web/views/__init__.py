@@ -1,1 +1,0 @@
-"""Blueprints: public (parents), planner, analyst, staff, api (auth lives in :mod:`web.auth`)."""
