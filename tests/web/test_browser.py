@@ -134,7 +134,7 @@ def open_page(browser, base, **context):
     opts = {"accept_downloads": True, "viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
     ctx = browser.new_context(**(opts | context))
     pg = ctx.new_page()
-    pg.set_default_timeout(15_000)
+    pg.set_default_timeout(45_000)  # a loaded 2-core box: waits, not failures
     pg.foreign, pg.problems, pg.expected = [], [], []
     pg.on(
         "request",
