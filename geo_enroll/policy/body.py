@@ -118,7 +118,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
         if titled or line.startswith("#") or PATTERNS["heading"].match(line):
             close_area(ctx, section_level)
         if titled:  # （三）某某小学 / 3、某某小学 / **某某小学** / 某某國中（313501）
-            heading_school = add_school(titled, level_of(titled, section_level), ctx)
+            heading_school = add_school(
+                titled, level_of(titled, section_level), ctx, district=ctx.district_at(idx)
+            )
             ctx.current = heading_school
             in_zoning = True
             continue
@@ -160,7 +162,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 if sh:
                     name = re.sub(r"\s*\(nature=.*$", "", sh["school"]).strip()
                     heading_level = doc_level(lines) or None
-                    heading_school = add_school(name, level_of(name, heading_level), ctx)
+                    heading_school = add_school(
+                        name, level_of(name, heading_level), ctx, district=ctx.district_at(idx)
+                    )
                     ctx.current = heading_school
                     in_zoning = True
                     continue
@@ -220,7 +224,12 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 continue
             mm = PATTERNS["school_migrant_scope"].match(s)
             if mm:  # X小学随迁子女教育服务区：…
-                school = add_school(mm["school"], level_of(mm["school"], section_level), ctx)
+                school = add_school(
+                    mm["school"],
+                    level_of(mm["school"], section_level),
+                    ctx,
+                    district=ctx.district_at(idx),
+                )
                 _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
                 heading_school = None
                 continue
@@ -229,7 +238,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
-                school = add_school(name, level_of(name, section_level), ctx)
+                school = add_school(
+                    name, level_of(name, section_level), ctx, district=ctx.district_at(idx)
+                )
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
                 line_school = ctx.current = block_school = school

@@ -29,6 +29,7 @@ from .body import parse_body
 from .checks import find_conflicts
 from .clauses import apply_pending
 from .coverage import account
+from .districts import heading_districts, show_districts
 from .document import ParseContext, read_tables
 from .facts import extract_facts
 from .feeders import finish_feeders, link_feeders
@@ -77,6 +78,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     policy = extract_facts(lines, county=county)
     ctx = ParseContext(county=policy["county_code"], slug=slug(policy["jurisdiction"]))
+    ctx.line_districts = heading_districts(lines)
     tables, table_lines = read_tables(lines)
     pending: list = []
     parse_body(lines, table_lines, ctx, pending)
@@ -88,6 +90,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     link_shared_catchments(ctx)
     link_feeders(ctx)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
+    show_districts(ctx.schools, ctx.unparsed)
     keep_previous_ids(ctx, previous)
     link_multi_school(ctx)
     finish_shared(ctx.schools)
@@ -125,7 +128,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         "policy": policy,
         "schools": ctx.schools,
         "unparsed": ctx.unparsed,
-        "conflicts": find_conflicts(ctx.schools, ctx.county),
+        "conflicts": find_conflicts(ctx.schools, ctx.county) + ctx.district_notes,
     }
     # nothing lost silently: a line or item of the zoning part that no rule names and no
     # leftover holds is reported too (see policy.coverage)
