@@ -25,8 +25,8 @@ so that no answer gives a child the other district's school under a bare name.
 
 >>> district_of_title("## 東區"), district_of_title("（二）善化区"), district_of_title("第1学区")
 ('東區', '善化区', None)
->>> rows = [("東區", "大同國小", None), ("東區", "勝利國小", None), ("南區", "大同國小", None),
-...         ("南區", "勝利國小", None)] + [("善化區", "大同國小", None)] * 3
+>>> rows = [("東區", "大同國小", None)] * 2 + [("東區", "勝利國小", None),
+...     ("南區", "大同國小", None), ("南區", "勝利國小", None)] + [("善化區", "大同國小", None)] * 3
 >>> homes, notes = group_districts([(*r, {"text": "", "line": 1}) for r in rows])
 >>> homes[("大同國小", "南區")], homes[("大同國小", "善化區")]
 ('東區', '善化區')
