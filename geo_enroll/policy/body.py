@@ -271,6 +271,8 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
     (every piece understood) continues the school's zone list."""
     if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
         return False
+    if PATTERNS["school_admits"].match(s):  # 善化区大同小学招收…: another school's sentence
+        return False
     names = parse_exclusion(s)
     if names and school["zones"]:  # …北至欧亚三路，含赵村；不含福利院 — the last rule's exclusion
         last = school["zones"][-1]

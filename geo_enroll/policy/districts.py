@@ -6,9 +6,10 @@ known by its name *and* the district the document files it under:
 - a **heading** naming a district (``## 東區``, ``二、善化区``, ``（三）西湖区``) files every
   school named in its section under that district, until a heading of the same or a higher
   level or an annex line (附件) ends the section;
-- a **table** with a district column (行政区/區) files a row's school under the row's district
-  — but such a column usually gives the district of the *residence* (里/村 → school), and a
-  school often serves the edge of the next district.  So the same name in two districts of a
+- a **table** with a district column (行政区/區) and a row per school (区 | 学校 | 范围) files
+  the row's school under the row's district.  In a table with a row per place (区 | 里 | 学校)
+  or a 所在区 column, the district is the *residence's*, and a school often serves the edge of
+  the next district.  So the same name in two districts of a
   table is one school when the two districts are neighbours, and two schools otherwise.  Two
   districts are neighbours when another school of the document serves rows in both (the
   document's own evidence that they meet), or when a row of one names the school with the

@@ -208,6 +208,8 @@ def _district_homes(tables: list[list[Row]]) -> tuple[dict, list[dict], set[str]
             (i for i, h in enumerate(header) if i not in roles.values() and is_district_header(h)),
             None,
         )
+        if own is None and "villages" not in roles and "所在" not in header[roles["area"]]:
+            own = roles["area"]  # a row per school (区 | 学校 | 范围): the school's district
         read.append((table, roles, own))
         for row in table[1:]:
             for i in (roles["area"], own):
