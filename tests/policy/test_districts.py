@@ -234,3 +234,20 @@ def test_tainan_cross_boundary_schools_stay_one(tainan):
     for name in ("勝利國小", "下營國中", "新化國中", "復興國中", "忠孝國中"):
         assert name in names, name
     assert "大同國小" not in names
+
+
+def test_seed_annex_repeats_stay_one_school(taipusi, yanqing):
+    """太仆寺旗: 四小 and others are named in the body and again in 附件5 (one county): one
+    school each, no name with a district, no same-name note."""
+    for spec in (taipusi, yanqing):
+        names = [s["name"] for s in spec["schools"]]
+        assert len(names) == len(set(names))
+        assert not any(n.endswith(("区）", "县）", "镇）", "旗）")) for n in names)
+        assert not [c for c in spec["conflicts"] if "同名" in c["description"]]
+    lines = {
+        z["source"]["line"]
+        for s in taipusi["schools"]
+        if s["name"] == "第四小学"
+        for z in s["zones"]
+    }
+    assert min(lines) < 50 < max(lines)  # body and annex rows on the one school
