@@ -33,6 +33,7 @@ from .districts import heading_districts, show_districts
 from .document import ParseContext, read_tables
 from .facts import extract_facts
 from .feeders import finish_feeders, link_feeders
+from .grammar import walked_edge_reason
 from .multi_school import (
     finish_shared,
     link_multi_school,
@@ -134,8 +135,15 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     # leftover holds is reported too (see policy.coverage)
     for item in account(text, spec)["silent"]:
         ctx.unparsed.append({"text": item["text"], "line": item["line"], "reason": SILENT_REASON})
+    for u in ctx.unparsed:  # a walked boundary says what it is, not just "not understood"
+        why = walked_edge_reason(u["text"]) if _GENERIC.search(u["reason"]) else None
+        if why:
+            u["reason"] = why
     spec["unparsed"] = sorted(ctx.unparsed, key=lambda u: u["line"])
     return spec
+
+
+_GENERIC = re.compile(r"未能解析|未生成规则|produced no rule|not understood")
 
 
 FORMS = (
