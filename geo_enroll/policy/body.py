@@ -285,7 +285,12 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
             del last["also_sources"]
         return True
     pieces, left = scope_pieces(s, ctx)
-    if not pieces or left or any(p["type"] == "compound" for p in pieces):
+    if (
+        not pieces
+        or left
+        # a compound is a guess at a name, except a numbered area (（2）73和74区中的区域)
+        or any(p["type"] == "compound" and not re.fullmatch(r"\d+区", p["name"]) for p in pieces)
+    ):
         return False
     school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))
     return True

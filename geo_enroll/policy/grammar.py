@@ -603,22 +603,27 @@ def street_segments(qualifier: str) -> list[dict]:
 
 
 _AREA_NUMS = re.compile(
-    r"(?<![\d.\-—–~～])(?P<list>\d{1,3}(?:\s*[-—–~～至]\s*\d{1,3})?"
+    rf"(?:(?<=^)|(?<=[、，,（(：:\s]))(?P<prefix>[{CN}]{{1,4}}?)?"
+    r"(?P<list>\d{1,3}(?:\s*[-—–~～至]\s*\d{1,3})?"
     r"(?:\s*(?:、|，|,|和|及|与)\s*\d{1,3}(?:\s*[-—–~～至]\s*\d{1,3})?)*)"
-    rf"\s*区(?![{CN}A-Za-z0-9]*?(?:路|街|道|号))(?P<etc>等)?(?P<tail>[中内]?的?(?:区域|范围))?"
+    rf"\s*(?P<suffix>区|街坊)(?![{CN}A-Za-z0-9]*?(?:路|街|道|号))(?P<etc>等)?"
+    r"(?P<tail>[中内]?的?(?:区域|范围))?"
 )
 
 
 def numbered_areas(text: str) -> str:
-    """Numbered areas written together get their 区 each (宝安 73区, 74区…).
+    """Numbered areas written together get their 区 (or 街坊) each (宝安 73区, 74区…).
 
-    ``73和74区中的区域`` → ``73区、74区``; ``7-10、12区等`` → ``7区、8区、9区、10区、12区``.
+    ``73和74区中的区域`` → ``73区、74区``; ``7-10、12区等`` → ``7区、8区、9区、10区、12区``;
+    ``西光14、15街坊`` → ``西光14街坊、西光15街坊`` (a name before the first number is on each).
     A range longer than 50 or backwards is left as written (it is no list of areas).
 
     >>> numbered_areas("（包括7、8、9、10区等）"), numbered_areas("73和74区中的区域")
     ('（包括7区、8区、9区、10区）', '73区、74区')
     >>> numbered_areas("上川路以南区域(7-10、12区)"), numbered_areas("第1学区、3区")
     ('上川路以南区域(7区、8区、9区、10区、12区)', '第1学区、3区')
+    >>> numbered_areas("西光14、15、16街坊等（详见附件）")
+    '西光14街坊、西光15街坊、西光16街坊（详见附件）'
     """
 
     def expand(m: re.Match) -> str:
@@ -634,7 +639,10 @@ def numbered_areas(text: str) -> str:
                 nums.append(int(part))
         if len(nums) < 2 and not m["tail"]:
             return m[0]
-        return "、".join(f"{n}区" for n in nums)
+        prefix, lead = m["prefix"] or "", ""
+        if re.fullmatch(r"(?:包括|包含|含|不含|除|及|和|与|共|有|为|是)", prefix):
+            prefix, lead = "", prefix  # （包括7、8区）: a word, not a name before the numbers
+        return lead + "、".join(f"{prefix}{n}{m['suffix']}" for n in nums)
 
     return _AREA_NUMS.sub(expand, text)
 

@@ -217,6 +217,8 @@ def _item(
         return []
     if re.match(r"^[东南西北](?:至|到|起|从|自)", item):  # a lone 东至X: a limit, never a name
         return None
+    if re.fullmatch(r"\d+\s*等?", item):  # a bare number names nothing (马塍路24、26… lost)
+        return None
     head, parens = _paren_split(item)
     head = clean_name(head)
     # street with house numbers or a side (双林路（双号22号-136号）, 建设路（东侧）, X路两侧),
