@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from .clauses import extra_zones
+from .districts import district_of_title
 from .document import (
     LEVEL_WORDS,
     ParseContext,
@@ -222,13 +223,21 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 continue
             if feeder_sentence(s, sentence, idx, line_school or heading_school or ctx.current, ctx):
                 continue
+            district = ctx.district_at(idx)
+            label = re.match(r"^(?P<d>[^：:，,]{2,10})[：:](?P<rest>.+)$", s)
+            if (
+                label
+                and district_of_title(label["d"]) == label["d"]
+                and PATTERNS["school_admits"].match(label["rest"])
+            ):  # 东区：大同小学招收… — the district this sentence's school is in
+                district, s = label["d"], label["rest"]
             mm = PATTERNS["school_migrant_scope"].match(s)
             if mm:  # X小学随迁子女教育服务区：…
                 school = add_school(
                     mm["school"],
                     level_of(mm["school"], section_level),
                     ctx,
-                    district=ctx.district_at(idx),
+                    district=district,
                 )
                 _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
                 heading_school = None
@@ -238,9 +247,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
-                school = add_school(
-                    name, level_of(name, section_level), ctx, district=ctx.district_at(idx)
-                )
+                school = add_school(name, level_of(name, section_level), ctx, district=district)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
                 line_school = ctx.current = block_school = school

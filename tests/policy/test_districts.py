@@ -147,6 +147,16 @@ def test_headed_sections(east, west):
     assert all(n.endswith(("区）", "區）")) for n in got)
 
 
+def test_prose_district_labels():
+    spec = parse_policy(
+        HEAD + "东区：大同小学招收泉南社区适龄儿童。\n善化区：大同小学招收六分社区适龄儿童。\n"
+        "东区：大同小学招收卫国社区适龄儿童。\n"
+    )
+    got = _schools(spec, "大同")
+    assert set(got) == {"大同小学（东区）", "大同小学（善化区）"}
+    assert _units(got["大同小学（东区）"]) == {"泉南社区", "卫国社区"}
+
+
 def test_prose_names_with_their_district():
     spec = parse_policy(
         HEAD + "东区大同小学招收泉南社区适龄儿童。善化区大同小学招收六分社区适龄儿童。"
