@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from .clauses import extra_zones
+from .districts import district_of_title
 from .document import (
     LEVEL_WORDS,
     ParseContext,
@@ -118,7 +119,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
         if titled or line.startswith("#") or PATTERNS["heading"].match(line):
             close_area(ctx, section_level)
         if titled:  # （三）某某小学 / 3、某某小学 / **某某小学** / 某某國中（313501）
-            heading_school = add_school(titled, level_of(titled, section_level), ctx)
+            heading_school = add_school(
+                titled, level_of(titled, section_level), ctx, district=ctx.district_at(idx)
+            )
             ctx.current = heading_school
             in_zoning = True
             continue
@@ -160,7 +163,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 if sh:
                     name = re.sub(r"\s*\(nature=.*$", "", sh["school"]).strip()
                     heading_level = doc_level(lines) or None
-                    heading_school = add_school(name, level_of(name, heading_level), ctx)
+                    heading_school = add_school(
+                        name, level_of(name, heading_level), ctx, district=ctx.district_at(idx)
+                    )
                     ctx.current = heading_school
                     in_zoning = True
                     continue
@@ -218,9 +223,22 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 continue
             if feeder_sentence(s, sentence, idx, line_school or heading_school or ctx.current, ctx):
                 continue
+            district = ctx.district_at(idx)
+            label = re.match(r"^(?P<d>[^：:，,]{2,10})[：:](?P<rest>.+)$", s)
+            if (
+                label
+                and district_of_title(label["d"]) == label["d"]
+                and PATTERNS["school_admits"].match(label["rest"])
+            ):  # 东区：大同小学招收… — the district this sentence's school is in
+                district, s = label["d"], label["rest"]
             mm = PATTERNS["school_migrant_scope"].match(s)
             if mm:  # X小学随迁子女教育服务区：…
-                school = add_school(mm["school"], level_of(mm["school"], section_level), ctx)
+                school = add_school(
+                    mm["school"],
+                    level_of(mm["school"], section_level),
+                    ctx,
+                    district=district,
+                )
                 _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
                 heading_school = None
                 continue
@@ -229,7 +247,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
-                school = add_school(name, level_of(name, section_level), ctx)
+                school = add_school(name, level_of(name, section_level), ctx, district=district)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
                 line_school = ctx.current = block_school = school
@@ -260,6 +278,8 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
     (every piece understood) continues the school's zone list."""
     if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
         return False
+    if PATTERNS["school_admits"].match(s):  # 善化区大同小学招收…: another school's sentence
+        return False
     names = parse_exclusion(s)
     if names and school["zones"]:  # …北至欧亚三路，含赵村；不含福利院 — the last rule's exclusion
         last = school["zones"][-1]
@@ -272,7 +292,12 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
             del last["also_sources"]
         return True
     pieces, left = scope_pieces(s, ctx)
-    if not pieces or left or any(p["type"] == "compound" for p in pieces):
+    if (
+        not pieces
+        or left
+        # a compound is a guess at a name, except a numbered area (（2）73和74区中的区域)
+        or any(p["type"] == "compound" and not re.fullmatch(r"\d+区", p["name"]) for p in pieces)
+    ):
         return False
     school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))
     return True

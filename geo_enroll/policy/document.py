@@ -91,6 +91,14 @@ class ParseContext:
     current: dict | None = None  # the school whose block the body is in (for 对口初中：…)
     area: dict | None = None  # the multi-school area (第一学区) whose lines are being read
     ids: set = field(default_factory=set)  # school ids given so far
+    line_districts: list = field(default_factory=list)  # per line: its heading's district
+    district_notes: list = field(default_factory=list)  # same-name school inferences (conflicts)
+
+    def district_at(self, line: int) -> str | None:
+        """The district (a heading's, see :mod:`.districts`) of a 1-based line, or None."""
+        if 0 < line <= len(self.line_districts):
+            return self.line_districts[line - 1]
+        return None
 
 
 def source_ref(text: str, line: int) -> dict:

@@ -33,6 +33,10 @@ __all__ = [
     "split_exclusions",
     "split_includes",
     "parse_enclosed",
+    "parse_ring",
+    "numbered_areas",
+    "split_joined",
+    "walked_edge_reason",
     "street_segments",
     "group_lists",
 ]
@@ -157,7 +161,8 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
     "include": re.compile(r"^(?:含|包含|包括)(?P<names>.+?)(?:区域)?$"),
     "limit": re.compile(
-        r"^(?P<dir>[东南西北])(?:至|到|抵|临|接|(?:界限?|边界|面|侧)\s*[:：]|界限?为|边界为)"
+        r"^(?P<dir>[东南西北])(?:至|到|抵|临|接|以(?=[^，,；;]{2,30}?为界)"
+        r"|(?:界限?|边界|面|侧)\s*[:：]|界限?为|边界为)"
         r"\s*(?P<target>.+)$"
     ),
     "bound": re.compile(r"^(?P<streets>.+?)以(?P<side>[东南西北])(?P<rest>.*)$"),
@@ -300,6 +305,8 @@ def parse_limits(text: str) -> tuple[dict, list[str]] | None:
 
     >>> parse_limits("东至金马河，南至(太康东路)-清源路-(五津东路)，西至瑞通路，北至大件路")[0]["south"]
     '(太康东路)-清源路-(五津东路)'
+    >>> parse_limits("东至沙井路，南至沙福路，西至海边，北以沙中路-万乐路为界的围合片区")[0]["north"]
+    '沙中路-万乐路'
     """
     limits: dict[str, str] = {}
     excluded: list[str] = []
@@ -310,6 +317,8 @@ def parse_limits(text: str) -> tuple[dict, list[str]] | None:
                 return None
             continue
         target = m["target"].strip().rstrip("。")
+        # 北以沙中路-万乐路为界的围合片区: the limit is the street before 为界
+        target = re.sub(r"为界(?:的)?(?:围合|合围|所围成?)?(?:的)?(?:片区|区域|范围)?$", "", target)
         head, notes = _paren_split(target)
         kept = []
         for note in notes:
@@ -591,3 +600,137 @@ def street_segments(qualifier: str) -> list[dict]:
             entry["side"] = side
         out.append(entry)
     return out
+
+
+_AREA_NUMS = re.compile(
+    rf"(?:(?<=^)|(?<=[、，,（(：:\s]))(?P<prefix>[{CN}]{{1,4}}?)?"
+    r"(?P<list>\d{1,3}(?:\s*[-—–~～至]\s*\d{1,3})?"
+    r"(?:\s*(?:、|，|,|和|及|与)\s*\d{1,3}(?:\s*[-—–~～至]\s*\d{1,3})?)*)"
+    rf"\s*(?P<suffix>区|街坊)(?![{CN}A-Za-z0-9]*?(?:路|街|道|号))(?P<etc>等)?"
+    r"(?P<tail>[中内]?的?(?:区域|范围))?"
+)
+
+
+def numbered_areas(text: str) -> str:
+    """Numbered areas written together get their 区 (or 街坊) each (宝安 73区, 74区…).
+
+    ``73和74区中的区域`` → ``73区、74区``; ``7-10、12区等`` → ``7区、8区、9区、10区、12区``;
+    ``西光14、15街坊`` → ``西光14街坊、西光15街坊`` (a name before the first number is on each).
+    A range longer than 50 or backwards is left as written (it is no list of areas).
+
+    >>> numbered_areas("（包括7、8、9、10区等）"), numbered_areas("73和74区中的区域")
+    ('（包括7区、8区、9区、10区）', '73区、74区')
+    >>> numbered_areas("上川路以南区域(7-10、12区)"), numbered_areas("第1学区、3区")
+    ('上川路以南区域(7区、8区、9区、10区、12区)', '第1学区、3区')
+    >>> numbered_areas("西光14、15、16街坊等（详见附件）")
+    '西光14街坊、西光15街坊、西光16街坊（详见附件）'
+    """
+
+    def expand(m: re.Match) -> str:
+        nums: list[int] = []
+        for part in re.split(r"\s*(?:、|，|,|和|及|与)\s*", m["list"]):
+            r = re.fullmatch(r"(\d+)\s*[-—–~～至]\s*(\d+)", part)
+            if r:
+                a, b = int(r[1]), int(r[2])
+                if not 0 < b - a <= 50:
+                    return m[0]
+                nums.extend(range(a, b + 1))
+            else:
+                nums.append(int(part))
+        if len(nums) < 2 and not m["tail"]:
+            return m[0]
+        prefix, lead = m["prefix"] or "", ""
+        if re.fullmatch(r"(?:包括|包含|含|不含|除|及|和|与|共|有|为|是)", prefix):
+            prefix, lead = "", prefix  # （包括7、8区）: a word, not a name before the numbers
+        return lead + "、".join(f"{prefix}{n}{m['suffix']}" for n in nums)
+
+    return _AREA_NUMS.sub(expand, text)
+
+
+_PLACE_END = r"(?:村|社区|小区|苑|园|组|路|街|巷|\d区)"
+_JOINED = re.compile(
+    rf"^(?P<a>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END})(?:和|及)(?P<b>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END}"
+    r"(?:[（(][^（）()]*[）)])?)$"
+)
+
+
+def split_joined(item: str) -> list[str]:
+    """Two places joined by 和/及 (``秋丰村和春华村``) → both; one name (林语和鸣) stays.
+
+    Both sides must end in a place word (村/社区/小区/苑/园/组/路/街/巷).
+
+    >>> split_joined("秋丰村和春华村"), split_joined("林语和鸣"), split_joined("东关村及西关村")
+    (['秋丰村', '春华村'], ['林语和鸣'], ['东关村', '西关村'])
+    """
+    m = _JOINED.match(re.sub(r"的?(?:常住户口|户籍人口|常住人口|户籍)$", "", item.strip()))
+    if not m:
+        return [item]
+    return [*split_joined(m["a"]), *split_joined(m["b"])]
+
+
+_RING_SEP = re.compile(r"\s*(?:→|->|——|--|—|－－)\s*")
+_RING = re.compile(
+    r"^(?:(?:由|从|自)?(?P<start>[东南西北])起)?(?P<chain>[^，,；;。]+?)"
+    r"(?:(?P<inside>以内|之内|范围内|范围以内|内|围成|合围|围合)的?(?:区域|范围|片区|地块|区块)?"
+    r"|(?P<area>区域|范围|片区))"
+    r"(?P<rest>(?:的?(?:社区|村|小区|股份经济合作社|居民区|居民)(?:及|和|、)?)*)$"
+)
+
+
+def parse_ring(text: str) -> list[str] | None:
+    """A ring of streets walked in order (``A→B→C→D以内区域``, ``东起A——B——C区域``) →
+    the streets in order, or None.
+
+    The streets enclose the area, the last meeting the first; three or more are needed,
+    joined by arrows or long dashes.  A chain with no closing word (…以内区域, …区域, …范围内)
+    is no ring: it may be an edge (see :func:`walked_edge_reason`).
+
+    >>> parse_ring("富春湾大道→经纬路→亭山西路→望波南街以内区域")
+    ['富春湾大道', '经纬路', '亭山西路', '望波南街']
+    >>> parse_ring("东起迎春南路——城南路——大奇山路——富春江堤区域")
+    ['迎春南路', '城南路', '大奇山路', '富春江堤']
+    >>> parse_ring("西环北路→二号渠→305 省道→青云浦（四号渠）范围内的社区及股份经济合作社")
+    ['西环北路', '二号渠', '305省道', '青云浦']
+    >>> parse_ring("东起滨江四弄——富春路——小岭路为界西南区域") is None
+    True
+    """
+    m = _RING.match(text.strip().strip("。；;，, "))
+    if not m or not (m["inside"] or m["area"] or m["start"]) or not (m["inside"] or m["area"]):
+        return None
+    chain = m["chain"]
+    if len(_RING_SEP.findall(chain)) < 2 or re.search(r"以[东南西北]|为界|至|沿", chain):
+        return None
+    streets = []
+    for raw in _RING_SEP.split(chain):
+        name = re.sub(r"[（(][^（）()]*[）)]", "", raw)  # 青云浦（四号渠）: the alias dropped
+        name = re.sub(r"(?<=[\dA-Za-z])\s+(?=[{CN}])".replace("{CN}", CN), "", name).strip()
+        if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{2,20}}", name):
+            return None
+        streets.append(name)
+    return streets if len(streets) >= 3 else None
+
+
+_WALKED = re.compile(
+    r"(?:^|[，,；;：:])\s*(?:由|从|自)?[东南西北](?:起|从|自)"
+    r"|(?:交叉点|交叉口|路口)?沿[^，,；;]{1,20}?(?:往|向)?[东南西北]{0,2}(?:延伸)?至"
+    r"|为界[东南西北]{1,2}(?:侧)?(?:区域|范围)"
+    r"|(?:→|->)"
+)
+
+
+def walked_edge_reason(text: str) -> str | None:
+    """Why a fragment that walks a boundary (东起…沿…至…, A→B→C, …为界西南区域) produced no
+    rule, or None when it does not walk one.
+
+    >>> walked_edge_reason("东起滨江四弄——富春路——小岭路为界西南区域")[:7]
+    '沿路描述的边界'
+    >>> walked_edge_reason("幸福小区") is None
+    True
+    """
+    if not _WALKED.search(text):
+        return None
+    return (
+        "沿路描述的边界（东起…沿…至…、A→B→C、…为界西南区域）未建模，请人工画出或改写为四至 "
+        "walked boundary (东起…沿…至…, A→B→C, …为界西南区域) not modelled: no ring of "
+        "streets closes it; draw it by hand or rewrite it as 东至/南至/西至/北至"
+    )

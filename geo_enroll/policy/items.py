@@ -28,6 +28,7 @@ from .grammar import (
     parse_limits,
     parse_numbers,
     split_exclusions,
+    split_joined,
     split_top,
     street_segments,
     strip_lead,
@@ -145,7 +146,8 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 }
                 for x in parts
             ], []
-    for item in split_top(text, "、，,；;。"):
+    items = [x for raw in split_top(text, "、，,；;。") for x in split_joined(raw)]
+    for item in items:  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
         if (
             pieces
@@ -213,6 +215,10 @@ def _item(
     item = item.strip().strip("　 ")
     if not item:
         return []
+    if re.match(r"^[东南西北](?:至|到|起|从|自)", item):  # a lone 东至X: a limit, never a name
+        return None
+    if re.fullmatch(r"\d+\s*等?", item):  # a bare number names nothing (马塍路24、26… lost)
+        return None
     head, parens = _paren_split(item)
     head = clean_name(head)
     # street with house numbers or a side (双林路（双号22号-136号）, 建设路（东侧）, X路两侧),

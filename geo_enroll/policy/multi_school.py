@@ -257,7 +257,12 @@ def link_shared(ctx: ParseContext) -> None:
     for item in ctx.shared:
         members, missing = [], []
         for label in item["labels"]:
-            found = match_member(label, ctx.schools, item["level"])
+            filed = item.get("filed", {}).get(label)
+            if filed:  # one of several same-name schools: the one of its district
+                name, district = filed
+                found = add_school(name, level_of(name, item["level"]), ctx, district=district)
+            else:
+                found = match_member(label, ctx.schools, item["level"])
             if found is None and (
                 _SCHOOL_WORD.search(simplified(label))
                 or (item.get("in_school_column") and len(label) >= 3)

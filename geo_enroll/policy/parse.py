@@ -29,9 +29,11 @@ from .body import parse_body
 from .checks import find_conflicts
 from .clauses import apply_pending
 from .coverage import account
+from .districts import heading_districts, show_districts
 from .document import ParseContext, read_tables
 from .facts import extract_facts
 from .feeders import finish_feeders, link_feeders
+from .grammar import walked_edge_reason
 from .multi_school import (
     finish_shared,
     link_multi_school,
@@ -77,6 +79,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     policy = extract_facts(lines, county=county)
     ctx = ParseContext(county=policy["county_code"], slug=slug(policy["jurisdiction"]))
+    ctx.line_districts = heading_districts(lines)
     tables, table_lines = read_tables(lines)
     pending: list = []
     parse_body(lines, table_lines, ctx, pending)
@@ -88,6 +91,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     link_shared_catchments(ctx)
     link_feeders(ctx)
     ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
+    show_districts(ctx.schools, ctx.unparsed)
     keep_previous_ids(ctx, previous)
     link_multi_school(ctx)
     finish_shared(ctx.schools)
@@ -125,14 +129,21 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         "policy": policy,
         "schools": ctx.schools,
         "unparsed": ctx.unparsed,
-        "conflicts": find_conflicts(ctx.schools, ctx.county),
+        "conflicts": find_conflicts(ctx.schools, ctx.county) + ctx.district_notes,
     }
     # nothing lost silently: a line or item of the zoning part that no rule names and no
     # leftover holds is reported too (see policy.coverage)
     for item in account(text, spec)["silent"]:
         ctx.unparsed.append({"text": item["text"], "line": item["line"], "reason": SILENT_REASON})
+    for u in ctx.unparsed:  # a walked boundary says what it is, not just "not understood"
+        why = walked_edge_reason(u["text"]) if _GENERIC.search(u["reason"]) else None
+        if why:
+            u["reason"] = why
     spec["unparsed"] = sorted(ctx.unparsed, key=lambda u: u["line"])
     return spec
+
+
+_GENERIC = re.compile(r"未能解析|未生成规则|produced no rule|not understood")
 
 
 FORMS = (

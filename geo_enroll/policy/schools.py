@@ -101,11 +101,13 @@ class _Index:
         self.norm: dict[str, list[dict]] = {}
         self.suffix: dict[str, list[dict]] = {}
         self.first: dict[str, list[dict]] = {}
+        self.named: dict[str, list[dict]] = {}
 
     def grow(self) -> None:
         for s in self.ref[self.n :]:
             for key in [s["name"], *s["aliases"]]:
                 self.exact.setdefault(key, s)
+            self.named.setdefault(s["name"], []).append(s)
             norm = _norm_school(s["name"])
             self.norm.setdefault(norm, []).append(s)
             for k in range(4, len(norm) + 1):
@@ -198,12 +200,26 @@ def _school_id(name: str, level: str, ctx: ParseContext) -> str:
     return f"{base}{n}"
 
 
-def add_school(name: str, level: str, ctx: ParseContext) -> dict:
-    """The school of this exact name, added to ``ctx.schools`` when new."""
+def add_school(name: str, level: str, ctx: ParseContext, *, district: str | None = None) -> dict:
+    """The school of this exact name (and district), added to ``ctx.schools`` when new.
+
+    ``district``: the district the document files this mention under (a heading, a table's
+    district column; see :mod:`~geo_enroll.policy.districts`).  A same-name school of another
+    district is another school; a mention without a district joins the one school of that
+    name, and an unfiled school of that name takes the first district it is named under.
+
+    >>> ctx = ParseContext(county=None, slug="tainan")
+    >>> a = add_school("大同國小", "primary", ctx, district="東區")
+    >>> b = add_school("大同國小", "primary", ctx, district="善化區")
+    >>> a is b, a is add_school("大同國小", "primary", ctx, district="東區")
+    (False, True)
+    """
     name = name.strip()
-    found = match_school(name, ctx.schools)
-    if found is not None and found["name"] == name:
-        return found
+    same = _index(ctx.schools).named.get(name, [])
+    if same:
+        found = _same_district(same, district)
+        if found is not None:
+            return found
     school = {
         "id": _school_id(name, level, ctx),
         "name": name,
@@ -212,9 +228,28 @@ def add_school(name: str, level: str, ctx: ParseContext) -> dict:
         "code": None,
         "zones": [],
     }
+    if district:
+        school["_district"] = district  # dropped by districts.show_districts at the end
     ctx.schools.append(school)
     ctx.ids.add(school["id"])
     return school
+
+
+def _same_district(same: list[dict], district: str | None) -> dict | None:
+    """Among same-name schools, the one this mention names (None: a new school)."""
+    filed = [s for s in same if s.get("_district")]
+    if district is None:
+        unfiled = [s for s in same if not s.get("_district")]
+        if unfiled:
+            return unfiled[0]
+        return same[0] if len(filed) == 1 else None
+    for s in filed:
+        if s["_district"] == district:
+            return s
+    if not filed:  # named before without a district: the same school, now filed
+        same[0]["_district"] = district
+        return same[0]
+    return None
 
 
 def read_school_codes(lines: list[str], ctx: ParseContext) -> None:

@@ -20,13 +20,16 @@ from .grammar import (
     PATTERNS,
     _paren_split,
     group_lists,
+    numbered_areas,
     parse_bounds,
     parse_enclosed,
     parse_exclusion,
     parse_limits,
+    parse_ring,
     split_exclusions,
     split_includes,
     split_top,
+    walked_edge_reason,
 )
 from .items import item_list
 
@@ -41,7 +44,7 @@ def scope_pieces(
     Returns (pieces, fragments not understood).
     """
     pieces, left = [], []
-    scope = group_lists(scope.strip().strip("。；;，,"))
+    scope = numbered_areas(group_lists(scope.strip().strip("。；;，,")))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)(?:\d+[.．、](?!\d)|[（(]\d{1,2}[）)])", scope)
     parts = [p.strip().strip("；;，,。") for p in parts if p and p.strip().strip("；;，,。")]
@@ -86,6 +89,43 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 piece["includes"] = includes
             pieces.append(piece)
             return pieces, left
+    # "A→B→C→D以内区域" / "东起A——B——C区域": a ring of streets walked in order
+    steps = re.split(r"\s*(?:→|->)\s*", part)
+    sides = [re.search(r"以([东南西北])", s) for s in steps]
+    if (
+        len(steps) > 1
+        and all(re.search(r"以[东南西北]$", s) for s in steps[:-1])
+        and all(sides)
+        and len({m[1] for m in sides if m}) == len(steps)
+    ):
+        # 苕溪以南→农林大路以东→…: each step has its own side: a box (a staircase that
+        # turns the same way twice is no box: it stays a walked boundary, reported)
+        part = "，".join(steps)
+    if re.search(r"→|->|——|--|—", part):
+        clauses = split_top(part, "，,")
+        rings = [(c, parse_ring(c)) for c in clauses]
+        if any(r for _, r in rings):  # …以内区域，秋丰村和春华村: the ring, then the rest
+            for c, ring in rings:
+                if ring:
+                    pieces.append(
+                        {
+                            "type": "bounds",
+                            "within": town,
+                            "bounds": [],
+                            "bounded_by": ring,
+                            "surrounded": True,
+                            "exclude": [],
+                            "text": c,
+                        }
+                    )
+            rest = "，".join(c for c, ring in rings if not ring)
+            if rest:
+                p, lf = _part_pieces(rest, ctx, town)
+                pieces.extend(p)
+                left.extend(lf)
+            return pieces, left
+    if walked_edge_reason(part):  # 东起…沿…至… / A→B→C以北: an edge, not a ring: reported
+        return pieces, [part]
     # "A、B、C、D所围成的区域": an area enclosed by streets whose sides are not written
     enclosed = parse_enclosed(part) if PATTERNS["surrounded"].search(part) else None
     if enclosed:

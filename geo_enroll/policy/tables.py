@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from . import units as _units
+from .districts import group_districts, is_district_header, split_prefix
 from .document import ParseContext, Row, doc_level, simplified, source_ref, table_level
 from .feeders import feeder_row
 from .grammar import CN, PATTERNS, parse_limits, split_top
@@ -75,6 +76,8 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
     first_annex = next(
         (i for i, raw in enumerate(lines, start=1) if PATTERNS["annex"].match(raw)), None
     )
+    homes, notes, areas = _district_homes(tables)
+    ctx.district_notes.extend(notes)
     for table in tables:
         in_annex = first_annex is not None and table[0].line > first_annex
         if len(table) < 2:
@@ -92,21 +95,41 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
         prev_school, prev_area = None, None
         ncols = len(table[0].cells)
         level = table_level(lines, table[0].line) or doc_level(lines)
-        known: dict[str, dict] = {}  # school cell → school, within this table
+        known: dict[tuple, dict] = {}  # (school cell, district) → school, within this table
+        by_district = "area" in roles and is_district_header(table[0].cells[roles["area"]])
+        heading_district = ctx.district_at(table[0].line)
+        row_area = ""
         for row in table[1:]:
             cells = row.cells + [""] * (ncols - len(row.cells))
             label = cells[roles["school"]].strip().strip("　")
+            if by_district:
+                row_area = cells[roles["area"]].strip().strip("　") or row_area
             members = shared_members(label)
             if members:  # 共同學區：A、B — a zone several schools share
-                _shared_row(members, roles, cells, row, ctx, level)
+                filed = {}
+                for x in members:
+                    bare, _ = split_prefix(x, areas)
+                    home = homes.get((bare, row_area)) if by_district else heading_district
+                    if home:
+                        filed[x] = (bare, home)
+                _shared_row(members, roles, cells, row, ctx, level, filed)
                 continue
-            if label and label in known:  # the same school as an earlier row: no search
-                school = known[label]
+            bare = split_prefix(label, areas)[0] if by_district else label
+            district = homes.get((bare, row_area)) if by_district else heading_district
+            if not district:
+                bare = label
+            if label and (label, district) in known:  # as an earlier row: no search
+                school = known[(label, district)]
             else:
-                school = match_school(label, ctx.schools) if label else prev_school
-            if label and school is None and _is_school_label(label):
+                school = match_school(bare, ctx.schools) if label else prev_school
+                if label and district and school is not None and school["name"] == bare:
+                    # a school of this exact name: the one of this district (maybe a new one)
+                    school = add_school(bare, school["level"], ctx, district=district)
+            if label and school is None and _is_school_label(bare):
                 # the column is the school column (by its header): the cell is the name
-                school = add_school(label, level_of(label, _level_hint(label, level)), ctx)
+                school = add_school(
+                    bare, level_of(bare, _level_hint(bare, level)), ctx, district=district
+                )
             if school is None:
                 ctx.unparsed.append(
                     {
@@ -118,7 +141,7 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                 continue
             prev_school = school
             if label:
-                known[label] = school
+                known[(label, district)] = school
             if "villages" in roles:  # 里 / 鄰 rows: units, basic or free-choice
                 _village_row(school, roles, cells, row, ctx)
                 continue
@@ -163,6 +186,49 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                     {**src, "reason": "表格行未生成规则 table row produced no rule"}
                 )
     return out
+
+
+def _district_homes(tables: list[list[Row]]) -> tuple[dict, list[dict], set[str]]:
+    """Home districts of same-name schools in tables with a district column (行政区/區), and
+    every district those tables name (see :func:`.districts.group_districts`)."""
+    mentions, areas = [], set()
+    read = []
+    for table in tables:
+        if len(table) < 2:
+            continue
+        header = table[0].cells
+        roles = _roles(header)
+        if (
+            "school" not in roles
+            or "area" not in roles
+            or not is_district_header(header[roles["area"]])
+        ):
+            continue
+        own = next(  # 行政區 (the school's) beside 學區所在區 (the residence's)
+            (i for i, h in enumerate(header) if i not in roles.values() and is_district_header(h)),
+            None,
+        )
+        if own is None and "villages" not in roles and "所在" not in header[roles["area"]]:
+            own = roles["area"]  # a row per school (区 | 学校 | 范围): the school's district
+        read.append((table, roles, own))
+        for row in table[1:]:
+            for i in (roles["area"], own):
+                if i is not None and i < len(row.cells) and row.cells[i].strip():
+                    areas.add(row.cells[i].strip())
+    for table, roles, own in read:
+        area, label = "", ""
+        for row in table[1:]:
+            cells = row.cells + [""] * (len(table[0].cells) - len(row.cells))
+            area = cells[roles["area"]].strip().strip("　") or area
+            label = cells[roles["school"]].strip().strip("　") or label
+            named = cells[own].strip() if own is not None else ""
+            for x in shared_members(label) or [label]:
+                bare, prefix = split_prefix(x, areas)
+                if bare:
+                    src = {"text": row.text, "line": row.line}
+                    mentions.append((area, bare, prefix or named or None, src))
+    homes, notes = group_districts(mentions)
+    return homes, notes, areas
 
 
 def _feeder_table(table: list[Row], ctx: ParseContext) -> bool:
@@ -318,8 +384,13 @@ def _village_row(school: dict, roles: dict, cells: list[str], row: Row, ctx: Par
     school["zones"].append(zone)
 
 
-def _shared_row(members, roles, cells, row: Row, ctx: ParseContext, level) -> None:
-    """A row whose school cell names several schools: one shared (multi_school) zone."""
+def _shared_row(
+    members, roles, cells, row: Row, ctx: ParseContext, level, filed: dict | None = None
+) -> None:
+    """A row whose school cell names several schools: one shared (multi_school) zone.
+
+    ``filed``: member label → (name, district) for members that are one of several
+    same-name schools (see :mod:`.districts`)."""
     src = source_ref(row.text, row.line)
     if "villages" in roles:
         sub = cells[roles["sub"]] if "sub" in roles else ""
@@ -340,6 +411,7 @@ def _shared_row(members, roles, cells, row: Row, ctx: ParseContext, level) -> No
         {
             "labels": members,
             "in_school_column": True,  # by position each label is a school's name
+            "filed": filed or {},
             "level": level,
             "zone": {
                 "kind": "multi_school",
