@@ -22,6 +22,10 @@ says from what evidence:
     only for the same name in the same province (a county-level city that became the
     prefecture-level city: 吐鲁番市 2015; the prefecture 巢湖市 → today's county-level 巢湖市)
     or a prefecture that took the old one's counties (浑江市 1985 → 白山市);
+``derived-same-name``
+    a county-level city the code lists pair with the county of its name (上饶市 → 上饶县
+    2000; an artefact of the differences, the county existed all along): the prefecture-level
+    city of its name that its 地区 became, when there is one (梅县市 1988 has none: empty);
 ``derived-children``
     a prefecture with no successor in the source: the one prefecture its counties moved to
     in that year's code list;
@@ -61,7 +65,7 @@ CROSS_PROVINCE = (
     (("5102", "5112", "5122", "5123", "5135", "5170"), "50", 1997,
      "第八届全国人民代表大会第五次会议关于批准设立重庆直辖市的决定 (1997-03-14)"),
 )  # fmt: skip
-_STRENGTH = ["curated", "source", "source-name", "derived-children", ""]
+_STRENGTH = ["curated", "source", "source-name", "derived-same-name", "derived-children", ""]
 FIELDS = ["year", "change", "old_code", "old_name", "old_parent", "successor_code",
           "successor_name", "doc_no", "basis"]  # fmt: skip
 
@@ -81,6 +85,17 @@ def _short(code: str | None) -> str | None:
 def _by_name(e: dict) -> bool:
     """The source found this successor by matching the name, not from the code lists."""
     return "按名追踪" in (e.get("note") or "")
+
+
+def _city_paired_with_its_county(e: dict) -> bool:
+    """The code lists paired a county-level city 某市 with the county 某县 (上饶市 → 上饶县
+    2000, 宜宾市 → 宜宾县 1996): in those years the 地区 became the prefecture-level city of
+    that name, the county-level city became its district and 某县 was only re-coded — the
+    pairing is an artefact of the differences, not a succession."""
+    old, new = (e.get("old") or {}).get("name") or "", (e.get("new") or {}).get("name") or ""
+    stem = old[:-1]
+    return (e["type"] == "区划调整" and old.endswith("市") and len(old) > 2
+            and new in (stem + "县", stem) and new.endswith("县"))  # fmt: skip
 
 
 def cross_province_ok(old: str, new: str) -> bool:
@@ -144,12 +159,6 @@ def build(events: list[dict], units: dict[str, str]) -> list[dict]:
                     todo.append(p)
         return seen
 
-    created: dict[tuple, list[dict]] = {}  # (year, prefecture) → counties added that year
-    for e in events:
-        new = _short((e.get("new") or {}).get("code"))
-        if e["type"] == "新设" and new and len(new) == 6 and (e.get("new") or {}).get("name"):
-            created.setdefault((e["year"], new[:4]), []).append(e)
-
     def weakest(*bases: str) -> str:
         return max(bases, key=lambda b: _STRENGTH.index(b))
 
@@ -163,7 +172,7 @@ def build(events: list[dict], units: dict[str, str]) -> list[dict]:
                 if later["year"] >= year and later["old"].get("name") == name and carry:
                     found, basis = successor(later, depth + 1)
                     if found:
-                        return found, basis
+                        return found, weakest("source", basis)
         if code in units and name and units[code].startswith(name[:2]):
             return code, "source"  # the source's code, renamed later without a record
         # the same name today near the source's code (codes are sometimes reassigned)
@@ -189,6 +198,10 @@ def build(events: list[dict], units: dict[str, str]) -> list[dict]:
             if units.get(code) != name:
                 sys.exit(f"curated_changes.csv: {code} {name} is not in national_divisions.csv")
             return code, "curated"
+        if _city_paired_with_its_county(e):  # the prefecture-level city of its name, if any
+            same = [c for c in named.get(e["old"]["name"], ()) if len(c) == 4
+                    and c[:2] == old[:2] and c in heirs(old[:4])]  # fmt: skip
+            return (same[0], "derived-same-name") if len(same) == 1 else (None, "")
         if code and name and not _by_name(e):
             return follow(code, name, e["year"], depth)
         if code and name and depth < 8:  # found by name: same level, near the old unit

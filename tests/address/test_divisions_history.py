@@ -29,7 +29,7 @@ MOVES = {
     ("44", "46"): ("第七届全国人民代表大会第一次会议关于设立海南省的决定 (1988-04-13)", 1988),
     ("51", "50"): ("第八届全国人民代表大会第五次会议关于批准设立重庆直辖市的决定 (1997-03-14)", 1997),
 }  # fmt: skip
-BASES = {"source", "source-name", "derived-children", "curated", ""}
+BASES = {"source", "source-name", "derived-same-name", "derived-children", "curated", ""}
 APPROVAL_RE = re.compile(r"^(国函|民函|国发|民发)〔(19|20)\d\d〕\d+号$")
 
 
@@ -126,6 +126,23 @@ def test_the_parser_reports_a_retired_unit_without_successor(address, city):
 def test_successors_found_wrong_or_missing_by_the_evaluation(old_code, old_name, successor):
     rows = [r for r in ROWS if (r["old_code"], r["old_name"]) == (old_code, old_name)]
     assert rows and {r["successor_code"] for r in rows} == {successor}
+
+
+def test_a_county_level_city_is_not_succeeded_by_the_county_of_its_name():
+    """The code lists pair 上饶市 with 上饶县 (2000), 宜宾市 with 宜宾县 (1996) ...: the county
+    existed all along; the city's area lies in the prefecture-level city of its name."""
+    got = {r["old_name"]: r["successor_code"] for r in ROWS if r["change"] == "区划调整"}
+    assert [got[n] for n in ("上饶市", "宜宾市", "遵义市", "许昌市", "梅县市")] == [
+        "3611", "5115", "5203", "4110", ""]  # fmt: skip
+    build = _builder().build
+    units = {"36": "江西省", "3611": "上饶市", "361104": "广信区", "361102": "信州区"}
+    events = [
+        _event(2000, "区划调整", "362301", "上饶市", "361121", "上饶县"),
+        _event(2000, "同名改码", "362321", "上饶县", "361121", "上饶县"),
+        _event(2019, "撤销", "361121", "上饶县", "361104", "广信区"),
+    ]
+    rows = {r["old_name"]: (r["successor_code"], r["basis"]) for r in build(events, units)}
+    assert rows["上饶市"] == ("3611", "derived-same-name")
 
 
 @pytest.mark.parametrize(
