@@ -48,7 +48,9 @@ _CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × school
 _PER_CHILD = 4  # arcs added per child and round at most
 _FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the full graph
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
-_PRICED_K = 12  # then each child starts with its 12 schools of least cost + price
+_PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
+_WINDOW = 150.0  # ... that are within 150 m of its least cost + price
+_SAMPLE_ARCS = 1_000_000  # a sample larger than this is solved by pricing rounds itself
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +80,11 @@ class EuclideanCosts:
     @property
     def shape(self) -> tuple[int, int]:
         return (len(self.child_xy), len(self.school_xy))
+
+    def allowed_mask(self):
+        """Every cost is finite (the coordinates are checked): one all-true pattern, so
+        :func:`allowed_patterns` needs no pass over the costs."""
+        return np.ones((1, self.shape[1]), dtype=bool), np.zeros(self.shape[0], dtype=np.int64)
 
     def rows(self, index) -> np.ndarray:
         c = self.child_xy[index]
@@ -142,6 +149,25 @@ class CostView:
         self.shape = (rows_n, m if self.col_of is None else len(self.col_of))
         self.allowed = None if allowed is None else np.asarray(allowed, dtype=bool)
         self.group = np.zeros(rows_n, dtype=np.int64) if group is None else np.asarray(group)
+
+    def allowed_mask(self):
+        """(masks, mask of each row): the allowed (finite) arcs without reading a cost, when
+        the source knows its own (else None)."""
+        inner = getattr(self.costs, "allowed_mask", None)
+        known = inner() if inner is not None else None
+        if known is None:
+            return None
+        masks, of = known
+        if self.row_of is not None:
+            of = of[self.row_of]
+        if self.col_of is not None:
+            masks = masks[:, self.col_of]
+        if self.allowed is None:
+            return masks, of
+        key = of * len(self.allowed) + self.group
+        uniq, inverse = np.unique(key, return_inverse=True)
+        both = masks[uniq // len(self.allowed)] & self.allowed[uniq % len(self.allowed)]
+        return both, inverse.ravel()
 
     def _rows(self, r):
         r = np.asarray(r, dtype=np.int64)
@@ -221,45 +247,52 @@ def _metres(block: np.ndarray, closed: np.ndarray) -> np.ndarray:
 def solve(costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None) -> np.ndarray:
     """School column per child of ``rows`` (in priority order), all of whom must be seated.
 
-    ``start``: a school per child of ``rows`` seating them all (needed only when the greedy
-    answer leaves one out).  Returns an array aligned with ``rows``.
+    ``start``: a school per child of ``rows`` seating them all (a feasible start; without it
+    the greedy answer is used, which must then seat everyone).  Returns an array aligned with
+    ``rows``.
     """
     costs = as_costs(costs)
     seats = np.asarray(seats, dtype=np.int64)
     n, m = len(rows), len(seats)
-    closed = seats <= 0
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     if n * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
-        return _flow(_Arcs.first(costs, rows, closed, m), seats)
+        return _flow(_Arcs.first(costs, rows, seats <= 0, m), seats)
+    return _solve_sparse(costs, seats, rows, k, start)[0]
+
+
+def _solve_sparse(costs, seats, rows, k, start):
+    """The pricing rounds (see the module docstring); returns (school per child, arcs)."""
+    m = len(seats)
+    closed = seats <= 0
     price = _sample_prices(costs, seats, rows)
     if price is None:
         st = _Arcs.first(costs, rows, closed, k)
     else:  # each child's least cost + price schools: most needed arcs from the start
-        st = _Arcs.first(costs, rows, closed, _PRICED_K, price)
-    greedy = _greedy_arcs(costs, rows, seats)  # a good start: the optimum beats it
-    st.add(greedy, costs, rows)
-    if (greedy < 0).any():  # greedy stranded someone: add a feasible start
-        if start is None:
+        st = _Arcs.first(costs, rows, closed, _PRICED_K, price, _WINDOW)
+    if start is None:  # the greedy answer (a loop over the children) as the start
+        start = _greedy_arcs(costs, rows, seats)
+        if (start < 0).any():
             raise AllocationError("internal: no feasible start for children that fit")
-        st.add(np.asarray(start, dtype=np.int64), costs, rows)
+    st.add(np.asarray(start, dtype=np.int64), costs, rows)
     for _ in range(10_000):
         at = _flow(st, seats)
         if not st.widen(costs, rows, closed, at, _prices(st, at, seats, m)):
-            return at
+            return at, st
     raise AllocationError("internal: pricing did not converge")  # pragma: no cover
 
 
 def _sample_prices(costs, seats, rows):
     """School prices estimated on an evenly spaced sample of the children (None if it fails).
 
-    The sample (a tenth of the children, at most ``_FULL_ARCS`` arcs) gets the seats scaled by
-    the same share (largest remainders, so the total scales too) and is solved on *all* its
-    arcs; the prices are the shortest-path potentials of its exchange graph.  Any prices keep
-    the answer exact (the certificate is checked on the full problem); good ones save rounds.
+    The sample (a tenth of the children) gets the seats scaled by the same share (largest
+    remainders, so the total scales too) and is solved exactly: on all its arcs up to
+    ``_SAMPLE_ARCS``, else by the same pricing rounds (prices from a sample of the sample);
+    the prices are the shortest-path potentials of its exchange graph.  Any prices keep the
+    answer exact (the certificate is checked on the full problem); good ones save rounds.
     """
     n, m = len(rows), len(seats)
-    size = min(n // _SAMPLE_SHARE, _FULL_ARCS // max(m, 1))
+    size = n // _SAMPLE_SHARE
     if size < m:
         return None
     pick = rows[np.floor(np.arange(size) * (n / size)).astype(np.int64)]
@@ -268,9 +301,12 @@ def _sample_prices(costs, seats, rows):
     short = int(round(float(share.sum()))) - int(scaled.sum())
     if short > 0:
         scaled[np.argsort(-(share - scaled), kind="stable")[:short]] += 1
-    every = _Arcs.first(costs, pick, scaled <= 0, m)
     try:
-        at = _flow(every, scaled)
+        if size * m <= min(_SAMPLE_ARCS, _FULL_ARCS):
+            every = _Arcs.first(costs, pick, scaled <= 0, m)
+            at = _flow(every, scaled)
+        else:
+            at, every = _solve_sparse(costs, scaled, pick, _PRICED_K, None)
     except AllocationError:  # the sample does not fit its scaled seats
         return None
     return _prices(every, at, scaled, m)
@@ -286,9 +322,10 @@ class _Arcs:
         self.prices = [np.zeros(0)]  # price vector of each bound reference (0: none yet)
 
     @classmethod
-    def first(cls, costs, rows, closed, k, price=None):
+    def first(cls, costs, rows, closed, k, price=None, window=np.inf):
         """Each child's ``k`` schools of least ``cost + price`` (default: the ``k`` nearest;
-        whole metres; which of equals: decided per row)."""
+        whole metres; which of equals: decided per row) within ``window`` metres of its
+        least ``cost + price``."""
         n, m = len(rows), len(closed)
         k = min(k, m)
         price = np.zeros(m) if price is None else np.asarray(price, dtype=float)
@@ -305,6 +342,8 @@ class _Arcs:
             else:
                 np.put_along_axis(keep, part, True, axis=1)
             keep &= np.isfinite(r)
+            if np.isfinite(window):
+                keep &= adj <= adj.min(axis=1, keepdims=True) + window
             bound[sl] = np.where(keep, np.inf, adj).min(axis=1)
             ci, cj = np.nonzero(keep)
             parts_i.append(ci + start)
@@ -423,6 +462,11 @@ def allowed_patterns(costs, m: int) -> tuple[np.ndarray, np.ndarray]:
     """
     costs = as_costs(costs)
     n = costs.shape[0]
+    known = costs.allowed_mask() if hasattr(costs, "allowed_mask") else None
+    if known is not None:  # the source knows its allowed arcs: no cost needs reading
+        masks, of = known
+        uniq, inverse = np.unique(masks, axis=0, return_inverse=True)
+        return uniq, inverse.ravel()[of]
     packed = np.empty((n, (m + 7) // 8), dtype=np.uint8)
     for start in range(0, n, _CHUNK):
         idx = np.arange(start, min(n, start + _CHUNK))
