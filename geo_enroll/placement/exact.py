@@ -87,9 +87,20 @@ class EuclideanCosts:
         return np.ones((1, self.shape[1]), dtype=bool), np.zeros(self.shape[0], dtype=np.int64)
 
     def rows(self, index) -> np.ndarray:
+        # sqrt(dx² + dy²) in place: a third of the time of np.hypot (whose care for overflow
+        # county-scale metres do not need); differs from it by at most an ulp
         c = self.child_xy[index]
         s = self.school_xy
-        return np.hypot(c[:, 0, None] - s[None, :, 0], c[:, 1, None] - s[None, :, 1])
+        dx = c[:, 0, None] - s[None, :, 0]
+        dy = c[:, 1, None] - s[None, :, 1]
+        np.multiply(dx, dx, out=dx)
+        np.multiply(dy, dy, out=dy)
+        np.add(dx, dy, out=dx)
+        return np.sqrt(dx, out=dx)
+
+    def pairs(self, i, j) -> np.ndarray:
+        c, s = self.child_xy[np.asarray(i, dtype=np.int64)], self.school_xy[np.asarray(j)]
+        return np.sqrt((c[:, 0] - s[:, 0]) ** 2 + (c[:, 1] - s[:, 1]) ** 2)
 
 
 class _Dense:
