@@ -21,16 +21,14 @@ from geo_enroll.placement.allocate import EuclideanCosts, assign_min_cost
 
 
 @contextlib.contextmanager
-def _path(full_arcs: int, sample_arcs: int | None = None):
+def _path(full_arcs: int):
     """Force a solver path: ``full_arcs`` = 0 prices every problem in rounds."""
-    saved = exact._FULL_ARCS, exact._SAMPLE_ARCS
+    saved = exact._FULL_ARCS
     exact._FULL_ARCS = full_arcs
-    if sample_arcs is not None:
-        exact._SAMPLE_ARCS = sample_arcs
     try:
         yield
     finally:
-        exact._FULL_ARCS, exact._SAMPLE_ARCS = saved
+        exact._FULL_ARCS = saved
 
 
 def _fits(allowed: np.ndarray, seats: np.ndarray) -> bool:
@@ -117,8 +115,6 @@ def test_every_path_gives_the_full_graph_optimum(seed, n, m, ratio, closed):
     answers = [assign_min_cost(cost, seats, order=order)]  # one flow on every arc
     with _path(0):  # pricing rounds from the k nearest
         answers.append(assign_min_cost(cost, seats, order=order, k=1))
-    with _path(n * m // 3, sample_arcs=0):  # sampled prices, the sample priced in rounds too
-        answers.append(assign_min_cost(cost, seats, order=order, k=2))
     with _path(n * m // 3):  # sampled prices, the sample on all its arcs
         answers.append(assign_min_cost(cost, seats, order=order, k=2))
     for got in answers:
