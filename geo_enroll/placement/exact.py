@@ -50,8 +50,6 @@ _FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the 
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
 _WINDOW = 150.0  # ... that are within 150 m of its least cost + price
-_NARROW_ROUNDS = 3  # in the first rounds, arcs more than 30 m above a child's least
-_NARROW = 30.0  # cost + price are dropped (their bound kept), so that the solves stay small
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,11 +268,11 @@ def solve(costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None)
         return np.zeros(0, dtype=np.int64)
     if n * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
         return _flow(_Arcs.first(costs, rows, seats <= 0, m), seats)
-    return _solve_sparse(costs, seats, rows, k, start)[0]
+    return _solve_sparse(costs, seats, rows, k, start)
 
 
 def _solve_sparse(costs, seats, rows, k, start):
-    """The pricing rounds (see the module docstring); returns (school per child, arcs)."""
+    """The pricing rounds (see the module docstring): the school per child."""
     m = len(seats)
     closed = seats <= 0
     price = _sample_prices(costs, seats, rows)
@@ -287,13 +285,10 @@ def _solve_sparse(costs, seats, rows, k, start):
         if (start < 0).any():
             raise AllocationError("internal: no feasible start for children that fit")
     st.add(np.asarray(start, dtype=np.int64), costs, rows)
-    for round_ in range(10_000):
+    for _ in range(10_000):
         at = _flow(st, seats)
-        price = _prices(st, at, seats, m)
-        if not st.widen(costs, rows, closed, at, price):
-            return at, st
-        if round_ < _NARROW_ROUNDS:  # then only arcs that could matter (never for ever)
-            st.narrow(at, price, _NARROW)
+        if not st.widen(costs, rows, closed, at, _prices(st, at, seats, m)):
+            return at
     raise AllocationError("internal: pricing did not converge")  # pragma: no cover
 
 
@@ -382,22 +377,6 @@ class _Arcs:
         self.ii = np.concatenate([self.ii, new])
         self.jj = np.concatenate([self.jj, cols[new]])
         self.cc = np.concatenate([self.cc, c])
-
-    def narrow(self, at, price, window) -> None:
-        """Drop the arcs more than ``window`` above their child's least ``cost + price``
-        (never the child's school ``at``), folding them into the child's left-out bound."""
-        adj = self.cc + price[self.jj]
-        best = np.full(len(self.bound), np.inf)
-        np.minimum.at(best, self.ii, adj)
-        keep = (self.jj == at[self.ii]) | (adj <= best[self.ii] + window)
-        if keep.all():
-            return
-        shift = np.array([np.min(price - p) for p in self.prices])
-        bound = self.bound + shift[self.ref]  # a lower bound of the left-out under ``price``
-        np.minimum.at(bound, self.ii[~keep], adj[~keep])
-        self.prices.append(price.copy())
-        self.bound, self.ref[:] = bound, len(self.prices) - 1
-        self.ii, self.jj, self.cc = self.ii[keep], self.jj[keep], self.cc[keep]
 
     def widen(self, costs, rows, closed, at, price) -> bool:
         """Add the arcs that the prices say could lower the total; True if any was added."""
