@@ -11,10 +11,10 @@ than rounds of pricing (measured: 10 000 × 500 in a third of the time) and exac
 construction; above it:
 
 1. **Candidate arcs**: school prices are first estimated on every 10th child (seats scaled by
-   the same share, solved on all of its arcs); each child starts with its 12 schools of least
-   ``cost + price`` (the ``k`` nearest when there is no estimate), plus the greedy answer
-   (nearest school with a seat left, in priority order), which makes the sparse problem
-   feasible.
+   the same share, solved on all of its arcs); each child starts with those of its 12 schools
+   of least ``cost + price`` within 150 m of its least (the ``k`` nearest when there is no
+   estimate), plus its school in a feasible start (the caller's, e.g. the patterns' max-flow
+   of ``assign_min_cost``; else the greedy answer), which makes the sparse problem feasible.
 2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Children with one
    arc share one node per school; children with identical arcs and costs share a node.
 3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
