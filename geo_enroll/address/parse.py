@@ -132,6 +132,8 @@ _SWALLOWED_RE = re.compile(
 _NO_HITS: list = []
 _NO_LEVELS: frozenset = frozenset()
 _COARSE = frozenset(("province", "city", "county"))
+_LEVELS_AFTER = {lv: LEVELS[i + 1 :] for i, lv in enumerate(LEVELS)}
+_FINER = {lv: LEVELS[i + 1 : 4] for i, lv in enumerate(LEVELS)}
 _OUTSIDE_TABLE = {"71", "81", "82"}
 # a branch of the road before it: 东五街, 东一巷, 南一街, 西一巷, 横街, 支路
 _BRANCH_RE = re.compile(
@@ -295,6 +297,13 @@ class _Parser:
             if len(key) >= 2:
                 self.automaton.add_word(key, (key, self.levels_of[key]))
         self.automaton.make_automaton()
+        # name → the codes of the provinces, cities and counties it names (_repeated)
+        coarse: dict[str, set] = {}
+        for lv in LEVELS[:3]:
+            for table in (div.full[lv], div.short[lv]):
+                for k, codes in table.items():
+                    coarse.setdefault(k, set()).update(codes)
+        self._coarse_codes = {k: frozenset(v) for k, v in coarse.items()}
         # full names of provinces, cities, counties and townships (_first_admin)
         self._full_admin = frozenset(
             k for lv in ("province", "city", "county", "township") for k in div.full[lv]
@@ -328,10 +337,6 @@ class _Parser:
         return self._memo[2]
 
     # -- administrative chain -------------------------------------------------------------
-    def _admin_at(self, s, pos, level, parents, allow_short):
-        """See :meth:`_admin_lookup`."""
-        return self._admin_lookup(s, pos, level, parents, allow_short)
-
     def _admin_lookup(self, s, pos, level, parents, allow_short):
         """``(codes, end, short, changes)`` of the unit of ``level`` named at ``pos``, or None.
 
@@ -391,20 +396,23 @@ class _Parser:
     def _repeated(self, s, pos, chain) -> int:
         """End of a name (full or short) of a unit already read, written again at ``pos``."""
         hits = self._hits(s, pos)
-        if not hits or chain[-1][0] == "village" or not (self.levels_of[hits[0]] & _COARSE):
+        if not hits:
             return 0
-        div = self.div
-        for key in hits[:1]:  # the longest only: 柯桥街道 is not 柯桥 again
-            finer = LEVELS[LEVELS.index(chain[-1][0]) + 1 : 4]
-            if any(_under(div.full[lv].get(key, ()), chain[-1][1]) for lv in finer):
+        last_level, last_codes = chain[-1][0], chain[-1][1]
+        key = hits[0]  # the longest only: 柯桥街道 is not 柯桥 again
+        if last_level == "village" or not (self.levels_of[key] & _COARSE):
+            return 0
+        full = self.div.full
+        for lv in _FINER[last_level]:
+            codes = full[lv].get(key)
+            if codes and _under(codes, last_codes):
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
-            have = {c for item in chain for c in item[1]}
-            for lv in LEVELS[:3]:  # a township's name often names its villages (巩乃斯郭勒村)
-                if have.intersection(div.full[lv].get(key, ())) or have.intersection(
-                    div.short[lv].get(key, ())
-                ):
-                    if not _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
-                        return pos + len(key)
+        # a unit already read, by a province/city/county name (full or short) of it: a
+        # township's name often names its villages (巩乃斯郭勒村), so only those levels
+        named = self._coarse_codes.get(key)
+        if named and any(c in named for item in chain for c in item[1]):
+            if not _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
+                return pos + len(key)
         return 0
 
     def _township_variant(self, s, pos, parents, out):
@@ -526,6 +534,8 @@ class _Parser:
         hits_at = self._scan(s).get
         named_at = self._named(s).get
         last_unplaced = -1  # end of the last character set aside
+        # what the units read so far allow (changed only when one more is read)
+        next_levels, by_sound, villages_ok = LEVELS, False, False
         while pos < n:
             matched = False
             hits = hits_at(pos, _NO_HITS)
@@ -533,31 +543,27 @@ class _Parser:
                 # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
                 pos = last_admin_end = end
                 continue
-            # no name starts here: only a village by sound (under one township) could
-            by_sound = parents is not None and len(parents) == 1 and len(parents[0]) == 9
             if (
                 (hits or by_sound)
                 and not (last_unplaced == pos and not _may_start(s, pos))
                 and (admin_open or not (chain and chain[-1][0] == "village" or out["village"]))
             ):
-                start_lv = LEVELS.index(chain[-1][0]) + 1 if chain else 0
-                levels = LEVELS[start_lv:] if admin_open else ("village",)
+                levels = next_levels if admin_open else ("village",)
                 named = named_at(pos, _NO_LEVELS)  # the levels the names here name
                 for level in levels:
                     if level not in named and not (
                         level == "village" and by_sound or level == "township" and parents
                     ):
                         continue  # nothing of this level is named here
-                    if level == "village" and not self._villages_possible(parents):
-                        continue
-                    allow_short = (pos == 0 or pos == last_admin_end) and (
-                        level in ("province", "city", "county") or parents is not None
-                    )
                     if level == "village":
-                        allow_short = parents is not None and any(len(p) >= 9 for p in parents)
-                        if not allow_short and parents is not None:
-                            allow_short = True
-                    hit = self._admin_at(s, pos, level, parents, allow_short)
+                        if not villages_ok:
+                            continue
+                        allow_short = True  # villages_ok: parents is not None
+                    else:
+                        allow_short = (pos == 0 or pos == last_admin_end) and (
+                            level in _COARSE or parents is not None
+                        )
+                    hit = self._admin_lookup(s, pos, level, parents, allow_short)
                     fuzzy = None
                     if hit is None and level == "village":
                         snd = self._village_by_sound(s, pos, parents)
@@ -590,6 +596,10 @@ class _Parser:
                             )
                     chain.append([level, codes, short, fuzzy])
                     parents = codes
+                    next_levels = _LEVELS_AFTER[level]
+                    # no name starts here: only a village by sound (under one township) could
+                    by_sound = len(parents) == 1 and len(parents[0]) == 9
+                    villages_ok = self._villages_possible(parents)
                     pos = last_admin_end = end
                     matched = True
                     break
@@ -698,17 +708,17 @@ class _Parser:
         levels = ("province", "city", "county", "township")
         if not self._full_admin.isdisjoint(self._hits(s, 0)):
             return 0  # a full name at the start is always a unit there (nothing above it)
-        if any(self._admin_at(s, 0, lv, None, True) for lv in levels):
+        if any(self._admin_lookup(s, 0, lv, None, True) for lv in levels):
             return 0
         scan = self._scan(s)
         for pos in range(1, len(s) - 1):
             if pos not in scan:
-                continue  # no name starts here (_admin_at would find nothing)
+                continue  # no name starts here (_admin_lookup would find nothing)
             may = _may_start(s, pos)
             if not may and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
                 continue  # 玉环县 is not 环县 with a stray 玉 before it
             if "\u3400" <= s[pos] <= "\u9fff" and any(
-                (hit := self._admin_at(s, pos, lv, None, may and lv in ("province", "city")))
+                (hit := self._admin_lookup(s, pos, lv, None, may and lv in ("province", "city")))
                 and not _NOT_A_PLACE_RE.match(s, hit[1])
                 for lv in levels
             ):
