@@ -129,8 +129,9 @@ _TOKENS = (
 _SWALLOWED_RE = re.compile(
     r"([\u3400-\u9fff]{2,8}?(?:省|(?<![城都超门])市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
 )
-_NO_HITS: list = []
+_NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
+_NOTHING = (_NO_HITS, _NO_LEVELS)
 _COARSE = frozenset(("province", "city", "county"))
 _LEVELS_AFTER = {lv: LEVELS[i + 1 :] for i, lv in enumerate(LEVELS)}
 _FINER = {lv: LEVELS[i + 1 : 4] for i, lv in enumerate(LEVELS)}
@@ -182,9 +183,15 @@ _TOKENS_DIGIT = tuple(t for t in _TOKENS if t[0] in {
 _TOKENS_OTHER = tuple(t for t in _TOKENS if t[0] not in {
     "group", "lane", "unit", "floor", "room", "house_number", "bare", "bur"})  # fmt: skip
 # one pattern that matches where any token of each list would: a position where it fails
-# is skipped without trying the tokens one by one (same answers, fewer regex calls)
-_ANY_DIGIT_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_DIGIT))
-_ANY_OTHER_RE = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in _TOKENS_OTHER))
+# is skipped without trying the tokens one by one, and where it matches, the alternative
+# that matched (the first of the list that matches here: alternatives are tried in order)
+# names the token to start from (same answers, fewer regex calls)
+_ANY_DIGIT_RE = re.compile(
+    "|".join(f"(?P<t{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_DIGIT))
+)
+_ANY_OTHER_RE = re.compile(
+    "|".join(f"(?P<t{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_OTHER))
+)
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _VILLAGE_SUFFIX_RE = re.compile(_VILLAGE_SUFFIX)
@@ -295,8 +302,31 @@ class _Parser:
         self.levels_of = {k: frozenset(v) for k, v in levels_of.items()}
         for key in names:
             if len(key) >= 2:
-                self.automaton.add_word(key, (key, self.levels_of[key]))
-        self.automaton.make_automaton()
+                self.automaton.add_word(key, len(key))
+        # the trie of every name: the longest start of a name at a position, in C
+        self._longest_start = self.automaton.longest_prefix
+        self._max_len = max(map(len, names))
+        # every start of a name (a trie node) → the names it begins with, longest first, and
+        # the levels they name; starts that begin with no name are left out
+        upto: dict[str, tuple] = {}
+        for key in names:
+            for i in range(2, len(key) + 1):
+                start = key[:i]
+                if start in upto:
+                    continue
+                found = tuple(start[:j] for j in range(i, 1, -1) if start[:j] in self.levels_of)
+                if found:
+                    levels = frozenset().union(*(self.levels_of[k] for k in found))
+                    upto[start] = (found, levels)
+        self._upto = upto
+        # level → name → (today's codes, codes by short name, changes of old names): one
+        # look-up per name and level in _admin_lookup
+        self._by_level = {}
+        for lv in LEVELS:
+            full, short, old = div.full[lv], div.short[lv], div.historical[lv]
+            self._by_level[lv] = {
+                k: (full.get(k), short.get(k), old.get(k)) for k in (*full, *short, *old)
+            }
         # name → the codes of the provinces, cities and counties it names (_repeated)
         coarse: dict[str, set] = {}
         for lv in LEVELS[:3]:
@@ -308,58 +338,48 @@ class _Parser:
         self._full_admin = frozenset(
             k for lv in ("province", "city", "county", "township") for k in div.full[lv]
         )
-        self._memo: tuple = ("", {}, {})
 
-    def _hits(self, s, pos) -> list:
-        """Names (any level) starting at ``pos``, longest first (one automaton pass per text)."""
-        return self._scan(s).get(pos, _NO_HITS)
+    def _names_at(self, s, pos) -> tuple:
+        """``(names, levels)``: the names (any level) starting at ``pos``, longest first, and
+        the levels they name.  One walk down the trie (in C) to the longest start of a name
+        there, then one look-up of what that start contains: no pass over the whole text, and
+        nothing computed for positions the parse never asks about."""
+        d = self._longest_start(s[pos : pos + self._max_len])
+        return self._upto.get(s[pos : pos + d], _NOTHING)
 
-    def _scan(self, s) -> dict:
-        """Start position → names starting there, longest first (memoised for the last text)."""
-        text, memo, _named = self._memo
-        if text is not s:
-            memo, named = {}, {}
-            for end, (key, levels) in self.automaton.iter(s):
-                start = end - len(key) + 1
-                hits = memo.get(start)
-                if hits is None:
-                    memo[start] = [key]
-                    named[start] = levels
-                else:  # the automaton reports by end position: a later hit is longer
-                    hits.insert(0, key)
-                    named[start] = named[start] | levels
-            self._memo = (s, memo, named)
-        return memo
-
-    def _named(self, s) -> dict:
-        """Start position → the levels any name starting there names (after :meth:`_scan`)."""
-        self._scan(s)
-        return self._memo[2]
+    def _hits(self, s, pos) -> tuple:
+        """Names (any level) starting at ``pos``, longest first."""
+        d = self._longest_start(s[pos : pos + self._max_len])
+        return self._upto.get(s[pos : pos + d], _NOTHING)[0]
 
     # -- administrative chain -------------------------------------------------------------
-    def _admin_lookup(self, s, pos, level, parents, allow_short):
+    def _admin_lookup(self, s, pos, level, parents, allow_short, hits=None):
         """``(codes, end, short, changes)`` of the unit of ``level`` named at ``pos``, or None.
 
         Today's names first; then old names of renamed or retired units (江干区, 襄樊,
         玉环县), which give today's successors and the ``changes`` that led there (codes may
-        be empty: retired without a successor)."""
-        div = self.div
-        hits = self._hits(s, pos)
+        be empty: retired without a successor).  ``hits``: the names at ``pos`` when the
+        caller has them."""
+        if hits is None:
+            hits = self._hits(s, pos)
+        table = self._by_level[level]
         for key in hits:
+            entry = table.get(key)
+            if entry is None:
+                continue  # names no unit of this level
+            codes, short_codes, changes = entry
             end = pos + len(key)
-            codes = div.full[level].get(key)
             short = False
             if not codes and allow_short:
-                codes = div.short[level].get(key)
+                codes = short_codes
                 short = True
             codes = _under(codes, parents) if codes else ()
             if codes:
                 if short and _NOT_A_PLACE_RE.match(s, end) and not self._child_at(s, end, codes):
                     continue
-                if len(hits[0]) > len(key) and self._longer_full(s, pos, key, level, parents):
+                if len(hits[0]) > len(key) and self._longer_full(hits, key, level, parents):
                     continue
                 return codes, end, short, None
-            changes = div.historical[level].get(key)
             if changes:
                 hit = self._historical(s, pos, end, key, level, changes, parents, allow_short)
                 if hit:
@@ -376,7 +396,7 @@ class _Parser:
         short = key != normalize_address(changes[0].old_name)
         if short and (not allow_short or _NOT_A_PLACE_RE.match(s, end)):
             return None
-        if self._longer_full(s, pos, key, level, parents):
+        if self._longer_full(self._hits(s, pos), key, level, parents):
             return None
         if any(ch.successor is None for ch in changes):
             return (), end, short, changes  # retired (or one of several is): no successor
@@ -400,20 +420,21 @@ class _Parser:
             return 0
         last_level, last_codes = chain[-1][0], chain[-1][1]
         key = hits[0]  # the longest only: 柯桥街道 is not 柯桥 again
-        if last_level == "village" or not (self.levels_of[key] & _COARSE):
+        if last_level == "village":
+            return 0
+        # a unit already read, by a province/city/county name (full or short) of it: a
+        # township's name often names its villages (巩乃斯郭勒村), so only those levels
+        named = self._coarse_codes.get(key)
+        if not named or not any(c in named for item in chain for c in item[1]):
             return 0
         full = self.div.full
         for lv in _FINER[last_level]:
             codes = full[lv].get(key)
             if codes and _under(codes, last_codes):
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
-        # a unit already read, by a province/city/county name (full or short) of it: a
-        # township's name often names its villages (巩乃斯郭勒村), so only those levels
-        named = self._coarse_codes.get(key)
-        if named and any(c in named for item in chain for c in item[1]):
-            if not _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
-                return pos + len(key)
-        return 0
+        if _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
+            return 0
+        return pos + len(key)
 
     def _township_variant(self, s, pos, parents, out):
         """A township written with its former kind (镇 that became a 街道, 乡 that became a
@@ -448,17 +469,17 @@ class _Parser:
                 + (f" → {succ} ({ch.successor})" if succ else ": no successor recorded")
             )
 
-    def _longer_full(self, s, pos, key, level, parents) -> bool:
-        """True when a longer full name of a finer level starts at ``pos``: 石家庄循环化工园区,
-        秦皇岛市经济技术开发区 are counties, not the city 石家庄/秦皇岛市 and a remainder."""
-        hits = self._hits(s, pos)
+    def _longer_full(self, hits, key, level, parents) -> bool:
+        """True when a longer full name of a finer level starts where ``key`` does (``hits``:
+        the names there): 石家庄循环化工园区, 秦皇岛市经济技术开发区 are counties, not the city
+        石家庄/秦皇岛市 and a remainder."""
         if len(hits[0]) == len(key):  # the common case: nothing longer starts here
             return False
         full = self.div.full
         return any(
             len(k) > len(key) and _under(full[lv].get(k, ()), parents)
             for k in hits
-            for lv in LEVELS[LEVELS.index(level) + 1 :]
+            for lv in _LEVELS_AFTER[level]
         )
 
     def _village_by_sound(self, s, pos, parents):
@@ -531,14 +552,13 @@ class _Parser:
             pos = last_admin_end = start
         taken_roads: list[str] = []
         n = len(s)
-        hits_at = self._scan(s).get
-        named_at = self._named(s).get
+        names_at = self._names_at
         last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
         next_levels, by_sound, villages_ok = LEVELS, False, False
         while pos < n:
             matched = False
-            hits = hits_at(pos, _NO_HITS)
+            hits, named = names_at(s, pos)  # the names starting here, the levels they name
             if hits and chain and pos == last_admin_end and (end := self._repeated(s, pos, chain)):
                 # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
                 pos = last_admin_end = end
@@ -549,7 +569,6 @@ class _Parser:
                 and (admin_open or not (chain and chain[-1][0] == "village" or out["village"]))
             ):
                 levels = next_levels if admin_open else ("village",)
-                named = named_at(pos, _NO_LEVELS)  # the levels the names here name
                 for level in levels:
                     if level not in named and not (
                         level == "village" and by_sound or level == "township" and parents
@@ -563,7 +582,7 @@ class _Parser:
                         allow_short = (pos == 0 or pos == last_admin_end) and (
                             level in _COARSE or parents is not None
                         )
-                    hit = self._admin_lookup(s, pos, level, parents, allow_short)
+                    hit = self._admin_lookup(s, pos, level, parents, allow_short, hits)
                     fuzzy = None
                     if hit is None and level == "village":
                         snd = self._village_by_sound(s, pos, parents)
@@ -606,10 +625,12 @@ class _Parser:
             if matched:
                 continue
             digit = "0" <= s[pos] <= "9"
-            if (_ANY_DIGIT_RE if digit else _ANY_OTHER_RE).match(s, pos) is None:
+            first = (_ANY_DIGIT_RE if digit else _ANY_OTHER_RE).match(s, pos)
+            if first is None:
                 tokens = ()  # no token starts here
-            else:
+            else:  # from the first token that matches here on
                 tokens = _TOKENS_DIGIT if digit else _TOKENS_OTHER
+                tokens = tokens[int(first.lastgroup[1:]) :]
             for part, rx in tokens:
                 m = rx.match(s, pos)
                 if not m:
@@ -710,9 +731,8 @@ class _Parser:
             return 0  # a full name at the start is always a unit there (nothing above it)
         if any(self._admin_lookup(s, 0, lv, None, True) for lv in levels):
             return 0
-        scan = self._scan(s)
         for pos in range(1, len(s) - 1):
-            if pos not in scan:
+            if not self._hits(s, pos):
                 continue  # no name starts here (_admin_lookup would find nothing)
             may = _may_start(s, pos)
             if not may and not _UNKNOWN_ADMIN_RE.search(s, 0, pos):
@@ -729,10 +749,12 @@ class _Parser:
         """Villages are looked up only inside one identified county whose village table is
         shipped: the national table stops at townships, so a village name above the county
         level (菜园村, 北京市张山营村) could be any of thousands of same-named villages."""
-        if not parents or any(len(p) < 6 for p in parents):
+        if not parents:
             return False
-        counties = {p[:6] for p in parents}
-        return len(counties) == 1 and next(iter(counties)) in self.div.village_counties
+        county = parents[0][:6]
+        if len(county) < 6 or county not in self.div.village_counties:
+            return False
+        return all(p[:6] == county and len(p) >= 6 for p in parents)
 
     @staticmethod
     def _set_token(out, part, m):
@@ -808,7 +830,7 @@ class _Parser:
                 f"{lv}: {' / '.join(c)}" for lv, c in out["candidates"].items()
             )
             return
-        written = {lv for lv, *_ in chain}
+        written = [item[0] for item in chain]
         codes, inferred = out["codes"], out["inferred"]
         for level, code, name in _lineage(div, deepest):
             codes[level] = code
