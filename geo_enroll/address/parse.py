@@ -187,11 +187,18 @@ _TOKENS_OTHER = tuple(t for t in _TOKENS if t[0] not in {
 # that matched (the first of the list that matches here: alternatives are tried in order)
 # names the token to start from (same answers, fewer regex calls)
 _ANY_DIGIT_RE = re.compile(
-    "|".join(f"(?P<t{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_DIGIT))
+    "|".join(f"(?P<d{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_DIGIT))
 )
 _ANY_OTHER_RE = re.compile(
-    "|".join(f"(?P<t{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_OTHER))
+    "|".join(f"(?P<o{i}>{rx.pattern})" for i, (_, rx) in enumerate(_TOKENS_OTHER))
 )
+# the name of the alternative that matched → the tokens from it on, each as
+# (part, pattern, generic: a part that keeps the admin look-up open, e.g. "township?")
+_TOKENS_FROM = {
+    f"{tag}{i}": tuple((p.rstrip("?"), rx, p.endswith("?")) for p, rx in tokens[i:])
+    for tag, tokens in (("d", _TOKENS_DIGIT), ("o", _TOKENS_OTHER))
+    for i in range(len(tokens))
+}
 _SECTION_RE = re.compile(r"(?:\d+|[一二三四五六七八九十]+)段")
 _COMPOUND_MORE_RE = re.compile(f"(?:{_COMPOUND_SUFFIX})")
 _VILLAGE_SUFFIX_RE = re.compile(_VILLAGE_SUFFIX)
@@ -339,16 +346,11 @@ class _Parser:
             k for lv in ("province", "city", "county", "township") for k in div.full[lv]
         )
 
-    def _names_at(self, s, pos) -> tuple:
-        """``(names, levels)``: the names (any level) starting at ``pos``, longest first, and
-        the levels they name.  One walk down the trie (in C) to the longest start of a name
-        there, then one look-up of what that start contains: no pass over the whole text, and
-        nothing computed for positions the parse never asks about."""
-        d = self._longest_start(s[pos : pos + self._max_len])
-        return self._upto.get(s[pos : pos + d], _NOTHING)
-
     def _hits(self, s, pos) -> tuple:
-        """Names (any level) starting at ``pos``, longest first."""
+        """Names (any level) starting at ``pos``, longest first.  One walk down the trie (in
+        C) to the longest start of a name there, then one look-up of what that start
+        contains: no pass over the whole text, nothing computed for positions the parse never
+        asks about (the main loop does the same inline, with the levels the names name)."""
         d = self._longest_start(s[pos : pos + self._max_len])
         return self._upto.get(s[pos : pos + d], _NOTHING)[0]
 
@@ -413,9 +415,9 @@ class _Parser:
                         return True
         return False
 
-    def _repeated(self, s, pos, chain) -> int:
-        """End of a name (full or short) of a unit already read, written again at ``pos``."""
-        hits = self._hits(s, pos)
+    def _repeated(self, s, pos, chain, hits) -> int:
+        """End of a name (full or short) of a unit already read, written again at ``pos``
+        (``hits``: the names there)."""
         if not hits:
             return 0
         last_level, last_codes = chain[-1][0], chain[-1][1]
@@ -552,14 +554,20 @@ class _Parser:
             pos = last_admin_end = start
         taken_roads: list[str] = []
         n = len(s)
-        names_at = self._names_at
+        longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
         last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
         next_levels, by_sound, villages_ok = LEVELS, False, False
         while pos < n:
             matched = False
-            hits, named = names_at(s, pos)  # the names starting here, the levels they name
-            if hits and chain and pos == last_admin_end and (end := self._repeated(s, pos, chain)):
+            # the names starting here, the levels they name (_hits, inline)
+            hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
+            if (
+                hits
+                and chain
+                and pos == last_admin_end
+                and (end := self._repeated(s, pos, chain, hits))
+            ):
                 # 北京北京市朝阳区, 金华金华永康市: a unit written twice is read once
                 pos = last_admin_end = end
                 continue
@@ -624,19 +632,13 @@ class _Parser:
                     break
             if matched:
                 continue
-            digit = "0" <= s[pos] <= "9"
-            first = (_ANY_DIGIT_RE if digit else _ANY_OTHER_RE).match(s, pos)
-            if first is None:
-                tokens = ()  # no token starts here
-            else:  # from the first token that matches here on
-                tokens = _TOKENS_DIGIT if digit else _TOKENS_OTHER
-                tokens = tokens[int(first.lastgroup[1:]) :]
-            for part, rx in tokens:
+            first = (_ANY_DIGIT_RE if "0" <= s[pos] <= "9" else _ANY_OTHER_RE).match(s, pos)
+            # no token starts here, or from the first token that matches here on
+            tokens = () if first is None else _TOKENS_FROM[first.lastgroup]
+            for part, rx, generic in tokens:
                 m = rx.match(s, pos)
                 if not m:
                     continue
-                generic = part.endswith("?")
-                part = part.rstrip("?")
                 if part in ("road", "township") and (front := _SWALLOWED_RE.match(m.group(0))):
                     # 台北市信义路, 某某区文一路: a place the table lacks, then the name
                     unplaced.append(front.group(1))
