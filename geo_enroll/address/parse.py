@@ -132,6 +132,7 @@ _SWALLOWED_RE = re.compile(
 _NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
 _NOTHING = (_NO_HITS, _NO_LEVELS)
+_SHARED = 8  # a name of more units than this gets an index by ancestor (_Parser._shared)
 _COARSE = frozenset(("province", "city", "county"))
 _LEVELS_AFTER = {lv: LEVELS[i + 1 :] for i, lv in enumerate(LEVELS)}
 _FINER = {lv: LEVELS[i + 1 : 4] for i, lv in enumerate(LEVELS)}
@@ -334,6 +335,18 @@ class _Parser:
             self._by_level[lv] = {
                 k: (full.get(k), short.get(k), old.get(k)) for k in (*full, *short, *old)
             }
+        # a name shared by many units (城关镇, 站前街道) → ancestor code → its units there, in
+        # order (_under without a pass over every unit of the name, for one parent)
+        self._shared = {}
+        for table in (*div.full.values(), *div.short.values()):
+            for codes in table.values():
+                if len(codes) > _SHARED and id(codes) not in self._shared:
+                    index: dict[str, list] = {}
+                    for c in codes:
+                        for n in (2, 4, 6, 9, 12):
+                            if n <= len(c):
+                                index.setdefault(c[:n], []).append(c)
+                    self._shared[id(codes)] = (codes, {k: tuple(v) for k, v in index.items()})
         # name → the codes of the provinces, cities and counties it names (_repeated)
         coarse: dict[str, set] = {}
         for lv in LEVELS[:3]:
@@ -375,7 +388,12 @@ class _Parser:
             if not codes and allow_short:
                 codes = short_codes
                 short = True
-            codes = _under(codes, parents) if codes else ()
+            if not codes:
+                codes = ()
+            elif parents is not None and len(parents) == 1 and len(codes) > _SHARED:
+                codes = self._shared[id(codes)][1].get(parents[0], ())
+            else:
+                codes = _under(codes, parents)
             if codes:
                 if short and _NOT_A_PLACE_RE.match(s, end) and not self._child_at(s, end, codes):
                     continue
@@ -896,6 +914,21 @@ def _common_prefix(codes) -> str:
     while i < min(len(first), len(last)) and first[i] == last[i]:
         i += 1
     return first[:i]
+
+
+def _clear_memos(divisions: Divisions | None = None) -> None:
+    """Forget what earlier addresses filled the memos with (lineages, chain names, pinyin
+    of characters, a table's ancestors), keeping the built parsers: a benchmark that calls
+    this before each repeat times a first pass over its inputs, not a warmed one.
+
+    >>> _clear_memos(load_divisions())
+    >>> _lineage.cache_info().currsize
+    0
+    """
+    for memo in (_lineage, _chain_name, _char_pinyin, _loose_syllable):
+        memo.cache_clear()
+    if divisions is not None:
+        divisions._ancestors.clear()
 
 
 _BUILT: dict = {}  # (what, divisions, prefer) -> parser or sound index, at most 4 of each
