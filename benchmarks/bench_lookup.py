@@ -159,7 +159,7 @@ def _distinct_addresses(homes: list[str], n: int, skip: set[str]) -> list[str]:
     """``n`` new addresses: the homes' house numbers varied (1号 … ), none in ``skip``.
 
     >>> _distinct_addresses(["X镇Y街3号", "X镇Z村一社9号"], 4, {"X镇Y街1号"})
-    ['X镇Y街2号', 'X镇Z村一社1号', 'X镇Y街3号', 'X镇Z村一社2号']
+    ['X镇Z村一社1号', 'X镇Y街2号', 'X镇Z村一社2号', 'X镇Y街3号']
     """
     stems = sorted({m[1] for a in homes if (m := re.match(r"^(.*?)(\d+)号$", a))})
     out: list[str] = []
