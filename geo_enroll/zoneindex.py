@@ -288,11 +288,13 @@ class ZoneIndex:
             return None
         import shapely
 
-        p = shapely.points(float(xy[0]), float(xy[1]))
+        if lonlat is not None:  # both points made in one call (each call has a cost)
+            p, p_ll = shapely.points(np.array([xy, lonlat], dtype=float))
+        else:
+            p = shapely.points(np.array(xy, dtype=float))
         pos = np.sort(self._tree_m.query(p, predicate="dwithin", distance=1e3))
         dist = shapely.distance(self._bounds_m[pos], p)
         if lonlat is not None:
-            p_ll = shapely.points(float(lonlat[0]), float(lonlat[1]))
             cov = shapely.covers(self._geoms_ll[pos], p_ll)
             inside = shapely.contains(self._geoms_ll[pos], p_ll)
         else:

@@ -238,8 +238,13 @@ def candidates_by_basis(
     matches = list(poly)
     optional = []
     hits = loc["unit_hits"]
-    for rid, sid, z, kind, serves in _rule_plan(index, level):
-        if kind == "free_choice" and z.get("scope") == "anyone":
+    plan, anyone = _rule_plan(index, level)
+    for rid in sorted(anyone.union(hits)) if hits else sorted(anyone):
+        entry = plan.get(rid)
+        if entry is None:
+            continue
+        sid, z, kind, serves = entry
+        if rid in anyone:
             if serves:
                 optional.append(_m(sid, rid, z, 0))
             continue
@@ -300,18 +305,39 @@ def candidates_by_basis(
     return out
 
 
-def _rule_plan(index: ZoneIndex, level: str) -> list[tuple]:
-    """The rules the rule loop of :func:`candidates_by_basis` looks at for ``level``, in
-    ``rule_id`` order: ``(rule_id, school_id, zone, kind, serves level)``; made once per index
-    and level."""
+def _rule_plan(index: ZoneIndex, level: str) -> tuple[dict, frozenset]:
+    """The rules the rule loop of :func:`candidates_by_basis` looks at for ``level``:
+    ``{rule_id: (school_id, zone, kind, serves level)}`` of the unit kinds, and the rule ids
+    of free choice open to anyone (the only ones that apply without a unit match); made once
+    per index and level."""
     plans = index.__dict__.setdefault("_rule_plans", {})
+    got = plans.get(level)
+    if got is None:
+        kinds = ("admin_units", "alternative", "free_choice", "multi_school")
+        plan = {
+            rid: (sid, z, z.get("kind"), _serves(index.schools[sid].get("level"), level))
+            for rid, (sid, z) in index.rules.items()
+            if z.get("kind") in kinds
+        }
+        anyone = frozenset(
+            rid
+            for rid, (_s, z, kind, _v) in plan.items()
+            if kind == "free_choice" and z.get("scope") == "anyone"
+        )
+        got = plans[level] = (plan, anyone)
+    return got
+
+
+def _property_plan(index: ZoneIndex, level: str) -> list[tuple]:
+    """``(rule_id, school_id, zone, area)`` of the 购房 rules (``property_rule``) of schools
+    serving ``level``, in ``rule_id`` order; made once per index and level."""
+    plans = index.__dict__.setdefault("_property_plans", {})
     plan = plans.get(level)
     if plan is None:
-        kinds = ("admin_units", "alternative", "free_choice", "multi_school")
         plan = plans[level] = [
-            (rid, sid, z, z.get("kind"), _serves(index.schools[sid].get("level"), level))
+            (rid, sid, z, str(z.get("area") or "辖区"))
             for rid, (sid, z) in sorted(index.rules.items())
-            if z.get("kind") in kinds
+            if z.get("kind") == "property_rule" and _serves(index.schools[sid].get("level"), level)
         ]
     return plan
 
@@ -436,13 +462,8 @@ def _school_name(index: ZoneIndex, school_id: str) -> str:
 
 def _property_matches(matches, poly, level, index) -> list[dict]:
     out = []
-    for rid, (sid, z) in sorted(index.rules.items()):
-        if z.get("kind") != "property_rule":
-            continue
-        if not _serves(index.schools[sid].get("level"), level):
-            continue
+    for rid, sid, z, area in _property_plan(index, level):
         own = [m for m in matches if m["school_id"] == sid]
-        area = str(z.get("area") or "辖区")
         hit = bool(own) if area in ("辖区", "本校辖区", "") else bool(own or poly)
         if hit:
             best = max((m["specificity"] for m in own), default=_SPEC["polygon"])
