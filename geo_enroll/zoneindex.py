@@ -212,6 +212,7 @@ class ZoneIndex:
         self._tree_m = shapely.STRtree(self._geoms_m)
         self._tree_ll = shapely.STRtree(self._geoms_ll)
         self._level_mask: dict[str, np.ndarray] = {}
+        self._with_school: dict[str, np.ndarray] = {}  # per level: zones with a school
 
     def _serving(self, level: str) -> np.ndarray:
         """Boolean mask of zones taking part in matching for ``level``."""
@@ -373,16 +374,19 @@ class ZoneIndex:
         """(school id, distance in metres) of the nearest zone with a school for ``level``."""
         if xy is None or not len(self._rid):
             return None, None
-        from shapely.geometry import Point
+        import shapely
 
-        serving = self._serving(level)
-        ok = [i for i in range(len(self._rid)) if serving[i] and self._zschools[i]]
-        if not ok:
+        ok = self._with_school.get(level)
+        if ok is None:
+            serving = self._serving(level)
+            ok = self._with_school[level] = np.array(
+                [i for i in range(len(self._rid)) if serving[i] and self._zschools[i]], dtype=int
+            )
+        if not len(ok):
             return None, None
-        p = Point(xy)
-        d = [float(self._geoms_m[i].distance(p)) for i in ok]
+        d = shapely.distance(self._geoms_m[ok], shapely.points(np.array(xy, dtype=float)))
         k = int(np.argmin(d))
-        return self._zschools[ok[k]][0], d[k]
+        return self._zschools[ok[k]][0], float(d[k])
 
     # ---------------------------------------------------------------- batch
     def assign_points(self, lon, lat, level: str) -> Assignment:
