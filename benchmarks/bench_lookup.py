@@ -80,7 +80,16 @@ def _payload(address: str) -> bytes:
     return json.dumps({"address": address}, ensure_ascii=False).encode("utf-8")
 
 
-def _load(port, paths, seconds, concurrency, keep=None):
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(port, paths, seconds, concurrency, keep=None, pid=None):
     """POST/GET ``paths`` (``(path, body or None)``) round-robin from ``concurrency`` threads
     for ``seconds``; an iterator instead of a list hands out each request once (``keep``: a
     set of positions whose answers are returned, for the agreement check)."""
@@ -126,12 +135,14 @@ def _load(port, paths, seconds, concurrency, keep=None):
 
     t0 = time.perf_counter()
     cpu0 = os.times()
+    server0 = _server_cpu(pid) if pid else float("nan")
     ts = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     wall = time.perf_counter() - t0
+    server_cpu = (_server_cpu(pid) - server0) if pid else float("nan")
     lat.sort()
     return {
         "rps": len(lat) / wall,
@@ -142,6 +153,7 @@ def _load(port, paths, seconds, concurrency, keep=None):
         "client_cpu": (os.times().user - cpu0.user + os.times().system - cpu0.system)
         / max(wall, 1e-9),
         "kept": kept,
+        "cpu_ms": server_cpu / max(len(lat), 1) * 1000,
     }
 
 
@@ -277,7 +289,7 @@ def _dump(out: str) -> int:
 def _print(name: str, r: dict) -> None:
     print(
         f"{name:<22} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['n']:>9} "
-        f"{r['errors']:>7} {r['client_cpu']:>7.2f}"
+        f"{r['errors']:>7} {r['client_cpu']:>7.2f} {r['cpu_ms']:>9.2f}"
     )
 
 
@@ -354,10 +366,11 @@ def main(argv=None) -> int:
                     f"agreement: {len(addresses)} addresses answered alike (whole JSON) by the "
                     "server and a fresh app"
                 )
-                bare = _load(port, [("/healthz", None)], args.seconds, args.concurrency)
-                look = _load(port, paths, args.seconds, args.concurrency)
+                pid = server.pid
+                bare = _load(port, [("/healthz", None)], args.seconds, args.concurrency, pid=pid)
+                look = _load(port, paths, args.seconds, args.concurrency, pid=pid)
                 feed = (("/api/lookup", _payload(a)) for a in distinct)
-                once = _load(port, feed, args.seconds, args.concurrency, keep=sample)
+                once = _load(port, feed, args.seconds, args.concurrency, keep=sample, pid=pid)
                 checked = 0
                 for pos, data in sorted(once["kept"].items()):
                     want = client.post("/api/lookup", json={"address": distinct[pos]}).get_json()
@@ -373,7 +386,7 @@ def main(argv=None) -> int:
             server.wait()
     print(
         f"{'route':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
-        f"{'client cores':>7}"
+        f"{'client cores':>7} {'server CPU ms/request':>9}"
     )
     _print("/healthz", bare)
     _print("/api/lookup repeated", look)
@@ -385,6 +398,11 @@ def main(argv=None) -> int:
         f"(concurrency {args.concurrency}, {args.threads} server threads"
         + (f", switch interval {args.switch_interval} s" if args.switch_interval else "")
         + ")"
+    )
+    print(
+        f"ratio by server CPU per request (robust to other load): lookup / bare route = "
+        f"{bare['cpu_ms'] / look['cpu_ms']:.2f} repeated, {bare['cpu_ms'] / once['cpu_ms']:.2f} "
+        "distinct"
     )
     bad = look["errors"] + bare["errors"] + once["errors"]
     return 0 if bad == 0 else 1
