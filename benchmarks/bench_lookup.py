@@ -18,7 +18,9 @@ same server, same client.  Two lookup runs:
 Checks before the ratio is printed: every lookup answered 200 with ``ok``, and the server's JSON
 for each warm-up address and for a sample of the distinct ones equals, byte for byte, the JSON a
 fresh in-process app gives for it (the caches change nothing).  Then requests/s, p50 and p99
-latency of each, and the ratios lookup / bare route.
+latency of each, the server process's CPU time per request (``/proc``), and the ratios lookup /
+bare route: by requests/s, and by server CPU per request (what the requests/s ratio tends to
+when the server, not other jobs, is what limits the run).
 
 ``--dump FILE`` writes the JSON of ≥ 1,900 lookups through a fresh in-process app serving both
 seed policies (太仆寺旗 2024 and the 延庆 multi-school scenario): every address of a synthetic
