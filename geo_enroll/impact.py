@@ -556,7 +556,7 @@ def explain_no_zone(
         if geom.distance(p) <= 1.0:
             hit = (lv, gap)
             break
-    frame = zones_frame(zones)
+    frame = _checked_frame(zones)
     gdf, zoned, projected = _no_zone_layers(frame, level, utm, ukey, remember=frame is zones)
     area = _unzoned_area(spec, gdf, lon, lat)
     if area is not None:
@@ -717,6 +717,7 @@ def compare(
 # an ``id`` is never reused while its entry lives) the level's zones and their UTM projection.
 _POINT_UTM = threading.local()
 _NO_ZONE_LAYERS: dict = {}  # (id(frame), level, utm) -> (frame, gdf, zoned, projected)
+_CHECKED_FRAMES: dict = {}  # id(GeoDataFrame) -> (frame, zones_frame(frame))
 _GAP_GEOMS: dict = {}  # (id(gap geometry), utm) -> (GeoJSON geometry, projected)
 _CACHE_MAX = {"layers": 32, "gaps": 1024}
 
@@ -731,6 +732,18 @@ def _point_projector(lon: float, lat: float):
         fwd = Transformer.from_crs(4326, utm, always_xy=True).transform
         cache[key] = (lambda g: shapely.transform(g, lambda xy: _xy(fwd, xy)), utm, key)
     return cache[key]
+
+
+def _checked_frame(zones):
+    """:func:`zones_frame` of ``zones``, kept per GeoDataFrame object: a caller's frame that
+    is asked about again (the parent lookup's shared zones of a version, which nobody
+    modifies) is checked and converted once; a GeoJSON dict is read on every call."""
+    if zones is None or isinstance(zones, Mapping):
+        return zones_frame(zones)
+    hit = _CHECKED_FRAMES.get(id(zones))
+    if hit is not None and hit[0] is zones:
+        return hit[1]
+    return _remember(_CHECKED_FRAMES, id(zones), (zones, zones_frame(zones)))[1]
 
 
 def _remember(cache: dict, key, value):

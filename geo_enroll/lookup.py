@@ -171,7 +171,7 @@ def lookup_point(
 
 
 def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
-    from .placement.candidates import candidate_schools
+    from .placement.candidates import candidates_by_basis, locate
 
     index = index or build_index(spec, zones, school_points)
     level = geo.get("level")
@@ -203,9 +203,10 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
         {str(s.get("level")) for s in spec.get("schools") or []}
         - {"primary", "middle", "nine_year", "None"}
     )
+    located = locate(geo, index)  # the point's zones and the address's units, once
     for lv in levels:
-        c = candidate_schools(geo, lv, index=index)
-        p = candidate_schools(geo, lv, index=index, basis="property_in_zone")
+        both = candidates_by_basis(geo, lv, index=index, located=located)
+        c, p = both["hukou"], both["property_in_zone"]
         rows = [_row(m, index) for m in c["zone"]]
         rows += [_row(m, index) for m in p["zone"]]
         rows += [_row(m, index) for m in c["optional"]]

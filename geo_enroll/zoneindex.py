@@ -212,6 +212,7 @@ class ZoneIndex:
         self._tree_m = shapely.STRtree(self._geoms_m)
         self._tree_ll = shapely.STRtree(self._geoms_ll)
         self._level_mask: dict[str, np.ndarray] = {}
+        self._with_school: dict[str, np.ndarray] = {}  # per level: zones with a school
 
     def _serving(self, level: str) -> np.ndarray:
         """Boolean mask of zones taking part in matching for ``level``."""
@@ -268,41 +269,74 @@ class ZoneIndex:
             return [best], True
         return cand, False
 
-    def polygon_matches(self, xy, level: str, lonlat=None) -> tuple[list[dict], float | None]:
+    def near_zones(self, xy, lonlat=None) -> tuple | None:
+        """What every level's :meth:`polygon_matches` needs of one point, computed once.
+
+        The zones within 1 km of projected ``xy`` (sorted positions), each one's distance to
+        the point in metres, and whether it covers the point and holds it in its interior
+        (tested on the stored EPSG:4326 geometry when ``lonlat`` is given, as
+        :meth:`polygon_matches` does).  None without a point or without polygon zones.
+
+        >>> from geo_enroll.datasets import toy_spec, toy_zones, toy_xy_to_lonlat
+        >>> idx = ZoneIndex(toy_spec(), toy_zones())
+        >>> lonlat = toy_xy_to_lonlat(500, 300)  # on the 中街 edge
+        >>> near = idx.near_zones(idx.project(*lonlat), lonlat)
+        >>> idx.polygon_matches(idx.project(*lonlat), "primary", lonlat, near=near) == (
+        ...     idx.polygon_matches(idx.project(*lonlat), "primary", lonlat))
+        True
+        """
+        if xy is None or not len(self._rid):
+            return None
+        import shapely
+
+        if lonlat is not None:  # both points made in one call (each call has a cost)
+            p, p_ll = shapely.points(np.array([xy, lonlat], dtype=float))
+        else:
+            p = shapely.points(np.array(xy, dtype=float))
+        pos = np.sort(self._tree_m.query(p, predicate="dwithin", distance=1e3))
+        dist = shapely.distance(self._bounds_m[pos], p)
+        if lonlat is not None:
+            cov = shapely.covers(self._geoms_ll[pos], p_ll)
+            inside = shapely.contains(self._geoms_ll[pos], p_ll)
+        else:
+            cov = shapely.covers(self._geoms_m[pos], p)
+            inside = shapely.contains(self._geoms_m[pos], p)
+        return pos, dist, cov, inside
+
+    def polygon_matches(
+        self, xy, level: str, lonlat=None, *, near: tuple | None = None
+    ) -> tuple[list[dict], float | None]:
         """Polygon zones of the point (edge rule applied) + distance to the nearest edge.
 
         Containment is tested on the stored EPSG:4326 geometry (``lonlat``), so that a point
         exactly on a stored shared edge stays exactly on it; distances use projected ``xy``.
-        Each hit has ``interior`` and, when the edge rule chose it, ``on_edge``.
+        Each hit has ``interior`` and, when the edge rule chose it, ``on_edge``.  ``near``:
+        :meth:`near_zones` of the same point, when the caller asks for several levels.
         """
         if xy is None or not len(self._rid):
             return [], None
         if lonlat is not None and self._memo:
             got = self._memo.get((level, float(lonlat[0]), float(lonlat[1])))
             if got is not None:  # answered by the batch path (prime): no edge distance
-                chosen, on_edge, near = got
-                return self._hits(chosen, level, set() if near else set(chosen), on_edge), None
-        from shapely.geometry import Point
-
-        p = Point(xy)
-        p_ll = Point(lonlat) if lonlat is not None else None
-        serving = self._serving(level)
-        covers, near, edge = [], [], None
-        for i in sorted(int(k) for k in self._tree_m.query(p, predicate="dwithin", distance=1e3)):
-            if not serving[i]:
-                continue
-            d = float(self._bounds_m[i].distance(p))
-            if p_ll is not None:
-                cov, interior = self._geoms_ll[i].covers(p_ll), self._geoms_ll[i].contains(p_ll)
-            else:
-                cov, interior = self._geoms_m[i].covers(p), self._geoms_m[i].contains(p)
-            if cov:
-                covers.append((i, bool(interior)))
+                chosen, on_edge, near_ = got
+                return self._hits(chosen, level, set() if near_ else set(chosen), on_edge), None
+        pos, dist, cov, inside = near if near is not None else self.near_zones(xy, lonlat)
+        serving = self._serving(level)[pos]
+        covers, close, edge = [], [], None
+        for i, d, c, it in zip(
+            pos[serving].tolist(),
+            dist[serving].tolist(),
+            cov[serving].tolist(),
+            inside[serving].tolist(),
+            strict=True,
+        ):
+            if c:
+                covers.append((i, it))
             elif d <= EDGE_TOLERANCE_M:
-                near.append(i)
+                close.append(i)
             if d < 1e3:
                 edge = d if edge is None else min(edge, d)
-        chosen, on_edge = self._decide(covers, near, xy)
+        chosen, on_edge = self._decide(covers, close, xy)
         interior = {i for i, it in covers if it}
         return self._hits(chosen, level, interior, on_edge), edge
 
@@ -340,16 +374,19 @@ class ZoneIndex:
         """(school id, distance in metres) of the nearest zone with a school for ``level``."""
         if xy is None or not len(self._rid):
             return None, None
-        from shapely.geometry import Point
+        import shapely
 
-        serving = self._serving(level)
-        ok = [i for i in range(len(self._rid)) if serving[i] and self._zschools[i]]
-        if not ok:
+        ok = self._with_school.get(level)
+        if ok is None:
+            serving = self._serving(level)
+            ok = self._with_school[level] = np.array(
+                [i for i in range(len(self._rid)) if serving[i] and self._zschools[i]], dtype=int
+            )
+        if not len(ok):
             return None, None
-        p = Point(xy)
-        d = [float(self._geoms_m[i].distance(p)) for i in ok]
+        d = shapely.distance(self._geoms_m[ok], shapely.points(np.array(xy, dtype=float)))
         k = int(np.argmin(d))
-        return self._zschools[ok[k]][0], d[k]
+        return self._zschools[ok[k]][0], float(d[k])
 
     # ---------------------------------------------------------------- batch
     def assign_points(self, lon, lat, level: str) -> Assignment:

@@ -38,6 +38,8 @@ __all__ = [
     "KIND_LABELS",
     "ZoneIndex",
     "candidate_schools",
+    "candidates_by_basis",
+    "locate",
     "resolve_school",
     "school_table_from_spec",
 ]
@@ -177,32 +179,83 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
         first; ``optional``: alternatives / free choice / multi-school schools; ``warnings``;
         ``edge_m``: distance to the nearest polygon edge (None without polygons).
     """
+    return candidates_by_basis(geo, level, index=index, bases=(basis,))[basis]
+
+
+def locate(geo: dict, index: ZoneIndex, *, near: bool = True) -> dict:
+    """What every level and basis of :func:`candidates_by_basis` needs of one address,
+    computed once: the projected point, the polygon zones near it
+    (:meth:`ZoneIndex.near_zones`; ``near=False``: left to each level, so that points the
+    batch path answered (:meth:`ZoneIndex.prime`) are only looked up) and the admin units its
+    codes match (best specificity per rule).
+
+    >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
+    >>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
+    >>> geo = toy_gazetteer().geocode("玩具镇横街61号")
+    >>> loc = locate(geo, idx)
+    >>> sorted(loc), len(loc["near"][0]) > 0
+    (['lonlat', 'near', 'unit_hits', 'xy'], True)
+    """
     xy = index.project(geo.get("lon"), geo.get("lat"))
-    warnings: list[str] = []
     lonlat = None if geo.get("lon") is None else (float(geo["lon"]), float(geo["lat"]))
-    poly, edge = index.polygon_matches(xy, level, lonlat)
+    return {
+        "xy": xy,
+        "lonlat": lonlat,
+        "near": index.near_zones(xy, lonlat) if near else None,
+        "unit_hits": _unit_hits(geo, index),
+    }
+
+
+def candidates_by_basis(
+    geo: dict,
+    level: str,
+    *,
+    index: ZoneIndex,
+    bases: tuple[str, ...] = ("hukou", "property_in_zone"),
+    located: dict | None = None,
+) -> dict[str, dict]:
+    """:func:`candidate_schools` of one address and level for several bases, in one pass.
+
+    The point's polygon zones, its admin units, the rule loop and the two reading rules are
+    worked out once and shared by the bases; ``located`` (:func:`locate` of the same address
+    and index) shares them between levels too.  Each basis gets the answer
+    :func:`candidate_schools` gives for it, with its own lists.
+
+    >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
+    >>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
+    >>> geo = toy_gazetteer().geocode("玩具镇横街61号")
+    >>> both = candidates_by_basis(geo, "primary", index=idx)
+    >>> both["property_in_zone"] == candidate_schools(geo, "primary", index=idx,
+    ...                                               basis="property_in_zone")
+    True
+    """
+    loc = located if located is not None else locate(geo, index, near=False)
+    xy = loc["xy"]
+    warnings: list[str] = []
+    poly, edge = index.polygon_matches(xy, level, loc["lonlat"], near=loc["near"])
     if any(h.get("on_edge") for h in poly):
         warnings.append("地址恰在两个划片的分界线上，按规则归入最近学校的划片")
     matches = list(poly)
     optional = []
-    hits = _unit_hits(geo, index)
-    for rid, (sid, z) in sorted(index.rules.items()):
-        school = index.schools[sid]
-        kind = z.get("kind")
-        if kind == "free_choice" and z.get("scope") == "anyone":
-            if _serves(school.get("level"), level):
-                optional.append(_m(sid, rid, z, 0))
+    hits = loc["unit_hits"]
+    plan, anyone = _rule_plan(index, level)
+    for rid in sorted(anyone.union(hits)) if hits else sorted(anyone):
+        entry = plan.get(rid)
+        if entry is None:
             continue
-        if kind not in ("admin_units", "alternative", "free_choice", "multi_school"):
+        sid, z, kind, serves = entry
+        if rid in anyone:
+            if serves:
+                optional.append(_m(sid, rid, z, 0))
             continue
         spec_ = hits.get(rid, 0)
         if not spec_:
             continue
-        if kind == "admin_units" and _serves(school.get("level"), level):
+        if kind == "admin_units" and serves:
             if spec_ == _SPEC["village_any_group"]:
                 warnings.append("地址未写明村民小组（社），同村不同社属不同学校，均列出")
             matches.append(_m(sid, rid, z, spec_))
-        elif kind == "alternative" and _serves(school.get("level"), level):
+        elif kind == "alternative" and serves:
             optional.append(_m(sid, rid, z, spec_))
         elif kind == "free_choice":  # scope any_school: children of these units choose any
             for oid, o in sorted(index.schools.items()):
@@ -213,29 +266,80 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
                 if oid in index.schools and _serves(index.schools[oid].get("level"), level):
                     matches.append(_m(oid, rid, z, spec_))
     matches, optional = _read_as_written(matches, optional, index, warnings, geo)
-    if basis == "property_in_zone":
-        matches = _property_matches(matches, poly, level, index)
-    zone = []
-    if matches:
-        top = max(m["specificity"] for m in matches)
-        seen = set()
-        for m in sorted(
-            matches, key=lambda m: (index.school_distance(xy, m["school_id"]), m["rule_id"])
-        ):
-            if m["specificity"] == top and m["school_id"] not in seen:
+    dist: dict[str, float] = {}
+
+    def distance(sid: str) -> float:
+        d = dist.get(sid)
+        if d is None:
+            d = dist[sid] = index.school_distance(xy, sid)
+        return d
+
+    out = {}
+    shared = len(bases) > 1  # each basis gets its own dicts
+    for basis in bases:
+        ws = list(warnings) if shared else warnings
+        if basis == "property_in_zone":
+            ms = _property_matches(matches, poly, level, index)
+        else:
+            ms = [dict(m) for m in matches] if shared else matches
+        zone = []
+        if ms:
+            top = max(m["specificity"] for m in ms)
+            seen = set()
+            for m in sorted(ms, key=lambda m: (distance(m["school_id"]), m["rule_id"])):
+                if m["specificity"] == top and m["school_id"] not in seen:
+                    seen.add(m["school_id"])
+                    m["distance_m"] = distance(m["school_id"])
+                    zone.append(m)
+            if len(zone) > 1 and not any(m["kind"] == "multi_school" for m in zone):
+                ws.append("该地址同时属于多个学校的划片，均可派位，按距离排序")
+        zone_ids = {m["school_id"] for m in zone}
+        opt, seen = [], set()
+        for m in optional:
+            if m["school_id"] not in zone_ids and m["school_id"] not in seen:
                 seen.add(m["school_id"])
-                m["distance_m"] = index.school_distance(xy, m["school_id"])
-                zone.append(m)
-        if len(zone) > 1 and not any(m["kind"] == "multi_school" for m in zone):
-            warnings.append("该地址同时属于多个学校的划片，均可派位，按距离排序")
-    zone_ids = {m["school_id"] for m in zone}
-    opt, seen = [], set()
-    for m in optional:
-        if m["school_id"] not in zone_ids and m["school_id"] not in seen:
-            seen.add(m["school_id"])
-            m["distance_m"] = index.school_distance(xy, m["school_id"])
-            opt.append(m)
-    return {"zone": zone, "optional": opt, "warnings": warnings, "edge_m": edge, "xy": xy}
+                m = dict(m) if shared else m
+                m["distance_m"] = distance(m["school_id"])
+                opt.append(m)
+        out[basis] = {"zone": zone, "optional": opt, "warnings": ws, "edge_m": edge, "xy": xy}
+    return out
+
+
+def _rule_plan(index: ZoneIndex, level: str) -> tuple[dict, frozenset]:
+    """The rules the rule loop of :func:`candidates_by_basis` looks at for ``level``:
+    ``{rule_id: (school_id, zone, kind, serves level)}`` of the unit kinds, and the rule ids
+    of free choice open to anyone (the only ones that apply without a unit match); made once
+    per index and level."""
+    plans = index.__dict__.setdefault("_rule_plans", {})
+    got = plans.get(level)
+    if got is None:
+        kinds = ("admin_units", "alternative", "free_choice", "multi_school")
+        plan = {
+            rid: (sid, z, z.get("kind"), _serves(index.schools[sid].get("level"), level))
+            for rid, (sid, z) in index.rules.items()
+            if z.get("kind") in kinds
+        }
+        anyone = frozenset(
+            rid
+            for rid, (_s, z, kind, _v) in plan.items()
+            if kind == "free_choice" and z.get("scope") == "anyone"
+        )
+        got = plans[level] = (plan, anyone)
+    return got
+
+
+def _property_plan(index: ZoneIndex, level: str) -> list[tuple]:
+    """``(rule_id, school_id, zone, area)`` of the 购房 rules (``property_rule``) of schools
+    serving ``level``, in ``rule_id`` order; made once per index and level."""
+    plans = index.__dict__.setdefault("_property_plans", {})
+    plan = plans.get(level)
+    if plan is None:
+        plan = plans[level] = [
+            (rid, sid, z, str(z.get("area") or "辖区"))
+            for rid, (sid, z) in sorted(index.rules.items())
+            if z.get("kind") == "property_rule" and _serves(index.schools[sid].get("level"), level)
+        ]
+    return plan
 
 
 def _origin(index: ZoneIndex, m: dict) -> str:
@@ -358,13 +462,8 @@ def _school_name(index: ZoneIndex, school_id: str) -> str:
 
 def _property_matches(matches, poly, level, index) -> list[dict]:
     out = []
-    for rid, (sid, z) in sorted(index.rules.items()):
-        if z.get("kind") != "property_rule":
-            continue
-        if not _serves(index.schools[sid].get("level"), level):
-            continue
+    for rid, sid, z, area in _property_plan(index, level):
         own = [m for m in matches if m["school_id"] == sid]
-        area = str(z.get("area") or "辖区")
         hit = bool(own) if area in ("辖区", "本校辖区", "") else bool(own or poly)
         if hit:
             best = max((m["specificity"] for m in own), default=_SPEC["polygon"])
