@@ -198,7 +198,7 @@ def _dump(out: str) -> int:
     import shapely
 
     from geo_enroll.placement.cohort import synth_cohort
-    from web import services
+    from web import common as services
     from web.app import create_app
 
     t0 = time.perf_counter()

@@ -406,17 +406,25 @@ def check(
     Undeclared fields are dropped (a view sees only what its route declares); an empty string
     counts as absent unless the field is text (a form's empty number box is no number).  ``rules`` are further schemas the whole object must meet (``if``/``then``).
     """
+    return _check(_compile(properties, required, rules), properties, data, where)
+
+
+def _compile(properties: dict, required: tuple[str, ...] = (), rules: tuple[dict, ...] = ()):
+    """The validator of one declaration (built once per route by :func:`validate`)."""
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    if rules:
+        schema["allOf"] = list(rules)
+    return _Validator(schema, format_checker=_formats)
+
+
+def _check(validator, properties: dict, data: dict, where: str):
     out = {}
     for name, schema in properties.items():
         if name in data and (data[name] != "" or schema.get("type") == "string"):
             out[name] = _coerce(data[name], schema)
-    schema = {"type": "object", "properties": properties, "required": list(required)}
-    if rules:
-        schema["allOf"] = list(rules)
-    errors = sorted(
-        _Validator(schema, format_checker=_formats).iter_errors(out),
-        key=lambda e: [str(p) for p in e.absolute_path],
-    )
+    if validator.is_valid(out):  # the common case: no error objects built at all
+        return out, []
+    errors = sorted(validator.iter_errors(out), key=lambda e: [str(p) for p in e.absolute_path])
     return out, [f"{where}: {_problem(e)}" if where != "body" else _problem(e) for e in errors]
 
 
@@ -445,23 +453,23 @@ def validate(
     route also takes ``?format=json|html`` (the JSON twin of a page).
     """
     query = {"format": {"enum": ["json", "html"]}} | (query or {})
+    # validators built once per route, not per request
+    v_query = _compile(query, required_query)
+    v_path = _compile(path) if path else None
+    v_body = _compile(body, required, rules) if body is not None else None
 
     def deco(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             problems: list[str] = []
-            g.geo_query, p = check(
-                query, request.args.to_dict(), where="query", required=required_query
-            )
+            g.geo_query, p = _check(v_query, query, request.args.to_dict(), "query")
             problems += p
             if path:
-                _, p = check(path, kwargs, where="path")
+                _, p = _check(v_path, path, kwargs, "path")
                 problems += p
             g.geo_body = {}
             if body is not None:
-                g.geo_body, p = check(
-                    body, _request_body(), where="body", required=required, rules=rules
-                )
+                g.geo_body, p = _check(v_body, body, _request_body(), "body")
                 problems += p
             if problems:
                 raise RequestInvalid(

@@ -105,6 +105,20 @@ def test_lookup_by_get_is_refused_with_how_to_post(tmp_path, caplog, query):
     assert c.post("/api/lookup", json={"address": ADDRESS}).status_code == 200
 
 
+def test_a_repeated_address_gets_the_same_answer_and_refusal(client):
+    """The parse facts behind the address check are remembered per app: asking again changes
+    nothing — an out-of-area address is refused both times, a served one answered alike."""
+    far = "北京市海淀区中关村大街1号"
+    first, again = (client.post("/api/lookup", json={"address": far}) for _ in range(2))
+    assert first.status_code == again.status_code == 400
+    assert (
+        _json(first)["error"] == _json(again)["error"]
+        and "不在本服务的辖区内" in _json(first)["error"]
+    )
+    one, two = (_json(client.post("/api/lookup", json={"address": ADDRESS})) for _ in range(2))
+    assert one["schools"] == two["schools"] and one["schools"]["primary"]
+
+
 def test_unknown_address_warns_instead_of_guessing(client):
     d = _json(client.post("/api/lookup", data={"address": "火星某处"}))
     assert d["schools"] == {"primary": [], "middle": []}

@@ -7,6 +7,8 @@ of the engine are the bureau's diagnostics, not the parent's answer (:data:`CONF
 
 from __future__ import annotations
 
+from flask import has_app_context
+
 from geo_enroll.address import parse_address
 from geo_enroll.errors import GeocodeError, InputError, NotFoundError
 from geo_enroll.settings import DEFAULT_SETTINGS
@@ -84,25 +86,43 @@ def _pick_jurisdiction(address: str | None, key: str | None, default: str | None
 def _check_address(address: str, js: dict) -> None:
     """Refuse, with the reason, an address that no jurisdiction could serve: unreadable (empty,
     too long, no Chinese) or in a county that none of the served policies covers."""
-    parsed = parse_address(address)
+    reason_code, reason, county, where = _address_facts(address)
     refused = ("empty", "too_long", "no_chinese", "not_text")
-    if parsed.get("reason_code") == "no_chinese" and any(
+    if reason_code == "no_chinese" and any(
         getattr(j.ctx.gazetteer, "address_index", None) is not None for j in js.values()
     ):
         refused = ("empty", "too_long", "not_text")  # a Latin-script address of an imported map
-    if parsed.get("reason_code") in refused:
+    if reason_code in refused:
         raise InputError(
-            f"无法识别的地址 address not usable: {parsed.get('reason')}；"
+            f"无法识别的地址 address not usable: {reason}；"
             "请输入中文地址，如 太仆寺旗宝昌镇南郊社区察哈尔街1号"
         )
-    county = (parsed.get("codes") or {}).get("county")
     served = {j.county_code for j in js.values() if j.county_code}
     if county and served and county not in served:
-        where = "".join(str(parsed.get(k) or "") for k in ("province", "city", "county")) or county
         raise InputError(
             f"该地址位于{where}，不在本服务的辖区内 (outside the served jurisdictions)",
             problems=[j.label() for j in js.values()],
         )
+
+
+_FACTS_MAX = 50_000  # addresses remembered per process (as the gazetteer's own answer cache)
+
+
+def _address_facts(address: str) -> tuple:
+    """``(reason_code, reason, county code, where)`` of an address's parse, remembered per app:
+    the parse depends on the text alone, and the geocoder's answer for a repeated address is
+    cached too, so a repeated lookup parses nothing.  Kept in memory only, never logged."""
+    memo = app_cache().setdefault("address_facts", {}) if has_app_context() else {}
+    facts = memo.get(address)
+    if facts is None:
+        parsed = parse_address(address)
+        county = (parsed.get("codes") or {}).get("county")
+        where = "".join(str(parsed.get(k) or "") for k in ("province", "city", "county"))
+        facts = (parsed.get("reason_code"), parsed.get("reason"), county, where or county)
+        if len(memo) >= _FACTS_MAX:
+            memo.clear()
+        memo[address] = facts
+    return facts
 
 
 def _serves(spec: dict, level: str) -> bool:
