@@ -29,6 +29,7 @@ from .ratelimit import LoginBackoff, RateLimiter
 from .store_pg import open_store
 from .ui import T, lang
 from .validation import IdConverter, Request, validate
+from .view_helpers import csp_nonce
 
 __all__ = ["create_app", "DEFAULTS"]
 
@@ -204,7 +205,6 @@ def create_app(config: dict | None = None) -> Flask:
     @app.before_request
     def _before():
         g.t0 = time.monotonic()
-        g.csp_nonce = secrets.token_urlsafe(16)
         auth.load_user()
         auth.check_csrf()
         return idempotency.before_request()  # a retried POST: its first answer
@@ -213,11 +213,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def _after(resp):
-        nonce = g.get("csp_nonce", "")
+        nonce = g.get("csp_nonce")  # made only if the response rendered a page
+        allow = f" 'nonce-{nonce}'" if nonce else ""
         resp.headers["Content-Security-Policy"] = (
             "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}'; "
+            f"script-src 'self'{allow}; "
+            f"style-src 'self'{allow}; "
             "img-src 'self' data: blob:" + (" https:" if cfg.get("TILES_URL") else "") + "; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'self'"
@@ -246,7 +247,7 @@ def create_app(config: dict | None = None) -> Flask:
             "problem_label": problem_label,
             # a fresh key per rendered form: <input type="hidden" name="idempotency_key" …>
             "idempotency_key": lambda: secrets.token_urlsafe(18),
-            "csp_nonce": g.get("csp_nonce", ""),
+            "csp_nonce": csp_nonce(),
             "user": g.get("user"),
             "J": here,
             "jurisdictions": list(js.values()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app, g, request
 
 from geo_enroll.errors import InputError
@@ -27,7 +29,15 @@ def body() -> dict:
 
 def nonce() -> str | None:
     """The CSP nonce when rendering HTML, None for the JSON twin (no map parts needed)."""
-    return None if wants_json() else g.csp_nonce
+    return None if wants_json() else csp_nonce()
+
+
+def csp_nonce() -> str:
+    """This response's CSP nonce, made when a page first needs one (a JSON answer never
+    does, so it pays nothing for it)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
 
 
 def limit_lookup() -> None:
