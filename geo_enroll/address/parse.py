@@ -167,6 +167,21 @@ def _cross_at(s: str, end: int):
     return (m.group(1), m.end()) if m else None
 
 
+def _joined_at(s: str, end: int) -> bool:
+    """Whether a word joining a crossing road stands at ``end`` (与, 跟, 及; 和 only before a
+    crossing word: 和平街 is a name).
+
+    >>> _joined_at("解放大道与新华路交叉口", 4), _joined_at("人民大道和解放路口", 4)
+    (True, True)
+    >>> _joined_at("成华大道和平街", 4), _joined_at("成华大道新鸿路", 4)
+    (False, False)
+    """
+    c = s[end : end + 1]
+    if c in _JOINERS:
+        return True
+    return c == "和" and bool((m := _CROSS_RE.match(s, end + 1)) and m.group(2))
+
+
 def _strip_joiner(text: str) -> str:
     """A crossing road without the word joining it to the first (与沙河路 → 沙河路).
 
@@ -707,6 +722,8 @@ class _Parser:
                     end = m.end()
                     while end < n and s[end] >= "\u3400" and (m2 := rx.match(s, end)):
                         if not (_BRANCH_RE.fullmatch(m2.group(0)) or s[pos:end].endswith("大道")):
+                            break
+                        if _joined_at(s, end):  # 解放大道与新华路(交叉口): a crossing
                             break
                         end = m2.end()
                     if sec := _SECTION_RE.match(s, end):  # 人民南路四段, 三环路2段

@@ -91,3 +91,37 @@ def test_a_short_form_that_is_another_units_name_is_not_added():
     ])  # fmt: skip
     assert "湘西州" not in div.full["city"] and "湘西州" not in div.short["city"]
     assert parse_address("湖南省湘西州", divisions=div)["codes"].get("county") == "431201"
+
+
+# -- cause 12: an intersection 'A与B交叉口/交汇处/路口' is two roads, never one 'A与B' ----------
+@pytest.mark.parametrize(
+    "text, road, cross",
+    [
+        ("湖北省武汉市江汉区解放大道与新华路交叉口", "解放大道", "新华路"),
+        ("长沙市芙蓉区五一大道与芙蓉中路交汇处", "五一大道", "芙蓉中路"),
+        ("深圳市福田区深南大道与华强北路交叉口", "深南大道", "华强北路"),
+        ("江西省南昌市东湖区八一大道与中山路交叉口", "八一大道", "中山路"),
+        ("成都市成华区成华大道与新鸿路", "成华大道", "新鸿路"),
+        ("成都市成华区人民大道和解放路口", "人民大道", "解放路"),
+        ("成都市成华区人民大道跟解放路路口", "人民大道", "解放路"),
+        ("北京市朝阳区丰华路与沙河路交叉口", "丰华路", "沙河路"),
+        ("广州市天河区天河路与体育东路交汇处", "天河路", "体育东路"),
+    ],
+)
+def test_intersection_gives_two_roads(text, road, cross):
+    r = parse_address(text)
+    assert (r["road"], r["cross_road"]) == (road, cross)
+    assert "与" not in r["road"] and "交" not in r["unplaced"]
+    assert r["county"] is not None
+
+
+@pytest.mark.parametrize(
+    "text, road",
+    [
+        ("成都市成华区成华大道新鸿路8号", "成华大道新鸿路"),  # a branch of the 大道: one name
+        ("成都市成华区成华大道和平街5号", "成华大道和平街"),  # 和平街 is a name, not 和 + 平街
+    ],
+)
+def test_a_road_after_a_boulevard_without_a_joiner_stays_one_name(text, road):
+    r = parse_address(text)
+    assert r["road"] == road and r["cross_road"] is None
