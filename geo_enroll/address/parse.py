@@ -419,6 +419,8 @@ class _Parser:
                     continue
                 if len(hits[0]) > len(key) and self._longer_full(hits, key, level, parents):
                     continue
+                if changes:
+                    codes = self._with_retired_namesakes(codes, changes, parents)
                 return codes, end, short, None
             if changes:
                 hit = self._historical(s, pos, end, key, level, changes, parents, allow_short)
@@ -441,6 +443,23 @@ class _Parser:
         if any(ch.successor is None for ch in changes):
             return (), end, short, changes  # retired (or one of several is): no successor
         return tuple(dict.fromkeys(ch.successor for ch in changes)), end, short, changes
+
+    @staticmethod
+    def _with_retired_namesakes(codes, changes, parents) -> tuple:
+        """``codes`` of today's units of a name, plus the successors of retired or renamed
+        units of the same name that lie under ``parents`` elsewhere: 东山区 with nothing
+        above it is 鹤岗's today, but also Guangzhou's (→ 越秀区) and Urumqi's (→ 米东区) of
+        old, so it stays ambiguous (candidates) until what is written around it decides."""
+        extra = tuple(
+            ch.successor
+            for ch in changes
+            if ch.successor
+            and ch.old_code not in codes
+            and ch.successor not in codes
+            and _under((ch.old_code,), parents)
+            and not any(ch.old_code.startswith(c) or c.startswith(ch.old_code) for c in codes)
+        )
+        return tuple(dict.fromkeys((*codes, *extra))) if extra else codes
 
     def _child_at(self, s, pos, codes) -> bool:
         """True when a unit under ``codes`` is named at ``pos`` (台州路桥: 路桥区 of 台州, so

@@ -125,3 +125,45 @@ def test_intersection_gives_two_roads(text, road, cross):
 def test_a_road_after_a_boulevard_without_a_joiner_stays_one_name(text, road):
     r = parse_address(text)
     assert r["road"] == road and r["cross_road"] is None
+
+
+# -- cause 15: a retired name and a live namesake elsewhere: the written parent decides ----
+@pytest.mark.parametrize(
+    "text, county, city",
+    [
+        ("新疆乌鲁木齐市东山区", "米东区", "乌鲁木齐市"),
+        ("新疆维吾尔自治区乌鲁木齐市东山区卡子湾路5号", "米东区", "乌鲁木齐市"),
+        ("乌鲁木齐东山区", "米东区", "乌鲁木齐市"),
+        ("广东省广州市东山区农林下路5号", "越秀区", "广州市"),
+        ("广东东山区", "越秀区", "广州市"),
+        ("黑龙江省鹤岗市东山区", "东山区", "鹤岗市"),
+    ],
+)
+def test_written_parent_wins_over_a_namesake(text, county, city):
+    r = parse_address(text)
+    assert (r["city"], r["county"]) == (city, county)
+    assert r["codes"]["county"].startswith(r["codes"]["city"])
+
+
+@pytest.mark.parametrize("text", ["东山区", "东山区农林下路5号", "双桥区联合街道2组69号"])
+def test_a_name_also_retired_elsewhere_abstains_without_a_parent(text):
+    """东山区 is 鹤岗's today, but also Guangzhou's and Urumqi's of old: nothing written
+    above it, so the candidates are listed, including the successors, and no code given."""
+    r = parse_address(text)
+    assert r["reason_code"] == "ambiguous" and "county" not in r["codes"]
+    assert len(r["candidates"]["county"]) >= 2
+
+
+def test_the_township_written_decides_between_namesakes():
+    r = parse_address("东山区东山街道")  # 东山街道 lies in 越秀区 (the old 东山区 of Guangzhou)
+    assert r["city"] == "广州市" and r["county"] == "越秀区"
+
+
+def test_written_city_without_its_retired_unit_in_the_table_abstains():
+    """Without the change list, 东山区 under 乌鲁木齐 is unplaced, never 鹤岗's."""
+    rows = [(c, u.name) for c, u in DIV.units.items() if len(c) <= 6]
+    div = Divisions(rows)
+    for text in ("新疆乌鲁木齐市东山区", "广东省广州市东山区农林下路"):
+        r = parse_address(text, divisions=div)
+        assert r["county"] is None and r["city"] is not None
+        assert "东山区" in r["unplaced"]
