@@ -65,6 +65,11 @@ _SUFFIX = {
     "county": re.compile(r"(?:新区|矿区|林区|特区|区|县|旗|市)$"),
     "township": re.compile(r"(?:地区办事处|街道办事处|办事处|街道|镇|乡|苏木|农场|林场|牧场)$"),
 }
+# conventional abbreviations of prefectures that no rule derives (the name's first character +
+# 盟), each as the official name it stands for.  Source: the prefectures' own usage, recorded in
+# their encyclopaedia entries (百度百科/维基百科 锡林郭勒盟 "简称锡盟", 阿拉善盟 "简称阿盟").
+# Add an entry only with such a source; a form naming no unit, or several, is not indexed.
+CONVENTIONAL_SHORT = {"锡盟": "锡林郭勒盟", "阿盟": "阿拉善盟"}
 _ROADLIKE_RE = re.compile(r"(?:路|街|大街|大道|巷|胡同|道|桥|门|里)$")
 _VILLAGE_SUFFIX_RE = re.compile(
     r"(?:村民委员会|村委会|社区居民委员会|社区居委会|居民委员会|居委会|嘎查委员会|委员会|生活区)$"
@@ -176,6 +181,7 @@ class Divisions:
         for code, name in rows:
             self._add(code, name)
         self.village_counties = frozenset(c[:6] for c in self.village_keys)
+        self._add_prefecture_short_forms()
         # level → {normalised old name (full and short) → tuple of Change}
         self.historical: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
         self.max_len = {
@@ -209,6 +215,42 @@ class Divisions:
         short = short_name(norm, level)
         if short:
             self._index(self.short[level], short, code)
+
+    def _add_prefecture_short_forms(self) -> None:
+        """Index the short forms of autonomous units written with their kind kept and the
+        ethnic designation dropped (湘西土家族苗族自治州 → 湘西州, 伊犁哈萨克自治州 → 伊犁州,
+        贡山独龙族怒族自治县 → 贡山县), and the conventional abbreviations of
+        :data:`CONVENTIONAL_SHORT` (锡盟).
+
+        A form that is also the name of a unit at another level, or the full name of one at
+        its own, is left out (it could be either); one shared by several units is indexed with
+        all of them, so the parser lists the candidates instead of choosing."""
+        for level, kinds in (("city", ("州",)), ("county", ("县", "旗"))):
+            full = self.full[level]
+            forms: dict[str, list] = {}
+            for name, codes in full.items():
+                for kind in kinds:
+                    if name.endswith("自治" + kind) and (stem := short_name(name, level)):
+                        forms.setdefault(stem + kind, []).extend(codes)
+            conventional: dict[str, list] = {}
+            if level == "city":
+                for form, name in CONVENTIONAL_SHORT.items():
+                    conventional[form] = list(full.get(normalize_address(name), ()))
+            # a derived form carries its kind (州, 县): a name in full, read where full names
+            # are; an abbreviation (锡盟) is a short form, read only where short forms are
+            for table, found in ((full, forms), (self.short[level], conventional)):
+                for form, codes in found.items():
+                    if not codes or form in full or form in self.short[level]:
+                        continue
+                    if any(
+                        form in t[lv]
+                        for lv in LEVELS
+                        if lv != level
+                        for t in (self.full, self.short)
+                    ):
+                        continue
+                    for code in codes:
+                        self._index(table, form, code)
 
     def add_changes(self, changes) -> None:
         """Index renamed/retired units (:class:`Change`) by their old names, full and short.

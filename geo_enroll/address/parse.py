@@ -167,6 +167,21 @@ def _cross_at(s: str, end: int):
     return (m.group(1), m.end()) if m else None
 
 
+def _joined_at(s: str, end: int) -> bool:
+    """Whether a word joining a crossing road stands at ``end`` (与, 跟, 及; 和 only before a
+    crossing word: 和平街 is a name).
+
+    >>> _joined_at("解放大道与新华路交叉口", 4), _joined_at("人民大道和解放路口", 4)
+    (True, True)
+    >>> _joined_at("成华大道和平街", 4), _joined_at("成华大道新鸿路", 4)
+    (False, False)
+    """
+    c = s[end : end + 1]
+    if c in _JOINERS:
+        return True
+    return c == "和" and bool((m := _CROSS_RE.match(s, end + 1)) and m.group(2))
+
+
 def _strip_joiner(text: str) -> str:
     """A crossing road without the word joining it to the first (与沙河路 → 沙河路).
 
@@ -404,6 +419,8 @@ class _Parser:
                     continue
                 if len(hits[0]) > len(key) and self._longer_full(hits, key, level, parents):
                     continue
+                if changes:
+                    codes = self._with_retired_namesakes(codes, changes, parents)
                 return codes, end, short, None
             if changes:
                 hit = self._historical(s, pos, end, key, level, changes, parents, allow_short)
@@ -426,6 +443,23 @@ class _Parser:
         if any(ch.successor is None for ch in changes):
             return (), end, short, changes  # retired (or one of several is): no successor
         return tuple(dict.fromkeys(ch.successor for ch in changes)), end, short, changes
+
+    @staticmethod
+    def _with_retired_namesakes(codes, changes, parents) -> tuple:
+        """``codes`` of today's units of a name, plus the successors of retired or renamed
+        units of the same name that lie under ``parents`` elsewhere: 东山区 with nothing
+        above it is 鹤岗's today, but also Guangzhou's (→ 越秀区) and Urumqi's (→ 米东区) of
+        old, so it stays ambiguous (candidates) until what is written around it decides."""
+        extra = tuple(
+            ch.successor
+            for ch in changes
+            if ch.successor
+            and ch.old_code not in codes
+            and ch.successor not in codes
+            and _under((ch.old_code,), parents)
+            and not any(ch.old_code.startswith(c) or c.startswith(ch.old_code) for c in codes)
+        )
+        return tuple(dict.fromkeys((*codes, *extra))) if extra else codes
 
     def _child_at(self, s, pos, codes) -> bool:
         """True when a unit under ``codes`` is named at ``pos`` (台州路桥: 路桥区 of 台州, so
@@ -707,6 +741,8 @@ class _Parser:
                     end = m.end()
                     while end < n and s[end] >= "\u3400" and (m2 := rx.match(s, end)):
                         if not (_BRANCH_RE.fullmatch(m2.group(0)) or s[pos:end].endswith("大道")):
+                            break
+                        if _joined_at(s, end):  # 解放大道与新华路(交叉口): a crossing
                             break
                         end = m2.end()
                     if sec := _SECTION_RE.match(s, end):  # 人民南路四段, 三环路2段
