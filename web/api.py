@@ -11,6 +11,7 @@ from geo_enroll.errors import InputError
 
 from . import common
 from .analyst import service as analyst
+from .analyst.views import RUN_BODY
 from .auth import csrf_exempt, roles
 from .context import synth_cohort
 from .errors import RequestInvalid
@@ -263,15 +264,7 @@ def runs():
 @bp.route("/runs", methods=["POST"])
 @roles("analyst", "staff")
 @validate(
-    body={
-        "kind": {"enum": ["placement", "montecarlo"]},
-        "version_id": ID,
-        "cohort_id": ID,
-        "seed": SEED,
-        "draws": {"type": "integer", "minimum": 1, "maximum": 500},
-        "jurisdiction": JKEY,
-        "of_record": {"type": "boolean"},
-    },
+    body=RUN_BODY | {"of_record": {"type": "boolean"}},
     # the placement of record never runs on defaults: it names what it places
     rules=(
         {

@@ -12,6 +12,16 @@ from . import service
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
+# what a run is started from (the page's form here; the JSON API adds ``of_record``)
+RUN_BODY = {
+    "kind": {"enum": ["placement", "montecarlo"]},
+    "version_id": ID,
+    "cohort_id": ID,
+    "seed": SEED,
+    "draws": {"type": "integer", "minimum": 1, "maximum": 500},
+    "jurisdiction": JKEY,
+}
+
 
 @bp.route("/")
 @roles("analyst", "staff")
@@ -23,14 +33,7 @@ def index():
 @bp.route("/runs", methods=["POST"])
 @roles("analyst", "staff")
 @validate(
-    body={
-        "kind": {"enum": ["placement", "montecarlo"]},
-        "version_id": ID,
-        "cohort_id": ID,
-        "seed": SEED,
-        "draws": {"type": "integer", "minimum": 1, "maximum": 500},
-        "jurisdiction": JKEY,
-    },
+    body=RUN_BODY,
     required=("kind", "version_id", "cohort_id", "seed"),
 )
 def start():
