@@ -31,7 +31,9 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# The stamp covers what the install builds: the metadata and the C accelerators' sources.
+stamp=.venv/.installed-$(cat pyproject.toml setup.py $(find geo_enroll -name '_*_ext.c' | sort) \
+  | sha256sum | cut -c1-16)
 if [ ! -e "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev]"
