@@ -291,6 +291,7 @@ def build_report(
             "not_closed": len(not_closed),
         },
         "unresolved": result.unresolved,
+        "no_area": list(getattr(result, "no_area", [])),
         "rules": result.rules,
         "levels": levels,
     }
@@ -305,6 +306,11 @@ def summary_text(report: dict) -> str:
         f"划片数字化 digitised: {c['zones']} 个区域 zones from {c['rules']} 条规则 rules"
         + ("（示意底图 schematic base map）" if report.get("schematic") else ""),
     ]
+    if report.get("no_area"):
+        lines.append(
+            "没有可读范围的学校，需在地图上划定 schools with no readable area (draw them): "
+            + "、".join(s["school"] for s in report["no_area"])
+        )
     if c["unresolved"]:
         names = "、".join(sorted({u["name"] for u in report["unresolved"]}))
         lines.append(f"未识别名称 unresolved names: {names}")

@@ -94,6 +94,14 @@ def _parse(args) -> int:
         f"{len(spec['unparsed'])} unparsed, {len(spec['conflicts'])} conflicts",
         file=sys.stderr,
     )
+    bare = [s["name"] for s in spec["schools"] if not s["zones"]]
+    if bare:
+        print(
+            f"  {len(bare)} 所学校没有可读的范围，需在地图上划定 schools with no readable area "
+            f"(draw them on the planner map; their lines are in unparsed): {'、'.join(bare[:10])}"
+            + ("…" if len(bare) > 10 else ""),
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -68,6 +68,9 @@ class DigitiseResult:
         base-map areas its units name (also those named only in part: a group, a sub-area).
     crs : pyproj.CRS
         The working (UTM) CRS.
+    no_area : list[dict]
+        Schools of the spec with no rule at all (``school_id``, ``school``, ``level``): the
+        policy names them but no area of theirs could be read; a planner must draw it.
     """
 
     zones: gpd.GeoDataFrame
@@ -80,6 +83,7 @@ class DigitiseResult:
     crs: object = None
     schematic: bool = False
     basemap_source: str = ""
+    no_area: list[dict] = field(default_factory=list)
 
 
 _FAR_M = 500.0  # pieces of one name farther apart than this are different places
@@ -406,6 +410,15 @@ def digitise(
     if len(ctx.areas):
         for _, row in ctx.areas[ctx.areas["kind"].isin(["town", "community"])].iterrows():
             domain[(row["kind"], row["name"])] = row.geometry
+    no_area = [
+        {
+            "school_id": str(s.get("id", "")),
+            "school": str(s.get("name", "")),
+            "level": s.get("level"),
+        }
+        for s in spec["schools"]
+        if not s.get("zones")
+    ]
     return DigitiseResult(
         zones,
         rules,
@@ -417,4 +430,5 @@ def digitise(
         ctx.crs,
         schematic,
         basemap.source,
+        no_area,
     )

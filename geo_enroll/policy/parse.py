@@ -90,7 +90,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     link_shared(ctx)
     link_shared_catchments(ctx)
     link_feeders(ctx)
-    ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"]]
+    ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"] or _unread(s, lines, ctx)]
     show_districts(ctx.schools, ctx.unparsed)
     keep_previous_ids(ctx, previous)
     link_multi_school(ctx)
@@ -141,6 +141,22 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
             u["reason"] = why
     spec["unparsed"] = sorted(ctx.unparsed, key=lambda u: u["line"])
     return spec
+
+
+def _unread(school: dict, lines: list[str], ctx: ParseContext) -> bool:
+    """Whether ``school`` is named on a line whose area the parser reported as not read.
+
+    Such a school stays in the spec with no zones (a planner must draw its area; the line is
+    in ``unparsed`` with its reason) instead of vanishing; a school only mentioned in passing
+    (no unread area on its line) is dropped as before.
+    """
+    names = [school["name"], *school.get("aliases", [])]
+    for u in ctx.unparsed:
+        n = u.get("line")
+        if isinstance(n, int) and 0 < n <= len(lines) and any(a in lines[n - 1] for a in names):
+            if not re.search(r"幼儿园|园区|学前", u.get("reason", "")):
+                return True
+    return False
 
 
 _GENERIC = re.compile(r"未能解析|未生成规则|produced no rule|not understood")
