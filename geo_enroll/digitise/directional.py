@@ -85,7 +85,12 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
             [],
         )
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
-    if parent is None and len(ctx.areas):
+    if parent is None and rule.get("within"):  # 新沙路以北的万科: a compound's own polygon
+        found = ctx.polygon_feature(str(rule["within"]))
+        parent = (found[0], str(rule["within"])) if found else None
+    if parent is None and not (rule.get("within") or rule.get("within_code")) and len(ctx.areas):
+        # only a rule that names no parent falls back to the town: one whose parent is not
+        # on the map is not closed (never the whole town beyond the street)
         towns = ctx.areas[ctx.areas["kind"] == "town"]
         if len(towns):
             parent = (unary_union(towns.geometry.values), "town")

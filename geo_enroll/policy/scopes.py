@@ -32,6 +32,7 @@ from .grammar import (
     walked_edge_reason,
 )
 from .items import item_list
+from .units import district_names
 
 __all__ = ["scope_pieces"]
 
@@ -142,6 +143,14 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             }
         )
         return pieces, left
+    # areas joined by ；, each with its own sides (A以西，B以北的甲街道范围；C以东…): each alone
+    segments = [x for x in split_top(part, "；;") if x.strip()]
+    if len(segments) > 1 and all(re.search(r"以[东南西北]", x) for x in segments):
+        for seg in segments:
+            p, lf = _part_pieces(seg, ctx, town)
+            pieces.extend(p)
+            left.extend(lf)
+        return pieces, left
     # directional bounds (X路以东 …) possibly followed by units
     clauses = []
     for c in split_top(part, "，,；;"):
@@ -201,14 +210,41 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 wm and not piece["within"] and not re.match(r"^除", text)
             ):  # 石祥路以北祥符街道区域: the box lies in that town
                 piece["within"] = wm["town"]
-            if re.match(r"^除", text) and re.search(r"以外|之外", text):
+            negated = bool(re.match(r"^除", text))
+            objects = [[] if negated else _bound_object(c) for c in bound_clauses]
+            if any(o is None or o for o in objects):
+                # 新沙路以北的万科 / A路以东，B路以北的东关村: that side of the place, not the
+                # whole land beyond the street (digitise cuts from it, or says why it can't);
+                # A以东的甲村，B以南的乙村: one piece per place
+                runs, cur = [], []
+                for c, o in zip(bound_clauses, objects, strict=True):
+                    cur.append(c)
+                    if o is None or o:
+                        runs.append((cur, o))
+                        cur = []
+                if cur or any(o is None for _, o in runs):
+                    left.append("，".join(said))  # sides after the last place, or no place
+                else:
+                    for clauses_of, places in runs:
+                        got = bounds if len(runs) == 1 else parse_bounds("，".join(clauses_of))
+                        if not got:
+                            left.append("，".join(clauses_of))
+                            continue
+                        for place in places:
+                            one = {**piece, "within": place, "bounds": got}
+                            if len(runs) > 1:
+                                one["text"] = "，".join(clauses_of)
+                            pieces.append(one)
+                piece = None
+            if piece is not None and negated and re.search(r"以外|之外", text):
                 piece["negate"] = True
                 om = re.search(
                     rf"(?:以外|之外)的?(?P<town>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木|社区|村))", text
                 )
                 if om and not piece["within"]:  # 除…以外的临江街道区域
                     piece["within"] = om["town"]
-            pieces.append(piece)
+            if piece is not None:
+                pieces.append(piece)
         else:  # side words but no street read: say so
             left.append("，".join(said))
         for clause in rest:
@@ -217,6 +253,69 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             left.extend(lf)
         return pieces, left
     return item_list(part, ctx, town)
+
+
+_AREA_WORDS = r"(?:区域|范围|地区|辖区|片区|区块|一带|部分|地块|地段|街区|城区)"
+_GENERIC_HEAD = re.compile(rf"^(?:的|之)?(?:三角)?(?:{_AREA_WORDS}(?:内|以内)?(?:的)?)?")
+_EXTENT = re.compile(r"^(?:直?至|到|延伸至)")  # 以西至海边: how far the side runs, not a place
+_NOTE = re.compile(r"可报|报名|就读|入学|招生|划入|对口|除外|不含|不包括")  # a note, not a place
+_WHO_TAIL = re.compile(
+    r"(?:的)?(?:本地|本区|本市|本县)?(?:户籍|常住|流动|居住)?"
+    r"(?:人口|户口|适龄儿童|适龄少年|儿童|学生|生源|居民|住户|家庭|户籍生|随迁子女|子女)"
+    r"(?:[^东南西北]*)$"
+)
+_GENERIC_TAIL = re.compile(
+    rf"(?:的)?(?:所有|全部|整个)?(?:所?围合|合围|所?围成|围起)?(?:的)?(?:所辖|管辖|所属)?"
+    rf"(?:{_AREA_WORDS}|住宅区?)*(?:内|以内)?$"
+)
+_EACH = re.compile(r"各(?:村民小组|村组|组|村|社区|小区)$")
+_KINDS_ONLY = re.compile(
+    r"(?:(?:小区|社区|村|组|村组|村民小组|居民区|住宅区|股份经济合作社|经济合作社|单位|企业|楼盘)"
+    r"[、和及与]?)+"
+)
+_PLACE = re.compile(rf"[{CN}][{CN}A-Za-z0-9·]{{1,19}}")
+
+
+def _bound_object(clause: str) -> list[str] | None:
+    """The places a side clause qualifies after its last ``以东/以南…``.
+
+    ``[]`` when it qualifies no place (``…以北区域``, ``…以北拱墅区域内``: the district
+    itself, ``…以南区域的小区、社区``); a list of names (``新沙路以北的万科`` → ``['万科']``,
+    ``…以东的日晖新村、建工新村住宅区`` → both); None when the words after the side name no
+    place that can be read (``以西2-172号``): the caller reports the clause.
+
+    >>> _bound_object("新沙路以北的万科"), _bound_object("解放路以南的区域")
+    (['万科'], [])
+    >>> _bound_object("石祥路以北祥符街道区域"), _bound_object("运河以西拱墅区域内户籍适龄儿童")
+    (['祥符街道'], [])
+    >>> _bound_object("马塍路以东的日晖新村、建工新村住宅区"), _bound_object("成绵高架以北海滨各村组")
+    (['日晖新村', '建工新村'], ['海滨'])
+    >>> _bound_object("一环路东二段以西2-172号") is None, _bound_object("人民路以东（含）")
+    (True, [])
+    """
+    head, _ = _paren_split(clause)
+    sides = list(re.finditer(r"以[东南西北]", head))
+    if not sides:
+        return []
+    rest = head[sides[-1].end() :].strip("，,、；;。 ")
+    rest = _GENERIC_HEAD.sub("", rest, count=1)
+    if _EXTENT.match(rest) or _NOTE.search(rest):
+        return []
+    rest = _WHO_TAIL.sub("", rest)
+    rest = _GENERIC_TAIL.sub("", rest).strip("，,、；;。 ")
+    if not rest or _KINDS_ONLY.fullmatch(rest):
+        return []
+    places = []
+    for name in re.split(r"[、和及与]", rest):
+        name = _GENERIC_TAIL.sub("", _EACH.sub("", name.strip()))
+        if not name:
+            continue
+        if not _PLACE.fullmatch(name):
+            return None
+        if name in district_names() or re.sub(r"所辖$", "", name) in district_names():
+            continue  # 拱墅区域 / 宝安所辖区域: the district the text is about
+        places.append(name)
+    return places
 
 
 def _is_street_item(item: str) -> bool:

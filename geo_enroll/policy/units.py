@@ -121,6 +121,32 @@ def strip_suffix(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1)
+def district_names() -> frozenset:
+    """Names of China's prefecture- and county-level units, full and without their last
+    character (拱墅区 and 拱墅): a place that is one names a whole district, not a parent area.
+
+    Read from ``data/divisions/national_divisions.csv``; empty when the file is missing (the
+    caller then treats no name as a district).
+
+    >>> {"拱墅区", "拱墅", "太仆寺旗"} <= district_names()
+    True
+    """
+    path = data_dir() / "divisions" / "national_divisions.csv"
+    names: set[str] = set()
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                code, name = row.get("code") or "", row.get("name") or ""
+                if len(code) in (4, 6) and name and name not in ("市辖区", "县"):
+                    names.add(name)
+                    if len(name) >= 3 and name[-1] in "区县市旗":
+                        names.add(name[:-1])
+    except OSError:
+        return frozenset()
+    return frozenset(names)
+
+
 def _village_level(name: str) -> str:
     return "community" if ("居委会" in name or "社区" in name) else "village"
 
