@@ -157,8 +157,12 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         items = split_top(c, "、")
         lead = []
         while (
-            len(items) > 1 and _is_street_item(items[0]) and _is_bound_clause("、".join(items[1:]))
+            len(items) > 1
+            and (_is_street_item(items[0]) or _is_place_item(items[0]))
+            and _is_bound_clause("、".join(items[1:]))
         ):
+            # 沿河路（西侧）、X路以东 / 壆岗社区、西荟城、新沙路以南的万科: the leading
+            # qualified street or whole place is an item of its own, not a side of the box
             lead.append(items.pop(0))
         clauses.extend(lead + ["、".join(items)] if lead else [c])
     bound_clauses = [c for c in clauses if _is_bound_clause(c)]
@@ -316,6 +320,25 @@ def _bound_object(clause: str) -> list[str] | None:
             continue  # 拱墅区域 / 宝安所辖区域: the district the text is about
         places.append(name)
     return places
+
+
+_PLACE_SUFFIX = re.compile(
+    r"(?:社区|村|小区|新村|花园|家园|公寓|大厦|广场|苑|庭|府|园|城|居委会|村委会|组)$"
+)
+
+
+def _is_place_item(item: str) -> bool:
+    """A whole named place (壆岗社区, 西荟城), not a street: no side words, a place suffix,
+    and not a street name (``_is_place_item("新沙路")`` is False).
+
+    >>> _is_place_item("壆岗社区"), _is_place_item("西荟城"), _is_place_item("新沙路")
+    (True, True, False)
+    """
+    item = item.strip()
+    if re.search(r"以[东南西北]|[（(]", item) or not _PLACE.fullmatch(item):
+        return False
+    sm = PATTERNS["street_name"].match(item)
+    return bool(_PLACE_SUFFIX.search(item)) and not (sm and not sm["rest"])
 
 
 def _is_street_item(item: str) -> bool:

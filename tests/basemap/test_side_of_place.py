@@ -124,3 +124,22 @@ def test_a_place_the_map_lacks_is_not_closed_never_the_town(drawn):
     rule = next(r for r in result.rules if r["school"] == "示例第七小学")
     assert rule["status"] == "not_closed"
     assert any("不存在花园" in i["message"] for i in rule["issues"])
+
+
+@pytest.mark.parametrize(
+    "text,units,within",
+    [
+        ("壆岗社区、西荟城、新沙路以南的万科", ["壆岗社区", "西荟城"], ["万科"]),
+        ("胜联社区、科技大道以北的青山社区（北）", ["胜联社区"], ["青山社区"]),
+        ("蒋阳社区、朱村、科技大道以南的青山社区", ["蒋阳社区", "朱村"], ["青山社区"]),
+        ("解放路、中山路以东的东关村", [], ["东关村"]),  # two streets, one side
+    ],
+)
+def test_whole_places_listed_before_a_side_are_items_not_streets(text, units, within):
+    pieces, left = _pieces(text)
+    assert left == []
+    assert [p["name"] for p in pieces if p["type"] != "bounds"] == units
+    boxes = [p for p in pieces if p["type"] == "bounds"]
+    assert [p["within"] for p in boxes] == within
+    streets = {b["street"] for p in boxes for b in p["bounds"]}
+    assert not streets & set(units)
