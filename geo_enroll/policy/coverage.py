@@ -33,6 +33,10 @@ def _named(zone: dict) -> set[str]:
     out: set[str] = set()
     for u in zone.get("units", []):
         out |= {u["name"], u.get("township") or "", u.get("group") or "", u.get("sub_area") or ""}
+        # 东关、西关村 → 东关村: a list item may be written without the suffix it shares
+        out.add(re.sub(r"(?:村民小组|居委会|村委会|社区|嘎查|村|组)$", "", u["name"]))
+        if u.get("group"):
+            out.add(re.sub(r"(?:村民小组|组)$", "", u["group"]))
         out |= set(u.get("exclude", []))
     for key in ("name", "street", "within", "area", "fragment"):
         if isinstance(zone.get(key), str):

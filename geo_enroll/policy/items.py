@@ -102,6 +102,54 @@ _STRETCH = re.compile(
 _ADDRESS = re.compile(rf"[{CN}A-Za-z0-9]{{1,20}}?(?:大道|大街|路|街|巷|道|弄)\d+[号弄](?:之\S+)?")
 
 
+_SHARED_SUFFIX = re.compile(r"(?<=[^、])(村民小组|居委会|村委会|社区|嘎查|村|组)$")
+_TYPED = re.compile(
+    r"(?:村|社区|居委会|嘎查|组|社|小区|路|街|巷|道|号|弄|园|苑|城|区|镇|乡|楼|栋|座|公寓|大厦|"
+    r"广场|站|场|厂|院|校|所|处)$"
+)
+_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两\d]{1,4}")
+# the parent a first bare name may be written after: a village before its groups
+# (千斤沟村一、二组), a township before its villages (宝昌镇东关、西关村)
+_PARENT_OF = {"组": rf"[{CN}]", "村民小组": rf"[{CN}]"}  # numerals after any name: 原红花堰1、2组
+_TOWN_PARENT = r"(?:镇|乡|苏木|街道)"
+
+
+def share_suffix(items: list[str]) -> list[str]:
+    """``东关、西关、北关村`` → ``东关村、西关村、北关村``: bare short names before a village,
+    community or group written once at the end of a 、 list share its suffix.
+
+    The bare names are the run just before the last item (1–4 characters, no type of their
+    own; numerals for 组); the first of the run may follow its parent (千斤沟村一、二组,
+    宝昌镇东关、西关村).  Typed names (幸福小区、东关村) stay as written.
+
+    >>> share_suffix(["东关", "西关", "北关村"])
+    ['东关村', '西关村', '北关村']
+    >>> share_suffix(["千斤沟村一", "二", "三组"])
+    ['千斤沟村一组', '二组', '三组']
+    >>> share_suffix(["东关村", "西关村一", "二组"]), share_suffix(["幸福小区", "东关村"])
+    (['东关村', '西关村一组', '二组'], ['幸福小区', '东关村'])
+    """
+    if len(items) < 2:
+        return items
+    last = items[-1].strip()
+    m = _SHARED_SUFFIX.search(last)
+    if not m or len(last) <= len(m[1]):
+        return items
+    suffix = m[1]
+    bare_re = _NUMERAL if suffix in ("组", "村民小组") else re.compile(rf"[{CN}0-9]{{1,4}}")
+    parent_re = _PARENT_OF.get(suffix, _TOWN_PARENT)
+    out = [x.strip() for x in items]
+    k = len(out) - 1
+    while k > 0 and bare_re.fullmatch(out[k - 1]) and not _TYPED.search(out[k - 1]):
+        k -= 1
+        out[k] += suffix
+    if k > 0:  # the first of the run after its parent: 千斤沟村一 / 宝昌镇东关
+        pm = re.fullmatch(rf"(?P<p>.+{parent_re})(?P<b>[^、]{{1,4}})", out[k - 1])
+        if pm and bare_re.fullmatch(pm["b"]) and not _TYPED.search(pm["b"]):
+            out[k - 1] += suffix
+    return out if out != [x.strip() for x in items] else items
+
+
 def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
     """Pieces of a list of items (、，；), with township and village context carried along.
 
@@ -134,19 +182,29 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
     if cm and not PATTERNS["street_name"].match(cm["rest"]):
         # 罗租社区：龙眼山、罗租 — the named parts (自然村, 片) of one community or village
         parts = [x.strip() for x in split_top(cm["rest"], "、，,；;。") if x.strip()]
-        if parts and all(re.fullmatch(rf"[{CN}]{{1,12}}", x) for x in parts):
+        parts = share_suffix(parts)
+        if parts and all(
+            re.fullmatch(rf"[{CN}]{{1,12}}", x) or PATTERNS["group"].match(x) for x in parts
+        ):  # 保平村：1组、2组 — its groups
             return [
                 {
                     "type": "unit",
                     "name": cm["v"],
                     "town": town,
-                    "group": None,
-                    "sub_area": x,
+                    "group": x if PATTERNS["group"].match(x) else None,
+                    "sub_area": None if PATTERNS["group"].match(x) else x,
                     "text": text,
                 }
                 for x in parts
             ], []
-    items = [x for raw in split_top(text, "、，,；;。") for x in split_joined(raw)]
+    items, written = [], {}
+    for chunk in split_top(text, "，,；;。"):
+        run = split_top(chunk, "、")
+        for raw, was in zip(share_suffix(run), run, strict=True):
+            parts = split_joined(raw)
+            items.extend(parts)
+            if raw != was.strip() and len(parts) == 1:
+                written[raw] = was.strip()  # 东关 read as 东关村: the text keeps what was written
     for item in items:  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
         if (
@@ -177,8 +235,11 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             continue
         got = _item(item, ctx, town, last_village)
         if not got:
-            left.append(item)
+            left.append(written.get(item, item))
             continue
+        if item in written:
+            for piece in got:
+                piece["text"] = written[item]
         for piece in got:
             if piece.get("town"):
                 town = piece["town"]
@@ -354,6 +415,12 @@ def _item(
             name, group = vm["village"], tail
         elif tail.startswith("原") or not rest.endswith(("村", "社区", "嘎查", "居委会")):
             name, sub_area = vm["village"], tail
+    else:  # 关家8组 / 原红花堰1组: a group after a village written without 村
+        gm = re.fullmatch(
+            rf"(?P<v>[{CN}]{{2,8}}?)(?P<g>[一二三四五六七八九十百\d]+(?:组|村民小组))", rest
+        )
+        if gm and not _TYPED.search(gm["v"]):
+            name, group = gm["v"], gm["g"]
     if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name) or _PROSE.search(name):
         return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
     if (
@@ -361,6 +428,7 @@ def _item(
         and ctx.county not in _units.COUNTIES
         and not parens
         and not re.search(r"(?:村|社区|嘎查|居委会|组|社)$", name)
+        and group is None
     ):
         return [{"type": "compound", "name": name, "within": None, "town": None, "text": item}]
     base = {

@@ -126,6 +126,19 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 left.extend(lf)
             return pieces, left
     if walked_edge_reason(part):  # 东起…沿…至… / A→B→C以北: an edge, not a ring: reported
+        clauses = [c for c in split_top(part, "，,；;") if c.strip()]
+        walked = [c for c in clauses if walked_edge_reason(c)]
+        others = [c for c in clauses if c not in walked]
+        if (
+            walked
+            and others
+            and not any(_LIMIT_START.search(c) or re.search(r"至|到|→|—", c) for c in others)
+            and all(_bound_object(c) for c in walked + others if re.search(r"以[东南西北]", c))
+        ):
+            # 东塘社区，沙中路→万乐路以北的沙头社区，新沙路以北的万科: the walked clause alone
+            # is reported; the clauses beside it that are no part of a walk are read
+            p, lf = _part_pieces("，".join(others), ctx, town)
+            return p, lf + walked
         return pieces, [part]
     # "A、B、C、D所围成的区域": an area enclosed by streets whose sides are not written
     enclosed = parse_enclosed(part) if PATTERNS["surrounded"].search(part) else None
@@ -142,14 +155,6 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 "text": part,
             }
         )
-        return pieces, left
-    # areas joined by ；, each with its own sides (A以西，B以北的甲街道范围；C以东…): each alone
-    segments = [x for x in split_top(part, "；;") if x.strip()]
-    if len(segments) > 1 and all(re.search(r"以[东南西北]", x) for x in segments):
-        for seg in segments:
-            p, lf = _part_pieces(seg, ctx, town)
-            pieces.extend(p)
-            left.extend(lf)
         return pieces, left
     # directional bounds (X路以东 …) possibly followed by units
     clauses = []
@@ -259,6 +264,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     return item_list(part, ctx, town)
 
 
+_LIMIT_START = re.compile(r"(?:^|[（(])\s*(?:[东南西北](?:至|以|起|从|自|到|侧)|沿|至|到|往|向)")
 _AREA_WORDS = r"(?:区域|范围|地区|辖区|片区|区块|一带|部分|地块|地段|街区|城区)"
 _GENERIC_HEAD = re.compile(rf"^(?:的|之)?(?:三角)?(?:{_AREA_WORDS}(?:内|以内)?(?:的)?)?")
 _EXTENT = re.compile(r"^(?:直?至|到|延伸至)")  # 以西至海边: how far the side runs, not a place
