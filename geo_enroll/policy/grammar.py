@@ -212,12 +212,14 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
     "township_prefix": re.compile(
         rf"^(?P<town>(?:(?!村|社区|原|除)[{CN}]){{2,8}}?(?:镇|乡|苏木|街道))"
-        r"(?!社区|村|居委会)(?:所辖|辖区|行政区域)?(?P<rest>.*)$"
+        r"(?!社区|村|居委会)(?:所辖|辖区|行政区域|的(?=[^的]{2,}))?(?P<rest>.*)$"
     ),
     "whole_township": re.compile(
         r"^(?:所辖|行政区域?|行政|全境|全域|辖区内?)?(?:范围内?)?(?:的)?(?:区域)?$"
         r"|^(?:所辖)?(?:全部|所有|全)(?:村|村庄|社区|村（社区）|村\(社区\)|行政村|镇|乡|街道|苏木)*$"
         r"|^(?:所有|全部)(?:所辖)?(?:行政区域?|行政|辖区)(?:范围内?)?(?:的)?(?:区域)?$"
+        # 下涯镇的自然村 / 各行政村: every village of the township
+        r"|^(?:的)?(?:各|所有|全部)?(?:自然村|行政村|村庄|村（社区）|村和社区|村、社区)$"
     ),
     "street_colon": re.compile(
         rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|里|桥))(?:部分)?"
@@ -356,6 +358,10 @@ def parse_bounds(text: str) -> list[dict] | None:
         ):
             streets = m["streets"].strip("-—、，, ")
             streets = re.sub(r"^(?:除|在)", "", streets)
+            # 滨江区辖区内伟业路以东: the district named before the street is no street
+            streets = re.sub(
+                rf"^(?:[{CN}]{{2,8}}?(?:区|县|市|镇|乡|街道))?(?:辖区|范围|区域|境)内", "", streets
+            )
             for street in _JOIN.split(streets):
                 street = strip_lead(street.strip().strip("的"))
                 if street:
@@ -647,7 +653,9 @@ def numbered_areas(text: str) -> str:
     return _AREA_NUMS.sub(expand, text)
 
 
-_PLACE_END = r"(?:村|社区|小区|苑|园|组|路|街|巷|\d区)"
+_PLACE_END = (
+    r"(?:村|社区|小区|苑|园|组|路|街|巷|\d区|轩|府|邸|公寓|大厦|花园|家园|新村|住宅区|广场|城)"
+)
 _JOINED = re.compile(
     rf"^(?P<a>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END})(?:和|及)(?P<b>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END}"
     r"(?:[（(][^（）()]*[）)])?)$"

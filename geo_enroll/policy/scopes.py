@@ -156,6 +156,14 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             }
         )
         return pieces, left
+    # two boxes joined by 以及/及/和 (A以东、B以南合围区域，以及C以南、D以北区域): each alone
+    halves = [h for h in _split_top_re(part, _AND_BOX) if h.strip()]
+    if len(halves) > 1 and all(len(re.findall(r"以[东南西北]", h)) >= 2 for h in halves):
+        for half in halves:
+            p, lf = _part_pieces(half.strip("，,；; "), ctx, town)
+            pieces.extend(p)
+            left.extend(lf)
+        return pieces, left
     # directional bounds (X路以东 …) possibly followed by units
     clauses = []
     for c in split_top(part, "，,；;"):
@@ -262,6 +270,33 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             left.extend(lf)
         return pieces, left
     return item_list(part, ctx, town)
+
+
+_AND_BOX = re.compile(
+    r"(?:(?:(?<=区域)|(?<=范围)|(?<=片区)|(?<=区块))[，,；;]?\s*(?:以及|及|和|另外?|还有)"
+    r"|[，,；;]\s*(?:以及|另外?|还有))\s*"  # never ，和… (和平路以东 is a street)
+    r"(?=[^，,；;、]{2,}?以[东南西北])"
+)
+
+
+def _split_top_re(text: str, pattern: re.Pattern) -> list[str]:
+    """``pattern.split(text)`` at bracket depth 0 only (a note in brackets stays whole).
+
+    >>> _split_top_re("甲区域以及乙路以东（丙区域和丁路以西）", _AND_BOX)
+    ['甲区域', '乙路以东（丙区域和丁路以西）']
+    """
+    masked, depth = [], 0
+    for ch in text:
+        if ch in "（(【[":
+            depth += 1
+        masked.append(ch if depth == 0 else "＿")
+        if ch in "）)】]" and depth:
+            depth -= 1
+    out, at = [], 0
+    for m in pattern.finditer("".join(masked)):
+        out.append(text[at : m.start()])
+        at = m.end()
+    return [*out, text[at:]]
 
 
 _LIMIT_START = re.compile(r"(?:^|[（(])\s*(?:[东南西北](?:至|以|起|从|自|到|侧)|沿|至|到|往|向)")
