@@ -102,6 +102,9 @@ _STRETCH = re.compile(
 _ADDRESS = re.compile(rf"[{CN}A-Za-z0-9]{{1,20}}?(?:大道|大街|路|街|巷|道|弄)\d+[号弄](?:之\S+)?")
 
 
+_IN_AREAS = re.compile(r"^(?:[（(]?\d+[）)]|\d+[.、．])?\s*\d+(?:[、和及]\d+)*区(?:中|内)的?(?=\S)")
+_INCLUDING = re.compile(r"^(?:包括|包含)(?=\S{2,})")
+_EACH_KIND = re.compile(r"(?:各|等)(?:行政)?(村|社区|居委会|嘎查)$")
 _SHARED_SUFFIX = re.compile(r"(?<=[^、])(村民小组|居委会|村委会|社区|嘎查|村|组)$")
 _TYPED = re.compile(
     r"(?:村|社区|居委会|嘎查|组|社|小区|路|街|巷|道|号|弄|园|苑|城|区|镇|乡|楼|栋|座|公寓|大厦|"
@@ -199,7 +202,12 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             ], []
     items, written = [], {}
     for chunk in split_top(text, "，,；;。"):
+        # 73、74区中的金海华府、福安楼: places inside numbered areas (the areas are no item)
+        chunk = _IN_AREAS.sub("", chunk.strip(), count=1)
         run = split_top(chunk, "、")
+        if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
+            run[0] = _INCLUDING.sub("", run[0].strip(), count=1)
+            run[-1] = _EACH_KIND.sub(r"\1", run[-1].strip())
         for raw, was in zip(share_suffix(run), run, strict=True):
             parts = split_joined(raw)
             items.extend(parts)

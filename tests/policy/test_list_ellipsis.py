@@ -99,3 +99,22 @@ def test_real_chengdu_groups_are_read():
     }
     assert {("保平村", f"{n}组") for n in (1, 2, 3, 6, 7, 8, 9)} <= groups
     assert not [u for u in spec["unparsed"] if u["text"].startswith("保平村")]
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("永昌镇（包括永昌、长盘、昌岭各行政村）", ["永昌村", "长盘村", "昌岭村"]),
+        ("包括东关、西关等村", ["东关村", "西关村"]),
+        ("（1）73、74区中的金海华府、福安楼", ["金海华府", "福安楼"]),
+    ],
+)
+def test_including_each_and_places_inside_numbered_areas(text, want):
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert left == [] and [p["name"] for p in pieces] == want
+
+
+@pytest.mark.parametrize("text", ["鹿山街道各行政村", "高虹镇所辖各行政村"])
+def test_each_village_of_one_township_is_the_township(text):
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert left == [] and len(pieces) == 1 and pieces[0].get("whole_township")
