@@ -282,6 +282,7 @@ def _item(
     item: str, ctx: ParseContext, town: str | None, last_village: dict | None
 ) -> list[dict] | None:
     item = item.strip().strip("　 ")
+    item = re.sub(r"^(?:仅含|只含|仅限|仅包括|只包括)(?=\S{2,})", "", item)  # 仅含御锦城小区
     if not item:
         return []
     if re.match(r"^[东南西北](?:至|到|起|从|自)", item):  # a lone 东至X: a limit, never a name

@@ -90,6 +90,21 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 piece["includes"] = includes
             pieces.append(piece)
             return pieces, left
+        clauses = split_top(part, "，,")
+        k = next((k for k in range(len(clauses) - 1, 2, -1) if _limits_only(clauses[:k])), 0)
+        if (
+            k
+            and not re.search(r"仅|只|除", "，".join(clauses[k:]))
+            and not any(PATTERNS["limit"].match(c.strip()) for c in clauses[k:])
+        ):  # a side of the box that could not be read keeps the whole box unread
+            # 东界限:…, 南界限:…, 西界限:…, 北界限:…，浐灞国际港开发建设商住楼盘: the box,
+            # then what follows read on its own (a description is reported, never a place)
+            p, lf = _part_pieces("，".join(clauses[:k]), ctx, town)
+            rest = "，".join(clauses[k:])
+            more, lf2 = _part_pieces(rest, ctx, town)
+            if any(_DESCRIPTION.search(x.get("name") or "") for x in more):
+                more, lf2 = [], [rest]
+            return p + more, lf + lf2
     # "A→B→C→D以内区域" / "东起A——B——C区域": a ring of streets walked in order
     steps = re.split(r"\s*(?:→|->)\s*", part)
     sides = [re.search(r"以([东南西北])", s) for s in steps]
@@ -270,6 +285,17 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             left.extend(lf)
         return pieces, left
     return item_list(part, ctx, town)
+
+
+_DESCRIPTION = re.compile(r"楼盘|开发|建设|商住|商品房|范围|区域|住户|居民|村民|子女|户籍")
+
+
+def _limits_only(clauses: list[str]) -> bool:
+    """Whether every clause is a side limit and at least three sides are named."""
+    got = parse_limits("，".join(clauses))
+    return bool(
+        got and len(got[0]) >= 3 and all(PATTERNS["limit"].match(c.strip()) for c in clauses)
+    )
 
 
 _AND_BOX = re.compile(

@@ -91,3 +91,32 @@ def test_a_street_starting_with_he_is_no_joiner(text):
     pieces, left = _pieces(text)
     assert left == [] and len(pieces) == 1
     assert "和平路" in {b["street"] for b in pieces[0]["bounds"]}
+
+
+def test_four_limits_then_a_description_keep_the_box_and_report_the_words():
+    pieces, left = _pieces(
+        "东界限:浐河西路, 南界限:浐灞边界, 西界限:长鸣路-月登阁-田马路, 北界限:咸宁东路，"
+        "浐灞国际港开发建设商住楼盘"
+    )
+    assert [p["type"] for p in pieces] == ["limits"] and len(pieces[0]["limits"]) == 4
+    assert left == ["浐灞国际港开发建设商住楼盘"]  # reported, never a compound of that name
+
+
+def test_four_limits_then_a_village_are_two_pieces():
+    pieces, left = _pieces("东至甲路，南至乙路，西至丙路，北至丁路，东关村")
+    assert left == [] and [p["type"] for p in pieces] == ["limits", "unit"]
+
+
+def test_a_side_that_cannot_be_read_keeps_the_whole_box_unread():
+    # the 南至 side has more in it than a street: three sides alone would open the box
+    pieces, _ = _pieces(
+        "东至连霍高速公路，西至西临高速临潼收费站出入口，北至陇海线，"
+        "南至曲江度假区范围内及芷阳、张铁、高沟、杨寨村拆迁区域"
+    )
+    assert not [p for p in pieces if p["type"] == "limits" and len(p["limits"]) == 3]
+
+
+def test_only_including_a_compound_is_that_compound():
+    pieces, _ = _pieces("东至甲路，南至乙路，西至丙路，北至丁路，仅含御锦城小区")
+    assert "御锦城小区" in [p.get("name") for p in pieces]
+    assert not [p for p in pieces if (p.get("name") or "").startswith("仅")]
