@@ -92,6 +92,14 @@ def _street_colon(text: str) -> list[dict] | None:
     return pieces
 
 
+_WHO_TAIL = re.compile(
+    r"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(?:常住户口|户口|户籍生|生源|常住人口|户籍人口|随迁子女|"
+    r"子女|居民|住户|适龄儿童|适龄少年)?(?:等)?$"
+)
+_WHO = re.compile(r"户籍|户口|生源|子女|人口|企事业单位|学生|符合条件|^的")
+_GENERIC_PLACE = re.compile(
+    r"(?:本|该|所辖|行政)?(?:区域|范围|辖区|区划|区|县|镇|乡)?(?:内|以内)?|.*[外]"
+)
 _PROSE = re.compile(
     r"按照|规定|执行|通知|另行|详见|附件|报名|入学|就读|学生|儿童|适龄|家长|可以|须|应当|负责|办理"
 )
@@ -283,6 +291,17 @@ def _item(
 ) -> list[dict] | None:
     item = item.strip().strip("　 ")
     item = re.sub(r"^(?:仅含|只含|仅限|仅包括|只包括)(?=\S{2,})", "", item)  # 仅含御锦城小区
+    bracket = re.search(r"[（(\[【]", item)  # notes in brackets are read later, as they are
+    head, note = (item[: bracket.start()], item[bracket.start() :]) if bracket else (item, "")
+    head = re.sub(r"^(?:以及|及)(?=\S{2,})", "", head)  # 及江南大道: a joiner left on the item
+    # …所辖各行政村及企事业单位: the enterprises lie in the area named before them
+    head = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", head)
+    place = _WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
+    if place != head and (not place or _GENERIC_PLACE.fullmatch(place)):
+        return None  # 区域内的常住户口: who, and no place named: reported
+    if _WHO.search(place or head):  # 以及所辖企事业单位 / 符合条件的随迁子女: who, not where
+        return None
+    item = (place or head) + note
     if not item:
         return []
     if re.match(r"^[东南西北](?:至|到|起|从|自)", item):  # a lone 东至X: a limit, never a name

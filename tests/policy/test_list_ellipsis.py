@@ -118,3 +118,28 @@ def test_including_each_and_places_inside_numbered_areas(text, want):
 def test_each_village_of_one_township_is_the_township(text):
     pieces, left = scope_pieces(text, ParseContext(county=None))
     assert left == [] and len(pieces) == 1 and pieces[0].get("whole_township")
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("龙庭公寓等", ["龙庭公寓"]),
+        ("东关村户籍的常住户口", ["东关村"]),
+        ("及江南大道", ["江南大道"]),
+        ("常安镇所辖各行政村及企事业单位", ["常安镇"]),
+        ("耀华社区[上述社区流动人口随迁子女到某小学进行信息核验]", ["耀华社区"]),
+        ("和平社区", ["和平社区"]),  # 和 starts a name here
+    ],
+)
+def test_who_words_around_a_place_leave_the_place(text, want):
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert left == [] and [p.get("name") or p.get("street") for p in pieces] == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["以及所辖企事业单位", "区域内的常住户口", "及符合条件的流动人口随迁子女", "临安区外流动人口"],
+)
+def test_who_without_a_place_is_reported_never_a_place(text):
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert pieces == [] and left == [text]
