@@ -86,6 +86,7 @@ import threading
 from functools import lru_cache
 
 from ..settings import DEFAULT_SETTINGS, Settings
+from . import _twin
 from .divisions import LEVELS, Divisions, level_of_code, load_divisions
 from .normalize import has_han, normalize_address
 
@@ -357,7 +358,7 @@ class _Parser:
             }
         # a name shared by many units (城关镇, 站前街道) → ancestor code → its units there, in
         # order (_under without a pass over every unit of the name, for one parent)
-        self._shared = {}
+        self._shared: dict = {}
         for table in (*div.full.values(), *div.short.values()):
             for codes in table.values():
                 if len(codes) > _SHARED and id(codes) not in self._shared:
@@ -614,6 +615,7 @@ class _Parser:
         longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
         last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
+        next_levels: tuple[str, ...]  # (typed for the compiled twin, see _twin)
         next_levels, by_sound, villages_ok = LEVELS, False, False
         while pos < n:
             matched = False
@@ -691,7 +693,7 @@ class _Parser:
                 continue
             first = (_ANY_DIGIT_RE if "0" <= s[pos] <= "9" else _ANY_OTHER_RE).match(s, pos)
             # no token starts here, or from the first token that matches here on
-            tokens = () if first is None else _TOKENS_FROM[first.lastgroup]
+            tokens = () if first is None else _TOKENS_FROM[first.lastgroup]  # type: ignore[index]
             for part, rx, generic in tokens:
                 m = rx.match(s, pos)
                 if not m:
@@ -1011,7 +1013,7 @@ def warm_up(divisions: Divisions | None = None, prefer_counties=None) -> None:
 
 
 def parse_address(
-    text: str,
+    text: object,  # anything: not text gives reason_code not_text (typed for the twin)
     *,
     divisions: Divisions | None = None,
     prefer_counties=None,
@@ -1119,3 +1121,8 @@ def parse_many(
             result = _copy(result)
         out.append(result)
     return out
+
+
+# the compiled twin of this module (setup.py, mypyc) replaces the code above only when it was
+# built from this very source (geo_enroll/address/_twin.py); GEO_ENROLL_NO_EXT=1 keeps Python
+ACCELERATED = _twin.adopt(globals())
