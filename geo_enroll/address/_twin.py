@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import logging
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["TWINS", "adopt", "source_digest", "twin_name"]
+__all__ = ["TWINS", "adopt", "load_python", "source_digest", "twin_name"]
 
 # module source (relative to the package folder) → the sibling sources its twin was
 # type-checked against (mypyc trusts their annotations: an edit there makes the twin stale)
@@ -80,3 +82,19 @@ def adopt(g: dict) -> bool:
         return False
     g.update({k: v for k, v in vars(twin).items() if not k.startswith("__")})
     return True
+
+
+def load_python(module):
+    """The Python code of ``module`` (one with a twin) loaded again as its own module,
+    ``<package>._<stem>_python``, with its own memos and parsers: benchmarks and tests compare
+    it with the twin in one process."""
+    package, _, stem = module.__name__.rpartition(".")
+    name = f"{package}._{stem}_python"
+    spec = importlib.util.spec_from_file_location(name, module.__file__)  # parse.py itself
+    python = importlib.util.module_from_spec(spec)
+    sys.modules[name] = python  # for the dataclasses and pickles of the module, while it runs
+    try:
+        spec.loader.exec_module(python)
+    finally:
+        del sys.modules[name]
+    return python

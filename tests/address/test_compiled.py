@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import doctest
-import importlib.util
 import shutil
 import sys
 import types
@@ -99,14 +98,8 @@ def python_parse():
         if not _built():
             pytest.skip("no compiled twin built (pip install -e . with mypy installed)")
         pytest.skip("compiled twin not used: GEO_ENROLL_NO_EXT=1, or built from older sources")
+    module = _twin.load_python(parse_mod)
     name = "geo_enroll.address._parse_python"
-    spec = importlib.util.spec_from_file_location(name, PACKAGE / "address" / "parse.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
     assert module.ACCELERATED is False and module.parse_address.__module__ == name
     return module
 
@@ -165,3 +158,16 @@ def test_the_python_doctests_pass_on_the_twin(python_parse):
         test.globs = dict(vars(parse_mod))
         runner.run(test)
     assert runner.failures == 0, runner.summarize(verbose=False)
+
+
+# -- admin_only: the speed mode that answers only province/city/county ------------------------
+def test_admin_only_answers_exactly_what_the_full_parse_answers_for_them():
+    texts = _inputs()
+    full = [parse_mod.admin_fields(r) for r in parse_mod.parse_many(texts, cache=False)]
+    assert parse_mod.parse_many(texts, cache=False, admin_only=True) == full
+    assert parse_mod.parse_many(texts[:40] * 2, admin_only=True) == full[:40] * 2  # cached
+    some = [r for r in full if r["codes"].get("county")]
+    assert len(some) > len(texts) // 2  # the inputs do name counties (the check is not empty)
+    r = parse_mod.parse_many(["太仆寺旗宝昌镇河沿街5组14号"], admin_only=True)[0]
+    assert (r["county"], r["codes"]["county"]) == ("太仆寺旗", "152527")
+    assert "road" not in r and "township" not in r["codes"]  # not answered, not left empty
