@@ -61,6 +61,34 @@ barely repeat (480 distinct counties among 612 addresses that name one, 517 dist
 among 529), so a memo of the admin span cannot help a first pass here (it would in a
 district's own column, where parse_many's per-text dedupe already helps).
 
+Issue #12, third pass: compiled code (2026-12-02, load 4-6 from other sessions).  The lead's
+options, measured in one process on this file, the three parsers alternating, best of 25, CPU
+time per address (memos emptied / warm), answers identical::
+
+    parse.py as Python            81.4 / 64.7 µs
+    Cython 3.3 (pure-Python mode, no type declarations)   69.3 / 54.9 µs  (× 1.17 / × 1.18)
+    mypyc (mypy 2.4.1), 4 annotations added               62.4 / 53.2 µs  (× 1.30 / × 1.22)
+
+mypyc is used: ``setup.py`` compiles a build-time copy of parse.py, ``_parse_compiled``, which
+replaces the Python code only while built from the sources on disk (``geo_enroll/address/
+_twin.py``; ``GEO_ENROLL_NO_EXT=1`` keeps Python).  A plain-C extension was not tried: a
+profile of the compiled parse (perf, cpu-clock) has no part worth rewriting alone — dict
+look-ups in the name tables 14 % (CPython's own code), the trie walk (pyahocorasick, C) 9 %,
+the cyclic GC 7 %, regex 5 %, allocation ≈ 8 %, the compiled parse's own code ≈ 5 %.
+This script now times the compiled twin, the Python code and the admin-only mode
+(``parse_many(admin_only=True)``: province, city, county, their codes — the fields cpca
+answers — identical to the full parse's on these 623 and on the 47,914 addresses of
+``check_parse_same.py``) round robin with cpca, best of each of 10 (load 4-6)::
+
+    geo_enroll (compiled), full parse            10,936/s   × cpca 0.31
+    geo_enroll (compiled), admin fields only     12,022/s   × cpca 0.34
+    geo_enroll (Python code), full parse          8,471/s   × cpca 0.24
+    cpca 0.5.5 (province, city, county)          35,073/s
+
+The target (at least cpca's speed) is NOT met, by the full parse nor by the admin fields
+alone: reading the admin chain is most of the work (the admin-only mode stops only once the
+chain can no longer change, and saves ≈ 10 %).
+
 The labels come from the same national table geo_enroll reads (the peers ship their own
 tables: jionlp's is newer, cpca's older), and the forms include old names and short county
 names that cpca does not resolve by design: read the accuracy as "on these forms".
