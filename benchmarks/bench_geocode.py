@@ -94,6 +94,9 @@ def main(argv=None) -> int:
     print(f"baseline  : {len(sample):>6} addresses in {slow:6.2f} s = {base_rate:9.0f} addr/s")
     print(f"ratio     : {rate / base_rate:.0f}x faster than the baseline")
     print(f"levels    : {dict(sorted(levels.items(), key=lambda kv: str(kv[0])))}")
+    from geo_enroll.address.parse import ACCELERATED
+
+    print(f"parser    : {'compiled twin (mypyc)' if ACCELERATED else 'Python code'}")
     return 0
 
 

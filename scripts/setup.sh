@@ -31,9 +31,11 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-# The stamp covers what the install builds: the metadata and the C accelerators' sources.
+# The stamp covers what the install builds: the metadata, the C accelerators' sources and the
+# sources of the address parser's compiled twin (mypyc; a stale twin is not used, see
+# geo_enroll/address/_twin.py, so an edit there means a rebuild to stay fast).
 stamp=.venv/.installed-$(cat pyproject.toml setup.py $(find geo_enroll -name '_*_ext.c' | sort) \
-  | sha256sum | cut -c1-16)
+  geo_enroll/address/{_twin,parse,divisions,normalize}.py | sha256sum | cut -c1-16)
 if [ ! -e "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev]"

@@ -86,10 +86,11 @@ import threading
 from functools import lru_cache
 
 from ..settings import DEFAULT_SETTINGS, Settings
+from . import _twin
 from .divisions import LEVELS, Divisions, level_of_code, load_divisions
 from .normalize import has_han, normalize_address
 
-__all__ = ["parse_address", "parse_many", "PARTS", "pinyin_key", "warm_up"]
+__all__ = ["parse_address", "parse_many", "PARTS", "admin_fields", "pinyin_key", "warm_up"]
 
 PARTS = (
     "province", "city", "county", "township", "village", "group", "road", "cross_road", "lane",
@@ -357,7 +358,7 @@ class _Parser:
             }
         # a name shared by many units (城关镇, 站前街道) → ancestor code → its units there, in
         # order (_under without a pass over every unit of the name, for one parent)
-        self._shared = {}
+        self._shared: dict = {}
         for table in (*div.full.values(), *div.short.values()):
             for codes in table.values():
                 if len(codes) > _SHARED and id(codes) not in self._shared:
@@ -572,7 +573,7 @@ class _Parser:
         return None
 
     # -- whole parse --------------------------------------------------------------------
-    def parse(self, text, settings: Settings) -> dict:
+    def parse(self, text, settings: Settings, admin_only: bool = False) -> dict:
         out = _empty(text)
         if not isinstance(text, str):
             return self._fail(out, "not_text", f"不是文本 not text: got {type(text).__name__}")
@@ -614,8 +615,11 @@ class _Parser:
         longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
         last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
+        next_levels: tuple[str, ...]  # (typed for the compiled twin, see _twin)
         next_levels, by_sound, villages_ok = LEVELS, False, False
         while pos < n:
+            if admin_only and chain and not admin_open and not villages_ok:
+                break  # nothing read after this can change the chain (parse_many admin_only)
             matched = False
             # the names starting here, the levels they name (_hits, inline)
             hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
@@ -691,7 +695,7 @@ class _Parser:
                 continue
             first = (_ANY_DIGIT_RE if "0" <= s[pos] <= "9" else _ANY_OTHER_RE).match(s, pos)
             # no token starts here, or from the first token that matches here on
-            tokens = () if first is None else _TOKENS_FROM[first.lastgroup]
+            tokens = () if first is None else _TOKENS_FROM[first.lastgroup]  # type: ignore[index]
             for part, rx, generic in tokens:
                 m = rx.match(s, pos)
                 if not m:
@@ -1011,7 +1015,7 @@ def warm_up(divisions: Divisions | None = None, prefer_counties=None) -> None:
 
 
 def parse_address(
-    text: str,
+    text: object,  # anything: not text gives reason_code not_text (typed for the twin)
     *,
     divisions: Divisions | None = None,
     prefer_counties=None,
@@ -1065,6 +1069,22 @@ def parse_address(
         return _Parser._fail(out, "internal", "解析失败 parser failure")
 
 
+def admin_fields(result: dict) -> dict:
+    """The part of a parse that ``parse_many(..., admin_only=True)`` answers: province, city,
+    county, their codes and candidates, and the reason.
+
+    >>> admin_fields(parse_address("宝昌镇菜园村三社"))["codes"]
+    {'province': '15', 'city': '1525', 'county': '152527'}
+    """
+    return {
+        "input": result["input"], "normalized": result["normalized"],
+        "province": result["province"], "city": result["city"], "county": result["county"],
+        "codes": {k: v for k, v in result["codes"].items() if k in _COARSE},
+        "candidates": {k: v for k, v in result["candidates"].items() if k in _COARSE},
+        "reason_code": result["reason_code"], "reason": result["reason"],
+    }  # fmt: skip
+
+
 def _copy(result: dict) -> dict:
     return {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in result.items()}
 
@@ -1076,6 +1096,7 @@ def parse_many(
     prefer_counties=None,
     settings: Settings = DEFAULT_SETTINGS,
     cache: bool = True,
+    admin_only: bool = False,
 ) -> list[dict]:
     """Parse a column of addresses with one parser (built once per process and table).
 
@@ -1086,6 +1107,10 @@ def parse_many(
     cache : bool
         Parse each distinct text once (registers repeat addresses); results are copies, so
         changing one never changes another.
+    admin_only : bool
+        Answer only the administrative part (:func:`admin_fields`: province, city, county,
+        codes, candidates, reason), the same as the full parse gives for it: the parse stops
+        where nothing read later can change the chain (no road, building or room is read).
     divisions, prefer_counties, settings
         As for :func:`parse_address`.
 
@@ -1111,7 +1136,9 @@ def parse_many(
             out.append(_copy(seen[key]))
             continue
         try:
-            result = parser.parse(text, settings)
+            result = parser.parse(text, settings, admin_only)
+            if admin_only:
+                result = admin_fields(result)
         except RecursionError:  # pragma: no cover - defensive, as in parse_address
             result = _Parser._fail(_empty(text), "internal", "解析失败 parser failure")
         if cache and key is not None:
@@ -1119,3 +1146,8 @@ def parse_many(
             result = _copy(result)
         out.append(result)
     return out
+
+
+# the compiled twin of this module (setup.py, mypyc) replaces the code above only when it was
+# built from this very source (geo_enroll/address/_twin.py); GEO_ENROLL_NO_EXT=1 keeps Python
+ACCELERATED = _twin.adopt(globals())
