@@ -11,6 +11,8 @@ demo: setup
 # 2. set up and run the whole test suite (what .ci/run calls).
 test: setup
 	.venv/bin/python -m pytest -q -rs
+	# the address parser again as pure Python (the reference its compiled twin must equal)
+	GEO_ENROLL_NO_EXT=1 .venv/bin/python -m pytest -q -rs -p no:randomly tests/address geo_enroll/address
 
 # Rebuild the committed data products in data/boundaries/.
 data: setup
