@@ -72,6 +72,20 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     """
     pieces: list[dict] = []
     left: list[str] = []
+    lm = _LABEL.match(part)
+    if lm and _GENERIC_LABEL.fullmatch(lm["label"]):  # 代招范围：蜀龙路以东…: a label, no place
+        return _part_pieces(lm["rest"], ctx, town)
+    tm = PATTERNS["township_prefix"].match(part)
+    if not lm and tm and PATTERNS["limit"].match(tm["rest"].lstrip("：: ")):
+        lm = {"label": tm["town"], "rest": tm["rest"].lstrip("：: ")}  # 宝昌镇东至甲路，…
+    if lm and re.search(r"以[东南西北]|[东南西北](?:至|界)", lm["rest"]):
+        if _PLACE_SUFFIX.search(lm["label"]) or re.search(r"(?:镇|乡|街道|苏木)$", lm["label"]):
+            # 怀德社区：立新南路以东区域 / 宝昌镇：东至…: that place's side, that place's box
+            got, lf = _part_pieces(lm["rest"], ctx, town)
+            for x in got:
+                if x["type"] in ("bounds", "limits") and x.get("within") in (None, town):
+                    x["within"] = lm["label"]
+            return got, lf
     # four-sided limits for the whole part
     if PATTERNS["limit"].match(part):
         head, excluded = split_exclusions(part)
@@ -298,6 +312,10 @@ def _limits_only(clauses: list[str]) -> bool:
     )
 
 
+_LABEL = re.compile(rf"^(?P<label>[{CN}]{{2,12}})[:：]\s*(?P<rest>\S.*)$")
+_GENERIC_LABEL = re.compile(
+    r"(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?范围|学区|片区|区域"
+)
 _AND_BOX = re.compile(
     r"(?:(?:(?<=区域)|(?<=范围)|(?<=片区)|(?<=区块))[，,；;]?\s*(?:以及|及|和|另外?|还有)"
     r"|[，,；;]\s*(?:以及|另外?|还有))\s*"  # never ，和… (和平路以东 is a street)

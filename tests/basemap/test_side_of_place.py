@@ -143,3 +143,30 @@ def test_whole_places_listed_before_a_side_are_items_not_streets(text, units, wi
     assert [p["within"] for p in boxes] == within
     streets = {b["street"] for p in boxes for b in p["bounds"]}
     assert not streets & set(units)
+
+
+@pytest.mark.parametrize(
+    "text,within",
+    [
+        ("白石厦社区：（1）广深公路以西区域", "白石厦社区"),
+        ("怀德社区：立新南路以东区域", "怀德社区"),
+        ("宝昌镇：东至甲路，南至乙路，西至丙路，北至丁路", "宝昌镇"),
+        ("宝昌镇东至甲路，南至乙路，西至丙路，北至丁路", "宝昌镇"),
+    ],
+)
+def test_a_place_labelling_its_sides_is_their_parent(text, within):
+    pieces, left = _pieces(text)
+    assert left == [] and [p["within"] for p in pieces] == [within]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "代招范围：蜀龙路以东、成绵高速以南、熊猫大道以西、湖山路以北区域",
+        "招生范围：人民路以东区域",
+    ],
+)
+def test_a_generic_label_is_no_place(text):
+    pieces, left = _pieces(text)
+    assert left == [] and len(pieces) == 1 and pieces[0]["within"] is None
+    assert not any("范围" in b["street"] for b in pieces[0]["bounds"])
