@@ -105,6 +105,8 @@ _NOT_A_PLACE_RE = re.compile(
     f"[东南西北中]?(?:{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX}|桥|大桥|门)"
     # a road stem of one character is no road of its own: 龙潭寺东路, 猛追湾横街, 白莲池支路
     f"|[\u3400-\u9fff0-9]?[东南西北中横支环]?(?:{_ROAD_SUFFIX})"
+    # a numbered branch or section: 中山东一路, 人民南二路, 解放西三街 (not the city 中山)
+    f"|[东南西北中][一二三四五六七八九十]{{1,2}}(?:{_ROAD_SUFFIX})"
     "|[省市区县旗盟州镇乡]"  # 朝阳区: the short 朝阳 (of 朝阳市) is part of a longer name
 )
 _NAME = r"[\u3400-\u9fffA-Za-z0-9]"

@@ -251,3 +251,21 @@ def test_nei_meng_short_for_inner_mongolia(text, county):
 def test_nei_meng_in_a_road_name_stays_a_road():
     assert parse_address("内蒙路5号")["province"] is None
     assert parse_address("上海市黄浦区内蒙古路3号")["road"] == "内蒙古路"
+
+
+# -- a numbered branch road after a short place name ---------------------------------------
+@pytest.mark.parametrize(
+    ("text", "road"),
+    [("中山东一路5号", "中山东一路"), ("上海市中山东一路", "中山东一路"),
+     ("广东中山东一路", "中山东一路"), ("上海市黄浦区中山南二路10号", "中山南二路")],
+)  # fmt: skip
+def test_a_numbered_branch_road_is_not_a_short_city_and_a_road(text, road):
+    """中山东一路 is one road (the Bund), not the city 中山 (and its county-level twin) with
+    a road 东一路."""
+    r = parse_address(text)
+    assert r["road"] == road and r["city"] is None and r["county"] in (None, "黄浦区")
+
+
+def test_a_short_city_before_a_place_still_reads():
+    r = parse_address("中山东区")
+    assert r["city"] == "中山市" and r["township"] == "东区街道"
