@@ -138,6 +138,7 @@ _SWALLOWED_RE = re.compile(
 )
 # unread text that ends like an admin unit (嘉峪关市成县): the city is not all that was meant
 _ADMIN_END_RE = re.compile(r"[省市区县旗盟州](?: |$)")
+_RECOVER_AFTER = frozenset(("province", "city"))  # _Parser._recover: after these levels only
 _NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
 _NOTHING = (_NO_HITS, _NO_LEVELS)
@@ -637,22 +638,26 @@ class _Parser:
         """``(code, end)`` of the one unit one level below ``parent`` whose full name is the
         text at ``pos`` with one character replaced by a homophone, or None."""
         found = None
-        for name, code in _near_candidates(self.div, parent):
-            end = pos + len(name)
-            text = s[pos:end]
-            if len(text) != len(name) or text == name:
-                continue
-            diff = [i for i in range(len(name)) if text[i] != name[i]]
-            if len(diff) != 1:
-                continue
-            i = diff[0]
-            if i == len(name) - 1:
-                continue  # the kind (市, 区, 县) must be written as it is: 武候祠 is no 武侯区
-            if _typo_sound(text[i]) != _typo_sound(name[i]):
-                continue
-            if found is not None and found[0] != code:
-                return None  # two units a typo away: abstain
-            found = (code, end)
+        lengths, by_end = _near_candidates(self.div, parent)
+        n = len(s)
+        for length in lengths:
+            end = pos + length
+            if end > n:
+                break
+            # the kind (市, 区, 县) must be written as it is: 武候祠 is no 武侯区
+            for name, code in by_end.get((length, s[end - 1]), ()):
+                text = s[pos:end]
+                if text == name:
+                    continue
+                diff = [i for i in range(length - 1) if text[i] != name[i]]
+                if len(diff) != 1:
+                    continue
+                i = diff[0]
+                if _typo_sound(text[i]) != _typo_sound(name[i]):
+                    continue
+                if found is not None and found[0] != code:
+                    return None  # two units a typo away: abstain
+                found = (code, end)
         if found is None:
             return None
         text = s[pos : found[1]]
@@ -837,9 +842,10 @@ class _Parser:
             if matched:
                 continue
             if (
-                admin_open
-                and pos == last_admin_end
+                pos == last_admin_end
+                and admin_open
                 and chain
+                and chain[-1][0] in _RECOVER_AFTER
                 and (rec := self._recover(s, pos, chain, out))
             ):
                 # wrong city, short development zone, mistyped name (only where nothing else is)
@@ -1126,9 +1132,15 @@ def _county_twin(div: Divisions, city: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _near_candidates(div: Divisions, parent: str) -> tuple:
-    """``(name, code)`` of the units one level below ``parent`` (a province's cities and the
-    counties of its placeholder cities, a city's counties) whose full name has 3 or more
-    characters: where :meth:`_Parser._near_name` looks for a mistyped name."""
+    """The units one level below ``parent`` (a province's cities and the counties of its
+    placeholder cities, a city's counties) whose full name has 3 or more characters, where
+    :meth:`_Parser._near_name` looks for a mistyped name: ``(lengths, index)``, the lengths
+    of their names ascending and ``(length, last character) → ((name, code), ...)``.
+
+    >>> lengths, index = _near_candidates(load_divisions(), "4101")
+    >>> ("金水区", "410105") in index[(3, "区")], lengths[0]
+    (True, 3)
+    """
     out = []
     for code in div.children.get(parent, ()):
         if len(code) > 6:
@@ -1137,7 +1149,11 @@ def _near_candidates(div: Divisions, parent: str) -> tuple:
             out += [(normalize_address(div.units[c].name), c) for c in div.children.get(code, ())]
         else:
             out.append((normalize_address(div.units[code].name), code))
-    return tuple((n, c) for n, c in out if len(n) >= 3 and len(c) <= 6)
+    index: dict[tuple, list] = {}
+    for n, c in out:
+        if len(n) >= 3 and len(c) <= 6:
+            index.setdefault((len(n), n[-1]), []).append((n, c))
+    return tuple(sorted({k[0] for k in index})), {k: tuple(v) for k, v in index.items()}
 
 
 # development zones (county-level units coded x7x) are written without their city (合肥市高新区)
