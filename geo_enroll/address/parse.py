@@ -138,7 +138,9 @@ _SWALLOWED_RE = re.compile(
 )
 # unread text that ends like an admin unit (嘉峪关市成县): the city is not all that was meant
 _ADMIN_END_RE = re.compile(r"[省市区县旗盟州](?: |$)")
-_RECOVER_AFTER = frozenset(("province", "city"))  # _Parser._recover: after these levels only
+_RECOVER_AFTER = frozenset(
+    ("province", "city", "county")
+)  # _Parser._recover: after these levels only
 _NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
 _NOTHING = (_NO_HITS, _NO_LEVELS)
@@ -568,10 +570,12 @@ class _Parser:
           anywhere; a city so read must be confirmed by one of its counties written right
           after it.  Noted and listed in ``fuzzy``."""
         level, codes = chain[-1][0], chain[-1][1]
-        if len(codes) != 1 or level not in ("province", "city"):
+        if len(codes) != 1:
             return None
         parent = codes[0]
         div = self.div
+        if level == "county":
+            return self._township_elsewhere(s, pos, chain, out)
         if level == "city":
             hit = self._county_elsewhere(s, pos, chain, out)
             if hit is None:
@@ -621,6 +625,37 @@ class _Parser:
             else:
                 chain[-1] = ["city", (code[:4],), False, None]
             return "county", codes, end
+        return None
+
+    def _township_elsewhere(self, s, pos, chain, out):
+        """A township named in full at ``pos`` that is not in the county just read but is the
+        one township of that name in the whole table and lies in the county's city
+        (余杭区临平街道 → 临平区, 宝安区民治街道 → 龙华区: moved to a county carved out since,
+        or a county written wrong).  The table is today's, so the township's county is
+        today's; the written county is kept in ``written`` and noted."""
+        county = chain[-1][1][0]
+        div = self.div
+        full = div.full["township"]
+        for key in self._hits(s, pos):
+            # the one township of that name in the whole table, in the county's city: a name
+            # shared with any other township (城东街道, 万家镇) could be a namesake the written
+            # county had under an older name
+            codes = full.get(key, ())
+            if len(key) < 3 or len(codes) != 1 or not codes[0].startswith(county[:4]):
+                continue
+            if codes[0].startswith(county):
+                continue
+            if key in div.historical["township"] or _NOT_A_PLACE_RE.match(s, pos + len(key)):
+                continue
+            (code,) = codes
+            written = div.units[county].name
+            out["written"].setdefault("county", written)
+            out["notes"].append(
+                f"{key} is not in {written}: the one {key} of {_chain_name(div, county[:4])} "
+                f"is in {div.units[code[:6]].name} today; county read from the township"
+            )
+            chain[-1] = ["county", (code[:6],), False, None]
+            return "township", codes, pos + len(key)
         return None
 
     def _zone_at(self, s, pos, city, out):

@@ -269,3 +269,40 @@ def test_a_numbered_branch_road_is_not_a_short_city_and_a_road(text, road):
 def test_a_short_city_before_a_place_still_reads():
     r = parse_address("中山东区")
     assert r["city"] == "中山市" and r["township"] == "东区街道"
+
+
+# -- a township under a county it is no longer in ------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "written", "county"),
+    [
+        ("浙江省杭州市余杭区临平街道", "余杭区", "临平区"),  # 临平区 carved out of 余杭 2021
+        ("浙江省杭州市江干区下沙街道", "江干区", "钱塘区"),  # an old county name as well
+        ("广东省深圳市宝安区民治街道", "宝安区", "龙华区"),
+        ("深圳市宝安区公明街道", "宝安区", "光明区"),
+        ("北京市朝阳区中关村街道", "朝阳区", "海淀区"),
+    ],
+)
+def test_a_township_unique_in_the_table_gives_its_county_of_today(text, written, county):
+    r = parse_address(text)
+    assert r["county"] == county and r["codes"]["township"].startswith(r["codes"]["county"])
+    assert r["written"]["county"] == written
+    assert any("county read from the township" in n for n in r["notes"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "江苏省泰州市靖江市城东街道",  # 城东街道: a name many townships share
+        "浙江省宁波市海曙区临平街道",  # 临平街道 is in 杭州, not in the written city
+        "浙江省杭州市西湖区临平路5号",  # a road named after it: no kind written
+    ],
+)
+def test_a_township_elsewhere_needs_a_unique_name_in_the_same_city(text):
+    r = parse_address(text)
+    assert "county" not in r["written"] and r["codes"]["county"][:4] == r["codes"]["city"]
+    assert r["county"] in ("靖江市", "海曙区", "西湖区")
+
+
+def test_a_township_in_its_own_county_is_not_noted():
+    r = parse_address("浙江省杭州市临平区临平街道")
+    assert r["county"] == "临平区" and "county" not in r["written"] and not r["notes"]
