@@ -49,6 +49,15 @@ resolves when unique; a unit written twice (北京北京市, 金华金华) is re
 ``null`` cells are dropped.  香港, 澳门 and 台湾 are recognised at province level
 (``outside_table``: the national table has nothing below them).
 
+Where nothing under the units read is named, and only there, the parse tries (each noted,
+what was written kept in ``written``): a county under the wrong city (宁波市义乌市: the one
+义乌市 of the table, in that province, gives 金华市); a township under a county it is no longer
+in (余杭区临平街道 → 临平区: the one 临平街道 of the table, in that city); a development zone
+without its city (合肥市高新区); a city or county name with one character mistyped by a
+homophone (郑洲市金水区, 成都市武候区; ``fuzzy``), unique under the written parent and, for a
+city, confirmed by one of its counties.  A city without counties (东莞市, 嘉峪关市) answers
+its county-level twin.
+
 Village names are also matched by sound (pypinyin, tones ignored; then with n/ng and z/zh
 c/ch s/sh merged), because addresses and the seed policy spell villages with homophones
 (东圪良 for 东圪梁, 楚伦乌苏 for 楚鲁乌苏); such matches carry ``fuzzy``.
@@ -138,9 +147,8 @@ _SWALLOWED_RE = re.compile(
 )
 # unread text that ends like an admin unit (嘉峪关市成县): the city is not all that was meant
 _ADMIN_END_RE = re.compile(r"[省市区县旗盟州](?: |$)")
-_RECOVER_AFTER = frozenset(
-    ("province", "city", "county")
-)  # _Parser._recover: after these levels only
+# _Parser._recover is tried after these levels (and after a county where a township name starts)
+_RECOVER_AFTER = frozenset(("province", "city"))
 _NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
 _NOTHING = (_NO_HITS, _NO_LEVELS)
@@ -512,6 +520,9 @@ class _Parser:
             codes = full[lv].get(key)
             if codes and _under(codes, last_codes):
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
+        if _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
+            return 0
+        for lv in _FINER[last_level]:
             changes = self.div.historical[lv].get(key)
             if changes and any(
                 ch.successor
@@ -520,8 +531,6 @@ class _Parser:
                 for ch in changes
             ):
                 return 0  # 吐鲁番地区吐鲁番市: the old county-level city (today 高昌区)
-        if _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
-            return 0
         return pos + len(key)
 
     def _old_parent_before(self, s, pos, change) -> bool:
@@ -554,7 +563,7 @@ class _Parser:
         return None
 
     # -- recovery: where nothing under the units read is named (tried only there) -----------
-    def _recover(self, s, pos, chain, out):
+    def _recover(self, s, pos, chain, out, hits):
         """``(level, codes, end)`` of a unit written right after a province or city where no
         unit under it is named, or None (abstaining beats guessing).  In order:
 
@@ -575,9 +584,9 @@ class _Parser:
         parent = codes[0]
         div = self.div
         if level == "county":
-            return self._township_elsewhere(s, pos, chain, out)
+            return self._township_elsewhere(s, pos, chain, out, hits)
         if level == "city":
-            hit = self._county_elsewhere(s, pos, chain, out)
+            hit = self._county_elsewhere(s, pos, chain, out, hits)
             if hit is None:
                 hit = self._zone_at(s, pos, parent, out)
             if hit is not None:
@@ -595,12 +604,12 @@ class _Parser:
         out["notes"].append(f"{s[pos:end]} read as {official} (one character, same sound)")
         return found, (code,), end
 
-    def _county_elsewhere(self, s, pos, chain, out):
+    def _county_elsewhere(self, s, pos, chain, out, hits):
         """A county named in full at ``pos`` that is not in the city just read but is the one
         county of that name in its province (宁波市义乌市 → 金华市义乌市)."""
         city = chain[-1][1][0]
         div = self.div
-        for key in self._hits(s, pos):
+        for key in hits:
             if len(key) < 3:
                 continue  # 城区, 矿区, 郊区: too common a name to overrule the written city
             # the one county of that name in the whole table (and never one of another's
@@ -627,7 +636,7 @@ class _Parser:
             return "county", codes, end
         return None
 
-    def _township_elsewhere(self, s, pos, chain, out):
+    def _township_elsewhere(self, s, pos, chain, out, hits):
         """A township named in full at ``pos`` that is not in the county just read but is the
         one township of that name in the whole table and lies in the county's city
         (余杭区临平街道 → 临平区, 宝安区民治街道 → 龙华区: moved to a county carved out since,
@@ -636,7 +645,7 @@ class _Parser:
         county = chain[-1][1][0]
         div = self.div
         full = div.full["township"]
-        for key in self._hits(s, pos):
+        for key in hits:
             # the one township of that name in the whole table, in the county's city: a name
             # shared with any other township (城东街道, 万家镇) could be a namesake the written
             # county had under an older name
@@ -880,8 +889,12 @@ class _Parser:
                 pos == last_admin_end
                 and admin_open
                 and chain
-                and chain[-1][0] in _RECOVER_AFTER
-                and (rec := self._recover(s, pos, chain, out))
+                and (
+                    (lv := chain[-1][0]) in _RECOVER_AFTER
+                    or lv == "county"
+                    and "township" in named  # a township name starts here
+                )
+                and (rec := self._recover(s, pos, chain, out, hits))
             ):
                 # wrong city, short development zone, mistyped name (only where nothing else is)
                 level, parents, pos = rec
