@@ -306,3 +306,55 @@ def test_a_township_elsewhere_needs_a_unique_name_in_the_same_city(text):
 def test_a_township_in_its_own_county_is_not_noted():
     r = parse_address("浙江省杭州市临平区临平街道")
     assert r["county"] == "临平区" and "county" not in r["written"] and not r["notes"]
+
+
+# -- invariant over the table: a recovered unit is the one meant ---------------------------
+def _sample_counties(n: int, seed: int) -> list[str]:
+    import random
+
+    counties = sorted(
+        c for c in DIV.units
+        if len(c) == 6 and not DIV.is_virtual(c[:4]) and c[:2] not in ("71", "81", "82")
+    )  # fmt: skip
+    return random.Random(seed).sample(counties, n)
+
+
+def test_recovery_never_gives_another_unit_than_the_one_meant():
+    """Seeded sample of the table: each county written under another city of its province,
+    and with one character of its name (not the kind) replaced by another of the same sound.
+    Whenever the recovery answers (``written`` or ``fuzzy`` set), it is that county."""
+    from geo_enroll.address.parse import _typo_sound
+
+    by_sound: dict[str, list] = {}
+    for unit in DIV.units.values():
+        for ch in unit.name:
+            if ch not in by_sound.setdefault(_typo_sound(ch), []):
+                by_sound[_typo_sound(ch)].append(ch)
+    cities = sorted(c for c in DIV.units if len(c) == 4 and not DIV.is_virtual(c))
+    cases = []
+    for i, code in enumerate(_sample_counties(300, 12)):
+        unit, city = DIV.units[code], DIV.units[code[:4]]
+        province = DIV.units[code[:2]].name
+        others = [c for c in cities if c[:2] == code[:2] and c != city.code]
+        if others:
+            cases.append((province + DIV.units[others[i % len(others)]].name + unit.name, code))
+        j = i % (len(unit.name) - 1)
+        same = [ch for ch in by_sound[_typo_sound(unit.name[j])] if ch != unit.name[j]]
+        if same:
+            typo = unit.name[:j] + same[i % len(same)] + unit.name[j + 1 :]
+            cases.append((province + city.name + typo + "人民路1号", code))
+    assert len(cases) > 400
+    recovered = 0
+    for text, code in cases:
+        r = parse_address(text)
+        if r["written"].get("city"):  # the county under the wrong city
+            recovered += 1
+            assert r["codes"]["county"] == code, (text, r["county"], r["notes"])
+        elif fuzzy := r["fuzzy"].get("county"):  # the typo
+            recovered += 1
+            assert r["county"] == fuzzy["official"] and r["codes"]["county"][:4] == code[:4]
+            # a replacement can make a name one sound away from another county of the city
+            # (喻城县 is read as 虞城县): then that one, else the county meant
+            if fuzzy["official"] == DIV.units[code].name:
+                assert r["codes"]["county"] == code, (text, r["notes"])
+    assert recovered > len(cases) // 2
