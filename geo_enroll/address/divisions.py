@@ -69,7 +69,8 @@ _SUFFIX = {
 # 盟), each as the official name it stands for.  Source: the prefectures' own usage, recorded in
 # their encyclopaedia entries (百度百科/维基百科 锡林郭勒盟 "简称锡盟", 阿拉善盟 "简称阿盟").
 # Add an entry only with such a source; a form naming no unit, or several, is not indexed.
-CONVENTIONAL_SHORT = {"锡盟": "锡林郭勒盟", "阿盟": "阿拉善盟"}
+# 内蒙 for 内蒙古 (自治区): the colloquial form in everyday writing, read by cpca and jionlp alike.
+CONVENTIONAL_SHORT = {"锡盟": "锡林郭勒盟", "阿盟": "阿拉善盟", "内蒙": "内蒙古自治区"}
 _ROADLIKE_RE = re.compile(r"(?:路|街|大街|大道|巷|胡同|道|桥|门|里)$")
 _VILLAGE_SUFFIX_RE = re.compile(
     r"(?:村民委员会|村委会|社区居民委员会|社区居委会|居民委员会|居委会|嘎查委员会|委员会|生活区)$"
@@ -225,7 +226,7 @@ class Divisions:
         A form that is also the name of a unit at another level, or the full name of one at
         its own, is left out (it could be either); one shared by several units is indexed with
         all of them, so the parser lists the candidates instead of choosing."""
-        for level, kinds in (("city", ("州",)), ("county", ("县", "旗"))):
+        for level, kinds in (("province", ()), ("city", ("州",)), ("county", ("县", "旗"))):
             full = self.full[level]
             forms: dict[str, list] = {}
             for name, codes in full.items():
@@ -233,9 +234,8 @@ class Divisions:
                     if name.endswith("自治" + kind) and (stem := short_name(name, level)):
                         forms.setdefault(stem + kind, []).extend(codes)
             conventional: dict[str, list] = {}
-            if level == "city":
-                for form, name in CONVENTIONAL_SHORT.items():
-                    conventional[form] = list(full.get(normalize_address(name), ()))
+            for form, name in CONVENTIONAL_SHORT.items():
+                conventional[form] = list(full.get(normalize_address(name), ()))
             # a derived form carries its kind (州, 县): a name in full, read where full names
             # are; an abbreviation (锡盟) is a short form, read only where short forms are
             for table, found in ((full, forms), (self.short[level], conventional)):

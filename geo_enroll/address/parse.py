@@ -49,6 +49,15 @@ resolves when unique; a unit written twice (北京北京市, 金华金华) is re
 ``null`` cells are dropped.  香港, 澳门 and 台湾 are recognised at province level
 (``outside_table``: the national table has nothing below them).
 
+Where nothing under the units read is named, and only there, the parse tries (each noted,
+what was written kept in ``written``): a county under the wrong city (宁波市义乌市: the one
+义乌市 of the table, in that province, gives 金华市); a township under a county it is no longer
+in (余杭区临平街道 → 临平区: the one 临平街道 of the table, in that city); a development zone
+without its city (合肥市高新区); a city or county name with one character mistyped by a
+homophone (郑洲市金水区, 成都市武候区; ``fuzzy``), unique under the written parent and, for a
+city, confirmed by one of its counties.  A city without counties (东莞市, 嘉峪关市) answers
+its county-level twin.
+
 Village names are also matched by sound (pypinyin, tones ignored; then with n/ng and z/zh
 c/ch s/sh merged), because addresses and the seed policy spell villages with homophones
 (东圪良 for 东圪梁, 楚伦乌苏 for 楚鲁乌苏); such matches carry ``fuzzy``.
@@ -87,7 +96,7 @@ from functools import lru_cache
 
 from ..settings import DEFAULT_SETTINGS, Settings
 from . import _twin
-from .divisions import LEVELS, Divisions, level_of_code, load_divisions
+from .divisions import LEVELS, Divisions, level_of_code, load_divisions, short_name
 from .normalize import has_han, normalize_address
 
 __all__ = ["parse_address", "parse_many", "PARTS", "admin_fields", "pinyin_key", "warm_up"]
@@ -106,6 +115,8 @@ _NOT_A_PLACE_RE = re.compile(
     f"[东南西北中]?(?:{_VILLAGE_SUFFIX}|{_COMPOUND_SUFFIX}|桥|大桥|门)"
     # a road stem of one character is no road of its own: 龙潭寺东路, 猛追湾横街, 白莲池支路
     f"|[\u3400-\u9fff0-9]?[东南西北中横支环]?(?:{_ROAD_SUFFIX})"
+    # a numbered branch or section: 中山东一路, 人民南二路, 解放西三街 (not the city 中山)
+    f"|[东南西北中][一二三四五六七八九十]{{1,2}}(?:{_ROAD_SUFFIX})"
     "|[省市区县旗盟州镇乡]"  # 朝阳区: the short 朝阳 (of 朝阳市) is part of a longer name
 )
 _NAME = r"[\u3400-\u9fffA-Za-z0-9]"
@@ -135,6 +146,10 @@ _TOKENS = (
 _SWALLOWED_RE = re.compile(
     r"([\u3400-\u9fff]{2,8}?(?:省|(?<![城都超门])市|自治区|地区|区|县|旗|盟|州))(?=[\u3400-\u9fff]{3,})"
 )
+# unread text that ends like an admin unit (嘉峪关市成县): the city is not all that was meant
+_ADMIN_END_RE = re.compile(r"[省市区县旗盟州](?: |$)")
+# _Parser._recover is tried after these levels (and after a county where a township name starts)
+_RECOVER_AFTER = frozenset(("province", "city"))
 _NO_HITS: tuple = ()
 _NO_LEVELS: frozenset = frozenset()
 _NOTHING = (_NO_HITS, _NO_LEVELS)
@@ -242,6 +257,20 @@ def _loose_syllable(s: str) -> str:
         s = s.replace(a, b)
     if len(s) > 2 and s.endswith("n"):
         s = s[:-1]
+    return s
+
+
+@lru_cache(maxsize=20000)
+def _typo_sound(c: str) -> str:
+    """A character's toneless pinyin with z/zh, c/ch, s/sh and n/ng merged (the confusions
+    of pinyin input), a final n kept: 证 = 圳, 洲 = 州, but 砥 (di) ≠ 鼎 (ding).
+
+    >>> _typo_sound("证") == _typo_sound("圳"), _typo_sound("砥") == _typo_sound("鼎")
+    (True, False)
+    """
+    s = _char_pinyin(c)
+    for a, b in _MERGE:
+        s = s.replace(a, b)
     return s
 
 
@@ -494,7 +523,27 @@ class _Parser:
                 return 0  # 东莞市东莞市: the city's own county-level unit, not a repeat
         if _NOT_A_PLACE_RE.match(s, pos + len(key)):  # 大邑县大邑大道
             return 0
+        for lv in _FINER[last_level]:
+            changes = self.div.historical[lv].get(key)
+            if changes and any(
+                ch.successor
+                and ch.successor.startswith(last_codes)
+                and self._old_parent_before(s, pos, ch)
+                for ch in changes
+            ):
+                return 0  # 吐鲁番地区吐鲁番市: the old county-level city (today 高昌区)
         return pos + len(key)
+
+    def _old_parent_before(self, s, pos, change) -> bool:
+        """Whether the old name of the unit ``change``'s old unit lay in is written right
+        before ``pos`` (吐鲁番地区 before 吐鲁番市: the old county-level city, not the
+        prefecture-level city written twice)."""
+        parent = change.old_code[: {6: 4, 9: 6}.get(len(change.old_code), 2)]
+        old = self.div.historical[level_of_code(parent)]
+        return any(
+            any(ch.old_code == parent for ch in old.get(s[pos - k : pos], ()))
+            for k in range(2, min(pos, 10) + 1)
+        )
 
     def _township_variant(self, s, pos, parents, out):
         """A township written with its former kind (镇 that became a 街道, 乡 that became a
@@ -513,6 +562,153 @@ class _Parser:
                 out["written"]["township"] = stem + kind
                 return codes, m.end(), False, None
         return None
+
+    # -- recovery: where nothing under the units read is named (tried only there) -----------
+    def _recover(self, s, pos, chain, out, hits):
+        """``(level, codes, end)`` of a unit written right after a province or city where no
+        unit under it is named, or None (abstaining beats guessing).  In order:
+
+        * a county written under the wrong city (宁波市义乌市): the full name (with its
+          suffix, 3 characters or more) of the one county of that name in the whole table,
+          old names included, when it lies in the written city's province; the city becomes
+          that county's, the written one is kept in ``written`` and noted;
+        * a development zone written without its city (合肥市高新区, 苏州市工业园区): the one
+          zone of the written city with that form (:func:`_zone_forms`);
+        * a full name with one character mistyped by a homophone (郑洲市 for 郑州市, 武候区
+          for 武侯区): the one unit under the written parent, one level down, that differs
+          by that character alone and sounds the same, where the text names no unit
+          anywhere; a city so read must be confirmed by one of its counties written right
+          after it.  Noted and listed in ``fuzzy``."""
+        level, codes = chain[-1][0], chain[-1][1]
+        if len(codes) != 1:
+            return None
+        parent = codes[0]
+        div = self.div
+        if level == "county":
+            return self._township_elsewhere(s, pos, chain, out, hits)
+        if level == "city":
+            hit = self._county_elsewhere(s, pos, chain, out, hits)
+            if hit is None:
+                hit = self._zone_at(s, pos, parent, out)
+            if hit is not None:
+                return hit
+        near = self._near_name(s, pos, parent)
+        if near is None:
+            return None
+        code, end = near
+        found = level_of_code(code)
+        if found == "city" and not self._admin_lookup(s, end, "county", (code,), True):
+            return None  # a city by its sound alone: not without one of its counties after it
+        official = div.units[code].name
+        out["fuzzy"][found] = {"written": s[pos:end], "official": official}
+        out["written"][found] = s[pos:end]
+        out["notes"].append(f"{s[pos:end]} read as {official} (one character, same sound)")
+        return found, (code,), end
+
+    def _county_elsewhere(self, s, pos, chain, out, hits):
+        """A county named in full at ``pos`` that is not in the city just read but is the one
+        county of that name in its province (宁波市义乌市 → 金华市义乌市)."""
+        city = chain[-1][1][0]
+        div = self.div
+        for key in hits:
+            if len(key) < 3:
+                continue  # 城区, 矿区, 郊区: too common a name to overrule the written city
+            # the one county of that name in the whole table (and never one of another's
+            # old names): 铁西区 (鞍山, 四平) under 延边 could be a wrong province as well
+            codes = div.full["county"].get(key, ())
+            if len(codes) != 1 or codes[0][:2] != city[:2] or codes[0].startswith(city):
+                continue
+            if key in div.historical["county"]:
+                continue
+            end = pos + len(key)
+            if _NOT_A_PLACE_RE.match(s, end):
+                continue
+            (code,) = codes
+            out["written"]["city"] = div.units[city].name
+            out["notes"].append(
+                f"{key} is not in {div.units[city].name}: the one {key} of "
+                f"{div.units[city[:2]].name} is in {_chain_name(div, code[:4]) or '—'}; "
+                "city read from the county"
+            )
+            if div.is_virtual(code[:4]):
+                chain.pop()  # a county under the province itself (仙桃市): no city
+            else:
+                chain[-1] = ["city", (code[:4],), False, None]
+            return "county", codes, end
+        return None
+
+    def _township_elsewhere(self, s, pos, chain, out, hits):
+        """A township named in full at ``pos`` that is not in the county just read but is the
+        one township of that name in the whole table and lies in the county's city
+        (余杭区临平街道 → 临平区, 宝安区民治街道 → 龙华区: moved to a county carved out since,
+        or a county written wrong).  The table is today's, so the township's county is
+        today's; the written county is kept in ``written`` and noted."""
+        county = chain[-1][1][0]
+        div = self.div
+        full = div.full["township"]
+        for key in hits:
+            # the one township of that name in the whole table, in the county's city: a name
+            # shared with any other township (城东街道, 万家镇) could be a namesake the written
+            # county had under an older name
+            codes = full.get(key, ())
+            if len(key) < 3 or len(codes) != 1 or not codes[0].startswith(county[:4]):
+                continue
+            if codes[0].startswith(county):
+                continue
+            if key in div.historical["township"] or _NOT_A_PLACE_RE.match(s, pos + len(key)):
+                continue
+            (code,) = codes
+            written = div.units[county].name
+            out["written"].setdefault("county", written)
+            out["notes"].append(
+                f"{key} is not in {written}: the one {key} of {_chain_name(div, county[:4])} "
+                f"is in {div.units[code[:6]].name} today; county read from the township"
+            )
+            chain[-1] = ["county", (code[:6],), False, None]
+            return "township", codes, pos + len(key)
+        return None
+
+    def _zone_at(self, s, pos, city, out):
+        forms = _zone_forms(self.div).get(city)
+        if not forms:
+            return None
+        for form, code in forms:  # longest first
+            if s.startswith(form, pos) and not _NOT_A_PLACE_RE.match(s, pos + len(form)):
+                out["written"]["county"] = form
+                out["notes"].append(f"{form} read as {self.div.units[code].name}")
+                return "county", (code,), pos + len(form)
+        return None
+
+    def _near_name(self, s, pos, parent):
+        """``(code, end)`` of the one unit one level below ``parent`` whose full name is the
+        text at ``pos`` with one character replaced by a homophone, or None."""
+        found = None
+        lengths, by_end = _near_candidates(self.div, parent)
+        n = len(s)
+        for length in lengths:
+            end = pos + length
+            if end > n:
+                break
+            # the kind (市, 区, 县) must be written as it is: 武候祠 is no 武侯区
+            for name, code in by_end.get((length, s[end - 1]), ()):
+                text = s[pos:end]
+                if text == name:
+                    continue
+                diff = [i for i in range(length - 1) if text[i] != name[i]]
+                if len(diff) != 1:
+                    continue
+                i = diff[0]
+                if _typo_sound(text[i]) != _typo_sound(name[i]):
+                    continue
+                if found is not None and found[0] != code:
+                    return None  # two units a typo away: abstain
+                found = (code, end)
+        if found is None:
+            return None
+        text = s[pos : found[1]]
+        if any(text[:k] in self.levels_of for k in range(2, len(text) + 1)):
+            return None  # the text (or a start of it) names a unit somewhere: not a typo
+        return found
 
     def _note_changes(self, out, written, changes, codes):
         level = level_of_code(changes[0].old_code)
@@ -692,6 +888,24 @@ class _Parser:
                     matched = True
                     break
             if matched:
+                continue
+            if (
+                pos == last_admin_end
+                and admin_open
+                and chain
+                and (
+                    (lv := chain[-1][0]) in _RECOVER_AFTER
+                    or lv == "county"
+                    and "township" in named  # a township name starts here
+                )
+                and (rec := self._recover(s, pos, chain, out, hits))
+            ):
+                # wrong city, short development zone, mistyped name (only where nothing else is)
+                level, parents, pos = rec
+                chain.append([level, parents, False, None])
+                last_admin_end = pos
+                next_levels = _LEVELS_AFTER[level]
+                by_sound, villages_ok = False, self._villages_possible(parents)
                 continue
             first = (_ANY_DIGIT_RE if "0" <= s[pos] <= "9" else _ANY_OTHER_RE).match(s, pos)
             # no token starts here, or from the first token that matches here on
@@ -895,6 +1109,12 @@ class _Parser:
                 f"{lv}: {' / '.join(c)}" for lv, c in out["candidates"].items()
             )
             return
+        if (
+            len(deepest) == 4
+            and (twin := _county_twin(div, deepest))
+            and not _ADMIN_END_RE.search(out["unplaced"])
+        ):
+            deepest = twin  # 嘉峪关市, 东莞市: a city without counties is its own county-level unit
         written = [item[0] for item in chain]
         codes, inferred = out["codes"], out["inferred"]
         for level, code, name in _lineage(div, deepest):
@@ -947,6 +1167,98 @@ def _lineage(div: Divisions, code: str) -> tuple:
     return tuple(out)
 
 
+@lru_cache(maxsize=512)
+def _county_twin(div: Divisions, city: str) -> str | None:
+    """The county-level code of a prefecture city that has no counties, only itself
+    (嘉峪关市 620201, 东莞市 441900), or None.
+
+    >>> d = load_divisions()
+    >>> _county_twin(d, "6202"), _county_twin(d, "4419"), _county_twin(d, "3301")
+    ('620201', '441900', None)
+    """
+    counties = [c for c in div.children.get(city, ()) if len(c) == 6]
+    if len(counties) == 1 and div.units[counties[0]].name == div.units[city].name:
+        return counties[0]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _near_candidates(div: Divisions, parent: str) -> tuple:
+    """The units one level below ``parent`` (a province's cities and the counties of its
+    placeholder cities, a city's counties) whose full name has 3 or more characters, where
+    :meth:`_Parser._near_name` looks for a mistyped name: ``(lengths, index)``, the lengths
+    of their names ascending and ``(length, last character) → ((name, code), ...)``.
+
+    >>> lengths, index = _near_candidates(load_divisions(), "4101")
+    >>> ("金水区", "410105") in index[(3, "区")], lengths[0]
+    (True, 3)
+    """
+    out = []
+    for code in div.children.get(parent, ()):
+        if len(code) > 6:
+            break
+        if div.is_virtual(code):
+            out += [(normalize_address(div.units[c].name), c) for c in div.children.get(code, ())]
+        else:
+            out.append((normalize_address(div.units[code].name), code))
+    index: dict[tuple, list] = {}
+    for n, c in out:
+        if len(n) >= 3 and len(c) <= 6:
+            index.setdefault((len(n), n[-1]), []).append((n, c))
+    return tuple(sorted({k[0] for k in index})), {k: tuple(v) for k, v in index.items()}
+
+
+# development zones (county-level units coded x7x) are written without their city (合肥市高新区)
+# and with the usual abbreviations of their kind; a form two zones of a city share is left out
+_ZONE_ABBREVIATIONS = (
+    ("高新技术产业开发区", "高新区"), ("高新技术产业园区", "高新区"), ("高新技术开发区", "高新区"),
+    ("经济技术开发区", "经开区"), ("经济开发区", "经开区"),
+)  # fmt: skip
+# conventional names no rule derives, each with the zone's official name; source: the zone's
+# own usage (长春汽车经济技术开发区管理委员会 calls itself 汽开区 on changchun.gov.cn)
+_ZONE_CONVENTIONAL = {"汽开区": "长春汽车经济技术开发区"}
+
+
+@lru_cache(maxsize=4)
+def _zone_forms(div: Divisions) -> dict:
+    """city code → ``((form, code), ...)`` of its development zones, longest form first.
+
+    >>> forms = dict(_zone_forms(load_divisions())["3401"])
+    >>> forms["高新区"], forms["经开区"]
+    ('340176', '340177')
+    """
+    by_city: dict[str, dict[str, set]] = {}
+    conventional = {normalize_address(v): k for k, v in _ZONE_CONVENTIONAL.items()}
+    for code, unit in div.units.items():
+        if len(code) != 6 or code[4] != "7":
+            continue
+        city, province = div.units.get(code[:4]), div.units[code[:2]]
+        names = [province.name, short_name(province.name, "province")]
+        if city is not None and not div.is_virtual(city.code):
+            names += [city.name, short_name(city.name, "city")]
+        prefixes = sorted({normalize_address(p) for p in names if p}, key=len, reverse=True)
+        rest = name = normalize_address(unit.name)
+        while stripped := next((rest[len(p) :] for p in prefixes if rest.startswith(p)), None):
+            rest = stripped
+        forms = {rest} if rest != name and len(rest) >= 3 else set()
+        for long, short in _ZONE_ABBREVIATIONS:
+            if forms and rest.endswith(long):
+                forms.add(rest[: -len(long)] + short)
+        if name in conventional:
+            forms.add(conventional[name])
+        for form in forms:
+            by_city.setdefault(code[:4], {}).setdefault(form, set()).add(code)
+    return {
+        city: tuple(
+            sorted(
+                ((f, next(iter(c))) for f, c in forms.items() if len(c) == 1),
+                key=lambda fc: -len(fc[0]),
+            )
+        )
+        for city, forms in by_city.items()
+    }
+
+
 @lru_cache(maxsize=50_000)
 def _chain_name(div: Divisions, code: str) -> str:
     """The full written chain of a unit (北京市朝阳区 for 110105), memoised per table."""
@@ -970,7 +1282,7 @@ def _clear_memos(divisions: Divisions | None = None) -> None:
     >>> _lineage.cache_info().currsize
     0
     """
-    for memo in (_lineage, _chain_name, _char_pinyin, _loose_syllable):
+    for memo in (_lineage, _chain_name, _char_pinyin, _loose_syllable, _typo_sound):
         memo.cache_clear()
     if divisions is not None:
         divisions._ancestors.clear()

@@ -55,9 +55,14 @@ def test_every_autonomous_prefecture_has_its_short_form():
         assert r["city"] == name, name
 
 
-def test_conventional_abbreviations_name_one_prefecture():
+def test_conventional_abbreviations_name_one_unit():
+    """锡盟, 阿盟 (prefectures), 内蒙 (a province): each names the one unit of its official
+    name, at that unit's level only."""
     for form, name in CONVENTIONAL_SHORT.items():
-        assert DIV.short["city"][form] == DIV.full["city"][name]
+        (level,) = [lv for lv in ("province", "city") if name in DIV.full[lv]]
+        assert DIV.short[level][form] == DIV.full[level][name]
+        assert all(form not in DIV.full[lv] and form not in DIV.short[lv]
+                   for lv in DIV.full if lv != level)  # fmt: skip
 
 
 def test_derived_form_is_read_like_a_full_name():
