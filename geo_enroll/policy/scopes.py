@@ -363,6 +363,8 @@ _KINDS_ONLY = re.compile(
     r"[、和及与]?)+"
 )
 _PLACE = re.compile(rf"[{CN}][{CN}A-Za-z0-9·]{{1,19}}")
+# 和/及/与 join two names only after a place word (和平社区 is one name)
+_JOINED_NAMES = re.compile(r"(?<=[村区苑园府城庭组社院楼轩邸寓厦])(?:和|及|与)")
 
 
 def _bound_object(clause: str) -> list[str] | None:
@@ -381,6 +383,8 @@ def _bound_object(clause: str) -> list[str] | None:
     (['日晖新村', '建工新村'], ['海滨'])
     >>> _bound_object("一环路东二段以西2-172号") is None, _bound_object("人民路以东（含）")
     (True, [])
+    >>> _bound_object("解放路以东的和平社区"), _bound_object("甲路以北的东关村和西关村")
+    (['和平社区'], ['东关村', '西关村'])
     """
     head, _ = _paren_split(clause)
     sides = list(re.finditer(r"以[东南西北]", head))
@@ -395,7 +399,7 @@ def _bound_object(clause: str) -> list[str] | None:
     if not rest or _KINDS_ONLY.fullmatch(rest):
         return []
     places = []
-    for name in re.split(r"[、和及与]", rest):
+    for name in (n for part in rest.split("、") for n in _JOINED_NAMES.split(part)):
         name = _GENERIC_TAIL.sub("", _EACH.sub("", name.strip()))
         if not name:
             continue
