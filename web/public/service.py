@@ -150,15 +150,34 @@ def _group_schools(items: list[dict], lang: str) -> list[dict]:
         if label not in e["kinds"]:
             e["kinds"].append(label)
         e["optional"] = e["optional"] and bool(s.get("optional"))
-        src = {
-            "kind": label,
-            "rule_id": s.get("rule_id"),
-            "text": s.get("source"),
-            "line": s.get("line"),
-        }
+        src = {"kind": label, "rule_id": s.get("rule_id")}  # its text: the answer's sources
+        if "source" in s:  # a rule_id met with two texts (:func:`_sources_once`): inline
+            src |= {"text": s["source"], "line": s.get("line")}
         if src not in e["sources"]:
             e["sources"].append(src)
     return list(out.values())
+
+
+def _sources_once(schools: dict[str, list[dict]]) -> dict[str, dict]:
+    """The rules' source sentences, each once: ``{rule_id: {"text", "line"}}`` in answer order,
+    taken out of the ``schools`` entries (which keep their ``rule_id``).  A rule has one source
+    sentence, so a school listed at two levels or in two groups sends its text once.  Should
+    a zones layer give one rule_id two texts, the later entry keeps its own (never a wrong one).
+
+    >>> schools = {"primary": [{"rule_id": "r1", "source": "东小学招收东区", "line": 4}],
+    ...            "middle": [{"rule_id": "r1", "source": "东小学招收东区", "line": 4},
+    ...                       {"rule_id": "r1", "source": "另一句", "line": 9}]}
+    >>> _sources_once(schools), schools["middle"]
+    ({'r1': {'text': '东小学招收东区', 'line': 4}}, [{'rule_id': 'r1'}, {'rule_id': 'r1', 'source': '另一句', 'line': 9}])
+    """
+    out: dict[str, dict] = {}
+    for level in ("primary", "middle"):
+        for s in schools.get(level, []):
+            src = {"text": s.get("source"), "line": s.get("line")}
+            if out.setdefault(s.get("rule_id") or "", src) == src:
+                s.pop("source", None)
+                s.pop("line", None)
+    return out
 
 
 _TIPS = {
@@ -245,8 +264,10 @@ def _lookup(
 ) -> dict:
     """A parent's lookup on the current version of the address's jurisdiction.
 
-    The answer keeps the engine's list per level (``schools``) and adds ``groups`` (one entry per
-    school with its kinds as tags and the rules' sources), ``match`` (the match level in words
+    The answer keeps the engine's list per level (``schools``: one entry per rule) and adds
+    ``groups`` (one entry per school with its kinds as tags and the rules beneath), ``sources``
+    (each rule's source sentence and line, sent once and referenced by ``rule_id`` from
+    ``schools`` and ``groups``), ``match`` (the match level in words
     with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
     diagnostics, or outside every zone) and ``jurisdiction``.
 
@@ -276,6 +297,7 @@ def _lookup(
     answer["version"] = v["id"]
     answer["jurisdiction"] = j.public(lang)
     answer["match"] = match_info(answer.get("match_level"), lang)
+    answer["sources"] = _sources_once(answer["schools"])
     answer["groups"] = {
         level: _group_schools(answer["schools"].get(level, []), lang)
         for level in ("primary", "middle")
