@@ -11,7 +11,6 @@ from flask import has_app_context
 
 from geo_enroll.address import parse_address
 from geo_enroll.errors import GeocodeError, InputError, NotFoundError
-from geo_enroll.settings import DEFAULT_SETTINGS
 
 from .. import notices
 from ..common import (
@@ -29,7 +28,7 @@ from ..errors import status_for
 from ..jurisdictions import Jurisdiction
 from ..labels import match_info, word
 from .answer import contacts, explain_no_zone, gap_report, geocode, lookup, zone_kind_label
-from .nearby import describe_point, schools_across
+from .nearby import describe_point
 
 __all__ = ["CONFLICT_PREFIX", "detect_jurisdiction", "lookup_page", "public_map"]
 
@@ -308,7 +307,7 @@ def _lookup(
         answer["input"] = answer["place"]
     if not located or answer["match"]["coarse"] or not any(answer["schools"].values()):
         answer["help"] = _help(v["spec"], j, lang)
-    answer["across"] = _across(answer, v, lang) if located else []
+    answer["across"] = _across(answer, lang)
     # per level without any school: why (a gap of the diagnostics, or outside every zone)
     answer["no_zone"] = {}
     gap_geoms = []
@@ -390,26 +389,12 @@ def _lookup(
     }
 
 
-def _across(answer: dict, v: dict, lang: str) -> list[dict]:
-    """Near a zone edge: the schools across it, named in the answer's boundary warning."""
-    edge = answer.get("edge_distance_m")
-    limit = DEFAULT_SETTINGS.boundary_warning_m
-    if edge is None or edge > limit:
+def _across(answer: dict, lang: str) -> list[dict]:
+    """Near a zone edge: the schools across it (the engine's ``across``, from the same pass
+    over the zones as the answer), named in the answer's boundary warning."""
+    across = answer.pop("across", None)
+    if across is None:  # farther than the boundary warning distance from every edge
         return []
-    serving = {
-        lv: {
-            str(x.get("school_id")) for x in answer["schools"].get(lv, []) if not x.get("optional")
-        }
-        for lv in ("primary", "middle")
-    }
-    across = schools_across(
-        v["zones"],
-        float(answer["lon"]),
-        float(answer["lat"]),
-        {lv: ids for lv, ids in serving.items() if _serves(v["spec"], lv)},
-        within_m=float(edge) + 5.0,
-    )
-
     if across:
         names = "、".join(
             dict.fromkeys(
