@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/bench_lookup.py                 # 200 addresses, concurrency 8
     .venv/bin/python benchmarks/bench_lookup.py --seconds 5 --threads 4
+    .venv/bin/python benchmarks/bench_lookup.py --workers 2 --threads 4   # 2 server processes
     .venv/bin/python benchmarks/bench_lookup.py --dump /tmp/a.jsonl   # the answer check (below)
 
 Starts the real service (``web.app.create_app`` under waitress, the production WSGI server, in a
 separate process with ``--threads`` worker threads; the rate limit raised for the run) and a
-client with ``--concurrency`` threads over keep-alive connections.  Baseline: ``/healthz`` of the
+client with ``--concurrency`` threads over keep-alive connections.  ``--workers N``: N server
+processes accepting on one listening socket made by the bench (each with ``--threads``; both
+routes get the same; every worker warmed before the runs, its CPU summed).  Baseline: ``/healthz`` of the
 same server, same client.  Two lookup runs:
 
 - **repeated**: ``--addresses`` distinct addresses of a synthetic 太仆寺旗 cohort (village and
@@ -55,7 +58,11 @@ _JSON = {"Content-Type": "application/json"}
 _SEEDS = ("taipusi_2024", "yanqing_2023_multischool")
 
 
-def _serve(port: int, data: str, threads: int, switch: float | None = None) -> None:
+def _serve(
+    port: int, data: str, threads: int, switch: float | None = None, fd: int | None = None
+) -> None:
+    """One server process; ``fd``: a listening socket inherited from the bench (one of
+    ``--workers`` processes accepting on the same socket), else it binds ``port`` itself."""
     import waitress
 
     if switch:  # an experiment: how long a thread may hold the GIL before another runs
@@ -64,7 +71,12 @@ def _serve(port: int, data: str, threads: int, switch: float | None = None) -> N
     from web.app import create_app
 
     app = create_app({"DATA_DIR": data, "RATE_LIMIT_PER_MINUTE": 10**9, "ACCESS_LOG": False})
-    waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bench")
+    if fd is None:
+        waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bench")
+        return
+    print("ready", flush=True)  # the app is built (the bench starts the next worker)
+    sock = socket.socket(fileno=fd)
+    waitress.serve(app, sockets=[sock], threads=threads, ident="bench")
 
 
 def _free_port() -> int:
@@ -82,13 +94,44 @@ def _payload(address: str) -> bytes:
     return json.dumps({"address": address}, ensure_ascii=False).encode("utf-8")
 
 
-def _server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the server process has used so far (Linux ``/proc``)."""
+def _server_cpu(pid) -> float:
+    """CPU seconds (user + system) the server process(es) have used so far (Linux ``/proc``)."""
+    if isinstance(pid, (list, tuple)):
+        return sum(_server_cpu(p) for p in pid)
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _start_servers(port: int, data: str, args) -> list[subprocess.Popen]:
+    """The server: one process binding ``port``, or ``--workers`` processes accepting on one
+    listening socket made here (started one after the other: the first creates the store)."""
+    extra = ["--switch-interval", str(args.switch_interval)] if args.switch_interval else []
+    cmd = [sys.executable, __file__, "--serve", str(port), data, str(args.threads)] + extra
+    if args.workers <= 1:
+        return [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1024)
+    procs = []
+    try:
+        for _ in range(args.workers):
+            proc = subprocess.Popen(
+                cmd + ["--fd", str(listener.fileno())],
+                pass_fds=(listener.fileno(),),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            procs.append(proc)
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("a server worker did not start")
+    finally:
+        listener.close()  # the workers hold it
+    return procs
 
 
 def _load(port, paths, seconds, concurrency, keep=None, pid=None):
@@ -299,7 +342,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes accepting on one listening socket (both routes get the same)",
+    )
+    parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
         "--distinct", type=int, default=40_000, help="distinct addresses made for the run"
@@ -314,7 +364,7 @@ def main(argv=None) -> int:
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]), args.switch_interval)
+        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]), args.switch_interval, args.fd)
         return 0
     if args.dump:
         return _dump(args.dump)
@@ -331,12 +381,7 @@ def main(argv=None) -> int:
 
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port), data, str(args.threads)]
-            + (["--switch-interval", str(args.switch_interval)] if args.switch_interval else []),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        servers = _start_servers(port, data, args)
         try:
             for _ in range(600):  # wait for the server
                 try:
@@ -368,7 +413,10 @@ def main(argv=None) -> int:
                     f"agreement: {len(addresses)} addresses answered alike (whole JSON) by the "
                     "server and a fresh app"
                 )
-                pid = server.pid
+                pid = [s.pid for s in servers]
+                if len(servers) > 1:  # every worker warmed (its own caches), not measured
+                    _load(port, paths, 3.0, args.concurrency * 2)
+                    _load(port, [("/healthz", None)], 1.0, args.concurrency * 2)
                 bare = _load(port, [("/healthz", None)], args.seconds, args.concurrency, pid=pid)
                 look = _load(port, paths, args.seconds, args.concurrency, pid=pid)
                 feed = (("/api/lookup", _payload(a)) for a in distinct)
@@ -384,8 +432,10 @@ def main(argv=None) -> int:
                 if once["n"] >= len(distinct):
                     print("note: the distinct run used up its addresses (raise --distinct)")
         finally:
-            server.terminate()
-            server.wait()
+            for s in servers:
+                s.terminate()
+            for s in servers:
+                s.wait()
     print(
         f"{'route':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
         f"{'client cores':>7} {'server CPU ms/request':>9}"
@@ -397,7 +447,8 @@ def main(argv=None) -> int:
     print(
         f"ratio: lookup / bare route = {look['rps'] / bare['rps']:.2f} repeated addresses, "
         f"{once['rps'] / bare['rps']:.2f} distinct addresses asked once "
-        f"(concurrency {args.concurrency}, {args.threads} server threads"
+        f"(concurrency {args.concurrency}, {args.workers} server process(es) × "
+        f"{args.threads} threads"
         + (f", switch interval {args.switch_interval} s" if args.switch_interval else "")
         + ")"
     )

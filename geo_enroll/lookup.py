@@ -41,7 +41,11 @@ import shapely
 
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["lookup_address", "lookup_point", "build_index", "content_hash"]
+__all__ = ["lookup_address", "lookup_point", "build_index", "content_hash", "OPTIONAL_KINDS"]
+
+OPTIONAL_KINDS = ("alternative", "free_choice", "可选", "自主选择")
+"""Kinds (spec kinds and the answer's labels) of a school the address *may* choose: they do
+not make it a zone school (the schools across a near edge are those of other zones)."""
 
 _COARSE = (None, "county", "township")
 _CACHE: OrderedDict = OrderedDict()
@@ -101,6 +105,7 @@ def lookup_address(
     school_points=None,
     settings: Settings = DEFAULT_SETTINGS,
     index=None,
+    across: bool = False,
 ) -> dict:
     """Serving schools of a written address (geocoded with ``gazetteer``).
 
@@ -116,7 +121,13 @@ def lookup_address(
         geo = {"lon": None, "lat": None, "level": None, "reason": exc.message}
     geo["input"] = text
     out = _answer(
-        geo, spec=spec, zones=zones, school_points=school_points, settings=settings, index=index
+        geo,
+        spec=spec,
+        zones=zones,
+        school_points=school_points,
+        settings=settings,
+        index=index,
+        across=across,
     )
     out["input"] = text
     return out
@@ -135,11 +146,18 @@ def lookup_point(
     group: str | None = None,
     settings: Settings = DEFAULT_SETTINGS,
     index=None,
+    across: bool = False,
 ) -> dict:
     """Serving schools of a point (WGS 84 lon/lat), optionally with its admin-unit codes.
 
     Without codes only polygon zones and open free-choice schools can match (admin-unit zones
     are matched by official code); a warning says so.
+
+    ``across=True`` adds, when the point is within ``settings.boundary_warning_m`` of a zone
+    edge (``edge_distance_m``), ``across``: the schools of other zones within that distance
+    + 5 m (:meth:`~geo_enroll.zoneindex.ZoneIndex.zones_across`, from the same pass over the
+    zones), per primary/middle level the spec teaches, not counting the point's own zone
+    schools; farther from every edge there is no ``across`` key.
 
     >>> from geo_enroll.datasets import toy_spec, toy_zones, toy_xy_to_lonlat
     >>> lon, lat = toy_xy_to_lonlat(500, 300)   # exactly on the 中街 edge
@@ -148,6 +166,9 @@ def lookup_point(
     ['toy-p1']
     >>> any("分界线" in w for w in r["warnings"]), r["edge_distance_m"]
     (True, 0.0)
+    >>> lon, lat = toy_xy_to_lonlat(510, 300)   # 10 m east of 中街
+    >>> lookup_point(lon, lat, spec=toy_spec(), zones=toy_zones(), across=True)["across"]
+    [{'level': 'primary', 'school': '西小学', 'school_id': 'toy-p2', 'distance_m': 10.0}]
     """
     geo = {
         "lon": lon,
@@ -161,7 +182,13 @@ def lookup_point(
         "input": "",
     }
     out = _answer(
-        geo, spec=spec, zones=zones, school_points=school_points, settings=settings, index=index
+        geo,
+        spec=spec,
+        zones=zones,
+        school_points=school_points,
+        settings=settings,
+        index=index,
+        across=across,
     )
     if not (code or village_code or township_code):
         out["warnings"].append(
@@ -170,7 +197,7 @@ def lookup_point(
     return out
 
 
-def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
+def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=False) -> dict:
     from .placement.candidates import candidates_by_basis, locate
 
     index = index or build_index(spec, zones, school_points)
@@ -217,6 +244,8 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
         if c.get("edge_m") is not None:
             edge = c["edge_m"] if edge is None else min(edge, c["edge_m"])
     out["edge_distance_m"] = None if edge is None else round(float(edge), 1)
+    if across and edge is not None and out["edge_distance_m"] <= settings.boundary_warning_m:
+        out["across"] = _across(out, index, located["near"])
     if edge is not None and edge <= settings.boundary_warning_m:
         warnings.append(
             ("距离划片边界不足1米" if edge < 1 else f"距离划片边界约{edge:.0f}米")
@@ -228,6 +257,18 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index) -> dict:
     if out["schematic"]:
         warnings.append("底图为示意图，位置仅供参考 (schematic base map)")
     return out
+
+
+def _across(out: dict, index, near) -> list[dict]:
+    """Schools of other zones within the edge distance + 5 m of the point, per level the spec
+    teaches (primary, middle), the point's own zone schools (not optional ones) left out."""
+    levels = {str(s.get("level")) for s in index.schools.values()}
+    serving = {
+        lv: {str(r["school_id"]) for r in out[lv] if r["kind"] not in OPTIONAL_KINDS}
+        for lv in ("primary", "middle")
+        if lv in levels or "nine_year" in levels
+    }
+    return index.zones_across(near, serving, within_m=float(out["edge_distance_m"]) + 5.0)
 
 
 def _row(m: dict, index) -> dict:

@@ -98,6 +98,16 @@ class Assignment:
         return [tuple(s for i in z for s in zs[i]) for z in self.zones]
 
 
+def _missing(value) -> bool:
+    """A layer attribute left empty (None, or NaN where another row has the column)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value) -> str:
+    """A layer attribute as text, '' when missing."""
+    return "" if _missing(value) else str(value)
+
+
 def _serves(level_of_school, level: str) -> bool:
     return level_of_school in (level, "nine_year")
 
@@ -387,6 +397,51 @@ class ZoneIndex:
         d = shapely.distance(self._geoms_m[ok], shapely.points(np.array(xy, dtype=float)))
         k = int(np.argmin(d))
         return self._zschools[ok[k]][0], float(d[k])
+
+    def zones_across(
+        self, near: tuple | None, serving: dict[str, set], *, within_m: float
+    ) -> list[dict]:
+        """The schools across a nearby zone edge: zones of another school within ``within_m``.
+
+        ``near`` is :meth:`near_zones` of the point (so the lookup answers it from the same
+        pass); ``serving`` maps a level to the school ids serving the point (a level not in it
+        is not asked).  A zone counts at its layer row's ``level`` (``nine_year``: both) for
+        its row's ``school_id`` (else ``school``); its distance is 0 when it covers the point,
+        else the distance to its edge.
+
+        Returns ``[{"level", "school", "school_id", "distance_m"}]`` (metres to 0.1 m), one
+        per level and school at its nearest zone, nearest first, ties in zone order.
+
+        >>> from geo_enroll.datasets import toy_spec, toy_zones, toy_xy_to_lonlat
+        >>> idx = ZoneIndex(toy_spec(), toy_zones())
+        >>> lonlat = toy_xy_to_lonlat(510, 300)   # 10 m east of 中街, in 东区
+        >>> near = idx.near_zones(idx.project(*lonlat), lonlat)
+        >>> idx.zones_across(near, {"primary": {"toy-p1"}}, within_m=15)
+        [{'level': 'primary', 'school': '西小学', 'school_id': 'toy-p2', 'distance_m': 10.0}]
+        """
+        if near is None:
+            return []
+        pos, dist, cov, _inside = near
+        best: dict[tuple[str, str], dict] = {}
+        for i, d, c in zip(pos.tolist(), dist.tolist(), cov.tolist(), strict=True):
+            d = 0.0 if c else d
+            if d > within_m:
+                continue
+            row = self._rows[i]
+            level = _text(row.get("level"))
+            sid = _text(row.get("school_id")) or _text(row.get("school"))
+            for lv in ("primary", "middle") if level == "nine_year" else (level,):
+                if lv not in serving or sid in serving[lv]:
+                    continue
+                if d < best.get((lv, sid), {}).get("distance_m", math.inf):
+                    school = row.get("school")
+                    best[(lv, sid)] = {
+                        "level": lv,
+                        "school": None if _missing(school) else school,
+                        "school_id": sid,
+                        "distance_m": round(float(d), 1),
+                    }
+        return sorted(best.values(), key=lambda r: r["distance_m"])
 
     # ---------------------------------------------------------------- batch
     def assign_points(self, lon, lat, level: str) -> Assignment:

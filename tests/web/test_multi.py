@@ -215,6 +215,25 @@ def test_parent_answer_groups_each_school_once(multi):
     assert d["match"]["note"]
 
 
+def test_parent_answer_sends_each_source_text_once_and_the_page_shows_it(multi):
+    """``sources`` holds each rule's sentence once; ``schools`` and ``groups`` name the rule."""
+    c = multi.test_client()
+    for address in ("玩具镇横街61号", YQ_ADDRESS):
+        form = {"address": address}
+        d = c.post("/api/lookup", data=form).get_json()
+        refs = [s["rule_id"] for lv in d["schools"].values() for s in lv]
+        refs += [r["rule_id"] for lv in d["groups"].values() for g in lv for r in g["sources"]]
+        assert refs and set(refs) == set(d["sources"])  # every rule referenced has its text
+        texts = [v["text"] for v in d["sources"].values()]
+        assert all(texts) and all(json.dumps(d, ensure_ascii=False).count(t) == 1 for t in texts)
+        assert not any("source" in s or "line" in s for lv in d["schools"].values() for s in lv)
+        html = c.post("/", data=form).get_data(as_text=True)
+        answer = html[html.index('id="answer"') : html.index('<div class="map-frame">')]
+        for v in d["sources"].values():  # the page shows every sentence with its line
+            assert f"<q>{v['text']}</q>" in answer.replace("&#34;", '"')
+            assert v["line"] is None or f"{v['line']}" in answer
+
+
 def test_maps_draw_streets_schools_and_a_legend_from_the_app_only(multi):
     c = multi.test_client()
     login(c, "planner")

@@ -37,7 +37,9 @@ def test_lookup_api_answers_schools_rule_and_match_level(client):
     (m,) = d["schools"]["middle"]
     assert (p["school"], p["kind_label"]) == ("东小学", "户籍划片")
     assert {s["school"] for s in d["schools"]["primary"]} == {"东小学"}
-    assert p["source"].startswith("东小学招收东区") and p["line"] == 4
+    src = d["sources"][p["rule_id"]]  # each rule's sentence sent once, referenced by rule_id
+    assert src["text"].startswith("东小学招收东区") and src["line"] == 4
+    assert "source" not in p and "line" not in p
     assert m["school"] == "第一中学"
 
 

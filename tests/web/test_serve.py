@@ -116,7 +116,8 @@ def test_must_show_lookup_answers_middle_rule_and_match_level(served):
     assert d["match_level"] in ("house_number", "road")
     zone_middle = [s for s in d["schools"]["middle"] if not s["optional"]]
     assert zone_middle and zone_middle[0]["school"] == "第二中学"
-    assert zone_middle[0]["rule_id"] and "第二中学招收" in zone_middle[0]["source"]
+    assert zone_middle[0]["rule_id"]
+    assert "第二中学招收" in d["sources"][zone_middle[0]["rule_id"]]["text"]
 
 
 def test_must_show_lookup_answers_primary(served):
@@ -136,7 +137,7 @@ def test_village_address_answers_by_its_village(served):
     assert [s["school"] for s in primary if not s["optional"]] == ["千斤沟小学"]
     assert "第四小学" in [s["school"] for s in primary if s["optional"]]
     assert [s["school"] for s in d["schools"]["middle"] if not s["optional"]][0] == "第四中学"
-    assert any("千斤沟镇" in s["source"] for s in primary)
+    assert any("千斤沟镇" in d["sources"][s["rule_id"]]["text"] for s in primary)
 
 
 def test_protected_routes_without_session(served):

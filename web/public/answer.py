@@ -12,7 +12,7 @@ from pathlib import Path
 
 from geo_enroll import impact
 from geo_enroll.errors import AddressError, InputError
-from geo_enroll.lookup import lookup_address, lookup_point
+from geo_enroll.lookup import OPTIONAL_KINDS, lookup_address, lookup_point
 from geo_enroll.placement.candidates import ZoneIndex
 from geo_enroll.settings import DEFAULT_SETTINGS
 
@@ -50,8 +50,6 @@ ZONE_KIND_LABELS = {
 }
 
 _BY_ZH = {zh: (zh, en) for zh, en in ZONE_KIND_LABELS.values()}
-
-OPTIONAL_KINDS = ("alternative", "free_choice", "可选", "自主选择")
 
 
 def zone_kind_label(kind: str | None, lang: str = "zh") -> str:
@@ -96,8 +94,10 @@ def lookup(
 
     Returns the engine's answer normalised to ``{"input", "match_level", "lon", "lat",
     "schools": {"primary": [...], "middle": [...]}, "warnings", "engine"}`` where each school
-    entry is ``{"school", "school_id", "kind", "rule_id", "source", "line", "optional"}``.
-    ``key`` (the version's hash) lets the zone index be reused between lookups.
+    entry is ``{"school", "school_id", "kind", "rule_id", "source", "line", "optional"}``,
+    plus the engine's ``across`` (the schools across a zone edge within the boundary warning
+    distance; None farther from every edge).  ``key`` (the version's hash) lets the zone index
+    be reused between lookups.
     """
     if address is not None:
         address = address.strip()
@@ -123,10 +123,17 @@ def lookup(
             gazetteer=gazetteer(ctx),
             school_points=school_points(ctx),
             index=index,
+            across=True,
         )
     else:
         raw = lookup_point(
-            lon, lat, spec=spec, zones=zones_gdf, school_points=school_points(ctx), index=index
+            lon,
+            lat,
+            spec=spec,
+            zones=zones_gdf,
+            school_points=school_points(ctx),
+            index=index,
+            across=True,
         )
     return _normalise_lookup(raw, address, lon, lat, spec) | {"engine": "geo_enroll.lookup"}
 
@@ -192,6 +199,7 @@ def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
         "code": raw.get("code", geo.get("code")),
         "schematic": bool(raw.get("schematic", geo.get("schematic", False))),
         "edge_distance_m": raw.get("edge_distance_m"),
+        "across": raw.get("across"),
         "schools": schools,
         "warnings": [str(w) for w in warnings],
         "raw": raw,

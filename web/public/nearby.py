@@ -1,7 +1,8 @@
-"""A clicked point in words, and the schools across a nearby zone edge.
+"""A clicked point in words (the schools across a nearby zone edge come with the engine's
+answer: ``geo_enroll.lookup``, ``across=True``).
 
-Distances are measured in the point's UTM zone (pyproj, ``always_xy``); the projected zones and
-streets are kept per version and thread.
+Distances are measured in the point's UTM zone (pyproj, ``always_xy``); the projected streets
+are kept per map and the transformers per thread.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from ..context import DEFAULT_CONTEXT, Context, basemap_layer
 
-__all__ = ["describe_point", "schools_across"]
+__all__ = ["describe_point"]
 
 
 _UTM = threading.local()  # per thread: pyproj transformers are not shared between threads
@@ -87,72 +88,3 @@ def describe_point(lon: float, lat: float, ctx: Context = DEFAULT_CONTEXT, lang:
     if not text:
         return "a place chosen on the map" if lang == "en" else "地图上选择的位置"
     return text
-
-
-def schools_across(
-    zones: dict, lon: float, lat: float, serving: dict[str, set], *, within_m: float
-) -> list[dict]:
-    """Zones of another school within ``within_m`` of a point: the schools across the nearby
-    zone edge, per level.  ``serving`` maps a level to the school ids serving the point.
-
-    Returns ``[{"level", "school", "school_id", "distance_m"}]``, nearest first; a level whose
-    nearby edge has no other school behind it (the edge of the zoning) is not listed.
-    """
-    from shapely.geometry import Point
-
-    fwd, crs = _utm(lon, lat)
-    p = _project(Point(lon, lat), fwd)
-    entries, tree = _projected_zones(zones, crs.to_epsg(), fwd)
-    best: dict[tuple[str, str], dict] = {}
-    near = sorted(int(i) for i in tree.query(p, predicate="dwithin", distance=within_m))
-    for k in near:  # in feature order, as a scan of every zone would meet them
-        levels, sid, school, geom = entries[k]
-        for lv in levels:
-            if lv not in serving or sid in serving[lv]:
-                continue
-            d = geom.distance(p)
-            if d <= within_m and d < best.get((lv, sid), {}).get("distance_m", float("inf")):
-                best[(lv, sid)] = {
-                    "level": lv,
-                    "school": school,
-                    "school_id": sid,
-                    "distance_m": round(float(d), 1),
-                }
-    return sorted(best.values(), key=lambda r: r["distance_m"])
-
-
-_PROJECTED: dict = {}  # (id(zones), epsg) -> (zones, entries, STRtree)
-
-
-def _projected_zones(zones: dict, epsg: int, fwd):
-    """The zones projected to one UTM zone with a tree over them, built once per version.
-
-    Entries keep feature order: ``(levels, school_id, school, geometry)``; a feature without a
-    geometry or with a malformed one is left out (as :func:`schools_across` skipped it).
-    """
-    import shapely
-    from shapely.geometry import shape
-
-    key = (id(zones), epsg)
-    hit = _PROJECTED.get(key)
-    if hit is not None and hit[0] is zones:
-        return hit[1], hit[2]
-    entries = []
-    for f in zones.get("features") or []:
-        props = f.get("properties") or {}
-        level = str(props.get("level") or "")
-        levels = ["primary", "middle"] if level == "nine_year" else [level]
-        sid = str(props.get("school_id") or props.get("school") or "")
-        if not f.get("geometry"):
-            continue
-        try:
-            geom = _project(shape(f["geometry"]), fwd)
-        except Exception:  # noqa: BLE001 - a malformed stored geometry
-            continue
-        shapely.prepare(geom)
-        entries.append((levels, sid, props.get("school"), geom))
-    tree = shapely.STRtree([e[3] for e in entries])
-    if len(_PROJECTED) > 32:
-        _PROJECTED.clear()
-    _PROJECTED[key] = (zones, entries, tree)
-    return entries, tree

@@ -11,7 +11,6 @@ from flask import has_app_context
 
 from geo_enroll.address import parse_address
 from geo_enroll.errors import GeocodeError, InputError, NotFoundError
-from geo_enroll.settings import DEFAULT_SETTINGS
 
 from .. import notices
 from ..common import (
@@ -29,7 +28,7 @@ from ..errors import status_for
 from ..jurisdictions import Jurisdiction
 from ..labels import match_info, word
 from .answer import contacts, explain_no_zone, gap_report, geocode, lookup, zone_kind_label
-from .nearby import describe_point, schools_across
+from .nearby import describe_point
 
 __all__ = ["CONFLICT_PREFIX", "detect_jurisdiction", "lookup_page", "public_map"]
 
@@ -150,15 +149,34 @@ def _group_schools(items: list[dict], lang: str) -> list[dict]:
         if label not in e["kinds"]:
             e["kinds"].append(label)
         e["optional"] = e["optional"] and bool(s.get("optional"))
-        src = {
-            "kind": label,
-            "rule_id": s.get("rule_id"),
-            "text": s.get("source"),
-            "line": s.get("line"),
-        }
+        src = {"kind": label, "rule_id": s.get("rule_id")}  # its text: the answer's sources
+        if "source" in s:  # a rule_id met with two texts (:func:`_sources_once`): inline
+            src |= {"text": s["source"], "line": s.get("line")}
         if src not in e["sources"]:
             e["sources"].append(src)
     return list(out.values())
+
+
+def _sources_once(schools: dict[str, list[dict]]) -> dict[str, dict]:
+    """The rules' source sentences, each once: ``{rule_id: {"text", "line"}}`` in answer order,
+    taken out of the ``schools`` entries (which keep their ``rule_id``).  A rule has one source
+    sentence, so a school listed at two levels or in two groups sends its text once.  Should
+    a zones layer give one rule_id two texts, the later entry keeps its own (never a wrong one).
+
+    >>> schools = {"primary": [{"rule_id": "r1", "source": "东小学招收东区", "line": 4}],
+    ...            "middle": [{"rule_id": "r1", "source": "东小学招收东区", "line": 4},
+    ...                       {"rule_id": "r1", "source": "另一句", "line": 9}]}
+    >>> _sources_once(schools), schools["middle"]
+    ({'r1': {'text': '东小学招收东区', 'line': 4}}, [{'rule_id': 'r1'}, {'rule_id': 'r1', 'source': '另一句', 'line': 9}])
+    """
+    out: dict[str, dict] = {}
+    for level in ("primary", "middle"):
+        for s in schools.get(level, []):
+            src = {"text": s.get("source"), "line": s.get("line")}
+            if out.setdefault(s.get("rule_id") or "", src) == src:
+                s.pop("source", None)
+                s.pop("line", None)
+    return out
 
 
 _TIPS = {
@@ -245,8 +263,10 @@ def _lookup(
 ) -> dict:
     """A parent's lookup on the current version of the address's jurisdiction.
 
-    The answer keeps the engine's list per level (``schools``) and adds ``groups`` (one entry per
-    school with its kinds as tags and the rules' sources), ``match`` (the match level in words
+    The answer keeps the engine's list per level (``schools``: one entry per rule) and adds
+    ``groups`` (one entry per school with its kinds as tags and the rules beneath), ``sources``
+    (each rule's source sentence and line, sent once and referenced by ``rule_id`` from
+    ``schools`` and ``groups``), ``match`` (the match level in words
     with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
     diagnostics, or outside every zone) and ``jurisdiction``.
 
@@ -276,6 +296,7 @@ def _lookup(
     answer["version"] = v["id"]
     answer["jurisdiction"] = j.public(lang)
     answer["match"] = match_info(answer.get("match_level"), lang)
+    answer["sources"] = _sources_once(answer["schools"])
     answer["groups"] = {
         level: _group_schools(answer["schools"].get(level, []), lang)
         for level in ("primary", "middle")
@@ -286,7 +307,7 @@ def _lookup(
         answer["input"] = answer["place"]
     if not located or answer["match"]["coarse"] or not any(answer["schools"].values()):
         answer["help"] = _help(v["spec"], j, lang)
-    answer["across"] = _across(answer, v, lang) if located else []
+    answer["across"] = _across(answer, lang)
     # per level without any school: why (a gap of the diagnostics, or outside every zone)
     answer["no_zone"] = {}
     gap_geoms = []
@@ -368,26 +389,12 @@ def _lookup(
     }
 
 
-def _across(answer: dict, v: dict, lang: str) -> list[dict]:
-    """Near a zone edge: the schools across it, named in the answer's boundary warning."""
-    edge = answer.get("edge_distance_m")
-    limit = DEFAULT_SETTINGS.boundary_warning_m
-    if edge is None or edge > limit:
+def _across(answer: dict, lang: str) -> list[dict]:
+    """Near a zone edge: the schools across it (the engine's ``across``, from the same pass
+    over the zones as the answer), named in the answer's boundary warning."""
+    across = answer.pop("across", None)
+    if across is None:  # farther than the boundary warning distance from every edge
         return []
-    serving = {
-        lv: {
-            str(x.get("school_id")) for x in answer["schools"].get(lv, []) if not x.get("optional")
-        }
-        for lv in ("primary", "middle")
-    }
-    across = schools_across(
-        v["zones"],
-        float(answer["lon"]),
-        float(answer["lat"]),
-        {lv: ids for lv, ids in serving.items() if _serves(v["spec"], lv)},
-        within_m=float(edge) + 5.0,
-    )
-
     if across:
         names = "、".join(
             dict.fromkeys(
