@@ -198,7 +198,7 @@ def lookup_point(
 
 
 def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=False) -> dict:
-    from .placement.candidates import candidates_by_basis, locate
+    from .placement.candidates import CONFLICT_NOTE, candidates_by_basis, locate
 
     index = index or build_index(spec, zones, school_points)
     level = geo.get("level")
@@ -213,6 +213,7 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=Fa
         "primary": [],
         "middle": [],
         "warnings": warnings,
+        "bureau_notes": [],  # those warnings that are the bureau's (body/annex conflicts)
         "jurisdiction": (spec.get("policy") or {}).get("jurisdiction"),
         "year": (spec.get("policy") or {}).get("year"),
     }
@@ -241,6 +242,8 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=Fa
         for w in c["warnings"]:
             if w not in warnings:
                 warnings.append(w)
+                if w.startswith(CONFLICT_NOTE):
+                    out["bureau_notes"].append(w)
         if c.get("edge_m") is not None:
             edge = c["edge_m"] if edge is None else min(edge, c["edge_m"])
     out["edge_distance_m"] = None if edge is None else round(float(edge), 1)

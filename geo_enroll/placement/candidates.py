@@ -44,6 +44,10 @@ __all__ = [
     "school_table_from_spec",
 ]
 
+CONFLICT_NOTE = "正文与附件不一致"
+"""How the note on a body/annex conflict begins: a diagnostic for the bureau (the policy's body
+and annex disagree about this address), not part of a parent's answer."""
+
 KIND_LABELS = {
     "admin_units": "户籍划片",
     "street_limits": "户籍划片",
@@ -418,7 +422,7 @@ def _read_as_written(
         for d in demoted:
             src = d.get("source") or {}
             warnings.append(
-                f"正文与附件不一致：附件（第{src.get('line')}行）将本地址列入"
+                f"{CONFLICT_NOTE}：附件（第{src.get('line')}行）将本地址列入"
                 f"{_school_name(index, d['school_id'])}，正文（第"
                 f"{(body.get('source') or {}).get('line')}行）规定整个区域由{bname}招收；"
                 f"按正文以{bname}为划片学校，{_school_name(index, d['school_id'])}为可选学校"

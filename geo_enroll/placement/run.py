@@ -59,7 +59,7 @@ import pandas as pd
 from ..errors import AllocationError, ApplicantError, InputError
 from ..settings import DEFAULT_SETTINGS, Settings
 from .applicants import read_applicants, row_problems
-from .candidates import ZoneIndex
+from .candidates import CONFLICT_NOTE, ZoneIndex
 from .distance import DISTANCE_TEXT, distance_costs, distance_kind
 from .eligibility import assess_eligibility
 from .locate import complete_school_points, geocode_all
@@ -205,9 +205,7 @@ def place(
     rows = {sid: resolve_applicant(sid, rec, geo, index, by_id, spec) for sid, rec in el.iterrows()}
     step(0.5)
     # body/annex conflicts met by applicants (read as the body says): one run warning each
-    conflicts = Counter(
-        s for r in rows.values() for s in r["steps"] if s.startswith("正文与附件不一致")
-    )
+    conflicts = Counter(s for r in rows.values() for s in r["steps"] if s.startswith(CONFLICT_NOTE))
     unchecked = Counter(  # the table records no months of proof: said once per run
         s.split("：", 1)[0] + "：实际入住未核对，房产地址按申报使用"
         for r in rows.values()

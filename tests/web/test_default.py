@@ -96,7 +96,7 @@ def test_parents_get_the_answer_not_the_body_annex_conflict(app):
     primary = d["schools"]["primary"]
     assert [s["school"] for s in primary if not s["optional"]] == ["千斤沟小学"]
     assert "第四小学" in [s["school"] for s in primary if s["optional"]]
-    assert "diagnostics" not in d
+    assert "diagnostics" not in d and "bureau_notes" not in d
     assert not any("正文与附件" in w for w in d["warnings"])
     html = parent.post("/", data={"address": VILLAGE}).get_data(as_text=True)
     assert "千斤沟小学" in html and "正文与附件" not in html and 'id="diagnostics"' not in html

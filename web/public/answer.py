@@ -202,6 +202,7 @@ def _normalise_lookup(raw: dict, address, lon, lat, spec) -> dict:
         "across": raw.get("across"),
         "schools": schools,
         "warnings": [str(w) for w in warnings],
+        "bureau_notes": [str(w) for w in raw.get("bureau_notes") or []],
         "raw": raw,
     }
 

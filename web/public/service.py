@@ -2,7 +2,8 @@
 
 One function per view: :func:`public_map` (the page), :func:`lookup_page` (an answer, or the
 page with the reason inline when the address cannot be served).  The body/annex conflict notes
-of the engine are the bureau's diagnostics, not the parent's answer (:data:`CONFLICT_PREFIX`).
+of the engine are the bureau's diagnostics, not the parent's answer (the engine lists them in
+``bureau_notes``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..labels import match_info, word
 from .answer import contacts, explain_no_zone, gap_report, geocode, lookup, zone_kind_label
 from .nearby import describe_point
 
-__all__ = ["CONFLICT_PREFIX", "detect_jurisdiction", "lookup_page", "public_map"]
+__all__ = ["detect_jurisdiction", "lookup_page", "public_map"]
 
 
 def detect_jurisdiction(address: str) -> list[Jurisdiction]:
@@ -203,11 +204,6 @@ def _help(spec: dict, j: Jurisdiction, lang: str) -> dict:
     }
 
 
-#: how the engine's note on a body/annex conflict (正文与附件不一致) begins: a diagnostic for
-#: planners and staff (``geo_enroll.placement.candidates``), never shown to parents
-CONFLICT_PREFIX = "正文与附件不一致"
-
-
 def lookup_page(
     *,
     address: str | None,
@@ -270,7 +266,7 @@ def _lookup(
     with how precise it is), ``no_zone`` (why a located address has no school: a gap of the
     diagnostics, or outside every zone) and ``jurisdiction``.
 
-    The engine's body/annex conflict notes (:data:`CONFLICT_PREFIX`) are the bureau's
+    The engine's body/annex conflict notes (its ``bureau_notes``) are the bureau's
     diagnostics, not the parent's answer: they leave ``warnings`` and come back as
     ``diagnostics`` only with ``diagnostics=True`` (a signed-in bureau user).
     """
@@ -289,8 +285,8 @@ def _lookup(
         for s in answer["schools"].get(level, []):
             s["kind_label"] = zone_kind_label(s.get("kind"), lang)
     answer.pop("raw", None)
-    internal = [w for w in answer["warnings"] if w.startswith(CONFLICT_PREFIX)]
-    answer["warnings"] = [w for w in answer["warnings"] if not w.startswith(CONFLICT_PREFIX)]
+    internal = answer.pop("bureau_notes", [])  # the engine says which notes are the bureau's
+    answer["warnings"] = [w for w in answer["warnings"] if w not in internal]
     if diagnostics:
         answer["diagnostics"] = internal
     answer["version"] = v["id"]
