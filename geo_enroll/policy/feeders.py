@@ -41,6 +41,10 @@ _FROM_TO = re.compile(
 _TO_FROM = re.compile(
     rf"^(?P<to>{_SCHOOL})(?:的)?(?:对口|生源)(?:小学|学校)(?:为|是|有)?[:：]?\s*(?P<from>.+)$"
 )
+_GRADUATES = re.compile(
+    rf"^(?P<to>[^：:，,。；;]{{2,40}}?(?:中学|初中|初级中学|初中部))[:：]\s*"
+    rf"(?P<from>{_SCHOOL}(?:[、和及与]{_SCHOOL})*)(?:的)?(?:应届)?(?:全部)?毕业生$"
+)
 _FALLBACK = re.compile(
     r"也可|或按|或凭|或者按|按(?:户籍|房产|居住|实际居住)?(?:地址|住址|地)|就近(?:入学|安排|登记)"
     r"|学区(?:范围)?内|划片(?:范围)?入学"
@@ -78,6 +82,18 @@ def feeder_sentence(
     """Remember a 对口 statement for :func:`link_feeders`.  True when ``s`` is one."""
     text = s.strip().strip("。；;")
     plain = simplified(text)
+    m = _GRADUATES.match(plain)
+    if m and not _generic(m["to"]) and not any(_generic(x) for x in _labels(m["from"])):
+        # 第三中学：第一小学、第二小学毕业生 — the middle school's feeder primaries
+        ctx.feeders.append(
+            {
+                "to": text[m.start("to") : m.end("to")].strip(),
+                "from": _labels(text[m.start("from") : m.end("from")]),
+                "fallback": False,
+                "source": source_ref(sentence, line),
+            }
+        )
+        return True
     if "对口" not in plain and "直升" not in plain and "升入" not in plain:
         return False
     src = source_ref(sentence, line)

@@ -220,6 +220,9 @@ PATTERNS: dict[str, re.Pattern] = {
         r"|^(?:所有|全部)(?:所辖)?(?:行政区域?|行政|辖区)(?:范围内?)?(?:的)?(?:区域)?$"
         # 下涯镇的自然村 / 各行政村: every village of the township
         r"|^(?:的)?(?:所辖)?(?:各|所有|全部)?(?:自然村|行政村|村庄|村（社区）|村和社区|村、社区)$"
+        # 城南街道辖区内的所有社区和村
+        r"|^(?:所辖|辖区|行政区域|范围)?内?的?(?:各|所有|全部)"
+        r"(?:社区|村|行政村|居委会|村委会)(?:[和、及与](?:社区|村|行政村|居委会|村委会))*$"
     ),
     "street_colon": re.compile(
         rf"^(?P<street>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷|道|段|里|桥))(?:部分)?"
@@ -358,6 +361,9 @@ def parse_bounds(text: str) -> list[dict] | None:
         ):
             streets = m["streets"].strip("-—、，, ")
             streets = re.sub(r"^(?:除|在)", "", streets)
+            streets = re.sub(
+                r"^(?:县城|城区|市区|镇区|主城区)(?=\S{2,})", "", streets
+            )  # 县城解放路
             # 滨江区辖区内伟业路以东: the district named before the street is no street
             streets = re.sub(
                 rf"^(?:[{CN}]{{2,8}}?(?:区|县|市|镇|乡|街道))?(?:辖区|范围|区域|境)内", "", streets

@@ -294,6 +294,7 @@ def _item(
     bracket = re.search(r"[（(\[【]", item)  # notes in brackets are read later, as they are
     head, note = (item[: bracket.start()], item[bracket.start() :]) if bracket else (item, "")
     head = re.sub(r"^(?:以及|及)(?=\S{2,})", "", head)  # 及江南大道: a joiner left on the item
+    head = re.sub(r"^(?:学校)?(?:周边|周围|附近)的?(?=\S{2,})", "", head)  # 学校周边的阳光花园
     # …所辖各行政村及企事业单位: the enterprises lie in the area named before them
     head = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", head)
     place = _WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
@@ -364,6 +365,8 @@ def _item(
         town, rest = tm["town"], tm["rest"]
         rest = re.sub(r"^(?:所辖范围|所辖|辖区)", "", rest)
         if not rest or PATTERNS["whole_township"].match(rest):
+            # （含城南工业园区）: what the township includes, not a list of its parts
+            parens = [n for n in parens if not re.match(r"^(?:含|包括|包含)", n.strip())]
             notes_out = [parse_exclusion(n) for n in parens]
             if parens and all(notes_out):  # 城关镇（不含原北关村1、2、8组）: all but those
                 exclude = [n for names in notes_out for n in names]

@@ -345,7 +345,9 @@ def _split_top_re(text: str, pattern: re.Pattern) -> list[str]:
 
 _LIMIT_START = re.compile(r"(?:^|[（(])\s*(?:[东南西北](?:至|以|起|从|自|到|侧)|沿|至|到|往|向)")
 _AREA_WORDS = r"(?:区域|范围|地区|辖区|片区|区块|一带|部分|地块|地段|街区|城区)"
-_GENERIC_HEAD = re.compile(rf"^(?:的|之)?(?:三角)?(?:{_AREA_WORDS}(?:内|以内)?(?:的)?)?")
+_GENERIC_HEAD = re.compile(
+    rf"^(?:的|之)?(?:三角)?(?:(?:所?围合|合围|所?围成)的?)?(?:{_AREA_WORDS}(?:内|以内)?(?:的)?)?"
+)
 _EXTENT = re.compile(r"^(?:直?至|到|延伸至)")  # 以西至海边: how far the side runs, not a place
 _NOTE = re.compile(r"可报|报名|就读|入学|招生|划入|对口|除外|不含|不包括")  # a note, not a place
 _WHO_TAIL = re.compile(
@@ -359,7 +361,8 @@ _GENERIC_TAIL = re.compile(
 )
 _EACH = re.compile(r"各(?:村民小组|村组|组|村|社区|小区)$")
 _KINDS_ONLY = re.compile(
-    r"(?:(?:小区|社区|村|组|村组|村民小组|居民区|住宅区|股份经济合作社|经济合作社|单位|企业|楼盘)"
+    r"(?:(?:住宅小区|居民小区|小区|社区|村|组|村组|村民小组|居民区|住宅区|住宅|股份经济合作社|"
+    r"经济合作社|单位|企业|楼盘|商品房)"
     r"[、和及与]?)+"
 )
 _PLACE = re.compile(rf"[{CN}][{CN}A-Za-z0-9·]{{1,19}}")
