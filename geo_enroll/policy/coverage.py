@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from .body import _school_title
 from .document import read_tables, simplified
-from .grammar import CN, split_top, strip_ordinal
+from .grammar import CN, WHO_TAIL, split_top, strip_ordinal
 
 __all__ = ["account"]
 
@@ -57,13 +57,7 @@ _CORE_SUBS = [
     (re.compile(r"[（(【\[][^）)】\]]*[）)】\]]"), ""),
     (re.compile(r"(?:共同|自由|共享)[学學][区區]$"), ""),
     (re.compile(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|范围内?|区域)+$"), ""),
-    (
-        re.compile(
-            r"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(?:常住户口|户口|户籍生|生源|常住人口|户籍人口|"
-            r"村民子女|随迁子女|子女|居民|住户)$"
-        ),
-        "",
-    ),
+    (WHO_TAIL, ""),  # 东关村户籍的常住户口: the place
     (re.compile(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$"), ""),
     (  # 城南街道辖区内的所有社区和村: the township
         re.compile(

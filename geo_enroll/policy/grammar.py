@@ -20,6 +20,8 @@ from functools import lru_cache
 __all__ = [
     "PATTERNS",
     "CN",
+    "WHO_TAIL",
+    "WHO_WORDS",
     "DIRECTIONS",
     "SIDES",
     "split_top",
@@ -658,6 +660,14 @@ def numbered_areas(text: str) -> str:
 
     return _AREA_NUMS.sub(expand, text)
 
+
+_REGISTERED = r"常住户口|户口|户籍生|生源|常住人口|户籍人口|村民子女|随迁子女|子女|居民|住户|适龄儿童|适龄少年"
+WHO_WORDS = rf"(?:{_REGISTERED}|人口|儿童|学生|家庭)"
+"""Who a zone's rule is about (户口, 随迁子女, 学生…), never where."""
+WHO_TAIL = re.compile(rf"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(?:{_REGISTERED})?(?:等)?$")
+"""Registration words (and 等) after a place: ``WHO_TAIL.sub("", item)`` leaves the place
+(东关村户籍的常住户口 → 东关村).  Narrower than :data:`WHO_WORDS`: a sentence ending in 学生 or
+儿童 (招生对象为…学龄儿童) is prose, left whole for the prose check."""
 
 _PLACE_END = r"(?:村|社区|小区|苑|园|组|路|街|巷|\d区|轩|府|邸|公寓|大厦|花园|家园|新村|住宅区|广场|城|乡|镇)"
 _JOINED = re.compile(

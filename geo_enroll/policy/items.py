@@ -21,6 +21,7 @@ from .document import ParseContext
 from .grammar import (
     CN,
     PATTERNS,
+    WHO_TAIL,
     _paren_split,
     cn_number,
     parse_bounds,
@@ -92,10 +93,6 @@ def _street_colon(text: str) -> list[dict] | None:
     return pieces
 
 
-_WHO_TAIL = re.compile(
-    r"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(?:常住户口|户口|户籍生|生源|常住人口|户籍人口|随迁子女|"
-    r"子女|居民|住户|适龄儿童|适龄少年)?(?:等)?$"
-)
 _WHO = re.compile(r"户籍|户口|生源|子女|人口|企事业单位|学生|符合条件|^的")
 _GENERIC_PLACE = re.compile(
     r"(?:本|该|所辖|行政)?(?:区域|范围|辖区|区划|区|县|镇|乡)?(?:内|以内)?|.*[外]"
@@ -297,7 +294,7 @@ def _item(
     head = re.sub(r"^(?:学校)?(?:周边|周围|附近)的?(?=\S{2,})", "", head)  # 学校周边的阳光花园
     # …所辖各行政村及企事业单位: the enterprises lie in the area named before them
     head = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", head)
-    place = _WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
+    place = WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
     if place != head and (not place or _GENERIC_PLACE.fullmatch(place)):
         return None  # 区域内的常住户口: who, and no place named: reported
     if _WHO.search(place or head):  # 以及所辖企事业单位 / 符合条件的随迁子女: who, not where

@@ -18,6 +18,7 @@ from .document import ParseContext
 from .grammar import (
     CN,
     PATTERNS,
+    WHO_WORDS,
     _paren_split,
     group_lists,
     numbered_areas,
@@ -350,10 +351,9 @@ _GENERIC_HEAD = re.compile(
 )
 _EXTENT = re.compile(r"^(?:直?至|到|延伸至)")  # 以西至海边: how far the side runs, not a place
 _NOTE = re.compile(r"可报|报名|就读|入学|招生|划入|对口|除外|不含|不包括")  # a note, not a place
-_WHO_TAIL = re.compile(
-    r"(?:的)?(?:本地|本区|本市|本县)?(?:户籍|常住|流动|居住)?"
-    r"(?:人口|户口|适龄儿童|适龄少年|儿童|学生|生源|居民|住户|家庭|户籍生|随迁子女|子女)"
-    r"(?:[^东南西北]*)$"
+# after a side, who-words end the place and take what follows (…的户籍生及符合条件的随迁子女)
+_WHO_AFTER = re.compile(
+    rf"(?:的)?(?:本地|本区|本市|本县)?(?:户籍|常住|流动|居住)?{WHO_WORDS}(?:[^东南西北]*)$"
 )
 _GENERIC_TAIL = re.compile(
     rf"(?:的)?(?:所有|全部|整个)?(?:所?围合|合围|所?围成|围起)?(?:的)?(?:所辖|管辖|所属)?"
@@ -397,7 +397,7 @@ def _bound_object(clause: str) -> list[str] | None:
     rest = _GENERIC_HEAD.sub("", rest, count=1)
     if _EXTENT.match(rest) or _NOTE.search(rest):
         return []
-    rest = _WHO_TAIL.sub("", rest)
+    rest = _WHO_AFTER.sub("", rest)
     rest = _GENERIC_TAIL.sub("", rest).strip("，,、；;。 ")
     if not rest or _KINDS_ONLY.fullmatch(rest):
         return []
