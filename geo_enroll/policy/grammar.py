@@ -452,7 +452,28 @@ def _names(text: str) -> list[str]:
     out = []
     for part in split_top(text, "、，,"):
         out.extend(_NAME_JOIN.split(part))
-    return [n.strip("的 ") for n in out if n.strip("的 ")]
+    return _share_group_word([n.strip("的 ") for n in out if n.strip("的 ")])
+
+
+_GROUP_WORD = re.compile(r"^[一二三四五六七八九十百零〇两\d]{1,4}(村民小组|组|社|队)$")
+_BARE_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两\d]{1,4}")
+
+
+def _share_group_word(names: list[str]) -> list[str]:
+    """``["4", "5", "8组"]`` → ``["4组", "5组", "8组"]``: numerals before a group written once.
+
+    >>> _share_group_word(["4", "5", "8组"]), _share_group_word(["幸福小区", "3"])
+    (['4组', '5组', '8组'], ['幸福小区', '3'])
+    """
+    m = _GROUP_WORD.match(names[-1]) if names else None
+    if not m:
+        return names
+    out = list(names)
+    k = len(out) - 1
+    while k > 0 and _BARE_NUMERAL.fullmatch(out[k - 1]):
+        k -= 1
+        out[k] += m[1]
+    return out
 
 
 _GROUP_LIST = re.compile(

@@ -115,6 +115,11 @@ _TYPED = re.compile(
     r"(?:村|社区|居委会|嘎查|组|社|小区|路|街|巷|道|号|弄|园|苑|城|区|镇|乡|楼|栋|座|公寓|大厦|"
     r"广场|站|场|厂|院|校|所|处)$"
 )
+_ONLY_PART = re.compile(
+    rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|社区|村))"
+    r"(?:只包括|仅包括|只含|仅含|仅限)(?P<part>\S{2,})"
+)
+_BUILDING = re.compile(r"[A-Za-z\d一二三四五六七八九十]{1,4}(?:栋|幢|号楼|座|单元)")
 _NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两\d]{1,4}")
 # the parent a first bare name may be written after: a village before its groups
 # (千斤沟村一、二组), a township before its villages (宝昌镇东关、西关村)
@@ -205,6 +210,38 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 }
                 for x in parts
             ], []
+    gm = None if cm else re.match(rf"^(?P<v>[{CN}]{{2,6}})[:：](?P<rest>[^：:]+)$", text)
+    if gm and not _TYPED.search(gm["v"]):
+        # 和成：2组、4组 — a village written without 村, then only its groups
+        parts = share_suffix([x.strip() for x in split_top(gm["rest"], "、，,") if x.strip()])
+        if parts and all(PATTERNS["group"].fullmatch(x) for x in parts):
+            return [
+                {
+                    "type": "unit",
+                    "name": gm["v"],
+                    "town": town,
+                    "group": x,
+                    "sub_area": None,
+                    "text": text,
+                }
+                for x in parts
+            ], []
+    km = re.match(r"^(?P<c>[^：:、，,；;（）()]{2,20})[:：](?P<rest>[^：:]+)$", text)
+    if km and PATTERNS["compound"].match(km["c"]):
+        rest = km["rest"].strip().strip("。；;，,")
+        if rest.startswith("原"):  # 红花堰住宅小区：原红花堰1、2、3组 — what the compound was
+            return [
+                {
+                    "type": "compound",
+                    "name": km["c"],
+                    "within": None,
+                    "town": town,
+                    "note": rest,
+                    "text": text,
+                }
+            ], []
+        if all(_BUILDING.fullmatch(x.strip()) for x in split_top(rest, "、，,")):
+            return [], [text]  # 幸福小区：1栋、2栋 — single buildings are not drawn: reported
     items, written = [], {}
     for chunk in split_top(text, "，,；;。"):
         # 73、74区中的金海华府、福安楼: places inside numbered areas (the areas are no item)
@@ -288,6 +325,12 @@ def _item(
 ) -> list[dict] | None:
     item = item.strip().strip("　 ")
     item = re.sub(r"^(?:仅含|只含|仅限|仅包括|只包括)(?=\S{2,})", "", item)  # 仅含御锦城小区
+    om = _ONLY_PART.fullmatch(item)
+    if om:  # 南苑小区只包括官渡东路西二巷（单号）: the part named, inside the place before it
+        got = _item(om["part"], ctx, town, last_village)
+        if got and all(p["type"] in ("street_list", "compound") for p in got):
+            return [{**p, "within": om["place"], "text": item} for p in got]
+        return None
     bracket = re.search(r"[（(\[【]", item)  # notes in brackets are read later, as they are
     head, note = (item[: bracket.start()], item[bracket.start() :]) if bracket else (item, "")
     head = re.sub(r"^(?:以及|及)(?=\S{2,})", "", head)  # 及江南大道: a joiner left on the item
@@ -501,7 +544,7 @@ def _item(
             base.setdefault("exclude", []).extend(names)
             out.append(base)
             continue
-        groups = split_top(note, "、，,")
+        groups = share_suffix(split_top(note, "、，,"))  # （1、2、3组）: each a group
         if groups and all(PATTERNS["group"].match(g) for g in groups):
             out.extend({**base, "group": g} for g in groups)
             continue

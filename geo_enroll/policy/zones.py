@@ -149,6 +149,8 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
             zone["exclude"] = list(piece["exclude"])
         if piece.get("address"):
             zone["address"] = piece["address"]
+        if piece.get("note"):
+            zone["note"] = piece["note"]
         zones.append(zone)
     elif typ == "bounds":
         zone = {
@@ -179,6 +181,8 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
             zone["side"] = piece["side"]
         if piece.get("stretch"):
             zone["stretch"] = dict(piece["stretch"])
+        if piece.get("within"):  # 南苑小区只包括官渡东路西二巷: the stretch inside that place
+            zone["within"] = piece["within"]
         zones.append(zone)
 
 
