@@ -50,8 +50,55 @@ def _street_pieces(street: str, qualifier: str, text: str, **extra) -> list[dict
     return out
 
 
-def _street_colon(text: str) -> list[dict] | None:
-    """``双林路（双号22号-136号）：22号、24号 …`` → street_list pieces."""
+_NUMBER_ITEM = re.compile(
+    r"^(?:单号|双号|单|双|新)?\s*\d|^(?:全段|全部|所有|两侧|单侧|双侧)|^(?:单号|双号)$"
+)
+# 8号附12号, 175号新9号: a sub-address of house 8 / 175; 3号院, 132号小区: the compound at 3 / 132
+_SUB_ADDRESS = re.compile(r"^(\d+号)(?:(?:附|新)\d+号|院|小区)$")
+
+
+_STREETS_COLON = re.compile(
+    rf"^(?P<streets>[{CN}A-Za-z0-9]{{2,20}}?(?:大道|大街|路|街|巷)"
+    rf"(?:、[{CN}A-Za-z0-9]{{1,20}}?(?:大道|大街|路|街|巷))+)[:：](?P<rest>.+)$"
+)
+_ORDINAL_STREET = re.compile(r"^(?P<n>[一二三四五六七八九十\d]+)(?P<k>大街|路|街|巷)$")
+
+
+def _streets_colon(text: str) -> tuple[list[dict], list[str]] | None:
+    """``欣然一街、二街：1号、6号`` → the numbers on each street (二街 is 欣然二街: a bare
+    ordinal street takes the name of the one before it)."""
+    m = _STREETS_COLON.match(text)
+    if not m:
+        return None
+    streets = m["streets"].split("、")
+    for i in range(1, len(streets)):
+        om = _ORDINAL_STREET.match(streets[i])
+        pm = (
+            re.match(rf"^(?P<p>.+?)[一二三四五六七八九十\d]+{om['k']}$", streets[0]) if om else None
+        )
+        if pm:
+            streets[i] = pm["p"] + streets[i]
+    pieces: list[dict] = []
+    named: list[str] = []
+    for street in streets:
+        got = _street_colon(f"{street}：{m['rest']}")
+        if got is None:
+            return None
+        pieces.extend({**p, "text": text} for p in got[0])
+        named = got[1]
+    return pieces, named
+
+
+def _notes_off(text: str) -> str:
+    """The text without its bracketed notes: ``43号（公交宿舍）`` → ``43号``."""
+    while re.search(r"[（(][^（）()]*[）)]", text):
+        text = re.sub(r"[（(][^（）()]*[）)]", "", text)
+    return text.strip()
+
+
+def _street_colon(text: str) -> tuple[list[dict], list[str]] | None:
+    """``双林路（双号22号-136号）：22号、24号 …`` → street_list pieces, and the named items of
+    the list (水武街全部：39号（祥苑）、旭达新城 — 旭达新城 is read as an item of its own)."""
     m = PATTERNS["street_colon"].match(text)
     if not m or m["street"].endswith("街道"):  # 松岗街道：… is a township, not a street
         return None
@@ -59,10 +106,22 @@ def _street_colon(text: str) -> list[dict] | None:
     stretch = next(
         (_STRETCH.fullmatch(f"（{n}）") for n in notes if _STRETCH.fullmatch(f"（{n}）")), None
     )
-    paren = "，".join(n for n in notes if not _STRETCH.fullmatch(f"（{n}）"))
+    paren = "，".join(
+        [m["pw"]] * bool(m["pw"]) + [n for n in notes if not _STRETCH.fullmatch(f"（{n}）")]
+    )
     nums = m["nums"]
     while re.search(r"[（(][^（）()]*[）)]", nums):  # 15号（原：建设南一路30号）: notes aside
         nums = re.sub(r"[（(][^（）()]*[）)]", "", nums)
+    named = []
+    if re.search(r"[、，,]", nums):
+        kept = []
+        for item in split_top(nums, "、，,"):
+            item = _SUB_ADDRESS.sub(r"\1", item.strip())
+            (kept if _NUMBER_ITEM.match(item) else named).append(item)
+        kept = list(dict.fromkeys(kept))  # 175号新9号、175号新13号: house 175 once
+        if named and not kept:
+            return None  # no house number at all: a list of places (the normal path)
+        nums = "、".join(kept)
     nums = re.sub(r"(\d+)(?:和|及)(?=\d+号)", r"\1号、", nums)  # 41和43号 → 41号、43号
     nums = re.sub(r"(?<![\d-])(\d+)(?=(?:[、，,]\d+)+号)", r"\1号", nums)  # 12、14号
     listed = parse_numbers(nums)
@@ -90,7 +149,7 @@ def _street_colon(text: str) -> list[dict] | None:
             p["numbers"] = listed
             if listed["parity"] in ("odd", "even"):
                 p["sides"] = listed["parity"]
-    return pieces
+    return pieces, named
 
 
 _WHO = re.compile(r"户籍|户口|生源|子女|人口|企事业单位|学生|符合条件|^的")
@@ -179,9 +238,16 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 if piece.get("town"):
                     town = piece["town"]
         return pieces, left
-    street = _street_colon(text.strip())
+    street = _street_colon(text.strip()) or _streets_colon(text.strip())
     if street:
-        return street, []
+        pieces, left = street[0], []
+        for item in street[1]:  # 都市花城 in 站北西横街全部：都市花城、3号院: a place of its own
+            got = _item(item, ctx, town, None)
+            if got:
+                pieces.extend(got)
+            else:
+                left.append(item)
+        return pieces, left
     pieces, left = [], []
     last_village = None
     # "鹤鸣镇所辖范围：联和村、…" → township context for the list
@@ -260,15 +326,16 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         if (
             pieces
             and pieces[-1]["type"] == "street_list"
-            and PATTERNS["bare_numbers"].fullmatch(item.strip())
-        ):  # 青年路1号、3号、5号: more numbers of the same street
+            and PATTERNS["bare_numbers"].fullmatch(_SUB_ADDRESS.sub(r"\1", _notes_off(item)))
+        ):  # 青年路1号、3号、5号 / 6号（浅水半岛）: more numbers of the same street
+            written_item, item = item, _SUB_ADDRESS.sub(r"\1", _notes_off(item))
             prev = pieces[-1]
             more = parse_numbers(item) or {}
             numbers = dict(prev["numbers"] or {"parity": "all"})
             if "list" in more and "from" not in numbers:
                 numbers["list"] = numbers.get("list", []) + more["list"]
                 prev["numbers"] = numbers
-                prev["text"] = f"{prev['text']}、{item}"
+                prev["text"] = f"{prev['text']}、{written_item}"
                 continue
             if more:  # 延安路880弄、901-1299号: another stretch of the same street
                 parity = more.get("parity", "all")
