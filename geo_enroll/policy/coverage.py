@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from .body import _school_title
 from .document import read_tables, simplified
-from .grammar import CN, WHO_TAIL, split_top, strip_ordinal
+from .grammar import CATEGORY, CN, SETTLED, TOWN_OFFICE, WHO_TAIL, split_top, strip_ordinal
 
 __all__ = ["account"]
 
@@ -51,6 +51,21 @@ def _named(zone: dict) -> set[str]:
 
 _CORE_SUBS = [
     (re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])"), ""),
+    (TOWN_OFFICE, "街道"),  # 斜口街办: the township 斜口街道
+    (  # 太阳镇辖区内11个行政村和1个居民组: the township
+        re.compile(
+            r"(?<=\S{2})(?:所辖|辖区|行政区域|范围)?内?的?"
+            r"(?:(?:\d+|[一二三四五六七八九十]+)个(?:行政村|村|社区|居委会|居民组|居民区|嘎查)[和及、]?)+$"
+        ),
+        "",
+    ),
+    (SETTLED, ""),  # 颐馨湿地壹号已落户范围: the compound
+    (  # 桐庐县旧县街道: the township (its county said before)
+        re.compile(
+            rf"^(?:[{CN}]{{1,6}}?(?:县|区|市|旗|州|盟))+(?=[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))"
+        ),
+        "",
+    ),
     (re.compile(r"^[东南西北](?:至|到|界限?\s*[:：]|边界\s*[:：])"), ""),
     (re.compile(r"^\d+区(?:中|内)的?(?=\S)"), ""),  # 74区中的金海华府: the place inside
     (re.compile(r"^(?:学校)?(?:周边|周围|附近)的?(?=\S{2,})"), ""),  # 学校周边的阳光花园
@@ -175,6 +190,9 @@ def _sort_items(raw, n, held, checks, said, left, kinds: Counter, silent: list) 
     for item in _items(raw):
         core = _core(item)
         if not core or len(re.findall(rf"[{CN}]", core)) < 2:
+            continue
+        if CATEGORY.fullmatch(core):  # 房产生、居住证类: who, no place to name
+            kinds["who"] += 1
             continue
         if core in checks:
             kinds["check"] += 1

@@ -22,6 +22,9 @@ __all__ = [
     "CN",
     "WHO_TAIL",
     "WHO_WORDS",
+    "TOWN_OFFICE",
+    "CATEGORY",
+    "SETTLED",
     "DIRECTIONS",
     "SIDES",
     "split_top",
@@ -690,9 +693,19 @@ WHO_TAIL = re.compile(rf"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(
 (东关村户籍的常住户口 → 东关村).  Narrower than :data:`WHO_WORDS`: a sentence ending in 学生 or
 儿童 (招生对象为…学龄儿童) is prose, left whole for the prose check."""
 
+TOWN_OFFICE = re.compile(rf"(?<=[{CN}]{{2}})街(?:道办事处|道办(?!事)|办)")
+"""斜口街办 / 任留街道办事处 / 新丰街道办: the township's office names the township (街道)."""
+CATEGORY = re.compile(
+    r"(?:(?:户籍|房产|务工经商|经商务工|外来务工|居住证|租房|租赁|随迁子女|其他)(?:生|类|人员)"
+    r"(?:[及和与、]|$))+"
+)
+"""An enrollment category (房产生、务工经商类、居住证类及其他类): who, never where."""
+SETTLED = re.compile(r"(?<=\S{2})(?:已落户|已入住|已交付)的?(?:范围|区域|住户|居民)?(?=$|[（(])")
+"""颐馨湿地壹号已落户范围: who lives there (``SETTLED.sub("", item)`` leaves the place)."""
+
 _PLACE_END = r"(?:村|社区|小区|苑|园|组|路|街|巷|\d区|轩|府|邸|公寓|大厦|花园|家园|新村|住宅区|广场|城|乡|镇)"
 _JOINED = re.compile(
-    rf"^(?P<a>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END})(?:和|及)(?P<b>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END}"
+    rf"^(?P<a>[{CN}A-Za-z0-9]{{2,20}}?{_PLACE_END})(?:和|及)(?P<b>(?!\d+个)[{CN}A-Za-z0-9]{{1,20}}?{_PLACE_END}"
     r"(?:[（(][^（）()]*[）)])?)$"
 )
 

@@ -19,8 +19,11 @@ import re
 from . import units as _units
 from .document import ParseContext
 from .grammar import (
+    CATEGORY,
     CN,
     PATTERNS,
+    SETTLED,
+    TOWN_OFFICE,
     WHO_TAIL,
     _paren_split,
     cn_number,
@@ -174,6 +177,14 @@ _TYPED = re.compile(
     r"(?:村|社区|居委会|嘎查|组|社|小区|路|街|巷|道|号|弄|园|苑|城|区|镇|乡|楼|栋|座|公寓|大厦|"
     r"广场|站|场|厂|院|校|所|处)$"
 )
+_COUNTY_PREFIX = re.compile(
+    rf"^(?P<county>[{CN}]{{1,6}}?(?:县|区|市|旗))(?=[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))"
+)
+_ALL_COUNTED = re.compile(
+    r"(?:(?:\d+|[一二三四五六七八九十]+)个(?:行政村|村|社区|居委会|居民组|居民区|嘎查)[和及、]?)+"
+)
+_WHOLE_NOTE = re.compile(r"各段|全段|全部|所有|两侧|(?:含|包括|包含).+")
+_PART_NOTE = re.compile(r"部分|部分区域|部分路段")
 _ONLY_PART = re.compile(
     rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|社区|村))"
     r"(?:只包括|仅包括|只含|仅含|仅限)(?P<part>\S{2,})"
@@ -351,7 +362,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             prev["exclude"] = list(dict.fromkeys(prev["exclude"] + excluded))
             continue
         got = _item(item, ctx, town, last_village)
-        if not got:
+        if got is None or (not got and not pieces):  # no place (who before any place)
             left.append(written.get(item, item))
             continue
         if item in written:
@@ -388,6 +399,29 @@ def _whole_township(town: str, item: str, **extra) -> dict:
 
 
 def _item(
+    item: str, ctx: ParseContext, town: str | None, last_village: dict | None
+) -> list[dict] | None:
+    """The pieces of one list item; None when it names no place (reported), [] when it
+    names who, not where (房产生、居住证类: the place was named before it)."""
+    written = item.strip().strip("　 ")
+    if CATEGORY.fullmatch(_notes_off(written)):
+        return []
+    item = TOWN_OFFICE.sub("街道", written)  # 斜口街办 / 任留街道办事处: the township 街道
+    cp = _COUNTY_PREFIX.match(item)
+    while cp and cp["county"] in _units.district_names():
+        item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
+        cp = _COUNTY_PREFIX.match(item)
+    item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
+    if re.search(r"(?:各|所有|全部)(?:小学|中学|学校)(?:毕业生)?$", item):
+        return None  # 秦陵街办各小学: schools feeding this one, no place — reported
+    got = _read_item(item, ctx, town, last_village)
+    if got and item != written:
+        for piece in got:  # the text keeps what was written
+            piece["text"] = written
+    return got
+
+
+def _read_item(
     item: str, ctx: ParseContext, town: str | None, last_village: dict | None
 ) -> list[dict] | None:
     item = item.strip().strip("　 ")
@@ -470,7 +504,13 @@ def _item(
     tm = PATTERNS["township_prefix"].match(head)
     if tm and not head.endswith(("村", "社区", "嘎查", "居委会")) or (tm and tm["rest"]):
         town, rest = tm["town"], tm["rest"]
-        rest = re.sub(r"^(?:所辖范围|所辖|辖区)", "", rest)
+        said = re.match(r"^(?:所辖范围|所辖|辖区内|辖区|范围内|内)?的?", rest)[0]
+        within = head[len(town) : len(head) - len(rest)] + said  # 所辖/辖区(内)/范围内
+        rest = rest[len(said) :]
+        if within and _ALL_COUNTED.fullmatch(rest):
+            # 太阳镇辖区内11个行政村和1个居民组: every unit within it — the township
+            # (宝昌镇6个社区, said without 辖区内, is those six: expanded from the list)
+            return [_whole_township(town, item)]
         if not rest or PATTERNS["whole_township"].match(rest):
             # （含城南工业园区）: what the township includes, not a list of its parts
             parens = [n for n in parens if not re.match(r"^(?:含|包括|包含)", n.strip())]
@@ -508,12 +548,17 @@ def _item(
         ]
     if not rest:
         return None
-    street_excluded = [parse_exclusion(n) for n in parens]
-    if (
-        re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}(?:大道|大街|路|街|巷)", rest)
-        and all(street_excluded)
-        and not rest.endswith(("社区", "村", "街道"))
-    ):  # a whole street (潘家街（四段除外）: all but the excluded stretch)
+    street_excluded = [
+        [] if _WHOLE_NOTE.fullmatch(n.strip()) else parse_exclusion(n) for n in parens
+    ]
+    is_street = re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}(?:大道|大街|路|街|巷)", rest) and not (
+        rest.endswith(("社区", "村", "街道"))
+    )
+    if is_street and any(_PART_NOTE.fullmatch(n.strip()) for n in parens):
+        return None  # 崔家店南路（部分）: which part is not said — reported, never the whole
+    if is_street and all(
+        x is not None for x in street_excluded
+    ):  # a whole street (潘家街（四段除外）: all but the excluded stretch; 滨江西路（各段）)
         return [
             {
                 "type": "street_list",
