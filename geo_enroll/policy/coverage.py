@@ -51,6 +51,10 @@ def _named(zone: dict) -> set[str]:
 
 _CORE_SUBS = [
     (re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])"), ""),
+    (  # 学区范围：长河街道山一社区: a label, then the place
+        re.compile(r"^(?:(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?范围|学区|片区)[:：]"),
+        "",
+    ),
     (TOWN_OFFICE, "街道"),  # 斜口街办: the township 斜口街道
     (  # 太阳镇辖区内11个行政村和1个居民组: the township
         re.compile(
@@ -208,7 +212,7 @@ def _sort_items(raw, n, held, checks, said, left, kinds: Counter, silent: list) 
 
 _FILLER = re.compile(
     r"以[东南西北]|[东南西北]侧|两侧|区域|范围|辖区|所辖|部分|全部|户籍|适龄|儿童|少年|学生|毕业生"
-    r"|行政区域|行政村|行政|全境|全域|所有|各|其他|其余|有意愿|不含|不包括|包括|除|以外|之外|含"
+    r"|行政区域|行政区划|区划|行政村|行政|全境|全域|所有|各|其他|其余|有意愿|不含|不包括|包括|除|以外|之外|含"
     r"|小学|的|内|及|和|与|至|[0-9０-９]+号?|[-—–~～→]"
 )
 

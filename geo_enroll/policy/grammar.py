@@ -182,6 +182,10 @@ PATTERNS: dict[str, re.Pattern] = {
     "lead_preposition": re.compile(rf"^(?:由|从|自|沿)(?=[{CN}A-Za-z0-9]{{3,}})"),
     # "四段除外", "X不在此列": an exclusion written after the names
     "exclude_after": re.compile(r"^(?P<names>.+?)(?:除外|不在此列|不含在内|不在其内)$"),
+    # （东方海岸、光明府以外区域）: all but the places named (never sides: 除…以南…以外的区域)
+    "exclude_outside": re.compile(
+        r"^(?P<names>(?:(?!以[东南西北]|[东南西北]侧|除|不含).)+?)以外的?(?:区域|范围)$"
+    ),
     # 多校划片 area naming its schools: "X — 涉及3所学校：A、B、C" / "X实行多校划片，由A、B共同招生"
     "multi_school_area": re.compile(
         r"^(?:\*\*)?(?P<area>[^*—：:]+?)(?:\*\*)?\s*(?:[—–-]+|[:：])\s*涉及(?P<n>\d+|[二三四五六七八九十])"
@@ -220,7 +224,7 @@ PATTERNS: dict[str, re.Pattern] = {
         r"(?!社区|村|居委会)(?:所辖|辖区|行政区域|的(?=[^的]{2,}))?(?P<rest>.*)$"
     ),
     "whole_township": re.compile(
-        r"^(?:所辖|行政区域?|行政|全境|全域|辖区内?)?(?:范围内?)?(?:的)?(?:区域)?$"
+        r"^(?:所辖|行政区域?|行政区划|行政|全境|全域|辖区内?)?(?:范围内?|内)?(?:的)?(?:所有|全部)?(?:区域)?$"
         r"|^(?:所辖)?(?:全部|所有|全)(?:村|村庄|社区|村（社区）|村\(社区\)|行政村|镇|乡|街道|苏木)*$"
         r"|^(?:所有|全部)(?:所辖)?(?:行政区域?|行政|辖区)(?:范围内?)?(?:的)?(?:区域)?$"
         # 下涯镇的自然村 / 各行政村: every village of the township
@@ -509,7 +513,7 @@ def parse_exclusion(text: str) -> list[str] | None:
     m = PATTERNS["exclude"].match(text)
     if m:
         return _names(m["names"]) or None
-    m = PATTERNS["exclude_after"].match(text)
+    m = PATTERNS["exclude_after"].match(text) or PATTERNS["exclude_outside"].match(text)
     if m:
         return _names(m["names"]) or None
     return None

@@ -161,6 +161,7 @@ _GENERIC_PLACE = re.compile(
 )
 _PROSE = re.compile(
     r"按照|规定|执行|通知|另行|详见|附件|报名|入学|就读|学生|儿童|适龄|家长|可以|须|应当|负责|办理"
+    r"|所属|交叉口|交接处|到底|红绿灯|同学区"
 )
 _OCR_SPACE = re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])")
 _STRETCH = re.compile(
@@ -653,6 +654,8 @@ def _read_item(
                 continue
         names = parse_exclusion(note)
         if names:
+            if base.get("sub_area") in ("其他", "其余", "其他区域", "其余区域"):
+                base = {**base, "sub_area": None}  # 宕里社区其他区域（A、B以外区域）: all but A, B
             base.setdefault("exclude", []).extend(names)
             out.append(base)
             continue

@@ -136,3 +136,47 @@ def test_nothing_silent_and_the_written_text_kept():
     }
     assert {"斜口街道", "建华村", "颐馨湿地壹号", "春江街道", "太阳镇"} <= names
     assert not any("已落户" in n or "街办" in n or "户籍生" in n for n in names if n)
+
+
+def test_every_area_within_a_township_is_the_township():
+    pieces, left = _pieces("淳安县姜家镇行政区划内所有区域")
+    assert left == []
+    assert _whole_towns(pieces) == ["姜家镇"]
+
+
+@pytest.mark.parametrize(
+    "text,excluded",
+    [
+        (
+            "宕里社区其他区域（东方海岸、光明府、千岛湖嘉苑以外区域）",
+            ["东方海岸", "光明府", "千岛湖嘉苑"],
+        ),
+        ("东关村（幸福小区以外的区域）", ["幸福小区"]),
+    ],
+)
+def test_all_but_the_places_outside_which(text, excluded):
+    pieces, left = _pieces(text)
+    assert left == []
+    [unit] = pieces
+    assert unit["exclude"] == excluded and unit.get("sub_area") is None
+
+
+def test_a_box_outside_which_is_no_list_of_names():
+    """除…以南、…以西…以外的区域 is a negated box (sides), never names to exclude."""
+    from geo_enroll.policy.grammar import parse_exclusion
+
+    assert parse_exclusion("青瓷路以南、杨柳河以西以外的区域") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新安西路等所属区域",
+        "坪山等青溪新城所属区域",
+        "南山大街与南景路红绿灯交叉口到底（加油站）",
+        "与杭州市创意城小学同学区招生",
+    ],
+)
+def test_phrases_that_name_no_place_are_reported(text):
+    pieces, left = _pieces(text)
+    assert pieces == [] and left == [text]
