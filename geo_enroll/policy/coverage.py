@@ -21,7 +21,17 @@ from functools import lru_cache
 
 from .body import _school_title
 from .document import read_tables, simplified
-from .grammar import CATEGORY, CN, SETTLED, TOWN_OFFICE, WHO_TAIL, split_top, strip_ordinal
+from .grammar import (
+    AREA_TAIL,
+    CATEGORY,
+    CN,
+    LEAD_VERB,
+    SETTLED,
+    TOWN_OFFICE,
+    WHO_TAIL,
+    split_top,
+    strip_ordinal,
+)
 
 __all__ = ["account"]
 
@@ -38,6 +48,8 @@ def _named(zone: dict) -> set[str]:
         if u.get("group"):
             out.add(re.sub(r"(?:村民小组|组)$", "", u["group"]))
         out |= set(u.get("exclude", []))
+        if u.get("expanded_from"):  # 毕浦学区（东琳村、永安村）: the part named, then its villages
+            out.add(u["expanded_from"])
     for key in ("name", "street", "within", "area", "fragment"):
         if isinstance(zone.get(key), str):
             out.add(zone[key])
@@ -56,6 +68,9 @@ _CORE_SUBS = [
         "",
     ),
     (TOWN_OFFICE, "街道"),  # 斜口街办: the township 斜口街道
+    (LEAD_VERB, ""),  # 接纳青城社区: the place
+    (AREA_TAIL, ""),  # 藻溪片区对应行政村: the place
+    (re.compile(r"(?<=\S{2})(?:招生|入学)$"), ""),  # 学校面向瑶琳镇毕浦学区（…）招生
     (  # 太阳镇辖区内11个行政村和1个居民组: the township
         re.compile(
             r"(?<=\S{2})(?:所辖|辖区|行政区域|范围)?内?的?"

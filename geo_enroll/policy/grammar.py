@@ -23,6 +23,8 @@ __all__ = [
     "WHO_TAIL",
     "WHO_WORDS",
     "TOWN_OFFICE",
+    "LEAD_VERB",
+    "AREA_TAIL",
     "CATEGORY",
     "SETTLED",
     "DIRECTIONS",
@@ -224,7 +226,7 @@ PATTERNS: dict[str, re.Pattern] = {
         r"(?!社区|村|居委会)(?:所辖|辖区|行政区域|的(?=[^的]{2,}))?(?P<rest>.*)$"
     ),
     "whole_township": re.compile(
-        r"^(?:所辖|行政区域?|行政区划|行政|全境|全域|辖区内?)?(?:范围内?|内)?(?:的)?(?:所有|全部)?(?:区域)?$"
+        r"^(?:所辖|行政区域?|行政区划|行政|全境|全域|辖区内?)?(?:范围内?|内)?(?:的)?(?:所有|全部)?(?:区域内?)?$"
         r"|^(?:所辖)?(?:全部|所有|全)(?:村|村庄|社区|村（社区）|村\(社区\)|行政村|镇|乡|街道|苏木)*$"
         r"|^(?:所有|全部)(?:所辖)?(?:行政区域?|行政|辖区)(?:范围内?)?(?:的)?(?:区域)?$"
         # 下涯镇的自然村 / 各行政村: every village of the township
@@ -697,6 +699,13 @@ WHO_TAIL = re.compile(rf"(?:的)?(?:户籍|常住|流动人口|本地)*(?:的)?(
 (东关村户籍的常住户口 → 东关村).  Narrower than :data:`WHO_WORDS`: a sentence ending in 学生 or
 儿童 (招生对象为…学龄儿童) is prose, left whole for the prose check."""
 
+AREA_TAIL = re.compile(
+    r"(?<=\S{2})(?:所辖的?(?:区域|范围)+|(?<=片|区)(?:所辖|对应)?的?各?行政村"
+    r"|范围内的?(?:社区|村|小区)(?:及股份经济合作社)?)$"
+)
+"""原周浦乡所辖的区域范围 / 大青片所辖各行政村 / 鸣翠桃源范围内的社区: the place before."""
+LEAD_VERB = re.compile(r"^(?:学校)?(?:面向|接纳|招收)(?=\S{2,})")
+"""接纳青城社区 / 学校面向瑶琳镇…招生: a verb before the place."""
 TOWN_OFFICE = re.compile(rf"(?<=[{CN}]{{2}})街(?:道办事处|道办(?!事)|办)")
 """斜口街办 / 任留街道办事处 / 新丰街道办: the township's office names the township (街道)."""
 CATEGORY = re.compile(

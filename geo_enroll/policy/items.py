@@ -19,8 +19,10 @@ import re
 from . import units as _units
 from .document import ParseContext
 from .grammar import (
+    AREA_TAIL,
     CATEGORY,
     CN,
+    LEAD_VERB,
     PATTERNS,
     SETTLED,
     TOWN_OFFICE,
@@ -437,8 +439,10 @@ def _read_item(
     head, note = (item[: bracket.start()], item[bracket.start() :]) if bracket else (item, "")
     head = re.sub(r"^(?:以及|及)(?=\S{2,})", "", head)  # 及江南大道: a joiner left on the item
     head = re.sub(r"^(?:学校)?(?:周边|周围|附近)的?(?=\S{2,})", "", head)  # 学校周边的阳光花园
+    head = LEAD_VERB.sub("", head)  # 接纳青城社区 / 学校面向瑶琳镇: the place after the verb
     # …所辖各行政村及企事业单位: the enterprises lie in the area named before them
     head = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", head)
+    head = AREA_TAIL.sub("", head)  # 原周浦乡所辖的区域范围 / 大青片所辖各行政村: the place
     place = WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
     if place != head and (not place or _GENERIC_PLACE.fullmatch(place)):
         return None  # 区域内的常住户口: who, and no place named: reported

@@ -180,3 +180,31 @@ def test_a_box_outside_which_is_no_list_of_names():
 def test_phrases_that_name_no_place_are_reported(text):
     pieces, left = _pieces(text)
     assert pieces == [] and left == [text]
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("原周浦乡所辖的区域范围", "原周浦乡"),
+        ("大青片所辖各行政村", "大青片"),
+        ("藻溪片区对应行政村", "藻溪片区"),
+        ("接纳青城社区", "青城社区"),
+    ],
+)
+def test_the_place_without_the_words_around_it(text, name):
+    pieces, left = _pieces(text)
+    assert left == []
+    assert [p["name"] for p in pieces] == [name]
+
+
+def test_a_district_word_after_a_township_is_the_township():
+    pieces, left = _pieces("锦北街道区域内的常住户口（横溪小学学区除外）")
+    assert left == []
+    assert _whole_towns(pieces) == ["锦北街道"]
+    assert pieces[0]["exclude"] == ["横溪小学学区"]
+
+
+def test_a_service_label_before_street_numbers():
+    pieces, left = _pieces("代招服务范围：槐树店路：6号（十里风和）、8号（原槐树苑A区）")
+    assert left == []
+    assert [(p["street"], p["numbers"]["list"]) for p in pieces] == [("槐树店路", [6, 8])]
