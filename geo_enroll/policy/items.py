@@ -188,6 +188,9 @@ _ALL_COUNTED = re.compile(
 )
 _WHOLE_NOTE = re.compile(r"各段|全段|全部|所有|两侧|(?:含|包括|包含).+")
 _PART_NOTE = re.compile(r"部分|部分区域|部分路段")
+_RESETTLED = re.compile(
+    rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?)(?:已)?安置的?(?:拆迁村|拆迁户|村民|居民|安置户|农户)"
+)
 _ONLY_PART = re.compile(
     rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|社区|村))"
     r"(?:只包括|仅包括|只含|仅含|仅限)(?P<part>\S{2,})"
@@ -456,6 +459,18 @@ def _read_item(
     if re.fullmatch(r"\d+\s*等?", item):  # a bare number names nothing (马塍路24、26… lost)
         return None
     head, parens = _paren_split(item)
+    rm = _RESETTLED.fullmatch(head)
+    if rm:  # 新筑新城一期安置的拆迁村（原兰家村）: the compound they were resettled in
+        return [
+            {
+                "type": "compound",
+                "name": rm["place"],
+                "within": None,
+                "town": town,
+                "note": "，".join([rm[0], *(n.strip() for n in parens)]),
+                "text": item,
+            }
+        ]
     head = clean_name(head)
     # street with house numbers or a side (双林路（双号22号-136号）, 建设路（东侧）, X路两侧),
     # possibly after its township (西关街道和平路（双号）)

@@ -208,3 +208,20 @@ def test_a_service_label_before_street_numbers():
     pieces, left = _pieces("代招服务范围：槐树店路：6号（十里风和）、8号（原槐树苑A区）")
     assert left == []
     assert [(p["street"], p["numbers"]["list"]) for p in pieces] == [("槐树店路", [6, 8])]
+
+
+@pytest.mark.parametrize(
+    "text,name,note",
+    [
+        ("新筑新城一期安置的拆迁村（原兰家村）", "新筑新城一期", "原兰家村"),
+        ("秦汉和苑安置的拆迁村（原深渡村、西王村）", "秦汉和苑", "原深渡村、西王村"),
+        ("幸福家园已安置的农户", "幸福家园", None),
+    ],
+)
+def test_resettled_households_are_the_compound_they_live_in(text, name, note):
+    pieces, left = _pieces(text)
+    assert left == []
+    [p] = pieces
+    assert (p["type"], p["name"]) == ("compound", name)
+    if note:
+        assert note in p["note"]
