@@ -16,6 +16,7 @@ from ._geometry import _clean
 from ._lookup import SIDES, _Context
 from .enclosed import _enclosed
 from .limits import _apply_notes, _street_limits
+from .walked import _walked
 
 __all__ = [
     "_EXCLUDE_NOTE",
@@ -105,6 +106,13 @@ def _directional(ctx: _Context, rule: dict, district: str | None):
             }
         )
     negate = bool(rule.get("negate"))
+    if rule.get("walked"):  # A以西→B以北→C以西…: the ring the walk draws
+        zone, more, unresolved = _walked(
+            ctx, list(rule.get("bounds") or []), district, parent=parent
+        )
+        if zone is not None and excludes:
+            zone = _clean(_apply_notes(ctx, zone, excludes, unresolved))
+        return zone, issues + more, unresolved
     if not by_side:  # A、B、C、D所围成的区域: no sides written
         zone, more, unresolved = _enclosed(
             ctx, enclosing, district, parent=parent, excludes=excludes, negate=negate

@@ -18,6 +18,7 @@ from .document import ParseContext
 from .grammar import (
     CN,
     PATTERNS,
+    WHO_TAIL,
     WHO_WORDS,
     _paren_split,
     group_lists,
@@ -63,6 +64,41 @@ def scope_pieces(
             if piece.get("town"):
                 town = piece["town"]
     return pieces, left
+
+
+_STEP = re.compile(rf"(?P<street>[{CN}A-Za-z0-9]{{2,20}}?)(?:延伸段)?以(?P<side>[东南西北])")
+_STAIR_END = re.compile(
+    rf"的?(?P<within>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木|区|县))?(?:行政)?(?:区域|范围)(?:内|以内)?的?$"
+)
+
+
+def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
+    """A boundary walked street by street, each with the side the area lies on, that turns
+    the same way more than once (农林大路以西→衣锦街以北→江桥路以西→城中街以北→…→苕溪以南
+    锦城街道区域): the steps in order (street and the side the area lies on), closing a ring,
+    and the place it lies in — or None.  The digitiser draws the ring the walk makes and checks
+    the sides against it (:mod:`geo_enroll.digitise.walked`).
+
+    >>> walk, within = _walked_staircase(["A路以西", "B街以北", "C路以西", "D街以南锦城街道区域"])
+    >>> [(s["street"], s["side"]) for s in walk], within
+    ([('A路', 'west_of'), ('B街', 'north_of'), ('C路', 'west_of'), ('D街', 'south_of')], '锦城街道')
+    >>> _walked_staircase(["A路以西", "B街"]) is None
+    True
+    """
+    if len(steps) < 3:
+        return None
+    last = WHO_TAIL.sub("", steps[-1].strip().strip("。；;，, "))
+    m = re.fullmatch(rf"(?P<step>.+?以[东南西北]){_STAIR_END.pattern}", last)
+    if not m:
+        return None
+    walk = []
+    for step in [*steps[:-1], m["step"]]:
+        sm = _STEP.fullmatch(re.sub(r"[（(][^（）()]*[）)]", "", step.strip()))
+        if not sm:
+            return None
+        side = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}[sm["side"]]
+        walk.append({"street": sm["street"], "side": side})
+    return walk, m["within"]
 
 
 def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
@@ -130,8 +166,23 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         and len({m[1] for m in sides if m}) == len(steps)
     ):
         # 苕溪以南→农林大路以东→…: each step has its own side: a box (a staircase that
-        # turns the same way twice is no box: it stays a walked boundary, reported)
+        # turns the same way twice is no box: it is a ring, below)
         part = "，".join(steps)
+    else:
+        stair = _walked_staircase(steps)
+        if stair:  # 农林大路以西→衣锦街以北→…→苕溪以南锦城街道区域内的常住户口
+            walk, within = stair
+            return [
+                {
+                    "type": "bounds",
+                    "within": within or town,
+                    "bounds": walk,
+                    "walked": True,
+                    "surrounded": False,
+                    "exclude": [],
+                    "text": part,
+                }
+            ], []
     if re.search(r"→|->|——|--|—", part):
         clauses = split_top(part, "，,")
         rings = [(c, parse_ring(c)) for c in clauses]

@@ -166,6 +166,8 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
             zone["bounded_by"] = piece["bounded_by"]
         if piece.get("negate"):
             zone["negate"] = True
+        if piece.get("walked"):  # the bounds are steps of a walk, in order
+            zone["walked"] = True
         zones.append(zone)
     elif typ == "street_list":
         zone = {

@@ -114,7 +114,6 @@ def test_arrow_steps_each_with_a_side_are_a_box():
         "东起滨江四弄——富春路——小岭路为界西南区域",  # one side of a chain: no ring
         "东起桑园路——白云源路——梅林路——富春江堤",  # no closing word
         "西从浦沿路与东冠路交叉点沿浦沿路往北延伸至东信大道和浙赣铁路交叉点",
-        "农林大路以西→衣锦街以北→江桥路以西→城中街以北锦城街道区域",  # a staircase
         "320国道→上林南路→九龙大道以北区域",  # one side for the whole chain
         "甲路→乙路以内区域",  # two streets enclose nothing
     ],
@@ -181,3 +180,19 @@ def test_real_shenzhen_and_hangzhou_rings():
     assert chunjiang["zones"][0]["bounded_by"][0] == "迎春南路"
     walked = [u for u in spec["unparsed"] if WALKED in u["reason"]]
     assert any("为界西南区域" in u["text"] for u in walked)
+
+
+def test_a_staircase_is_a_walk_in_order():
+    """A walk that turns the same way more than once is no box: the steps are kept in order
+    for the digitiser to draw the ring they make (tests/basemap/test_walked.py)."""
+    text = "农林大路以西→衣锦街以北→江桥路以西→城中街以北锦城街道区域内的常住户口"
+    pieces, left = _pieces(text)
+    assert left == []
+    [p] = pieces
+    assert p["walked"] is True and p["within"] == "锦城街道"
+    assert [(b["street"], b["side"]) for b in p["bounds"]] == [
+        ("农林大路", "west_of"),
+        ("衣锦街", "north_of"),
+        ("江桥路", "west_of"),
+        ("城中街", "north_of"),
+    ]
