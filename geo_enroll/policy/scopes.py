@@ -66,6 +66,12 @@ def scope_pieces(
     return pieces, left
 
 
+_CHAIN_SEP = re.compile(r"\s*(?:→|->|——|--)\s*")
+_ONE_SIDE_CHAIN = re.compile(
+    r"(?P<chain>(?:(?!以[东南西北]|至|沿|起|为界)[^，,；;。→])+"
+    r"(?:(?:→|->|——|--)(?:(?!以[东南西北]|至|沿|起|为界)[^，,；;。→])+)+)"
+    r"以(?P<side>[东南西北])(?P<rest>(?:的)?[^，,；;。→]*?(?:区域|范围|片区)[^，,；;。→]*)"
+)
 _STEP = re.compile(rf"(?P<street>[{CN}A-Za-z0-9]{{2,20}}?)(?:延伸段)?以(?P<side>[东南西北])")
 _STAIR_END = re.compile(
     rf"的?(?P<within>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木|区|县))?(?:行政)?(?:区域|范围)(?:内|以内)?的?$"
@@ -183,6 +189,23 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                     "text": part,
                 }
             ], []
+    cm = _ONE_SIDE_CHAIN.fullmatch(part.strip().strip("。；;，, "))
+    em = _STAIR_END.fullmatch(WHO_TAIL.sub("", cm["rest"])) if cm else None
+    if cm and em:  # 320国道→上林南路→九龙大道以北区域: one side of the whole chain (A与B以北)
+        chain = [
+            re.sub(r"[（(][^（）()]*[）)]", "", c).strip() for c in _CHAIN_SEP.split(cm["chain"])
+        ]
+        side = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}[cm["side"]]
+        return [
+            {
+                "type": "bounds",
+                "within": em["within"] or town,
+                "bounds": [{"street": c, "side": side} for c in chain],
+                "surrounded": False,
+                "exclude": [],
+                "text": part,
+            }
+        ], []
     if re.search(r"→|->|——|--|—", part):
         clauses = split_top(part, "，,")
         rings = [(c, parse_ring(c)) for c in clauses]

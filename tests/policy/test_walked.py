@@ -114,7 +114,6 @@ def test_arrow_steps_each_with_a_side_are_a_box():
         "东起滨江四弄——富春路——小岭路为界西南区域",  # one side of a chain: no ring
         "东起桑园路——白云源路——梅林路——富春江堤",  # no closing word
         "西从浦沿路与东冠路交叉点沿浦沿路往北延伸至东信大道和浙赣铁路交叉点",
-        "320国道→上林南路→九龙大道以北区域",  # one side for the whole chain
         "甲路→乙路以内区域",  # two streets enclose nothing
     ],
 )
@@ -196,3 +195,38 @@ def test_a_staircase_is_a_walk_in_order():
         ("江桥路", "west_of"),
         ("城中街", "north_of"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text,streets,side,within",
+    [
+        (
+            "320国道→上林南路→九龙大道以北区域",
+            ["320国道", "上林南路", "九龙大道"],
+            "north_of",
+            None,
+        ),
+        (
+            "320国道→上林南路（原科创西路）→九龙大道以北区域",
+            ["320国道", "上林南路", "九龙大道"],
+            "north_of",
+            None,
+        ),
+        (
+            "江滨西大道——秦望路——文教路以南的富春街道区域",
+            ["江滨西大道", "秦望路", "文教路"],
+            "south_of",
+            "富春街道",
+        ),
+    ],
+)
+def test_one_side_of_a_whole_chain_is_a_box_side(text, streets, side, within):
+    """A→B→C以北: the streets together are one limit (as 余杭塘路与草营巷以北), the parent
+    closes the rest."""
+    pieces, left = _pieces(text)
+    assert left == []
+    [p] = pieces
+    assert [b["street"] for b in p["bounds"]] == streets
+    assert {b["side"] for b in p["bounds"]} == {side}
+    assert p["within"] == within and not p.get("walked")
+    assert p["text"] == text
