@@ -524,6 +524,10 @@ def _read_item(
     tm = PATTERNS["township_prefix"].match(head)
     if tm and not head.endswith(("村", "社区", "嘎查", "居委会")) or (tm and tm["rest"]):
         town, rest = tm["town"], tm["rest"]
+        again = PATTERNS["township_prefix"].match(rest)
+        if again and again["rest"] and again["town"] == rest[: len(again["town"])]:
+            # 青龙乡白莲池街道石岭社区: the former township, then today's — today's is the parent
+            head, town, rest = rest, again["town"], again["rest"]
         said = re.match(r"^(?:所辖范围|所辖|辖区内|辖区|范围内|内)?的?", rest)[0]
         within = head[len(town) : len(head) - len(rest)] + said  # 所辖/辖区(内)/范围内
         rest = rest[len(said) :]

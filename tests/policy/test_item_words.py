@@ -225,3 +225,9 @@ def test_resettled_households_are_the_compound_they_live_in(text, name, note):
     assert (p["type"], p["name"]) == ("compound", name)
     if note:
         assert note in p["note"]
+
+
+def test_a_former_township_before_todays():
+    pieces, left = _pieces("青龙乡白莲池街道石岭社区")
+    assert left == []
+    assert [(p["town"], p["name"]) for p in pieces] == [("白莲池街道", "石岭社区")]
