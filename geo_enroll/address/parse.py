@@ -90,9 +90,11 @@ Examples
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 from ..settings import DEFAULT_SETTINGS, Settings
 from . import _twin
@@ -408,6 +410,15 @@ class _Parser:
         self._full_admin = frozenset(
             k for lv in ("province", "city", "county", "township") for k in div.full[lv]
         )
+        # code → _lineage of every unit down to townships, built once with the tables (what
+        # _resolve_chain reads for the deepest unit; villages go through the memo)
+        self._lineages = {c: _lineage_of(div, c) for c in div.units if len(c) <= 9}
+        # the C walk of the admin chain's start over these tables, or None (no extension,
+        # or GEO_ENROLL_NO_EXT=1): the Python loop below then reads it, with the same answers
+        matcher = _admin_matcher(self)
+        self._walk: Any = None if matcher is None else matcher.walk
+        # and its proof that normalize_address leaves a text as it is (the common case)
+        self._plain: Any = None if matcher is None else matcher.plain
 
     def _hits(self, s, pos) -> tuple:
         """Names (any level) starting at ``pos``, longest first.  One walk down the trie (in
@@ -778,7 +789,8 @@ class _Parser:
             return self._fail(
                 out, "too_long", f"地址过长 address too long: {len(text)} characters, at most {cap}"
             )
-        s = normalize_address(text)
+        plain = self._plain
+        s = text if plain is not None and plain(text) else normalize_address(text)
         out["normalized"] = s
         if not s:
             return self._fail(out, "empty", "地址为空 empty address (nothing left after cleaning)")
@@ -794,31 +806,53 @@ class _Parser:
             )
 
         chain: list[list] = []  # [level, codes, short, fuzzy_name]
+        n = len(s)
         parents = None
         pos, admin_open, last_admin_end = 0, True, 0
         unplaced: list[str] = []
-        start = self._first_admin(s)
-        if start and _UNKNOWN_ADMIN_RE.search(s, 0, start):
-            # the address names a unit the table does not know (某某县红旗镇): what follows is
-            # not looked up nationally, it could be anywhere
-            out["notes"].append(f"unknown administrative unit {s[:start]}")
-            admin_open = False
-        elif start:  # noise before the address (户籍地址:, Room 5...): set it aside
-            unplaced.append(s[:start])
-            pos = last_admin_end = start
-        taken_roads: list[str] = []
-        n = len(s)
-        longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
-        last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
         next_levels: tuple[str, ...]  # (typed for the compiled twin, see _twin)
         next_levels, by_sound, villages_ok = LEVELS, False, False
+        walked = None if self._walk is None else self._walk(s)
+        if walked is not None:
+            # the C walk read the chain's start as the loop below reads it (its units are
+            # certain: one unit of each name under the one before, no old name, no repeat);
+            # the loop goes on from there, in the state it would have reached
+            pos = last_admin_end = walked[0]
+            for lv_index, code, short in walked[1]:
+                chain.append([LEVELS[lv_index], (code,), short, None])
+            parents = chain[-1][1]
+            next_levels = _LEVELS_AFTER[chain[-1][0]]
+            by_sound = len(parents[0]) == 9
+            villages_ok = self._villages_possible(parents)
+            if admin_only and walked[2]:
+                # and the loop's next step would read no unit and close the chain (a county
+                # or township without villages shipped, then no recovery and no token that
+                # keeps the look-up open): the admin fields are known
+                pos = n
+        elif start := self._first_admin(s):
+            if _UNKNOWN_ADMIN_RE.search(s, 0, start):
+                # the address names a unit the table does not know (某某县红旗镇): what
+                # follows is not looked up nationally, it could be anywhere
+                out["notes"].append(f"unknown administrative unit {s[:start]}")
+                admin_open = False
+            else:  # noise before the address (户籍地址:, Room 5...): set it aside
+                unplaced.append(s[:start])
+                pos = last_admin_end = start
+        taken_roads: list[str] = []
+        longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
+        last_unplaced = -1  # end of the last character set aside
         while pos < n:
             if admin_only and chain and not admin_open and not villages_ok:
                 break  # nothing read after this can change the chain (parse_many admin_only)
             matched = False
-            # the names starting here, the levels they name (_hits, inline)
-            hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
+            # the names starting here, the levels they name (_hits, inline); none are asked
+            # for once the chain is closed where no village can be read (nothing below reads
+            # a unit, repeats one or recovers one then)
+            if admin_open or villages_ok:
+                hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
+            else:
+                hits, named = _NOTHING
             if (
                 hits
                 and chain
@@ -1117,7 +1151,8 @@ class _Parser:
             deepest = twin  # 嘉峪关市, 东莞市: a city without counties is its own county-level unit
         written = [item[0] for item in chain]
         codes, inferred = out["codes"], out["inferred"]
-        for level, code, name in _lineage(div, deepest):
+        lineage = self._lineages.get(deepest)
+        for level, code, name in _lineage(div, deepest) if lineage is None else lineage:
             codes[level] = code
             out[level] = name
             if level not in written:
@@ -1141,6 +1176,64 @@ class _Parser:
             out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name
 
 
+def _admin_matcher(parser: _Parser):
+    """A C :class:`_admin_ext.Matcher` over ``parser``'s tables, or None when the extension is
+    not built or ``GEO_ENROLL_NO_EXT=1`` (the Python code then normalises every text and reads
+    the whole chain; the answers are the same, see ``_admin_ext.c``)."""
+    if os.environ.get("GEO_ENROLL_NO_EXT") == "1":
+        return None
+    try:
+        from . import _admin_ext  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    matcher = _admin_ext.Matcher(*_matcher_tables(parser))
+    matcher.set_unplain(_unplain_chars())
+    return matcher
+
+
+@lru_cache(maxsize=1)
+def _unplain_chars() -> bytes:
+    """One byte per character U+3400..U+9FFF: 1 where :func:`normalize_address` may change
+    the character (NFKC changes it, it is no letter or digit, or it is a traditional one)."""
+    import unicodedata
+
+    from .normalize import _traditional_chars
+
+    trad = _traditional_chars()
+    return bytes([
+        int(not c.isalnum() or unicodedata.normalize("NFKC", c) != c or c in trad)
+        for c in map(chr, range(0x3400, 0xA000))
+    ])  # fmt: skip
+
+
+def _matcher_tables(parser: _Parser) -> tuple:
+    """``(names, entries, coarse, codes, villages)`` for :class:`_admin_ext.Matcher`: every
+    name the trie holds (2 characters or more), per name and level ``None`` or (ids of today's
+    units of that full name, of that short name, whether old names have it), the ids of the
+    provinces, cities and counties it names (:meth:`_Parser._repeated`), the code of each id,
+    and per id whether villages are looked up under that unit alone."""
+    names = sorted(k for k in parser.levels_of if len(k) >= 2)
+    ids: dict[str, int] = {}
+
+    def id_of(codes) -> tuple:
+        return tuple([ids.setdefault(c, len(ids)) for c in codes or ()])
+
+    entries = []
+    for k in names:
+        row: list = []
+        for lv in LEVELS:
+            entry = parser._by_level[lv].get(k)
+            if entry is None:
+                row.append(None)
+            else:
+                row.append((id_of(entry[0]), id_of(entry[1]), bool(entry[2])))
+        entries.append(tuple(row))
+    coarse = [id_of(sorted(parser._coarse_codes.get(k, ()))) for k in names]
+    codes = list(ids)
+    villages = bytes([parser._villages_possible((c,)) for c in codes])
+    return names, entries, coarse, codes, villages
+
+
 def _may_start(s: str, pos: int) -> bool:
     """Whether a place name may start at ``pos`` after unread text: only after a non-Chinese
     character or a word that introduces an address, never inside a word (玉环县 ≠ 环县).
@@ -1159,6 +1252,11 @@ def _may_start(s: str, pos: int) -> bool:
 def _lineage(div: Divisions, code: str) -> tuple:
     """``(level, code, name)`` of the unit and the real units above it, top first; a village
     by its address form (菜园村, 湖南社区, 道海嘎查), memoised per table."""
+    return _lineage_of(div, code)
+
+
+def _lineage_of(div: Divisions, code: str) -> tuple:
+    """:func:`_lineage` without the memo (the parser's table of every unit down to townships)."""
     out = []
     for a in div.ancestors(code):
         unit = div.units[a]
