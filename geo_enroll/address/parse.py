@@ -1037,6 +1037,34 @@ class _Parser:
         self._resolve_chain(out, chain)
         return out
 
+    def admin_fast(self, text, settings: Settings) -> dict | None:
+        """``admin_fields(self.parse(text, settings, True))`` where the C walk reads the whole
+        chain (its ``final``: a county or township, nothing read after it can change it) of
+        a text normalisation leaves alone; None elsewhere (the caller parses).  The answer
+        is :meth:`_resolve_chain`'s for one unit: its lineage (province, city, county)."""
+        walk, plain = self._walk, self._plain
+        if walk is None or type(text) is not str or not plain(text):
+            return None
+        if len(text) > settings.max_address_chars or not has_han(text):
+            return None
+        walked = walk(text)
+        if walked is None or not walked[2]:
+            return None
+        deepest = walked[1][-1][1]
+        names: dict = {"province": None, "city": None, "county": None}
+        codes = {}
+        for level, code, name in self._lineages[deepest]:
+            if level in _COARSE:
+                names[level] = name
+                codes[level] = code
+        outside = deepest[:2] in _OUTSIDE_TABLE
+        return {
+            "input": text, "normalized": text, "province": names["province"],
+            "city": names["city"], "county": names["county"], "codes": codes, "candidates": {},
+            "reason_code": "outside_table" if outside else None,
+            "reason": _outside_reason(self.div, deepest) if outside else None,
+        }  # fmt: skip
+
     def _first_admin(self, s) -> int:
         """0, or the first position where a full province/city/county/township name starts."""
         levels = ("province", "city", "county", "township")
@@ -1166,10 +1194,7 @@ class _Parser:
             )
         if deepest[:2] in _OUTSIDE_TABLE:
             out["reason_code"] = "outside_table"
-            out["reason"] = (
-                f"{div.units[deepest[:2]].name}：全国区划表只收录到省级 recognised, but the "
-                "national table has no units below this level"
-            )
+            out["reason"] = _outside_reason(div, deepest)
             return
         if out["candidates"]:
             out["reason_code"] = "ambiguous"
@@ -1232,6 +1257,13 @@ def _matcher_tables(parser: _Parser) -> tuple:
     codes = list(ids)
     villages = bytes([parser._villages_possible((c,)) for c in codes])
     return names, entries, coarse, codes, villages
+
+
+def _outside_reason(div: Divisions, code: str) -> str:
+    return (
+        f"{div.units[code[:2]].name}：全国区划表只收录到省级 recognised, but the "
+        "national table has no units below this level"
+    )
 
 
 def _may_start(s: str, pos: int) -> bool:
@@ -1546,9 +1578,11 @@ def parse_many(
             out.append(_copy(seen[key]))
             continue
         try:
-            result = parser.parse(text, settings, admin_only)
             if admin_only:
-                result = admin_fields(result)
+                fast = parser.admin_fast(text, settings)
+                result = admin_fields(parser.parse(text, settings, True)) if fast is None else fast
+            else:
+                result = parser.parse(text, settings)
         except RecursionError:  # pragma: no cover - defensive, as in parse_address
             result = _Parser._fail(_empty(text), "internal", "解析失败 parser failure")
         if cache and key is not None:
