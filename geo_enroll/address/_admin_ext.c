@@ -18,8 +18,9 @@
  * construction; ``tests/address/test_admin_ext.py`` and ``benchmarks/check_parse_same.py``
  * compare them.
  *
- * Returns None or ``(end, ((level, code, short), ...), final)`` (level: 0 province .. 3
- * township; ``final``: the loop's next step reads no unit and closes the chain, see below).
+ * Returns None or ``(end, ((level, code, short, renamed), ...), final)`` (level: 0 province
+ * .. 3 township; ``renamed``: None, or ``(start, end, change indexes)`` of an old name read;
+ * ``final``: 0, or 1/2 when no unit can be read after these, see the end of walk_text).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -38,8 +39,16 @@
 
 typedef struct {
     int32_t full_off, full_n, short_off, short_n;
-    uint8_t present, changes;
+    int32_t changes_off, changes_n; /* into Matcher.changes */
+    uint8_t present;
 } Entry;
+
+/* an old name's change: which (an index the caller keeps the Change objects by), the old
+ * unit's code id, the successor's (-1: none recorded), whether the key is its full old name */
+typedef struct {
+    int32_t index, old, successor;
+    uint8_t full_name;
+} ChangeRef;
 
 typedef struct {
     PyObject_HEAD
@@ -56,6 +65,7 @@ typedef struct {
     Entry *entries;       /* nnames * NLEVELS */
     int32_t *coarse_off, *coarse_n;
     int32_t *pool;
+    ChangeRef *changes;
     /* codes */
     int32_t ncodes;
     char (*code)[CODE_MAX + 1];
@@ -100,6 +110,7 @@ static void Matcher_dealloc(Matcher *m) {
     PyMem_Free(m->coarse_off);
     PyMem_Free(m->coarse_n);
     PyMem_Free(m->pool);
+    PyMem_Free(m->changes);
     PyMem_Free(m->code);
     PyMem_Free(m->code_len);
     PyMem_Free(m->villages);
@@ -173,7 +184,7 @@ static int Matcher_init(Matcher *m, PyObject *args, PyObject *kw) {
         m->code_len[i] = (uint8_t)len;
     }
     /* sizes: trie nodes and the id pool */
-    Py_ssize_t chars = 0, ids = 0;
+    Py_ssize_t chars = 0, ids = 0, nchanges = 0;
     for (Py_ssize_t i = 0; i < nn; i++) {
         PyObject *name = PyList_GET_ITEM(names, i);
         if (!PyUnicode_Check(name) || PyUnicode_GET_LENGTH(name) < 2) {
@@ -198,6 +209,9 @@ static int Matcher_init(Matcher *m, PyObject *args, PyObject *kw) {
                 if (k < 0) return -1;
                 ids += k;
             }
+            Py_ssize_t k = PyObject_Length(PyTuple_GET_ITEM(e, 2));
+            if (k < 0) return -1;
+            nchanges += k;
         }
         Py_ssize_t k = PyObject_Length(PyList_GET_ITEM(coarse, i));
         if (k < 0) return -1;
@@ -215,14 +229,15 @@ static int Matcher_init(Matcher *m, PyObject *args, PyObject *kw) {
     m->coarse_off = PyMem_Calloc(nn + 1, sizeof(int32_t));
     m->coarse_n = PyMem_Calloc(nn + 1, sizeof(int32_t));
     m->pool = PyMem_Malloc((ids + 1) * sizeof(int32_t));
+    m->changes = PyMem_Calloc(nchanges + 1, sizeof(ChangeRef));
     if (!m->hkeys || !m->hvals || !m->terminal || !m->name_len || !m->name_levels ||
-        !m->entries || !m->coarse_off || !m->coarse_n || !m->pool) {
+        !m->entries || !m->coarse_off || !m->coarse_n || !m->pool || !m->changes) {
         PyErr_NoMemory();
         return -1;
     }
     m->terminal[0] = -1;
     m->nnodes = 1;
-    int32_t used = 0;
+    int32_t used = 0, used_changes = 0;
     for (Py_ssize_t i = 0; i < nn; i++) {
         PyObject *name = PyList_GET_ITEM(names, i);
         Py_ssize_t len = PyUnicode_GET_LENGTH(name);
@@ -250,9 +265,23 @@ static int Matcher_init(Matcher *m, PyObject *args, PyObject *kw) {
             Entry *en = &m->entries[i * NLEVELS + lv];
             en->present = 1;
             m->name_levels[i] |= (uint8_t)(1 << lv);
-            int truth = PyObject_IsTrue(PyTuple_GET_ITEM(e, 2));
-            if (truth < 0) return -1;
-            en->changes = (uint8_t)truth;
+            PyObject *chs = PySequence_Fast(PyTuple_GET_ITEM(e, 2), "changes must be a sequence");
+            if (!chs) return -1;
+            en->changes_off = used_changes;
+            en->changes_n = (int32_t)PySequence_Fast_GET_SIZE(chs);
+            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(chs); j++) {
+                ChangeRef *ref = &m->changes[used_changes++];
+                int full_name;
+                if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(chs, j), "iiip", &ref->index, &ref->old,
+                                      &ref->successor, &full_name) ||
+                    ref->old < 0 || ref->old >= m->ncodes || ref->successor < -1 || ref->successor >= m->ncodes) {
+                    Py_DECREF(chs);
+                    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "Matcher: a change refers to no code id");
+                    return -1;
+                }
+                ref->full_name = (uint8_t)full_name;
+            }
+            Py_DECREF(chs);
             if (add_ids(m, PyTuple_GET_ITEM(e, 0), &used, (int32_t)ids, &en->full_off, &en->full_n) < 0 ||
                 add_ids(m, PyTuple_GET_ITEM(e, 1), &used, (int32_t)ids, &en->short_off, &en->short_n) < 0)
                 return -1;
@@ -414,16 +443,82 @@ static int longer_full(const Matcher *m, const int32_t *hits, int nh, int32_t ke
     return 0;
 }
 
-/* _Parser._admin_lookup where its answer is one unit and no old name is involved */
+static inline int level_of_code(const Matcher *m, int32_t code) {
+    switch (m->code_len[code]) {
+    case 2: return PROVINCE;
+    case 4: return CITY;
+    case 6: return COUNTY;
+    case 9: return TOWNSHIP;
+    default: return VILLAGE;
+    }
+}
+
+static inline int prefix_related(const Matcher *m, int32_t a, int32_t b) {
+    uint8_t n = m->code_len[a] < m->code_len[b] ? m->code_len[a] : m->code_len[b];
+    return memcmp(m->code[a], m->code[b], n) == 0;
+}
+
+typedef struct {
+    int32_t code;
+    Py_ssize_t end;
+    int level, is_short;
+    int32_t changes[MAX_HITS]; /* ChangeRef positions of an old name read, in order */
+    int nchanges;
+} Hit;
+
+/* _Parser._historical for ``key``: NONE (the look-up goes on), STOP, or FOUND with the one
+ * successor of the old units of that name under ``parent`` */
+static int historical(const Matcher *m, const Text *t, Py_ssize_t pos, int32_t key, int level,
+                      int32_t parent, int allow_short, const int32_t *hits, int nh, Hit *hit) {
+    const Entry *e = &m->entries[key * NLEVELS + level];
+    int nf = 0;
+    for (int32_t j = 0; j < e->changes_n && nf < MAX_HITS; j++) {
+        const ChangeRef *ch = &m->changes[e->changes_off + j];
+        if (under(m, ch->old, parent) || (ch->successor >= 0 && under(m, ch->successor, parent)))
+            hit->changes[nf++] = e->changes_off + j;
+    }
+    if (e->changes_n > MAX_HITS) return STOP;
+    if (!nf) return NONE;
+    Py_ssize_t end = pos + m->name_len[key];
+    int is_short = !m->changes[hit->changes[0]].full_name;
+    if (!allow_short) return STOP; /* a township's old name at the start: _first_admin may differ */
+    if (is_short && not_a_place(t, end)) return NONE;
+    if (longer_full(m, hits, nh, key, level, parent)) return NONE;
+    int32_t one = -1;
+    for (int k = 0; k < nf; k++) {
+        int32_t succ = m->changes[hit->changes[k]].successor;
+        if (succ < 0) return STOP; /* retired without a successor: the Python code's */
+        if (one >= 0 && succ != one) return STOP; /* several successors */
+        one = succ;
+    }
+    if (level_of_code(m, one) == VILLAGE) return STOP;
+    hit->code = one;
+    hit->end = end;
+    hit->level = level_of_code(m, one);
+    hit->is_short = is_short;
+    hit->nchanges = nf;
+    return FOUND;
+}
+
+/* _Parser._with_retired_namesakes adds a unit to ``one`` (then the Python code's) */
+static int namesakes(const Matcher *m, const Entry *e, int32_t one, int32_t parent) {
+    for (int32_t j = 0; j < e->changes_n; j++) {
+        const ChangeRef *ch = &m->changes[e->changes_off + j];
+        if (ch->successor >= 0 && ch->old != one && ch->successor != one && under(m, ch->old, parent) &&
+            !prefix_related(m, ch->old, one))
+            return 1;
+    }
+    return 0;
+}
+
+/* _Parser._admin_lookup where its answer is one unit */
 static int lookup(const Matcher *m, const Text *t, Py_ssize_t pos, int level, int32_t parent,
-                  int allow_short, const int32_t *hits, int nh,
-                  int32_t *code_out, Py_ssize_t *end_out, int *short_out) {
+                  int allow_short, const int32_t *hits, int nh, Hit *hit) {
     for (int h = 0; h < nh; h++) {
         int32_t key = hits[h];
         const Entry *e = &m->entries[key * NLEVELS + level];
         if (!e->present) continue;
-        if (e->changes) return STOP; /* old names: the Python code's */
-        int32_t off, n;
+        int32_t off = 0, n = 0;
         int is_short = 0;
         if (e->full_n) {
             off = e->full_off;
@@ -432,8 +527,6 @@ static int lookup(const Matcher *m, const Text *t, Py_ssize_t pos, int level, in
             off = e->short_off;
             n = e->short_n;
             is_short = 1;
-        } else {
-            continue;
         }
         int32_t one = -1;
         int count = 0;
@@ -444,14 +537,22 @@ static int lookup(const Matcher *m, const Text *t, Py_ssize_t pos, int level, in
                 if (++count > 1) return STOP; /* shared name: candidates, the Python code's */
             }
         }
-        if (!count) continue;
+        if (!count) {
+            if (!e->changes_n) continue;
+            int status = historical(m, t, pos, key, level, parent, allow_short, hits, nh, hit);
+            if (status == NONE) continue;
+            return status;
+        }
         Py_ssize_t end = pos + m->name_len[key];
         if (is_short && not_a_place(t, end)) return STOP; /* _child_at: the Python code's */
         if (m->name_len[hits[0]] > m->name_len[key] && longer_full(m, hits, nh, key, level, parent))
             continue;
-        *code_out = one;
-        *end_out = end;
-        *short_out = is_short;
+        if (e->changes_n && namesakes(m, e, one, parent)) return STOP;
+        hit->code = one;
+        hit->end = end;
+        hit->level = level;
+        hit->is_short = is_short;
+        hit->nchanges = 0;
         return FOUND;
     }
     return NONE;
@@ -480,6 +581,8 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
     Text t = {PyUnicode_KIND(s), PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s)};
     int32_t chain_code[MAX_CHAIN];
     int chain_level[MAX_CHAIN], chain_short[MAX_CHAIN];
+    Hit chain_hit[MAX_CHAIN];
+    Py_ssize_t chain_start[MAX_CHAIN];
     int nchain = 0, first_level = PROVINCE, villages_ok = 0;
     int32_t parent = -1;
     Py_ssize_t pos = 0;
@@ -504,7 +607,7 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
                 int last = chain_level[nchain - 1], changes = 0;
                 for (int lv = last + 1; lv <= TOWNSHIP && repeated; lv++) {
                     const Entry *e = &m->entries[key * NLEVELS + lv];
-                    changes |= e->changes;
+                    changes |= e->changes_n > 0;
                     for (int32_t j = 0; j < e->full_n; j++)
                         if (under(m, m->pool[e->full_off + j], parent)) repeated = 0; /* 东莞市东莞市 */
                 }
@@ -517,10 +620,8 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
             }
         }
         for (int h = 0; h < nh; h++) named |= m->name_levels[hits[h]];
-        int status = NONE, is_short = 0;
-        int32_t code = -1;
-        Py_ssize_t end = pos;
-        int level;
+        int status = NONE, level;
+        Hit *hit = &chain_hit[nchain];
         for (level = first_level; level < NLEVELS; level++) {
             if (!(named & (1 << level)) && !(level == TOWNSHIP && nchain)) continue;
             if (level == VILLAGE) {
@@ -528,7 +629,7 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
                 continue;
             }
             int allow_short = level <= COUNTY || nchain > 0;
-            status = lookup(m, &t, pos, level, parent, allow_short, hits, nh, &code, &end, &is_short);
+            status = lookup(m, &t, pos, level, parent, allow_short, hits, nh, hit);
             if (status != NONE) break;
             if (level == TOWNSHIP && nchain && chain_level[nchain - 1] == COUNTY && township_kind_at(&t, pos)) {
                 status = STOP; /* _township_variant: the Python code's */
@@ -539,14 +640,15 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
             clean = status == NONE;
             break;
         }
-        chain_code[nchain] = code;
-        chain_level[nchain] = level;
-        chain_short[nchain] = is_short;
+        chain_code[nchain] = hit->code;
+        chain_level[nchain] = hit->level; /* an old name's successor: its own level */
+        chain_short[nchain] = hit->is_short;
+        chain_start[nchain] = pos;
         nchain++;
-        parent = code;
-        first_level = level + 1;
-        villages_ok = m->villages[code];
-        pos = end;
+        parent = hit->code;
+        first_level = hit->level + 1;
+        villages_ok = m->villages[hit->code];
+        pos = hit->end;
     }
     if (!nchain) Py_RETURN_NONE;
     if (pos >= t.n) clean = 1; /* the loop ends here */
@@ -558,27 +660,42 @@ static PyObject *walk_text(Matcher *m, PyObject *s) {
      *   characters or more that is the full name of one township, in the county's city but
      *   not in the county) and the loop's next step closes the chain, i.e. the text ends, or a
      *   digit starts a token (none of those keeps the chain open), or no token that keeps it
-     *   open (township?, village?) can start here. */
+     *   open (township?, village?) can start here.
+     * 2 rather than 1 when, moreover, the loop's admin step at ``end`` reads nothing (no repeat,
+     * no unit, no recovery): the loop may go straight to the tokens there (and, the chain
+     * being final and no repeat possible after ``end``, ask no name anywhere after). */
     int last = chain_level[nchain - 1], final = 0;
     if (!villages_ok && last == TOWNSHIP) {
-        final = 1;
+        final = clean ? 2 : 1;
     } else if (clean && !villages_ok && last == COUNTY) {
         Py_UCS4 c = at(&t, pos);
         if (pos >= t.n || (c >= '0' && c <= '9'))
-            final = 1;
+            final = 2;
         else
             final = !(named & (1 << TOWNSHIP) && township_elsewhere(m, &t, pos, parent)) &&
-                    !open_token_at(&t, pos);
+                    !open_token_at(&t, pos) ? 2 : 0;
     }
     PyObject *items = PyTuple_New(nchain);
     if (!items) return NULL;
     for (int k = 0; k < nchain; k++) {
         PyObject *code = PyTuple_GET_ITEM(m->code_objs, chain_code[k]);
-        PyObject *item = Py_BuildValue("(iOO)", chain_level[k], code, chain_short[k] ? Py_True : Py_False);
+        const Hit *hit = &chain_hit[k];
+        PyObject *changes = Py_None;
+        Py_INCREF(Py_None);
+        if (hit->nchanges) {
+            PyObject *index = PyTuple_New(hit->nchanges);
+            if (!index) { Py_DECREF(items); return NULL; }
+            for (int j = 0; j < hit->nchanges; j++)
+                PyTuple_SET_ITEM(index, j, PyLong_FromLong(m->changes[hit->changes[j]].index));
+            Py_DECREF(Py_None);
+            changes = Py_BuildValue("(nnN)", chain_start[k], hit->end, index);
+            if (!changes) { Py_DECREF(items); return NULL; }
+        }
+        PyObject *item = Py_BuildValue("(iOON)", chain_level[k], code, chain_short[k] ? Py_True : Py_False, changes);
         if (!item) { Py_DECREF(items); return NULL; }
         PyTuple_SET_ITEM(items, k, item);
     }
-    return Py_BuildValue("(nNO)", pos, items, final ? Py_True : Py_False);
+    return Py_BuildValue("(nNi)", pos, items, final);
 }
 
 static PyObject *Matcher_walk(Matcher *m, PyObject *s) { return walk_text(m, s); }

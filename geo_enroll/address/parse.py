@@ -415,6 +415,7 @@ class _Parser:
         self._lineages = {c: _lineage_of(div, c) for c in div.units if len(c) <= 9}
         # the C walk of the admin chain's start over these tables, or None (no extension,
         # or GEO_ENROLL_NO_EXT=1): the Python loop below then reads it, with the same answers
+        self._change_list: list = []  # the Change objects the C walk names by index
         matcher = _admin_matcher(self)
         self._walk: Any = None if matcher is None else matcher.walk
         # and its proof that normalize_address leaves a text as it is (the common case)
@@ -813,23 +814,31 @@ class _Parser:
         # what the units read so far allow (changed only when one more is read)
         next_levels: tuple[str, ...]  # (typed for the compiled twin, see _twin)
         next_levels, by_sound, villages_ok = LEVELS, False, False
+        names_until = n + 1  # the loop asks for the names at positions before this one
         walked = None if self._walk is None else self._walk(s)
         if walked is not None:
             # the C walk read the chain's start as the loop below reads it (its units are
             # certain: one unit of each name under the one before, no old name, no repeat);
             # the loop goes on from there, in the state it would have reached
             pos = last_admin_end = walked[0]
-            for lv_index, code, short in walked[1]:
+            for lv_index, code, short, renamed in walked[1]:
+                if renamed is not None:  # an old name (江干区): today's successor, noted
+                    renamed_changes = tuple([self._change_list[i] for i in renamed[2]])
+                    self._note_changes(out, s[renamed[0] : renamed[1]], renamed_changes, (code,))
                 chain.append([LEVELS[lv_index], (code,), short, None])
             parents = chain[-1][1]
             next_levels = _LEVELS_AFTER[chain[-1][0]]
             by_sound = len(parents[0]) == 9
             villages_ok = self._villages_possible(parents)
             if admin_only and walked[2]:
-                # and the loop's next step would read no unit and close the chain (a county
-                # or township without villages shipped, then no recovery and no token that
-                # keeps the look-up open): the admin fields are known
+                # and no unit can be read after these (a county or township without villages
+                # shipped, then no recovery and no token that keeps the look-up open): the
+                # admin fields are known
                 pos = n
+            elif walked[2] == 2:
+                # nor does the admin step at pos read anything (no repeat, unit or recovery),
+                # nor anywhere after it: no names are asked for from here on
+                names_until = pos
         elif start := self._first_admin(s):
             if _UNKNOWN_ADMIN_RE.search(s, 0, start):
                 # the address names a unit the table does not know (某某县红旗镇): what
@@ -849,7 +858,7 @@ class _Parser:
             # the names starting here, the levels they name (_hits, inline); none are asked
             # for once the chain is closed where no village can be read (nothing below reads
             # a unit, repeats one or recovers one then)
-            if admin_open or villages_ok:
+            if (admin_open or villages_ok) and pos < names_until:
                 hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
             else:
                 hits, named = _NOTHING
@@ -1234,14 +1243,28 @@ def _unplain_chars() -> bytes:
 def _matcher_tables(parser: _Parser) -> tuple:
     """``(names, entries, coarse, codes, villages)`` for :class:`_admin_ext.Matcher`: every
     name the trie holds (2 characters or more), per name and level ``None`` or (ids of today's
-    units of that full name, of that short name, whether old names have it), the ids of the
+    units of that full name, of that short name, the changes of old units of that name: their
+    place in ``parser._change_list``, old code id, successor id or -1, whether the name is the
+    full old name), the ids of the
     provinces, cities and counties it names (:meth:`_Parser._repeated`), the code of each id,
     and per id whether villages are looked up under that unit alone."""
     names = sorted(k for k in parser.levels_of if len(k) >= 2)
     ids: dict[str, int] = {}
+    changes = parser._change_list
 
     def id_of(codes) -> tuple:
         return tuple([ids.setdefault(c, len(ids)) for c in codes or ()])
+
+    def refs(key: str, chs) -> tuple:
+        out = []
+        for ch in chs or ():
+            out.append((
+                len(changes), id_of((ch.old_code,))[0],
+                id_of((ch.successor,))[0] if ch.successor else -1,
+                key == normalize_address(ch.old_name),
+            ))  # fmt: skip
+            changes.append(ch)
+        return tuple(out)
 
     entries = []
     for k in names:
@@ -1251,7 +1274,7 @@ def _matcher_tables(parser: _Parser) -> tuple:
             if entry is None:
                 row.append(None)
             else:
-                row.append((id_of(entry[0]), id_of(entry[1]), bool(entry[2])))
+                row.append((id_of(entry[0]), id_of(entry[1]), refs(k, entry[2])))
         entries.append(tuple(row))
     coarse = [id_of(sorted(parser._coarse_codes.get(k, ()))) for k in names]
     codes = list(ids)
