@@ -89,6 +89,21 @@ The target (at least cpca's speed) is NOT met, by the full parse nor by the admi
 alone: reading the admin chain is most of the work (the admin-only mode stops only once the
 chain can no longer change, and saves ≈ 10 %).
 
+Issue #12, fourth pass: a C walk of the admin chain (``geo_enroll/address/_admin_ext.c``; the
+Python loop goes on from where it stops, so the answers are the Python code's; see
+``benchmarks/README.md``).  The Python row is now parse.py with nothing compiled (its parser
+built as under ``GEO_ENROLL_NO_EXT=1``), the reference the compiled parts must equal.  Same day,
+load 5.5-7.2, best of 10, accuracy table unchanged::
+
+    geo_enroll (mypyc twin + C walk), full parse          28,634/s   × cpca 0.81
+    geo_enroll (mypyc twin + C walk), one by one          26,135/s   × cpca 0.74
+    geo_enroll (mypyc twin + C walk), admin fields only   63,520/s   × cpca 1.80
+    geo_enroll (Python code, nothing compiled)            10,751/s   × cpca 0.30
+    cpca 0.5.5 (province, city, county)                   35,286/s
+
+The admin fields (what cpca answers) are now read faster than cpca reads them; the full parse
+(roads, numbers, buildings: the Python token loop) is not yet at cpca's speed.
+
 The labels come from the same national table geo_enroll reads (the peers ship their own
 tables: jionlp's is newer, cpca's older), and the forms include old names and short county
 names that cpca does not resolve by design: read the accuracy as "on these forms".
