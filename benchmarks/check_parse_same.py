@@ -180,7 +180,10 @@ def main(argv=None) -> int:
     admin = parse_many(texts, cache=False, admin_only=True)
     wrong = [i for i, (a, b) in enumerate(zip(full, admin, strict=True)) if admin_fields(a) != b]
     if wrong:
-        print(f"admin_only differs from the full parse's admin fields at {wrong[:10]}", file=sys.stderr)
+        print(
+            f"admin_only differs from the full parse's admin fields at {wrong[:10]}",
+            file=sys.stderr,
+        )
         return 1
     blocks = [
         hashlib.sha256("\n".join(answers[i : i + BLOCK]).encode()).hexdigest()[:16]
