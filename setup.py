@@ -1,7 +1,8 @@
 """Build hook for the optional accelerators; every other setting lives in pyproject.toml.
 
 Any ``geo_enroll/**/_*_ext.c`` is compiled into the extension module of the same dotted name
-(``geo_enroll/placement/_flow_ext.c`` → ``geo_enroll.placement._flow_ext``).  Each accelerator
+(``geo_enroll/address/_admin_ext.c`` → ``geo_enroll.address._admin_ext``, the C walk of an
+address's admin chain).  Each accelerator
 has a pure-Python twin that the tests compare it with; the package imports and answers the
 same without the compiled module (slower), so a machine without a C compiler still installs
 when ``GEO_ENROLL_NO_EXT=1`` is set.

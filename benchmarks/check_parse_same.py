@@ -21,7 +21,9 @@ Each answer of :func:`~geo_enroll.address.parse_address` is written as canonical
 digest is a SHA-256 per block of 500 addresses and one over all, stored in
 ``data/parse_digest.json``.  A differing block is named so that ``--dump`` before and after
 finds the address.  :func:`~geo_enroll.address.parse_many` must give the same answers as one by
-one parsing (checked on every run).
+one parsing, and ``parse_many(..., admin_only=True)`` the admin fields of the full parse
+(:func:`~geo_enroll.address.parse.admin_fields`), both checked on every run.  Run it with the
+compiled parts and with ``GEO_ENROLL_NO_EXT=1`` (the Python code alone): the same digest.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ sys.path.insert(0, str(HERE))
 from bench_geocode import make_addresses  # noqa: E402
 
 from geo_enroll.address import load_divisions, parse_address, parse_many  # noqa: E402
+from geo_enroll.address.parse import admin_fields  # noqa: E402
 
 DIGEST = HERE / "data" / "parse_digest.json"
 TEST_STRINGS = HERE / "data" / "parse_corpus_tests.txt.gz"
@@ -170,6 +173,17 @@ def main(argv=None) -> int:
     if batch != answers:
         bad = next(i for i, (a, b) in enumerate(zip(answers, batch, strict=True)) if a != b)
         print(f"parse_many differs from parse_address first at #{bad}", file=sys.stderr)
+        return 1
+    # the admin-only mode (parse_many(admin_only=True): what the C walk may answer alone)
+    # answers exactly the admin fields of the full parse
+    full = parse_many(texts, cache=False)
+    admin = parse_many(texts, cache=False, admin_only=True)
+    wrong = [i for i, (a, b) in enumerate(zip(full, admin, strict=True)) if admin_fields(a) != b]
+    if wrong:
+        print(
+            f"admin_only differs from the full parse's admin fields at {wrong[:10]}",
+            file=sys.stderr,
+        )
         return 1
     blocks = [
         hashlib.sha256("\n".join(answers[i : i + BLOCK]).encode()).hexdigest()[:16]

@@ -68,7 +68,22 @@ by short name, changes of old names; every start of a name → the names it begi
 names at a position are found where the parse asks — one walk down the trie to the longest
 start of a name, one look-up — not by a pass reporting every name inside every name.
 :func:`parse_many` parses a column with the same parser.  ``benchmarks/check_parse_same.py``
-keeps the answers of speed work identical on ~47,600 addresses.
+keeps the answers of speed work identical on ~48,000 addresses.
+
+Compiled parts (optional, each with the Python code as its reference): the module itself is
+compiled with mypyc (``_twin.py``), and a C extension, ``_admin_ext.c``, reads the start of
+the admin chain.  Its ``Matcher`` gets the parser's tables once (a trie of every name, per
+name and level the codes of today's units of the full and short name and the changes of old
+names); its walk reads the text from the start as the loop below does, one unit at a time,
+as long as the next unit is certain (one unit of the name under the one before, short forms
+only where the loop allows them, a unit written twice read once, an old name with one
+successor), and stops before anything else (a shared name, a retired unit, a village, a
+typo...).  The loop then goes on from there in the state it would have reached, so the answers
+are the Python code's by construction; where the walk also shows that no unit can be read
+after the ones it read (``final``), ``parse_many(admin_only=True)`` answers from it alone, and
+the loop asks for no names after it.  The same ``Matcher`` shows when normalisation would leave
+a text as it is (``plain``: then it is not run).  ``GEO_ENROLL_NO_EXT=1`` (or no extension
+built) runs the Python code alone; ``tests/address/test_admin_ext.py`` compares the two.
 
 Examples
 --------
@@ -90,9 +105,11 @@ Examples
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 from ..settings import DEFAULT_SETTINGS, Settings
 from . import _twin
@@ -408,6 +425,16 @@ class _Parser:
         self._full_admin = frozenset(
             k for lv in ("province", "city", "county", "township") for k in div.full[lv]
         )
+        # code → _lineage of every unit down to townships, built once with the tables (what
+        # _resolve_chain reads for the deepest unit; villages go through the memo)
+        self._lineages = {c: _lineage_of(div, c) for c in div.units if len(c) <= 9}
+        # the C walk of the admin chain's start over these tables, or None (no extension,
+        # or GEO_ENROLL_NO_EXT=1): the Python loop below then reads it, with the same answers
+        self._change_list: list = []  # the Change objects the C walk names by index
+        matcher = _admin_matcher(self)
+        self._walk: Any = None if matcher is None else matcher.walk
+        # and its proof that normalize_address leaves a text as it is (the common case)
+        self._plain: Any = None if matcher is None else matcher.plain
 
     def _hits(self, s, pos) -> tuple:
         """Names (any level) starting at ``pos``, longest first.  One walk down the trie (in
@@ -778,7 +805,8 @@ class _Parser:
             return self._fail(
                 out, "too_long", f"地址过长 address too long: {len(text)} characters, at most {cap}"
             )
-        s = normalize_address(text)
+        plain = self._plain
+        s = text if plain is not None and plain(text) else normalize_address(text)
         out["normalized"] = s
         if not s:
             return self._fail(out, "empty", "地址为空 empty address (nothing left after cleaning)")
@@ -794,31 +822,61 @@ class _Parser:
             )
 
         chain: list[list] = []  # [level, codes, short, fuzzy_name]
+        n = len(s)
         parents = None
         pos, admin_open, last_admin_end = 0, True, 0
         unplaced: list[str] = []
-        start = self._first_admin(s)
-        if start and _UNKNOWN_ADMIN_RE.search(s, 0, start):
-            # the address names a unit the table does not know (某某县红旗镇): what follows is
-            # not looked up nationally, it could be anywhere
-            out["notes"].append(f"unknown administrative unit {s[:start]}")
-            admin_open = False
-        elif start:  # noise before the address (户籍地址:, Room 5...): set it aside
-            unplaced.append(s[:start])
-            pos = last_admin_end = start
-        taken_roads: list[str] = []
-        n = len(s)
-        longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
-        last_unplaced = -1  # end of the last character set aside
         # what the units read so far allow (changed only when one more is read)
         next_levels: tuple[str, ...]  # (typed for the compiled twin, see _twin)
         next_levels, by_sound, villages_ok = LEVELS, False, False
+        names_until = n + 1  # the loop asks for the names at positions before this one
+        walked = None if self._walk is None else self._walk(s)
+        if walked is not None:
+            # the C walk read the chain's start as the loop below reads it (its units are
+            # certain: one unit of each name under the one before, no old name, no repeat);
+            # the loop goes on from there, in the state it would have reached
+            pos = last_admin_end = walked[0]
+            for lv_index, code, short, renamed in walked[1]:
+                if renamed is not None:  # an old name (江干区): today's successor, noted
+                    renamed_changes = tuple([self._change_list[i] for i in renamed[2]])
+                    self._note_changes(out, s[renamed[0] : renamed[1]], renamed_changes, (code,))
+                chain.append([LEVELS[lv_index], (code,), short, None])
+            parents = chain[-1][1]
+            next_levels = _LEVELS_AFTER[chain[-1][0]]
+            by_sound = len(parents[0]) == 9
+            villages_ok = self._villages_possible(parents)
+            if admin_only and walked[2]:
+                # and no unit can be read after these (a county or township without villages
+                # shipped, then no recovery and no token that keeps the look-up open): the
+                # admin fields are known
+                pos = n
+            elif walked[2] == 2:
+                # nor does the admin step at pos read anything (no repeat, unit or recovery),
+                # nor anywhere after it: no names are asked for from here on
+                names_until = pos
+        elif start := self._first_admin(s):
+            if _UNKNOWN_ADMIN_RE.search(s, 0, start):
+                # the address names a unit the table does not know (某某县红旗镇): what
+                # follows is not looked up nationally, it could be anywhere
+                out["notes"].append(f"unknown administrative unit {s[:start]}")
+                admin_open = False
+            else:  # noise before the address (户籍地址:, Room 5...): set it aside
+                unplaced.append(s[:start])
+                pos = last_admin_end = start
+        taken_roads: list[str] = []
+        longest_start, upto, max_len = self._longest_start, self._upto.get, self._max_len
+        last_unplaced = -1  # end of the last character set aside
         while pos < n:
             if admin_only and chain and not admin_open and not villages_ok:
                 break  # nothing read after this can change the chain (parse_many admin_only)
             matched = False
-            # the names starting here, the levels they name (_hits, inline)
-            hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
+            # the names starting here, the levels they name (_hits, inline); none are asked
+            # for once the chain is closed where no village can be read (nothing below reads
+            # a unit, repeats one or recovers one then)
+            if (admin_open or villages_ok) and pos < names_until:
+                hits, named = upto(s[pos : pos + longest_start(s[pos : pos + max_len])], _NOTHING)
+            else:
+                hits, named = _NOTHING
             if (
                 hits
                 and chain
@@ -1003,6 +1061,34 @@ class _Parser:
         self._resolve_chain(out, chain)
         return out
 
+    def admin_fast(self, text, settings: Settings) -> dict | None:
+        """``admin_fields(self.parse(text, settings, True))`` where the C walk reads the whole
+        chain (its ``final``: a county or township, nothing read after it can change it) of
+        a text normalisation leaves alone; None elsewhere (the caller parses).  The answer
+        is :meth:`_resolve_chain`'s for one unit: its lineage (province, city, county)."""
+        walk, plain = self._walk, self._plain
+        if walk is None or type(text) is not str or not plain(text):
+            return None
+        if len(text) > settings.max_address_chars or not has_han(text):
+            return None
+        walked = walk(text)
+        if walked is None or not walked[2]:
+            return None
+        deepest = walked[1][-1][1]
+        names: dict = {"province": None, "city": None, "county": None}
+        codes = {}
+        for level, code, name in self._lineages[deepest]:
+            if level in _COARSE:
+                names[level] = name
+                codes[level] = code
+        outside = deepest[:2] in _OUTSIDE_TABLE
+        return {
+            "input": text, "normalized": text, "province": names["province"],
+            "city": names["city"], "county": names["county"], "codes": codes, "candidates": {},
+            "reason_code": "outside_table" if outside else None,
+            "reason": _outside_reason(self.div, deepest) if outside else None,
+        }  # fmt: skip
+
     def _first_admin(self, s) -> int:
         """0, or the first position where a full province/city/county/township name starts."""
         levels = ("province", "city", "county", "township")
@@ -1117,7 +1203,8 @@ class _Parser:
             deepest = twin  # 嘉峪关市, 东莞市: a city without counties is its own county-level unit
         written = [item[0] for item in chain]
         codes, inferred = out["codes"], out["inferred"]
-        for level, code, name in _lineage(div, deepest):
+        lineage = self._lineages.get(deepest)
+        for level, code, name in _lineage(div, deepest) if lineage is None else lineage:
             codes[level] = code
             out[level] = name
             if level not in written:
@@ -1131,14 +1218,90 @@ class _Parser:
             )
         if deepest[:2] in _OUTSIDE_TABLE:
             out["reason_code"] = "outside_table"
-            out["reason"] = (
-                f"{div.units[deepest[:2]].name}：全国区划表只收录到省级 recognised, but the "
-                "national table has no units below this level"
-            )
+            out["reason"] = _outside_reason(div, deepest)
             return
         if out["candidates"]:
             out["reason_code"] = "ambiguous"
             out["reason"] = "部分地名有歧义 ambiguous name below " + div.units[deepest].name
+
+
+def _admin_matcher(parser: _Parser):
+    """A C :class:`_admin_ext.Matcher` over ``parser``'s tables, or None when the extension is
+    not built or ``GEO_ENROLL_NO_EXT=1`` (the Python code then normalises every text and reads
+    the whole chain; the answers are the same, see ``_admin_ext.c``)."""
+    if os.environ.get("GEO_ENROLL_NO_EXT") == "1":
+        return None
+    try:
+        from . import _admin_ext  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    matcher = _admin_ext.Matcher(*_matcher_tables(parser))
+    matcher.set_unplain(_unplain_chars())
+    return matcher
+
+
+@lru_cache(maxsize=1)
+def _unplain_chars() -> bytes:
+    """One byte per character U+3400..U+9FFF: 1 where :func:`normalize_address` may change
+    the character (NFKC changes it, it is no letter or digit, or it is a traditional one)."""
+    import unicodedata
+
+    from .normalize import _traditional_chars
+
+    trad = _traditional_chars()
+    return bytes([
+        int(not c.isalnum() or unicodedata.normalize("NFKC", c) != c or c in trad)
+        for c in map(chr, range(0x3400, 0xA000))
+    ])  # fmt: skip
+
+
+def _matcher_tables(parser: _Parser) -> tuple:
+    """``(names, entries, coarse, codes, villages)`` for :class:`_admin_ext.Matcher`: every
+    name the trie holds (2 characters or more), per name and level ``None`` or (ids of today's
+    units of that full name, of that short name, the changes of old units of that name: their
+    place in ``parser._change_list``, old code id, successor id or -1, whether the name is the
+    full old name), the ids of the
+    provinces, cities and counties it names (:meth:`_Parser._repeated`), the code of each id,
+    and per id whether villages are looked up under that unit alone."""
+    names = sorted(k for k in parser.levels_of if len(k) >= 2)
+    ids: dict[str, int] = {}
+    changes = parser._change_list
+
+    def id_of(codes) -> tuple:
+        return tuple([ids.setdefault(c, len(ids)) for c in codes or ()])
+
+    def refs(key: str, chs) -> tuple:
+        out = []
+        for ch in chs or ():
+            out.append((
+                len(changes), id_of((ch.old_code,))[0],
+                id_of((ch.successor,))[0] if ch.successor else -1,
+                key == normalize_address(ch.old_name),
+            ))  # fmt: skip
+            changes.append(ch)
+        return tuple(out)
+
+    entries = []
+    for k in names:
+        row: list = []
+        for lv in LEVELS:
+            entry = parser._by_level[lv].get(k)
+            if entry is None:
+                row.append(None)
+            else:
+                row.append((id_of(entry[0]), id_of(entry[1]), refs(k, entry[2])))
+        entries.append(tuple(row))
+    coarse = [id_of(sorted(parser._coarse_codes.get(k, ()))) for k in names]
+    codes = list(ids)
+    villages = bytes([parser._villages_possible((c,)) for c in codes])
+    return names, entries, coarse, codes, villages
+
+
+def _outside_reason(div: Divisions, code: str) -> str:
+    return (
+        f"{div.units[code[:2]].name}：全国区划表只收录到省级 recognised, but the "
+        "national table has no units below this level"
+    )
 
 
 def _may_start(s: str, pos: int) -> bool:
@@ -1159,6 +1322,11 @@ def _may_start(s: str, pos: int) -> bool:
 def _lineage(div: Divisions, code: str) -> tuple:
     """``(level, code, name)`` of the unit and the real units above it, top first; a village
     by its address form (菜园村, 湖南社区, 道海嘎查), memoised per table."""
+    return _lineage_of(div, code)
+
+
+def _lineage_of(div: Divisions, code: str) -> tuple:
+    """:func:`_lineage` without the memo (the parser's table of every unit down to townships)."""
     out = []
     for a in div.ancestors(code):
         unit = div.units[a]
@@ -1448,9 +1616,11 @@ def parse_many(
             out.append(_copy(seen[key]))
             continue
         try:
-            result = parser.parse(text, settings, admin_only)
             if admin_only:
-                result = admin_fields(result)
+                fast = parser.admin_fast(text, settings)
+                result = admin_fields(parser.parse(text, settings, True)) if fast is None else fast
+            else:
+                result = parser.parse(text, settings)
         except RecursionError:  # pragma: no cover - defensive, as in parse_address
             result = _Parser._fail(_empty(text), "internal", "解析失败 parser failure")
         if cache and key is not None:
