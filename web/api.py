@@ -91,7 +91,9 @@ def lookup_post():
         return out
     resp = current_app.json.response(out)
     j = (out.get("jurisdiction") or {}).get("key")
-    cache.put(versions, key, resp.get_data(), version_ok=out.get("version") == dict(versions).get(j))
+    cache.put(
+        versions, key, resp.get_data(), version_ok=out.get("version") == dict(versions).get(j)
+    )
     return resp
 
 
