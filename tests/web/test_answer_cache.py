@@ -184,3 +184,36 @@ def test_the_cache_is_bounded():
     for k in range(10):
         c.put((1,), (k,), b"x", version_ok=True)
     assert len(c._kept[1]) <= 3 and c.get((1,), (9,)) == b"x"
+
+
+def test_no_zone_explanations_kept_per_point_equal_fresh_ones(tmp_path):
+    """The explanation of a point without a zone school (``no_zone``), kept per version and
+    point, equals one computed afresh; HTML and JSON alike, each asked twice."""
+    from web import common
+    from web.public.answer import explain_no_zone, gap_report
+
+    app = make_app(tmp_path)
+    c = app.test_client()
+    pts = [toy_xy_to_lonlat(x, y) for x, y in ((1100, 500), (2000, 2000), (-300, 100))]
+    seen = 0
+    for lon, lat in pts * 2:
+        for lang in ("zh", "en"):
+            got = c.post("/api/lookup", json={"lon": lon, "lat": lat}).get_json()
+            html = c.post("/", data={"lon": lon, "lat": lat})
+            assert html.status_code == 200
+            with app.test_request_context():
+                j = common.jurisdiction("toy")
+                v = common.current_version(j)
+                gaps = gap_report(v["spec"], v["zones"], j.ctx)
+                for level, why in got["no_zone"].items():
+                    want = explain_no_zone(v["spec"], v["zones"], gaps, lon, lat, lang, level)
+                    want.pop("geometry", None)
+                    assert why == want
+                    seen += 1
+            if lang == "zh":
+                token = c.get("/api/session").get_json()["csrf_token"]
+                c.post("/lang", json={"lang": "en"}, headers={"X-CSRF-Token": token})
+            else:
+                token = c.get("/api/session").get_json()["csrf_token"]
+                c.post("/lang", json={"lang": "zh"}, headers={"X-CSRF-Token": token})
+    assert seen >= 6
