@@ -34,8 +34,8 @@ import threading
 
 __all__ = ["AnswerCache", "MAX_ENTRIES"]
 
-MAX_ENTRIES = 50_000
-"""Answers kept per process (≈ 3 KB each: ≈ 150 MB at most; as the geocoder's own cache)."""
+MAX_ENTRIES = 20_000
+"""Answers kept per process (≈ 3 KB each: ≈ 60 MB at most)."""
 
 
 class AnswerCache:
