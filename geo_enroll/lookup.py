@@ -198,9 +198,70 @@ def lookup_point(
 
 
 def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=False) -> dict:
-    from .placement.candidates import CONFLICT_NOTE, candidates_by_basis, locate
+    """The answer of a geocoded address or point (:func:`_compute_answer`), kept per index.
+
+    A located answer depends on the geocode result only through the point, its match level,
+    code, confidence and schematic flag, and the admin units its codes and text match
+    (:func:`~geo_enroll.placement.candidates.unit_hits`, computed per address) — except when
+    an ``alternative`` rule matches (the 也可 reading looks at the text again): those are
+    computed every time.  So addresses of one village or street point with the same unit
+    matches share one answer; each caller gets its own copy (:func:`_fresh`).  At most
+    :data:`ANSWER_MEMO_MAX` answers per index and settings.
+    """
+    from .placement.candidates import unit_hits
 
     index = index or build_index(spec, zones, school_points)
+    if geo.get("lon") is None or geo.get("lat") is None:
+        return _compute_answer(geo, spec=spec, settings=settings, index=index, across=across)
+    hits = unit_hits(geo, index)
+    if any(index.rules[rid][1].get("kind") == "alternative" for rid in hits if rid in index.rules):
+        return _compute_answer(
+            geo, spec=spec, settings=settings, index=index, across=across, unit_hits=hits
+        )
+    policy = spec.get("policy") or {}
+    key = (
+        tuple((type(geo.get(k)), repr(geo.get(k))) for k in _ANSWER_GEO_KEYS),
+        frozenset(hits.items()),
+        repr(policy.get("jurisdiction")),
+        repr(policy.get("year")),
+        tuple(sorted({repr(s.get("level")) for s in spec.get("schools") or []})),
+        bool(across),
+    )
+    memos = index.__dict__.setdefault("_answer_memo", {})
+    kept = memos.get(id(settings))
+    if kept is None or kept[0] is not settings:  # (settings, {key: answer}); settings kept alive
+        kept = memos[id(settings)] = (settings, {})
+    got = kept[1].get(key)
+    if got is None:
+        got = _compute_answer(
+            geo, spec=spec, settings=settings, index=index, across=across, unit_hits=hits
+        )
+        if len(kept[1]) >= ANSWER_MEMO_MAX:
+            kept[1].clear()
+        kept[1][key] = _fresh(got)
+        return got
+    return _fresh(got)
+
+
+ANSWER_MEMO_MAX = 20_000
+"""Located answers a zone index keeps (:func:`_answer`; a few KB each)."""
+
+_ANSWER_GEO_KEYS = ("lon", "lat", "level", "confidence", "code", "schematic")
+"""What of a geocode result, besides its unit matches, a located answer reads."""
+
+
+def _fresh(value):
+    """A copy of an answer's dicts and lists (its strings and numbers are immutable)."""
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _compute_answer(geo: dict, *, spec, settings, index, across, unit_hits=None) -> dict:
+    from .placement.candidates import CONFLICT_NOTE, candidates_by_basis, locate
+
     level = geo.get("level")
     warnings: list[str] = []
     out = {
@@ -231,7 +292,7 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=Fa
         {str(s.get("level")) for s in spec.get("schools") or []}
         - {"primary", "middle", "nine_year", "None"}
     )
-    located = locate(geo, index)  # the point's zones and the address's units, once
+    located = locate(geo, index, hits=unit_hits)  # the point's zones and units, once
     for lv in levels:
         both = candidates_by_basis(geo, lv, index=index, located=located)
         c, p = both["hukou"], both["property_in_zone"]

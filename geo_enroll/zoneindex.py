@@ -51,6 +51,10 @@ ZONE_LABELS = {"polygon": "户籍划片", "multi_school": "多校划片", "unzon
 
 GRID_MAX_CELLS = 1 << 24
 """Largest batch-assignment grid (cells; 4 bytes each)."""
+NEAR_MEMO_MAX = 50_000
+"""Points whose :meth:`ZoneIndex.near_zones` answer an index keeps (under 1 KB each)."""
+SCAN_MAX_ZONES = 64
+"""Up to this many zones, :meth:`ZoneIndex.near_zones` scans their boxes instead of the STRtree."""
 _SAFETY_M = 1.0  # grid cells this much beyond the tolerance from every edge are answered by lookup
 _EARTH_R = 6.371e6
 
@@ -221,6 +225,12 @@ class ZoneIndex:
         self._bounds_m = shapely.boundary(self._geoms_m)
         self._tree_m = shapely.STRtree(self._geoms_m)
         self._tree_ll = shapely.STRtree(self._geoms_ll)
+        self._near_memo: dict = {}  # point -> near_zones (see there)
+        self._scan_boxes = (
+            [tuple(b) for b in shapely.bounds(self._geoms_m).tolist()]
+            if len(self._geoms_m) <= SCAN_MAX_ZONES
+            else None
+        )
         self._level_mask: dict[str, np.ndarray] = {}
         self._with_school: dict[str, np.ndarray] = {}  # per level: zones with a school
 
@@ -287,6 +297,13 @@ class ZoneIndex:
         (tested on the stored EPSG:4326 geometry when ``lonlat`` is given, as
         :meth:`polygon_matches` does).  None without a point or without polygon zones.
 
+        The answer depends on the point alone, so it is kept per point (the arrays read-only,
+        at most :data:`NEAR_MEMO_MAX` points): addresses located to the same village or
+        street point, asked again or not, share it.  A layer of at most :data:`SCAN_MAX_ZONES`
+        zones finds the zones near a new point by a scan of their boxes instead of the STRtree
+        (whose per-call cost dominates on a few zones); the same exact ``dwithin`` test
+        decides either way (:meth:`_near_zones`).
+
         >>> from geo_enroll.datasets import toy_spec, toy_zones, toy_xy_to_lonlat
         >>> idx = ZoneIndex(toy_spec(), toy_zones())
         >>> lonlat = toy_xy_to_lonlat(500, 300)  # on the 中街 edge
@@ -294,16 +311,48 @@ class ZoneIndex:
         >>> idx.polygon_matches(idx.project(*lonlat), "primary", lonlat, near=near) == (
         ...     idx.polygon_matches(idx.project(*lonlat), "primary", lonlat))
         True
+        >>> idx.near_zones(idx.project(*lonlat), lonlat) is near   # kept
+        True
         """
         if xy is None or not len(self._rid):
             return None
+        key = (float(xy[0]), float(xy[1])) + (
+            () if lonlat is None else (float(lonlat[0]), float(lonlat[1]))
+        )
+        memo = self._near_memo
+        got = memo.get(key)
+        if got is None:
+            got = self._near_zones(xy, lonlat, scan=self._scan_boxes)
+            for a in got:
+                a.flags.writeable = False  # shared by every lookup of this point
+            if len(memo) >= NEAR_MEMO_MAX:
+                memo = self._near_memo = {}  # a long-lived index: keep memory bounded
+            memo[key] = got
+        return got
+
+    def _near_zones(self, xy, lonlat=None, *, scan=None) -> tuple:
+        """:meth:`near_zones` computed: with ``scan`` (the zones' boxes in metres) the zones
+        whose box lies within 1 km (+ 1 m) of the point are tested with ``dwithin``; without,
+        the STRtree query with the same predicate finds them."""
         import shapely
 
         if lonlat is not None:  # both points made in one call (each call has a cost)
             p, p_ll = shapely.points(np.array([xy, lonlat], dtype=float))
         else:
             p = shapely.points(np.array(xy, dtype=float))
-        pos = np.sort(self._tree_m.query(p, predicate="dwithin", distance=1e3))
+        if scan is None:
+            pos = np.sort(self._tree_m.query(p, predicate="dwithin", distance=1e3))
+        else:
+            x, y = float(xy[0]), float(xy[1])
+            reach = 1e3 + 1.0  # a box within it holds every zone within 1 km, rounding aside
+            cand = [
+                i
+                for i, (x0, y0, x1, y1) in enumerate(scan)
+                if x0 - reach <= x <= x1 + reach and y0 - reach <= y <= y1 + reach
+            ]
+            pos = np.array(cand, dtype=np.intp)
+            if len(pos):
+                pos = pos[shapely.dwithin(self._geoms_m[pos], p, 1e3)]
         dist = shapely.distance(self._bounds_m[pos], p)
         if lonlat is not None:
             cov = shapely.covers(self._geoms_ll[pos], p_ll)

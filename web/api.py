@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from geo_enroll.errors import InputError
 
@@ -17,6 +17,7 @@ from .context import synth_cohort
 from .errors import RequestInvalid
 from .planner import edits
 from .planner import service as planner
+from .public.answer_cache import AnswerCache
 from .public.service import lookup_page
 from .ui import lang
 from .validation import ID, JKEY, LAT, LON, MAX_ID, SEED, SPEC, ZONES, query, text, validate
@@ -63,18 +64,44 @@ def lookup_get():
 @validate(body={"address": text(20000), "lon": LON, "lat": LAT, "jurisdiction": JKEY})
 @csrf_exempt
 def lookup_post():
-    """The serving schools of an address or a point (nothing about any child)."""
+    """The serving schools of an address or a point (nothing about any child).
+
+    An anonymous answer is kept, encoded, per published version (:mod:`web.public.answer_cache`):
+    a repeated lookup is answered from it, the rate limit counted as before."""
     limit_lookup()
     data = body()
-    return {"ok": True} | lookup_page(
+    signed_in = g.get("user") is not None  # the bureau's conflict notes: signed-in only
+    if not signed_in:
+        cache = _answer_cache()
+        versions = tuple((k, common.store().current_version_id(k)) for k in common.jurisdictions())
+        key = cache.key(data, lang())
+        kept = cache.get(versions, key)
+        if kept is not None:
+            return current_app.response_class(kept, mimetype=current_app.json.mimetype)
+    out = {"ok": True} | lookup_page(
         address=data.get("address"),
         lon=data.get("lon"),
         lat=data.get("lat"),
         nonce=None,
         lang=lang(),
         jurisdiction_key=data.get("jurisdiction") or None,
-        diagnostics=g.get("user") is not None,  # the bureau's conflict notes: signed-in only
+        diagnostics=signed_in,
     )
+    if signed_in:
+        return out
+    resp = current_app.json.response(out)
+    j = (out.get("jurisdiction") or {}).get("key")
+    cache.put(
+        versions, key, resp.get_data(), version_ok=out.get("version") == dict(versions).get(j)
+    )
+    return resp
+
+
+def _answer_cache() -> AnswerCache:
+    cache = current_app.extensions.get("geo_answers")
+    if cache is None:
+        cache = current_app.extensions.setdefault("geo_answers", AnswerCache())
+    return cache
 
 
 @bp.route("/jurisdictions", methods=["GET"])

@@ -110,6 +110,19 @@ class JSONProvider(DefaultJSONProvider):
                 pass
         return super().dumps(obj, **kwargs)
 
+    def response(self, *args, **kwargs):
+        """Flask's JSON response, its body written as orjson's bytes (no text made and
+        encoded again) where :meth:`dumps` would use orjson: the same bytes either way."""
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        if _orjson is None or indent or not self.sort_keys or self.ensure_ascii:
+            return super().response(*args, **kwargs)
+        obj = self._prepare_response_obj(args, kwargs)
+        try:
+            data = _orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError included: the standard library's text
+            return super().response(*args, **kwargs)
+        return self._app.response_class(data + b"\n", mimetype=self.mimetype)
+
 
 _ORJSON_OPTIONS = (
     (_orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS)

@@ -41,6 +41,7 @@ __all__ = [
     "candidates_by_basis",
     "locate",
     "resolve_school",
+    "unit_hits",
     "school_table_from_spec",
 ]
 
@@ -145,8 +146,14 @@ def _hit(sid: str, rid: str, zone: dict, row: dict, interior: bool) -> dict:
     }
 
 
-def _unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:
-    """Best specificity per rule_id over the admin units that can match this address."""
+def unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:
+    """Best specificity per rule_id over the admin units that can match this address.
+
+    >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones
+    >>> idx = ZoneIndex(toy_spec(), toy_zones())
+    >>> unit_hits(toy_gazetteer().geocode("玩具镇河湾村二社3号"), idx)
+    {'toy-m1-r02': 20, 'toy-p1-r02': 30, 'toy-p1-r04': 20}
+    """
     keys = set()
     for k in ("village_code", "township_code", "code"):
         v = str(geo.get(k) or "")
@@ -186,12 +193,13 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
     return candidates_by_basis(geo, level, index=index, bases=(basis,))[basis]
 
 
-def locate(geo: dict, index: ZoneIndex, *, near: bool = True) -> dict:
+def locate(geo: dict, index: ZoneIndex, *, near: bool = True, hits: dict | None = None) -> dict:
     """What every level and basis of :func:`candidates_by_basis` needs of one address,
     computed once: the projected point, the polygon zones near it
     (:meth:`ZoneIndex.near_zones`; ``near=False``: left to each level, so that points the
     batch path answered (:meth:`ZoneIndex.prime`) are only looked up) and the admin units its
-    codes match (best specificity per rule).
+    codes match (best specificity per rule; ``hits``: :func:`unit_hits` of the same
+    address and index, already computed).
 
     >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
     >>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
@@ -206,7 +214,7 @@ def locate(geo: dict, index: ZoneIndex, *, near: bool = True) -> dict:
         "xy": xy,
         "lonlat": lonlat,
         "near": index.near_zones(xy, lonlat) if near else None,
-        "unit_hits": _unit_hits(geo, index),
+        "unit_hits": unit_hits(geo, index) if hits is None else hits,
     }
 
 

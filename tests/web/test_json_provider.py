@@ -73,3 +73,21 @@ def test_a_lookup_answer_is_encoded_once_and_reads_back(app):
         r.data.decode()
         == json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
     )
+
+
+@pytest.mark.parametrize("value", VALUES[:5], ids=range(5))
+def test_the_response_bytes_and_headers_are_flasks(app, value):
+    """The response written from orjson's bytes has Flask's headers, and indented output
+    (``compact = False``) is still the standard library's."""
+    plain = DefaultJSONProvider(app)
+    plain.ensure_ascii = app.json.ensure_ascii
+    with app.app_context():
+        got, want = app.json.response(value), plain.response(value)
+        assert got.get_data() == want.get_data()
+        assert got.headers.get("Content-Type") == want.headers.get("Content-Type")
+        assert got.headers.get("Content-Length") == want.headers.get("Content-Length")
+        app.json.compact = plain.compact = False
+        try:
+            assert app.json.response(value).get_data() == plain.response(value).get_data()
+        finally:
+            app.json.compact = plain.compact = None

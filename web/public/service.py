@@ -312,19 +312,7 @@ def _lookup(
             zoned = [x for x in answer["schools"].get(lv, []) if not x.get("optional")]
             if zoned or not _serves(v["spec"], lv):
                 continue  # a zone school (free-choice or optional schools alone are no zone)
-            key = ("gaps", v["id"])
-            cache = app_cache()
-            if key not in cache:
-                cache[key] = gap_report(v["spec"], v["zones"], j.ctx)
-            why = explain_no_zone(
-                v["spec"],
-                v["zones"],
-                cache[key],
-                float(answer["lon"]),
-                float(answer["lat"]),
-                lang,
-                level=lv,
-            )
+            why = _no_zone(v, j, float(answer["lon"]), float(answer["lat"]), lang, lv)
             if why.get("geometry") and why["geometry"] not in gap_geoms:
                 gap_geoms.append(why["geometry"])
             why.pop("geometry", None)
@@ -383,6 +371,30 @@ def _lookup(
             rule_ids=False,
         ),
     }
+
+
+_NO_ZONE_MAX = 20_000  # points whose no-zone explanation is kept per version and process
+
+
+def _no_zone(v: dict, j: Jurisdiction, lon: float, lat: float, lang: str, level: str) -> dict:
+    """:func:`~web.public.answer.explain_no_zone` of a point on version ``v`` (its gaps
+    computed once per version), kept per version and point: a pure function of them, asked
+    again by every address located to the same village or street point.  The caller gets its
+    own top-level copy (it takes the ``geometry`` out)."""
+    cache = app_cache()
+    key = ("gaps", v["id"])
+    if key not in cache:
+        cache[key] = gap_report(v["spec"], v["zones"], j.ctx)
+    memo = cache.get(("no_zone", v["id"]))
+    if memo is None or len(memo) >= _NO_ZONE_MAX:
+        memo = cache[("no_zone", v["id"])] = {}
+    point = (lon, lat, lang, level)
+    why = memo.get(point)
+    if why is None:
+        why = memo[point] = explain_no_zone(
+            v["spec"], v["zones"], cache[key], lon, lat, lang, level=level
+        )
+    return dict(why)
 
 
 def _across(answer: dict, lang: str) -> list[dict]:
