@@ -233,7 +233,7 @@ def _placed_set(patterns, pattern_of, seats: np.ndarray, order: np.ndarray) -> n
 
 
 def assign_min_cost(
-    cost: np.ndarray, seats: Sequence[int], *, order=None, k: int = 8
+    cost: np.ndarray, seats: Sequence[int], *, order=None, k: int = 8, aggregate: bool = True
 ) -> np.ndarray:
     """Exact assignment: priority-order lexicographic seats, then least total distance.
 
@@ -247,6 +247,9 @@ def assign_min_cost(
         Children's row positions from highest to lowest priority (default: row order).
     k : int
         Nearest schools per child in the first sparse solve (exactness does not depend on it).
+    aggregate : bool
+        Take the children sharing a point from the cost source (``same_rows``: one row read per
+        point); ``False`` finds them by reading every child's row.  The answer is the same.
 
     Returns
     -------
@@ -282,7 +285,9 @@ def assign_min_cost(
     rows = np.flatnonzero(placed)
     rows = rows[np.argsort(rank[rows], kind="stable")]
     start = _pattern_start(patterns, pattern_of[rows], seats)
-    out[rows] = _exact.solve(costs, seats, rows, k=max(1, int(k)), start=start)
+    out[rows] = _exact.solve(
+        costs, seats, rows, k=max(1, int(k)), start=start, aggregate=bool(aggregate)
+    )
     return out
 
 

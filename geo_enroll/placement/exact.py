@@ -50,6 +50,7 @@ _FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the 
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
 _WINDOW = 150.0  # ... that are within 150 m of its least cost + price
+_HELD_CELLS = 12_000_000  # sites × schools up to this: the sites' rows held in memory (96 MB)
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,13 +303,30 @@ def solve(
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     closed = seats <= 0
-    site_of, rep = _sites(costs, rows, closed, aggregate)
+    site_of, rep, held = _sites(costs, rows, closed, aggregate)
     count = np.bincount(site_of, minlength=len(rep)).astype(np.int64)
+    sites = _SiteRows(costs, rep, closed, held)
+    every = np.arange(len(rep))
     if len(rep) * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
-        res = _flow(_Arcs.first(costs, rep, closed, m), seats, count)
+        res = _flow(_Arcs.first(sites, every, closed, m), seats, count)
     else:
-        res = _solve_sparse(costs, seats, rows, rep, site_of, count, k, start)
+        res = _solve_sparse(sites, seats, rows, every, site_of, count, k, start)
     return _split(res, site_of)
+
+
+class _SiteRows:
+    """Whole metres of each site's row (closed schools ``inf``), held in memory when the
+    sites × schools fit ``_HELD_CELLS`` (every pass then reads them instead of the source)."""
+
+    def __init__(self, costs, rep, closed, held=None):
+        self.costs, self.rep, self.closed = costs, rep, closed
+        self.shape = (len(rep), len(closed))
+        self.held = held
+
+    def rows(self, index) -> np.ndarray:
+        if self.held is not None:
+            return self.held[np.asarray(index, dtype=np.int64)]
+        return _metres(self.costs.rows(self.rep[index]), self.closed)
 
 
 def _sites(costs, rows, closed, aggregate):
@@ -330,10 +348,13 @@ def _sites(costs, rows, closed, aggregate):
         site_of, first = _first_order(np.asarray(key)[rows])
         rep = rows[first]
     h = np.empty(len(rep), dtype=np.uint64)
+    hold = len(rep) * len(closed) <= _HELD_CELLS
+    held = []
     for start in range(0, len(rep), _CHUNK):
-        h[start : start + _CHUNK] = _row_hash(
-            _metres(costs.rows(rep[start : start + _CHUNK]), closed)
-        )
+        block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
+        h[start : start + _CHUNK] = _row_hash(block)
+        if hold:
+            held.append(block)
     cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
@@ -342,8 +363,9 @@ def _sites(costs, rows, closed, aggregate):
             mine = _metres(costs.rows(rep[s]), closed)
             theirs = _metres(costs.rows(rep[first[cls[s]]]), closed)
             if not np.array_equal(mine, theirs):  # pragma: no cover - a 64-bit collision
-                return _sites_exact(costs, rows, closed)
-    return cls[site_of], rep[first]
+                return (*_sites_exact(costs, rows, closed), None)
+    held = np.concatenate(held)[first] if hold and held else None
+    return cls[site_of], rep[first], held
 
 
 def _sites_exact(costs, rows, closed):  # pragma: no cover - only after a hash collision
@@ -630,13 +652,18 @@ def _flow(st: _Arcs, seats: np.ndarray, count: np.ndarray) -> _Solved:
     arc_cls = np.concatenate([np.arange(n_s), n_s + np.repeat(np.arange(n_m), deg[rep])])
     arc_col = np.concatenate([s_schools, jj[rep_arcs]])
     arc_cost = np.concatenate([np.zeros(n_s, dtype=np.int64), cc[rep_arcs]])
+    # each class's least arc cost subtracted: the same optima (a class sends all its
+    # children), a smaller cost range for the cost-scaling solver
+    least = np.full(n_cls, np.iinfo(np.int64).max)
+    np.minimum.at(least, arc_cls, arc_cost)
+    unit = arc_cost - least[arc_cls]
     school0, sink = n_cls, n_cls + m
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(
         np.concatenate([arc_cls, school0 + np.arange(m)]).astype(np.int32),
         np.concatenate([school0 + arc_col, np.full(m, sink)]).astype(np.int32),
         np.concatenate([supply[arc_cls], np.maximum(seats, 0)]).astype(np.int64),
-        np.concatenate([arc_cost, np.zeros(m, dtype=np.int64)]).astype(np.int64),
+        np.concatenate([unit, np.zeros(m, dtype=np.int64)]).astype(np.int64),
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_cls] = supply
