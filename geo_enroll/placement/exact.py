@@ -4,25 +4,36 @@ The objective is written down in ``docs/allocation.md`` (§1, "The objective of 
 assignment"): who gets a seat is decided in priority order (a transversal-matroid greedy, in
 :mod:`.allocate`), then *where* minimises the total distance in whole metres.  This module
 solves the *where* part on a sparse graph, reading the costs a block of rows at a time, so the
-children × schools matrix is never held:
+children × schools matrix is never held.
 
-Up to ``_FULL_ARCS`` (6 million) children × schools, one min-cost flow on every arc is faster
-than rounds of pricing (measured: 10 000 × 500 in a third of the time) and exact by
+**Sites.**  Children whose whole-metre rows are identical (the same address point: a village,
+a building) form one *site*: a supply node with as many units as children.  The source says
+which children share a point (``same_rows()``: :class:`EuclideanCosts` dedupes coordinates
+exactly, a :class:`CostView` adds its mask group), one row per point is read and hashed, and
+points with identical rows merge too (checked value by value); a source that knows nothing
+(a matrix) gets every row hashed, with the same result.  Everything below works per site; at
+the end each flow node's seats go to its children nearest first in priority order (lower
+column on equal metres) — of two children with identical rows the higher-priority one gets
+the nearer school (``docs/allocation.md``, "Ties").
+
+Up to ``_FULL_ARCS`` (6 million) sites × schools, one min-cost flow on every arc is exact by
 construction; above it:
 
-1. **Candidate arcs**: school prices are first estimated on every 10th child (seats scaled by
-   the same share, solved on all of its arcs); each child starts with those of its 12 schools
-   of least ``cost + price`` within 150 m of its least (the ``k`` nearest when there is no
-   estimate), plus the greedy answer (nearest school with a seat left, in priority order) and,
-   if that strands a child, the caller's feasible start: the sparse problem is feasible.
-2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Children with one
-   arc share one node per school; children with identical arcs and costs share a node.
+1. **Candidate arcs**: school prices are first estimated on every 10th child (on its sites,
+   seats scaled by the same share, solved on all of their arcs); each site starts with those
+   of its 12 schools of least ``cost + price`` within 150 m of its least (the ``k`` nearest
+   when there is no estimate), plus the greedy start (sites in the order of their first child,
+   each taking the nearest seats left for all its children) and, if that strands a child, the
+   caller's feasible start: the sparse problem is feasible.
+2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Sites with one
+   arc share one node per school; sites with identical arcs and costs share a node.
 3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
-   left-out arc with a negative reduced cost is added (at most 4 per child and round; a child is
-   re-read only when the least ``cost + price`` it left out, recorded when it was last read,
-   says it could gain under the new prices) and the flow is solved again.  When no left-out arc
-   has a negative reduced cost, the prices are a dual certificate: the sparse optimum is optimal
-   for the full problem.
+   site whose left-out arcs could beat its dearest used ``cost + price`` (re-read only when the
+   least ``cost + price`` it left out, recorded when it was last read, shifted by the least
+   price change since, says so) gets up to 8 more arcs, the most negative reduced costs first,
+   up to 150 m above that dearest used one, and the flow is solved again.  When no left-out
+   arc has a negative reduced cost, the prices are a dual certificate: the sparse optimum is
+   optimal for the full problem.
 
 Costs come either as a dense matrix or as any object with ``shape`` and ``rows(index)``
 returning a block of rows (:class:`EuclideanCosts` computes straight lines from coordinates).
@@ -45,7 +56,8 @@ from ..errors import AllocationError
 __all__ = ["ArcCosts", "CostView", "EuclideanCosts", "pair_costs", "solve"]
 
 _CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × schools
-_PER_CHILD = 4  # arcs added per child and round at most
+_PER_CHILD = 8  # arcs added per site and round at most (the most negative reduced costs) ...
+_SLACK = 150.0  # ... taken up to 150 m above its dearest used cost + price (fewer rounds)
 _FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the full graph
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
@@ -556,7 +568,7 @@ class _Arcs:
             have[np.repeat(np.arange(len(sub)), e0 - s0), self.jj[_ranges(s0, e0)]] = True
             free = np.isfinite(r) & ~have
             cand = np.where(free, r + price[None, :], np.inf)
-            take = cand < (own[sub] - 0.5)[:, None]
+            take = cand < (own[sub] - 0.5 + _SLACK)[:, None]
             over = take.sum(axis=1) > _PER_CHILD
             if over.any():  # the most negative reduced costs (lower column on a tie)
                 rank = np.argsort(
