@@ -5,12 +5,13 @@ Three layers, pure core first (see ``docs/allocation.md`` for the objective writ
 * :func:`assign_min_cost` — the exact core on a cost matrix: who gets a seat is decided in
   priority order (a matroid greedy, so a higher-priority child is never left without a seat to
   make room for a lower one), then *where* minimises the total distance in whole metres, solved
-  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``).  Large problems start sparse (each
-  child's ``k`` nearest schools, plus a feasible start and the greedy answer, so the sparse
-  problem is always feasible) and add arcs by pricing: school prices from shortest paths on the
-  exchange graph of the sparse optimum; an arc left out with a negative reduced cost is added
-  and the flow re-solved; when none is left the prices prove the sparse optimum optimal for the
-  full problem.
+  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``) with one supply node per distinct cost
+  row (children at the same address point share it; the higher-priority one gets the nearer
+  school).  Large problems start sparse (each row's ``k`` nearest schools, plus a feasible
+  start and a greedy one, so the sparse problem is always feasible) and add arcs by pricing:
+  school prices from shortest paths on the exchange graph of the sparse optimum; an arc left
+  out with a negative reduced cost is added and the flow re-solved; when none is left the
+  prices prove the sparse optimum optimal for the full problem (:mod:`.exact`).
 * :func:`assign_greedy` — the baseline: one child at a time, in priority order, to the nearest
   school that still has a seat.
 * :func:`allocate` — the DataFrame adapter used by the ``place`` run: preference and zone stage
