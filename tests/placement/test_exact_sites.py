@@ -68,11 +68,13 @@ def _solve(cost, seats, order, path, *, aggregate=True, k=2):
         return price
 
     exact._sample_prices = sampled
+    saved_sites, exact._SAMPLE_SITES = exact._SAMPLE_SITES, 1  # a sample however many sites
     try:
         with _path(full):
             return assign_min_cost(cost, seats, order=order, k=k, aggregate=aggregate)
     finally:
         exact._sample_prices = saved
+        exact._SAMPLE_SITES = saved_sites
 
 
 def _ties_kept(dense, got, order):
