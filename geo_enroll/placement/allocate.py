@@ -5,12 +5,13 @@ Three layers, pure core first (see ``docs/allocation.md`` for the objective writ
 * :func:`assign_min_cost` — the exact core on a cost matrix: who gets a seat is decided in
   priority order (a matroid greedy, so a higher-priority child is never left without a seat to
   make room for a lower one), then *where* minimises the total distance in whole metres, solved
-  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``).  Large problems start sparse (each
-  child's ``k`` nearest schools, plus a feasible start and the greedy answer, so the sparse
-  problem is always feasible) and add arcs by pricing: school prices from shortest paths on the
-  exchange graph of the sparse optimum; an arc left out with a negative reduced cost is added
-  and the flow re-solved; when none is left the prices prove the sparse optimum optimal for the
-  full problem.
+  as a min-cost flow (OR-Tools ``SimpleMinCostFlow``) with one supply node per distinct cost
+  row (children at the same address point share it; the higher-priority one gets the nearer
+  school).  Large problems start sparse (each row's ``k`` nearest schools, plus a feasible
+  start and a greedy one, so the sparse problem is always feasible) and add arcs by pricing:
+  school prices from shortest paths on the exchange graph of the sparse optimum; an arc left
+  out with a negative reduced cost is added and the flow re-solved; when none is left the
+  prices prove the sparse optimum optimal for the full problem (:mod:`.exact`).
 * :func:`assign_greedy` — the baseline: one child at a time, in priority order, to the nearest
   school that still has a seat.
 * :func:`allocate` — the DataFrame adapter used by the ``place`` run: preference and zone stage
@@ -233,7 +234,7 @@ def _placed_set(patterns, pattern_of, seats: np.ndarray, order: np.ndarray) -> n
 
 
 def assign_min_cost(
-    cost: np.ndarray, seats: Sequence[int], *, order=None, k: int = 8
+    cost: np.ndarray, seats: Sequence[int], *, order=None, k: int = 8, aggregate: bool = True
 ) -> np.ndarray:
     """Exact assignment: priority-order lexicographic seats, then least total distance.
 
@@ -247,6 +248,9 @@ def assign_min_cost(
         Children's row positions from highest to lowest priority (default: row order).
     k : int
         Nearest schools per child in the first sparse solve (exactness does not depend on it).
+    aggregate : bool
+        Take the children sharing a point from the cost source (``same_rows``: one row read per
+        point); ``False`` finds them by reading every child's row.  The answer is the same.
 
     Returns
     -------
@@ -282,7 +286,9 @@ def assign_min_cost(
     rows = np.flatnonzero(placed)
     rows = rows[np.argsort(rank[rows], kind="stable")]
     start = _pattern_start(patterns, pattern_of[rows], seats)
-    out[rows] = _exact.solve(costs, seats, rows, k=max(1, int(k)), start=start)
+    out[rows] = _exact.solve(
+        costs, seats, rows, k=max(1, int(k)), start=start, aggregate=bool(aggregate)
+    )
     return out
 
 

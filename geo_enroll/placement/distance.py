@@ -81,6 +81,21 @@ class _PointCosts:
         m = max(len(school), 1)
         self.reach = np.unique(np.asarray(list(reach), dtype=np.int64).reshape(-1, 2) @ [m, 1])
 
+    def same_rows(self) -> np.ndarray:
+        """A number per home, equal for homes at exactly the same known point (identical
+        rows: straight lines and street distances both depend on the point only); a home
+        without a place or with a ``reach`` pair is a number of its own."""
+        n = self.shape[0]
+        alone = np.isnan(self.home).any(axis=1)
+        if len(self.reach):
+            alone[np.unique(self.reach // max(self.shape[1], 1))] = True
+        key = np.empty(n, dtype=np.int64)
+        shared = np.flatnonzero(~alone)
+        z = self.home[shared, 0] + 1j * self.home[shared, 1]
+        key[shared] = np.unique(z, return_inverse=True)[1].ravel()
+        key[alone] = n + np.arange(int(alone.sum()))
+        return key
+
     def _euclid(self, i, j) -> np.ndarray:
         h, s = self.home[i], self.school[j]
         d = np.hypot(h[..., 0] - s[..., 0], h[..., 1] - s[..., 1])

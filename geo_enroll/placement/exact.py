@@ -4,25 +4,38 @@ The objective is written down in ``docs/allocation.md`` (§1, "The objective of 
 assignment"): who gets a seat is decided in priority order (a transversal-matroid greedy, in
 :mod:`.allocate`), then *where* minimises the total distance in whole metres.  This module
 solves the *where* part on a sparse graph, reading the costs a block of rows at a time, so the
-children × schools matrix is never held:
+children × schools matrix is never held.
 
-Up to ``_FULL_ARCS`` (6 million) children × schools, one min-cost flow on every arc is faster
-than rounds of pricing (measured: 10 000 × 500 in a third of the time) and exact by
-construction; above it:
+**Sites.**  Children whose whole-metre rows are identical (the same address point: a village,
+a building) form one *site*: a supply node with as many units as children.  The source says
+which children share a point (``same_rows()``: :class:`EuclideanCosts` dedupes coordinates
+exactly, a :class:`CostView` adds its mask group), one row per point is read and hashed, and
+points with identical rows merge too (checked value by value); a source that knows nothing
+(a matrix) gets every row hashed, with the same result.  Everything below works per site; at
+the end each flow node's seats go to its children nearest first in priority order (lower
+column on equal metres) — of two children with identical rows the higher-priority one gets
+the nearer school (``docs/allocation.md``, "Ties").
 
-1. **Candidate arcs**: school prices are first estimated on every 10th child (seats scaled by
-   the same share, solved on all of its arcs); each child starts with those of its 12 schools
-   of least ``cost + price`` within 150 m of its least (the ``k`` nearest when there is no
-   estimate), plus the greedy answer (nearest school with a seat left, in priority order) and,
-   if that strands a child, the caller's feasible start: the sparse problem is feasible.
-2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Children with one
-   arc share one node per school; children with identical arcs and costs share a node.
+Up to ``_FULL_ARCS`` (1 million) sites × schools, one min-cost flow on every arc is exact by
+construction; above it (measured: from about 2 000 sites × 500 schools the rounds below are as
+fast, and 2–3 × faster when sites carry many children):
+
+1. **Candidate arcs**: school prices are first estimated on every 10th child (on its sites,
+   seats scaled by the same share, solved on all of their arcs; only when those are at most a
+   quarter of the sites); each site starts with those
+   of its 12 schools of least ``cost + price`` within 150 m of its least (the ``k`` nearest
+   when there is no estimate), plus the greedy start (sites in the order of their first child,
+   each taking the nearest seats left for all its children) and, if that strands a child, the
+   caller's feasible start: the sparse problem is feasible.
+2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Sites with one
+   arc share one node per school; sites with identical arcs and costs share a node.
 3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
-   left-out arc with a negative reduced cost is added (at most 4 per child and round; a child is
-   re-read only when the least ``cost + price`` it left out, recorded when it was last read,
-   says it could gain under the new prices) and the flow is solved again.  When no left-out arc
-   has a negative reduced cost, the prices are a dual certificate: the sparse optimum is optimal
-   for the full problem.
+   site whose left-out arcs could beat its dearest used ``cost + price`` (re-read only when the
+   least ``cost + price`` it left out, recorded when it was last read, shifted by the least
+   price change since, says so) gets up to 8 more arcs, the most negative reduced costs first,
+   up to 150 m above that dearest used one, and the flow is solved again.  When no left-out
+   arc has a negative reduced cost, the prices are a dual certificate: the sparse optimum is
+   optimal for the full problem.
 
 Costs come either as a dense matrix or as any object with ``shape`` and ``rows(index)``
 returning a block of rows (:class:`EuclideanCosts` computes straight lines from coordinates).
@@ -45,11 +58,15 @@ from ..errors import AllocationError
 __all__ = ["ArcCosts", "CostView", "EuclideanCosts", "pair_costs", "solve"]
 
 _CHUNK = 8192  # rows per block: bounds the memory of a pass at _CHUNK × schools
-_PER_CHILD = 4  # arcs added per child and round at most
-_FULL_ARCS = 6_000_000  # up to this many children × schools, one solve on the full graph
+_PER_CHILD = 8  # arcs added per site and round at most (the most negative reduced costs) ...
+_SLACK = 150.0  # ... taken up to 150 m above its dearest used cost + price (fewer rounds)
+_FULL_ARCS = 1_000_000  # up to this many sites × schools, one solve on the full graph
+_SAMPLE_ARCS = 6_000_000  # the price sample's arcs at most ...
+_SAMPLE_SITES = 4  # ... and its sites at most a quarter of all sites
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
 _WINDOW = 150.0  # ... that are within 150 m of its least cost + price
+_HELD_CELLS = 12_000_000  # sites × schools up to this: the sites' rows held in memory (96 MB)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +102,16 @@ class EuclideanCosts:
         :func:`allowed_patterns` needs no pass over the costs."""
         return np.ones((1, self.shape[1]), dtype=bool), np.zeros(self.shape[0], dtype=np.int64)
 
+    def same_rows(self) -> np.ndarray:
+        """A number per child, equal for children at exactly the same point (their rows are
+        identical): the solver reads one row per point.
+
+        >>> EuclideanCosts(np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0]]),
+        ...                np.zeros((1, 2))).same_rows().tolist()
+        [1, 0, 1]
+        """
+        return _point_numbers(self.child_xy)
+
     def rows(self, index) -> np.ndarray:
         # sqrt(dx² + dy²) in place: a third of the time of np.hypot (whose care for overflow
         # county-scale metres do not need); differs from it by at most an ulp
@@ -100,6 +127,12 @@ class EuclideanCosts:
     def pairs(self, i, j) -> np.ndarray:
         c, s = self.child_xy[np.asarray(i, dtype=np.int64)], self.school_xy[np.asarray(j)]
         return np.sqrt((c[:, 0] - s[:, 0]) ** 2 + (c[:, 1] - s[:, 1]) ** 2)
+
+
+def _point_numbers(xy: np.ndarray) -> np.ndarray:
+    """Equal numbers for exactly equal (x, y) (``0.0 == -0.0``), by one sort."""
+    z = xy[:, 0] + 1j * xy[:, 1]
+    return np.unique(z, return_inverse=True)[1].ravel().astype(np.int64)
 
 
 class _Dense:
@@ -179,6 +212,21 @@ class CostView:
         both = masks[uniq // len(self.allowed)] & self.allowed[uniq % len(self.allowed)]
         return both, inverse.ravel()
 
+    def same_rows(self):
+        """A number per row, equal for rows known to be identical (the source's, refined by
+        the allowed-mask group), or None when the source does not know."""
+        inner = getattr(self.costs, "same_rows", None)
+        key = inner() if inner is not None else None
+        if key is None:
+            return None
+        key = np.asarray(key, dtype=np.int64)
+        if self.row_of is not None:
+            key = key[self.row_of]
+        if self.allowed is None:
+            return key
+        pair = key * len(self.allowed) + self.group
+        return np.unique(pair, return_inverse=True)[1].ravel().astype(np.int64)
+
     def _rows(self, r):
         r = np.asarray(r, dtype=np.int64)
         return r if self.row_of is None else self.row_of[r]
@@ -254,86 +302,206 @@ def _metres(block: np.ndarray, closed: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the solver
-def solve(costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None) -> np.ndarray:
+def solve(
+    costs, seats: np.ndarray, rows: np.ndarray, *, k: int = 8, start=None, aggregate=True
+) -> np.ndarray:
     """School column per child of ``rows`` (in priority order), all of whom must be seated.
 
     ``start``: a school per child of ``rows`` seating them all (needed only when the greedy
-    answer leaves one out).  Returns an array aligned with ``rows``.
+    answer leaves one out).  ``aggregate=False`` ignores what the source knows about shared
+    points and finds the identical rows by reading every child's row (slower, same answer: the
+    tests compare the two).  Returns an array aligned with ``rows``.
     """
     costs = as_costs(costs)
     seats = np.asarray(seats, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
     n, m = len(rows), len(seats)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if n * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
-        return _flow(_Arcs.first(costs, rows, seats <= 0, m), seats)
-    return _solve_sparse(costs, seats, rows, k, start)
+    closed = seats <= 0
+    site_of, rep, held = _sites(costs, rows, closed, aggregate)
+    count = np.bincount(site_of, minlength=len(rep)).astype(np.int64)
+    sites = _SiteRows(costs, rep, closed, held)
+    every = np.arange(len(rep))
+    if len(rep) * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
+        res = _flow(_Arcs.first(sites, every, closed, m), seats, count)
+    else:
+        res = _solve_sparse(sites, seats, rows, every, site_of, count, k, start)
+    return _split(res, site_of)
 
 
-def _solve_sparse(costs, seats, rows, k, start):
-    """The pricing rounds (see the module docstring): the school per child."""
+class _SiteRows:
+    """Whole metres of each site's row (closed schools ``inf``), held in memory when the
+    sites × schools fit ``_HELD_CELLS`` (every pass then reads them instead of the source)."""
+
+    def __init__(self, costs, rep, closed, held=None):
+        self.costs, self.rep, self.closed = costs, rep, closed
+        self.shape = (len(rep), len(closed))
+        self.held = held
+
+    def rows(self, index) -> np.ndarray:
+        if self.held is not None:
+            return self.held[np.asarray(index, dtype=np.int64)]
+        return _metres(self.costs.rows(self.rep[index]), self.closed)
+
+
+def _sites(costs, rows, closed, aggregate):
+    """The distinct cost rows of ``rows``: (site of each child, source row of each site).
+
+    Children whose whole-metre rows (closed schools masked) are identical share a site; sites
+    are numbered in the order of their first child (priority order), so the numbering depends
+    on the costs and the order only, not on how the identical rows were found.  The source's
+    ``same_rows()`` (equal coordinates, say) gives a first grouping without reading a cost;
+    then one row per group is read, hashed (64-bit) and the groups with equal hashes are
+    merged after an element-by-element check.
+    """
+    n = len(rows)
+    known = getattr(costs, "same_rows", None) if aggregate else None
+    key = known() if known is not None else None
+    if key is None:
+        site_of, rep = np.arange(n), rows
+    else:
+        site_of, first = _first_order(np.asarray(key)[rows])
+        rep = rows[first]
+    h = np.empty(len(rep), dtype=np.uint64)
+    hold = len(rep) * len(closed) <= _HELD_CELLS
+    held = []
+    for start in range(0, len(rep), _CHUNK):
+        block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
+        h[start : start + _CHUNK] = _row_hash(block)
+        if hold:
+            held.append(block)
+    cls, first = _first_order(h)
+    if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
+        merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
+        for start in range(0, len(merged), _CHUNK):
+            s = merged[start : start + _CHUNK]
+            mine = _metres(costs.rows(rep[s]), closed)
+            theirs = _metres(costs.rows(rep[first[cls[s]]]), closed)
+            if not np.array_equal(mine, theirs):  # pragma: no cover - a 64-bit collision
+                return (*_sites_exact(costs, rows, closed), None)
+    held = np.concatenate(held)[first] if hold and held else None
+    return cls[site_of], rep[first], held
+
+
+def _sites_exact(costs, rows, closed):  # pragma: no cover - only after a hash collision
+    """The same as :func:`_sites` by sorting whole rows (slow, exact)."""
+    block = np.vstack(
+        [_metres(costs.rows(rows[s : s + _CHUNK]), closed) for s in range(0, len(rows), _CHUNK)]
+    )
+    _, inverse = np.unique(block, axis=0, return_inverse=True)
+    site_of, first = _first_order(inverse.ravel())
+    return site_of, rows[first]
+
+
+def _first_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number equal keys by their first occurrence: (number of each, position of each first).
+
+    >>> [a.tolist() for a in _first_order(np.array([7, 3, 7, 5, 3]))]
+    [[0, 1, 0, 2, 1], [0, 1, 3]]
+    """
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    by_first = np.argsort(first, kind="stable")
+    number = np.empty(len(first), dtype=np.int64)
+    number[by_first] = np.arange(len(first))
+    return number[inverse.ravel()], first[by_first]
+
+
+_HASH_MIX = np.random.default_rng(0x5EED).integers(1, 2**63, size=4096, dtype=np.uint64) | 1
+
+
+def _row_hash(r: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each whole-metre row (``inf`` included), from every value and column."""
+    m = r.shape[1]
+    mix = _HASH_MIX[np.arange(m) % len(_HASH_MIX)] ^ (
+        np.arange(m, dtype=np.uint64) >> np.uint64(12)
+    )
+    v = np.where(np.isfinite(r), r, -1.0).astype(np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (v + np.uint64(2)) * mix[None, :]
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(32)
+        return x.sum(axis=1, dtype=np.uint64)
+
+
+def _solve_sparse(costs, seats, rows, rep, site_of, count, k, start):
+    """The pricing rounds on the sites (see the module docstring): the flow result."""
     m = len(seats)
     closed = seats <= 0
-    price = _sample_prices(costs, seats, rows)
+    price = _sample_prices(costs, seats, rows, rep, site_of)
     if price is None:
-        st = _Arcs.first(costs, rows, closed, k)
-    else:  # each child's least cost + price schools: most needed arcs from the start
-        st = _Arcs.first(costs, rows, closed, _PRICED_K, price, _WINDOW)
-    # the greedy answer: a good start (measured: 3 rounds at 100 000 × 500 where the
-    # patterns' max-flow alone, whose schools are far, needs 5); feasible unless it strands one
-    greedy = _greedy_arcs(costs, rows, seats)
-    st.add(greedy, costs, rows)
-    if (greedy < 0).any():  # greedy stranded someone: add a feasible start
+        st = _Arcs.first(costs, rep, closed, k)
+    else:  # each site's least cost + price schools: most needed arcs from the start
+        st = _Arcs.first(costs, rep, closed, _PRICED_K, price, _WINDOW)
+    # the greedy answer, a site at a time (a good start; feasible unless it strands a child)
+    gi, gj, stranded = _greedy_sites(costs, rep, count, seats)
+    st.add(gi, gj, costs, rep)
+    if stranded:  # add a feasible start
         if start is None:
             raise AllocationError("internal: no feasible start for children that fit")
-        st.add(np.asarray(start, dtype=np.int64), costs, rows)
+        pair = np.unique(site_of * m + np.asarray(start, dtype=np.int64))
+        st.add(pair // m, pair % m, costs, rep)
     for _ in range(10_000):
-        at = _flow(st, seats)
-        if not st.widen(costs, rows, closed, at, _prices(st, at, seats, m)):
-            return at
+        res = _flow(st, seats, count)
+        if not st.widen(costs, rep, closed, res, _prices(st, res, seats)):
+            return res
     raise AllocationError("internal: pricing did not converge")  # pragma: no cover
 
 
-def _sample_prices(costs, seats, rows):
+def _sample_prices(costs, seats, rows, rep, site_of):
     """School prices estimated on an evenly spaced sample of the children (None if it fails).
 
-    The sample (a tenth of the children, at most ``_FULL_ARCS`` arcs) gets the seats scaled by
-    the same share (largest remainders, so the total scales too) and is solved on *all* its
-    arcs (prices from a sample solved in rounds were measured worse: its sparse exchange graph
-    leaves them less determined); the prices are the shortest-path potentials of its exchange
+    The sample (a tenth of the children in priority order, at most ``_SAMPLE_ARCS`` arcs) sits
+    on its children's sites, gets the seats scaled by the same share (largest remainders, so
+    the total scales too) and is solved on *all* its arcs (prices from a sample solved in
+    rounds were measured worse); the prices are the shortest-path potentials of its exchange
     graph.  Any prices keep the answer exact (the certificate is checked on the full problem);
     good ones save rounds.
     """
     n, m = len(rows), len(seats)
-    size = min(n // _SAMPLE_SHARE, _FULL_ARCS // max(m, 1))
+    size = min(n // _SAMPLE_SHARE, _SAMPLE_ARCS // max(m, 1))
     if size < m:
         return None
-    pick = rows[np.floor(np.arange(size) * (n / size)).astype(np.int64)]
+    pick = np.floor(np.arange(size) * (n / size)).astype(np.int64)
+    sites, count = np.unique(site_of[pick], return_counts=True)
+    if len(sites) * _SAMPLE_SITES > len(rep):  # on shared points the sample is not small:
+        return None  # measured slower than rounds from the k nearest (2.5 s vs 4 s, 100k/10k)
     share = seats * (size / n)
     scaled = np.floor(share).astype(np.int64)
     short = int(round(float(share.sum()))) - int(scaled.sum())
     if short > 0:
         scaled[np.argsort(-(share - scaled), kind="stable")[:short]] += 1
-    every = _Arcs.first(costs, pick, scaled <= 0, m)
+    every = _Arcs.first(costs, rep[sites], scaled <= 0, m)
     try:
-        at = _flow(every, scaled)
+        res = _flow(every, scaled, count.astype(np.int64))
     except AllocationError:  # the sample does not fit its scaled seats
         return None
-    return _prices(every, at, scaled, m)
+    return _prices(every, res, scaled)
 
 
 class _Arcs:
-    """The candidate arcs (child, school, whole metres) and each child's left-out bound."""
+    """The candidate arcs (site, school, whole metres), sorted, and each site's left-out bound."""
 
-    def __init__(self, ii, jj, cc, bound):
-        self.ii, self.jj, self.cc = ii, jj, cc
+    def __init__(self, ii, jj, cc, bound, m):
+        self.ii, self.jj, self.cc, self.m = ii, jj, cc, m
         self.bound = bound  # least cost + price left out, under prices[ref]
         self.ref = np.zeros(len(bound), dtype=np.int64)
         self.prices = [np.zeros(0)]  # price vector of each bound reference (0: none yet)
+        self._sort()
+
+    def _sort(self):
+        """Arcs by (site, school); ``ptr`` = CSR row pointers."""
+        key = self.ii * self.m + self.jj
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
+            order = np.argsort(key, kind="stable")
+            self.ii, self.jj, self.cc = self.ii[order], self.jj[order], self.cc[order]
+        n = len(self.bound)
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(self.ii, minlength=n))])
 
     @classmethod
     def first(cls, costs, rows, closed, k, price=None, window=np.inf):
-        """Each child's ``k`` schools of least ``cost + price`` (default: the ``k`` nearest;
+        """Each site's ``k`` schools of least ``cost + price`` (default: the ``k`` nearest;
         whole metres; which of equals: decided per row) within ``window`` metres of its
         least ``cost + price``."""
         n, m = len(rows), len(closed)
@@ -359,50 +527,54 @@ class _Arcs:
             parts_i.append(ci + start)
             parts_j.append(cj)
             parts_c.append(r[ci, cj].astype(np.int64))
-        st = cls(np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_c), bound)
+        st = cls(
+            np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_c), bound, m
+        )
         st.prices[0] = price.copy()
         return st
 
-    def add(self, cols, costs, rows):
-        """Add the arc (t, cols[t]) of every child t that does not have it yet."""
-        n = len(cols)
-        there = np.zeros(n, dtype=bool)
-        there[self.ii[self.jj == cols[self.ii]]] = True
-        new = np.flatnonzero(~there & (cols >= 0))
+    def add(self, si, sj, costs, rows):
+        """Add the arcs (si[t], sj[t]) that are not there yet (sites, school columns)."""
+        si, sj = np.asarray(si, dtype=np.int64), np.asarray(sj, dtype=np.int64)
+        ok = sj >= 0
+        si, sj = si[ok], sj[ok]
+        m = self.m
+        key = np.unique(si * m + sj)
+        new = key[~np.isin(key, self.ii * m + self.jj)]
         if len(new) == 0:
             return
+        ni, nj = new // m, new % m
         c = np.empty(len(new), dtype=np.int64)
         for start in range(0, len(new), _CHUNK):
-            t = new[start : start + _CHUNK]
-            r = costs.rows(rows[t])
-            c[start : start + len(t)] = np.rint(r[np.arange(len(t)), cols[t]])
-        self.ii = np.concatenate([self.ii, new])
-        self.jj = np.concatenate([self.jj, cols[new]])
+            t = slice(start, start + _CHUNK)
+            r = costs.rows(rows[ni[t]])
+            c[t] = np.rint(r[np.arange(len(r)), nj[t]])
+        self.ii = np.concatenate([self.ii, ni])
+        self.jj = np.concatenate([self.jj, nj])
         self.cc = np.concatenate([self.cc, c])
+        self._sort()
 
-    def widen(self, costs, rows, closed, at, price) -> bool:
+    def widen(self, costs, rows, closed, res, price) -> bool:
         """Add the arcs that the prices say could lower the total; True if any was added."""
-        own = self._own_cost(at) + price[at]
+        own = np.full(len(self.bound), -np.inf)  # each site's dearest used cost + price
+        np.maximum.at(own, self.ii[res.used], (self.cc + price[self.jj])[res.used])
         shift = np.array([np.min(price - p) for p in self.prices])
         who = np.flatnonzero(self.bound + shift[self.ref] < own - 0.5)
         if len(who) == 0:
             return False
         self.prices.append(price.copy())
         ref_now = len(self.prices) - 1
-        order = np.argsort(self.ii, kind="stable")
-        ii_s, jj_s = self.ii[order], self.jj[order]
-        starts = np.searchsorted(ii_s, who)
-        ends = np.searchsorted(ii_s, who, side="right")
+        starts, ends = self.ptr[who], self.ptr[who + 1]
         new_i, new_j, new_c = [], [], []
         for start in range(0, len(who), _CHUNK):
             sub = who[start : start + _CHUNK]
             r = _metres(costs.rows(rows[sub]), closed)
             s0, e0 = starts[start : start + _CHUNK], ends[start : start + _CHUNK]
             have = np.zeros(r.shape, dtype=bool)
-            have[np.repeat(np.arange(len(sub)), e0 - s0), jj_s[_ranges(s0, e0)]] = True
+            have[np.repeat(np.arange(len(sub)), e0 - s0), self.jj[_ranges(s0, e0)]] = True
             free = np.isfinite(r) & ~have
             cand = np.where(free, r + price[None, :], np.inf)
-            take = cand < (own[sub] - 0.5)[:, None]
+            take = cand < (own[sub] - 0.5 + _SLACK)[:, None]
             over = take.sum(axis=1) > _PER_CHILD
             if over.any():  # the most negative reduced costs (lower column on a tie)
                 rank = np.argsort(
@@ -423,30 +595,130 @@ class _Arcs:
         self.ii = np.concatenate([self.ii, ni])
         self.jj = np.concatenate([self.jj, np.concatenate(new_j)])
         self.cc = np.concatenate([self.cc, np.concatenate(new_c)])
+        self._sort()
         return True
 
-    def _own_cost(self, at):
-        hit = self.jj == at[self.ii]
-        own = np.zeros(len(at))
-        own[self.ii[hit]] = self.cc[hit]
-        return own
 
-
-def _greedy_arcs(costs, rows, seats):
-    """Each child of ``rows`` in order to the nearest school with a seat left (a start)."""
+def _greedy_sites(costs, rows, count, seats):
+    """Each site in order (of its first child) takes the nearest seats left for all its
+    children (a start): the arcs (site, school) used, and whether a child was stranded."""
     left = seats.copy()
-    out = np.full(len(rows), -1, dtype=np.int64)
     closed = left <= 0
+    gi, gj = [], []
+    stranded = False
     for start in range(0, len(rows), _CHUNK):
         block = np.rint(costs.rows(rows[start : start + _CHUNK]))
         for t, row in enumerate(block, start=start):
+            need = int(count[t])
             row[closed] = np.inf
-            j = int(np.argmin(row))
-            if np.isfinite(row[j]):
-                out[t] = j
-                left[j] -= 1
-                closed[j] = left[j] <= 0
-    return out
+            while need:
+                j = int(np.argmin(row))
+                if not np.isfinite(row[j]):
+                    stranded = True
+                    break
+                take = min(need, int(left[j]))
+                gi.append(t)
+                gj.append(j)
+                need -= take
+                left[j] -= take
+                if left[j] <= 0:
+                    closed[j] = True
+                    row[j] = np.inf
+    return np.asarray(gi, dtype=np.int64), np.asarray(gj, dtype=np.int64), stranded
+
+
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """A min-cost flow on the candidate arcs, by flow class (sites with identical arcs).
+
+    ``used``: per candidate arc, whether its site's class sends flow on it; ``load``: children
+    per school; ``cls_of``: each site's class; ``arc_*``: each class's arcs (class, school,
+    whole metres, children sent), by class then school.
+    """
+
+    used: np.ndarray
+    load: np.ndarray
+    cls_of: np.ndarray
+    arc_cls: np.ndarray
+    arc_col: np.ndarray
+    arc_cost: np.ndarray
+    arc_flow: np.ndarray
+
+
+def _flow(st: _Arcs, seats: np.ndarray, count: np.ndarray) -> _Solved:
+    """Min-cost flow on the candidate arcs (feasible: they hold a start), ``count`` children
+    per site.  Sites with one arc share one node per school; sites with identical arcs and
+    costs share a node."""
+    from ortools.graph.python import min_cost_flow
+
+    n, m = len(st.bound), len(seats)
+    ii, jj, cc, ptr = st.ii, st.jj, st.cc, st.ptr
+    deg = np.diff(ptr)
+    if (deg == 0).any():  # pragma: no cover - the start gives every site an arc
+        raise AllocationError("internal: a site without a candidate school")
+    single = np.flatnonzero(deg == 1)
+    s_schools, s_cls = np.unique(jj[ptr[single]], return_inverse=True)
+    multi = np.flatnonzero(deg > 1)
+    m_cls, rep = _identical_rows(multi, deg, ptr, jj, cc)
+    n_s, n_m = len(s_schools), len(rep)
+    n_cls = n_s + n_m
+    cls_of = np.empty(n, dtype=np.int64)
+    cls_of[single] = s_cls.ravel()
+    cls_of[multi] = n_s + m_cls
+    supply = np.bincount(cls_of, weights=count, minlength=n_cls).astype(np.int64)
+    rep_arcs = _ranges(ptr[rep], ptr[rep + 1])
+    arc_cls = np.concatenate([np.arange(n_s), n_s + np.repeat(np.arange(n_m), deg[rep])])
+    arc_col = np.concatenate([s_schools, jj[rep_arcs]])
+    arc_cost = np.concatenate([np.zeros(n_s, dtype=np.int64), cc[rep_arcs]])
+    # each class's least arc cost subtracted: the same optima (a class sends all its
+    # children), a smaller cost range for the cost-scaling solver
+    least = np.full(n_cls, np.iinfo(np.int64).max)
+    np.minimum.at(least, arc_cls, arc_cost)
+    unit = arc_cost - least[arc_cls]
+    school0, sink = n_cls, n_cls + m
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([arc_cls, school0 + np.arange(m)]).astype(np.int32),
+        np.concatenate([school0 + arc_col, np.full(m, sink)]).astype(np.int32),
+        np.concatenate([supply[arc_cls], np.maximum(seats, 0)]).astype(np.int64),
+        np.concatenate([unit, np.zeros(m, dtype=np.int64)]).astype(np.int64),
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_cls] = supply
+    supplies[sink] = -int(supply.sum())
+    solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise AllocationError(f"min-cost flow solver returned status {status}")
+    arc_flow = solver.flows(arcs)[: len(arc_cls)].astype(np.int64)
+    # the class arcs are sorted by (class, school): find each site arc's class arc
+    at = np.searchsorted(arc_cls * m + arc_col, cls_of[ii] * m + jj)
+    load = np.bincount(arc_col, weights=arc_flow, minlength=m).astype(np.int64)
+    return _Solved(arc_flow[at] > 0, load, cls_of, arc_cls, arc_col, arc_cost, arc_flow)
+
+
+def _split(res: _Solved, site_of: np.ndarray) -> np.ndarray:
+    """The school of each child (``site_of`` in priority order) from the class flows.
+
+    A class's children, highest priority first, take its seats nearest first (lower school
+    column on equal metres): of children with identical rows the higher-priority one gets the
+    nearer school (``docs/allocation.md``, "Ties").
+    """
+    n = len(site_of)
+    child_cls = res.cls_of[site_of]
+    order = np.argsort(child_cls, kind="stable")
+    grp = child_cls[order]
+    rank = np.arange(n) - np.searchsorted(grp, grp)
+    f = res.arc_flow > 0
+    slot_cls = np.repeat(res.arc_cls[f], res.arc_flow[f])
+    slot_col = np.repeat(res.arc_col[f], res.arc_flow[f])
+    slot_cost = np.repeat(res.arc_cost[f], res.arc_flow[f])
+    so = np.lexsort((slot_col, slot_cost, slot_cls))
+    slot_cls, slot_col = slot_cls[so], slot_col[so]
+    first_slot = np.searchsorted(slot_cls, np.arange(int(res.cls_of.max(initial=-1)) + 1))
+    at = np.empty(n, dtype=np.int64)
+    at[order] = slot_col[first_slot[grp] + rank]
+    return at
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -483,84 +755,6 @@ def allowed_patterns(costs, m: int) -> tuple[np.ndarray, np.ndarray]:
         packed[idx] = np.packbits(np.isfinite(costs.rows(idx)), axis=1)
     uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
     return np.unpackbits(uniq, axis=1, count=m).astype(bool), inverse.ravel()
-
-
-def _flow(st: _Arcs, seats: np.ndarray) -> np.ndarray:
-    """Min-cost flow on the candidate arcs (feasible: they hold a start); school per child."""
-    from ortools.graph.python import min_cost_flow
-
-    n, m = len(st.bound), len(seats)
-    key = st.ii * m + st.jj
-    if len(key) > 1 and not (key[1:] > key[:-1]).all():
-        order = np.argsort(key, kind="stable")
-        ii, jj, cc = st.ii[order], st.jj[order], st.cc[order]
-    else:  # already by (child, school): the first arcs come so
-        ii, jj, cc = st.ii, st.jj, st.cc
-    deg = np.bincount(ii, minlength=n)
-    start = np.concatenate([[0], np.cumsum(deg)])
-    single = deg == 1
-    # children with one arc: one node per school
-    s_kids = np.flatnonzero(single)
-    s_col = jj[start[s_kids]]
-    # the others: one node per identical (columns, costs)
-    multi = np.flatnonzero(~single)
-    cls_of, rep = _identical_rows(multi, deg, start, jj, cc)
-    s_schools, s_cls = np.unique(s_col, return_inverse=True)
-    n_s, n_m = len(s_schools), len(rep)
-    n_cls = n_s + n_m
-    count = np.concatenate(
-        [np.bincount(s_cls, minlength=n_s), np.bincount(cls_of, minlength=n_m)]
-    ).astype(np.int64)
-    school0, sink = n_cls, n_cls + m
-    # class -> school arcs: those of the class's first child
-    rep_arcs = _ranges(start[rep], start[rep + 1])
-    mt = np.repeat(np.arange(n_m), deg[rep])
-    m_col, m_cost = jj[rep_arcs], cc[rep_arcs]
-    tails = [np.arange(n_s), n_s + mt, school0 + np.arange(m)]
-    heads = [school0 + s_schools, school0 + m_col, np.full(m, sink)]
-    caps = [count[:n_s], count[n_s + mt], np.maximum(seats, 0)]
-    arc_cost = [np.zeros(n_s), m_cost, np.zeros(m)]
-    solver = min_cost_flow.SimpleMinCostFlow()
-    arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails).astype(np.int32),
-        np.concatenate(heads).astype(np.int32),
-        np.concatenate(caps).astype(np.int64),
-        np.concatenate(arc_cost).astype(np.int64),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_cls] = count
-    supplies[sink] = -n
-    solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    status = solver.solve()
-    if status != solver.OPTIMAL:  # pragma: no cover - the start is a feasible flow
-        raise AllocationError(f"min-cost flow solver returned status {status}")
-    flow = solver.flows(arcs)
-    f_single = flow[:n_s]
-    f_multi = flow[n_s : n_s + len(mt)]
-    at = np.full(n, -1, dtype=np.int64)
-    # single-arc children, in priority order (row order): the first f get the school
-    if n_s:
-        order_s = np.argsort(s_cls, kind="stable")
-        grp = s_cls[order_s]
-        rank = np.arange(len(order_s)) - np.searchsorted(grp, grp)
-        ok = rank < f_single[grp]
-        at[s_kids[order_s[ok]]] = s_schools[grp[ok]]
-    # multi-arc classes: nearest slots to the highest-priority members
-    if n_m:
-        fm = f_multi > 0
-        slots_cls = np.repeat(mt[fm], f_multi[fm])
-        slots_col = np.repeat(m_col[fm], f_multi[fm])
-        slots_cost = np.repeat(m_cost[fm], f_multi[fm])
-        so = np.lexsort((slots_col, slots_cost, slots_cls))
-        slots_cls, slots_col = slots_cls[so], slots_col[so]
-        order_m = np.argsort(cls_of, kind="stable")
-        grp = cls_of[order_m]
-        rank = np.arange(len(order_m)) - np.searchsorted(grp, grp)
-        first_slot = np.searchsorted(slots_cls, np.arange(n_m))
-        n_slots = np.bincount(slots_cls, minlength=n_m)
-        ok = rank < n_slots[grp]
-        at[multi[order_m[ok]]] = slots_col[first_slot[grp[ok]] + rank[ok]]
-    return at
 
 
 def _identical_rows(rows, deg, start, jj, cc):
@@ -607,22 +801,26 @@ def _identical_rows(rows, deg, start, jj, cc):
     return cls_of.ravel(), rows[first]  # pragma: no cover
 
 
-def _prices(st: _Arcs, at, seats, m) -> np.ndarray:
-    """School prices from shortest paths on the exchange graph of the assignment ``at``.
+def _prices(st: _Arcs, res: _Solved, seats) -> np.ndarray:
+    """School prices from shortest paths on the exchange graph of the flow ``res``.
 
     Node ``m`` is the root z: z → every school (0), every school with a seat left → z (0);
-    arc a → b: the least change of cost of moving one child from a to b.  The assignment is
-    optimal on its arcs, so there is no negative cycle; with d the distances from z, the price
-    ``p = -d`` makes every child's school one of least ``cost + price`` among its arcs.
+    arc a → b: the least change of cost of moving one child from a to b (a site sending
+    children to a, with an arc to b).  The flow is optimal on its arcs, so there is no
+    negative cycle; with d the distances from z, the price ``p = -d`` makes every school a
+    site uses one of least ``cost + price`` among its arcs.
     """
-    own = st._own_cost(at)
-    src = at[st.ii]
-    keep = st.jj != src
+    m = len(seats)
+    u = np.flatnonzero(res.used)
+    lo, hi = st.ptr[st.ii[u]], st.ptr[st.ii[u] + 1]
+    to = _ranges(lo, hi)
+    frm = np.repeat(u, hi - lo)
+    src, dst = st.jj[frm], st.jj[to]
+    keep = src != dst
     graph = np.full((m + 1, m + 1), np.inf)
-    np.minimum.at(graph, (src[keep], st.jj[keep]), st.cc[keep] - own[st.ii[keep]])
-    load = np.bincount(at, minlength=m)
+    np.minimum.at(graph, (src[keep], dst[keep]), (st.cc[to] - st.cc[frm])[keep])
     graph[m, :m] = 0.0
-    graph[np.flatnonzero(load < seats), m] = 0.0
+    graph[np.flatnonzero(res.load < seats), m] = 0.0
     d = np.full(m + 1, np.inf)
     d[m] = 0.0
     for _ in range(m + 2):
