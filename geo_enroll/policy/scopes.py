@@ -66,6 +66,7 @@ def scope_pieces(
     return pieces, left
 
 
+_SIDE_OF = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}  # 以东: east of
 _CHAIN_SEP = re.compile(r"\s*(?:→|->|——|--)\s*")
 _ONE_SIDE_CHAIN = re.compile(
     r"(?P<chain>(?:(?!以[东南西北]|至|沿|起|为界)[^，,；;。→])+"
@@ -102,7 +103,7 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
         sm = _STEP.fullmatch(re.sub(r"[（(][^（）()]*[）)]", "", step.strip()))
         if not sm:
             return None
-        side = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}[sm["side"]]
+        side = _SIDE_OF[sm["side"]]
         walk.append({"street": sm["street"], "side": side})
     return walk, m["within"]
 
@@ -195,7 +196,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         chain = [
             re.sub(r"[（(][^（）()]*[）)]", "", c).strip() for c in _CHAIN_SEP.split(cm["chain"])
         ]
-        side = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}[cm["side"]]
+        side = _SIDE_OF[cm["side"]]
         return [
             {
                 "type": "bounds",
