@@ -68,6 +68,12 @@ _CORE_SUBS = [
         "",
     ),
     (TOWN_OFFICE, "街道"),  # 斜口街办: the township 斜口街道
+    (  # 青龙乡白莲池街道石岭社区: the former township before today's
+        re.compile(
+            rf"^[{CN}]{{2,8}}?(?:镇|乡|苏木|街道)(?=[{CN}]{{2,8}}?(?:镇|乡|苏木|街道)[{CN}])"
+        ),
+        "",
+    ),
     (LEAD_VERB, ""),  # 接纳青城社区: the place
     (AREA_TAIL, ""),  # 藻溪片区对应行政村: the place
     (re.compile(r"(?<=\S{2})(?:招生|入学)$"), ""),  # 学校面向瑶琳镇毕浦学区（…）招生

@@ -191,6 +191,10 @@ _PART_NOTE = re.compile(r"部分|部分区域|部分路段")
 _RESETTLED = re.compile(
     rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?)(?:已)?安置的?(?:拆迁村|拆迁户|村民|居民|安置户|农户)"
 )
+_GROUP_SPACE = re.compile(
+    r"(?<=[\d一二三四五六七八九十])\s+(?=[\d组社队—\-~至])|(?<=[—\-~至])\s+(?=\d)"
+    rf"|(?<=[{CN}])\s+(?=\d+\s*[—\-~至]?\s*\d*\s*组)"
+)
 _ONLY_PART = re.compile(
     rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|社区|村))"
     r"(?:只包括|仅包括|只含|仅含|仅限)(?P<part>\S{2,})"
@@ -418,6 +422,8 @@ def _item(
         item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
         cp = _COUNTY_PREFIX.match(item)
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
+    item = _GROUP_SPACE.sub("", item)  # 城中社区 18—20 组: the group range written spaced
+    item = re.sub(r"(?<=\d)[—~～]+(?=\d+(?:组|社|队|村民小组))", "-", item)  # 18—20组: 18-20组
     if re.search(r"(?:各|所有|全部)(?:小学|中学|学校)(?:毕业生)?$", item):
         return None  # 秦陵街办各小学: schools feeding this one, no place — reported
     got = _read_item(item, ctx, town, last_village)

@@ -143,3 +143,13 @@ def test_real_notices_have_no_unit_named_by_a_number_or_a_phrase():
                     assert not re.fullmatch(r"[\d、]+组", sub), unit
                     assert all(not re.fullmatch(r"\d+", x) for x in unit.get("exclude") or [])
     assert seen > 500
+
+
+@pytest.mark.parametrize(
+    "text,group",
+    [("城中社区 18—20 组", "18-20组"), ("城中社区18—20组", "18-20组"), ("东关村1-7组", "1-7组")],
+)
+def test_a_group_range_written_with_a_long_dash_or_spaces(text, group):
+    got, left = _groups(text)
+    assert left == []
+    assert got == [(text.split("1")[0].strip(), group)]
