@@ -70,8 +70,8 @@ def _walked(ctx: _Context, steps: list[dict], district: str | None, *, parent):
     corners: list[Point] = []
     for i, name in enumerate(order):
         nxt = order[(i + 1) % len(order)]
-        before = corners[-1] if corners else None
-        corner = _meeting(lines[name], lines[nxt], snap, before)
+        near = corners[-1] if corners else lines[order[-1]]
+        corner = _meeting(lines[name], lines[nxt], snap, near)
         if corner is None:
             gap = lines[name].distance(lines[nxt])
             issues.append(
@@ -144,17 +144,15 @@ def _without_repeats(names: list[str]) -> list[str]:
     return out
 
 
-def _meeting(a: LineString, b: LineString, snap: float, before: Point | None) -> Point | None:
-    """Where ``a`` meets ``b``: their crossing (the one nearest ``before`` along ``a`` when they
-    cross more than once), else the middle of their nearest points within ``snap`` metres."""
+def _meeting(a: LineString, b: LineString, snap: float, near) -> Point | None:
+    """Where ``a`` meets ``b``: their crossing — when they cross more than once, the one
+    nearest ``near`` (the walk's previous corner, or for the first corner the street walked
+    before ``a``) — else the middle of their nearest points within ``snap`` metres."""
     hit = a.intersection(b)
     points = [g for g in getattr(hit, "geoms", [hit]) if not g.is_empty]
     points = [p if p.geom_type == "Point" else p.representative_point() for p in points]
     if points:
-        if before is None or len(points) == 1:
-            return points[0] if len(points) == 1 else min(points, key=lambda p: a.project(p))
-        here = a.project(before)
-        return min(points, key=lambda p: abs(a.project(p) - here))
+        return min(points, key=lambda p: p.distance(near))
     if a.distance(b) > snap:
         return None
     pa, pb = nearest_points(a, b)

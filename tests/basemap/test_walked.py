@@ -73,3 +73,17 @@ def test_streets_that_do_not_meet_are_reported(extract):
     rule, rows = _one(digitise(_spec(walk), extract))
     assert len(rows) == 0
     assert any(i["type"] == "not_closed" for i in rule["issues"])
+
+
+def test_of_two_crossings_the_corner_is_the_one_nearest_the_walk():
+    """A street that meets the next one twice: the corner is the crossing nearest where the walk
+    comes from (the previous corner, or for the first corner the street before)."""
+    from shapely.geometry import LineString, Point
+
+    from geo_enroll.digitise.walked import _meeting
+
+    bent = LineString([(0, 0), (100, 0), (100, 50), (0, 50)])  # a U: meets x=50 at y=0 and y=50
+    cross = LineString([(50, -10), (50, 60)])
+    assert _meeting(bent, cross, 5.0, Point(0, 0)).equals(Point(50, 0))
+    assert _meeting(bent, cross, 5.0, Point(0, 50)).equals(Point(50, 50))
+    assert _meeting(bent, LineString([(300, 0), (300, 10)]), 5.0, Point(0, 0)) is None
