@@ -525,6 +525,8 @@ def _read_item(
                 "text": item,
             }
         ]
+    if PATTERNS["group"].match(head) and last_village is None and not parens:
+        return None  # 2组 with no village before it: whose group is not said — reported
     # township prefix
     rest = head
     tm = PATTERNS["township_prefix"].match(head)

@@ -69,8 +69,10 @@ def test_a_village_with_excluded_groups(text, excluded):
 
 
 def test_a_colon_before_non_groups_is_not_read_as_groups():
-    got, _ = _groups("和成：阳光小区、2组")
+    got, left = _groups("和成：阳光小区、2组")
     assert ("和成", "2组") not in got  # a mixed list is no list of one village's groups
+    assert all(not name.endswith("组") for name, _ in got)  # nor is 2组 a unit of its own
+    assert "2组" in left
 
 
 @pytest.mark.parametrize(

@@ -116,4 +116,7 @@ def test_a_list_of_places_after_a_street_word_is_not_a_number_list():
     """No house number at all: the colon heads a list of places (the normal reading)."""
     pieces, left = _pieces("幸福路社区：阳光小区、幸福花园")
     assert left == []
-    assert [p["type"] for p in pieces] != ["street_list"]
+    assert [(p["type"], p["name"], p["sub_area"]) for p in pieces] == [
+        ("unit", "幸福路社区", "阳光小区"),
+        ("unit", "幸福路社区", "幸福花园"),
+    ]
