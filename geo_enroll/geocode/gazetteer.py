@@ -93,6 +93,9 @@ RESULT_KEYS = (
 )  # fmt: skip
 """Keys of a geocode result, in order (the Geocode result of ``docs/ARCHITECTURE.md``)."""
 
+PARSED_MAX = 4096
+"""Parses a gazetteer keeps between :meth:`Gazetteer.parse` and the geocode of the same text."""
+
 _BASEMAP_NAME = "baochang_schematic.gpkg"
 _PLACE_ROAD_M = 200.0  # a place named with a road lies at most this far from it
 _SITE_SPREAD_M = 100.0  # one name on features farther apart than this: two places
@@ -197,6 +200,7 @@ class Gazetteer:
         self.outlines = dict(outlines or {})  # county code -> polygon (WGS 84)
         self._seats = dict(town_seats or {})  # township code -> (Point, source)
         self._cache: dict = {}
+        self._parsed: dict = {}  # text -> its parse, until geocoded (:meth:`parse`)
         self._village_points: dict = {}
         self._latin_index: dict | None = None
         self._pieces: dict[str, bool] = {}  # street name -> one piece (Latin-script answers)
@@ -311,8 +315,8 @@ class Gazetteer:
                         self.area_by_name.setdefault(key, []).append((geom, info))
         self._locate_features()
         self._index_extent(layers)
-        self._street_keys = sorted(self.streets, key=len, reverse=True)
-        self._landmark_keys = sorted(self.landmarks, key=len, reverse=True)
+        self._street_keys = _PrefixKeys(self.streets)
+        self._landmark_keys = _PrefixKeys(self.landmarks)
 
     def _index_extent(self, layers: dict) -> None:
         """The extent of a map with no county/town areas (an imported real city), as coverage.
@@ -428,6 +432,29 @@ class Gazetteer:
             )  # fmt: skip
         return out
 
+    def parse(self, text) -> dict:
+        """:func:`~geo_enroll.address.parse_address` of ``text`` with this gazetteer's table and
+        settings, the very parse :meth:`geocode` reads.
+
+        Kept until this gazetteer geocodes the same text (then handed to it and dropped), so a
+        caller that checks an address before geocoding it — the web's refusal check — parses
+        it once.  At most :data:`PARSED_MAX` are kept (memory only, never logged, as the
+        answers of :meth:`geocode`).  Read-only: do not change the dict.
+
+        >>> g = load_default_gazetteer()
+        >>> p = g.parse("太仆寺旗宝昌镇")
+        >>> p["codes"]["township"], g.geocode("太仆寺旗宝昌镇")["township_code"]
+        ('152527100', '152527100')
+        """
+        key = text if isinstance(text, str) else repr(text)
+        got = self._parsed.get(key)
+        if got is None:
+            got = parse_address(text, divisions=self.divisions, settings=self.settings)
+            if len(self._parsed) >= PARSED_MAX:
+                self._parsed.clear()
+            self._parsed[key] = got
+        return got
+
     def geocode_many(self, texts, *, min_level: str | None = None) -> pd.DataFrame:
         """Geocode a sequence of addresses; one row per input, same order and index.
 
@@ -442,7 +469,9 @@ class Gazetteer:
 
     # -- internals -----------------------------------------------------------------------
     def _geocode(self, text) -> dict:
-        p = parse_address(text, divisions=self.divisions, settings=self.settings)
+        p = self._parsed.pop(text if isinstance(text, str) else repr(text), None)
+        if p is None:
+            p = parse_address(text, divisions=self.divisions, settings=self.settings)
         res = dict.fromkeys(RESULT_KEYS)
         res.update(
             input=text, source_crs="EPSG:4326", matched={}, schematic=False, coarse=False,
@@ -840,12 +869,10 @@ class Gazetteer:
             hit = self._in_town(table.get(normalize_address(written), []), town)
             if hit:
                 return _one_site(hit)
-        pieces = p["unplaced"].split()
-        for key in keys:
-            if any(piece.startswith(key) for piece in pieces):
-                hit = self._in_town(table[key], town)
-                if hit:
-                    return _one_site(hit)
+        for key in keys.starting(p["unplaced"].split()):
+            hit = self._in_town(table[key], town)
+            if hit:
+                return _one_site(hit)
         return None
 
     def _find_place(self, p: dict, town=None):
@@ -899,8 +926,7 @@ class Gazetteer:
     def _find_street(self, written, p, town=None):
         """Street segments named as written (name or alias), in the written township."""
         candidates = [normalize_address(written)] if written else []
-        candidates += [k for k in self._street_keys if any(
-            piece.startswith(k) for piece in p["unplaced"].split())]  # fmt: skip
+        candidates += self._street_keys.starting(p["unplaced"].split())
         for key in candidates:
             hit = self._in_town(self.streets.get(key, []), town)
             if hit:
@@ -1012,6 +1038,39 @@ def _town_seats(path: Path, div: Divisions, outlines: dict) -> dict:
             if poly.contains(pt):
                 seats[code] = (pt, f"GeoNames town seat {row['name']}")
     return seats
+
+
+class _PrefixKeys:
+    """The names of a table, longest first, and which of them start a piece of text: one
+    dict probe per name length and piece, not a scan of every name (a real city's map has
+    thousands of street names; the scan was per geocoded address).
+
+    >>> keys = _PrefixKeys({"民生路": 1, "民生": 2, "东大桥": 3})
+    >>> list(keys), keys.starting(["民生路3号", "东大桥北"])
+    (['民生路', '东大桥', '民生'], ['民生路', '东大桥', '民生'])
+    >>> keys.starting(["新民生路"]), keys.starting([])
+    ([], [])
+    """
+
+    def __init__(self, table) -> None:
+        self._keys = sorted(table, key=len, reverse=True)
+        self._rank = {k: i for i, k in enumerate(self._keys)}
+        self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def starting(self, pieces) -> list[str]:
+        """The names that start one of ``pieces``, in the order of the names (longest first,
+        then as the table lists them)."""
+        rank = self._rank
+        found = {
+            piece[:n]
+            for piece in pieces
+            for n in self._lengths
+            if n <= len(piece) and piece[:n] in rank
+        }
+        return sorted(found, key=rank.__getitem__)
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from ..common import (
     store,
     version_by_id,
 )
-from ..context import school_locations
+from ..context import gazetteer, school_locations
 from ..errors import status_for
 from ..jurisdictions import Jurisdiction
 from ..labels import match_info, word
@@ -41,7 +41,7 @@ def detect_jurisdiction(address: str) -> list[Jurisdiction]:
     if len(js) == 1:
         return js
 
-    code = str((parse_address(address).get("codes") or {}).get("county") or "")
+    code = str(_address_facts(address)[2] or "")  # the refusal check's parse, remembered
     if code:
         hits = [j for j in js if j.county_code == code]
         if hits:
@@ -86,7 +86,8 @@ def _pick_jurisdiction(address: str | None, key: str | None, default: str | None
 def _check_address(address: str, js: dict) -> None:
     """Refuse, with the reason, an address that no jurisdiction could serve: unreadable (empty,
     too long, no Chinese) or in a county that none of the served policies covers."""
-    reason_code, reason, county, where = _address_facts(address)
+    gaz = gazetteer(next(iter(js.values())).ctx) if len(js) == 1 else None
+    reason_code, reason, county, where = _address_facts(address, gaz)
     refused = ("empty", "too_long", "no_chinese", "not_text")
     if reason_code == "no_chinese" and any(
         getattr(j.ctx.gazetteer, "address_index", None) is not None for j in js.values()
@@ -108,14 +109,25 @@ def _check_address(address: str, js: dict) -> None:
 _FACTS_MAX = 50_000  # addresses remembered per process (as the gazetteer's own answer cache)
 
 
-def _address_facts(address: str) -> tuple:
-    """``(reason_code, reason, county code, where)`` of an address's parse, remembered per app:
-    the parse depends on the text alone, and the geocoder's answer for a repeated address is
-    cached too, so a repeated lookup parses nothing.  Kept in memory only, never logged."""
-    memo = app_cache().setdefault("address_facts", {}) if has_app_context() else {}
+def _address_facts(address: str, gaz=None) -> tuple:
+    """``(reason_code, reason, county code, where)`` of an address's parse, remembered per app
+    and gazetteer: the parse depends on the text alone, and the geocoder's answer for a
+    repeated address is cached too, so a repeated lookup parses nothing.  With the one served
+    jurisdiction's gazetteer ``gaz``, the parse is the one its geocode then reads
+    (:meth:`~geo_enroll.geocode.gazetteer.Gazetteer.parse`): a new address is parsed once
+    per lookup, not twice.  Kept in memory only, never logged."""
+    parse = getattr(gaz, "parse", None)
+    if has_app_context():
+        kept = app_cache().get(("address_facts", id(gaz)))
+        if kept is None or kept[0] is not gaz:  # (gazetteer, {address: facts}); gaz kept alive
+            kept = app_cache()[("address_facts", id(gaz))] = (gaz, {})
+        memo = kept[1]
+    else:
+        memo = {}
     facts = memo.get(address)
     if facts is None:
-        parsed = parse_address(address)
+        text = address.strip() if isinstance(address, str) else address
+        parsed = parse(text) if parse is not None else parse_address(address)
         county = (parsed.get("codes") or {}).get("county")
         where = "".join(str(parsed.get(k) or "") for k in ("province", "city", "county"))
         facts = (parsed.get("reason_code"), parsed.get("reason"), county, where or county)
