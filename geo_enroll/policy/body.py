@@ -273,6 +273,10 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
     close_area(ctx, section_level)
 
 
+_COMPOUNDS_LABEL = re.compile(r"^(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘)[:：]")
+"""A later sentence that lists compounds as such (其中包含小区：…): its names are no guess."""
+
+
 def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
     """``X小学：A…；B…所围成的区域``: a later sentence of the line that is itself a scope
     (every piece understood) continues the school's zone list."""
@@ -292,11 +296,13 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
             del last["also_sources"]
         return True
     pieces, left = scope_pieces(s, ctx)
+    declared = _COMPOUNDS_LABEL.match(s)  # 其中包含小区：东方海岸、光明府…: named as compounds
     if (
         not pieces
         or left
         # a compound is a guess at a name, except a numbered area (（2）73和74区中的区域)
-        or any(p["type"] == "compound" and not re.fullmatch(r"\d+区", p["name"]) for p in pieces)
+        or not declared
+        and any(p["type"] == "compound" and not re.fullmatch(r"\d+区", p["name"]) for p in pieces)
     ):
         return False
     school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))

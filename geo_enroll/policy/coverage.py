@@ -25,7 +25,9 @@ from .grammar import (
     AREA_TAIL,
     CATEGORY,
     CN,
+    CONTAINS_LABEL,
     LEAD_VERB,
+    LIST_WHO_TAIL,
     SETTLED,
     TOWN_OFFICE,
     WHO_TAIL,
@@ -64,7 +66,10 @@ def _named(zone: dict) -> set[str]:
 _CORE_SUBS = [
     (re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])"), ""),
     (  # 学区范围：长河街道山一社区: a label, then the place
-        re.compile(r"^(?:(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?范围|学区|片区)[:：]"),
+        re.compile(
+            r"^(?:(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?范围|学区|片区"
+            rf"|{CONTAINS_LABEL})[:：]"
+        ),
         "",
     ),
     (TOWN_OFFICE, "街道"),  # 斜口街办: the township 斜口街道
@@ -256,4 +261,5 @@ def _items(raw: str) -> list[str]:
         r"^.{2,40}?(?:招收|招生范围为|划片范围为?|服务范围为?)", plain
     )
     body = raw[m.end() :] if m else raw
-    return split_top(body, "、，,；;。")
+    sentences = split_top(body, "。")  # …有意愿一表、二表生源: who of a whole list, as the parser
+    return [x for s in sentences for x in split_top(LIST_WHO_TAIL.sub("", s.strip()), "、，,；;")]

@@ -24,6 +24,8 @@ __all__ = [
     "WHO_WORDS",
     "TOWN_OFFICE",
     "LEAD_VERB",
+    "CONTAINS_LABEL",
+    "LIST_WHO_TAIL",
     "AREA_TAIL",
     "CATEGORY",
     "SETTLED",
@@ -704,6 +706,14 @@ AREA_TAIL = re.compile(
     r"|范围内的?(?:社区|村|小区)(?:及股份经济合作社)?)$"
 )
 """原周浦乡所辖的区域范围 / 大青片所辖各行政村 / 鸣翠桃源范围内的社区: the place before."""
+LIST_WHO_TAIL = re.compile(
+    r"(?<=\S{2})(?:的)?(?:有意愿|自愿)?(?:的)?(?:[一二三四五]表(?:生源|生)?[、和及与]?)+"
+    r"(?:生源|学生|适龄儿童)?$"
+)
+"""…宕里社区其他区域有意愿一表、二表生源: who of the whole list (一表生, 二表生 are enrollment
+categories), never a place: ``LIST_WHO_TAIL.sub("", scope)`` before the list is split."""
+CONTAINS_LABEL = r"(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区)?"
+"""其中包含小区：东方海岸、光明府…: a label before a list (a pattern string), no place itself."""
 LEAD_VERB = re.compile(r"^(?:学校)?(?:面向|接纳|招收)(?=\S{2,})")
 """接纳青城社区 / 学校面向瑶琳镇…招生: a verb before the place."""
 TOWN_OFFICE = re.compile(rf"(?<=[{CN}]{{2}})街(?:道办事处|道办(?!事)|办)")
@@ -784,6 +794,7 @@ _WALKED = re.compile(
     r"|(?:交叉点|交叉口|路口)?沿[^，,；;]{1,20}?(?:往|向)?[东南西北]{0,2}(?:延伸)?至"
     r"|为界[东南西北]{1,2}(?:侧)?(?:区域|范围)"
     r"|(?:→|->)"
+    r"|(?:^|[，,；;：:])[^，,；;：:、至]{2,12}(?<![东南西北])至[^，,；;：:、至]{2,12}(?<![东南西北])至"  # A至B至C
 )
 
 
@@ -793,8 +804,10 @@ def walked_edge_reason(text: str) -> str | None:
 
     >>> walked_edge_reason("东起滨江四弄——富春路——小岭路为界西南区域")[:7]
     '沿路描述的边界'
-    >>> walked_edge_reason("幸福小区") is None
-    True
+    >>> walked_edge_reason("东南旅游码头至珍珠半岛至东方海岸小区")[:7]
+    '沿路描述的边界'
+    >>> walked_edge_reason("幸福小区") is None, walked_edge_reason("东至人民路，南至胜利路") is None
+    (True, True)
     """
     if not _WALKED.search(text):
         return None

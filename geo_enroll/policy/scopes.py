@@ -17,6 +17,8 @@ import re
 from .document import ParseContext
 from .grammar import (
     CN,
+    CONTAINS_LABEL,
+    LIST_WHO_TAIL,
     PATTERNS,
     WHO_TAIL,
     WHO_WORDS,
@@ -47,7 +49,8 @@ def scope_pieces(
     Returns (pieces, fragments not understood).
     """
     pieces, left = [], []
-    scope = numbered_areas(group_lists(scope.strip().strip("。；;，,")))
+    scope = LIST_WHO_TAIL.sub("", scope.strip().strip("。；;，,"))  # …有意愿一表、二表生源
+    scope = numbered_areas(group_lists(scope))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)(?:\d+[.．、](?!\d)|[（(]\d{1,2}[）)])", scope)
     parts = [p.strip().strip("；;，,。") for p in parts if p and p.strip().strip("；;，,。")]
@@ -108,12 +111,34 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
     return walk, m["within"]
 
 
+_UNIT_BEFORE_SIDE = re.compile(
+    rf"(?P<unit>[{CN}]{{2,10}}?(?:社区|村|居委会|村委会))"
+    r"(?![东南西北中]?(?:路|街|大街|大道|巷|弄|道)以)"  # 王家村东路以北: a street so named
+    rf"(?=[{CN}\d]{{1,12}}?(?:路|街|道|巷|弄|河|江|溪|塘|渠|沟|线|堤)以[东南西北])"
+)
+"""A community or village written before a side of a street or river (杨家墩社区西江塘以北)."""
+
+_LINE_SIDE = re.compile(
+    r"以(?P<line>[^，,；;。、以为→—-]{2,20}?)为界(?:的)?(?P<side>[东南西北])(?:侧|面|边|部)?"
+    r"(?:的)?(?=区域|范围|片区|$)"
+)
+"""马路村以环湖北路为界南侧区域: the side of one street or river taken as the border
+(rewritten 马路村环湖北路以南区域); a chain of streets (A——B为界西南区域) is a walked edge."""
+
+
 def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
     """Pieces of one part of a scope: limits, an enclosed area, bounds, or an item list.
 
     Exclusions (（不含X）, (除X), ，不含X, X除外) are read the same way for every kind
     (:func:`~geo_enroll.policy.grammar.split_exclusions`).
     """
+    rewritten = _LINE_SIDE.sub(r"\g<line>以\g<side>", part)
+    if rewritten != part:  # read as rewritten, reported and kept as written
+        got, lf = _part_pieces(rewritten, ctx, town)
+        for x in got:
+            if x.get("text") and x["text"] not in part:
+                x["text"] = part
+        return got, [x if x in part else part for x in lf]
     pieces: list[dict] = []
     left: list[str] = []
     lm = _LABEL.match(part)
@@ -238,7 +263,11 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             walked
             and others
             and not any(_LIMIT_START.search(c) or re.search(r"至|到|→|—", c) for c in others)
-            and all(_bound_object(c) for c in walked + others if re.search(r"以[东南西北]", c))
+            and all(
+                _bound_object(c) or _UNIT_BEFORE_SIDE.match(c)  # its own place: no half box
+                for c in others
+                if re.search(r"以[东南西北]", c)
+            )
         ):
             # 东塘社区，沙中路→万乐路以北的沙头社区，新沙路以北的万科: the walked clause alone
             # is reported; the clauses beside it that are no part of a walk are read
@@ -311,6 +340,10 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         if tm and tm["rest"] and not re.search(r"以[东南西北]", tm["town"]):
             within = tm["town"]
             text = text[len(tm["town"]) :]
+        um = _UNIT_BEFORE_SIDE.match(text)
+        if um:  # 杨家墩社区西江塘以北区域: that side of the community (not a street so named)
+            within = um["unit"]
+            text = text[len(um["unit"]) :]
         bounds = parse_bounds(text)
         if bounds:
             piece = {
@@ -391,7 +424,9 @@ def _limits_only(clauses: list[str]) -> bool:
 _LABEL = re.compile(rf"^(?P<label>[{CN}]{{2,12}})[:：]\s*(?P<rest>\S.*)$")
 _GENERIC_LABEL = re.compile(
     r"(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?(?:服务)?范围|学区|片区|区域"
+    rf"|{CONTAINS_LABEL}"
 )
+"""A label before a list that names no place (招生范围：…, 其中包含小区：东方海岸、光明府…)."""
 _AND_BOX = re.compile(
     r"(?:(?:(?<=区域)|(?<=范围)|(?<=片区)|(?<=区块))[，,；;]?\s*(?:以及|及|和|另外?|还有)"
     r"|[，,；;]\s*(?:以及|另外?|还有))\s*"  # never ，和… (和平路以东 is a street)

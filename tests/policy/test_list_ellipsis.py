@@ -78,7 +78,9 @@ def test_a_walked_clause_is_reported_alone_when_the_rest_is_readable():
     [
         "宝安大道以西，西环路以东，新沙路以南，鞍山五路→沙中路以北围合的区域",  # a side of one box
         "沙井大街→北帝堂一路以西，西环路以东；北环路以南，新沙路以北",
-        "东南旅游码头至珍珠半岛至东方海岸小区，马路村以环湖北路为界南侧区域",
+        # (东南旅游码头至…，马路村以环湖北路为界南侧区域: the side names its own village, so it
+        # is read alone — tests/policy/test_side_of_unit.py)
+        "东起滨江路沿江堤至富春路，小岭路以南区域",
     ],
 )
 def test_a_walked_side_of_a_box_keeps_the_whole_box_reported(text):
