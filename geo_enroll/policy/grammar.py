@@ -488,7 +488,7 @@ def _share_group_word(names: list[str]) -> list[str]:
 
 
 _GROUP_LIST = re.compile(
-    rf"(?P<v>[{CN}]{{1,12}}?(?:村|社区|居委会|嘎查))(?:[:：]\s*)?第?"
+    rf"(?P<v>[{CN}]{{1,12}}?(?:村|社区|居委会|嘎查))(?:[:：]\s*)?(?:已?(?:拆迁)?安置的?)?第?"
     r"(?P<nums>\d+(?:\s*[、，,\s]\s*\d+)+)\s*(?P<suf>村民小组|组|社|队)"
 )
 
@@ -498,6 +498,8 @@ def group_lists(text: str) -> str:
 
     >>> group_lists("东关村第14、15组，黎明社区：7  9  10  11组")
     '东关村（14组、15组），黎明社区（7组、9组、10组、11组）'
+    >>> group_lists("东升村已拆迁安置的3、5、7组")  # who of those groups: resettled households
+    '东升村（3组、5组、7组）'
     """
 
     def _one(m: re.Match) -> str:

@@ -243,6 +243,17 @@ def share_suffix(items: list[str]) -> list[str]:
     return out if out != [x.strip() for x in items] else items
 
 
+_COLLECTIVE = re.compile(
+    rf"(?:^|和|及|与|以及)(?P<area>原?(?:(?!和|及|与)[{CN}]){{0,10}}?)片?(?:区块|片区)?(?:内的?)?集体户"
+    r"(?:[与和及、]?(?:住宅小区|小区))*$"
+)
+"""原通济片区块集体户 / …及光明区块集体户 / …和该区块集体户与住宅小区: collective household
+registrations (集体户) of a block — who, in an area no map draws: reported (``该``: the units
+named before, nothing more)."""
+_PART_OF = re.compile(r"^(?:其他|其余)?部分(?=\S{2,})")
+"""部分天鹅村拆迁安置户: a part of a place, the part unsaid."""
+
+
 def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
     """Pieces of a list of items (、，；), with township and village context carried along.
 
@@ -371,6 +382,17 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             prev.setdefault("exclude", [])
             prev["exclude"] = list(dict.fromkeys(prev["exclude"] + excluded))
             continue
+        cm = _COLLECTIVE.search(item)
+        if cm:  # 光明居民组及光明区块集体户: a block's collective households are no place
+            if cm["area"] not in ("", "该"):  # …和该区块集体户: those of the units named
+                left.append(cm.group(0).lstrip("和及与以"))
+            item = item[: cm.start()]
+            if not item.strip():
+                continue
+        pm = re.search(r"(?<=\S{2})(?:和|及|以及)(?=(?:其他|其余)?部分\S{2,}$)", item)
+        if pm:  # 东升村3、5、7组和部分天鹅村拆迁安置户: which part is unsaid — reported
+            left.append(item[pm.end() :])
+            item = item[: pm.start()]
         got = _item(item, ctx, town, last_village)
         if got is None or (not got and not pieces):  # no place (who before any place)
             left.append(written.get(item, item))
@@ -422,6 +444,8 @@ def _item(
         item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
         cp = _COUNTY_PREFIX.match(item)
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
+    if _PART_OF.match(item):
+        return None  # 部分天鹅村拆迁安置户: part of a place, which part unsaid — reported
     item = _GROUP_SPACE.sub("", item)  # 城中社区 18—20 组: the group range written spaced
     item = re.sub(r"(?<=\d)[—~～]+(?=\d+(?:组|社|队|村民小组))", "-", item)  # 18—20组: 18-20组
     if re.search(r"(?:各|所有|全部)(?:小学|中学|学校)(?:毕业生)?$", item):
