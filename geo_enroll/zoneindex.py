@@ -657,8 +657,10 @@ class ZoneIndex:
         spec_, norm_group = _unit_helpers()
         code, name, town, sub = self._unit_keys(unit)
         text = str(geo.get("input") or "")
-        if not code:
+        if not code:  # matched by name; a part (sub-area) only where the address names it
             if name and name in text and (not town or town[:2] in text):
+                if sub:
+                    return spec_["sub_area"] if sub in text else 0
                 return spec_["name"]
             return 0
         vcode = str(geo.get("village_code") or "")

@@ -424,6 +424,8 @@ class Gazetteer:
             res = self._geocode(text)
             if len(self._cache) < 200_000:
                 self._cache[key] = res
+        elif self._parsed:
+            self._parsed.pop(key, None)  # answered before: a parse handed over is not needed
         out = dict(res, matched=dict(res["matched"]))
         if out["level"] and out["lon"] is not None and LEVEL_RANK[out["level"]] < LEVEL_RANK[gate]:
             out.update(

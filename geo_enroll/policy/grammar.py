@@ -25,6 +25,7 @@ __all__ = [
     "TOWN_OFFICE",
     "LEAD_VERB",
     "CONTAINS_LABEL",
+    "UNIT_BEFORE_SIDE",
     "LIST_WHO_TAIL",
     "AREA_TAIL",
     "CATEGORY",
@@ -714,6 +715,12 @@ LIST_WHO_TAIL = re.compile(
 )
 """…宕里社区其他区域有意愿一表、二表生源: who of the whole list (一表生, 二表生 are enrollment
 categories), never a place: ``LIST_WHO_TAIL.sub("", scope)`` before the list is split."""
+UNIT_BEFORE_SIDE = re.compile(
+    rf"(?P<unit>[{CN}]{{2,10}}?(?:社区|村|居委会|村委会))"
+    r"(?![东南西北中]?(?:路|街|大街|大道|巷|弄|道)以)"  # 王家村东路以北: a street so named
+    rf"(?=[{CN}\d]{{1,12}}?(?:路|街|道|巷|弄|河|江|溪|塘|渠|沟|线|堤)以[东南西北])"
+)
+"""A community or village written before a side of a street or river (杨家墩社区西江塘以北)."""
 CONTAINS_LABEL = r"(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区)?"
 """其中包含小区：东方海岸、光明府…: a label before a list (a pattern string), no place itself."""
 LEAD_VERB = re.compile(r"^(?:学校)?(?:面向|接纳|招收)(?=\S{2,})")

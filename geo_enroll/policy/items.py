@@ -26,6 +26,7 @@ from .grammar import (
     PATTERNS,
     SETTLED,
     TOWN_OFFICE,
+    UNIT_BEFORE_SIDE,
     WHO_TAIL,
     _paren_split,
     cn_number,
@@ -243,6 +244,13 @@ def share_suffix(items: list[str]) -> list[str]:
     return out if out != [x.strip() for x in items] else items
 
 
+_FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|区域|部分)内?$")
+"""呼侯村（原侯家村范围）: the part of today's unit that was a former one."""
+_NOTE_ONLY = re.compile(
+    r"^(?:自愿原则|自愿|双学区|多学区|全部|全域|整村|全村|筹|筹建|详见附件|见附件|股民"
+    r"|(?:仅限|只限|遵照|特殊区域备注|上述|含|包括|包含).{2,})$"
+)
+"""A note on a whole unit in brackets (半山村（双学区）, 丰二社区（含仁孝华庭…）): no part of it."""
 _COLLECTIVE = re.compile(
     rf"(?:^|和|及|与|以及)(?P<area>原?(?:(?!和|及|与)[{CN}]){{0,10}}?)片?(?:区块|片区)?(?:内的?)?集体户"
     r"(?:[与和及、]?(?:住宅小区|小区))*$"
@@ -389,8 +397,10 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             item = item[: cm.start()]
             if not item.strip():
                 continue
-        pm = re.search(r"(?<=\S{2})(?:和|及|以及)(?=(?:其他|其余)?部分\S{2,}$)", item)
-        if pm:  # 东升村3、5、7组和部分天鹅村拆迁安置户: which part is unsaid — reported
+        pm = re.search(
+            r"(?<=\S{2})(?:和|及|以及)(?=(?:(?:其他|其余)?部分\S{2,}|(?:周边|附近|周围)\S*)$)", item
+        )
+        if pm:  # 东升村3、5、7组和部分天鹅村拆迁安置户 / 华山社区及周边区域: which part is unsaid
             left.append(item[pm.end() :])
             item = item[: pm.start()]
         got = _item(item, ctx, town, last_village)
@@ -489,6 +499,28 @@ def _read_item(
     if re.fullmatch(r"\d+\s*等?", item):  # a bare number names nothing (马塍路24、26… lost)
         return None
     head, parens = _paren_split(item)
+    sm = UNIT_BEFORE_SIDE.match(head)
+    rest = head[sm.end() :] if sm else ""
+    includes = [re.match(r"^(?:含|包括|包含)(?P<names>.{2,})$", n.strip()) for n in parens]
+    if (
+        sm
+        and all(includes)
+        and re.fullmatch(r"[^以]{1,12}以[东南西北](?:的)?(?:区块|区域|片区|范围|部分)?", rest)
+    ):
+        bounds = parse_bounds(rest)
+        if bounds:  # 山阴街社区浦阳江以南区块（含南秀苑小区…）: that side of the community
+            piece = {
+                "type": "bounds",
+                "within": sm["unit"],
+                "town": town,
+                "bounds": bounds,
+                "surrounded": False,
+                "text": item,
+            }
+            inside = [x.strip() for m in includes for x in split_top(m["names"], "、，,")]
+            if inside:
+                piece["includes"] = [x for x in inside if x]
+            return [piece]
     rm = _RESETTLED.fullmatch(head)
     if rm:  # 新筑新城一期安置的拆迁村（原兰家村）: the compound they were resettled in
         return [
@@ -718,8 +750,16 @@ def _read_item(
         if groups and all(PATTERNS["group"].match(g) for g in groups):
             out.extend({**base, "group": g} for g in groups)
             continue
-        if re.match(r"^原", note):
-            out.append({**base, "sub_area": note})
+        fm = _FORMER_PART.match(note)
+        if fm:  # 呼侯村（原侯家村范围）: the part that was 侯家村
+            out.append({**base, "sub_area": fm["place"]})
+            continue
+        if note.startswith("原") or _NOTE_ONLY.match(note):
+            # 兴隆社区（原元通村、双兴村）: what the unit was formed from; 半山村（双学区）,
+            # 红垦农场（仅限原常住户籍）: a note on the whole unit, no part of it (as a sub-area
+            # it matched only an address that wrote the note)
+            whole = note in ("全部", "全域", "整村", "全村")
+            out.append(base if whole else {**base, "written_note": note})
             continue
         if len(groups) >= 2 and all(
             re.fullmatch(rf"[{CN}]{{1,12}}(?:村|社区|居委会|嘎查)", g) for g in groups

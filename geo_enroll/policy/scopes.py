@@ -20,6 +20,7 @@ from .grammar import (
     CONTAINS_LABEL,
     LIST_WHO_TAIL,
     PATTERNS,
+    UNIT_BEFORE_SIDE,
     WHO_TAIL,
     WHO_WORDS,
     _paren_split,
@@ -110,13 +111,6 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
         walk.append({"street": sm["street"], "side": side})
     return walk, m["within"]
 
-
-_UNIT_BEFORE_SIDE = re.compile(
-    rf"(?P<unit>[{CN}]{{2,10}}?(?:社区|村|居委会|村委会))"
-    r"(?![东南西北中]?(?:路|街|大街|大道|巷|弄|道)以)"  # 王家村东路以北: a street so named
-    rf"(?=[{CN}\d]{{1,12}}?(?:路|街|道|巷|弄|河|江|溪|塘|渠|沟|线|堤)以[东南西北])"
-)
-"""A community or village written before a side of a street or river (杨家墩社区西江塘以北)."""
 
 _LINE_SIDE = re.compile(
     r"以(?P<line>[^，,；;。、以为→—-]{2,20}?)为界(?:的)?(?P<side>[东南西北])(?:侧|面|边|部)?"
@@ -264,7 +258,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             and others
             and not any(_LIMIT_START.search(c) or re.search(r"至|到|→|—", c) for c in others)
             and all(
-                _bound_object(c) or _UNIT_BEFORE_SIDE.match(c)  # its own place: no half box
+                _bound_object(c) or UNIT_BEFORE_SIDE.match(c)  # its own place: no half box
                 for c in others
                 if re.search(r"以[东南西北]", c)
             )
@@ -312,7 +306,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             # qualified street or whole place is an item of its own, not a side of the box
             lead.append(items.pop(0))
         clauses.extend(lead + ["、".join(items)] if lead else [c])
-    bound_clauses = [c for c in clauses if _is_bound_clause(c)]
+    bound_clauses = [c for c in clauses if _is_bound_clause(c) and not _unit_side_list(c)]
     if bound_clauses:
         last = max(i for i, c in enumerate(clauses) if c in bound_clauses)
         excluded: list[str] = []
@@ -340,7 +334,7 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         if tm and tm["rest"] and not re.search(r"以[东南西北]", tm["town"]):
             within = tm["town"]
             text = text[len(tm["town"]) :]
-        um = _UNIT_BEFORE_SIDE.match(text)
+        um = UNIT_BEFORE_SIDE.match(text)
         if um:  # 杨家墩社区西江塘以北区域: that side of the community (not a street so named)
             within = um["unit"]
             text = text[len(um["unit"]) :]
@@ -554,6 +548,22 @@ def _is_street_item(item: str) -> bool:
             or PATTERNS["parity"].search(sm["paren"])
             or PATTERNS["house_number"].search(sm["paren"])
         )
+    )
+
+
+def _unit_side_list(clause: str) -> bool:
+    """A list whose first item is a side of its own community or village and whose other
+    items have no side (山阴街社区浦阳江以南区块（含…）、新港村): a list of items, read one by
+    one, not a side qualifying the places after it.
+
+    >>> _unit_side_list("山阴街社区浦阳江以南区块、新港村"), _unit_side_list("新沙路以北的万科、东塘")
+    (True, False)
+    """
+    items = split_top(clause, "、")
+    return (
+        len(items) > 1
+        and bool(UNIT_BEFORE_SIDE.match(items[0].strip()))
+        and not any(re.search(r"以[东南西北]", x) for x in items[1:])
     )
 
 

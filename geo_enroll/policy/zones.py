@@ -90,6 +90,8 @@ def pieces_to_zones(
                     u["exclude"] = piece["exclude"]
                 if piece.get("expanded_from"):
                     u["expanded_from"] = piece["expanded_from"]
+                if piece.get("written_note"):
+                    u["written_note"] = piece["written_note"]
                 new_units = [u]
             town = piece.get("town")
             if current is None or current["_town"] != town:
