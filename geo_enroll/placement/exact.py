@@ -76,6 +76,7 @@ _ANCHORS = 6  # cells from the whole metres to this many far-apart schools
 _TAIL = 50  # at most one site in 50 breaking the certificate: ...
 _TIGHT = 0.0  # ... the flow keeps, of the other sites, the used arcs and those this close
 _PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
+_COARSE_TAIL = 1  # a coarser level stops there (its prices and start are only guesses)
 
 
 @dataclass(frozen=True, eq=False)
@@ -481,7 +482,7 @@ def _solve_levels(rows: np.ndarray, count: np.ndarray, seats: np.ndarray, top: b
         if 2 * len(coarse_count) <= n:
             res, price = _solve_levels(coarse_rows, coarse_count, seats, top=False)
             si, sj = _split_start(res, cell, count, m)
-            return _rounds_held(rows, count, seats, price, si, sj)
+            return _rounds_held(rows, count, seats, price, si, sj, certify=top)
         if top:
             return None
     every = _Arcs.every(rows)
@@ -529,7 +530,7 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int):
         return _group_rows(np.hstack([pattern, np.floor(at / g).astype(np.int64)]))
 
     lo, hi = 1.0, top
-    for _ in range(14):
+    for _ in range(10):  # g within a factor top ** (1 / 1024) of the least: near enough
         g = float(np.sqrt(lo * hi))
         if cells(g).max(initial=0) + 1 > target:
             lo = g
@@ -539,7 +540,8 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int):
     order = np.argsort(cell, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0])
     children = np.add.reduceat(count[order], starts)
-    total = np.add.reduceat(rows[order] * count[order, None], starts, axis=0)
+    weight = count[order, None].astype(rows.dtype)
+    total = np.add.reduceat(rows[order] * weight, starts, axis=0, dtype=np.float64)
     return cell, np.rint(total / children[:, None]), children.astype(np.int64)
 
 
@@ -570,14 +572,17 @@ def _split_start(res: _Solved, cell: np.ndarray, count: np.ndarray, m: int):
 
 
 def _least(rows: np.ndarray, price: np.ndarray) -> np.ndarray:
-    """Each row's least ``cost + price`` (a block of rows at a time)."""
+    """Each row's least ``cost + price`` (a block of rows at a time; in the rows' float32
+    when the prices are whole metres small enough for the sums to be exact)."""
+    if rows.dtype == np.float32 and np.abs(price).max(initial=0.0) < _EXACT32:
+        price = price.astype(np.float32)
     out = np.empty(len(rows))
     for start in range(0, len(rows), _CHUNK):
         out[start : start + _CHUNK] = (rows[start : start + _CHUNK] + price[None, :]).min(axis=1)
     return out
 
 
-def _rounds_held(rows, count, seats, price, si, sj):
+def _rounds_held(rows, count, seats, price, si, sj, certify=True):
     """The pricing rounds on held rows from estimated prices and a feasible start.
 
     The first arcs: each site's ``_PRICED_K`` schools of least ``cost + price`` within
@@ -605,7 +610,7 @@ def _rounds_held(rows, count, seats, price, si, sj):
         own = np.full(n, -np.inf)  # each site's dearest used cost + price
         np.maximum.at(own, active.ii[res.used], (active.cc + price[active.jj])[res.used])
         who = np.flatnonzero(_least(rows, price) < own - 0.5)
-        if len(who) == 0:
+        if len(who) == 0 or not certify and len(who) * _TAIL <= n * _COARSE_TAIL:
             return res, price
         have = np.zeros((len(who), m), dtype=bool)
         lo, hi = st.ptr[who], st.ptr[who + 1]
@@ -1037,7 +1042,7 @@ def _prices(st: _Arcs, res: _Solved, seats, near=None) -> np.ndarray:
     src, dst = st.jj[frm], st.jj[to]
     keep = src != dst
     graph = np.full((m + 1, m + 1), np.inf)
-    np.minimum.at(graph, (src[keep], dst[keep]), (st.cc[to] - st.cc[frm])[keep])
+    np.minimum.at(graph.ravel(), src[keep] * (m + 1) + dst[keep], (st.cc[to] - st.cc[frm])[keep])
     graph[m, :m] = 0.0
     graph[np.flatnonzero(res.load < seats), m] = 0.0
     d = np.full(m + 1, np.inf)
