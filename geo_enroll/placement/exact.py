@@ -74,9 +74,9 @@ _BASE_ARCS = 100_000  # a level this small (sites × schools): one flow on every
 _SHRINK = 6  # each coarser level has about a sixth of the sites (cells of nearby sites)
 _ANCHORS = 6  # cells from the whole metres to this many far-apart schools
 _TAIL = 50  # at most one site in 50 breaking the certificate: ...
-_TIGHT = 0.0  # ... the flow keeps, of the other sites, the used arcs and those this close
+_TIGHT = 60.0  # ... the flow keeps, of the other sites, the used arcs and those this close
 _PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
-_COARSE_TAIL = 1  # a coarser level stops there (its prices and start are only guesses)
+_COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only a guess)
 
 
 @dataclass(frozen=True, eq=False)
@@ -610,7 +610,7 @@ def _rounds_held(rows, count, seats, price, si, sj, certify=True):
         own = np.full(n, -np.inf)  # each site's dearest used cost + price
         np.maximum.at(own, active.ii[res.used], (active.cc + price[active.jj])[res.used])
         who = np.flatnonzero(_least(rows, price) < own - 0.5)
-        if len(who) == 0 or not certify and len(who) * _TAIL <= n * _COARSE_TAIL:
+        if len(who) == 0 or not certify and len(who) * _COARSE_STOP <= n:
             return res, price
         have = np.zeros((len(who), m), dtype=bool)
         lo, hi = st.ptr[who], st.ptr[who + 1]
