@@ -17,25 +17,40 @@ column on equal metres) — of two children with identical rows the higher-prior
 the nearer school (``docs/allocation.md``, "Ties").
 
 Up to ``_FULL_ARCS`` (1 million) sites × schools, one min-cost flow on every arc is exact by
-construction; above it (measured: from about 2 000 sites × 500 schools the rounds below are as
-fast, and 2–3 × faster when sites carry many children):
+construction.  Above it, when the sites' rows fit in memory (``_HELD_CELLS``: 60 million
+whole metres as float32, 240 MB), **coarse to fine** (:func:`_solve_levels`):
 
-1. **Candidate arcs**: school prices are first estimated on every 10th child (on its sites,
-   seats scaled by the same share, solved on all of their arcs; only when those are at most a
-   quarter of the sites); each site starts with those
-   of its 12 schools of least ``cost + price`` within 150 m of its least (the ``k`` nearest
-   when there is no estimate), plus the greedy start (sites in the order of their first child,
-   each taking the nearest seats left for all its children) and, if that strands a child, the
-   caller's feasible start: the sparse problem is feasible.
-2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Sites with one
-   arc share one node per school; sites with identical arcs and costs share a node.
-3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
-   site whose left-out arcs could beat its dearest used ``cost + price`` (re-read only when the
-   least ``cost + price`` it left out, recorded when it was last read, shifted by the least
-   price change since, says so) gets up to 8 more arcs, the most negative reduced costs first,
-   up to 150 m above that dearest used one, and the flow is solved again.  When no left-out
-   arc has a negative reduced cost, the prices are a dual certificate: the sparse optimum is
-   optimal for the full problem.
+1. **Cells**: nearby sites (the same allowed schools, the same ``floor(metres / g)`` to six
+   far-apart schools) are grouped into about a sixth as many cells; the coarse county (a
+   supply node per cell with its children's mean row, the same seats) is solved the same
+   way, down to a level of at most ``_BASE_ARCS`` arcs solved on every arc.  A coarser level
+   stops once at most one site in 50 breaks its certificate: its answer is only a guess.
+2. **Start**: the coarse answer gives this level its school prices and a feasible start (each
+   coarse node's seats handed to the children of its sites in order); each site gets the
+   start's arcs and its 12 schools of least ``cost + price`` within 150 m of its least.
+3. **Rounds**: a min-cost flow on the candidate arcs (OR-Tools ``SimpleMinCostFlow``; sites
+   with one arc share one node per school, sites with identical arcs and costs share a
+   node), school prices from Bellman-Ford on its exchange graph, and the **certificate on
+   every arc of every site**: a site with an arc of lower ``cost + price`` than its dearest
+   used school gets up to 8 more arcs (the most negative reduced costs, up to 150 m above that
+   school) and the flow is solved again.  Once at most one site in 50 breaks it, the sites
+   that never broke it are *settled*: the next flows keep only their used arcs and those
+   within 60 m of them (far fewer flow nodes), with prices kept as near the previous ones as
+   the flow allows; a settled site the certificate finds wrong gets its arcs back.  When no
+   arc of any site has a negative reduced cost, the prices are a dual certificate: the flow
+   is optimal for the full problem.  The guesses (cells, start, settled sites) only save
+   work.
+
+When the rows are not held (or the sites form no coarser county), the rounds read the rows
+from the source instead: school prices are first estimated on every 10th child (on its
+sites, seats scaled by the same share, solved on all of their arcs; only when those are at
+most a quarter of the sites), each site starts with its 12 schools of least ``cost + price``
+within 150 m of its least (the ``k`` nearest when there is no estimate), plus the greedy
+start (sites in the order of their first child, each taking the nearest seats left for all
+its children) and, if that strands a child, the caller's feasible start; then the same
+rounds without settling, a site re-read only when the least ``cost + price`` it left out,
+recorded when it was last read, shifted by the least price change since, could beat its
+dearest used school.
 
 Costs come either as a dense matrix or as any object with ``shape`` and ``rows(index)``
 returning a block of rows (:class:`EuclideanCosts` computes straight lines from coordinates).
@@ -66,7 +81,7 @@ _SAMPLE_SITES = 4  # ... and its sites at most a quarter of all sites
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
 _WINDOW = 150.0  # ... that are within 150 m of its least cost + price
-_HELD_CELLS = 30_000_000  # sites × schools up to this: the sites' rows held in memory (120 MB)
+_HELD_CELLS = 60_000_000  # sites × schools up to this: the sites' rows held in memory (240 MB)
 _EXACT32 = 2.0**23  # ... as float32 (whole metres and their sums with prices below 2**24 exact)
 _PROBES = 32  # identical rows are found by a hash of this many columns first
 # coarse-to-fine (the sites' rows held): prices and a feasible start from a coarser county
@@ -394,11 +409,12 @@ def _sites(costs, rows, closed, aggregate):
     cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes of the probed columns: the whole rows decide
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
+        mix, salt = np.uint64(0x9E3779B97F4A7C15), np.uint64(0x2545F4914F6CDD1D)
         with np.errstate(over="ignore"):
             for start in range(0, len(merged), _CHUNK):
                 s = merged[start : start + _CHUNK]
                 whole = _row_hash(_metres(costs.rows(rep[s]), closed))
-                h[s] = (h[s] ^ np.uint64(0x2545F4914F6CDD1D)) * np.uint64(0x9E3779B97F4A7C15) + whole
+                h[s] = (h[s] ^ salt) * mix + whole
         cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
