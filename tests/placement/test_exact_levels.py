@@ -101,3 +101,26 @@ def test_a_certificate_on_the_kept_arcs_only_would_be_wrong():
         seated = got >= 0
         wrong += int(np.rint(dense[np.flatnonzero(seated), got[seated]]).sum()) != total
     assert wrong > 0
+
+
+def test_no_coarser_county_falls_back_to_the_rounds():
+    """Sites that share no allowed schools form no cells: the rounds that read the rows take
+    over (the same optimum)."""
+    rng = np.random.default_rng(5)
+    n, m = 60, 8
+    kids = rng.integers(0, 12, size=(n, 2)).astype(float) * 200.0
+    sch = rng.integers(0, 12, size=(m, 2)).astype(float) * 200.0
+    allowed = np.array([[(c >> j) & 1 for j in range(m)] for c in range(1, 256)], dtype=bool)
+    allowed = allowed[rng.permutation(len(allowed))[:n]]  # one pattern per child, all distinct
+    source = exact.CostView(exact.EuclideanCosts(kids, sch), group=np.arange(n), allowed=allowed)
+    dense = source.rows(np.arange(n))
+    seats = np.full(m, 6)
+    order = rng.permutation(n)
+    seated, total = _reference(dense, seats, order)
+    rows = order[seated[order]]  # the children to place, in priority order
+    site_of, _, held = exact._sites(exact.as_costs(source), rows, seats <= 0, True)
+    count = np.bincount(site_of).astype(np.int64)
+    with _path(0):
+        assert exact._solve_levels(held, count, seats) is None  # no cells: the caller's rounds
+        got = assign_min_cost(source, seats, order=order)
+    _check(dense, seats, got, seated, total)
