@@ -17,25 +17,40 @@ column on equal metres) — of two children with identical rows the higher-prior
 the nearer school (``docs/allocation.md``, "Ties").
 
 Up to ``_FULL_ARCS`` (1 million) sites × schools, one min-cost flow on every arc is exact by
-construction; above it (measured: from about 2 000 sites × 500 schools the rounds below are as
-fast, and 2–3 × faster when sites carry many children):
+construction.  Above it, when the sites' rows fit in memory (``_HELD_CELLS``: 60 million
+whole metres as float32, 240 MB), **coarse to fine** (:func:`_solve_levels`):
 
-1. **Candidate arcs**: school prices are first estimated on every 10th child (on its sites,
-   seats scaled by the same share, solved on all of their arcs; only when those are at most a
-   quarter of the sites); each site starts with those
-   of its 12 schools of least ``cost + price`` within 150 m of its least (the ``k`` nearest
-   when there is no estimate), plus the greedy start (sites in the order of their first child,
-   each taking the nearest seats left for all its children) and, if that strands a child, the
-   caller's feasible start: the sparse problem is feasible.
-2. **Min-cost flow** on the candidate arcs (OR-Tools ``SimpleMinCostFlow``).  Sites with one
-   arc share one node per school; sites with identical arcs and costs share a node.
-3. **Pricing**: school prices from Bellman-Ford on the exchange graph of the sparse optimum.  A
-   site whose left-out arcs could beat its dearest used ``cost + price`` (re-read only when the
-   least ``cost + price`` it left out, recorded when it was last read, shifted by the least
-   price change since, says so) gets up to 8 more arcs, the most negative reduced costs first,
-   up to 150 m above that dearest used one, and the flow is solved again.  When no left-out
-   arc has a negative reduced cost, the prices are a dual certificate: the sparse optimum is
-   optimal for the full problem.
+1. **Cells**: nearby sites (the same allowed schools, the same ``floor(metres / g)`` to six
+   far-apart schools) are grouped into about a sixth as many cells; the coarse county (a
+   supply node per cell with its children's mean row, the same seats) is solved the same
+   way, down to a level of at most ``_BASE_ARCS`` arcs solved on every arc.  A coarser level
+   stops once at most one site in 50 breaks its certificate: its answer is only a guess.
+2. **Start**: the coarse answer gives this level its school prices and a feasible start (each
+   coarse node's seats handed to the children of its sites in order); each site gets the
+   start's arcs and its 12 schools of least ``cost + price`` within 150 m of its least.
+3. **Rounds**: a min-cost flow on the candidate arcs (OR-Tools ``SimpleMinCostFlow``; sites
+   with one arc share one node per school, sites with identical arcs and costs share a
+   node), school prices from Bellman-Ford on its exchange graph, and the **certificate on
+   every arc of every site**: a site with an arc of lower ``cost + price`` than its dearest
+   used school gets up to 8 more arcs (the most negative reduced costs, up to 150 m above that
+   school) and the flow is solved again.  Once at most one site in 50 breaks it, the sites
+   that never broke it are *settled*: the next flows keep only their used arcs and those
+   within 60 m of them (far fewer flow nodes), with prices kept as near the previous ones as
+   the flow allows; a settled site the certificate finds wrong gets its arcs back.  When no
+   arc of any site has a negative reduced cost, the prices are a dual certificate: the flow
+   is optimal for the full problem.  The guesses (cells, start, settled sites) only save
+   work.
+
+When the rows are not held (or the sites form no coarser county), the rounds read the rows
+from the source instead: school prices are first estimated on every 10th child (on its
+sites, seats scaled by the same share, solved on all of their arcs; only when those are at
+most a quarter of the sites), each site starts with its 12 schools of least ``cost + price``
+within 150 m of its least (the ``k`` nearest when there is no estimate), plus the greedy
+start (sites in the order of their first child, each taking the nearest seats left for all
+its children) and, if that strands a child, the caller's feasible start; then the same
+rounds without settling, a site re-read only when the least ``cost + price`` it left out,
+recorded when it was last read, shifted by the least price change since, could beat its
+dearest used school.
 
 Costs come either as a dense matrix or as any object with ``shape`` and ``rows(index)``
 returning a block of rows (:class:`EuclideanCosts` computes straight lines from coordinates).
@@ -66,7 +81,17 @@ _SAMPLE_SITES = 4  # ... and its sites at most a quarter of all sites
 _SAMPLE_SHARE = 10  # above it, prices first from one child in 10 (solved on all its arcs)
 _PRICED_K = 12  # then each child starts with its 12 schools of least cost + price ...
 _WINDOW = 150.0  # ... that are within 150 m of its least cost + price
-_HELD_CELLS = 12_000_000  # sites × schools up to this: the sites' rows held in memory (96 MB)
+_HELD_CELLS = 60_000_000  # sites × schools up to this: the sites' rows held in memory (240 MB)
+_EXACT32 = 2.0**23  # ... as float32 (whole metres and their sums with prices below 2**24 exact)
+_PROBES = 32  # identical rows are found by a hash of this many columns first
+# coarse-to-fine (the sites' rows held): prices and a feasible start from a coarser county
+_BASE_ARCS = 100_000  # a level this small (sites × schools): one flow on every arc
+_SHRINK = 6  # each coarser level has about a sixth of the sites (cells of nearby sites)
+_ANCHORS = 6  # cells from the whole metres to this many far-apart schools
+_TAIL = 50  # at most one site in 50 breaking the certificate: ...
+_TIGHT = 60.0  # ... the flow keeps, of the other sites, the used arcs and those this close
+_PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
+_COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only a guess)
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,8 +350,12 @@ def solve(
     every = np.arange(len(rep))
     if len(rep) * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
         res = _flow(_Arcs.first(sites, every, closed, m), seats, count)
-    else:
-        res = _solve_sparse(sites, seats, rows, every, site_of, count, k, start)
+    else:  # the rows in memory: coarse to fine; else (or if no coarser county) rounds
+        levels = None if held is None else _solve_levels(held, count, seats)
+        if levels is not None:
+            res = levels[0]
+        else:
+            res = _solve_sparse(sites, seats, rows, every, site_of, count, k, start)
     return _split(res, site_of)
 
 
@@ -352,8 +381,10 @@ def _sites(costs, rows, closed, aggregate):
     are numbered in the order of their first child (priority order), so the numbering depends
     on the costs and the order only, not on how the identical rows were found.  The source's
     ``same_rows()`` (equal coordinates, say) gives a first grouping without reading a cost;
-    then one row per group is read, hashed (64-bit) and the groups with equal hashes are
-    merged after an element-by-element check.
+    then one row per group is read and hashed (64-bit) on ``_PROBES`` evenly spaced columns,
+    the rows of equal hashes hashed again on every column, and the groups with equal hashes
+    are merged after an element-by-element check.  The rows are kept (``float32``, exact for
+    whole metres below ``_EXACT32``) when the sites × schools are at most ``_HELD_CELLS``.
     """
     n = len(rows)
     known = getattr(costs, "same_rows", None) if aggregate else None
@@ -363,15 +394,28 @@ def _sites(costs, rows, closed, aggregate):
     else:
         site_of, first = _first_order(np.asarray(key)[rows])
         rep = rows[first]
+    m = len(closed)
+    probe = np.unique(np.linspace(0, m - 1, min(m, _PROBES)).astype(np.int64)) if m else closed
     h = np.empty(len(rep), dtype=np.uint64)
-    hold = len(rep) * len(closed) <= _HELD_CELLS
+    hold = len(rep) * m <= _HELD_CELLS
     held = []
     for start in range(0, len(rep), _CHUNK):
         block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
-        h[start : start + _CHUNK] = _row_hash(block)
+        h[start : start + _CHUNK] = _row_hash(block[:, probe])
         if hold:
-            held.append(block)
+            small = block[np.isfinite(block)]
+            hold = not len(small) or small.max() < _EXACT32 and small.min() > -_EXACT32
+            held.append(block.astype(np.float32) if hold else None)
     cls, first = _first_order(h)
+    if len(first) < len(rep):  # equal hashes of the probed columns: the whole rows decide
+        merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
+        mix, salt = np.uint64(0x9E3779B97F4A7C15), np.uint64(0x2545F4914F6CDD1D)
+        with np.errstate(over="ignore"):
+            for start in range(0, len(merged), _CHUNK):
+                s = merged[start : start + _CHUNK]
+                whole = _row_hash(_metres(costs.rows(rep[s]), closed))
+                h[s] = (h[s] ^ salt) * mix + whole
+        cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
         for start in range(0, len(merged), _CHUNK):
@@ -423,6 +467,192 @@ def _row_hash(r: np.ndarray) -> np.ndarray:
         x *= np.uint64(0xBF58476D1CE4E5B9)
         x ^= x >> np.uint64(32)
         return x.sum(axis=1, dtype=np.uint64)
+
+
+class _HeldRows:
+    """Held whole-metre rows seen through the ``rows`` interface (for :class:`_Arcs`)."""
+
+    def __init__(self, rows: np.ndarray):
+        self.held = rows
+        self.shape = rows.shape
+
+    def rows(self, index) -> np.ndarray:
+        return self.held[np.asarray(index, dtype=np.int64)]
+
+
+def _solve_levels(rows: np.ndarray, count: np.ndarray, seats: np.ndarray, top: bool = True):
+    """Coarse to fine on the sites' held whole-metre ``rows`` (``count`` children each):
+    (flow result, school prices), certified on every arc of ``rows``; None at the top when
+    the sites do not group into a coarser county (the caller then prices in rounds).
+
+    A level of at most ``_BASE_ARCS`` arcs is one flow on every arc.  Otherwise nearby sites
+    are grouped into cells (:func:`_coarsen`); the coarse county (a supply node per cell,
+    its children's mean row, the same seats) is solved the same way, and its answer gives
+    this level its first prices and a feasible start (each cell's seats handed to its
+    sites, :func:`_split_start`); then the pricing rounds (:func:`_rounds_held`).  The
+    coarse answer only saves work: exactness comes from this level's certificate.
+    """
+    n, m = rows.shape
+    if n * m > _BASE_ARCS:
+        cell, coarse_rows, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK))
+        if 2 * len(coarse_count) <= n:
+            res, price = _solve_levels(coarse_rows, coarse_count, seats, top=False)
+            si, sj = _split_start(res, cell, count, m)
+            return _rounds_held(rows, count, seats, price, si, sj, certify=top)
+        if top:
+            return None
+    every = _Arcs.every(rows)
+    res = _flow(every, seats, count)
+    return res, _prices(every, res, seats)
+
+
+def _coarsen(rows: np.ndarray, count: np.ndarray, target: int):
+    """Cells of nearby sites: (cell of each site, mean whole-metre row of each cell, its
+    children).
+
+    Nearby without coordinates: sites in one cell have the same allowed schools and the
+    same ``floor(metres / g)`` to ``_ANCHORS`` far-apart schools (the first the farthest
+    on average, each next the farthest on average from those before; on a sample of the
+    rows), with the cell size ``g`` the smallest (of a bisection) giving at most
+    ``target`` cells.  Only a guess at prices: any grouping keeps the answer exact.
+    """
+    n, m = rows.shape
+    sample = rows[:: max(1, n // 1000)]
+    fin = np.isfinite(sample)
+    val = np.where(fin, sample, 0.0)
+    seen = fin.sum(axis=0)
+    far = np.where(seen > 0, val.sum(axis=0) / np.maximum(seen, 1), -1.0)
+    anchors = [int(np.argmax(far))]
+    spread = np.full(m, np.inf)
+    for _ in range(min(_ANCHORS, m) - 1):
+        a = anchors[-1]
+        both = fin & fin[:, [a]]
+        gap = np.where(both, np.abs(val - val[:, [a]]), 0.0).sum(axis=0)
+        spread = np.minimum(spread, gap / np.maximum(both.sum(axis=0), 1))
+        spread[seen == 0] = -1.0
+        spread[anchors] = -1.0
+        anchors.append(int(np.argmax(spread)))
+    at = rows[:, anchors]
+    at = np.where(np.isfinite(at), at, -1.0)
+    allowed = np.isfinite(rows)
+    if allowed.all():
+        pattern = np.zeros((n, 0), dtype=np.int64)
+    else:
+        packed = np.packbits(allowed, axis=1)
+        pattern = np.unique(packed, axis=0, return_inverse=True)[1].reshape(n, 1)
+    top = float(np.max(at, initial=0.0)) + 1.0
+
+    def cells(g):
+        return _group_rows(np.hstack([pattern, np.floor(at / g).astype(np.int64)]))
+
+    lo, hi = 1.0, top
+    for _ in range(10):  # g within a factor top ** (1 / 1024) of the least: near enough
+        g = float(np.sqrt(lo * hi))
+        if cells(g).max(initial=0) + 1 > target:
+            lo = g
+        else:
+            hi = g
+    cell = cells(hi)
+    order = np.argsort(cell, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0])
+    children = np.add.reduceat(count[order], starts)
+    weight = count[order, None].astype(rows.dtype)
+    total = np.add.reduceat(rows[order] * weight, starts, axis=0, dtype=np.float64)
+    return cell, np.rint(total / children[:, None]), children.astype(np.int64)
+
+
+def _group_rows(key: np.ndarray) -> np.ndarray:
+    """Equal integer rows get equal numbers (in the order of the sorted rows).
+
+    >>> _group_rows(np.array([[1, 2], [0, 5], [1, 2]])).tolist()
+    [1, 0, 1]
+    """
+    order = np.lexsort(key.T[::-1])
+    k = key[order]
+    new = np.r_[True, (k[1:] != k[:-1]).any(axis=1)] if len(k) else np.zeros(0, dtype=bool)
+    out = np.empty(len(key), dtype=np.int64)
+    out[order] = np.cumsum(new) - 1
+    return out
+
+
+def _split_start(res: _Solved, cell: np.ndarray, count: np.ndarray, m: int):
+    """A feasible start for the fine sites from the coarse flow: each coarse flow node's
+    seats handed to the children of its sites in site order; the (site, school) pairs."""
+    site_cls = res.cls_of[cell]
+    order = np.argsort(site_cls, kind="stable")
+    f = res.arc_flow > 0
+    slot_col = np.repeat(res.arc_col[f], res.arc_flow[f])  # by class: the classes' seats
+    child_site = np.repeat(order, count[order])  # by class: the classes' children
+    pair = np.unique(child_site * m + slot_col)
+    return pair // m, pair % m
+
+
+def _least(rows: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Each row's least ``cost + price`` (a block of rows at a time; in the rows' float32
+    when the prices are whole metres small enough for the sums to be exact)."""
+    if rows.dtype == np.float32 and np.abs(price).max(initial=0.0) < _EXACT32:
+        price = price.astype(np.float32)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), _CHUNK):
+        out[start : start + _CHUNK] = (rows[start : start + _CHUNK] + price[None, :]).min(axis=1)
+    return out
+
+
+def _rounds_held(rows, count, seats, price, si, sj, certify=True):
+    """The pricing rounds on held rows from estimated prices and a feasible start.
+
+    The first arcs: each site's ``_PRICED_K`` schools of least ``cost + price`` within
+    ``_WINDOW`` of its least, plus the start.  Each round: a flow, the prices of its
+    exchange graph, the certificate on *every* arc of every site; a site breaking it gets up
+    to ``_PER_CHILD`` more arcs (most negative reduced costs, up to ``_SLACK`` above its
+    dearest used school).  Once at most one site in ``_TAIL`` breaks it, the next flows
+    keep, of each site that never broke it, only its used arcs and those within ``_TIGHT``
+    of its dearest used ``cost + price`` (the other sites are settled: their seats are as
+    good as fixed); the prices of such a flow stay as near the previous ones as its exchange
+    graph allows.  Any site the certificate then finds wrong gets its arcs back; the answer
+    is exact because the certificate, not the pruning, decides (and after
+    ``_PRUNED_ROUNDS`` pruned rounds every arc stays).
+    """
+    n, m = rows.shape
+    held = _HeldRows(rows)
+    closed = seats <= 0
+    every = np.arange(n)
+    st = _Arcs.first(held, every, closed, _PRICED_K, price, _WINDOW)
+    st.add(si, sj, held, every)
+    active, touched, pruned = st, np.zeros(n, dtype=bool), 0
+    for _ in range(10_000):
+        res = _flow(active, seats, count)
+        price = _prices(active, res, seats, near=price if active is not st else None)
+        own = np.full(n, -np.inf)  # each site's dearest used cost + price
+        np.maximum.at(own, active.ii[res.used], (active.cc + price[active.jj])[res.used])
+        who = np.flatnonzero(_least(rows, price) < own - 0.5)
+        if len(who) == 0 or not certify and len(who) * _COARSE_STOP <= n:
+            return res, price
+        have = np.zeros((len(who), m), dtype=bool)
+        lo, hi = st.ptr[who], st.ptr[who + 1]
+        have[np.repeat(np.arange(len(who)), hi - lo), st.jj[_ranges(lo, hi)]] = True
+        cand = np.where(have, np.inf, rows[who] + price[None, :])
+        take = cand < (own[who] - 0.5 + _SLACK)[:, None]
+        over = take.sum(axis=1) > _PER_CHILD
+        if over.any():  # the most negative reduced costs (lower column on a tie)
+            rank = np.argsort(
+                np.argsort(np.where(take[over], cand[over], np.inf), axis=1, kind="stable"),
+                axis=1,
+                kind="stable",
+            )
+            take[over] &= rank < _PER_CHILD
+        ci, cj = np.nonzero(take)
+        used = active.ii[res.used] * m + active.jj[res.used]
+        st.add(who[ci], cj, held, every)
+        touched[who] = True
+        if len(who) * _TAIL <= n and pruned < _PRUNED_ROUNDS:
+            pruned += 1
+            keep = touched[st.ii] | np.isin(st.ii * m + st.jj, used)
+            keep |= st.cc + price[st.jj] <= own[st.ii] + _TIGHT
+            active = st.subset(keep)
+        else:
+            active = st
+    raise AllocationError("internal: pricing did not converge")  # pragma: no cover
 
 
 def _solve_sparse(costs, seats, rows, rep, site_of, count, k, start):
@@ -500,6 +730,16 @@ class _Arcs:
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(self.ii, minlength=n))])
 
     @classmethod
+    def every(cls, rows: np.ndarray):
+        """Every finite arc of held whole-metre rows."""
+        ii, jj = np.nonzero(np.isfinite(rows))
+        return cls(ii, jj, rows[ii, jj].astype(np.int64), np.zeros(len(rows)), rows.shape[1])
+
+    def subset(self, keep: np.ndarray):
+        """The arcs where ``keep`` (the same sites)."""
+        return _Arcs(self.ii[keep], self.jj[keep], self.cc[keep], self.bound, self.m)
+
+    @classmethod
     def first(cls, costs, rows, closed, k, price=None, window=np.inf):
         """Each site's ``k`` schools of least ``cost + price`` (default: the ``k`` nearest;
         whole metres; which of equals: decided per row) within ``window`` metres of its
@@ -513,15 +753,15 @@ class _Arcs:
             sl = slice(start, min(n, start + _CHUNK))
             r = _metres(costs.rows(rows[sl]), closed)
             adj = r + price[None, :]
-            part = np.argpartition(adj, k - 1, axis=1)[:, :k] if k < m else None
-            keep = np.zeros(r.shape, dtype=bool)
-            if part is None:
-                keep[:] = True
-            else:
-                np.put_along_axis(keep, part, True, axis=1)
-            keep &= np.isfinite(r)
+            keep = np.isfinite(r)
             if np.isfinite(window):
                 keep &= adj <= adj.min(axis=1, keepdims=True) + window
+            many = keep.sum(axis=1) > k  # the rest keep all theirs (all among the k least)
+            if k < m and many.any():
+                part = np.argpartition(adj[many], k - 1, axis=1)[:, :k]
+                least = np.zeros((int(many.sum()), m), dtype=bool)
+                np.put_along_axis(least, part, True, axis=1)
+                keep[many] &= least
             bound[sl] = np.where(keep, np.inf, adj).min(axis=1)
             ci, cj = np.nonzero(keep)
             parts_i.append(ci + start)
@@ -801,7 +1041,7 @@ def _identical_rows(rows, deg, start, jj, cc):
     return cls_of.ravel(), rows[first]  # pragma: no cover
 
 
-def _prices(st: _Arcs, res: _Solved, seats) -> np.ndarray:
+def _prices(st: _Arcs, res: _Solved, seats, near=None) -> np.ndarray:
     """School prices from shortest paths on the exchange graph of the flow ``res``.
 
     Node ``m`` is the root z: z → every school (0), every school with a seat left → z (0);
@@ -818,16 +1058,32 @@ def _prices(st: _Arcs, res: _Solved, seats) -> np.ndarray:
     src, dst = st.jj[frm], st.jj[to]
     keep = src != dst
     graph = np.full((m + 1, m + 1), np.inf)
-    np.minimum.at(graph, (src[keep], dst[keep]), (st.cc[to] - st.cc[frm])[keep])
+    np.minimum.at(graph.ravel(), src[keep] * (m + 1) + dst[keep], (st.cc[to] - st.cc[frm])[keep])
     graph[m, :m] = 0.0
     graph[np.flatnonzero(res.load < seats), m] = 0.0
     d = np.full(m + 1, np.inf)
     d[m] = 0.0
-    for _ in range(m + 2):
-        nd = np.minimum(d, (d[:, None] + graph).min(axis=0))
-        if np.array_equal(nd, d):
+    changed = np.array([m])
+    for _ in range(m + 2):  # Bellman-Ford, relaxing only from the nodes that changed
+        cand = (d[changed, None] + graph[changed]).min(axis=0)
+        changed = np.flatnonzero(cand < d)
+        if len(changed) == 0:
             break
-        d = nd
+        d[changed] = cand[changed]
     else:  # pragma: no cover - would mean the flow was not optimal
         raise AllocationError("negative cycle in an optimal sparse solution")
-    return -d[:m]
+    if near is None:
+        return -d[:m]
+    # the greatest prices p <= max(near, -d) meeting every arc (p_a <= p_b + graph[a, b],
+    # z at 0): as near the previous prices as this flow allows (its least ones are -d)
+    cap = np.append(np.maximum(np.asarray(near, dtype=float), -d[:m]), 0.0)
+    p, changed = cap.copy(), np.arange(m + 1)
+    for _ in range(m + 2):
+        cand = (graph[:, changed] + p[None, changed]).min(axis=1)
+        changed = np.flatnonzero(cand < p)
+        if len(changed) == 0:
+            break
+        p[changed] = cand[changed]
+    else:  # pragma: no cover - would mean the flow was not optimal
+        raise AllocationError("negative cycle in an optimal sparse solution")
+    return p[:m]

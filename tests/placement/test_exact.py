@@ -1,8 +1,9 @@
 """The exact overflow solver against a reference on the full graph, on random cases with ties.
 
-Every case is solved three ways — one min-cost flow on every arc (the small-problem path), the
-pricing rounds from the k nearest schools, and the pricing rounds from sampled prices — and each
-must give the reference: the children a priority-order matroid greedy seats (checked child by
+Every case is solved five ways — one min-cost flow on every arc (the small-problem path), coarse
+to fine on the held rows (with and without leaving the settled sites' other arcs out from the
+first round), the pricing rounds from the k nearest schools, and the pricing rounds from
+sampled prices — and each must give the reference: the children a priority-order matroid greedy seats (checked child by
 child with a max flow) and the least total whole metres for them (one OR-Tools min-cost flow on
 the full children × schools graph).  Coordinates sit on a coarse grid, so many distances are
 equal (ties); seats range from far fewer than the children to more than enough; some schools
@@ -21,14 +22,24 @@ from geo_enroll.placement.allocate import EuclideanCosts, assign_min_cost
 
 
 @contextlib.contextmanager
-def _path(full_arcs: int):
-    """Force a solver path: ``full_arcs`` = 0 prices every problem in rounds."""
-    saved = exact._FULL_ARCS
+def _path(full_arcs: int, *, held: bool = True, **more):
+    """Force a solver path: ``full_arcs`` = 0 prices every problem in rounds — coarse to fine
+    on the held rows (every level, ``_BASE_ARCS`` = 0), or with ``held=False`` the rounds
+    that read the rows from the source (from the k nearest, or sampled prices); ``more``
+    sets other constants of :mod:`exact` (``_TAIL=1``: prune from the first round)."""
+    names = ("_FULL_ARCS", "_BASE_ARCS", "_HELD_CELLS", *more)
+    saved = {name: getattr(exact, name) for name in names}
     exact._FULL_ARCS = full_arcs
+    exact._BASE_ARCS = 0
+    if not held:
+        exact._HELD_CELLS = 0
+    for name, value in more.items():
+        setattr(exact, name, value)
     try:
         yield
     finally:
-        exact._FULL_ARCS = saved
+        for name, value in saved.items():
+            setattr(exact, name, value)
 
 
 def _fits(allowed: np.ndarray, seats: np.ndarray) -> bool:
@@ -113,9 +124,13 @@ def test_every_path_gives_the_full_graph_optimum(seed, n, m, ratio, closed):
     cost, seats, order, _, _ = _case(seed, n, m, ratio, closed)
     seated, total = _reference(cost, seats, order)
     answers = [assign_min_cost(cost, seats, order=order)]  # one flow on every arc
-    with _path(0):  # pricing rounds from the k nearest
+    with _path(0):  # coarse to fine on the held rows
+        answers.append(assign_min_cost(cost, seats, order=order))
+    with _path(0, _TAIL=1):  # ... the settled sites' other arcs left out from the first round
+        answers.append(assign_min_cost(cost, seats, order=order))
+    with _path(0, held=False):  # pricing rounds from the k nearest
         answers.append(assign_min_cost(cost, seats, order=order, k=1))
-    with _path(n * m // 3):  # sampled prices, the sample on all its arcs
+    with _path(n * m // 3, held=False):  # sampled prices, the sample on all its arcs
         answers.append(assign_min_cost(cost, seats, order=order, k=2))
     for got in answers:
         _check(cost, seats, got, seated, total)
@@ -128,8 +143,8 @@ def test_same_answer_whatever_the_row_order(seed):
     perm = np.random.default_rng(seed + 100).permutation(len(cost))
     back = np.empty_like(perm)
     back[perm] = np.arange(len(perm))
-    for full in (exact._FULL_ARCS, 0, 400):
-        with _path(full):
+    for full, held in ((exact._FULL_ARCS, True), (0, True), (0, False), (400, False)):
+        with _path(full, held=held):
             a = assign_min_cost(cost, seats, order=order, k=2)
             again = assign_min_cost(cost, seats, order=order, k=2)
             shuffled = assign_min_cost(cost[perm], seats, order=back[order], k=2)
@@ -142,8 +157,8 @@ def test_points_and_the_dense_matrix_agree_on_every_path():
     _, seats, order, kids, sch = _case(7, 180, 9, 0.9, 0.0)
     points = EuclideanCosts(kids.astype(float), sch.astype(float))
     dense = points.rows(np.arange(len(kids)))
-    for full in (exact._FULL_ARCS, 0, 500):
-        with _path(full):
+    for full, held in ((exact._FULL_ARCS, True), (0, True), (0, False), (500, False)):
+        with _path(full, held=held):
             a = assign_min_cost(points, seats, order=order, k=2)
             b = assign_min_cost(dense, seats, order=order, k=2)
         assert np.array_equal(a, b)

@@ -27,7 +27,10 @@ from geo_enroll.placement.distance import euclidean_costs
 
 from .test_exact import _check, _path, _reference
 
-PATHS = (None, 0, "sample")  # every arc; rounds from the k nearest; sampled prices + rounds
+PATHS = (None, "levels", "pruned", 0, "sample")
+# every arc; coarse to fine on the held rows (settled sites' arcs left out once the
+# certificate is nearly met, or from the first round); rounds from the k nearest; sampled
+# prices + rounds
 
 
 def _shared_case(seed: int, n: int, m: int, points: int, ratio: float, closed: float):
@@ -56,10 +59,15 @@ SAMPLED = []  # the sampled price vectors of the "sample" path (checked: it is t
 
 
 def _solve(cost, seats, order, path, *, aggregate=True, k=2):
-    """``path``: None = one flow on every arc, 0 = rounds from the k nearest, "sample" =
-    sampled prices (a sample of a tenth of the children on all its arcs), then rounds."""
+    """``path``: None = one flow on every arc, "levels" = coarse to fine on the held rows
+    ("pruned": the settled sites' other arcs left out from the first round), 0 = rounds from
+    the k nearest, "sample" = sampled prices (a sample of a tenth of the children on all its
+    arcs), then rounds."""
     n, m = cost.shape
-    full = {None: exact._FULL_ARCS, 0: 0, "sample": m * max(m, n // 10)}[path]
+    full = {None: exact._FULL_ARCS, "sample": m * max(m, n // 10)}.get(path, 0)
+    more = {"held": path in (None, "levels", "pruned")}
+    if path == "pruned":
+        more["_TAIL"] = 1
     saved = exact._sample_prices
 
     def sampled(*args):
@@ -70,7 +78,7 @@ def _solve(cost, seats, order, path, *, aggregate=True, k=2):
     exact._sample_prices = sampled
     saved_sites, exact._SAMPLE_SITES = exact._SAMPLE_SITES, 1  # a sample however many sites
     try:
-        with _path(full):
+        with _path(full, **more):
             return assign_min_cost(cost, seats, order=order, k=k, aggregate=aggregate)
     finally:
         exact._sample_prices = saved
