@@ -234,7 +234,12 @@ def share_suffix(items: list[str]) -> list[str]:
     parent_re = _PARENT_OF.get(suffix, _TOWN_PARENT)
     out = [x.strip() for x in items]
     k = len(out) - 1
-    while k > 0 and bare_re.fullmatch(out[k - 1]) and not _TYPED.search(out[k - 1]):
+    while (
+        k > 0
+        and bare_re.fullmatch(out[k - 1])
+        and not _TYPED.search(out[k - 1])
+        and suffix not in out[k - 1]  # 胡村源、高桥村: a name with 村 in it is no bare name
+    ):
         k -= 1
         out[k] += suffix
     if k > 0:  # the first of the run after its parent: 千斤沟村一 / 宝昌镇东关
@@ -247,10 +252,23 @@ def share_suffix(items: list[str]) -> list[str]:
 _FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|区域|部分)内?$")
 """呼侯村（原侯家村范围）: the part of today's unit that was a former one."""
 _NOTE_ONLY = re.compile(
-    r"^(?:自愿原则|自愿|双学区|多学区|全部|全域|整村|全村|筹|筹建|详见附件|见附件|股民"
+    r"^(?:自愿原则|自愿|双学区|多学区|全部|全域|整村|全村|筹|筹建|详见附件|见附件|股民|新|老|旧"
     r"|(?:仅限|只限|遵照|特殊区域备注|上述|含|包括|包含).{2,})$"
+    r"|遵照|文件|核验|备注|执行"
 )
 """A note on a whole unit in brackets (半山村（双学区）, 丰二社区（含仁孝华庭…）): no part of it."""
+_COMMITTEE = (
+    (re.compile(r"(?<=村)村(?:民委员|委)会$"), ""),  # 伊村村委会: 伊村
+    (re.compile(r"(?<=\S{2})(?<!村)村(?:民委员|委)会$"), "村"),  # 西湖村委会: 西湖村
+    (re.compile(r"(?<=社区)居(?:民委员|委)会$"), ""),  # 南郊社区居委会: 南郊社区
+)
+"""伊村村委会 / 西湖村委会 / 南郊社区居委会: the committee names its village or community."""
+_WHOLE_TAIL = re.compile(r"全部|全域|整村|全村|等?所属的?(?:区域|范围)?")
+"""兴围村全部 / 富城村等所属区域: all of the village, no part of it."""
+_SIDE_NOTE = re.compile(
+    rf"(?P<street>[{CN}\d]{{1,10}}(?:路|街|大道|道|巷|河|江|溪|渠|塘|沟|线))(?P<side>[东南西北])(?:侧|面|边)?"
+)
+"""毛家河东 / 萧绍路南 in brackets after a place: that side of the river or road."""
 _COLLECTIVE = re.compile(
     rf"(?:^|和|及|与|以及)(?P<area>原?(?:(?!和|及|与)[{CN}]){{0,10}}?)片?(?:区块|片区)?(?:内的?)?集体户"
     r"(?:[与和及、]?(?:住宅小区|小区))*$"
@@ -454,6 +472,8 @@ def _item(
         item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
         cp = _COUNTY_PREFIX.match(item)
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
+    for pattern, repl in _COMMITTEE:  # 伊村村委会 / 西湖村委会: the village of the committee
+        item = pattern.sub(repl, item)
     if _PART_OF.match(item):
         return None  # 部分天鹅村拆迁安置户: part of a place, which part unsaid — reported
     item = _GROUP_SPACE.sub("", item)  # 城中社区 18—20 组: the group range written spaced
@@ -680,6 +700,18 @@ def _read_item(
     # village + group / natural village (菜园村三社, 东红村禹仁围子, 董大桥村1-7组)
     group, sub_area, name = None, None, rest
     vm = PATTERNS["village_split"].match(rest)
+    if vm and re.search(r"(?:镇|乡|街道|苏木)$", vm["sub"]) and not parens:
+        return [_whole_township(rest, item)]  # 杨村桥镇: a township whose name has 村 in it
+    if vm and _WHOLE_TAIL.fullmatch(vm["sub"]):
+        vm, rest = None, vm["village"]  # 兴围村全部 / 富城村等所属区域: the whole village
+        name = rest
+    if (
+        vm
+        and re.fullmatch(rf"[{CN}]", vm["sub"])
+        and vm["sub"] not in "东南西北中"
+        and vm["village"].endswith("村")
+    ):
+        vm = None  # 胡村源 / 周村口: one name, not a part of 胡村
     if vm:
         tail = vm["sub"]
         if PATTERNS["group"].match(tail):
@@ -750,11 +782,27 @@ def _read_item(
         if groups and all(PATTERNS["group"].match(g) for g in groups):
             out.extend({**base, "group": g} for g in groups)
             continue
+        if note in ("部分", "一部分", "局部"):
+            return None  # 东方社区（部分）: which part is unsaid — reported
+        sm = _SIDE_NOTE.fullmatch(note)
+        if sm:  # 东阳桥社区（毛家河东） / 井头王社区（萧绍路南）: that side of the river or road
+            side = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}
+            out.append(
+                {
+                    "type": "bounds",
+                    "within": name,
+                    "town": town,
+                    "bounds": [{"street": sm["street"], "side": side[sm["side"]]}],
+                    "surrounded": False,
+                    "text": item,
+                }
+            )
+            continue
         fm = _FORMER_PART.match(note)
         if fm:  # 呼侯村（原侯家村范围）: the part that was 侯家村
             out.append({**base, "sub_area": fm["place"]})
             continue
-        if note.startswith("原") or _NOTE_ONLY.match(note):
+        if note.startswith("原") or _NOTE_ONLY.search(note):
             # 兴隆社区（原元通村、双兴村）: what the unit was formed from; 半山村（双学区）,
             # 红垦农场（仅限原常住户籍）: a note on the whole unit, no part of it (as a sub-area
             # it matched only an address that wrote the note)
@@ -783,6 +831,12 @@ def _read_item(
                     "text": item,
                 }
             )
+            continue
+        parts = [g.strip() for g in groups if g.strip()]
+        if len(parts) > 1 and all(re.fullmatch(rf"[{CN}A-Za-z]{{2,12}}", g) for g in parts):
+            # 东复村（洪家潭、萧山沿）: each a part of its own (one sub-area naming both
+            # matched no address)
+            out.extend({**base, "sub_area": g} for g in parts)
             continue
         out.append({**base, "sub_area": note})
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from geo_enroll.policy import parse_policy
+from geo_enroll.policy.coverage import account
 from geo_enroll.policy.document import ParseContext
 from geo_enroll.policy.scopes import scope_pieces
 from geo_enroll.policy.spec import read_policy
@@ -142,3 +143,77 @@ def test_on_the_real_notices():
     assert {sa for sa, _ in seen["呼侯村"]} == {"侯家村", "呼家村"}
     subs = {sa for pairs in seen.values() for sa, _ in pairs if sa}
     assert not any(sa.startswith(("原", "含", "自愿", "详见")) for sa in subs)
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("兴围村全部", "兴围村"),
+        ("富城村等所属区域", "富城村"),
+        ("伊村村委会", "伊村"),
+        ("西湖村委会", "西湖村"),
+        ("南郊社区居委会", "南郊社区"),
+        ("红旗村民委员会", "红旗村"),
+    ],
+)
+def test_the_whole_village_however_written(text, name):
+    assert _units(text) == [(name, None, None)]
+
+
+def test_a_township_with_cun_in_its_name():
+    pieces, left = scope_pieces("杨村桥镇", ParseContext(county=None))
+    assert left == []
+    assert [(p["name"], p.get("whole_township")) for p in pieces] == [("杨村桥镇", True)]
+
+
+def test_a_name_with_cun_inside_takes_no_shared_suffix():
+    """胡村源、高桥村: 胡村源 is a name, not 胡村源 + the 村 of the next item."""
+    pieces, _ = scope_pieces("永平村、胡村源、高桥村", ParseContext(county=None))
+    assert [p["name"] for p in pieces] == ["永平村", "胡村源", "高桥村"]
+
+
+def test_several_parts_are_each_a_part():
+    """东复村（洪家潭、萧山沿）: two parts (one sub-area naming both matched no address)."""
+    assert _units("东复村（洪家潭、萧山沿）") == [
+        ("东复村", "洪家潭", None),
+        ("东复村", "萧山沿", None),
+    ]
+    assert _units("新和社区（新和人家、新丽名苑）") == [
+        ("新和社区", "新和人家", None),
+        ("新和社区", "新丽名苑", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,street,side",
+    [
+        ("东阳桥社区（毛家河东）", "毛家河", "east_of"),
+        ("井头王社区（萧绍路南）", "萧绍路", "south_of"),
+        ("绿都四季花城(高桥路西)", "高桥路", "west_of"),
+        ("河湾村（清水河北侧）", "清水河", "north_of"),
+    ],
+)
+def test_a_side_of_a_river_or_road_in_brackets(text, street, side):
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert left == []
+    [p] = pieces
+    assert (p["type"], p["within"], p["bounds"]) == (
+        "bounds",
+        text.split("（")[0].split("(")[0],
+        [{"street": street, "side": side}],
+    )
+
+
+def test_an_unsaid_part_in_brackets_is_reported():
+    pieces, left = scope_pieces("楼岗社区，东方社区（部分），山门社区", ParseContext(county=None))
+    assert [p["name"] for p in pieces] == ["楼岗社区", "山门社区"]
+    assert left == ["东方社区（部分）"]
+
+
+def test_a_committee_list_is_covered():
+    text = "# 招生范围\n\n第一小学：严陵社区、西湖村委会、伊村村委会、富城村等所属区域\n"
+    spec = parse_policy(text)
+    names = [u["name"] for u in spec["schools"][0]["zones"][0]["units"]]
+    assert names == ["严陵社区", "西湖村", "伊村", "富城村"]
+    assert spec["unparsed"] == []
+    assert account(text, spec)["silent"] == []
