@@ -633,14 +633,7 @@ def _rounds_held(rows, count, seats, price, si, sj, certify=True):
         have[np.repeat(np.arange(len(who)), hi - lo), st.jj[_ranges(lo, hi)]] = True
         cand = np.where(have, np.inf, rows[who] + price[None, :])
         take = cand < (own[who] - 0.5 + _SLACK)[:, None]
-        over = take.sum(axis=1) > _PER_CHILD
-        if over.any():  # the most negative reduced costs (lower column on a tie)
-            rank = np.argsort(
-                np.argsort(np.where(take[over], cand[over], np.inf), axis=1, kind="stable"),
-                axis=1,
-                kind="stable",
-            )
-            take[over] &= rank < _PER_CHILD
+        _cap_per_row(take, cand)
         ci, cj = np.nonzero(take)
         used = active.ii[res.used] * m + active.jj[res.used]
         st.add(who[ci], cj, held, every)
@@ -815,14 +808,7 @@ class _Arcs:
             free = np.isfinite(r) & ~have
             cand = np.where(free, r + price[None, :], np.inf)
             take = cand < (own[sub] - 0.5 + _SLACK)[:, None]
-            over = take.sum(axis=1) > _PER_CHILD
-            if over.any():  # the most negative reduced costs (lower column on a tie)
-                rank = np.argsort(
-                    np.argsort(np.where(take[over], cand[over], np.inf), axis=1, kind="stable"),
-                    axis=1,
-                    kind="stable",
-                )
-                take[over] &= rank < _PER_CHILD
+            _cap_per_row(take, cand)
             ci, cj = np.nonzero(take)
             new_i.append(sub[ci])
             new_j.append(cj)
@@ -959,6 +945,19 @@ def _split(res: _Solved, site_of: np.ndarray) -> np.ndarray:
     at = np.empty(n, dtype=np.int64)
     at[order] = slot_col[first_slot[grp] + rank]
     return at
+
+
+def _cap_per_row(take: np.ndarray, cand: np.ndarray) -> None:
+    """Keep at most ``_PER_CHILD`` taken arcs a row, in place: those of the most negative
+    reduced cost ``cand`` (the lower column on a tie)."""
+    over = take.sum(axis=1) > _PER_CHILD
+    if over.any():
+        rank = np.argsort(
+            np.argsort(np.where(take[over], cand[over], np.inf), axis=1, kind="stable"),
+            axis=1,
+            kind="stable",
+        )
+        take[over] &= rank < _PER_CHILD
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

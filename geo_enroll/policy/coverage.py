@@ -25,6 +25,7 @@ from .grammar import (
     AREA_TAIL,
     CATEGORY,
     CN,
+    COMMITTEE,
     CONTAINS_LABEL,
     LEAD_VERB,
     LIST_WHO_TAIL,
@@ -109,8 +110,7 @@ _CORE_SUBS = [
     (re.compile(r"[（(【\[][^）)】\]]*[）)】\]]"), ""),
     (re.compile(r"(?:共同|自由|共享)[学學][区區]$"), ""),
     (re.compile(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|所属|范围内?|区域)+$"), ""),
-    (re.compile(r"(?<=村)村(?:民委员|委)会$"), ""),  # 伊村村委会: 伊村
-    (re.compile(r"(?<=\S{2})(?<!村)村(?:民委员|委)会$"), "村"),  # 西湖村委会: 西湖村
+    *COMMITTEE,  # 伊村村委会 / 西湖村委会: the village
     (WHO_TAIL, ""),  # 东关村户籍的常住户口: the place
     (re.compile(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$"), ""),
     (  # 城南街道辖区内的所有社区和村: the township

@@ -25,6 +25,7 @@ __all__ = [
     "TOWN_OFFICE",
     "LEAD_VERB",
     "CONTAINS_LABEL",
+    "COMMITTEE",
     "UNIT_BEFORE_SIDE",
     "LIST_WHO_TAIL",
     "AREA_TAIL",
@@ -107,7 +108,8 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
     # --- zoning clauses ---------------------------------------------------------------
     "school_admits": re.compile(
-        rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
+        rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?"
+        rf"|[{CN}A-Za-z0-9·]{{2,30}}?教育集团(?:[（(][^（）()]{{1,12}}[）)]){{1,2}})"  # 文三教育集团（总校）（文宣小学）
         r"(?:招收|招生范围为|招生范围[:：]|划片范围为?[:：]?|服务范围为?[:：]?|服务区域为?[:：]?|的招生范围为"
         r"|学区范围为?[:：]?|学区[:：]|[:：])"
         r"(?P<scope>.+)$"
@@ -721,6 +723,13 @@ UNIT_BEFORE_SIDE = re.compile(
     rf"(?=[{CN}\d]{{1,12}}?(?:路|街|道|巷|弄|河|江|溪|塘|渠|沟|线|堤)以[东南西北])"
 )
 """A community or village written before a side of a street or river (杨家墩社区西江塘以北)."""
+COMMITTEE = (
+    (re.compile(r"(?<=村)村(?:民委员|委)会$"), ""),  # 伊村村委会: 伊村
+    (re.compile(r"(?<=\S{2})(?<!村)村(?:民委员|委)会$"), "村"),  # 西湖村委会: 西湖村
+    (re.compile(r"(?<=社区)居(?:民委员|委)会$"), ""),  # 南郊社区居委会: 南郊社区
+)
+"""伊村村委会 / 西湖村委会 / 南郊社区居委会: the committee names its village or community
+(``(pattern, replacement)`` pairs, applied in order)."""
 CONTAINS_LABEL = r"(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区)?"
 """其中包含小区：东方海岸、光明府…: a label before a list (a pattern string), no place itself."""
 LEAD_VERB = re.compile(r"^(?:学校)?(?:面向|接纳|招收)(?=\S{2,})")

@@ -22,6 +22,7 @@ from .grammar import (
     AREA_TAIL,
     CATEGORY,
     CN,
+    COMMITTEE,
     LEAD_VERB,
     PATTERNS,
     SETTLED,
@@ -257,12 +258,6 @@ _NOTE_ONLY = re.compile(
     r"|遵照|文件|核验|备注|执行"
 )
 """A note on a whole unit in brackets (半山村（双学区）, 丰二社区（含仁孝华庭…）): no part of it."""
-_COMMITTEE = (
-    (re.compile(r"(?<=村)村(?:民委员|委)会$"), ""),  # 伊村村委会: 伊村
-    (re.compile(r"(?<=\S{2})(?<!村)村(?:民委员|委)会$"), "村"),  # 西湖村委会: 西湖村
-    (re.compile(r"(?<=社区)居(?:民委员|委)会$"), ""),  # 南郊社区居委会: 南郊社区
-)
-"""伊村村委会 / 西湖村委会 / 南郊社区居委会: the committee names its village or community."""
 _WHOLE_TAIL = re.compile(r"全部|全域|整村|全村|等?所属的?(?:区域|范围)?")
 """兴围村全部 / 富城村等所属区域: all of the village, no part of it."""
 _SIDE_NOTE = re.compile(
@@ -370,6 +365,9 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
     for chunk in split_top(text, "，,；;。"):
         # 73、74区中的金海华府、福安楼: places inside numbered areas (the areas are no item)
         chunk = _IN_AREAS.sub("", chunk.strip(), count=1)
+        if re.match(r"^[东南西北](?:至|到|界)", chunk):
+            items.append(chunk)  # 西至石虎山、青芝坞: one side of a box, never a list of places
+            continue
         run = split_top(chunk, "、")
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
             run[0] = _INCLUDING.sub("", run[0].strip(), count=1)
@@ -472,10 +470,12 @@ def _item(
         item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
         cp = _COUNTY_PREFIX.match(item)
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
-    for pattern, repl in _COMMITTEE:  # 伊村村委会 / 西湖村委会: the village of the committee
+    for pattern, repl in COMMITTEE:  # 伊村村委会 / 西湖村委会: the village of the committee
         item = pattern.sub(repl, item)
     if _PART_OF.match(item):
         return None  # 部分天鹅村拆迁安置户: part of a place, which part unsaid — reported
+    if re.fullmatch(r"第?\d+(?:[-—~～]\d+)?(?:幢|栋|号楼|座|单元)", item):
+        return None  # 外东山弄61、62幢: a single building, whose compound is not said — reported
     item = _GROUP_SPACE.sub("", item)  # 城中社区 18—20 组: the group range written spaced
     item = re.sub(r"(?<=\d)[—~～]+(?=\d+(?:组|社|队|村民小组))", "-", item)  # 18—20组: 18-20组
     if re.search(r"(?:各|所有|全部)(?:小学|中学|学校)(?:毕业生)?$", item):

@@ -1,0 +1,79 @@
+"""A school written as its education group with the campus in brackets
+(杭州市文三教育集团（总校）（文宣小学）：东至…) is a school line; before, the line was not read and
+the feeder line under it was given to the school above.  A side of a box is never split into
+places (西至石虎山、青芝坞), and a bare building number (62幢) is reported, never a compound."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_enroll.policy import parse_policy
+from geo_enroll.policy.document import ParseContext
+from geo_enroll.policy.scopes import scope_pieces
+from geo_enroll.policy.spec import read_policy
+
+from ..conftest import SHARED, need_shared
+
+ZONING = SHARED / "reference" / "zoning-dev"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "杭州市育才教育集团（总校）",
+        "杭州市文三教育集团（总校）（文宣小学）",
+        "某县实验教育集团(东校区)",
+    ],
+)
+def test_an_education_group_with_its_campus_is_a_school(name):
+    text = (
+        "# 招生范围\n\n"
+        "杭州市甲小学：东关社区\n"
+        "  - 对口初中：杭州市甲中学\n\n"
+        f"{name}：东至蒋墩路，南至文二西路，西至上埠河，北至文一西路。\n"
+        "  - 对口初中：杭州市乙中学\n"
+    )
+    spec = parse_policy(text)
+    schools = {s["name"]: s for s in spec["schools"]}
+    assert name in schools
+    [zone] = schools[name]["zones"]
+    assert zone["kind"] == "street_limits"
+    assert zone["limits"]["east"] == "蒋墩路"
+    feeder = next(z for z in schools["杭州市乙中学"]["zones"] if z["kind"] == "feeder")
+    assert [f["school_id"] for f in feeder["from_schools"]] == [schools[name]["id"]]
+
+
+def test_a_group_name_without_campus_is_not_a_school_line():
+    """教育集团 alone (no campus, no 总校) may be a heading or prose: not read as a school."""
+    spec = parse_policy("# 招生范围\n\n第一小学：东关社区\n某某教育集团：负责统筹安排\n")
+    assert [s["name"] for s in spec["schools"]] == ["第一小学"]
+
+
+def test_a_side_of_a_box_is_not_split_into_places():
+    text = "东至玉古路，南至玉泉景区收票处至山外山主干道，西至石虎山、青芝坞，北至西溪路"
+    pieces, left = scope_pieces(text, ParseContext(county=None))
+    assert not any(p.get("name") == "青芝坞" for p in pieces)
+    assert any("青芝坞" in x for x in left) or any("青芝坞" in str(p.get("limits")) for p in pieces)
+
+
+@pytest.mark.parametrize("building", ["62幢", "3栋", "5号楼", "12-15幢"])
+def test_a_bare_building_is_reported(building):
+    pieces, left = scope_pieces(f"求是南村、{building}", ParseContext(county=None))
+    assert [p["name"] for p in pieces] == ["求是南村"]
+    assert left == [building]
+
+
+def test_on_the_real_hangzhou_notice():
+    """The 杭州 urban notice in ../shared/reference (not shipped; skipped without)."""
+    text, _ = read_policy(need_shared(ZONING / "hangzhou_urban-districts_2026.md"))
+    spec = parse_policy(text)
+    schools = {s["name"]: s for s in spec["schools"]}
+    for name in (
+        "杭州市育才教育集团（总校）",
+        "杭州市文三教育集团（总校）（文宣小学）",
+        "杭州市文三教育集团（总校）（文苑小学）",
+        "杭州市西湖小学教育集团（总校）（杭州市紫萱小学）",
+    ):
+        assert any(z["kind"] == "street_limits" for z in schools[name]["zones"]), name
+    names = {z.get("name") for s in spec["schools"] for z in s["zones"]}
+    assert "青芝坞" not in names and "62幢" not in names
