@@ -302,7 +302,12 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
         or left
         # a compound is a guess at a name, except a numbered area (（2）73和74区中的区域)
         or not declared
-        and any(p["type"] == "compound" and not re.fullmatch(r"\d+区", p["name"]) for p in pieces)
+        and any(
+            p["type"] == "compound"
+            and not re.fullmatch(r"\d+区", p["name"])
+            and not PATTERNS["compound"].match(p["name"])  # 金域三江小区: named as a compound
+            for p in pieces
+        )
     ):
         return False
     school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))

@@ -258,6 +258,10 @@ _NOTE_ONLY = re.compile(
     r"|遵照|文件|核验|备注|执行"
 )
 """A note on a whole unit in brackets (半山村（双学区）, 丰二社区（含仁孝华庭…）): no part of it."""
+_QUOTED = re.compile(
+    r"^[“\"‘'「『](?P<name>[^“”\"‘’'「」『』]{2,30})[”\"’'」』](?:住宅区|住宅小区|小区|楼盘)?$"
+)
+"""“金都·城市芯宇”住宅区 / “世贸丽晶城”: a compound named in quotes."""
 _WHOLE_TAIL = re.compile(r"全部|全域|整村|全村|等?所属的?(?:区域|范围)?")
 """兴围村全部 / 富城村等所属区域: all of the village, no part of it."""
 _SIDE_NOTE = re.compile(
@@ -273,6 +277,15 @@ registrations (集体户) of a block — who, in an area no map draws: reported 
 named before, nothing more)."""
 _PART_OF = re.compile(r"^(?:其他|其余)?部分(?=\S{2,})")
 """部分天鹅村拆迁安置户: a part of a place, the part unsaid."""
+
+
+def _county_off(text: str) -> str:
+    """``text`` without the counties or cities written before a township (富阳区龙门镇…)."""
+    cp = _COUNTY_PREFIX.match(text)
+    while cp and cp["county"] in _units.district_names():
+        text = text[cp.end("county") :]
+        cp = _COUNTY_PREFIX.match(text)
+    return text
 
 
 def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
@@ -303,10 +316,13 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         return pieces, left
     pieces, left = [], []
     last_village = None
-    # "鹤鸣镇所辖范围：联和村、…" → township context for the list
+    # 向龙村：6－10组 / 18—20组: a group range written with another dash
+    text = re.sub(r"(?<=\d)\s*[－—~～]+\s*(?=\d+\s*(?:组|社|队|村民小组))", "-", text)
+    # "鹤鸣镇所辖范围：联和村、…" / "富阳区龙门镇所属各行政村：…" → township context for the list
     m = re.match(
-        rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))(?:所辖范围|所辖|辖区)?[:：](?P<rest>.+)$",
-        text,
+        rf"^(?P<town>[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))(?:所辖范围|所辖|辖区|所属)?各?"
+        r"(?:行政村|村|社区)?[:：](?P<rest>.+)$",
+        _county_off(text),
     )
     if m:
         town, text = m["town"], m["rest"]
@@ -465,13 +481,11 @@ def _item(
     if CATEGORY.fullmatch(_notes_off(written)):
         return []
     item = TOWN_OFFICE.sub("街道", written)  # 斜口街办 / 任留街道办事处: the township 街道
-    cp = _COUNTY_PREFIX.match(item)
-    while cp and cp["county"] in _units.district_names():
-        item = item[cp.end("county") :]  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
-        cp = _COUNTY_PREFIX.match(item)
+    item = _county_off(item)  # 桐庐县旧县街道 / 杭州市富阳区东洲街道: the township
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
     for pattern, repl in COMMITTEE:  # 伊村村委会 / 西湖村委会: the village of the committee
         item = pattern.sub(repl, item)
+    item = _QUOTED.sub(r"\g<name>", item)  # “金都·城市芯宇”住宅区: the compound so named
     if _PART_OF.match(item):
         return None  # 部分天鹅村拆迁安置户: part of a place, which part unsaid — reported
     if re.fullmatch(r"第?\d+(?:[-—~～]\d+)?(?:幢|栋|号楼|座|单元)", item):
@@ -519,6 +533,8 @@ def _read_item(
     if re.fullmatch(r"\d+\s*等?", item):  # a bare number names nothing (马塍路24、26… lost)
         return None
     head, parens = _paren_split(item)
+    if parens and head.endswith("部分") and all(PATTERNS["bound"].match(n.strip()) for n in parens):
+        head = head[: -len("部分")]  # 久联村部分（新东公路以北）: the part is the side said
     sm = UNIT_BEFORE_SIDE.match(head)
     rest = head[sm.end() :] if sm else ""
     includes = [re.match(r"^(?:含|包括|包含)(?P<names>.{2,})$", n.strip()) for n in parens]
@@ -724,7 +740,7 @@ def _read_item(
         )
         if gm and not _TYPED.search(gm["v"]):
             name, group = gm["v"], gm["g"]
-    if not re.fullmatch(rf"[{CN}A-Za-z0-9]{{1,16}}", name) or _PROSE.search(name):
+    if not re.fullmatch(rf"[{CN}A-Za-z0-9·•]{{1,16}}", name) or _PROSE.search(name):
         return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
     if (
         town is None

@@ -77,3 +77,63 @@ def test_on_the_real_hangzhou_notice():
         assert any(z["kind"] == "street_limits" for z in schools[name]["zones"]), name
     names = {z.get("name") for s in spec["schools"] for z in s["zones"]}
     assert "青芝坞" not in names and "62幢" not in names
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("“金都·城市芯宇”住宅区", "金都·城市芯宇"),
+        ("“世贸丽晶城”住宅区", "世贸丽晶城"),
+        ("「阳光花园」", "阳光花园"),
+    ],
+)
+def test_a_compound_named_in_quotes(text, name):
+    pieces, left = scope_pieces(f"学院路312号，{text}", ParseContext(county=None))
+    assert left == []
+    assert [p["name"] for p in pieces if p["type"] == "compound"] == [name]
+
+
+@pytest.mark.parametrize(
+    "scope,town",
+    [
+        ("学校所在教育服务区范围：葛溪村、程浦村", None),
+        ("本校教育服务区范围：葛溪村、程浦村", None),
+        ("富阳区龙门镇所属各行政村：葛溪村、程浦村", "龙门镇"),
+        ("龙门镇所辖各村：葛溪村、程浦村", "龙门镇"),
+    ],
+)
+def test_a_label_before_the_list(scope, town):
+    text = f"# 招生范围\n\n第一小学：{scope}\n"
+    spec = parse_policy(text)
+    units = spec["schools"][0]["zones"][0]["units"]
+    assert [(u["name"], u["township"]) for u in units] == [("葛溪村", town), ("程浦村", town)]
+    assert spec["unparsed"] == []
+
+
+def test_a_group_range_with_a_fullwidth_dash():
+    pieces, left = scope_pieces("向龙村：6－10组", ParseContext(county=None))
+    assert left == []
+    assert [(p["name"], p["group"]) for p in pieces] == [("向龙村", "6-10组")]
+
+
+def test_a_later_sentence_of_named_compounds_continues_the_list():
+    """萧山区三江小学：渔浦社区；民丰村、山后村，金域三江小区 — 金域三江小区 is named as a compound
+    (小区), no guess: the sentence after ； is read.  Bare names (众力) still are not."""
+    spec = parse_policy("# 招生范围\n\n第一小学：渔浦社区；民丰村、山后村，金域三江小区\n")
+    zones = spec["schools"][0]["zones"]
+    names = [u["name"] for z in zones for u in z.get("units") or []]
+    assert names == ["渔浦社区", "民丰村", "山后村"]
+    assert [z["name"] for z in zones if z["kind"] == "compound"] == ["金域三江小区"]
+    spec = parse_policy("# 招生范围\n\n第一小学：渔浦社区；众力、赵家湾\n")
+    assert [z["kind"] for z in spec["schools"][0]["zones"]] == ["admin_units"]
+
+
+def test_the_part_of_a_village_on_one_side():
+    pieces, left = scope_pieces("久联村部分（新东公路以北）", ParseContext(county=None))
+    assert left == []
+    [p] = pieces
+    assert (p["type"], p["within"], p["bounds"]) == (
+        "bounds",
+        "久联村",
+        [{"street": "新东公路", "side": "north_of"}],
+    )
