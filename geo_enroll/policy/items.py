@@ -259,7 +259,7 @@ _NOTE_ONLY = re.compile(
 )
 """A note on a whole unit in brackets (半山村（双学区）, 丰二社区（含仁孝华庭…）): no part of it."""
 _QUOTED = re.compile(
-    r"^[“\"‘'「『](?P<name>[^“”\"‘’'「」『』]{2,30})[”\"’'」』](?:住宅区|住宅小区|小区|楼盘)?$"
+    r"^[“\"‘'「『](?P<name>[^“”\"‘’'「」『』]{2,30})[”\"’'」』](?P<kind>住宅区|住宅小区|小区|楼盘)?$"
 )
 """“金都·城市芯宇”住宅区 / “世贸丽晶城”: a compound named in quotes."""
 _WHOLE_TAIL = re.compile(r"全部|全域|整村|全村|等?所属的?(?:区域|范围)?")
@@ -485,7 +485,13 @@ def _item(
     item = SETTLED.sub("", item)  # 颐馨湿地壹号已落户范围: who lives there; the compound
     for pattern, repl in COMMITTEE:  # 伊村村委会 / 西湖村委会: the village of the committee
         item = pattern.sub(repl, item)
-    item = _QUOTED.sub(r"\g<name>", item)  # “金都·城市芯宇”住宅区: the compound so named
+    qm = _QUOTED.fullmatch(item)
+    if qm and (qm["kind"] or PATTERNS["compound"].match(qm["name"])):
+        # “金都·城市芯宇”住宅区: a compound so named, in any county (no unit to look up)
+        return [
+            {"type": "compound", "name": qm["name"], "within": None, "town": town, "text": written}
+        ]
+    item = _QUOTED.sub(r"\g<name>", item)  # “东关”: the name
     if _PART_OF.match(item):
         return None  # 部分天鹅村拆迁安置户: part of a place, which part unsaid — reported
     if re.fullmatch(r"第?\d+(?:[-—~～]\d+)?(?:幢|栋|号楼|座|单元)", item):

@@ -137,3 +137,16 @@ def test_the_part_of_a_village_on_one_side():
         "久联村",
         [{"street": "新东公路", "side": "north_of"}],
     )
+
+
+def test_a_quoted_compound_in_a_county_with_an_official_list():
+    """In 太仆寺旗 (its village list ships) a quoted 住宅区 is still a compound, never a village
+    name to look up."""
+    spec = parse_policy(
+        "# 招生范围\n\n第一小学招收宝昌镇东郊社区、“金都·城市芯宇”住宅区。", county="152527"
+    )
+    zones = spec["schools"][0]["zones"]
+    assert [(z["kind"], z.get("name")) for z in zones] == [
+        ("admin_units", None),
+        ("compound", "金都·城市芯宇"),
+    ]
