@@ -106,20 +106,19 @@ def lookup_address(
     settings: Settings = DEFAULT_SETTINGS,
     index=None,
     across: bool = False,
+    geo: dict | None = None,
+    keyed: tuple | None = None,
 ) -> dict:
     """Serving schools of a written address (geocoded with ``gazetteer``).
 
     Returns the :func:`lookup_point` answer plus ``input``; when the address cannot be located
-    the school lists are empty and ``warnings`` says why.
+    the school lists are empty and ``warnings`` says why.  ``geo``: the
+    :func:`geocode_address` of the same address, already made (and ``keyed`` its
+    :func:`answer_key` on ``index``).
     """
-    from .errors import GeoEnrollError
-
     text = str(address or "").strip()
-    try:
-        geo = dict(gazetteer.geocode(text))
-    except GeoEnrollError as exc:
-        geo = {"lon": None, "lat": None, "level": None, "reason": exc.message}
-    geo["input"] = text
+    if geo is None:
+        geo = geocode_address(text, gazetteer)
     out = _answer(
         geo,
         spec=spec,
@@ -128,9 +127,24 @@ def lookup_address(
         settings=settings,
         index=index,
         across=across,
+        keyed=keyed,
     )
     out["input"] = text
     return out
+
+
+def geocode_address(address: str, gazetteer) -> dict:
+    """The geocode result :func:`lookup_address` answers from: the gazetteer's, with the
+    address as ``input``; an address it cannot locate gives no point and the ``reason``."""
+    from .errors import GeoEnrollError
+
+    text = str(address or "").strip()
+    try:
+        geo = dict(gazetteer.geocode(text))
+    except GeoEnrollError as exc:
+        geo = {"lon": None, "lat": None, "level": None, "reason": exc.message}
+    geo["input"] = text
+    return geo
 
 
 def lookup_point(
@@ -197,36 +211,24 @@ def lookup_point(
     return out
 
 
-def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=False) -> dict:
+def _answer(
+    geo: dict, *, spec, zones, school_points, settings, index, across=False, keyed=None
+) -> dict:
     """The answer of a geocoded address or point (:func:`_compute_answer`), kept per index.
 
-    A located answer depends on the geocode result only through the point, its match level,
-    code, confidence and schematic flag, and the admin units its codes and text match
-    (:func:`~geo_enroll.placement.candidates.unit_hits`, computed per address) — except when
-    an ``alternative`` rule matches (the 也可 reading looks at the text again): those are
-    computed every time.  So addresses of one village or street point with the same unit
-    matches share one answer; each caller gets its own copy (:func:`_fresh`).  At most
-    :data:`ANSWER_MEMO_MAX` answers per index and settings.
+    A located answer depends on the geocode result only through :func:`answer_key` (the point,
+    its match level, code, confidence and schematic flag, and which admin units its codes and
+    text match), so addresses of one village or street point with the same unit matches share
+    one answer; each caller gets its own copy (:func:`fresh_copy`).  At most
+    :data:`ANSWER_MEMO_MAX` answers per index and settings.  ``keyed``: the
+    :func:`answer_key` of the same geocode result and index, already computed.
     """
-    from .placement.candidates import unit_hits
-
     index = index or build_index(spec, zones, school_points)
-    if geo.get("lon") is None or geo.get("lat") is None:
-        return _compute_answer(geo, spec=spec, settings=settings, index=index, across=across)
-    hits = unit_hits(geo, index)
-    if any(index.rules[rid][1].get("kind") == "alternative" for rid in hits if rid in index.rules):
+    key, matches = keyed or answer_key(geo, spec=spec, index=index, across=across)
+    if key is None:
         return _compute_answer(
-            geo, spec=spec, settings=settings, index=index, across=across, unit_hits=hits
+            geo, spec=spec, settings=settings, index=index, across=across, matches=matches
         )
-    policy = spec.get("policy") or {}
-    key = (
-        tuple((type(geo.get(k)), repr(geo.get(k))) for k in _ANSWER_GEO_KEYS),
-        frozenset(hits.items()),
-        repr(policy.get("jurisdiction")),
-        repr(policy.get("year")),
-        tuple(sorted({repr(s.get("level")) for s in spec.get("schools") or []})),
-        bool(across),
-    )
     memos = index.__dict__.setdefault("_answer_memo", {})
     kept = memos.get(id(settings))
     if kept is None or kept[0] is not settings:  # (settings, {key: answer}); settings kept alive
@@ -234,13 +236,42 @@ def _answer(geo: dict, *, spec, zones, school_points, settings, index, across=Fa
     got = kept[1].get(key)
     if got is None:
         got = _compute_answer(
-            geo, spec=spec, settings=settings, index=index, across=across, unit_hits=hits
+            geo, spec=spec, settings=settings, index=index, across=across, matches=matches
         )
         if len(kept[1]) >= ANSWER_MEMO_MAX:
             kept[1].clear()
         kept[1][key] = _fresh(got)
         return got
     return _fresh(got)
+
+
+def answer_key(geo: dict, *, spec: dict, index, across: bool = False) -> tuple:
+    """``(key, matches)``: what a located answer of ``index`` reads of a geocode result, and
+    the result's :func:`~geo_enroll.placement.candidates.unit_matches` (computed here once).
+
+    ``key`` is None for an address that was not located (its answer says why, from the text);
+    else two geocode results with the same key get the same answer: the same point, match
+    level, code, confidence and schematic flag, and the same admin units matched (by code, by
+    name in the text, by 社 / sub-area) — the only way the text reaches an answer (the 也可
+    reading of :func:`~geo_enroll.placement.candidates._read_as_written` asks which units
+    matched).  ``index`` must be the one the answer is computed on (units are told apart by
+    identity).
+    """
+    from .placement.candidates import unit_matches
+
+    if geo.get("lon") is None or geo.get("lat") is None:
+        return None, None
+    matches = unit_matches(geo, index)
+    policy = spec.get("policy") or {}
+    key = (
+        tuple((type(geo.get(k)), repr(geo.get(k))) for k in _ANSWER_GEO_KEYS),
+        frozenset(matches[1].items()),
+        repr(policy.get("jurisdiction")),
+        repr(policy.get("year")),
+        tuple(sorted({repr(s.get("level")) for s in spec.get("schools") or []})),
+        bool(across),
+    )
+    return key, matches
 
 
 ANSWER_MEMO_MAX = 20_000
@@ -250,16 +281,19 @@ _ANSWER_GEO_KEYS = ("lon", "lat", "level", "confidence", "code", "schematic")
 """What of a geocode result, besides its unit matches, a located answer reads."""
 
 
-def _fresh(value):
+def fresh_copy(value):
     """A copy of an answer's dicts and lists (its strings and numbers are immutable)."""
     if type(value) is dict:
-        return {k: _fresh(v) for k, v in value.items()}
+        return {k: fresh_copy(v) for k, v in value.items()}
     if type(value) is list:
-        return [_fresh(v) for v in value]
+        return [fresh_copy(v) for v in value]
     return value
 
 
-def _compute_answer(geo: dict, *, spec, settings, index, across, unit_hits=None) -> dict:
+_fresh = fresh_copy
+
+
+def _compute_answer(geo: dict, *, spec, settings, index, across, matches=None) -> dict:
     from .placement.candidates import CONFLICT_NOTE, candidates_by_basis, locate
 
     level = geo.get("level")
@@ -292,7 +326,7 @@ def _compute_answer(geo: dict, *, spec, settings, index, across, unit_hits=None)
         {str(s.get("level")) for s in spec.get("schools") or []}
         - {"primary", "middle", "nine_year", "None"}
     )
-    located = locate(geo, index, hits=unit_hits)  # the point's zones and units, once
+    located = locate(geo, index, matches=matches)  # the point's zones and units, once
     for lv in levels:
         both = candidates_by_basis(geo, lv, index=index, located=located)
         c, p = both["hukou"], both["property_in_zone"]

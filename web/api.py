@@ -78,23 +78,28 @@ def lookup_post():
         kept = cache.get(versions, key)
         if kept is not None:
             return current_app.response_class(kept, mimetype=current_app.json.mimetype)
-    out = {"ok": True} | lookup_page(
+    if signed_in:
+        return {"ok": True} | lookup_page(
+            address=data.get("address"),
+            lon=data.get("lon"),
+            lat=data.get("lat"),
+            nonce=None,
+            lang=lang(),
+            jurisdiction_key=data.get("jurisdiction") or None,
+            diagnostics=True,
+        )
+    answer = lookup_page(
         address=data.get("address"),
         lon=data.get("lon"),
         lat=data.get("lat"),
         nonce=None,
         lang=lang(),
         jurisdiction_key=data.get("jurisdiction") or None,
-        diagnostics=signed_in,
+        encoded=True,
     )
-    if signed_in:
-        return out
-    resp = current_app.json.response(out)
-    j = (out.get("jurisdiction") or {}).get("key")
-    cache.put(
-        versions, key, resp.get_data(), version_ok=out.get("version") == dict(versions).get(j)
-    )
-    return resp
+    encoded = bytes(answer)
+    cache.put(versions, key, encoded, version_ok=answer.version == dict(versions).get(answer.key))
+    return current_app.response_class(encoded, mimetype=current_app.json.mimetype)
 
 
 def _answer_cache() -> AnswerCache:

@@ -42,6 +42,7 @@ __all__ = [
     "locate",
     "resolve_school",
     "unit_hits",
+    "unit_matches",
     "school_table_from_spec",
 ]
 
@@ -154,6 +155,25 @@ def unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:
     >>> unit_hits(toy_gazetteer().geocode("玩具镇河湾村二社3号"), idx)
     {'toy-m1-r02': 20, 'toy-p1-r02': 30, 'toy-p1-r04': 20}
     """
+    return unit_matches(geo, index)[0]
+
+
+def unit_matches(geo: dict, index: ZoneIndex) -> tuple[dict[str, int], dict[tuple, int]]:
+    """(:func:`unit_hits`, the units that match): every admin unit of the index's rules that
+    matches this address, ``{(rule_id, id(unit)): specificity}`` (the unit dicts of
+    ``index.rules``).
+
+    A unit can only match through the codes of the address (its own code, the code's first 12
+    or 9 digits) or, without a code, by name, so the units looked at here are all the units
+    :meth:`ZoneIndex.unit_match` could match: the set is what an answer reads of the address
+    text through the units (:func:`_covered` asks it instead of matching again).
+
+    >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones
+    >>> idx = ZoneIndex(toy_spec(), toy_zones())
+    >>> hits, units = unit_matches(toy_gazetteer().geocode("玩具镇河湾村二社3号"), idx)
+    >>> sorted(rid for rid, _ in units)
+    ['toy-m1-r02', 'toy-p1-r02', 'toy-p1-r04']
+    """
     keys = set()
     for k in ("village_code", "township_code", "code"):
         v = str(geo.get(k) or "")
@@ -162,11 +182,14 @@ def unit_hits(geo: dict, index: ZoneIndex) -> dict[str, int]:
     cands = [x for k in sorted(keys) for x in index.units_by_code.get(k, [])]
     cands += index.units_nocode
     best: dict[str, int] = {}
+    matched: dict[tuple, int] = {}
     for rid, unit in cands:
         sp = index.unit_match(unit, geo)
-        if sp and sp > best.get(rid, 0):
-            best[rid] = sp
-    return best
+        if sp:
+            matched[(rid, id(unit))] = sp
+            if sp > best.get(rid, 0):
+                best[rid] = sp
+    return best, matched
 
 
 def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "hukou") -> dict:
@@ -193,28 +216,30 @@ def candidate_schools(geo: dict, level: str, *, index: ZoneIndex, basis: str = "
     return candidates_by_basis(geo, level, index=index, bases=(basis,))[basis]
 
 
-def locate(geo: dict, index: ZoneIndex, *, near: bool = True, hits: dict | None = None) -> dict:
+def locate(geo: dict, index: ZoneIndex, *, near: bool = True, matches: tuple | None = None) -> dict:
     """What every level and basis of :func:`candidates_by_basis` needs of one address,
     computed once: the projected point, the polygon zones near it
     (:meth:`ZoneIndex.near_zones`; ``near=False``: left to each level, so that points the
     batch path answered (:meth:`ZoneIndex.prime`) are only looked up) and the admin units its
-    codes match (best specificity per rule; ``hits``: :func:`unit_hits` of the same
-    address and index, already computed).
+    codes match (best specificity per rule, and which units: ``matches``, the
+    :func:`unit_matches` of the same address and index when already computed).
 
     >>> from geo_enroll.datasets import toy_gazetteer, toy_spec, toy_zones, toy_school_points
     >>> idx = ZoneIndex(toy_spec(), toy_zones(), school_points=toy_school_points())
     >>> geo = toy_gazetteer().geocode("玩具镇横街61号")
     >>> loc = locate(geo, idx)
     >>> sorted(loc), len(loc["near"][0]) > 0
-    (['lonlat', 'near', 'unit_hits', 'xy'], True)
+    (['lonlat', 'near', 'unit_hits', 'unit_ids', 'xy'], True)
     """
     xy = index.project(geo.get("lon"), geo.get("lat"))
     lonlat = None if geo.get("lon") is None else (float(geo["lon"]), float(geo["lat"]))
+    hits, ids = unit_matches(geo, index) if matches is None else matches
     return {
         "xy": xy,
         "lonlat": lonlat,
         "near": index.near_zones(xy, lonlat) if near else None,
-        "unit_hits": unit_hits(geo, index) if hits is None else hits,
+        "unit_hits": hits,
+        "unit_ids": ids,
     }
 
 
@@ -277,7 +302,9 @@ def candidates_by_basis(
             for oid in z.get("schools") or []:
                 if oid in index.schools and _serves(index.schools[oid].get("level"), level):
                     matches.append(_m(oid, rid, z, spec_))
-    matches, optional = _read_as_written(matches, optional, index, warnings, geo)
+    matches, optional = _read_as_written(
+        matches, optional, index, warnings, geo, loc.get("unit_ids")
+    )
     dist: dict[str, float] = {}
 
     def distance(sid: str) -> float:
@@ -361,7 +388,7 @@ def _origin(index: ZoneIndex, m: dict) -> str:
 
 
 def _read_as_written(
-    matches, optional, index, warnings, geo: dict | None = None
+    matches, optional, index, warnings, geo: dict | None = None, unit_ids=None
 ) -> tuple[list[dict], list[dict]]:
     """Two reading rules between zone claims, applied before "the most specific match wins".
 
@@ -406,7 +433,7 @@ def _read_as_written(
             and others
             and m.get("kind") == "admin_units"
             and _origin(index, m) == "body"
-            and _covered(index, m, alt_units[sid], geo)
+            and _covered(index, m, alt_units[sid], geo, unit_ids)
         ):
             continue  # named as 也可 for this area: an option, not the zone school
         kept.append(m)
@@ -440,10 +467,17 @@ def _read_as_written(
     return kept, optional
 
 
-def _covered(index, m: dict, alt: list[dict], geo: dict | None) -> bool:
-    """Every unit of claim ``m`` that matches this address is a unit of ``alt``."""
-    z = index.rules.get(m["rule_id"], (None, {}))[1]
-    units = [u for u in z.get("units") or [] if geo is None or index.unit_match(u, geo)]
+def _covered(index, m: dict, alt: list[dict], geo: dict | None, unit_ids=None) -> bool:
+    """Every unit of claim ``m`` that matches this address is a unit of ``alt`` (``unit_ids``:
+    the address's :func:`unit_matches`, else each unit is matched here)."""
+    rid = m["rule_id"]
+    z = index.rules.get(rid, (None, {}))[1]
+    if geo is None:
+        units = list(z.get("units") or [])
+    elif unit_ids is not None:
+        units = [u for u in z.get("units") or [] if (rid, id(u)) in unit_ids]
+    else:
+        units = [u for u in z.get("units") or [] if index.unit_match(u, geo)]
     return bool(units) and all(any(_same_unit(a, u) for a in alt) for u in units)
 
 

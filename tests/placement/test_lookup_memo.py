@@ -84,15 +84,63 @@ def test_one_point_other_unit_matches_other_answers():
     assert len(index._answer_memo[id(DEFAULT_SETTINGS)][1]) == 2
 
 
-def test_an_alternative_match_is_computed_every_time():
-    """The 也可 reading (an ``alternative`` rule) looks at the address text again: never kept."""
+def test_an_alternative_match_is_kept_by_its_units():
+    """The 也可 reading (an ``alternative`` rule) asks which units the address matched: with the
+    toy town's 河湾村也可 rule in place, 一社 and 二社 of one point (二社 also claimed by a
+    zone rule of its own) get their own answers, each kept and equal to a fresh one."""
     kw = {"spec": toy_spec(), "zones": toy_zones(), "school_points": toy_school_points()}
     index = ZoneIndex(kw["spec"], kw["zones"], school_points=kw["school_points"])
     gaz = toy_gazetteer()
-    geo = gaz.geocode("玩具镇河湾村一社3号")
-    assert any(index.rules[r][1].get("kind") == "alternative" for r in unit_hits(geo, index))
-    lookup_address("玩具镇河湾村一社3号", gazetteer=gaz, index=index, **kw)
-    assert not index.__dict__.get("_answer_memo", {}).get(id(DEFAULT_SETTINGS), (0, {}))[1]
+    one = lookup.geocode_address("玩具镇河湾村一社3号", gaz)
+    two = dict(one, group=gaz.geocode("玩具镇河湾村二社3号")["group"], input="玩具镇河湾村二社3号")
+    for geo in (one, two):
+        assert any(index.rules[r][1].get("kind") == "alternative" for r in unit_hits(geo, index))
+    keys = [lookup.answer_key(g, spec=kw["spec"], index=index)[0] for g in (one, two)]
+    assert keys[0] != keys[1]
+    answers = []
+    for _ in range(2):
+        for geo in (one, two):
+            got = lookup._answer(geo, index=index, settings=DEFAULT_SETTINGS, **kw)
+            assert got == lookup._compute_answer(
+                geo, spec=kw["spec"], settings=DEFAULT_SETTINGS, index=index, across=False
+            )
+            answers.append(got)
+    assert answers[0] != answers[1]
+    assert len(index._answer_memo[id(DEFAULT_SETTINGS)][1]) == 2
+
+
+@pytest.mark.parametrize("key", sorted(SEEDS))
+def test_the_unit_set_reads_the_claims_as_matching_again_does(key):
+    """``_covered`` asks the address's matched units instead of matching each unit of a claim
+    again: the same answer for every claim of every seed address (and its variants)."""
+    from geo_enroll.placement.candidates import _covered, unit_matches
+
+    index, geos = _seed(key)
+    geos = [g for g in geos + _variants(geos) if g.get("lon") is not None]
+    alternatives = [
+        z.get("units") or [] for _s, z in index.rules.values() if z.get("kind") == "alternative"
+    ]
+    seen = {True: 0, False: 0}
+    for geo in geos:
+        hits, ids = unit_matches(geo, index)
+        claims = [
+            {"rule_id": rid, "school_id": index.rules[rid][0]}
+            for rid in sorted(hits)
+            if index.rules[rid][1].get("kind") == "admin_units"
+        ]
+        # the 也可 units of the spec, and the claims' own units (a claim covered by itself)
+        alts = alternatives + [index.rules[m["rule_id"]][1].get("units") or [] for m in claims]
+        alts += [  # and a rule's units this address does not match (nothing covered)
+            z.get("units") or []
+            for rid, (_s, z) in sorted(index.rules.items())
+            if z.get("units") and rid not in hits
+        ][:1]
+        for m in claims:
+            for units in alts:
+                want = _covered(index, m, units, geo)
+                assert _covered(index, m, units, geo, ids) == want, (geo["input"], m)
+                seen[want] += 1
+    assert seen[True] and seen[False]  # both outcomes occur on the seed's addresses
 
 
 def test_a_caller_cannot_change_the_next_answer():

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from geo_enroll import impact
 from geo_enroll.errors import AddressError, InputError
-from geo_enroll.lookup import OPTIONAL_KINDS, lookup_address, lookup_point
+from geo_enroll.lookup import (
+    OPTIONAL_KINDS,
+    answer_key,
+    geocode_address,
+    lookup_address,
+    lookup_point,
+)
 from geo_enroll.placement.candidates import ZoneIndex
 from geo_enroll.settings import DEFAULT_SETTINGS
 
@@ -30,6 +36,7 @@ __all__ = [
     "OPTIONAL_KINDS",
     "zone_kind_label",
     "lookup",
+    "prepare_address",
     "geocode",
     "gap_report",
     "explain_no_zone",
@@ -80,6 +87,37 @@ def _zone_index(spec: dict, zones: dict, ctx: Context, key: str | None):
     return idx
 
 
+def _checked_address(address: str) -> str:
+    """The address of a lookup without its outer spaces; empty or too long is refused."""
+    address = address.strip()
+    if not address:
+        raise AddressError("请输入地址 (an address is required)")
+    if len(address) > DEFAULT_SETTINGS.max_address_chars:
+        raise AddressError(
+            f"地址过长 ({len(address)} 字), 最多 {DEFAULT_SETTINGS.max_address_chars} 字 "
+            "(address too long)"
+        )
+    return address
+
+
+def prepare_address(
+    *, spec: dict, zones: dict, address: str, ctx: Context = DEFAULT_CONTEXT, key: str | None
+) -> dict:
+    """The first half of an address's :func:`lookup`: the address checked, geocoded, and the
+    engine's :func:`~geo_enroll.lookup.answer_key` on the version's zone index.
+
+    Returns ``{"address", "geo", "keyed", "index"}``; ``keyed[0]`` (None for an address that
+    was not located) tells which answers are the same, whatever else the text says (a caller
+    may keep its own answers by it, per version and index), and :func:`lookup` with
+    ``prepared=`` finishes the answer without doing this again.
+    """
+    address = _checked_address(address)
+    index = _zone_index(spec, zones, ctx, key)
+    geo = geocode_address(address, gazetteer(ctx))
+    keyed = answer_key(geo, spec=spec, index=index, across=True)
+    return {"address": address, "geo": geo, "keyed": keyed, "index": index}
+
+
 def lookup(
     *,
     spec: dict,
@@ -89,6 +127,7 @@ def lookup(
     lat: float | None = None,
     ctx: Context = DEFAULT_CONTEXT,
     key: str | None = None,
+    prepared: dict | None = None,
 ) -> dict:
     """Serving schools for an address or a clicked point.
 
@@ -97,24 +136,19 @@ def lookup(
     entry is ``{"school", "school_id", "kind", "rule_id", "source", "line", "optional"}``,
     plus the engine's ``across`` (the schools across a zone edge within the boundary warning
     distance; None farther from every edge).  ``key`` (the version's hash) lets the zone index
-    be reused between lookups.
+    be reused between lookups.  ``prepared``: :func:`prepare_address` of the same address,
+    version and context.
     """
     if address is not None:
-        address = address.strip()
-        if not address:
-            raise AddressError("请输入地址 (an address is required)")
-        if len(address) > DEFAULT_SETTINGS.max_address_chars:
-            raise AddressError(
-                f"地址过长 ({len(address)} 字), 最多 {DEFAULT_SETTINGS.max_address_chars} 字 "
-                "(address too long)"
-            )
+        if prepared is None:
+            prepared = prepare_address(spec=spec, zones=zones, address=address, ctx=ctx, key=key)
+        address = prepared["address"]
     elif lon is None or lat is None:
         raise InputError("需要地址或地图上的点 (an address or a point is required)")
     elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(f"坐标超出范围 lon={lon} lat={lat} (expected WGS 84 degrees)")
 
     zones_gdf = shared_zones_frame(zones)
-    index = _zone_index(spec, zones, ctx, key)
     if address is not None:
         raw = lookup_address(
             address,
@@ -122,8 +156,10 @@ def lookup(
             zones=zones_gdf,
             gazetteer=gazetteer(ctx),
             school_points=school_points(ctx),
-            index=index,
+            index=prepared["index"],
             across=True,
+            geo=prepared["geo"],
+            keyed=prepared["keyed"],
         )
     else:
         raw = lookup_point(
@@ -132,7 +168,7 @@ def lookup(
             spec=spec,
             zones=zones_gdf,
             school_points=school_points(ctx),
-            index=index,
+            index=_zone_index(spec, zones, ctx, key),
             across=True,
         )
     return _normalise_lookup(raw, address, lon, lat, spec) | {"engine": "geo_enroll.lookup"}

@@ -8,10 +8,11 @@ of the engine are the bureau's diagnostics, not the parent's answer (the engine 
 
 from __future__ import annotations
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 
 from geo_enroll.address import parse_address
 from geo_enroll.errors import GeocodeError, InputError, NotFoundError
+from geo_enroll.lookup import ANSWER_MEMO_MAX, fresh_copy
 
 from .. import notices
 from ..common import (
@@ -28,7 +29,15 @@ from ..context import gazetteer, school_locations
 from ..errors import status_for
 from ..jurisdictions import Jurisdiction
 from ..labels import match_info, word
-from .answer import contacts, explain_no_zone, gap_report, geocode, lookup, zone_kind_label
+from .answer import (
+    contacts,
+    explain_no_zone,
+    gap_report,
+    geocode,
+    lookup,
+    prepare_address,
+    zone_kind_label,
+)
 from .nearby import describe_point
 
 __all__ = ["detect_jurisdiction", "lookup_page", "public_map"]
@@ -226,11 +235,16 @@ def lookup_page(
     jurisdiction_key: str | None = None,
     default_key: str | None = None,
     diagnostics: bool = False,
-) -> dict:
+    encoded: bool = False,
+):
     """A parent's lookup (:func:`_lookup`); for the HTML page an address that cannot be served
     (outside the jurisdiction, unreadable) keeps the page, its form and map, with the reason,
     what to try and the bureau's consultation phone inline (``lookup_error``).  The JSON twin
-    answers the error envelope."""
+    answers the error envelope.
+
+    ``encoded=True`` (with ``nonce=None``: the JSON twin): :class:`EncodedAnswer`, the answer
+    with ``{"ok": true}`` as the bytes the app's JSON provider makes of it.
+    """
     try:
         return _lookup(
             address=address,
@@ -241,6 +255,7 @@ def lookup_page(
             jurisdiction_key=jurisdiction_key,
             default_key=default_key,
             diagnostics=diagnostics,
+            encoded=encoded,
         )
     except (InputError, NotFoundError, GeocodeError) as exc:
         if nonce is None or status_for(exc) >= 500:
@@ -268,7 +283,8 @@ def _lookup(
     jurisdiction_key: str | None = None,
     default_key: str | None = None,
     diagnostics: bool = False,
-) -> dict:
+    encoded: bool = False,
+):
     """A parent's lookup on the current version of the address's jurisdiction.
 
     The answer keeps the engine's list per level (``schools``: one entry per rule) and adds
@@ -284,6 +300,16 @@ def _lookup(
     """
     j = on_page(_pick_jurisdiction(address, jurisdiction_key, default_key))
     v = current_version(j)
+    prepared = kept = None
+    if address is not None:
+        prepared = prepare_address(
+            spec=v["spec"], zones=v["zones"], address=address, ctx=j.ctx, key=v["sha256"]
+        )
+        if nonce is None and prepared["keyed"][0] is not None:
+            kept = _kept_answers(v, j, prepared["index"]), (lang, diagnostics, prepared["keyed"][0])
+            got = kept[0].get(kept[1])
+            if got is not None:
+                return got.encode(prepared["address"]) if encoded else got.copy(prepared["address"])
     answer = lookup(
         spec=v["spec"],
         zones=v["zones"],
@@ -292,6 +318,7 @@ def _lookup(
         lat=lat,
         ctx=j.ctx,
         key=v["sha256"],
+        prepared=prepared,
     )
     for level in ("primary", "middle"):
         for s in answer["schools"].get(level, []):
@@ -330,7 +357,13 @@ def _lookup(
             why.pop("geometry", None)
             answer["no_zone"][lv] = why
     if nonce is None:
-        return answer
+        if kept is None:
+            return _encode_answer(answer) if encoded else answer
+        entry = _KeptAnswer(answer)
+        if len(kept[0]) >= ANSWER_MEMO_MAX:
+            kept[0].clear()
+        kept[0][kept[1]] = entry
+        return entry.encode(prepared["address"]) if encoded else answer
     ids = {s.get("school_id") for lv in answer["schools"].values() for s in lv}
     rule_ids = {s.get("rule_id") for lv in answer["schools"].values() for s in lv}
     across_ids = {a["school_id"] for a in answer["across"]}
@@ -383,6 +416,79 @@ def _lookup(
             rule_ids=False,
         ),
     }
+
+
+def _kept_answers(v: dict, j: Jurisdiction, index) -> dict:
+    """The JSON answers of addresses kept per version, jurisdiction and zone index, by the
+    engine's :func:`~geo_enroll.lookup.answer_key` (with the language and diagnostics): every
+    address of one village or street point with the same unit matches gets the same answer
+    but its ``input``, so the second such address skips the engine's answer and this module's
+    work on it (sources, groups, no-zone reasons).  At most
+    :data:`~geo_enroll.lookup.ANSWER_MEMO_MAX` answers; the index and jurisdiction are kept
+    with them (the key tells units apart by identity)."""
+    cache = app_cache()
+    key = ("answers", v["id"], j.key)
+    kept = cache.get(key)
+    if kept is None or kept[0] is not index or kept[1] is not j:
+        kept = cache[key] = (index, j, {})
+    return kept[2]
+
+
+class EncodedAnswer(bytes):
+    """A JSON answer as the bytes the app's JSON provider makes of ``{"ok": true} | answer``
+    (with its trailing newline), with the answer's ``version`` and jurisdiction ``key``."""
+
+    version: int | None
+    key: str | None
+
+
+def _encoded(body: bytes, answer: dict) -> EncodedAnswer:
+    out = EncodedAnswer(body)
+    out.version = answer.get("version")
+    out.key = (answer.get("jurisdiction") or {}).get("key")
+    return out
+
+
+def _encode_answer(answer: dict) -> EncodedAnswer:
+    """An answer not kept (a point, an address not located), encoded."""
+    return _encoded(current_app.json.response({"ok": True} | answer).get_data(), answer)
+
+
+_INPUT_MARK = "\ue000geo_enroll input\ue001"
+"""Stands for the address in a kept answer's encoding (private-use characters: no answer has
+them, an address that has them is encoded whole)."""
+
+
+class _KeptAnswer:
+    """One address answer kept by its engine key (:func:`_kept_answers`): the answer without
+    its ``input``, as a dict (each caller gets a copy with its input) and as the JSON bytes
+    around the input (encoded once; the input's own encoding put between them)."""
+
+    __slots__ = ("answer", "parts")
+
+    def __init__(self, answer: dict):
+        self.answer = fresh_copy(answer)
+        self.parts: tuple[bytes, bytes] | None = None
+
+    def copy(self, text: str) -> dict:
+        return fresh_copy(self.answer) | {"input": text}
+
+    def encode(self, text: str) -> EncodedAnswer:
+        provider = current_app.json
+        if self.parts is None or _INPUT_MARK in text:
+            whole = provider.response({"ok": True} | self.answer | {"input": text}).get_data()
+            if _INPUT_MARK in text:
+                return _encoded(whole, self.answer)
+            marked = provider.response({"ok": True} | self.answer | {"input": _INPUT_MARK})
+            mark = provider.dumps(_INPUT_MARK).encode("utf-8")
+            body = marked.get_data()
+            if body.count(mark) != 1:  # cannot happen (the mark is in no answer): never spliced
+                return _encoded(whole, self.answer)
+            head, _, tail = body.partition(mark)
+            self.parts = (head, tail)
+            return _encoded(whole, self.answer)
+        head, tail = self.parts
+        return _encoded(head + provider.dumps(text).encode("utf-8") + tail, self.answer)
 
 
 _NO_ZONE_MAX = 20_000  # points whose no-zone explanation is kept per version and process
