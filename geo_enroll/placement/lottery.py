@@ -130,7 +130,7 @@ def _clean_applicants(applicants: pd.DataFrame) -> pd.DataFrame:
             "|".join(c.strip() for c in str(v).split("|") if c.strip())
             if not (v is None or (isinstance(v, float) and np.isnan(v)))
             else ""
-            for v in df["choices"]
+            for v in df["choices"].tolist()  # a list: iterating an Arrow column is slow
         ]
     else:
         df["choices"] = ""
@@ -184,7 +184,8 @@ def _clean_seats(seats: pd.DataFrame) -> pd.DataFrame:
 def _check_choices(app: pd.DataFrame, seats: pd.DataFrame) -> None:
     group_of = dict(zip(seats["school"], seats["group"], strict=True))
     problems = []
-    for sid, grp, ch in zip(app["student_id"], app["group"], app["choices"], strict=True):
+    cols = (app[c].tolist() for c in ("student_id", "group", "choices"))
+    for sid, grp, ch in zip(*cols, strict=True):
         for s in ch.split("|") if ch else []:
             if s not in group_of:
                 problems.append(f"{sid}: choice {s} is not in the seat plan (志愿学校不在学位表中)")
@@ -330,14 +331,17 @@ def _pad(lists) -> np.ndarray:
     return out
 
 
-def _serial_dictatorship_fast(order, choice_pad, group_pad, seats, keys):
+def _serial_dictatorship_fast(order, choice_pad, group_pad, seats, keys, first=None):
     """:func:`_serial_dictatorship` without a loop over applicants (one simulated draw).
 
     ``choice_pad`` / ``group_pad`` (n × width, -1 padded): each applicant's choices and the
     schools of their group.  Pass 2 (调剂) takes the first open school of the applicant's
     group in the order of ``keys`` (n × width of ``group_pad``, random: uniform among the open
-    schools, as the official draw's SHA-256 order is).  Both passes are solved by
-    :func:`_first_open`.  Returns the school column per applicant (-1: none).
+    schools, as the official draw's SHA-256 order is; or a ``numpy.random.Generator`` that
+    draws them for the applicants pass 1 left without a school only).  Both passes are solved
+    by :func:`_first_open`; ``first`` (:func:`_first_choices` of ``choice_pad`` and ``seats``,
+    the same in every draw) saves pass 1 its first round.  Returns the school column per
+    applicant (-1: none).
 
     >>> _serial_dictatorship_fast(np.array([2, 1, 0]), _pad([[0], [0], [0]]),
     ...     _pad([[0, 1]] * 3), np.array([1, 1]), np.zeros((3, 2))).tolist()
@@ -346,13 +350,17 @@ def _serial_dictatorship_fast(order, choice_pad, group_pad, seats, keys):
     n = len(order)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    got = _first_open(pos, choice_pad, np.asarray(seats, dtype=np.int64))
+    seats = np.asarray(seats, dtype=np.int64)
+    got = _first_open(pos, choice_pad, seats, order=order, first=first)
     left = seats - np.bincount(got[got >= 0], minlength=len(seats))
     rest = np.flatnonzero((got < 0) & (group_pad[:, 0] >= 0))
     if len(rest) and left.any():
         gs = group_pad[rest]
-        k = np.where(gs >= 0, keys[rest], np.inf)
-        gs = np.take_along_axis(gs, np.argsort(k, axis=1, kind="stable"), axis=1)
+        if isinstance(keys, np.random.Generator):
+            gs = keys.permuted(gs, axis=1)  # each row in a uniform order (padding anywhere)
+        else:
+            k = np.where(gs >= 0, keys[rest], np.inf)
+            gs = np.take_along_axis(gs, np.argsort(k, axis=1, kind="stable"), axis=1)
         # positions among the rest only (same order)
         sub = np.argsort(pos[rest], kind="stable")
         sub_pos = np.empty(len(rest), dtype=np.int64)
@@ -361,42 +369,78 @@ def _serial_dictatorship_fast(order, choice_pad, group_pad, seats, keys):
     return got
 
 
-def _first_open(pos, choices, seats):
+def _first_choices(choices, seats) -> np.ndarray:
+    """Each applicant's first choice of a school with seats (-1: none): the first round of
+    :func:`_first_open` before any school has filled, the same in every draw.
+
+    >>> _first_choices(_pad([[1, 0], [1], []]), np.array([3, 0])).tolist()
+    [0, -1, -1]
+    """
+    seats = np.asarray(seats)
+    has = np.append(seats > 0, False)  # index -1 (padding): never open
+    open_ = has[choices]
+    pick = choices[np.arange(len(choices)), open_.argmax(axis=1)]
+    return np.where(open_.any(axis=1), pick, -1)
+
+
+def _first_open(pos, choices, seats, *, order=None, first=None):
     """Serial dictatorship by positions: each applicant takes their first choice still open.
 
-    ``pos``: each applicant's position (a permutation of 0..n-1); ``choices`` (n × width, -1
-    padded).  Let F[j] be the position of the applicant taking school j's last seat (n if it
-    never fills, -1 without seats): j is open to position t iff t ≤ F[j].  Start with F = n,
-    give everyone their first choice open under F, recompute F from those choices, repeat.
-    F only decreases (nobody moves back to an earlier choice), and its fixed point is the
+    ``pos``: each applicant's position (a permutation of 0..n-1; ``order`` its inverse when
+    known); ``choices`` (n × width, -1 padded).  Let F[j] be the position of the applicant
+    taking school j's last seat (n if it never fills, -1 without seats): j is open to position
+    t iff t ≤ F[j].  Start with F = n, give everyone their first choice open under F (``first``
+    when given: :func:`_first_choices`), recompute F from those choices, repeat.  F only
+    decreases (nobody moves back to an earlier choice), and its fixed point is the
     one-at-a-time answer (by induction on the position), so the loop ends with exactly it.
 
     >>> _first_open(np.array([1, 0, 2]), _pad([[0, 1], [0], [0, 1]]), np.array([1, 1])).tolist()
     [1, 0, -1]
     """
     n, m = len(pos), len(seats)
-    order = np.empty(n, dtype=np.int64)
-    order[pos] = np.arange(n)
-    full_at = np.where(seats > 0, n, -1)
+    if order is None:
+        order = np.empty(n, dtype=np.int64)
+        order[pos] = np.arange(n)
+    full_at = np.append(np.where(seats > 0, n, -1), -1)  # index -1 (padding): never open
     small = np.int16 if m < 32_000 else np.int64  # 16-bit: a linear-time stable sort
-    a = np.full(n, -1, dtype=np.int64)
-    move = np.arange(n)  # applicants whose choice may change
+    if first is None:
+        a = _first_choices(choices, seats)
+    else:
+        a = first.copy()
+    took = None  # the schools movers went to last round (None: every school)
     while True:
-        ch = choices[move]
-        open_ = (ch >= 0) & (pos[move, None] <= full_at[ch.clip(0)])
-        a[move] = np.where(open_.any(axis=1), ch[np.arange(len(move)), open_.argmax(axis=1)], -1)
-        seq = np.where(a >= 0, a, m)[order].astype(small)  # school taken, in draw order
-        by_school = np.argsort(seq, kind="stable")  # positions, grouped by school
-        count = np.bincount(seq, minlength=m + 1)[:m]
+        if took is None:
+            seq = np.where(a >= 0, a, m)[order].astype(small)  # school taken, in draw order
+            at = np.argsort(seq, kind="stable")  # positions, grouped by school
+            count = np.bincount(seq, minlength=m + 1)[:m]
+            new = np.where(seats > 0, n, -1)
+        else:
+            # a school nobody moved to keeps its seated applicants (those who left it were
+            # after its last seat): only the schools movers took are counted again
+            at = np.flatnonzero(took[a][order])  # their applicants' positions, ascending
+            seq = a[order[at]].astype(small)
+            at = at[np.argsort(seq, kind="stable")]
+            count = np.bincount(seq, minlength=m)
+            new = full_at[:m].copy()
         start = np.concatenate([[0], np.cumsum(count)[:-1]])
         fills = (count >= seats) & (seats > 0)
-        new = np.where(seats > 0, n, -1)
-        new[fills] = by_school[start[fills] + seats[fills] - 1]
-        if np.array_equal(new, full_at):
+        new[fills] = at[start[fills] + seats[fills] - 1]
+        if np.array_equal(new, full_at[:m]):
             return a
-        full_at = new
+        full_at[:m] = new
         # only those whose school now fills before them move on (to a later choice)
-        move = np.flatnonzero((a >= 0) & (pos > full_at[a.clip(0)]))
+        move = np.flatnonzero(pos > full_at[a])
+        move = move[a[move] >= 0]
+        ch = choices[move]
+        open_ = pos[move, None] <= full_at[ch]
+        pick = ch[np.arange(len(move)), open_.argmax(axis=1)]
+        a[move] = np.where(open_.any(axis=1), pick, -1)
+        if len(move) * 8 > n:
+            took = None
+        else:
+            took = np.zeros(m + 1, dtype=bool)  # index -1 (no school): never counted
+            took[a[move]] = True
+            took[-1] = False
 
 
 def _prepare(app: pd.DataFrame, st: pd.DataFrame):
@@ -407,8 +451,8 @@ def _prepare(app: pd.DataFrame, st: pd.DataFrame):
     group_schools = [[] for _ in groups]
     for j, g in enumerate(st["group"]):
         group_schools[gi[g]].append(j)
-    choices = [[col[s] for s in ch.split("|")] if ch else [] for ch in app["choices"]]
-    group_idx = np.array([gi[g] for g in app["group"]], dtype=np.int64)
+    choices = [[col[s] for s in ch.split("|")] if ch else [] for ch in app["choices"].tolist()]
+    group_idx = np.array([gi[g] for g in app["group"].tolist()], dtype=np.int64)
     return schools, choices, group_idx, group_schools
 
 
@@ -625,16 +669,24 @@ def simulate(
     last_tier = np.full((int(draws), m), -1, dtype=np.int64)
     tier_levels = np.unique(tiers)
     every = max(1, int(draws) // 50)
+    first = _first_choices(choice_pad, seat_arr0)
+    tier_rank = np.unique(tiers, return_inverse=True)[1].reshape(-1)
+    tier_rank = tier_rank.astype(np.int16 if tier_rank.max(initial=0) < 32_000 else np.int64)
+    n_tiers = len(tier_levels)
     for d in range(int(draws)):
-        order = np.argsort(tiers + rng.random(n))  # tier first, then a uniform key
-        got = _serial_dictatorship_fast(
-            order, choice_pad, group_pad, seat_arr0, rng.random(group_pad.shape)
-        )
+        perm = rng.permutation(n)  # a uniform order, then tier first (a stable radix sort)
+        order = perm[np.argsort(tier_rank[perm], kind="stable")]
+        got = _serial_dictatorship_fast(order, choice_pad, group_pad, seat_arr0, rng, first=first)
         total += np.bincount(unit_base + np.where(got >= 0, got, m), minlength=len(total))
         ok = got >= 0
-        placed[d] = np.bincount(got[ok], minlength=m)
-        for t in tier_levels:  # ascending: the last tier admitted wins
-            last_tier[d, np.bincount(got[ok & (tiers == t)], minlength=m) > 0] = t
+        # admitted per school and tier (dense ranks): the fill, and the last tier admitted
+        by_tier = np.bincount(got[ok] * n_tiers + tier_rank[ok], minlength=m * n_tiers).reshape(
+            m, n_tiers
+        )
+        placed[d] = by_tier.sum(axis=1)
+        has = by_tier > 0
+        last = n_tiers - 1 - has[:, ::-1].argmax(axis=1)
+        last_tier[d] = np.where(has.any(axis=1), tier_levels[last], -1)
         if progress is not None and ((d + 1) % every == 0 or d + 1 == int(draws)):
             progress((d + 1) / int(draws))
     total = total.reshape(n_units, m + 1)

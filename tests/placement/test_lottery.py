@@ -224,3 +224,105 @@ def test_simulation_draw_equals_serial_dictatorship(seed):
         )
         assert got.tolist() == ref.tolist()
         assert (np.bincount(got[got >= 0], minlength=m) <= seats).all()
+
+
+def _reference_simulate(app, seats, draws, seed):
+    """The simulation written one applicant at a time (``_serial_dictatorship``) on the same
+    random numbers as ``simulate``: per draw a uniform permutation sorted by tier, then for
+    pass 2 each left-over applicant's group schools in a uniformly shuffled order (the rows of
+    those applicants, shuffled by the same generator call)."""
+    a = L._clean_applicants(app).sort_values("student_id", kind="stable").reset_index(drop=True)
+    s = L._clean_seats(seats).sort_values("school", kind="stable").reset_index(drop=True)
+    schools, choices, group_idx, group_schools = L._prepare(a, s)
+    seat_arr = s["seats"].to_numpy(dtype=np.int64)
+    tiers = a["tier"].to_numpy().astype(np.int64)
+    gpad = L._pad(group_schools)[group_idx]
+    rng = np.random.Generator(np.random.PCG64(seed))
+    n, m = len(a), len(s)
+    units = sorted(set(a["unit"]))
+    counts = {}
+    placed = np.zeros((draws, m), dtype=np.int64)
+    last = np.full((draws, m), -1, dtype=np.int64)
+    for d in range(draws):
+        perm = rng.permutation(n)
+        order = perm[np.argsort(tiers[perm], kind="stable")]
+        first, _ = L._serial_dictatorship(
+            order, choices, group_idx, group_schools, seat_arr.copy(), lambda i, cols: None
+        )
+        left = seat_arr - np.bincount(first[first >= 0], minlength=m)
+        rest = np.flatnonzero((first < 0) & (gpad[:, 0] >= 0))
+        rank = {}
+        if len(rest) and left.any():
+            rows = rng.permuted(gpad[rest], axis=1)
+            rank = {
+                int(i): [int(j) for j in row if j >= 0] for i, row in zip(rest, rows, strict=True)
+            }
+
+        def fallback(i, cols, rank=rank):
+            return min(cols, key=rank[int(i)].index) if cols else None
+
+        got, _ = L._serial_dictatorship(
+            order, choices, group_idx, group_schools, seat_arr.copy(), fallback
+        )
+        for i in range(n):
+            key = (a["unit"].iat[i], schools[got[i]] if got[i] >= 0 else "")
+            counts[key] = counts.get(key, 0) + 1
+        for i in np.flatnonzero(got >= 0):
+            placed[d, got[i]] += 1
+            last[d, got[i]] = max(last[d, got[i]], tiers[i])
+    size = a["unit"].value_counts()
+    probs = {k: v / (size[k[0]] * draws) for k, v in counts.items()}
+    return units, probs, placed, last, schools
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_simulation_equals_one_applicant_at_a_time(seed):
+    """Every number ``simulate`` reports equals the reference loop's on the same random
+    numbers: unit probabilities, mean fill, how often full, the last tier admitted (tiers
+    written 0, 2, 5: not dense), with choices, empty choices and pass 2 in two groups."""
+    rng = np.random.default_rng(100 + seed)
+    n = 90
+    group_of = {"A1": "g1", "A2": "g1", "A3": "g1", "B1": "g2", "B2": "g2"}
+    groups = {"g1": ["A1", "A2", "A3"], "g2": ["B1", "B2"]}
+    grp = rng.choice(["g1", "g2"], n)
+    app = pd.DataFrame(
+        {
+            "student_id": [f"S{i:03d}" for i in range(n)],
+            "group": grp,
+            "unit": [f"{g}-u{int(rng.integers(0, 3))}" for g in grp],
+            "tier": rng.choice([0, 2, 5], n),
+            "choices": [
+                "|".join(rng.permutation(groups[g])[: int(rng.integers(0, len(groups[g]) + 1))])
+                for g in grp
+            ],
+        }
+    )
+    seats = pd.DataFrame(
+        {
+            "school": list(group_of),
+            "group": list(group_of.values()),
+            "seats": rng.integers(3, 20, len(group_of)),
+        }
+    )
+    draws = 12
+    probs, fill = L.simulate(app, seats, draws=draws, seed=seed)
+    units, ref_probs, placed, last, schools = _reference_simulate(app, seats, draws, seed)
+    got = {
+        (u, s): p
+        for u, s, p in zip(probs["unit"], probs["school"], probs["probability"], strict=True)
+    }
+    assert got.keys() == ref_probs.keys()
+    for k, p in ref_probs.items():
+        assert got[k] == pytest.approx(p), k
+    f = fill.set_index("school")
+    for j, school in enumerate(schools):
+        assert f.at[school, "mean_placed"] == pytest.approx(placed[:, j].mean())
+        seats_j = int(seats.set_index("school").at[school, "seats"])
+        assert f.at[school, "p_full"] == pytest.approx((placed[:, j] >= seats_j).mean())
+        lt = last[:, j][last[:, j] >= 0]
+        if len(lt):
+            vals, cnt = np.unique(lt, return_counts=True)
+            assert f.at[school, "last_tier_mode"] == vals[np.argmax(cnt)]
+            assert f.at[school, "last_tier_max"] == lt.max()
+        else:
+            assert f.at[school, "last_tier_mode"] is None or pd.isna(f.at[school, "last_tier_mode"])
