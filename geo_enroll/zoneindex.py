@@ -49,7 +49,7 @@ EDGE_TOLERANCE_M = 0.5
 ZONE_LABELS = {"polygon": "户籍划片", "multi_school": "多校划片", "unzoned": "未划片区域"}
 """Labels of the zone kinds a published zone layer brings (:mod:`geo_enroll.zonelayer`)."""
 
-GRID_MAX_CELLS = 1 << 24
+GRID_MAX_CELLS = 1 << 26
 """Largest batch-assignment grid (cells; 4 bytes each)."""
 NEAR_MEMO_MAX = 50_000
 """Points whose :meth:`ZoneIndex.near_zones` answer an index keeps (under 1 KB each)."""
@@ -519,14 +519,17 @@ class ZoneIndex:
         serving = self._serving(level)
         first, count, answers = grid.answers(level, serving)
         cell = grid.cell_of(lon, lat)  # -1: outside the grid (no zone near)
-        inside = cell >= 0
-        val = np.zeros(n, dtype=np.int64)
-        val[inside] = grid.cells[cell[inside]]  # zone-set id, or -(edge cell rank + 1)
-        known = inside & (val >= 0)
-        zone[known] = first[val[known]]
-        for k in np.flatnonzero(known & (count[np.maximum(val, 0)] > 1)):
+        val = grid.cells[cell]  # zone-set id, or -(edge cell rank + 1); outside: below
+        outside = np.flatnonzero(cell < 0)
+        val[outside] = len(first)  # one more set: no zone
+        first = np.append(first, -1)
+        count = np.append(count, 0)
+        set_of = np.maximum(val, 0)
+        known = val >= 0
+        zone = np.where(known, first[set_of], -1)
+        for k in np.flatnonzero(known & (count[set_of] > 1)):
             multi[int(k)] = answers[val[k]]
-        exact = np.flatnonzero(inside & (val < 0))
+        exact = np.flatnonzero(~known)
         if not len(exact):
             return Assignment(self, zone, multi, on_edge, near_edge)
         ex_lon, ex_lat = lon[exact], lat[exact]
@@ -542,8 +545,7 @@ class ZoneIndex:
         n_in = np.bincount(p_in, minlength=m)
         one = n_in == 1
         first_in = np.full(m, -1, dtype=np.int64)
-        order = np.lexsort((-z_in, p_in))  # per point, its smallest zone last
-        first_in[p_in[order]] = z_in[order]
+        first_in[p_in] = z_in  # the zone of a point with one interior (the others: below)
         zone[exact[one]] = first_in[one]
         for j in np.flatnonzero(n_in > 1):
             zs = tuple(sorted(int(z) for z in z_in[p_in == j]))
@@ -728,12 +730,11 @@ class _Grid:
         self._answers: dict = {}
 
     def cell_of(self, lon, lat) -> np.ndarray:
+        """The flat cell of each point, -1 outside the grid (or not a number)."""
         ix = np.floor((lon - self.x0) / self.dx)
         iy = np.floor((lat - self.y0) / self.dy)
         ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
-        out = np.full(len(lon), -1, dtype=np.int64)
-        out[ok] = iy[ok].astype(np.int64) * self.nx + ix[ok].astype(np.int64)
-        return out
+        return np.where(ok, iy * self.nx + ix, -1).astype(np.int64)  # exact below 2**53
 
     def candidates(self, ranks, lon, lat, tree):
         """(point, zone, known interior) pairs to decide points in the edge cells ``ranks``:
