@@ -78,25 +78,17 @@ def lookup_post():
         kept = cache.get(versions, key)
         if kept is not None:
             return current_app.response_class(kept, mimetype=current_app.json.mimetype)
+    ask = {
+        "address": data.get("address"),
+        "lon": data.get("lon"),
+        "lat": data.get("lat"),
+        "nonce": None,
+        "lang": lang(),
+        "jurisdiction_key": data.get("jurisdiction") or None,
+    }
     if signed_in:
-        return {"ok": True} | lookup_page(
-            address=data.get("address"),
-            lon=data.get("lon"),
-            lat=data.get("lat"),
-            nonce=None,
-            lang=lang(),
-            jurisdiction_key=data.get("jurisdiction") or None,
-            diagnostics=True,
-        )
-    answer = lookup_page(
-        address=data.get("address"),
-        lon=data.get("lon"),
-        lat=data.get("lat"),
-        nonce=None,
-        lang=lang(),
-        jurisdiction_key=data.get("jurisdiction") or None,
-        encoded=True,
-    )
+        return {"ok": True} | lookup_page(**ask, diagnostics=True)
+    answer = lookup_page(**ask, encoded=True)
     encoded = bytes(answer)
     cache.put(versions, key, encoded, version_ok=answer.version == dict(versions).get(answer.key))
     return current_app.response_class(encoded, mimetype=current_app.json.mimetype)

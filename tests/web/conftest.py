@@ -110,6 +110,22 @@ def make_app(tmp_path: Path | None = None, **config):
     return app
 
 
+def make_default_app(data_dir: Path, *roles: str, **config):
+    """The service on the embedded 太仆寺旗 2024 default (skipped when its data is not built),
+    with a user of each of ``roles``."""
+    from web.context import default_spec_path, default_zones_path
+
+    basemap = default_spec_path().parent / "baochang_schematic.gpkg"
+    for path in (default_spec_path(), default_zones_path(), basemap):
+        if not path.exists():
+            pytest.skip(f"default data {path.name} not built yet (geo-enroll digitise)")
+    app = create_app({"DATA_DIR": str(data_dir), "SEED_COHORT": None, "TESTING": True} | config)
+    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    for role in roles:
+        app.extensions["geo_store"].add_user(role, hashed, role)
+    return app
+
+
 @pytest.fixture
 def app(tmp_path):
     return make_app(tmp_path)

@@ -9,32 +9,15 @@ import json
 import re
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from web.app import create_app
-from web.context import default_spec_path, default_zones_path
+from web.context import default_spec_path
 
-from .conftest import PASSWORD, login
-
-BASEMAP = default_spec_path().parent / "baochang_schematic.gpkg"
+from .conftest import login, make_default_app
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    for path in (default_spec_path(), default_zones_path(), BASEMAP):
-        if not path.exists():
-            pytest.skip(f"default data {path.name} not built yet (geo-enroll digitise)")
-    app = create_app(
-        {
-            "DATA_DIR": str(tmp_path_factory.mktemp("kept")),
-            "SEED_COHORT": None,
-            "TESTING": True,
-            "RATE_LIMIT_PER_MINUTE": 10**6,
-        }
-    )
-    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    app.extensions["geo_store"].add_user("staff", hashed, "staff")
-    return app
+    return make_default_app(tmp_path_factory.mktemp("kept"), "staff", RATE_LIMIT_PER_MINUTE=10**6)
 
 
 def _addresses() -> list[str]:
