@@ -8,11 +8,13 @@ of the engine are the bureau's diagnostics, not the parent's answer (the engine 
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, has_app_context
 
 from geo_enroll.address import parse_address
 from geo_enroll.errors import GeocodeError, InputError, NotFoundError
-from geo_enroll.lookup import ANSWER_MEMO_MAX, fresh_copy
+from geo_enroll.lookup import ANSWER_MEMO_MAX
 
 from .. import notices
 from ..common import (
@@ -359,7 +361,9 @@ def _lookup(
     if nonce is None:
         if kept is None:
             return _encode_answer(answer) if encoded else answer
-        entry = _KeptAnswer(answer)
+        entry = _KeptAnswer.of(answer)
+        if entry is None:
+            return _encode_answer(answer) if encoded else answer
         if len(kept[0]) >= ANSWER_MEMO_MAX:
             kept[0].clear()
         kept[0][kept[1]] = entry
@@ -455,40 +459,41 @@ def _encode_answer(answer: dict) -> EncodedAnswer:
 
 
 _INPUT_MARK = "\ue000geo_enroll input\ue001"
-"""Stands for the address in a kept answer's encoding (private-use characters: no answer has
-them, an address that has them is encoded whole)."""
+"""Stands for the address while a kept answer is encoded (private-use characters: no answer
+has them, and the answer is kept only when the mark's encoding occurs exactly once)."""
 
 
 class _KeptAnswer:
-    """One address answer kept by its engine key (:func:`_kept_answers`): the answer without
-    its ``input``, as a dict (each caller gets a copy with its input) and as the JSON bytes
-    around the input (encoded once; the input's own encoding put between them)."""
+    """One address answer kept by its engine key (:func:`_kept_answers`), as the JSON bytes the
+    app's provider makes of ``{"ok": true} | answer`` before and after the address (about 3 KB:
+    no Python objects kept); an address's answer is its own encoding put between them."""
 
-    __slots__ = ("answer", "parts")
+    __slots__ = ("head", "tail", "version", "key")
 
-    def __init__(self, answer: dict):
-        self.answer = fresh_copy(answer)
-        self.parts: tuple[bytes, bytes] | None = None
-
-    def copy(self, text: str) -> dict:
-        return fresh_copy(self.answer) | {"input": text}
+    @classmethod
+    def of(cls, answer: dict) -> _KeptAnswer | None:
+        provider = current_app.json
+        body = provider.response({"ok": True} | answer | {"input": _INPUT_MARK}).get_data()
+        mark = provider.dumps(_INPUT_MARK).encode("utf-8")
+        if body.count(mark) != 1:  # not expected (the answer would hold the mark): not kept
+            return None
+        kept = cls()
+        kept.head, _, kept.tail = body.partition(mark)
+        kept.version = answer.get("version")
+        kept.key = (answer.get("jurisdiction") or {}).get("key")
+        return kept
 
     def encode(self, text: str) -> EncodedAnswer:
-        provider = current_app.json
-        if self.parts is None or _INPUT_MARK in text:
-            whole = provider.response({"ok": True} | self.answer | {"input": text}).get_data()
-            if _INPUT_MARK in text:
-                return _encoded(whole, self.answer)
-            marked = provider.response({"ok": True} | self.answer | {"input": _INPUT_MARK})
-            mark = provider.dumps(_INPUT_MARK).encode("utf-8")
-            body = marked.get_data()
-            if body.count(mark) != 1:  # cannot happen (the mark is in no answer): never spliced
-                return _encoded(whole, self.answer)
-            head, _, tail = body.partition(mark)
-            self.parts = (head, tail)
-            return _encoded(whole, self.answer)
-        head, tail = self.parts
-        return _encoded(head + provider.dumps(text).encode("utf-8") + tail, self.answer)
+        body = self.head + current_app.json.dumps(text).encode("utf-8") + self.tail
+        out = EncodedAnswer(body)
+        out.version, out.key = self.version, self.key
+        return out
+
+    def copy(self, text: str) -> dict:
+        """The answer as a dict (the JSON read back: the same JSON when encoded again)."""
+        answer = json.loads(self.encode(text))
+        answer.pop("ok", None)
+        return answer
 
 
 _NO_ZONE_MAX = 20_000  # points whose no-zone explanation is kept per version and process
