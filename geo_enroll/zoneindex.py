@@ -662,7 +662,7 @@ class ZoneIndex:
         if not code:  # matched by name; a part (sub-area) only where the address names it
             if name and name in text and (not town or town[:2] in text):
                 if sub:
-                    return spec_["sub_area"] if sub in text else 0
+                    return self._sub_match(unit, geo, text, sub)
                 return spec_["name"]
             return 0
         vcode = str(geo.get("village_code") or "")
@@ -675,17 +675,29 @@ class ZoneIndex:
         if code not in (vcode, gcode[:12]):
             return 0
         if sub:
-            return spec_["sub_area"] if sub in text else 0
+            return self._sub_match(unit, geo, text, sub)
         grp = norm_group(unit.get("group"))  # only for a unit of this village (few)
         if grp:
-            ggrp = norm_group(geo.get("group"))
-            if not ggrp:
-                ggrp = next((g for g in re.findall(r"[一二三四五六七八九十\d]+[社组]", text)), "")
-                ggrp = norm_group(ggrp)
+            ggrp = _address_group(geo, text, norm_group)
             if not ggrp:
                 return spec_["village_any_group"]
             return spec_["group"] if ggrp == grp else 0
         return spec_["village"]
+
+    def _sub_match(self, unit: dict, geo: dict, text: str, sub: str) -> int:
+        """A part of a unit (sub-area) matches where the address names it; a group of that
+        part (靖港村：原胜联村4组) only where the address's group is that group too (an address
+        without a group: the part's groups are listed alike)."""
+        spec_, norm_group = _unit_helpers()
+        if sub not in text:
+            return 0
+        grp = norm_group(unit.get("group"))
+        if not grp:
+            return spec_["sub_area"]
+        ggrp = _address_group(geo, text, norm_group)
+        if not ggrp:
+            return spec_["village_any_group"]
+        return spec_["sub_area"] if ggrp == grp else 0
 
     def _unit_keys(self, unit: dict) -> tuple[str, str, str, str]:
         """(code, name without its 村/社区 suffix, township, sub_area) of an admin unit,
@@ -702,6 +714,14 @@ class ZoneIndex:
         )
         memo[id(unit)] = (unit, keys)  # the unit is kept: its id is not reused meanwhile
         return keys
+
+
+def _address_group(geo: dict, text: str, norm_group) -> str:
+    """The address's 社/组: the geocoder's, else the first one written in the text."""
+    ggrp = norm_group(geo.get("group"))
+    if not ggrp:
+        ggrp = norm_group(next(iter(re.findall(r"[一二三四五六七八九十\d]+[社组]", text)), ""))
+    return ggrp
 
 
 _UNIT_HELPERS: tuple = ()

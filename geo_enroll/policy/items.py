@@ -262,6 +262,10 @@ _QUOTED = re.compile(
     r"^[“\"‘'「『](?P<name>[^“”\"‘’'「」『』]{2,30})[”\"’'」』](?P<kind>住宅区|住宅小区|小区|楼盘)?$"
 )
 """“金都·城市芯宇”住宅区 / “世贸丽晶城”: a compound named in quotes."""
+_FORMER_UNIT = re.compile(rf"原(?P<unit>[{CN}]{{2,8}}?(?:村|社区|居委会|嘎查))")
+"""原山前村: a village or community by its former name (merged since): the unit of that name,
+the written words kept as its note (addresses keep the old name for years)."""
+
 _WHOLE_TAIL = re.compile(r"全部|全域|整村|全村|等?所属的?(?:区域|范围)?")
 """兴围村全部 / 富城村等所属区域: all of the village, no part of it."""
 _SIDE_NOTE = re.compile(
@@ -327,6 +331,26 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
     if m:
         town, text = m["town"], m["rest"]
     cm = re.match(rf"^(?P<v>[{CN}]{{2,10}}?(?:社区|村))[:：](?P<rest>[^：:]+)$", text)
+    om = cm and re.fullmatch(
+        rf"原(?P<old>[{CN}]{{2,8}}?(?:村|社区))\s*"
+        r"(?:(?P<groups>\d[\d\s、，,]*(?:组|社|队))|[（(](?P<listed>[^（）()]+)[）)])",
+        cm["rest"].strip().strip("。；;"),
+    )
+    if om:  # 靖港村：原胜联村4、8、9组 — groups of the part that was 胜联村
+        written = om["groups"] or om["listed"]
+        groups = share_suffix([x.strip() for x in re.split(r"[、，,\s]+", written) if x])
+        if groups and all(PATTERNS["group"].fullmatch(g) for g in groups):
+            return [
+                {
+                    "type": "unit",
+                    "name": cm["v"],
+                    "town": town,
+                    "group": g,
+                    "sub_area": om["old"],
+                    "text": text,
+                }
+                for g in groups
+            ], []
     if cm and not PATTERNS["street_name"].match(cm["rest"]):
         # 罗租社区：龙眼山、罗租 — the named parts (自然村, 片) of one community or village
         parts = [x.strip() for x in split_top(cm["rest"], "、，,；;。") if x.strip()]
@@ -727,6 +751,11 @@ def _read_item(
     if vm and _WHOLE_TAIL.fullmatch(vm["sub"]):
         vm, rest = None, vm["village"]  # 兴围村全部 / 富城村等所属区域: the whole village
         name = rest
+    former = None
+    fm = _FORMER_UNIT.fullmatch(rest)
+    if fm and not parens:  # 原山前村(全部): a village merged into another, by its old name
+        vm, former, rest = None, rest, fm["unit"]
+        name = rest
     if (
         vm
         and re.fullmatch(rf"[{CN}]", vm["sub"])
@@ -764,6 +793,8 @@ def _read_item(
         "sub_area": sub_area,
         "text": item,
     }
+    if former:
+        base["written_note"] = former
     if not parens:
         return [base]
     out = []
