@@ -22,6 +22,7 @@ listed (exit 2), never a 500 on the first lookup.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -141,7 +142,13 @@ def serve(args: argparse.Namespace) -> int:
     for j in app.extensions["geo_jurisdictions"].values():
         print(f"  辖区 jurisdiction {j.key}: {j.label()}", flush=True)
     print(f"geo_enroll 服务已启动 serving on {url}  (Ctrl+C 停止 to stop)", flush=True)
-    print(f"  试一试 try: {url}api/lookup?{_example(app)}", flush=True)
+    body = json.dumps(_example(app), ensure_ascii=False)
+    print(f"  家长查询 parents' lookup: {url}", flush=True)
+    print(  # addresses and points never go in a URL (the service refuses them there)
+        f"  试一试 try: curl -X POST -H 'Content-Type: application/json' -d '{body}' "
+        f"{url}api/lookup",
+        flush=True,
+    )
     sys.stdout.flush()
     waitress.serve(
         app,
@@ -192,12 +199,12 @@ def _import(args: argparse.Namespace):
     )
 
 
-def _example(app) -> str:
-    """A lookup query that works on what is served: the 太仆寺旗 address, else a point inside
+def _example(app) -> dict:
+    """A lookup body that works on what is served: the 太仆寺旗 address, else a point inside
     the first served zone."""
     js = list(app.extensions["geo_jurisdictions"].values())
     if any(j.county_code == "152527" for j in js):
-        return "address=太仆寺旗宝昌镇南郊社区察哈尔街1号"
+        return {"address": "太仆寺旗宝昌镇南郊社区察哈尔街1号"}
     for j in js:
         if j.zones_path is not None and j.zones_path.exists():
             from ..zonelayer import read_layer
@@ -205,5 +212,5 @@ def _example(app) -> str:
             gdf, _notes = read_layer(j.zones_path)
             if len(gdf):
                 p = gdf.geometry.iloc[0].representative_point()
-                return f"lon={p.x:.6f}&lat={p.y:.6f}"
-    return "lon=…&lat=…"
+                return {"lon": round(p.x, 6), "lat": round(p.y, 6)}
+    return {"address": "…"}

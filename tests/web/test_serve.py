@@ -80,6 +80,7 @@ def served(tmp_path_factory):
             break
         lines.append(line)
         if "serving on" in line:
+            lines += [proc.stdout.readline(), proc.stdout.readline()]  # the lookup, an example
             break
     for _ in range(100):
         try:
@@ -105,6 +106,18 @@ def test_serve_prints_the_address_and_a_one_time_password(served):
     assert base + "/" in text
     assert "one-time password" in text
     assert (data / "geo_enroll.sqlite").exists() and (data / "secret_key").exists()
+
+
+def test_the_printed_example_works_and_keeps_the_address_out_of_urls(served):
+    """The console's example is a POST with the address in the body (an address or a point in
+    a URL is refused by the service), and it answers."""
+    base, lines, _ = served
+    text = "".join(lines)
+    assert "?address=" not in text and "lon=" not in text
+    example = next(ln for ln in lines if "curl -X POST" in ln)
+    body = json.loads(example.split("-d '", 1)[1].split("'", 1)[0])
+    status, _, answer = _lookup(base, body["address"])
+    assert status == 200 and json.loads(answer)["ok"]
 
 
 def test_must_show_lookup_answers_middle_rule_and_match_level(served):
