@@ -292,6 +292,14 @@ def _county_off(text: str) -> str:
     return text
 
 
+def _unit_parts(name: str, town: str | None, text: str, parts) -> list[dict]:
+    """One unit piece per ``(group, sub_area)`` of the unit ``name``."""
+    return [
+        {"type": "unit", "name": name, "town": town, "group": g, "sub_area": sa, "text": text}
+        for g, sa in parts
+    ]
+
+
 def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict], list[str]]:
     """Pieces of a list of items (、，；), with township and village context carried along.
 
@@ -340,17 +348,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         written = om["groups"] or om["listed"]
         groups = share_suffix([x.strip() for x in re.split(r"[、，,\s]+", written) if x])
         if groups and all(PATTERNS["group"].fullmatch(g) for g in groups):
-            return [
-                {
-                    "type": "unit",
-                    "name": cm["v"],
-                    "town": town,
-                    "group": g,
-                    "sub_area": om["old"],
-                    "text": text,
-                }
-                for g in groups
-            ], []
+            return _unit_parts(cm["v"], town, text, [(g, om["old"]) for g in groups]), []
     if cm and not PATTERNS["street_name"].match(cm["rest"]):
         # 罗租社区：龙眼山、罗租 — the named parts (自然村, 片) of one community or village
         parts = [x.strip() for x in split_top(cm["rest"], "、，,；;。") if x.strip()]
@@ -358,33 +356,18 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         if parts and all(
             re.fullmatch(rf"[{CN}]{{1,12}}", x) or PATTERNS["group"].match(x) for x in parts
         ):  # 保平村：1组、2组 — its groups
-            return [
-                {
-                    "type": "unit",
-                    "name": cm["v"],
-                    "town": town,
-                    "group": x if PATTERNS["group"].match(x) else None,
-                    "sub_area": None if PATTERNS["group"].match(x) else x,
-                    "text": text,
-                }
-                for x in parts
-            ], []
+            return _unit_parts(
+                cm["v"],
+                town,
+                text,
+                [(x, None) if PATTERNS["group"].match(x) else (None, x) for x in parts],
+            ), []
     gm = None if cm else re.match(rf"^(?P<v>[{CN}]{{2,6}})[:：](?P<rest>[^：:]+)$", text)
     if gm and not _TYPED.search(gm["v"]):
         # 和成：2组、4组 — a village written without 村, then only its groups
         parts = share_suffix([x.strip() for x in split_top(gm["rest"], "、，,") if x.strip()])
         if parts and all(PATTERNS["group"].fullmatch(x) for x in parts):
-            return [
-                {
-                    "type": "unit",
-                    "name": gm["v"],
-                    "town": town,
-                    "group": x,
-                    "sub_area": None,
-                    "text": text,
-                }
-                for x in parts
-            ], []
+            return _unit_parts(gm["v"], town, text, [(x, None) for x in parts]), []
     km = re.match(r"^(?P<c>[^：:、，,；;（）()]{2,20})[:：](?P<rest>[^：:]+)$", text)
     if km and PATTERNS["compound"].match(km["c"]):
         rest = km["rest"].strip().strip("。；;，,")
