@@ -302,6 +302,11 @@ def candidates_by_basis(
             for oid in z.get("schools") or []:
                 if oid in index.schools and _serves(index.schools[oid].get("level"), level):
                     matches.append(_m(oid, rid, z, spec_))
+    for rid, sid, z in _zone_of_plan(index, level):
+        # 西街小学可招收北街小学片区学生: an option wherever 北街小学's zone claims the address
+        claims = [m["specificity"] for m in matches if m["school_id"] == z["zone_of"]]
+        if claims and sid != z["zone_of"]:
+            optional.append(_m(sid, rid, z, max(claims)))
     matches, optional = _read_as_written(
         matches, optional, index, warnings, geo, loc.get("unit_ids")
     )
@@ -365,6 +370,23 @@ def _rule_plan(index: ZoneIndex, level: str) -> tuple[dict, frozenset]:
         )
         got = plans[level] = (plan, anyone)
     return got
+
+
+def _zone_of_plan(index: ZoneIndex, level: str) -> list[tuple]:
+    """``(rule_id, school_id, zone)`` of the options over another school's zone
+    (``alternative`` with ``zone_of``) of schools serving ``level``; made once per index and
+    level."""
+    plans = index.__dict__.setdefault("_zone_of_plans", {})
+    plan = plans.get(level)
+    if plan is None:
+        plan = plans[level] = [
+            (rid, sid, z)
+            for rid, (sid, z) in sorted(index.rules.items())
+            if z.get("kind") == "alternative"
+            and z.get("zone_of")
+            and _serves(index.schools[sid].get("level"), level)
+        ]
+    return plan
 
 
 def _property_plan(index: ZoneIndex, level: str) -> list[tuple]:

@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 from . import units as _units
 from .document import ParseContext, source_ref
 from .grammar import PATTERNS, split_top
@@ -37,6 +39,13 @@ def extra_zones(
             {"kind": "property_rule", "area": pm["area"], "overflow": overflow, "source": src}
         )
         return True
+    zm = PATTERNS["zone_of"].search(clause)
+    if zm and not zm["part"]:  # 西街小学可招收北街小学片区学生: an option over 北街小学's zone
+        for name in re.split(r"[和及、]", zm["schools"]):
+            pending.append(("zone_of", name, zm["of"], src, school))
+        return True
+    if zm:  # …可招收南街小学部分片区学生: which part is unsaid — reported
+        return False
     am = PATTERNS["alternative"].search(clause)
     if am:
         who = clean_name(am["who"])
@@ -89,6 +98,19 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                     "from_school": school["id"] if school else None,
                     "source": src,
                 }
+            )
+        elif kind == "zone_of":
+            dest, origin = match_school(target, ctx.schools), match_school(who, ctx.schools)
+            if dest is None or origin is None or dest is origin:
+                ctx.unparsed.append(
+                    {
+                        **src,
+                        "reason": f"未识别的学校 school not recognised: {target if dest is None else who}",
+                    }
+                )
+                continue
+            dest["zones"].append(
+                {"kind": "alternative", "units": [], "zone_of": origin["id"], "source": src}
             )
         elif kind == "free_anyone":
             dest = match_school(target, ctx.schools) or school

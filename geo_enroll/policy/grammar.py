@@ -139,6 +139,13 @@ PATTERNS: dict[str, re.Pattern] = {
         rf"(?P<who>[{CN}、]{{2,40}}?)(?:户籍)?(?:的)?(?:适龄儿童|学生|小学毕业生)?(?:少年)?"
         rf"也可(?:以)?(?:到|去|选择)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})(?:入学|就读|报名)"
     ),
+    # 西街小学可招收北街小学片区学生 (城区学校间可交叉招收): the zone of another school
+    "zone_of": re.compile(
+        rf"(?P<schools>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX}(?:[和及、][{CN}]{{2,20}}?{_SCHOOL_SUFFIX})*)"
+        rf"(?:也)?可(?:以)?(?:跨片区?)?招收(?P<of>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})"
+        r"(?P<part>部分|一部分)?(?:片区|学区|施教区|服务区|划片范围)(?:内)?的?(?:适龄)?"
+        r"(?:户籍)?(?:学生|儿童|少年|生源)"
+    ),
     "free_choice_school": re.compile(
         rf"(?P<who>其他[{CN}、，]{{0,20}}?|任何[{CN}]{{0,8}}?)(?:学生|儿童)?可(?:以)?自主选择"
         rf"(?:到|进入)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})就读"
