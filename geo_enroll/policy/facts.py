@@ -75,11 +75,37 @@ def _jurisdiction(lines: list[str]) -> tuple[str | None, int | None]:
                 break
     if not name:
         for raw in lines[:15]:
-            jm = re.search(rf"([{CN}]{{2,6}}(?:旗|区|县))(?![域间内块划])(?:20\d\d)?", raw)
-            if jm:
-                name = jm[1]
+            name = next(
+                (
+                    jm[1]
+                    for jm in re.finditer(rf"([{CN}]{{2,6}}(?:旗|区|县))(?![域间内块划])", raw)
+                    if _district_like(jm[1])
+                ),
+                None,
+            )
+            if name:
                 break
     return name, year
+
+
+_NOT_DISTRICT = re.compile(
+    r"(?:片|学|校|社|小|园|景|街|辖|市|城|郊|矿|厂)区$|小学|中学|学校|招收|招生|可|划"
+)
+
+
+def _district_like(name: str) -> bool:
+    """A name found in prose is taken for the jurisdiction when it is a district or county
+    of China, or at least does not read as a school's area (北街小学片区, 学区, 城区).
+
+    >>> _district_like("大邑县"), _district_like("东城区"), _district_like("收北街小学片区")
+    (True, True, False)
+    >>> _district_like("本学区"), _district_like("新城片区"), _district_like("某某县")
+    (False, False, True)
+    """
+    known = _units.district_names()
+    if name in known or any(name.endswith(k) for k in known if len(k) >= 3 and k[-1] in "区县旗"):
+        return True
+    return not _NOT_DISTRICT.search(name)
 
 
 def _county_code(name: str | None, county: str | None) -> str | None:

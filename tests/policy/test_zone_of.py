@@ -97,3 +97,20 @@ def test_on_the_real_notice():
     }
     reported = [u["text"] for u in spec["unparsed"]]
     assert "北街小学和东街小学可招收南街小学部分片区学生" in reported
+
+
+@pytest.mark.parametrize(
+    "text,jurisdiction",
+    [
+        ("# 招生范围\n\n西街小学：东关村\n交叉招收：西街小学可招收北街小学片区学生\n", None),
+        ("# 招生范围\n\n西街小学：东关村\n本学区内的适龄儿童\n", None),
+        ("# 大邑县招生范围\n\n西街小学：东关村\n西街小学可招收北街小学片区学生\n", "大邑县"),
+        ("# 招生工作\n\n东城区义务教育\n\n西街小学：东关村\n", "东城区"),
+    ],
+)
+def test_a_school_area_in_the_prose_is_no_jurisdiction(text, jurisdiction):
+    """A notice without its county in the title: 北街小学片区 (read from 可招收北街小学片区) was
+    taken for the jurisdiction, and every school id was made from it."""
+    spec = parse_policy(text)
+    assert spec["policy"]["jurisdiction"] == jurisdiction
+    assert "xiaoxue" not in spec["schools"][0]["id"]
