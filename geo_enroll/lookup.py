@@ -240,9 +240,9 @@ def _answer(
         )
         if len(kept[1]) >= ANSWER_MEMO_MAX:
             kept[1].clear()
-        kept[1][key] = _fresh(got)
+        kept[1][key] = fresh_copy(got)
         return got
-    return _fresh(got)
+    return fresh_copy(got)
 
 
 def answer_key(geo: dict, *, spec: dict, index, across: bool = False) -> tuple:
@@ -288,9 +288,6 @@ def fresh_copy(value):
     if type(value) is list:
         return [fresh_copy(v) for v in value]
     return value
-
-
-_fresh = fresh_copy
 
 
 def _compute_answer(geo: dict, *, spec, settings, index, across, matches=None) -> dict:
