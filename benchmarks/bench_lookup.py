@@ -7,9 +7,10 @@
 
 Starts the real service (``web.app.create_app`` under waitress, the production WSGI server, in a
 separate process with ``--threads`` worker threads; the rate limit raised for the run) and a
-client with ``--concurrency`` threads over keep-alive connections.  ``--workers N``: N server
-processes accepting on one listening socket made by the bench (each with ``--threads``; both
-routes get the same; every worker warmed before the runs, its CPU summed).  Baseline: ``/healthz`` of the
+client with ``--concurrency`` threads over keep-alive connections.  ``--workers N``: the
+product's ``geo-enroll serve --workers N`` (gunicorn, N gthread processes of ``--threads``
+each, limits shared through a file, its access log on; both routes get the same; every worker
+warmed before the runs, the CPU of the master and workers summed).  Baseline: ``/healthz`` of the
 same server, same client.  Two lookup runs:
 
 - **repeated**: ``--addresses`` distinct addresses of a synthetic 太仆寺旗 cohort (village and
@@ -58,11 +59,8 @@ _JSON = {"Content-Type": "application/json"}
 _SEEDS = ("taipusi_2024", "yanqing_2023_multischool")
 
 
-def _serve(
-    port: int, data: str, threads: int, switch: float | None = None, fd: int | None = None
-) -> None:
-    """One server process; ``fd``: a listening socket inherited from the bench (one of
-    ``--workers`` processes accepting on the same socket), else it binds ``port`` itself."""
+def _serve(port: int, data: str, threads: int, switch: float | None = None) -> None:
+    """The one-process server: the app under waitress, as ``geo-enroll serve`` runs it."""
     import waitress
 
     if switch:  # an experiment: how long a thread may hold the GIL before another runs
@@ -71,12 +69,7 @@ def _serve(
     from web.app import create_app
 
     app = create_app({"DATA_DIR": data, "RATE_LIMIT_PER_MINUTE": 10**9, "ACCESS_LOG": False})
-    if fd is None:
-        waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bench")
-        return
-    print("ready", flush=True)  # the app is built (the bench starts the next worker)
-    sock = socket.socket(fileno=fd)
-    waitress.serve(app, sockets=[sock], threads=threads, ident="bench")
+    waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bench")
 
 
 def _free_port() -> int:
@@ -105,33 +98,37 @@ def _server_cpu(pid) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
 def _start_servers(port: int, data: str, args) -> list[subprocess.Popen]:
-    """The server: one process binding ``port``, or ``--workers`` processes accepting on one
-    listening socket made here (started one after the other: the first creates the store)."""
-    extra = ["--switch-interval", str(args.switch_interval)] if args.switch_interval else []
-    cmd = [sys.executable, __file__, "--serve", str(port), data, str(args.threads)] + extra
+    """The server: one waitress process made here (the app as ``geo-enroll serve`` builds it,
+    without its access log), or for ``--workers N`` the product's own ``geo-enroll serve
+    --workers N`` (a gunicorn master and N gthread workers, the rate limit and login backoff
+    shared through a file, the access log written as in production)."""
     if args.workers <= 1:
+        extra = ["--switch-interval", str(args.switch_interval)] if args.switch_interval else []
+        cmd = [sys.executable, __file__, "--serve", str(port), data, str(args.threads)] + extra
         return [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1024)
-    procs = []
-    try:
-        for _ in range(args.workers):
-            proc = subprocess.Popen(
-                cmd + ["--fd", str(listener.fileno())],
-                pass_fds=(listener.fileno(),),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
-            procs.append(proc)
-            if proc.stdout.readline().strip() != "ready":
-                raise RuntimeError("a server worker did not start")
-    finally:
-        listener.close()  # the workers hold it
-    return procs
+    cmd = [sys.executable, "-m", "geo_enroll.cli", "serve", "--port", str(port), "--data", data]
+    cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
+    cmd += ["--lookups-per-minute", str(10**9)]
+    env = dict(os.environ, GEO_ENROLL_ADMIN_PASSWORD="bench-only-password")
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(900):
+        if len(_children(proc.pid)) == args.workers or proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    return [proc]
+
+
+def _server_pids(servers: list[subprocess.Popen]) -> list[int]:
+    """Every process serving: the master and its workers (gunicorn), or the one process."""
+    return [p for s in servers for p in (s.pid, *_children(s.pid))]
 
 
 def _load(port, paths, seconds, concurrency, keep=None, pid=None):
@@ -342,14 +339,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument("--threads", type=int, default=8, help="server threads per process")
     parser.add_argument(
         "--workers",
         type=int,
         default=1,
-        help="server processes accepting on one listening socket (both routes get the same)",
+        help="server processes: N > 1 runs `geo-enroll serve --workers N` (gunicorn); both "
+        "routes get the same",
     )
-    parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
         "--distinct", type=int, default=40_000, help="distinct addresses made for the run"
@@ -364,7 +361,7 @@ def main(argv=None) -> int:
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]), args.switch_interval, args.fd)
+        _serve(int(args.serve[0]), args.serve[1], int(args.serve[2]), args.switch_interval)
         return 0
     if args.dump:
         return _dump(args.dump)
@@ -413,8 +410,8 @@ def main(argv=None) -> int:
                     f"agreement: {len(addresses)} addresses answered alike (whole JSON) by the "
                     "server and a fresh app"
                 )
-                pid = [s.pid for s in servers]
-                if len(servers) > 1:  # every worker warmed (its own caches), not measured
+                pid = _server_pids(servers)
+                if args.workers > 1:  # every worker warmed (its own caches), not measured
                     _load(port, paths, 3.0, args.concurrency * 2)
                     _load(port, [("/healthz", None)], 1.0, args.concurrency * 2)
                 bare = _load(port, [("/healthz", None)], args.seconds, args.concurrency, pid=pid)

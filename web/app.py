@@ -66,6 +66,9 @@ DEFAULTS = {
     "ACCESS_LOG": None,  # access log file (default DATA_DIR/access.log; False: none)
     "ADMIN_PASSWORD": None,
     "JSON_AS_ASCII": False,
+    # a throttling file (web.ratelimit.create_shared) shared by the server's processes (serve
+    # --workers N); None: rate limits and login backoff kept in this process's memory
+    "SHARED_THROTTLE": None,
     "WARM_UP": True,  # build the address parser and gazetteer at start, not on the first lookups
 }
 
@@ -146,19 +149,48 @@ def _secret_key(data_dir: Path) -> str:
 
 class _AccessLog:
     """One line per request appended to a file created 0600: UTC time, method, path (never the
-    query string or the body: they can hold an address), status, duration.  The file is opened
-    per line, so nothing stays open and rotating it needs no signal."""
+    query string or the body: they can hold an address), status, duration.
+
+    The file stays open (``O_APPEND``: each line one ``write``, whole even with several server
+    processes appending), and is opened again when its path no longer names it — looked at
+    once a second — so rotating it (move, then a new file or none) needs no signal."""
+
+    CHECK_S = 1.0
 
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        self._fd: int | None = None
+        self._checked = 0.0
+        self._open()
+
+    def _open(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        old, self._fd = self._fd, fd
+        if old is not None:
+            os.close(old)
+        self._pid = os.getpid()
+
+    def _current(self) -> None:
+        """Open the path again when it was moved or removed (rotation) or after a fork."""
+        now = time.monotonic()
+        if self._pid == os.getpid() and now - self._checked < self.CHECK_S:
+            return
+        self._checked = now
+        try:
+            same = os.path.samestat(os.stat(self.path), os.fstat(self._fd))
+        except OSError:
+            same = False
+        if not same or self._pid != os.getpid():
+            self._open()
 
     def write(self, line: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(f"{stamp} {line}\n")
+        data = f"{stamp} {line}\n".encode()
+        with self._lock:
+            self._current()
+            os.write(self._fd, data)
 
 
 def _printable(path: str) -> str:
@@ -239,10 +271,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     store = open_store(store_path)  # a postgresql:// URL selects PostGIS (web/store_pg.py)
     app.extensions["geo_store"] = store
-    app.extensions["geo_limiter"] = RateLimiter()
-    app.extensions["geo_backoff"] = LoginBackoff(
-        after=cfg["LOGIN_BACKOFF_AFTER"], cap=cfg["LOGIN_BACKOFF_MAX"]
-    )
+    backoff = {"after": cfg["LOGIN_BACKOFF_AFTER"], "cap": cfg["LOGIN_BACKOFF_MAX"]}
+    if cfg.get("SHARED_THROTTLE"):  # several server processes: one allowance among them
+        from .ratelimit import SharedLoginBackoff, SharedRateLimiter
+
+        app.extensions["geo_limiter"] = SharedRateLimiter(cfg["SHARED_THROTTLE"])
+        app.extensions["geo_backoff"] = SharedLoginBackoff(cfg["SHARED_THROTTLE"], **backoff)
+    else:
+        app.extensions["geo_limiter"] = RateLimiter()
+        app.extensions["geo_backoff"] = LoginBackoff(**backoff)
     app.extensions["geo_cache"] = {}
     served = _jurisdictions(cfg, app.logger)
     app.extensions["geo_jurisdictions"] = {j.key: j for j in served}

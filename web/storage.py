@@ -47,6 +47,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,9 @@ class Store:
         if self.path != ":memory:":
             _private_file(Path(self.path))
         self._local = threading.local()
+        self._opened: list[tuple] = []  # (weak ref to the thread, its connection)
+        self._opened_lock = threading.Lock()
+        self._closes = 0
         self._memory_conn: sqlite3.Connection | None = None
         conn = self._conn()
         try:
@@ -274,10 +278,15 @@ class Store:
                 )
                 self._memory_conn.row_factory = sqlite3.Row
             return self._memory_conn
-        conn = getattr(self._local, "conn", None)
+        held = getattr(self._local, "conn", None)
+        # a connection never crosses a fork (SQLite forbids it): a child opens its own; nor
+        # outlives close()
+        conn = held[2] if held is not None and held[:2] == (os.getpid(), self._closes) else None
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )  # used by its own thread only; closed by close() or once that thread ended
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot open the store {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
@@ -291,8 +300,27 @@ class Store:
                     f"{self.path} is not a geo_enroll store ({exc}); point --data at an empty "
                     "folder or at the folder of an existing store"
                 ) from exc
-            self._local.conn = conn
+            self._local.conn = (os.getpid(), self._closes, conn)
+            me = threading.current_thread()
+            with self._opened_lock:  # a finished thread's connection is closed here
+                dead = [c for t, c in self._opened if not (t() is not None and t().is_alive())]
+                self._opened = [(t, c) for t, c in self._opened if c not in dead]
+                self._opened.append((weakref.ref(me), conn))
+            for old in dead:
+                old.close()
         return conn
+
+    def close(self) -> None:
+        """Close every connection this process opened on the store (one per thread that used
+        it); a thread that asks again opens a new one."""
+        with self._opened_lock:
+            opened, self._opened = [c for _, c in self._opened], []
+            self._closes += 1
+        for conn in opened:
+            conn.close()
+        if self._memory_conn is not None:
+            self._memory_conn.close()
+            self._memory_conn = None
 
     @contextlib.contextmanager
     def _tx(self):

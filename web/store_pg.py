@@ -17,6 +17,7 @@ Every acknowledged write is committed before the call returns (PostgreSQL's defa
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 import threading
@@ -148,7 +149,8 @@ class PgStore(Store):
             conn.close()
 
     def _conn(self) -> _Connection:
-        conn = getattr(self._local, "conn", None)
+        held = getattr(self._local, "conn", None)
+        conn = held[1] if held is not None and held[0] == os.getpid() else None  # not forked
         if conn is None or conn.raw.closed:
             from geo_enroll.postgis import connect
 
@@ -156,7 +158,7 @@ class PgStore(Store):
             raw.autocommit = True
             raw.row_factory = _row_factory
             conn = _Connection(raw)
-            self._local.conn = conn
+            self._local.conn = (os.getpid(), conn)
             with self._opened_lock:
                 self._opened = [c for c in self._opened if not c.raw.closed] + [conn]
         return conn

@@ -83,7 +83,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="optional tile server URL template (https://…/{z}/{x}/{y}.png or a same-origin "
         "path; env GEO_ENROLL_TILES_URL); default: none, the offline background only",
     )
-    p.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
+    p.add_argument("--threads", type=int, default=4, help="worker threads per process (default 4)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1: waitress; N > 1: gunicorn with N processes, one per "
+        "core, sharing the store, the sign-ins and the rate limits)",
+    )
+    p.add_argument(
+        "--lookups-per-minute",
+        type=int,
+        default=None,
+        help="parent lookups allowed per client address per minute (default "
+        "Settings.rate_limit_per_minute, 60); raise it when many parents share one address",
+    )
     p.add_argument(
         "--https",
         action="store_true",
@@ -95,6 +109,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     if not (0 < args.port < 65536):
         raise InputError(f"--port must be 1-65535, got {args.port}")
+    workers = getattr(args, "workers", 1) or 1
+    if not (1 <= workers <= 64):
+        raise InputError(f"--workers must be 1-64 (about one per core), got {workers}")
+    if not (1 <= args.threads <= 256):
+        raise InputError(f"--threads must be 1-256, got {args.threads}")
+    per_minute = getattr(args, "lookups_per_minute", None)
+    if per_minute is not None and per_minute < 1:
+        raise InputError(f"--lookups-per-minute must be at least 1, got {per_minute}")
     try:
         import waitress
     except ImportError as exc:  # pragma: no cover - a dependency
@@ -131,7 +153,21 @@ def serve(args: argparse.Namespace) -> int:
         config["POLICIES"] = policies
     if args.https:
         config |= {"SESSION_COOKIE_SECURE": True, "TRUST_PROXY": True}
-    app = create_app(config)
+    if per_minute is not None:
+        config["RATE_LIMIT_PER_MINUTE"] = per_minute
+    if workers > 1:
+        from pathlib import Path
+
+        from web.ratelimit import create_shared
+
+        Path(args.data).mkdir(parents=True, exist_ok=True)
+        config["SHARED_THROTTLE"] = str(Path(args.data) / "throttle.sqlite")
+        create_shared(config["SHARED_THROTTLE"])
+        # this process only prepares the store (first start) and prints; each worker builds
+        # and warms its own app after the fork (no connection or thread crosses a fork)
+        app = create_app(config | {"WARM_UP": False})
+    else:
+        app = create_app(config)
     generated = bootstrap_admin(
         app.extensions["geo_store"], os.environ.get("GEO_ENROLL_ADMIN_PASSWORD")
     )
@@ -150,6 +186,10 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     sys.stdout.flush()
+    if workers > 1:
+        app.extensions["geo_store"].close()
+        del app
+        return _serve_workers(args, config, workers)
     waitress.serve(
         app,
         host=args.host,
@@ -160,6 +200,52 @@ def serve(args: argparse.Namespace) -> int:
         max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"],
         ident="geo_enroll",
     )
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, config: dict, workers: int) -> int:
+    """Serve through gunicorn: ``workers`` processes of ``--threads`` threads each (gthread),
+    each building its own app from ``config`` after the fork.  gunicorn's own trust of
+    ``X-Forwarded-*`` is off: the app's :class:`web.ratelimit.TrustedProxies` decides, as under
+    waitress.  No access log of gunicorn's (the app writes its own, without query strings)."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise InputError("gunicorn is not installed: run `make setup`") from exc
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": [
+                    f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
+                ],
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": args.threads,
+                "preload_app": False,
+                "proc_name": "geo_enroll",
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "forwarded_allow_ips": "",
+                "proxy_allow_ips": "",
+                "secure_scheme_headers": {},
+                "limit_request_line": 8190,
+                "control_socket_disable": True,
+                # a placement run can keep a worker's threads busy for minutes: the arbiter
+                # hears from the worker's main thread, which stays free, so this only ends a
+                # worker that hangs as a whole
+                "timeout": 120,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from web.app import create_app
+
+            return create_app(config | {"SEED_DEFAULT": False})
+
+    _Server().run()
     return 0
 
 

@@ -518,6 +518,28 @@ def test_the_access_log_has_paths_but_no_query_strings_or_bodies(tmp_path):
     assert len(lines) == 3  # a newline in the path cannot forge a line
 
 
+def test_the_access_log_follows_a_rotation_without_a_signal(tmp_path):
+    """The log stays open between lines; moved away (logrotate's default) or removed, the next
+    lines go to a new file at the configured path, again 0600, and none is lost."""
+    from web.app import _AccessLog
+
+    log = _AccessLog(tmp_path / "access.log")
+    log.CHECK_S = 0.0  # look at the path before every line (1 s in service)
+    log.write("GET / 200 1ms")
+    (tmp_path / "access.log").rename(tmp_path / "access.log.1")
+    log.write("GET /a 200 1ms")
+    log.write("GET /b 200 1ms")
+    assert [ln[-14:] for ln in (tmp_path / "access.log").read_text().splitlines()] == [
+        "GET /a 200 1ms",
+        "GET /b 200 1ms",
+    ]
+    (tmp_path / "access.log").unlink()
+    log.write("GET /c 200 1ms")
+    assert (tmp_path / "access.log.1").read_text().count("\n") == 1
+    assert (tmp_path / "access.log").read_text().splitlines()[0].endswith("GET /c 200 1ms")
+    assert _mode(tmp_path / "access.log") == 0o600
+
+
 # ---------------------------------------------------------------------------- zones at the door
 
 
