@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_lookup.py                 # 200 addresses, concurrency 8
     .venv/bin/python benchmarks/bench_lookup.py --seconds 5 --threads 4
-    .venv/bin/python benchmarks/bench_lookup.py --workers 2 --threads 4   # 2 server processes
+    .venv/bin/python benchmarks/bench_lookup.py --workers 2 --threads 1   # serve --workers 2
+    .venv/bin/python benchmarks/bench_lookup.py --workers 2 --threads 1 --client wrk
     .venv/bin/python benchmarks/bench_lookup.py --dump /tmp/a.jsonl   # the answer check (below)
 
 Starts the real service (``web.app.create_app`` under waitress, the production WSGI server, in a
@@ -18,6 +19,10 @@ same server, same client.  Two lookup runs:
   per-address geocode cache is warm);
 - **distinct**: every request a new address, asked once (house numbers of the cohort's streets
   and village groups varied: parse and geocode run on every request).
+
+``--client wrk``: the three runs through Debian's ``wrk`` (``benchmarks/wrk_lookup.lua``, one
+thread) instead of this process's client threads, which take a third of a core that the server
+then lacks; the sample of distinct addresses is asked once more after the run and checked.
 
 Checks before the ratio is printed: every lookup answered 200 with ``ok``, and the server's JSON
 for each warm-up address and for a sample of the distinct ones equals, byte for byte, the JSON a
@@ -199,6 +204,38 @@ def _load(port, paths, seconds, concurrency, keep=None, pid=None):
     }
 
 
+def _wrk(port, seconds, concurrency, pid, bodies: list[bytes] | None = None, offset: int = 0):
+    """The same run through wrk (Debian's ``wrk``, C: a lighter client than this process's
+    threads, so more of the 2 cores is left to the server): ``bodies`` POSTed to
+    ``/api/lookup`` in order from ``offset`` (one wrk thread, ``concurrency`` connections),
+    else GET ``/healthz``.  Answers are not kept: the caller checks a sample afterwards."""
+    script = Path(__file__).with_name("wrk_lookup.lua")
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "-s", str(script)]
+    url = f"http://127.0.0.1:{port}" + ("" if bodies else "/healthz")
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as fh:
+        if bodies:
+            fh.write(b"\n".join(bodies) + b"\n")
+            fh.flush()
+        cmd += [url] + (["--", fh.name, "1", str(offset)] if bodies else [])
+        cpu0, t0 = _server_cpu(pid), time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        wall = time.perf_counter() - t0
+        server_cpu = _server_cpu(pid) - cpu0
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": int(re.search(r"P50US (\d+)", out).group(1)) / 1000,
+        "p99": int(re.search(r"P99US (\d+)", out).group(1)) / 1000,
+        "n": n,
+        "errors": (int(bad.group(1)) if bad else 0) + (sum(map(int, errs.groups())) if errs else 0),
+        "client_cpu": float("nan"),
+        "kept": {},
+        "cpu_ms": server_cpu / max(n, 1) * 1000 if wall else float("nan"),
+    }
+
+
 def _cohort_addresses(spec: dict, *, seed: int = 3, primary: int = 400, middle: int = 200):
     from geo_enroll.placement.cohort import synth_cohort
 
@@ -351,6 +388,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--distinct", type=int, default=40_000, help="distinct addresses made for the run"
     )
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="load generator: this process's threads (default), or Debian's wrk (C, one thread: "
+        "less of the 2 cores taken from the server)",
+    )
     parser.add_argument("--dump", metavar="FILE", help="write the answer check and stop")
     parser.add_argument(
         "--switch-interval",
@@ -414,10 +458,27 @@ def main(argv=None) -> int:
                 if args.workers > 1:  # every worker warmed (its own caches), not measured
                     _load(port, paths, 3.0, args.concurrency * 2)
                     _load(port, [("/healthz", None)], 1.0, args.concurrency * 2)
-                bare = _load(port, [("/healthz", None)], args.seconds, args.concurrency, pid=pid)
-                look = _load(port, paths, args.seconds, args.concurrency, pid=pid)
-                feed = (("/api/lookup", _payload(a)) for a in distinct)
-                once = _load(port, feed, args.seconds, args.concurrency, keep=sample, pid=pid)
+                if args.client == "wrk":
+                    bare = _wrk(port, args.seconds, args.concurrency, pid)
+                    look = _wrk(port, args.seconds, args.concurrency, pid, [p for _, p in paths])
+                    once = _wrk(
+                        port, args.seconds, args.concurrency, pid, [_payload(a) for a in distinct]
+                    )
+                    # the sample asked again (each once more, after wrk's run computed it)
+                    asked = [i for i in sorted(sample) if i < once["n"]]
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    for i in asked:
+                        conn.request(
+                            "POST", "/api/lookup", body=_payload(distinct[i]), headers=_JSON
+                        )
+                        once["kept"][i] = conn.getresponse().read()
+                else:
+                    bare = _load(
+                        port, [("/healthz", None)], args.seconds, args.concurrency, pid=pid
+                    )
+                    look = _load(port, paths, args.seconds, args.concurrency, pid=pid)
+                    feed = (("/api/lookup", _payload(a)) for a in distinct)
+                    once = _load(port, feed, args.seconds, args.concurrency, keep=sample, pid=pid)
                 checked = 0
                 for pos, data in sorted(once["kept"].items()):
                     want = client.post("/api/lookup", json={"address": distinct[pos]}).get_json()
@@ -444,7 +505,8 @@ def main(argv=None) -> int:
     print(
         f"ratio: lookup / bare route = {look['rps'] / bare['rps']:.2f} repeated addresses, "
         f"{once['rps'] / bare['rps']:.2f} distinct addresses asked once "
-        f"(concurrency {args.concurrency}, {args.workers} server process(es) × "
+        f"(concurrency {args.concurrency}, client {args.client}, {args.workers} server "
+        f"process(es) × "
         f"{args.threads} threads"
         + (f", switch interval {args.switch_interval} s" if args.switch_interval else "")
         + ")"

@@ -66,9 +66,11 @@ DEFAULTS = {
     "ACCESS_LOG": None,  # access log file (default DATA_DIR/access.log; False: none)
     "ADMIN_PASSWORD": None,
     "JSON_AS_ASCII": False,
-    # a throttling file (web.ratelimit.create_shared) shared by the server's processes (serve
-    # --workers N); None: rate limits and login backoff kept in this process's memory
+    # a throttling file (web.ratelimit.create_shared) shared by the SERVER_WORKERS processes of
+    # the server (serve --workers N): the login backoff kept there, each rate limit split among
+    # the processes (web.ratelimit.SplitRateLimiter); None: all in this process's memory
     "SHARED_THROTTLE": None,
+    "SERVER_WORKERS": 1,
     "WARM_UP": True,  # build the address parser and gazetteer at start, not on the first lookups
 }
 
@@ -273,9 +275,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["geo_store"] = store
     backoff = {"after": cfg["LOGIN_BACKOFF_AFTER"], "cap": cfg["LOGIN_BACKOFF_MAX"]}
     if cfg.get("SHARED_THROTTLE"):  # several server processes: one allowance among them
-        from .ratelimit import SharedLoginBackoff, SharedRateLimiter
+        from .ratelimit import SharedLoginBackoff, SharedRateLimiter, SplitRateLimiter
 
-        app.extensions["geo_limiter"] = SharedRateLimiter(cfg["SHARED_THROTTLE"])
+        shared = SharedRateLimiter(cfg["SHARED_THROTTLE"])
+        app.extensions["geo_limiter"] = SplitRateLimiter(shared, workers=cfg["SERVER_WORKERS"])
         app.extensions["geo_backoff"] = SharedLoginBackoff(cfg["SHARED_THROTTLE"], **backoff)
     else:
         app.extensions["geo_limiter"] = RateLimiter()

@@ -162,6 +162,7 @@ def serve(args: argparse.Namespace) -> int:
 
         Path(args.data).mkdir(parents=True, exist_ok=True)
         config["SHARED_THROTTLE"] = str(Path(args.data) / "throttle.sqlite")
+        config["SERVER_WORKERS"] = workers
         create_shared(config["SHARED_THROTTLE"])
         # this process only prepares the store (first start) and prints; each worker builds
         # and warms its own app after the fork (no connection or thread crosses a fork)

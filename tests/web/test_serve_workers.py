@@ -3,8 +3,8 @@
 A real gunicorn master with two gthread workers on the 太仆寺旗 2024 default.  Every request
 goes on a new connection, so the kernel hands them to either worker; the checks are that both
 workers answer, and that what must be one thing is one: a sign-in made on one worker holds on
-the other, a client's lookup allowance is the configured one (not one per worker), and an
-account's failed logins count together."""
+the other, a client's lookup allowance is the configured one in all (each worker admits its
+share, never a whole one), and an account's failed logins count together."""
 
 from __future__ import annotations
 
@@ -127,11 +127,15 @@ def test_a_sign_in_on_one_worker_holds_on_the_other(served):
 
 
 def test_one_lookup_allowance_across_the_workers(served):
-    """20 lookups a minute per client: exactly 20 of 30 pass, whichever worker answers."""
+    """20 lookups a minute per client, split between 2 workers (10 each): of 60 lookups, at
+    most 20 pass in all, whichever worker answers — and at least one worker's share.  (With a
+    whole allowance per worker, 60 lookups reaching both would pass more than 20.)"""
     port = served[0]
     base = f"http://127.0.0.1:{port}"
-    codes = [_lookup(base, "太仆寺旗千斤沟镇东滩村")[0] for _ in range(PER_MINUTE + 10)]
-    assert codes.count(200) == PER_MINUTE and codes.count(429) == 10, codes
+    codes = [_lookup(base, "太仆寺旗千斤沟镇东滩村")[0] for _ in range(60)]
+    passed = codes.count(200)
+    assert set(codes) == {200, 429}
+    assert PER_MINUTE // 2 <= passed <= PER_MINUTE, codes
     status, headers, body = _lookup(base, "太仆寺旗千斤沟镇东滩村")
     assert status == 429 and int(headers["Retry-After"]) >= 1
     assert json.loads(body)["ok"] is False

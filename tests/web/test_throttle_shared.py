@@ -140,3 +140,28 @@ def test_real_processes_hitting_at_once_get_exactly_the_limit(throttle):
     for p in procs:
         p.join(timeout=60)
     assert sum(got) == 50, got
+
+
+@pytest.mark.parametrize(("workers", "limit"), [(2, 20), (3, 10), (3, 2), (4, 1)])
+def test_split_limits_never_admit_more_than_the_limit_in_all(throttle, workers, limit):
+    """Each of the workers admits its share (limit // workers) from memory; a limit below the
+    number of workers is counted exactly in the shared file.  However the hits are spread,
+    the workers together admit at most ``limit``, and one worker at least its share."""
+    from web.ratelimit import SplitRateLimiter
+
+    clock = Clock()
+    procs = [
+        SplitRateLimiter(SharedRateLimiter(throttle, clock=clock), workers=workers, clock=clock)
+        for _ in range(workers)
+    ]
+    rng = random.Random(workers * 100 + limit)
+    got = [0] * workers
+    for _ in range(5 * limit + 10):
+        k = rng.randrange(workers)
+        got[k] += _allowed(procs[k], limit=limit)
+    assert sum(got) <= limit
+    assert max(got) >= max(1, limit // workers) or limit < workers
+    if limit < workers:
+        assert sum(got) == limit  # exact in the file
+    clock.t += 61.0
+    assert _allowed(procs[0], limit=limit)  # a new window
