@@ -197,9 +197,18 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
         note = _SCHOOL_NOTE.match(raw.strip())
         if note and ctx.current is not None:  # - 学区类型：共享学区 / - 办学性质：民办
             shared = re.search(r"共享|分享|共同", note["value"])
-            if note["key"] == "学区类型" and re.match(r"共享学区|共同学区", note["value"]):
-                # schools whose identical catchment text is marked shared: linked later
+            marked = note["key"] == "学区类型" and re.match(r"共享学区|共同学区", note["value"])
+            if marked:  # schools whose identical catchment text is marked shared: linked later
                 ctx.current.setdefault("_shared_catchment", []).append(source_ref(line, idx))
+            seats = shared_seats(note["value"])
+            typed = ctx.current.pop("_sharing_type", None) if seats else None  # its 学区类型 line
+            for name in seats:  # 可分享【A、B】学位: this zone's children may also go to A or B
+                pending.append(("shares_seats", name, typed, source_ref(line, idx), ctx.current))
+            if not seats and note["key"] == "学区类型" and note["value"].startswith("分享学区"):
+                # the schools are in its 备注: reported at the end if none names them
+                ctx.current.setdefault("_sharing_type", source_ref(line, idx))
+                continue
+            if marked or seats:
                 continue
             ctx.unparsed.append(
                 {
@@ -396,8 +405,46 @@ _PROSE = re.compile(
 )
 
 
+_SHARED_SEATS = re.compile(r"分享(?P<what>[^。；;]+?)(?:的)?(?:共享学区)?学位")
+_SCHOOL_END = ("学校", "小学", "中学", "小学部", "初中部", "校区", "）", ")")
+
+
+def shared_seats(note: str) -> list[str]:
+    """The schools whose seats a school's zone may share, from a note (分享学区: 可分享X学位).
+
+    Lists in 【】, joined by 、 和 与 及, alternatives by 或; a 和 inside a name (和一学校) is
+    not a joint.
+
+    >>> shared_seats("可分享【海旺学校和宝安中学（集团）小学部】共享学区学位")
+    ['海旺学校', '宝安中学（集团）小学部']
+    >>> shared_seats("分享【上合小学和孝德学校】或【凤岗小学、文汇学校（小学部）】学位")
+    ['上合小学', '孝德学校', '凤岗小学', '文汇学校（小学部）']
+    >>> shared_seats("可分享【和一学校小学部、茭塘小学】学位）")
+    ['和一学校小学部', '茭塘小学']
+    >>> shared_seats("共享学区（可分享固戍小学或【钟屋小学、航盛小学】共享学区学位）")
+    ['固戍小学', '钟屋小学', '航盛小学']
+    >>> shared_seats("可分享兴围小学和航星学校小学部的学位"), shared_seats("单享学区")
+    (['兴围小学', '航星学校小学部'], [])
+    """
+    out: list[str] = []
+    for m in _SHARED_SEATS.finditer(note):
+        what = re.sub(r"^(?:学区)?\s*[【(（]?\s*可?分享", "", m["what"])
+        for piece in re.split(r"[、，,]|或", what.replace("【", "、").replace("】", "、")):
+            piece = piece.strip(" 　（(")
+            start = 0
+            for j in range(1, len(piece) - 1):  # 和/与/及 right after a school's name joins two
+                if piece[j] in "和与及" and piece[start:j].endswith(_SCHOOL_END):
+                    out.append(piece[start:j])
+                    start = j + 1
+            name = piece[start:]
+            if name.endswith(_SCHOOL_END) and len(name) >= 4:
+                out.append(name)
+    return list(dict.fromkeys(out))
+
+
 _SCHOOL_NOTE = re.compile(
-    r"^[-*]\s*(?P<key>学区类型|备注|办学性质|数据年份|学校性质|学校类型|学段|学区说明)\s*[:：]"
+    r"^[-*]\s*(?P<key>学区类型|备注|办学性质|数据年份|学校性质|学校类型|学段|学区说明)"
+    r"(?:[（(]原文[)）])?\s*[:：]"
     r"\s*(?P<value>.*)$"
 )
 

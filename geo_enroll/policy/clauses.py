@@ -83,6 +83,15 @@ def _who_units(who: str, ctx: ParseContext) -> list[dict]:
 
 
 def apply_pending(pending: list, ctx: ParseContext) -> None:
+    for school in ctx.schools:  # 学区类型：分享学区 with no note naming the schools it shares
+        src = school.pop("_sharing_type", None)
+        if src is not None:
+            ctx.unparsed.append(
+                {
+                    **src,
+                    "reason": "分享学区，但未写明可分享哪些学校的学位 sharing zone names no schools",
+                }
+            )
     for kind, target, who, src, school in pending:
         if kind == "alternative":
             dest = match_school(target, ctx.schools)
@@ -112,6 +121,20 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
             dest["zones"].append(
                 {"kind": "alternative", "units": [], "zone_of": origin["id"], "source": src}
             )
+        elif kind == "shares_seats":  # 分享学区 (可分享X学位): X may take this school's zone
+            dest = match_school(target, ctx.schools)
+            part = {"primary": "小学部", "middle": "初中部"}.get(school["level"])
+            if dest is None and part:  # 海乐实验学校 → …海乐实验学校(小学部), the same level's
+                dest = match_school(f"{target}（{part}）", ctx.schools)
+            if dest is None or dest is school:
+                ctx.unparsed.append(
+                    {**src, "reason": f"未识别的学校 school not recognised: {target}（分享学位）"}
+                )
+                continue
+            zone = {"kind": "alternative", "units": [], "zone_of": school["id"], "source": src}
+            if who is not None:  # the school's 学区类型：分享学区 line says the same
+                zone["also_sources"] = [who]
+            dest["zones"].append(zone)
         elif kind == "free_anyone":
             dest = match_school(target, ctx.schools) or school
             if dest is None:

@@ -57,6 +57,9 @@ _TAIWAN_LEVELS = (
 
 @lru_cache(maxsize=65536)
 def _norm_school(name: str) -> str:
+    """Brackets, spaces and 第 dropped, and a borrowed site's note: 怀德小学（借址新中二外）
+    is 怀德小学 housed elsewhere this year."""
+    name = re.sub(r"[（(]借址[^）)]*[）)]", "", name)
     return re.sub(r"[\s（）()]", "", name).replace("第", "")
 
 
