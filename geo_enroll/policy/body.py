@@ -282,7 +282,9 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
     close_area(ctx, section_level)
 
 
-_COMPOUNDS_LABEL = re.compile(r"^(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘)[:：]")
+_COMPOUNDS_LABEL = re.compile(
+    r"^(?:其中)?(?:(?:包含|包括|含有?)(?:的)?|主要(?:的)?)(?:小区|住宅小区|楼盘)(?:有|包括|为)?[:：]"
+)
 """A later sentence that lists compounds as such (其中包含小区：…): its names are no guess."""
 
 
@@ -306,6 +308,9 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
         return True
     pieces, left = scope_pieces(s, ctx)
     declared = _COMPOUNDS_LABEL.match(s)  # 其中包含小区：东方海岸、光明府…: named as compounds
+    units = _UNITS_LABEL.match(s)  # 主要社区有：楼岗、山门社区: bare names are communities
+    if units and pieces:
+        pieces = [_as_unit(p, units["kind"]) for p in pieces]
     if (
         not pieces
         or left
@@ -319,8 +324,44 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
         )
     ):
         return False
+    if declared:  # 主要小区有：联投东方华府（1、2期）: a compound and its phases, not a unit's part
+        pieces = [_as_compound(p) for p in pieces]
     school["zones"].extend(pieces_to_zones(pieces, source_ref(sentence, line), ctx))
     return True
+
+
+_UNITS_LABEL = re.compile(
+    r"^(?:其中)?主要(?:的)?(?P<kind>社区|村庄?|村居|居委会?)(?:有|包括|为)[:：]"
+)
+"""A later sentence that lists communities or villages as such (主要社区有：楼岗，山门社区)."""
+
+
+def _as_unit(piece: dict, kind: str) -> dict:
+    """A piece of a list declared as communities or villages: a bare name read as a guessed
+    compound (楼岗) is the unit of that name with the declared suffix (楼岗社区)."""
+    if piece.get("type") != "compound" or PATTERNS["compound"].match(piece.get("name") or ""):
+        return piece
+    name = piece["name"]
+    suffix = "社区" if kind in ("社区", "村居", "居委", "居委会") else "村"
+    if not name.endswith(("社区", "村", "居委会")):
+        name += suffix
+    return {"type": "unit", "name": name, "town": piece.get("town"), "text": piece.get("text")}
+
+
+def _as_compound(piece: dict) -> dict:
+    """A piece of a list declared as compounds: a unit read from a name (with a bracketed
+    part: 联投东方华府（1、2期）) is the compound of that name, the part kept as written."""
+    if piece.get("type") != "unit" or piece.get("group") or not piece.get("name"):
+        return piece
+    name = piece["name"] + (f"（{piece['sub_area']}）" if piece.get("sub_area") else "")
+    text = piece.get("text") or name
+    return {
+        "type": "compound",
+        "name": name,
+        "within": None,
+        "town": piece.get("town"),
+        "text": text,
+    }
 
 
 def _heading_scope(

@@ -741,8 +741,12 @@ COMMITTEE = (
 )
 """伊村村委会 / 西湖村委会 / 南郊社区居委会: the committee names its village or community
 (``(pattern, replacement)`` pairs, applied in order)."""
-CONTAINS_LABEL = r"(?:其中)?(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区)?"
-"""其中包含小区：东方海岸、光明府…: a label before a list (a pattern string), no place itself."""
+CONTAINS_LABEL = (
+    r"(?:其中)?(?:(?:包含|包括|含有?)(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区)?"
+    r"|主要(?:的)?(?:小区|住宅小区|楼盘|社区|村庄?|居民区|村居)(?:有|包括|为))"
+)
+"""其中包含小区：东方海岸、光明府… / 主要社区有：溪头、沙浦…: a label before a list (a pattern
+string), no place itself."""
 LEAD_VERB = re.compile(r"^(?:学校)?(?:面向|接纳|招收)(?=\S{2,})")
 """接纳青城社区 / 学校面向瑶琳镇…招生: a verb before the place."""
 TOWN_OFFICE = re.compile(rf"(?<=[{CN}]{{2}})街(?:道办事处|道办(?!事)|办)")
