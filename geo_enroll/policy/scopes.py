@@ -70,6 +70,12 @@ def scope_pieces(
     return pieces, left
 
 
+_LIMIT_WITHIN = re.compile(
+    rf"^(?P<street>.+?)(?:以内|之间|围合|合围)?的(?P<within>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木))"
+    r"(?:行政)?(?:辖区|区域)?(?:范围)?(?:内)?$"
+)
+"""The last limit carrying the place the box lies in: 南至东方大道的松岗街道行政区域范围."""
+
 _SIDE_OF = {"东": "east_of", "西": "west_of", "南": "south_of", "北": "north_of"}  # 以东: east of
 _CHAIN_SEP = re.compile(r"\s*(?:→|->|——|--)\s*")
 _ONE_SIDE_CHAIN = re.compile(
@@ -156,9 +162,14 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
         got = parse_limits(head)
         if got:
             limits, inner = got
+            within = town
+            for side, target in list(limits.items()):  # …南至东方大道的松岗街道行政区域范围
+                wm = _LIMIT_WITHIN.match(target)
+                if wm and within in (None, wm["within"]):
+                    limits[side], within = wm["street"], wm["within"]
             piece = {
                 "type": "limits",
-                "within": town,
+                "within": within,
                 "limits": limits,
                 "exclude": list(dict.fromkeys(inner + excluded)),
                 "text": part,

@@ -69,3 +69,24 @@ def test_on_the_real_notice():
     units = {u["name"] for z in school["zones"] for u in z.get("units") or []}
     assert "溪头村" in units
     assert not [u for u in spec["unparsed"] if u["line"] == 489]
+
+
+def _limits(text: str) -> list[tuple]:
+    spec = parse_policy(f"# 某区招生范围\n\n### 小学\n{text}\n")
+    return [
+        (z["within"], z["limits"])
+        for s in spec["schools"]
+        for z in s["zones"]
+        if z["kind"] == "street_limits"
+    ]
+
+
+def test_the_place_a_box_lies_in_written_after_its_last_limit():
+    """…南至东方大道的松岗街道行政区域范围: the street is 东方大道, the box lies in 松岗街道
+    (the limit was the whole phrase, a street no map has)."""
+    assert _limits(
+        "松岗第二小学：北至沙江路，西至107国道，南至东方大道的松岗街道行政区域范围。"
+    ) == [("松岗街道", {"north": "沙江路", "west": "107国道", "south": "东方大道"})]
+    assert _limits("某某小学：东至107国道，南至河滨南路，北至沙江路以内的城关镇范围。") == [
+        ("城关镇", {"east": "107国道", "south": "河滨南路", "north": "沙江路"})
+    ]
