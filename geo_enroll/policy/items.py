@@ -292,6 +292,17 @@ def _county_off(text: str) -> str:
     return text
 
 
+def _numbers_end_in_hao(rest: list[str]) -> bool:
+    """Whether a run of bare numbers goes on to a house number (…、28、35号), not to a group
+    (…、7、8组) or a name."""
+    for item in rest:
+        item = item.strip()
+        if re.fullmatch(r"\d+", item):
+            continue
+        return bool(re.fullmatch(r"\d+[号弄]", item))
+    return False
+
+
 def _unit_parts(name: str, town: str | None, text: str, parts) -> list[dict]:
     """One unit piece per ``(group, sub_area)`` of the unit ``name``."""
     return [
@@ -400,14 +411,22 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             items.extend(parts)
             if raw != was.strip() and len(parts) == 1:
                 written[raw] = was.strip()  # 东关 read as 东关村: the text keeps what was written
-    for item in items:  # 秋丰村和春华村: two items
+    for k, item in enumerate(items):  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
+        as_written = item
+        if (
+            pieces
+            and pieces[-1]["type"] == "street_list"
+            and re.fullmatch(r"\d+", item.strip())
+            and _numbers_end_in_hao(items[k + 1 :])
+        ):  # 马塍路24、26、28…35号: the 号 is on the last only (梁家街2、3、7组: groups)
+            item = item.strip() + "号"
         if (
             pieces
             and pieces[-1]["type"] == "street_list"
             and PATTERNS["bare_numbers"].fullmatch(_SUB_ADDRESS.sub(r"\1", _notes_off(item)))
         ):  # 青年路1号、3号、5号 / 6号（浅水半岛）: more numbers of the same street
-            written_item, item = item, _SUB_ADDRESS.sub(r"\1", _notes_off(item))
+            written_item, item = as_written, _SUB_ADDRESS.sub(r"\1", _notes_off(item))
             prev = pieces[-1]
             more = parse_numbers(item) or {}
             numbers = dict(prev["numbers"] or {"parity": "all"})
