@@ -177,7 +177,7 @@ _ADDRESS = re.compile(rf"[{CN}A-Za-z0-9]{{1,20}}?(?:大道|大街|路|街|巷|�
 _IN_AREAS = re.compile(r"^(?:[（(]?\d+[）)]|\d+[.、．])?\s*\d+(?:[、和及]\d+)*区(?:中|内)的?(?=\S)")
 _INCLUDING = re.compile(r"^(?:包括|包含)(?=\S{2,})")
 _EACH_KIND = re.compile(r"(?:各|等)(?:行政)?(村|社区|居委会|嘎查)$")
-_SHARED_SUFFIX = re.compile(r"(?<=[^、])(村民小组|居委会|村委会|社区|嘎查|村|组)$")
+_SHARED_SUFFIX = re.compile(r"(?<=[^、])(村民小组|居委会|村委会|社区|嘎查|村|组|社|队)$")
 _TYPED = re.compile(
     r"(?:村|社区|居委会|嘎查|组|社|小区|路|街|巷|道|号|弄|园|苑|城|区|镇|乡|楼|栋|座|公寓|大厦|"
     r"广场|站|场|厂|院|校|所|处)$"
@@ -205,7 +205,12 @@ _BUILDING = re.compile(r"[A-Za-z\d一二三四五六七八九十]{1,4}(?:栋|幢
 _NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两\d]{1,4}")
 # the parent a first bare name may be written after: a village before its groups
 # (千斤沟村一、二组), a township before its villages (宝昌镇东关、西关村)
-_PARENT_OF = {"组": rf"[{CN}]", "村民小组": rf"[{CN}]"}  # numerals after any name: 原红花堰1、2组
+_PARENT_OF = {  # numerals after any name: 原红花堰1、2组, 菜园村三、四、六社
+    "组": rf"[{CN}]",
+    "村民小组": rf"[{CN}]",
+    "社": r"(?:村|嘎查)",
+    "队": r"(?:村|嘎查)",
+}
 _TOWN_PARENT = r"(?:镇|乡|苏木|街道)"
 
 
@@ -221,6 +226,8 @@ def share_suffix(items: list[str]) -> list[str]:
     ['东关村', '西关村', '北关村']
     >>> share_suffix(["千斤沟村一", "二", "三组"])
     ['千斤沟村一组', '二组', '三组']
+    >>> share_suffix(["菜园村三", "四", "六社"])
+    ['菜园村三社', '四社', '六社']
     >>> share_suffix(["东关村", "西关村一", "二组"]), share_suffix(["幸福小区", "东关村"])
     (['东关村', '西关村一组', '二组'], ['幸福小区', '东关村'])
     """
@@ -231,7 +238,9 @@ def share_suffix(items: list[str]) -> list[str]:
     if not m or len(last) <= len(m[1]):
         return items
     suffix = m[1]
-    bare_re = _NUMERAL if suffix in ("组", "村民小组") else re.compile(rf"[{CN}0-9]{{1,4}}")
+    bare_re = (
+        _NUMERAL if suffix in ("组", "村民小组", "社", "队") else re.compile(rf"[{CN}0-9]{{1,4}}")
+    )
     parent_re = _PARENT_OF.get(suffix, _TOWN_PARENT)
     out = [x.strip() for x in items]
     k = len(out) - 1

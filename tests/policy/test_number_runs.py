@@ -64,3 +64,28 @@ def test_on_the_real_notice():
     ]
     assert lists == [[24, 26, 28, 29, 30, 31, 32, 33, 34, 35]]
     assert not [u for u in spec["unparsed"] if u["line"] == 285]
+
+
+def _groups(scope: str) -> list[tuple]:
+    spec = parse_policy(f"# 某区招生范围\n\n某某小学：{scope}\n")
+    return [
+        (u["name"], u.get("group"))
+        for s in spec["schools"]
+        for z in s["zones"]
+        for u in z.get("units") or []
+    ]
+
+
+@pytest.mark.parametrize(
+    "scope,groups",
+    [
+        ("菜园村三、四、六社", [("菜园村", "三社"), ("菜园村", "四社"), ("菜园村", "六社")]),
+        ("七号村一、二社，八号村", [("七号村", "一社"), ("七号村", "二社"), ("八号村", None)]),
+        ("东风村1、2、3队", [("东风村", "1队"), ("东风村", "2队"), ("东风村", "3队")]),
+        ("官厅村4、5、6组", [("官厅村", "4组"), ("官厅村", "5组"), ("官厅村", "6组")]),
+    ],
+)
+def test_groups_with_the_word_on_the_last_only(scope, groups):
+    """菜园村三、四、六社 was read as compounds 菜园村三 and 四 (zones no address has) and 六社
+    reported; groups written 社 or 队 share the word as 组 did."""
+    assert _groups(scope) == groups
