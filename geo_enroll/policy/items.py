@@ -438,6 +438,9 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             written_item, item = as_written, _SUB_ADDRESS.sub(r"\1", _notes_off(item))
             prev = pieces[-1]
             more = parse_numbers(item) or {}
+            said = re.search(r"[（(]\s*(?P<p>[单双])(?:号|数)?\s*[)）]", written_item)
+            if said and ("from" in more or "to" in more):  # 、2-50号（双号）: its own parity
+                more["parity"] = "odd" if said["p"] == "单" else "even"
             numbers = dict(prev["numbers"] or {"parity": "all"})
             if "list" in more and "from" not in numbers:
                 numbers["list"] = numbers.get("list", []) + more["list"]
@@ -449,7 +452,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 sides = parity if parity in ("odd", "even") else prev["sides"]
                 if sides in ("odd", "even") and parity == "all":
                     sides = "both"
-                pieces.append({**prev, "numbers": more, "sides": sides, "text": item})
+                pieces.append({**prev, "numbers": more, "sides": sides, "text": written_item})
                 continue
         excluded = parse_exclusion(item) if pieces else None
         if excluded:  # "…，不含X" / "…，X除外": the previous piece's exclusion

@@ -89,3 +89,26 @@ def test_groups_with_the_word_on_the_last_only(scope, groups):
     """菜园村三、四、六社 was read as compounds 菜园村三 and 四 (zones no address has) and 六社
     reported; groups written 社 or 队 share the word as 组 did."""
     assert _groups(scope) == groups
+
+
+@pytest.mark.parametrize(
+    "scope,stretches",
+    [
+        ("解放路1-99号（单号）、2-50号（双号）", [(1, 99, "odd"), (2, 50, "even")]),
+        ("解放路2-50号（双号）、1-99号（单号）", [(2, 50, "even"), (1, 99, "odd")]),
+        ("解放路1-99号、2-50号（双）", [(1, 99, "all"), (2, 50, "even")]),
+        ("解放路单号1-99号、双号2-50号", [(1, 99, "odd"), (2, 50, "even")]),
+    ],
+)
+def test_each_stretch_keeps_its_own_parity(scope, stretches):
+    """The parity written after the second stretch (、2-50号（双号）) was dropped: both sides of
+    2-50 were in the zone, the odd numbers 1-49 twice over."""
+    spec = parse_policy(f"# 某区招生范围\n\n某某小学：{scope}\n")
+    got = [
+        (z["numbers"]["from"], z["numbers"]["to"], z["numbers"]["parity"])
+        for s in spec["schools"]
+        for z in s["zones"]
+        if z["kind"] == "street_list"
+    ]
+    assert got == stretches
+    assert all(z["fragment"] in scope for s in spec["schools"] for z in s["zones"])
