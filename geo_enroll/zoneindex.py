@@ -659,10 +659,18 @@ class ZoneIndex:
         spec_, norm_group = _unit_helpers()
         code, name, town, sub = self._unit_keys(unit)
         text = str(geo.get("input") or "")
+        group = unit.get("group")
+        if not group and sub and _GROUP_RANGE.match(sub):  # 东关村一组至五组: groups, no part
+            group, sub = sub, ""
         if not code:  # matched by name; a part (sub-area) only where the address names it
             if name and name in text and (not town or town[:2] in text):
                 if sub:
                     return self._sub_match(unit, geo, text, sub)
+                if group:  # 杨柳村1-6组: the address's group among them (none: any group)
+                    ggrp = _address_group(geo, text, norm_group)
+                    if not ggrp:
+                        return spec_["village_any_group"]
+                    return spec_["name"] if ggrp in _group_names(group, norm_group) else 0
                 return spec_["name"]
             return 0
         vcode = str(geo.get("village_code") or "")
@@ -676,12 +684,11 @@ class ZoneIndex:
             return 0
         if sub:
             return self._sub_match(unit, geo, text, sub)
-        grp = norm_group(unit.get("group"))  # only for a unit of this village (few)
-        if grp:
+        if group:  # only for a unit of this village (few)
             ggrp = _address_group(geo, text, norm_group)
             if not ggrp:
                 return spec_["village_any_group"]
-            return spec_["group"] if ggrp == grp else 0
+            return spec_["group"] if ggrp in _group_names(group, norm_group) else 0
         return spec_["village"]
 
     def _sub_match(self, unit: dict, geo: dict, text: str, sub: str) -> int:
@@ -691,13 +698,12 @@ class ZoneIndex:
         spec_, norm_group = _unit_helpers()
         if sub not in text:
             return 0
-        grp = norm_group(unit.get("group"))
-        if not grp:
+        if not unit.get("group"):
             return spec_["sub_area"]
         ggrp = _address_group(geo, text, norm_group)
         if not ggrp:
             return spec_["village_any_group"]
-        return spec_["sub_area"] if ggrp == grp else 0
+        return spec_["sub_area"] if ggrp in _group_names(unit["group"], norm_group) else 0
 
     def _unit_keys(self, unit: dict) -> tuple[str, str, str, str]:
         """(code, name without its 村/社区 suffix, township, sub_area) of an admin unit,
@@ -716,11 +722,55 @@ class ZoneIndex:
         return keys
 
 
+_GROUP_RANGE = re.compile(
+    r"^第?(?P<a>\d{1,3}|[一二三四五六七八九十]{1,3})(?:组|社|队)?\s*[-—–~～至到－]\s*"
+    r"第?(?P<b>\d{1,3}|[一二三四五六七八九十]{1,3})(?P<word>村民小组|组|社|队)$"
+)
+"""Groups written as a range: 1-6组, 1至5组, 一组至五组, 第1-5村民小组."""
+_GROUP_NAMES: dict[str, frozenset] = {}
+
+
+def _group_names(group: str, norm_group) -> frozenset:
+    """The groups a unit's group names, normalised as an address's is: one (三社), or every
+    group of a range (1-6组, 一至五组: 一社 … 六社).
+
+    >>> from geo_enroll.placement.candidates import _norm_group
+    >>> sorted(_group_names("2-4组", _norm_group)), sorted(_group_names("3社", _norm_group))
+    (['三社', '二社', '四社'], ['三社'])
+    >>> "十社" in _group_names("八至十一组", _norm_group), "七社" in _group_names("8-11组", _norm_group)
+    (True, False)
+    """
+    got = _GROUP_NAMES.get(group)
+    if got is None:
+        m = _GROUP_RANGE.match(str(group).strip())
+        a, b = (_group_number(m["a"]), _group_number(m["b"])) if m else (0, 0)
+        if m and 0 < a < b <= a + 200:
+            got = frozenset(norm_group(f"{n}{m['word']}") for n in range(a, b + 1))
+        else:
+            got = frozenset([norm_group(group)])
+        if len(_GROUP_NAMES) > 10_000:
+            _GROUP_NAMES.clear()
+        _GROUP_NAMES[group] = got
+    return got
+
+
+def _group_number(text: str) -> int:
+    """3 / 三 / 十一 / 二十 → the number (0 when not one)."""
+    if text.isdigit():
+        return int(text)
+    digits = "零一二三四五六七八九"
+    if "十" not in text:
+        return digits.index(text) if len(text) == 1 and text in digits else 0
+    tens, _, ones = text.partition("十")
+    return (digits.index(tens) if tens else 1) * 10 + (digits.index(ones) if ones else 0)
+
+
 def _address_group(geo: dict, text: str, norm_group) -> str:
     """The address's 社/组: the geocoder's, else the first one written in the text."""
     ggrp = norm_group(geo.get("group"))
     if not ggrp:
-        ggrp = norm_group(next(iter(re.findall(r"[一二三四五六七八九十\d]+[社组]", text)), ""))
+        found = re.findall(r"[一二三四五六七八九十\d]+(?:村民小组|[社组队](?!区))", text)
+        ggrp = norm_group(next(iter(found), ""))
     return ggrp
 
 

@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -186,6 +187,12 @@ class _AccessLog:
             same = False
         if not same or self._pid != os.getpid():
             self._open()
+
+    def __del__(self) -> None:  # an app dropped (tests make hundreds): its file with it
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def write(self, line: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,6 +30,7 @@ import stat
 import pytest
 
 from .conftest import PASSWORD, csrf, login, make_app
+from .test_browser import run_until_closed
 from .test_routes import _moved_zones
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -613,7 +614,7 @@ def test_hostile_bytes_over_waitress_never_500(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = waitress.create_server(app, host="127.0.0.1", port=port, threads=2)
-    t = threading.Thread(target=srv.run, daemon=True)
+    t = threading.Thread(target=run_until_closed(srv), daemon=True)
     t.start()
     deep = b"[" * 40_000 + b"]" * 40_000
     big = b'{"address": "' + b"x" * 200_000 + b'"}'
@@ -643,6 +644,7 @@ def test_hostile_bytes_over_waitress_never_500(tmp_path):
             assert b"Traceback" not in reply
             assert b"\r\nSet-Cookie: x=1" not in reply
     finally:
+        srv.stopping.set()
         srv.close()
         t.join(timeout=5)
     for line in log.read_text(encoding="utf-8").splitlines():
