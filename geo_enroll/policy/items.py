@@ -49,12 +49,75 @@ def _street_pieces(street: str, qualifier: str, text: str, **extra) -> list[dict
     """One ``street_list`` piece per parity segment of a street's qualifier."""
     street = strip_lead(street)
     head, excluded = split_exclusions(qualifier)
+    excluded = _own_numbers(excluded, street)
+    cut = [m for x in excluded if (m := _EXCLUDED_NUMBERS.fullmatch(x.strip()))]
+    gaps = [(int(m["a"]), int(m["b"] or m["a"])) for m in cut]
+    names = [x for x in excluded if not _EXCLUDED_NUMBERS.fullmatch(x.strip())]
     out = []
     for seg in street_segments(head):
-        piece = {"type": "street_list", "street": street, **seg, "exclude": excluded, "text": text}
-        piece.update(extra)
-        out.append(piece)
+        nums = seg.get("numbers") or {}
+        placed = "list" in nums or ("from" in nums and "to" in nums)
+        for numbers in _without(seg.get("numbers"), gaps if placed else []):
+            piece = {
+                "type": "street_list",
+                "street": street,
+                **seg,
+                "numbers": numbers,
+                "exclude": names if placed else excluded,  # a cut not placed stays written
+                "text": text,
+            }
+            piece.update(extra)
+            out.append(piece)
     return out
+
+
+def _own_numbers(excluded: list[str], street: str) -> list[str]:
+    """Excluded house numbers of the same street as numbers: 不含人民路12、13号 → 12号, 13号
+    (the street written on the first, 号 on the last); anything else as written.
+
+    >>> _own_numbers(["人民路12", "13号", "幸福小区", "人民路小学"], "人民路")
+    ['12号', '13号', '幸福小区', '人民路小学']
+    """
+    bare = [x.strip().removeprefix(street) for x in excluded]
+    out = []
+    for k, (x, b) in enumerate(zip(excluded, bare, strict=True)):
+        if re.fullmatch(r"\d+", b) and _numbers_end_in_hao(bare[k + 1 :]):
+            b += "号"
+        out.append(b if _EXCLUDED_NUMBERS.fullmatch(b) else x.strip())
+    return out
+
+
+_EXCLUDED_NUMBERS = re.compile(r"(?P<a>\d+)号?(?:\s*[-—–~～至到－]\s*(?P<b>\d+))?号")
+"""不含50号 / 不含50-60号: house numbers taken out of a street's stretch (not a name)."""
+
+
+def _without(numbers: dict | None, gaps: list[tuple[int, int]]) -> list[dict | None]:
+    """A stretch of house numbers without the excluded ones: 1-99号（不含50号） is 1-49 and
+    51-99; a list loses the excluded numbers.
+
+    >>> _without({"from": 1, "to": 99, "parity": "all"}, [(50, 50)])
+    [{'from': 1, 'to': 49, 'parity': 'all'}, {'from': 51, 'to': 99, 'parity': 'all'}]
+    >>> _without({"list": [2, 4, 6], "parity": "all"}, [(4, 4)])
+    [{'list': [2, 6], 'parity': 'all'}]
+    >>> _without({"from": 1, "to": 9, "parity": "odd"}, [(1, 3)])
+    [{'from': 4, 'to': 9, 'parity': 'odd'}]
+    """
+    if not gaps or not numbers:
+        return [numbers]
+    if "list" in numbers:
+        kept = [n for n in numbers["list"] if not any(a <= n <= b for a, b in gaps)]
+        return [{**numbers, "list": kept}] if kept else []
+    if "from" not in numbers or "to" not in numbers:
+        return [numbers]  # 12号以后 (open): the cut cannot be placed; kept as written
+    spans = [(numbers["from"], numbers["to"])]
+    for a, b in sorted(gaps):
+        spans = [
+            part
+            for lo, hi in spans
+            for part in ((lo, min(hi, a - 1)), (max(lo, b + 1), hi))
+            if part[0] <= part[1]
+        ]
+    return [{**numbers, "from": lo, "to": hi} for lo, hi in spans]
 
 
 _NUMBER_ITEM = re.compile(
@@ -305,7 +368,7 @@ def _numbers_end_in_hao(rest: list[str]) -> bool:
     """Whether a run of bare numbers goes on to a house number (…、28、35号), not to a group
     (…、7、8组) or a name."""
     for item in rest:
-        item = item.strip()
+        item = _notes_off(item)
         if re.fullmatch(r"\d+", item):
             continue
         return bool(re.fullmatch(r"\d+[号弄]", item))

@@ -112,3 +112,28 @@ def test_each_stretch_keeps_its_own_parity(scope, stretches):
     ]
     assert got == stretches
     assert all(z["fragment"] in scope for s in spec["schools"] for z in s["zones"])
+
+
+@pytest.mark.parametrize(
+    "scope,stretches,exclude",
+    [
+        ("解放路1-99号（不含50号）", [(1, 49), (51, 99)], []),
+        ("解放路1-99号（不含50-60号）", [(1, 49), (61, 99)], []),
+        ("人民路自1号至18号（不含人民路12、13号）", [(1, 11), (14, 18)], []),
+        ("解放路1-99号（不含50号、幸福小区）", [(1, 49), (51, 99)], ["幸福小区"]),
+        ("解放路1-99号（不含幸福小区）", [(1, 99)], ["幸福小区"]),
+    ],
+)
+def test_excluded_house_numbers_are_cut_out(scope, stretches, exclude):
+    """1-99号（不含50号）: 50 was kept as an exclusion the street's drawing never applies — the
+    child at 50号 was in the zone.  The stretch is cut around it; a name stays an exclusion."""
+    spec = parse_policy(f"# 某区招生范围\n\n某某小学：{scope}\n")
+    zones = [z for s in spec["schools"] for z in s["zones"] if z["kind"] == "street_list"]
+    assert [(z["numbers"]["from"], z["numbers"]["to"]) for z in zones] == stretches
+    assert all(z["exclude"] == exclude for z in zones)
+
+
+def test_a_cut_that_cannot_be_placed_stays_written():
+    spec = parse_policy("# 某区招生范围\n\n某某小学：解放路全段（不含50号）\n")
+    (zone,) = [z for s in spec["schools"] for z in s["zones"]]
+    assert zone["exclude"] == ["50号"]
