@@ -180,7 +180,7 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
     "include": re.compile(r"^(?:含|包含|包括)(?P<names>.+?)(?:区域)?$"),
     "limit": re.compile(
-        r"^(?P<dir>[东南西北])(?:至|到|抵|临|接|以(?=[^，,；;]{2,30}?为界)"
+        r"^(?P<dir>[东南西北])(?:至|到|抵|达|临|接|邻|靠|以(?=[^，,；;]{2,30}?为界)"
         r"|(?:界限?|边界|面|侧)\s*[:：]|界限?为|边界为)"
         r"\s*(?P<target>.+)$"
     ),
@@ -351,6 +351,13 @@ def parse_limits(text: str) -> tuple[dict, list[str]] | None:
         target = m["target"].strip().rstrip("。")
         # 北以沙中路-万乐路为界的围合片区: the limit is the street before 为界
         target = re.sub(r"为界(?:的)?(?:围合|合围|所围成?)?(?:的)?(?:片区|区域|范围)?$", "", target)
+        # 北至建设路范围内 / …以内区域: the area's words, not the street's name
+        target = re.sub(
+            r"(?<=\S{2})(?:以内|之内)?(?:的)?(?:围合|合围|所围成?)?(?:的)?(?:区域|范围|片区)"
+            r"(?:内|以内)?$|(?<=\S{2})(?:以内|之内)$",
+            "",
+            target,
+        )
         head, notes = _paren_split(target)
         kept = []
         for note in notes:

@@ -118,6 +118,27 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
     return walk, m["within"]
 
 
+_TOWN_WORD = rf"[{CN}]{{2,10}}?(?:镇|乡|街道|苏木)"
+_EXCEPTED = r"(?:(?!以[东南西北]|[东南西北]至|至)[^，,；;（）()])+?"
+"""Places excepted by name (东关村、西关村), not an area by its streets (解放路以东…: a negated box)."""
+_ALL_VILLAGES = r"(?:的)?(?:所有|全部|各)?(?:行政)?(?:村|社区|村居|村委会|嘎查|区域|范围)?"
+_EXCEPT_AFTER = re.compile(
+    rf"^(?P<t>{_TOWN_WORD})(?:辖区|范围)?(?:内)?除(?P<ex>{_EXCEPTED})(?:以外|之外|外)"
+    rf"{_ALL_VILLAGES}$"
+)
+"""城关镇除东关村、西关村以外的所有村: the township without those (read as 城关镇（除…外）)."""
+_EXCEPT_BEFORE = re.compile(
+    rf"^除(?P<ex>{_EXCEPTED})(?:以外|之外|外)的?(?P<t>{_TOWN_WORD}){_ALL_VILLAGES}$"
+)
+"""除东关村外的城关镇所有村: the same, the exception written first."""
+_ALL_OF_TOWN = re.compile(
+    rf"^(?P<t>{_TOWN_WORD})(?:的)?(?:所有|全部|各)(?:行政)?(?:村|社区|村居|嘎查)$"
+)
+"""城关镇所有村 / 城关镇各行政村: the whole township."""
+_REST_OF_TOWN = re.compile(
+    rf"^{_TOWN_WORD}(?:的)?(?:其他|其它|其余|剩余)(?:的)?(?:行政)?(?:村|社区|村居|嘎查|区域)$"
+)
+
 _LINE_SIDE = re.compile(
     r"以(?P<line>[^，,；;。、以为→—-]{2,20}?)为界(?:的)?(?P<side>[东南西北])(?:侧|面|边|部)?"
     r"(?:的)?(?=区域|范围|片区|$)"
@@ -133,6 +154,11 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     (:func:`~geo_enroll.policy.grammar.split_exclusions`).
     """
     rewritten = _LINE_SIDE.sub(r"\g<line>以\g<side>", part)
+    rewritten = _EXCEPT_AFTER.sub(r"\g<t>（除\g<ex>外）", rewritten)
+    rewritten = _EXCEPT_BEFORE.sub(r"\g<t>（除\g<ex>外）", rewritten)
+    rewritten = _ALL_OF_TOWN.sub(r"\g<t>", rewritten)
+    if _REST_OF_TOWN.match(rewritten):  # 城关镇其他村: the rest of it — which is not said here
+        return [], [part]
     if rewritten != part:  # read as rewritten, reported and kept as written
         got, lf = _part_pieces(rewritten, ctx, town)
         for x in got:

@@ -1,0 +1,68 @@
+"""A township without some of its villages, written as a phrase (城关镇除东关村以外的所有村,
+除东关村外的城关镇所有村), was a unit named 除东关村以外的所有村 that no address has; the rest of a
+township (城关镇其他村) was a unit named 其他村.  Now: the township with those excepted, and the
+rest reported (which villages are "the others" is not said on the line).  Also limits written
+with 达 / 邻 / 靠 and a last limit ending in 范围内 / 以内区域."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_enroll.policy import parse_policy
+
+
+def _read(scope: str) -> tuple[list[tuple], list[str]]:
+    spec = parse_policy(f"# 某县招生范围\n\n某某小学：{scope}\n")
+    got = []
+    for s in spec["schools"]:
+        for z in s["zones"]:
+            if z["kind"] == "street_limits":
+                got.append(("limits", tuple(sorted(z["limits"].items()))))
+            for u in z.get("units") or []:
+                got.append((u["name"], tuple(u.get("exclude") or ())))
+    return got, [u["text"] for u in spec.get("unparsed", [])]
+
+
+@pytest.mark.parametrize(
+    "scope,units",
+    [
+        ("城关镇除东关村以外的所有村", [("城关镇", ("东关村",))]),
+        ("除东关村外的城关镇所有村", [("城关镇", ("东关村",))]),
+        ("城关镇除东关村、西关村外", [("城关镇", ("东关村", "西关村"))]),
+        ("城关镇辖区内除东关村之外的区域", [("城关镇", ("东关村",))]),
+        ("城关镇（除东关村外）", [("城关镇", ("东关村",))]),
+        ("城关镇所有村", [("城关镇", ())]),
+        ("城关镇各行政村", [("城关镇", ())]),
+    ],
+)
+def test_a_township_without_some_of_its_villages(scope, units):
+    got, left = _read(scope)
+    assert got == units
+    assert not left
+
+
+@pytest.mark.parametrize("scope", ["东关村、城关镇其余村", "东关村、其他村"])
+def test_the_rest_of_a_township_is_reported_not_named(scope):
+    got, left = _read(scope)
+    assert got == [("东关村", ())]
+    assert left == [scope.split("、")[1]]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "东至人民路，西到解放路，南抵河滨路，北达建设路",
+        "东邻人民路，西靠解放路，南至河滨路，北至建设路",
+        "东至人民路、西至解放路、南至河滨路、北至建设路范围内",
+        "东至人民路，西至解放路，南至河滨路，北至建设路以内区域",
+    ],
+)
+def test_limits_in_other_words(scope):
+    got, left = _read(scope)
+    assert got == [
+        (
+            "limits",
+            (("east", "人民路"), ("north", "建设路"), ("south", "河滨路"), ("west", "解放路")),
+        )
+    ]
+    assert not left
