@@ -33,6 +33,7 @@ from ..errors import DigitiseError
 from ._geometry import _clean, _lines_of
 from ._lookup import SIDES, _Context
 from ._streets import _MAX_JOIN_M, _extend, _merge_street
+from .limits import _apply_notes
 from .numbering import Numbering, learn_numbering
 
 __all__ = [
@@ -290,8 +291,12 @@ def _street_list(ctx: _Context, rule: dict, district: str | None):
     parent = ctx.area_by(rule.get("within"), rule.get("within_code"))
     if parent is not None:
         zone = zone.intersection(parent[0])
+    # 解放路1-99号（不含幸福小区）: taken out as the limits' exclusions are (one not on the map
+    # is reported unresolved, never dropped in silence)
+    unresolved: list[dict] = []
+    zone = _apply_notes(ctx, zone, [str(x) for x in rule.get("exclude") or []], unresolved)
     zone = _clean(zone)
-    return (None if zone.is_empty else zone), issues, []
+    return (None if zone.is_empty else zone), issues, unresolved
 
 
 def _spellings(rows, names) -> list[str]:

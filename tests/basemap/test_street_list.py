@@ -226,3 +226,34 @@ def test_chenghua_street_lists_all_reach_a_decision():
     statuses = {r["status"] for r in result.rules}
     assert statuses == {"unresolved"}
     assert len(result.rules) == len(lists)
+
+
+def test_a_compound_excluded_from_a_street_is_taken_out(extract, crs):
+    """九江路两侧（不含示例花园）: the compound's polygon is cut out of the frontage (the
+    exclusion was kept in the spec and never applied: the compound's homes were in the zone);
+    an excluded name the map does not have is reported unresolved, the street still drawn."""
+    import geopandas as gpd
+
+    street = _street(extract, crs, "九江路")
+    mid = street.interpolate(0.5, normalized=True)
+    garden = mid.buffer(30.0)
+    landmarks = gpd.GeoDataFrame(
+        {"name": ["示例花园"], "kind": ["residential"]}, geometry=[garden], crs=crs
+    )
+    basemap = BaseMap.from_layers(
+        streets=extract.streets.to_crs(crs), landmarks=landmarks, meta=extract.meta
+    )
+    spec = parse_policy(
+        "黄浦区（示例）2025年小学招生划片范围\n\n## 示例第八小学\n"
+        "- 九江路两侧（不含示例花园）\n- 汉口路两侧（不含无此小区）\n"
+    )
+    zones = [z for s in spec["schools"] for z in s["zones"]]
+    assert [z["exclude"] for z in zones] == [["示例花园"], ["无此小区"]]
+    result = digitise(spec, basemap)
+    cut = _zone(result, crs, zones[0]["rule_id"])
+    assert cut.intersection(garden).area < 1.0
+    assert cut.area > 0
+    other = _rule(result, zones[1]["rule_id"])
+    assert other["status"] == "unresolved"
+    assert any(u["name"] == "无此小区" for u in result.unresolved)
+    assert not _zone(result, crs, zones[1]["rule_id"]).is_empty
