@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from geo_enroll.placement.candidates import candidate_schools
 from geo_enroll.policy import parse_policy
 from geo_enroll.policy.body import shared_seats
-from geo_enroll.policy.spec import load_spec, read_policy, save_spec
-from geo_enroll.zoneindex import ZoneIndex
+from geo_enroll.policy.spec import read_policy
 
 from ..conftest import SHARED, need_shared
+from .conftest import offered, zone_of_options
 
 ZONING = SHARED / "reference" / "zoning-dev"
 
@@ -33,16 +32,6 @@ SCHOOLS = """# 某区招生范围
 ### 初中
 海旺学校(初中部)：西关村
 """
-
-
-def _options(spec: dict) -> set[tuple[str, str]]:
-    name = {s["id"]: s["name"] for s in spec["schools"]}
-    return {
-        (s["name"], name[z["zone_of"]])
-        for s in spec["schools"]
-        for z in s["zones"]
-        if z.get("zone_of")
-    }
 
 
 @pytest.mark.parametrize(
@@ -73,19 +62,19 @@ def _options(spec: dict) -> set[tuple[str, str]]:
 )
 def test_the_note_is_an_option_at_the_named_schools(note, options):
     spec = parse_policy(SCHOOLS.format(note=note))
-    assert _options(spec) == options
+    assert zone_of_options(spec) == options
     assert not [u for u in spec.get("unparsed", []) if "备注" in u["text"]]
 
 
 def test_an_unknown_school_is_reported_and_the_others_kept():
     spec = parse_policy(SCHOOLS.format(note="可分享【中心小学、上合小学】学位"))
-    assert _options(spec) == {("上合小学", "滨海小学")}
+    assert zone_of_options(spec) == {("上合小学", "滨海小学")}
     assert any("中心小学" in u["reason"] for u in spec["unparsed"])
 
 
 def test_notes_without_shared_seats_are_still_reported():
     spec = parse_policy(SCHOOLS.format(note="单享学区"))
-    assert _options(spec) == set()
+    assert zone_of_options(spec) == set()
     assert any("单享学区" in u["text"] for u in spec["unparsed"])
 
 
@@ -113,18 +102,7 @@ def test_reading_the_names(note, names):
 
 def test_the_option_is_offered_in_that_zone_only(tmp_path):
     spec = parse_policy(SCHOOLS.format(note="可分享上合小学学位"))
-    path = tmp_path / "spec.toml"
-    save_spec(spec, path)
-    spec = load_spec(path)
-    index = ZoneIndex(spec, None)
-    ids = {s["name"]: s["id"] for s in spec["schools"]}
-    got = {}
-    for address in ("某镇东关村3号", "某镇南关村3号", "某镇西关村3号"):
-        c = candidate_schools({"input": address, "lon": 114.0, "lat": 22.6}, "primary", index=index)
-        got[address] = (
-            [m["school_id"] for m in c["zone"]],
-            [(m["school_id"], m["kind"]) for m in c["optional"]],
-        )
+    got, ids = offered(spec, ("某镇东关村3号", "某镇南关村3号", "某镇西关村3号"), tmp_path)
     assert got["某镇东关村3号"] == ([ids["滨海小学"]], [(ids["上合小学"], "alternative")])
     assert got["某镇南关村3号"] == ([ids["上合小学"]], [])  # its own zone: no option on itself
     assert got["某镇西关村3号"] == ([ids["海旺学校(小学部)"]], [])
@@ -146,7 +124,7 @@ def test_a_shared_catchment_still_links_with_an_option_added():
   - 备注：可分享甲家小学学位
 """
     spec = parse_policy(text)
-    assert _options(spec) == {("甲家小学", "丙家小学")}
+    assert zone_of_options(spec) == {("甲家小学", "丙家小学")}
     ids = {s["name"]: s["id"] for s in spec["schools"]}
     pair = {ids["甲家小学"], ids["乙家小学"]}
     for name in ("甲家小学", "乙家小学"):
@@ -163,7 +141,7 @@ def test_on_the_real_notice():
     gives options at the schools it names; one name fits no school alone and is reported."""
     text, _ = read_policy(need_shared(ZONING / "shenzhen_baoan_2024.md"))
     spec = parse_policy(text)
-    options = _options(spec)
+    options = zone_of_options(spec)
     entries = [z for s in spec["schools"] for z in s["zones"] if z.get("zone_of")]
     assert len(entries) == len(options) == 54
     assert ("西乡小学", "西湾小学") in options
@@ -178,7 +156,7 @@ def test_on_the_real_notice():
 def test_a_sharing_zone_that_names_no_school_is_reported():
     """学区类型：分享学区 with no note naming the schools: the option is unknown — said so."""
     spec = parse_policy(SCHOOLS.format(note="学位紧张").replace("  - 备注：学位紧张\n", ""))
-    assert _options(spec) == set()
+    assert zone_of_options(spec) == set()
     assert [u["reason"] for u in spec["unparsed"] if "分享学区" in u["text"]] == [
         "分享学区，但未写明可分享哪些学校的学位 sharing zone names no schools"
     ]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo_enroll.placement.candidates import candidate_schools
 from geo_enroll.policy import parse_policy
-from geo_enroll.policy.spec import load_spec, read_policy, save_spec
-from geo_enroll.zoneindex import ZoneIndex
+from geo_enroll.policy.spec import read_policy
 
 from ..conftest import SHARED, need_shared
+from .conftest import offered, zone_of_options
 
 ZONING = SHARED / "reference" / "zoning-dev"
 
@@ -21,16 +20,6 @@ SCHOOLS = "西街小学：东关村\n北街小学：西关村\n南街小学：�
 
 def _spec(sentence: str) -> dict:
     return parse_policy(f"# 大邑县招生范围\n\n{SCHOOLS}{sentence}\n")
-
-
-def _options(spec: dict) -> set[tuple[str, str]]:
-    name = {s["id"]: s["name"] for s in spec["schools"]}
-    return {
-        (s["name"], name[z["zone_of"]])
-        for s in spec["schools"]
-        for z in s["zones"]
-        if z.get("zone_of")
-    }
 
 
 @pytest.mark.parametrize(
@@ -51,36 +40,26 @@ def _options(spec: dict) -> set[tuple[str, str]]:
 )
 def test_the_option_over_another_schools_zone(sentence, options):
     spec = _spec(sentence)
-    assert _options(spec) == options
+    assert zone_of_options(spec) == options
     assert not spec.get("unparsed")
 
 
 def test_a_part_of_the_zone_left_unsaid_is_reported():
     spec = _spec("北街小学和东街小学可招收南街小学部分片区学生")
-    assert _options(spec) == set()
+    assert zone_of_options(spec) == set()
     assert [u["text"] for u in spec["unparsed"]] == ["北街小学和东街小学可招收南街小学部分片区学生"]
 
 
 def test_an_unknown_school_is_reported():
     spec = _spec("西街小学可招收中心小学片区学生")
-    assert _options(spec) == set()
+    assert zone_of_options(spec) == set()
     assert any("中心小学" in u["reason"] for u in spec["unparsed"])
 
 
 def test_the_option_is_offered_in_that_zone_only(tmp_path):
-    spec = _spec("西街小学可招收北街小学片区学生")
-    path = tmp_path / "spec.toml"
-    save_spec(spec, path)  # the schema takes zone_of
-    spec = load_spec(path)
-    index = ZoneIndex(spec, None)
-    ids = {s["name"]: s["id"] for s in spec["schools"]}
-    got = {}
-    for address in ("某镇西关村3号", "某镇东关村3号", "某镇南关村3号"):
-        c = candidate_schools({"input": address, "lon": 103.5, "lat": 30.6}, "primary", index=index)
-        got[address] = (
-            [m["school_id"] for m in c["zone"]],
-            [(m["school_id"], m["kind"]) for m in c["optional"]],
-        )
+    spec = _spec("西街小学可招收北街小学片区学生")  # saved and loaded: the schema takes zone_of
+    addresses = ("某镇西关村3号", "某镇东关村3号", "某镇南关村3号")
+    got, ids = offered(spec, addresses, tmp_path, lonlat=(103.5, 30.6))
     assert got["某镇西关村3号"] == ([ids["北街小学"]], [(ids["西街小学"], "alternative")])
     assert got["某镇东关村3号"] == ([ids["西街小学"]], [])  # its own zone: no option on itself
     assert got["某镇南关村3号"] == ([ids["南街小学"]], [])
@@ -90,7 +69,7 @@ def test_on_the_real_notice():
     """大邑县 2025 in ../shared/reference (not shipped; skipped without): line 66."""
     text, _ = read_policy(need_shared(ZONING / "chengdu_dayi-county_2025.md"))
     spec = parse_policy(text)
-    assert _options(spec) == {
+    assert zone_of_options(spec) == {
         ("大邑县西街小学", "大邑县北街小学"),
         ("大邑县子龙街小学", "大邑县潘家街小学"),
         ("大邑县银都小学", "大邑县南街小学"),

@@ -27,33 +27,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str, **headers):
-    """GET without following redirects: (status, headers, body)."""
+def _send(port: int, method: str, path: str, body: dict | None = None, headers=None):
+    """One request on a new connection (JSON body if given): (status, headers, body)."""
     import http.client
 
-    u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", u.path + (f"?{u.query}" if u.query else ""), headers=headers)
+        data = json.dumps(body).encode() if body is not None else None
+        h = {"Content-Type": "application/json"} if data else {}
+        conn.request(method, path, body=data, headers=h | dict(headers or {}))
         r = conn.getresponse()
         return r.status, dict(r.getheaders()), r.read()
     finally:
         conn.close()
+
+
+def _get(url: str, **headers):
+    """GET without following redirects: (status, headers, body)."""
+    u = urllib.parse.urlsplit(url)
+    return _send(u.port, "GET", u.path + (f"?{u.query}" if u.query else ""), headers=headers)
 
 
 def _lookup(base: str, address: str):
     """POST /api/lookup (the address in the body, never the URL): (status, headers, body)."""
-    import http.client
-
-    u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    try:
-        body = json.dumps({"address": address}).encode()
-        conn.request("POST", "/api/lookup", body=body, headers={"Content-Type": "application/json"})
-        r = conn.getresponse()
-        return r.status, dict(r.getheaders()), r.read()
-    finally:
-        conn.close()
+    return _send(urllib.parse.urlsplit(base).port, "POST", "/api/lookup", {"address": address})
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ share, never a whole one), and an account's failed logins count together."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 
 from web.context import default_spec_path
 
-from .test_serve import _free_port, _get, _lookup
+from .test_serve import _free_port, _get, _lookup, _send
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Workers-test-pass-9"
@@ -35,18 +34,6 @@ def _children(pid: int) -> list[int]:
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _send(port: int, method: str, path: str, body: dict | None = None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        data = json.dumps(body).encode() if body is not None else None
-        h = {"Content-Type": "application/json"} if data else {}
-        conn.request(method, path, body=data, headers=h | dict(headers or {}))
-        r = conn.getresponse()
-        return r.status, dict(r.getheaders()), r.read()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
