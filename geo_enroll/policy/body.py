@@ -71,6 +71,10 @@ def _body_clause(
         clause = clause.strip()
         if not clause:
             continue
+        more = _more_places(clause, ctx)
+        if more:  # …的适龄儿童，以及南关村1、2组: more places of the same school
+            school["zones"].extend(pieces_to_zones(more, src, ctx, basis=basis))
+            continue
         if not extra_zones(clause, sentence, line, school, ctx, pending):
             if re.search(rf"[{CN}]{{4,}}", clause) and not PATTERNS["scope_tail"].fullmatch(clause):
                 ctx.unparsed.append(
@@ -82,6 +86,22 @@ def _body_clause(
                 )
     if not zones and not left:
         ctx.unparsed.append({**src, "reason": "学校没有可识别的范围 no recognisable scope"})
+
+
+def _more_places(clause: str, ctx: ParseContext) -> list[dict]:
+    """The places of a clause that goes on with the list after its 适龄儿童 (以及南关村1、2组, 还有
+    东风村): pieces when every part is a place (no guessed compound), else none."""
+    m = re.match(r"^(?:以及|及|和|还有|另有|另外|同时)(?P<rest>\S.+)$", clause)
+    if not m:
+        return []
+    tail = PATTERNS["scope_tail"].search(m["rest"])
+    scope = m["rest"][: tail.start()] if tail and tail.end() >= len(m["rest"]) - 1 else m["rest"]
+    pieces, left = scope_pieces(scope, ctx)
+    if left or not pieces:
+        return []
+    if any(p["type"] == "compound" and not PATTERNS["compound"].match(p["name"]) for p in pieces):
+        return []
+    return pieces
 
 
 def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pending: list) -> None:

@@ -81,6 +81,7 @@ _CORE_SUBS = [
         "",
     ),
     (LEAD_VERB, ""),  # 接纳青城社区: the place
+    (re.compile(r"^(?:以及|还有|另有|另外|同时)(?=\S{2,})"), ""),  # …，还有东风村: the place
     (  # 龙门镇所属各行政村：龙门一村: the village (its township a label)
         re.compile(
             rf"^[{CN}]{{2,8}}?(?:镇|乡|苏木|街道)(?:所辖范围|所辖|辖区|所属)?各?(?:行政村|村|社区)?[:：]"

@@ -90,3 +90,21 @@ def test_the_place_a_box_lies_in_written_after_its_last_limit():
     assert _limits("某某小学：东至107国道，南至河滨南路，北至沙江路以内的城关镇范围。") == [
         ("城关镇", {"east": "107国道", "south": "河滨南路", "north": "沙江路"})
     ]
+
+
+def test_more_places_after_the_children_word():
+    """东关村、西关村的适龄儿童，以及南关村1、2组: the clause after 适龄儿童 goes on with the
+    list (it was reported as a clause that produced no rule); one that names no place stays
+    reported."""
+    got, left = _zones("某某小学：东关村、西关村的适龄儿童，以及南关村1、2组。")
+    assert [g for g in got if g[0] == "unit"] == [
+        ("unit", "东关村"),
+        ("unit", "西关村"),
+        ("unit", "南关村"),
+        ("unit", "南关村"),
+    ]
+    assert not left
+    got, left = _zones("某某小学：东关村的适龄儿童，还有东风村。")
+    assert ("unit", "东风村") in got and not left
+    got, left = _zones("某某小学：东关村的适龄儿童，以及其他符合条件的儿童。")
+    assert got == [("unit", "东关村")] and left == ["以及其他符合条件的儿童"]
