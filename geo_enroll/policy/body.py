@@ -75,17 +75,32 @@ def _body_clause(
         if more:  # …的适龄儿童，以及南关村1、2组: more places of the same school
             school["zones"].extend(pieces_to_zones(more, src, ctx, basis=basis))
             continue
-        if not extra_zones(clause, sentence, line, school, ctx, pending):
-            if re.search(rf"[{CN}]{{4,}}", clause) and not PATTERNS["scope_tail"].fullmatch(clause):
-                ctx.unparsed.append(
-                    {
-                        "text": clause,
-                        "line": line,
-                        "reason": "子句未生成规则 clause produced no rule",
-                    }
-                )
+        if extra_zones(clause, sentence, line, school, ctx, pending):
+            continue
+        other = _places_to_school(clause)
+        if other:  # …，南关村的适龄儿童到第二小学就读: another school's places
+            to = add_school(other["school"], level_of(other["school"], None), ctx)
+            _body_clause(to, other["scope"], sentence, line, ctx, pending, basis=basis)
+            continue
+        if re.search(rf"[{CN}]{{4,}}", clause) and not PATTERNS["scope_tail"].fullmatch(clause):
+            ctx.unparsed.append(
+                {"text": clause, "line": line, "reason": "子句未生成规则 clause produced no rule"}
+            )
     if not zones and not left:
         ctx.unparsed.append({**src, "reason": "学校没有可识别的范围 no recognisable scope"})
+
+
+def _places_to_school(s: str) -> dict | None:
+    """东关村、西关村的适龄儿童到第一小学就读 (划归… / 由…招收): the school and its scope, as
+    ``school_admits`` gives them, when the places come first — not an option (也可到…), and
+    the places not themselves a school (第一小学毕业生升入…: a feeder)."""
+    m = PATTERNS["places_to_school"].match(s)
+    if not m or re.search(rf"{_SCHOOL_WORD}|可|自主|自愿|选择|毕业", s[: m.start("school")]):
+        return None
+    return {"school": m["school"], "scope": m["scope"]}
+
+
+_SCHOOL_WORD = r"小学|中学|初中|学校"
 
 
 def _more_places(clause: str, ctx: ParseContext) -> list[dict]:
@@ -271,7 +286,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
                 heading_school = None
                 continue
-            m = PATTERNS["school_admits"].match(s)
+            m = PATTERNS["school_admits"].match(s) or _places_to_school(s)
             if m and ctx.area is not None:  # a school line: the "area" was a grouping title
                 close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
@@ -313,8 +328,8 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
     (every piece understood) continues the school's zone list."""
     if PATTERNS["property_rule"].search(s) or PATTERNS["alternative"].search(s):
         return False
-    if PATTERNS["school_admits"].match(s):  # 善化区大同小学招收…: another school's sentence
-        return False
+    if PATTERNS["school_admits"].match(s) or _places_to_school(s):  # another school's sentence
+        return False  # (善化区大同小学招收… / 南关村的适龄儿童到第二小学就读)
     names = parse_exclusion(s)
     if names and school["zones"]:  # …北至欧亚三路，含赵村；不含福利院 — the last rule's exclusion
         last = school["zones"][-1]

@@ -119,6 +119,14 @@ _CORE_SUBS = [
     (re.compile(r"(?:户籍|的|适龄儿童|适龄少年|适龄学生|小学毕业生|等|所属|范围内?|区域)+$"), ""),
     *COMMITTEE,  # 伊村村委会 / 西湖村委会: the village
     (WHO_TAIL, ""),  # 东关村户籍的常住户口: the place
+    (  # 西关村的适龄儿童到第一小学就读: the place (the school comes after it)
+        re.compile(
+            r"(?<=\S{2})(?:的)?(?:户籍)?(?:所有)?(?:适龄)?(?:儿童少年|儿童|少年|学生|生源)?"
+            r"(?:统一|均|全部)?(?:就近)?(?:到|进入|入读|划归|划入|由)\S{2,40}?"
+            r"(?:小学|中学|初中|学校)(?:学区|片区)?(?:就读|入学|上学|报名|招收|负责招收|接收|招生)?$"
+        ),
+        "",
+    ),
     (re.compile(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$"), ""),
     (  # 城南街道辖区内的所有社区和村: the township
         re.compile(
@@ -274,7 +282,7 @@ def _items(raw: str) -> list[str]:
     """Top-level items of a line: after a school's colon, split at 、，；。 (and CSV commas)."""
     plain = simplified(raw)
     m = re.match(r"^[^：:]{2,40}?[：:]", plain) or re.match(
-        r"^.{2,40}?(?:招收|招生范围为|划片范围为?|服务范围为?)", plain
+        r"^.{2,40}?(?:招收|招生范围为|划片范围为?|服务范围为?|服务区域为?|学区范围为?)", plain
     )
     body = raw[m.end() :] if m else raw
     sentences = split_top(body, "。")  # …有意愿一表、二表生源: who of a whole list, as the parser

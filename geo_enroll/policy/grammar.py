@@ -114,6 +114,14 @@ PATTERNS: dict[str, re.Pattern] = {
         r"|学区范围为?[:：]?|学区[:：]|[:：])"
         r"(?P<scope>.+)$"
     ),
+    # 东关村、西关村的适龄儿童到第一小学就读 / …划归第一小学 / …由第一小学招收: the place first
+    "places_to_school": re.compile(
+        rf"^(?P<scope>[^，,；;：:]{{2,200}}?)(?:的)?(?:户籍)?(?:所有)?(?:适龄)?"
+        r"(?:儿童少年|儿童|少年|学生|生源|小学毕业生)?(?:统一|均|全部)?(?:就近)?"
+        rf"(?<!可)(?<!也)(?<!或)(?:到|进入|入读|划归|划入|由)"
+        rf"(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
+        r"(?:学区|片区)?(?:就读|入学|上学|报名|招收|负责招收|接收|招生)?[。]?$"
+    ),
     # "X小学随迁子女教育服务区：…" : the school's zone for children without local hukou
     "school_migrant_scope": re.compile(
         rf"^(?P<school>[{CN}A-Za-z0-9（）()·]{{2,40}}?{_SCHOOL_SUFFIX}(?:[（(][^）)]{{1,12}}[）)])?)"
