@@ -655,7 +655,18 @@ class ZoneIndex:
         return self._grid
 
     def unit_match(self, unit: dict, geo: dict) -> int:
-        """Specificity of an admin unit matching the geocoded address (0 = no match)."""
+        """Specificity of an admin unit matching the geocoded address (0 = no match).
+
+        A unit's exclusions hold: 东关村（3组除外） does not match an address of its 3组, nor
+        建兴社区（不含昌盛园小区） one that names 昌盛园小区."""
+        sp = self._unit_match(unit, geo)
+        if sp and unit.get("exclude"):
+            _, norm_group = _unit_helpers()
+            if _excluded(unit["exclude"], geo, str(geo.get("input") or ""), norm_group):
+                return 0
+        return sp
+
+    def _unit_match(self, unit: dict, geo: dict) -> int:
         spec_, norm_group = _unit_helpers()
         code, name, town, sub = self._unit_keys(unit)
         text = str(geo.get("input") or "")
@@ -763,6 +774,25 @@ def _group_number(text: str) -> int:
         return digits.index(text) if len(text) == 1 and text in digits else 0
     tens, _, ones = text.partition("十")
     return (digits.index(tens) if tens else 1) * 10 + (digits.index(ones) if ones else 0)
+
+
+_GROUP_WORD = re.compile(r"^第?[\d一二三四五六七八九十]{1,3}(?:村民小组|组|社|队)$")
+
+
+def _excluded(names, geo: dict, text: str, norm_group) -> bool:
+    """Whether an address falls in one of a unit's exclusions: a group (3组, 1-3组) that is the
+    address's group, or a place (昌盛园小区) the address names."""
+    for name in names:
+        name = str(name or "").strip()
+        if not name:
+            continue
+        if _GROUP_WORD.match(name) or _GROUP_RANGE.match(name):
+            ggrp = _address_group(geo, text, norm_group)
+            if ggrp and ggrp in _group_names(name, norm_group):
+                return True
+        elif len(name) >= 2 and name in text:
+            return True
+    return False
 
 
 def _address_group(geo: dict, text: str, norm_group) -> str:

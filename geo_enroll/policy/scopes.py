@@ -51,6 +51,7 @@ def scope_pieces(
     """
     pieces, left = [], []
     scope = LIST_WHO_TAIL.sub("", scope.strip().strip("。；;，,"))  # …有意愿一表、二表生源
+    scope = _UNIT_EXCEPT.sub(r"\g<u>（除\g<ex>外）", scope)  # 东关村除3组外 → 东关村（除3组外）
     scope = numbered_areas(group_lists(scope))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)(?:\d+[.．、](?!\d)|[（(]\d{1,2}[）)])", scope)
@@ -118,6 +119,11 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
     return walk, m["within"]
 
 
+_UNIT_EXCEPT = re.compile(
+    rf"(?P<u>[{CN}\d]{{2,12}}?(?:村|社区|嘎查|居委会))除(?P<ex>[^，,；;（）()]+?)(?:以外|之外|外)"
+    r"(?=$|[，,；;、。])"
+)
+"""东关村除3组外 / 建兴社区除昌盛园小区以外: the unit without those (its bracketed form)."""
 _TOWN_WORD = rf"[{CN}]{{2,10}}?(?:镇|乡|街道|苏木)"
 _EXCEPTED = r"(?:(?!以[东南西北]|[东南西北]至|至)[^，,；;（）()])+?"
 """Places excepted by name (东关村、西关村), not an area by its streets (解放路以东…: a negated box)."""

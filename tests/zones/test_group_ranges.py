@@ -57,3 +57,22 @@ def test_single_groups_still_match_as_before():
     index, names = _index({"甲家小学": "菜园村三社、四社", "乙家小学": "菜园村五社"})
     assert _zone(index, names, "某镇菜园村四社8号") == ["甲家小学"]
     assert _zone(index, names, "某镇菜园村5组") == ["乙家小学"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    ["东关村（3组除外）", "东关村除3组外", "东关村（不含3组）", "东关村（除1-3组外）"],
+)
+def test_a_group_excluded_from_its_village(scope):
+    """东关村（3组除外）: the village's rule matched its 3组 too (the exclusion was in the spec
+    and never read by the engine) — two zone schools for those children."""
+    index, names = _index({"甲家小学": scope, "乙家小学": "东关村3组"})
+    assert _zone(index, names, "某镇东关村3组8号") == ["乙家小学"]
+    assert _zone(index, names, "某镇东关村5组") == ["甲家小学"]
+
+
+def test_a_place_excluded_from_a_community():
+    """建兴社区（不含昌盛园小区）: an address naming the compound is not the community's."""
+    index, names = _index({"甲家小学": "建兴社区（不含昌盛园小区）", "乙家小学": "红星社区"})
+    assert _zone(index, names, "某镇建兴社区和平路3号") == ["甲家小学"]
+    assert _zone(index, names, "某镇建兴社区昌盛园小区5栋2单元") == []
