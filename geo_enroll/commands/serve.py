@@ -88,8 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         default=1,
-        help="server processes (default 1: waitress; N > 1: gunicorn with N processes, one per "
-        "core, sharing the store, the sign-ins and the rate limits)",
+        help="server processes (default 1: waitress; N > 1: gunicorn with N processes, about "
+        "one per core, sharing the store and sign-ins; each admits its share of a rate limit)",
     )
     p.add_argument(
         "--lookups-per-minute",
