@@ -674,7 +674,7 @@ class ZoneIndex:
         if not group and sub and _GROUP_RANGE.match(sub):  # 东关村一组至五组: groups, no part
             group, sub = sub, ""
         if not code:  # matched by name; a part (sub-area) only where the address names it
-            if name and name in text and (not town or town[:2] in text):
+            if name and _names_unit(name, text) and (not town or town[:2] in text):
                 if sub:
                     return self._sub_match(unit, geo, text, sub)
                 if group:  # 杨柳村1-6组: the address's group among them (none: any group)
@@ -774,6 +774,28 @@ def _group_number(text: str) -> int:
         return digits.index(text) if len(text) == 1 and text in digits else 0
     tens, _, ones = text.partition("十")
     return (digits.index(tens) if tens else 1) * 10 + (digits.index(ones) if ones else 0)
+
+
+_NOT_A_UNIT_AFTER = re.compile(
+    r"(?:大道|大街|路|街|巷|道|桥|弄|胡同|小区|花园|苑|广场|大厦|公寓|商场|市场|公园|医院|学校|小学|中学)"
+)
+
+
+def _names_unit(name: str, text: str) -> bool:
+    """Whether an address names a unit known by name (its 村/社区 dropped): somewhere the name
+    is not the start of a street's or a building's name (光明社区 is not named by 光明路3号).
+
+    >>> _names_unit("光明", "某镇光明社区5号"), _names_unit("光明", "某镇建兴社区光明路3号")
+    (True, False)
+    >>> _names_unit("沙浦围", "松岗街道沙浦围18号"), _names_unit("光明", "光明路光明村2组")
+    (True, True)
+    """
+    start = text.find(name)
+    while start >= 0:
+        if not _NOT_A_UNIT_AFTER.match(text, start + len(name)):
+            return True
+        start = text.find(name, start + 1)
+    return False
 
 
 _GROUP_WORD = re.compile(r"^第?[\d一二三四五六七八九十]{1,3}(?:村民小组|组|社|队)$")

@@ -76,3 +76,12 @@ def test_a_place_excluded_from_a_community():
     index, names = _index({"甲家小学": "建兴社区（不含昌盛园小区）", "乙家小学": "红星社区"})
     assert _zone(index, names, "某镇建兴社区和平路3号") == ["甲家小学"]
     assert _zone(index, names, "某镇建兴社区昌盛园小区5栋2单元") == []
+
+
+def test_a_street_named_like_a_community_is_not_it():
+    """光明社区 (known by name only) matched an address on 光明路 of another community: the
+    name is read where it is not the start of a street's or a building's name."""
+    index, names = _index({"甲家小学": "建兴社区", "乙家小学": "光明社区"})
+    assert _zone(index, names, "某镇建兴社区光明路3号") == ["甲家小学"]
+    assert _zone(index, names, "某镇光明社区和平路3号") == ["乙家小学"]
+    assert _zone(index, names, "某镇光明路光明社区2栋") == ["乙家小学"]
