@@ -97,6 +97,8 @@ def _places_to_school(s: str) -> dict | None:
     m = PATTERNS["places_to_school"].match(s)
     if not m or re.search(rf"{_SCHOOL_WORD}|可|自主|自愿|选择|毕业", s[: m.start("school")]):
         return None
+    if re.search(r"到|进入|由|的|儿童|学生|之间|区域", m["school"]):  # the name ran over the verb
+        return None
     return {"school": m["school"], "scope": m["scope"]}
 
 
@@ -106,7 +108,8 @@ _SCHOOL_WORD = r"小学|中学|初中|学校"
 def _more_places(clause: str, ctx: ParseContext) -> list[dict]:
     """The places of a clause that goes on with the list after its 适龄儿童 (以及南关村1、2组, 还有
     东风村): pieces when every part is a place (no guessed compound), else none."""
-    m = re.match(r"^(?:以及|及|和|还有|另有|另外|同时)(?P<rest>\S.+)$", clause)
+    # not a bare 和: 和平社区的适龄儿童 is a place named 和平, not "and 平社区"
+    m = re.match(r"^(?:以及|还有|另有|另外|同时)(?P<rest>\S.+)$", clause)
     if not m:
         return []
     tail = PATTERNS["scope_tail"].search(m["rest"])

@@ -66,3 +66,16 @@ def test_a_feeder_is_not_a_zone():
         for s in spec["schools"]
         for z in s["zones"]
     )
+
+
+def test_no_school_or_place_made_from_a_run_over_name():
+    """东关村到西关村之间区域的…到第一小学就读: the school's name must not run over the first 到
+    (a school named 西关村之间区域的适龄儿童到第一小学); 和平社区 after a comma is a place named
+    和平, not "and 平社区"."""
+    spec_text = (
+        "# 某县招生范围\n\n第一小学：东关村\n东关村到西关村之间区域的适龄儿童到第二小学就读。\n"
+    )
+    spec = parse_policy(spec_text)
+    assert all("之间" not in s["name"] for s in spec["schools"])
+    got, _ = _zones("第一小学招收东关村的适龄儿童，和平社区的适龄儿童。")
+    assert "平社区" not in got.get("第一小学", [])
