@@ -27,7 +27,7 @@ from .document import (
 )
 from .feeders import feeder_sentence
 from .grammar import CN, PATTERNS, parse_exclusion, split_top, strip_ordinal
-from .multi_school import area_line, area_title, close_area, multi_area
+from .multi_school import area_line, area_title, close_area, is_multi_area, multi_area
 from .schools import add_school, level_of
 from .scopes import scope_pieces
 from .zones import pieces_to_zones
@@ -534,6 +534,8 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if PATTERNS["school_admits"].match(body) or _school_title(body):
         return False
+    if any(is_multi_area(strip_ordinal(x)) for x in sentences(body)):
+        return False  # 东关村为第一小学、第二小学共同学区: a shared zone, not this school's list
     if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
         return False
     # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not

@@ -23,6 +23,7 @@ from .zones import pieces_to_zones, unit_key
 
 __all__ = [
     "multi_area",
+    "is_multi_area",
     "link_multi_school",
     "match_member",
     "link_shared",
@@ -42,15 +43,17 @@ _SHARED_SENTENCE = re.compile(
 )
 
 
-def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
-    """``X — 涉及3所学校：A、B、C`` / ``X实行多校划片，由A、B共同招生``: remembered for later.
+def is_multi_area(s: str) -> bool:
+    """Whether ``s`` is a sentence :func:`multi_area` reads (a zone shared by schools)."""
+    return _multi_area_parts(s) is not None
 
-    The schools are matched once every school is known (tables come after the body).
-    """
+
+def _multi_area_parts(s: str):
+    """(area, school labels) of a multi-school sentence, or None."""
     m = PATTERNS["multi_school_area"].match(s.strip())
     shared = None if m else _SHARED_SENTENCE.match(s.strip())
     if not m and not shared:
-        return False
+        return None
     if shared:  # 共同学区：X由A、B共同招生 / X为A、B共同学区，…
         area = (shared["area"] or shared["area2"]).strip()
         names = shared["schools"] or shared["schools2"]
@@ -68,7 +71,19 @@ def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
         or not all(re.search(r"(?:小学|中学|学校|初中|校区|分校|校)$", x) for x in labels)
         or re.search(r"可(?:以)?招收|交叉", area)
     ):
+        return None
+    return area, labels
+
+
+def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
+    """``X — 涉及3所学校：A、B、C`` / ``X实行多校划片，由A、B共同招生``: remembered for later.
+
+    The schools are matched once every school is known (tables come after the body).
+    """
+    parts = _multi_area_parts(s)
+    if parts is None:
         return False
+    area, labels = parts
     ctx.multi_areas.append({"area": area, "labels": labels, "source": source_ref(sentence, line)})
     return True
 

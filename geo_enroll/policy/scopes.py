@@ -52,6 +52,7 @@ def scope_pieces(
     pieces, left = [], []
     scope = LIST_WHO_TAIL.sub("", scope.strip().strip("。；;，,"))  # …有意愿一表、二表生源
     scope = _UNIT_EXCEPT.sub(r"\g<u>（除\g<ex>外）", scope)  # 东关村除3组外 → 东关村（除3组外）
+    scope = _SIDE_WORD.sub(r"以\g<side>", scope)  # 解放路东侧 / 以东侧 → 解放路以东
     scope = numbered_areas(group_lists(scope))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
     parts = re.split(r"[①-⑳]|(?:(?<=[；;。，,\s])|^)(?:\d+[.．、](?!\d)|[（(]\d{1,2}[）)])", scope)
@@ -70,6 +71,13 @@ def scope_pieces(
                 town = piece["town"]
     return pieces, left
 
+
+_SIDE_WORD = re.compile(
+    r"(?:(?<=[路街道巷弄河江溪渠沟线堤桥速])(?<!街道)|以)(?P<side>[东南西北])(?:侧|面|边)"
+    r"(?=$|[，,；;。、]|的?(?:区域|范围|片区|地块|部分))"
+)
+"""One side of a street written 东侧/东面/东边 (or 以东侧): the 以东 of a box's bounds.  Not
+in brackets: 建设南路(圣灯路西侧)：8号 says which stretch of a street list."""
 
 _LIMIT_WITHIN = re.compile(
     rf"^(?P<street>.+?)(?:以内|之间|围合|合围)?的(?P<within>[{CN}]{{2,8}}?(?:街道|镇|乡|苏木))"
