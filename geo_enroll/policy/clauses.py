@@ -63,6 +63,37 @@ def extra_zones(
     return False
 
 
+def _choice_options(ctx: ParseContext) -> None:
+    """A unit whose note names the schools its children may choose (洪桥头社区（仅可报第五小学
+    和第六小学）) stays in the zone it is listed in and is an option (``alternative``) at each
+    other school named; a school not recognised is reported."""
+    for school in list(ctx.schools):
+        for zone in list(school["zones"]):
+            for unit in zone.get("units") or []:
+                names = unit.pop("choice", None)
+                if not names:
+                    continue
+                for name in names:
+                    dest = match_school(name, ctx.schools)
+                    if dest is school:
+                        continue
+                    src = zone.get("source") or {}
+                    if dest is None:
+                        ctx.unparsed.append(
+                            {**src, "reason": f"未识别的学校 school not recognised: {name}"}
+                        )
+                        continue
+                    option = {k: v for k, v in unit.items() if k != "written_note"}
+                    dest["zones"].append(
+                        {
+                            "kind": "alternative",
+                            "units": [option],
+                            "from_school": school["id"],
+                            "source": src,
+                        }
+                    )
+
+
 def _who_units(who: str, ctx: ParseContext) -> list[dict]:
     """Units named by a who-phrase (千斤沟镇 / 骆驼山 (a township written without 镇))."""
     out = []
@@ -83,6 +114,7 @@ def _who_units(who: str, ctx: ParseContext) -> list[dict]:
 
 
 def apply_pending(pending: list, ctx: ParseContext) -> None:
+    _choice_options(ctx)
     for school in ctx.schools:  # 学区类型：分享学区 with no note naming the schools it shares
         src = school.pop("_sharing_type", None)
         if src is not None:

@@ -324,6 +324,33 @@ def share_suffix(items: list[str]) -> list[str]:
 
 _FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|区域|部分)内?$")
 """呼侯村（原侯家村范围）: the part of today's unit that was a former one."""
+_CHOICE_VERB = re.compile(r"报|选|就读|入学|招收|划归|派位")
+_SCHOOL_NAME = re.compile(rf"[{CN}A-Za-z0-9]{{2,20}}?(?:小学|中学|初中|学校|小学部|初中部|分校|校区)")
+
+
+def choice_schools(note: str) -> list[str]:
+    """The schools a bracketed note on a unit lets its children choose (仅可报A和B / 可选择A或B
+    就读 / 可报读A、B), or []: such a note is no part of the unit.
+
+    >>> choice_schools("仅可报第五小学和第六小学"), choice_schools("可选择城关小学或实验小学就读")
+    (['第五小学', '第六小学'], ['城关小学', '实验小学'])
+    >>> choice_schools("原侯家村范围"), choice_schools("小学部")
+    ([], [])
+    """
+    if not _CHOICE_VERB.search(note):
+        return []
+    body = re.sub(r"^(?:仅|只|均)?(?:可以?|能)?(?:选择|报读|报名|选报|报|到|在|去)?", "", note)
+    body = re.sub(r"(?:就读|入学|报名|中)?(?:任选一所|任选其一|之一)?$", "", body)
+    names = []
+    for piece in re.split(r"[、，,/]|或|和|及|与", body):
+        piece = piece.strip()
+        if piece and _SCHOOL_NAME.fullmatch(piece):
+            names.append(piece)
+        elif piece:
+            return []  # something else in the note: not a plain choice of schools
+    return names
+
+
 _NOTE_ONLY = re.compile(
     r"^(?:自愿原则|自愿|双学区|多学区|全部|全域|整村|全村|筹|筹建|详见附件|见附件|股民|新|老|旧"
     r"|(?:仅限|只限|遵照|特殊区域备注|上述|含|包括|包含).{2,})$"
@@ -937,6 +964,10 @@ def _read_item(
                     "text": item,
                 }
             )
+            continue
+        chosen = choice_schools(note)
+        if chosen:  # 洪桥头社区（仅可报第五小学和第六小学）: the schools its children may choose
+            out.append({**base, "written_note": note, "choice": chosen})
             continue
         fm = _FORMER_PART.match(note)
         if fm:  # 呼侯村（原侯家村范围）: the part that was 侯家村

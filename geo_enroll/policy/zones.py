@@ -92,6 +92,8 @@ def pieces_to_zones(
                     u["expanded_from"] = piece["expanded_from"]
                 if piece.get("written_note"):
                     u["written_note"] = piece["written_note"]
+                if piece.get("choice"):  # options at the other schools: see clauses.apply_pending
+                    u["choice"] = list(piece["choice"])
                 new_units = [u]
             town = piece.get("town")
             if current is None or current["_town"] != town:

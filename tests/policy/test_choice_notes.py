@@ -1,0 +1,79 @@
+"""A unit's bracketed note naming the schools its children may choose (洪桥头社区（仅可报第五小学
+和第六小学） / （可选择A或B就读） / （可报读A、B）).
+
+Before: the note was the unit's *sub-area* — a part named 仅可报第五小学和第六小学, which no
+address has — so a child of 洪桥头社区 matched no school at all (and the other school was never
+offered).  Now the unit is in the zone it is listed in, the note kept as a written note, and an
+option (``alternative``) at each other school named; a school the notice does not have is
+reported."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_enroll.placement.candidates import candidate_schools
+from geo_enroll.policy import parse_policy
+from geo_enroll.policy.items import choice_schools
+from geo_enroll.zoneindex import ZoneIndex
+
+
+def _spec(text: str) -> dict:
+    return parse_policy(f"# 某县招生范围\n\n{text}\n")
+
+
+def _kinds(spec: dict) -> dict[str, list[tuple[str, str, str | None]]]:
+    return {
+        s["name"]: sorted(
+            (z["kind"], u["name"], u.get("sub_area")) for z in s["zones"] for u in z.get("units") or []
+        )
+        for s in spec["schools"]
+    }
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "仅可报第五小学和第六小学",
+        "只能报第五小学、第六小学",
+        "可选择第五小学或第六小学就读",
+        "可报读第五小学、第六小学",
+        "第五小学、第六小学任选一所",
+    ],
+)
+def test_the_unit_is_in_the_zone_and_an_option_at_the_other(note):
+    spec = _spec(f"第五小学：洪桥头社区（{note}）、南关村。\n第六小学：北关村。")
+    got = _kinds(spec)
+    assert got["第五小学"] == [
+        ("admin_units", "南关村", None),
+        ("admin_units", "洪桥头社区", None),
+    ]
+    assert ("alternative", "洪桥头社区", None) in got["第六小学"]
+    assert ("admin_units", "北关村", None) in got["第六小学"]
+    unit = next(u for z in spec["schools"][0]["zones"] for u in z["units"] if u["name"] == "洪桥头社区")
+    assert unit["written_note"] == note and "choice" not in unit
+    assert not spec.get("unparsed")
+
+
+def test_a_school_not_in_the_notice_is_reported():
+    spec = _spec("第五小学：洪桥头社区（可选择第六小学或第七小学就读）。\n第六小学：北关村。")
+    assert [u["reason"] for u in spec["unparsed"]] == ["未识别的学校 school not recognised: 第七小学"]
+    assert ("alternative", "洪桥头社区", None) in _kinds(spec)["第六小学"]
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["原侯家村范围", "3组除外", "小学部", "含报恩寺小区", "东区"],
+)
+def test_other_notes_are_not_a_choice(note):
+    assert choice_schools(note) == []
+
+
+def test_in_the_engine():
+    spec = _spec("第五小学：洪桥头社区（仅可报第五小学和第六小学）、南关村。\n第六小学：北关村。")
+    index = ZoneIndex(spec, None)
+    names = {s["id"]: s["name"] for s in spec["schools"]}
+    c = candidate_schools({"input": "某镇洪桥头社区8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"]
+    assert [names[m["school_id"]] for m in c["optional"]] == ["第六小学"]
+    c = candidate_schools({"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"] and not c["optional"]
