@@ -398,6 +398,71 @@ _REST_OF = re.compile(
 """城关镇其他村 / 其余社区: the rest of a place, which the list does not say (reported)."""
 
 
+_BUILDINGS_OF = re.compile(
+    rf"^(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?[{CN}])(?P<n>\d+|[A-Za-z])"
+    r"(?:\s*[-—–~～至到－]+\s*\d+)?(?P<end>栋|幢|号楼|座)?$"
+)
+
+
+def _building_run(run: list[str]) -> int:
+    """How many leading items of a 、-run name buildings of one place (幸福小区1、2、3栋 /
+    光明小区1-8栋 / 翠苑二区28幢—36幢 / 外东山弄61、62幢): the count, or 0.  A run of bare
+    numbers must end in a building word (…、3栋), not a house number (…、35号) or a group; one
+    building alone (和平里3号楼) is left as the place name it was read as."""
+    m = _BUILDINGS_OF.match(_notes_off(run[0].strip())) if run else None
+    if not m or re.search(r"[村组社队镇乡号路街道巷弄]$", m["place"]) and not re.search(
+        r"弄$", m["place"]
+    ):
+        return 0
+    if m["end"]:  # 幸福小区3栋、4栋 / 光明小区1-8栋 (one building alone stays a place name)
+        k = 1
+        while k < len(run) and re.fullmatch(
+            r"(?:\d+|[A-Za-z])(?:\s*[-—–~～至到－]+\s*\d+)?(?:栋|幢|号楼|座)", run[k].strip()
+        ):
+            k += 1
+        ranged = re.search(r"\d\s*[-—–~～至到－]", run[0])
+        return k if k > 1 or ranged else 0
+    for k in range(1, len(run)):  # 幸福小区1、2、3栋: bare numbers up to one with the word
+        item = run[k].strip()
+        if re.fullmatch(r"\d+", item):
+            continue
+        if re.fullmatch(r"\d+(?:\s*[-—–~～至到－]+\s*\d+)?(?:栋|幢|号楼|座)", item):
+            return k + 1
+        return 0
+    return 0
+
+
+_JOINED_BUILDINGS = re.compile(
+    rf"^(?P<a>[{CN}A-Za-z0-9·]{{2,20}}?(?:村|社区|小区|苑|园|路|街|巷|弄))(?:和|及)"
+    rf"(?P<b>[{CN}A-Za-z0-9·]{{2,20}}?[{CN}]\d+)$"
+)
+
+
+def _buildings_out(run: list[str], left: list[str]) -> list[str]:
+    """The 、-run without its runs of single buildings, each reported whole in ``left``
+    (幸福小区1、2、3栋; …、求是南村和外东山弄61、62幢 keeps 求是南村).
+
+    >>> left = []
+    >>> _buildings_out(["青石桥", "求是南村和外东山弄61", "62幢", "光明村"], left), left
+    (['青石桥', '求是南村', '光明村'], ['求是南村和外东山弄61、62幢'])
+    """
+    out, k = [], 0
+    while k < len(run):
+        parts = split_joined(run[k].strip())
+        jm = _JOINED_BUILDINGS.match(run[k].strip()) if len(parts) == 1 else None
+        if jm:  # 求是南村和外东山弄61(、62幢): a place, then the first of a building run
+            parts = [*split_joined(jm["a"]), jm["b"]]
+        at = _building_run([parts[-1], *run[k + 1 :]]) if parts else 0
+        if at:
+            out.extend(parts[:-1])
+            left.append("、".join(x.strip() for x in run[k : k + at]))  # as written
+            k += at
+            continue
+        out.append(run[k])
+        k += 1
+    return out
+
+
 def _numbers_end_in_hao(rest: list[str]) -> bool:
     """Whether a run of bare numbers goes on to a house number (…、28、35号), not to a group
     (…、7、8组) or a name."""
@@ -509,6 +574,9 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             items.append(chunk)  # 西至石虎山、青芝坞: one side of a box, never a list of places
             continue
         run = split_top(chunk, "、")
+        run = _buildings_out(run, left)  # 幸福小区1、2、3栋: not drawn, reported whole
+        if not run:
+            continue
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
             run[0] = _INCLUDING.sub("", run[0].strip(), count=1)
             run[-1] = _EACH_KIND.sub(r"\1", run[-1].strip())
