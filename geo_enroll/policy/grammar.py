@@ -45,6 +45,7 @@ __all__ = [
     "split_includes",
     "parse_enclosed",
     "parse_ring",
+    "parse_walk",
     "numbered_areas",
     "split_joined",
     "walked_edge_reason",
@@ -835,6 +836,77 @@ def parse_ring(text: str) -> list[str] | None:
             return None
         streets.append(name)
     return streets if len(streets) >= 3 else None
+
+
+_STREET_NAME = rf"[{CN}A-Za-z0-9]{{2,20}}?"
+_WALK_START = re.compile(
+    rf"^(?:(?:由|从|自)?[东南西北](?:起|从|自)(?P<s>{_STREET_NAME})(?:起|开始)?"
+    rf"|(?:由|从|自)(?P<a>{_STREET_NAME})(?:与|和)(?P<b>{_STREET_NAME})"
+    r"(?:交叉口|交叉点|交汇处|交汇点|路口|十字路口)(?:起|开始)?)$"
+)
+_WALK_STEP = re.compile(
+    rf"^(?:再|然后|后|又)?(?:沿|顺)(?:着)?(?P<along>{_STREET_NAME})(?:向|往|朝)?"
+    r"(?:[东南西北]{1,2})?(?:方向)?(?:延伸|延长)?(?:至|到)"
+    rf"(?:(?P<home>起点|出发点|原点)|(?P<to>{_STREET_NAME})(?:(?:与|和)(?P<to2>{_STREET_NAME})"
+    r"(?:交叉口|交叉点|交汇处|交汇点|路口))?)(?:止|为止)?$"
+)
+_WALK_END = re.compile(
+    r"(?:所|之)?(?:围成|合围|围合|围起|围)?(?:以内|之内)?的?(?:区域|范围|片区|地块)(?:内|以内)?$"
+    r"|(?:回到|返回|至|到)(?:起点|出发点|原点)$"
+)
+
+
+def parse_walk(text: str) -> list[str] | None:
+    """A boundary walked along streets back to its start (东起长安街，沿长安街向南至建设路，
+    沿建设路向西至民生路，沿民生路向北至光明大街，沿光明大街向东至长安街) → the streets in
+    order, or None (an open walk is an edge: :func:`walked_edge_reason`).
+
+    >>> parse_walk("东起长安街，沿长安街向南至建设路，沿建设路向西至民生路，"
+    ...            "沿民生路向北至光明大街，沿光明大街向东至长安街")
+    ['长安街', '建设路', '民生路', '光明大街']
+    >>> parse_walk("从长安街与光明大街交叉口起，沿长安街往南至建设路，沿建设路往西至民生路，"
+    ...            "沿民生路往北至光明大街，沿光明大街往东至起点所围区域")
+    ['长安街', '建设路', '民生路', '光明大街']
+    >>> parse_walk("东起长安街，沿长安街向南至建设路，沿建设路向西至民生路") is None
+    True
+    """
+    clauses = [c.strip() for c in re.split(r"[，,；;]", text.strip().strip("。；;，, ")) if c.strip()]
+    if len(clauses) < 3:
+        return None
+    last = _WALK_END.sub("", clauses[-1]).strip()
+    home = last != clauses[-1] and not last  # …，回到起点: a clause of its own
+    if home:
+        clauses = clauses[:-1]
+    else:
+        clauses[-1] = last or clauses[-1]
+    start: list[str] = []
+    sm = _WALK_START.match(clauses[0])
+    if sm:
+        start = [x for x in (sm["s"], sm["a"], sm["b"]) if x]
+        clauses = clauses[1:]
+    streets: list[str] = start[:1] if len(start) == 1 else []  # a crossing: the walk orders it
+    closed = home
+    for k, clause in enumerate(clauses):
+        m = _WALK_STEP.match(clause)
+        if not m:
+            return None
+        along = strip_lead(m["along"])
+        if m["home"]:
+            if k != len(clauses) - 1:
+                return None
+            closed = True
+        to = [x for x in (m["to"], m["to2"]) if x and x != along]
+        for name in (along, *to):
+            if streets and name == streets[0] and k == len(clauses) - 1 and name != along:
+                closed = True
+                continue
+            if name not in streets:
+                streets.append(name)
+        if k == len(clauses) - 1 and to and (to[0] in start or to[0] == streets[0]):
+            closed = True
+    if not closed or len(streets) < 3 or not set(start) <= set(streets):
+        return None
+    return streets
 
 
 _WALKED = re.compile(

@@ -31,6 +31,7 @@ from .grammar import (
     parse_exclusion,
     parse_limits,
     parse_ring,
+    parse_walk,
     split_exclusions,
     split_includes,
     split_top,
@@ -300,6 +301,19 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
                 pieces.extend(p)
                 left.extend(lf)
             return pieces, left
+    walk = parse_walk(part)
+    if walk:  # 东起A，沿A向南至B，…，沿D向东至A: a boundary walked back to its start: a ring
+        return [
+            {
+                "type": "bounds",
+                "within": town,
+                "bounds": [],
+                "bounded_by": walk,
+                "surrounded": True,
+                "exclude": [],
+                "text": part,
+            }
+        ], []
     if walked_edge_reason(part):  # 东起…沿…至… / A→B→C以北: an edge, not a ring: reported
         clauses = [c for c in split_top(part, "，,；;") if c.strip()]
         walked = [c for c in clauses if walked_edge_reason(c)]

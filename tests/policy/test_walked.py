@@ -230,3 +230,37 @@ def test_one_side_of_a_whole_chain_is_a_box_side(text, streets, side, within):
     assert {b["side"] for b in p["bounds"]} == {side}
     assert p["within"] == within and not p.get("walked")
     assert p["text"] == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "东起长安街，沿长安街向南至建设路，沿建设路向西至民生路，沿民生路向北至光明大街，沿光明大街向东至长安街",
+        "从长安街与光明大街交叉口起，沿长安街往南至建设路，沿建设路往西至民生路，沿民生路往北至光明大街，"
+        "沿光明大街往东至起点所围区域",
+        "东起长安街，沿长安街向南至建设路，再沿建设路向西至民生路，然后顺着民生路向北至光明大街，"
+        "沿光明大街向东延伸至长安街，回到起点",
+        "自长安街与光明大街交叉口起，沿长安街往南至建设路与长安街交叉口，沿建设路往西至民生路，"
+        "沿民生路往北至光明大街，沿光明大街往东至起点为止",
+    ],
+)
+def test_a_walk_back_to_its_start_is_a_ring(text):
+    pieces, left = _pieces(text)
+    assert left == []
+    assert [(p["type"], p.get("bounded_by"), p.get("surrounded")) for p in pieces] == [
+        ("bounds", ["长安街", "建设路", "民生路", "光明大街"], True)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "东起长安街，沿长安街向南至建设路，沿建设路向西至民生路",  # does not come back
+        "东起长安街，沿长安街向南至建设路，沿建设路向西至民生路，沿民生路向北至光明大街",
+        "西从浦沿路与东冠路交叉点沿浦沿路往北延伸至东信大道和浙赣铁路交叉点",  # one side (杭州)
+    ],
+)
+def test_an_open_walk_is_still_reported(text):
+    pieces, left = _pieces(text)
+    assert not any(p.get("bounded_by") for p in pieces)
+    assert left
