@@ -53,6 +53,10 @@ def _body_clause(
     else:
         scope = scope_text
     scope = re.sub(r"(?:户籍|的)+$", "", scope.strip())
+    same = PATTERNS["same_zone"].match(scope_text.strip().rstrip("。；;，, "))
+    if same and not same["school"]:  # 第三小学：与第一小学同学区招生 — the other's zone, later
+        pending.append(("same_zone", same["of"] or same["of2"] or same["of3"], None, src, school))
+        return
     # a trailing "…或者/以及 <clause>" belongs to the extras
     pieces, left = scope_pieces(scope, ctx)
     zones = pieces_to_zones(pieces, src, ctx, basis=basis)
@@ -534,8 +538,11 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if PATTERNS["school_admits"].match(body) or _school_title(body):
         return False
-    if any(is_multi_area(strip_ordinal(x)) for x in sentences(body)):
-        return False  # 东关村为第一小学、第二小学共同学区: a shared zone, not this school's list
+    if any(
+        is_multi_area(x) or PATTERNS["same_zone"].match(x)
+        for x in (strip_ordinal(y).strip().rstrip("。；;") for y in sentences(body))
+    ):  # 东关村为第一小学、第二小学共同学区 / 第三小学与第一小学同学区: not this school's list
+        return False
     if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
         return False
     # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not

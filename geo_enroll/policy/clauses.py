@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import json
 import re
 
 from . import units as _units
@@ -39,6 +40,10 @@ def extra_zones(
             {"kind": "property_rule", "area": pm["area"], "overflow": overflow, "source": src}
         )
         return True
+    sm = PATTERNS["same_zone"].match(clause.strip().rstrip("。；;"))
+    if sm and (sm["school"] or school is not None):  # 第三小学与第一小学同学区招生
+        pending.append(("same_zone", sm["of"] or sm["of2"] or sm["of3"], sm["school"], src, school))
+        return True
     zm = PATTERNS["zone_of"].search(clause)
     if zm and not zm["part"]:  # 西街小学可招收北街小学片区学生: an option over 北街小学's zone
         for name in re.split(r"[和及、]", zm["schools"]):
@@ -61,6 +66,52 @@ def extra_zones(
         pending.append(("free_any_school", None, who, src, school))
         return True
     return False
+
+
+_OWN_KINDS = (
+    "admin_units", "street_limits", "directional_bounds", "compound", "street_list", "limits",
+)  # fmt: skip
+
+
+def _same_zone(of: str, who: str | None, src: dict, school: dict | None, ctx: ParseContext):
+    """第三小学：与第一小学同学区招生 — the school gets a copy of each of the other's own zones
+    (not its options or feeders), so an address in them has both as its zone schools (as any
+    address two zones claim: both listed, nearest first).  Read after every school is known;
+    a school not found, or one with no zone of its own, is reported."""
+    origin = match_school(of, ctx.schools)
+    dest = match_school(who, ctx.schools) if who else school
+    if dest is None and who and origin is not None:  # named only here: a school of that level
+        from .schools import add_school, level_of
+
+        dest = add_school(who, level_of(who, origin.get("level")), ctx)
+    if dest is None or origin is None or dest is origin:
+        name = of if origin is None else who
+        ctx.unparsed.append({**src, "reason": f"未识别的学校 school not recognised: {name}"})
+        return
+    own = [z for z in origin["zones"] if z["kind"] in _OWN_KINDS and not z.get("same_zone_of")]
+    if not own:
+        ctx.unparsed.append(
+            {**src, "reason": f"{origin['name']}没有自己的划片，无从同学区 no zone of its own to share"}
+        )
+        return
+    mine = {_zone_key(z): z for z in dest["zones"]}
+    for z in own:
+        same = mine.get(_zone_key(z))
+        if same is not None:  # the school lists the same places itself: that line said it too
+            same.setdefault("also_sources", []).append(src)
+            continue
+        copy = json.loads(json.dumps(z))
+        copy.pop("rule_id", None)
+        copy.pop("also_sources", None)
+        copy["same_zone_of"] = origin["id"]
+        copy["source"] = src
+        dest["zones"].append(copy)
+
+
+def _zone_key(zone: dict) -> str:
+    """A zone's places, without where and how it was written."""
+    skip = ("source", "rule_id", "fragment", "also_sources", "same_zone_of")
+    return json.dumps({k: v for k, v in zone.items() if k not in skip}, sort_keys=True)
 
 
 def _choice_options(ctx: ParseContext) -> None:
@@ -140,6 +191,8 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                     "source": src,
                 }
             )
+        elif kind == "same_zone":
+            _same_zone(target, who, src, school, ctx)
         elif kind == "zone_of":
             dest, origin = match_school(target, ctx.schools), match_school(who, ctx.schools)
             if dest is None or origin is None or dest is origin:

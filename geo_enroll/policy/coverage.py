@@ -147,6 +147,7 @@ def _core(item: str) -> str:
     return item.strip(" 　。；;：:")
 
 
+_SAME_ZONE = re.compile(r"(?:与|和|同)[^，,；;。]{2,24}?(?:同一?个?学区|学区相同|共用一?个?学区|范围相同)")
 _SENTENCE_KINDS = ("property_rule", "free_choice", "alternative", "feeder", "multi_school")
 _HEADING = re.compile(
     r"^\s*(?:#{1,6}\s|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|附件\s*\d)"
@@ -171,7 +172,12 @@ def account(text: str, spec: dict) -> dict:
             for src in [z["source"], *z.get("also_sources", [])]:
                 held.setdefault(src["line"], set()).update(n for n in names if n)
                 checks.setdefault(src["line"], set()).update(z.get("includes", []))
-                if z["kind"] in _SENTENCE_KINDS or z.get("area"):
+                if (
+                    z["kind"] in _SENTENCE_KINDS
+                    or z.get("area")
+                    or z.get("same_zone_of")
+                    or _SAME_ZONE.search(src["text"])  # …：与X同学区招生 said of its own list
+                ):
                     said.setdefault(src["line"], []).append(src["text"])
     unparsed: dict[int, list[str]] = {}
     for u in spec["unparsed"]:
