@@ -20,12 +20,20 @@ import re
 
 from . import units as _units
 from .document import ParseContext, source_ref
-from .grammar import PATTERNS, split_top
-from .items import clean_name
+from .grammar import CN, PATTERNS, split_top
+from .items import choice_schools, clean_name
 from .schools import match_school
 from .zones import is_township, unit_entry
 
 __all__ = ["extra_zones", "apply_pending"]
+
+
+_CHOICE_SENTENCE = re.compile(
+    rf"^(?P<who>[{CN}、，,和及]{{2,40}}?(?:村|社区|居委会|小区|组|社|镇|乡|街道))(?:户籍)?(?:的)?"
+    r"(?:适龄儿童少年|适龄儿童|适龄学生|学生)?(?P<note>(?:仅|只|均)?(?:可以?|能)"
+    r"(?:报名|报读|选报|选择|报).+)$"
+)
+"""洪桥头社区仅可报沙溪小学和艺展小学 / 东关村适龄儿童可选择A或B就读: options for those places."""
 
 
 def extra_zones(
@@ -43,6 +51,12 @@ def extra_zones(
     sm = PATTERNS["same_zone"].match(clause.strip().rstrip("。；;"))
     if sm and (sm["school"] or school is not None):  # 第三小学与第一小学同学区招生
         pending.append(("same_zone", sm["of"] or sm["of2"] or sm["of3"], sm["school"], src, school))
+        return True
+    cm = _CHOICE_SENTENCE.match(clause.strip().rstrip("。；;"))
+    names = choice_schools(cm["note"]) if cm else []
+    if names:  # 洪桥头社区仅可报沙溪小学和艺展小学: an option at each school named
+        for name in names:
+            pending.append(("alternative", name, clean_name(cm["who"]), src, None))
         return True
     zm = PATTERNS["zone_of"].search(clause)
     if zm and not zm["part"]:  # 西街小学可招收北街小学片区学生: an option over 北街小学's zone
@@ -183,14 +197,26 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                     {**src, "reason": f"未识别的学校 school not recognised: {target}"}
                 )
                 continue
-            dest["zones"].append(
-                {
-                    "kind": "alternative",
-                    "units": _who_units(who, ctx),
-                    "from_school": school["id"] if school else None,
-                    "source": src,
-                }
+            zone = {
+                "kind": "alternative",
+                "units": _who_units(who, ctx),
+                "from_school": school["id"] if school else None,
+                "source": src,
+            }
+            same = next(
+                (
+                    z
+                    for z in dest["zones"]
+                    if z["kind"] == "alternative"
+                    and z.get("units") == zone["units"]
+                    and z.get("from_school") == zone["from_school"]
+                ),
+                None,
             )
+            if same is not None:  # the same option said again (a line repeated per school)
+                same.setdefault("also_sources", []).append(src)
+                continue
+            dest["zones"].append(zone)
         elif kind == "same_zone":
             _same_zone(target, who, src, school, ctx)
         elif kind == "zone_of":

@@ -440,8 +440,8 @@ def link_shared_catchments(ctx: ParseContext) -> None:
         sig = tuple(
             (z["kind"], z.get("fragment") or "", repr(z.get("units")), repr(z.get("bounds")))
             for z in school["zones"]
-            if z["kind"] not in ("feeder", "multi_school") and not z.get("zone_of")
-        )  # an option over another zone (分享学位) is not the school's own catchment
+            if z["kind"] not in ("feeder", "multi_school", "alternative") and not z.get("zone_of")
+        )  # an option (也可到… / 仅可报… / 分享学位) is not the school's own catchment
         groups.setdefault((school["level"], sig), []).append(school)
     for (_level, sig), members in groups.items():
         marks = [m for s in members for m in s.pop("_shared_catchment")]

@@ -77,3 +77,44 @@ def test_in_the_engine():
     assert [names[m["school_id"]] for m in c["optional"]] == ["第六小学"]
     c = candidate_schools({"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
     assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"] and not c["optional"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "洪桥头社区仅可报第五小学和第六小学。",
+        "(2)洪桥头社区仅可报第五小学和第六小学。",
+        "洪桥头社区适龄儿童可选择第五小学或第六小学就读。",
+        "洪桥头社区的学生只能报第五小学、第六小学。",
+    ],
+)
+def test_a_choice_sentence_is_an_option_at_each_school(sentence):
+    spec = _spec(f"第五小学：南关村。\n第六小学：北关村。\n{sentence}")
+    got = _kinds(spec)
+    assert ("alternative", "洪桥头社区", None) in got["第五小学"]
+    assert ("alternative", "洪桥头社区", None) in got["第六小学"]
+    assert not spec.get("unparsed")
+
+
+def test_the_same_choice_said_again_is_one_option():
+    spec = _spec("第五小学：南关村。\n第六小学：北关村。\n" + "洪桥头社区仅可报第五小学和第六小学。\n" * 3)
+    options = [z for s in spec["schools"] for z in s["zones"] if z["kind"] == "alternative"]
+    assert len(options) == 2 and all(len(z["also_sources"]) == 2 for z in options)
+
+
+def test_on_the_real_notice():
+    """深圳宝安 2024 in ../shared/reference (not shipped; skipped without): lines 490-506 say
+    (2)洪桥头社区仅可报沙溪小学和艺展小学 under five schools — they were reported unread."""
+    from geo_enroll.policy.spec import read_policy
+
+    from ..conftest import SHARED, need_shared
+
+    text, _ = read_policy(need_shared(SHARED / "reference" / "zoning-dev" / "shenzhen_baoan_2024.md"))
+    spec = parse_policy(text)
+    options = {
+        s["name"]: [u["name"] for z in s["zones"] if z["kind"] == "alternative" for u in z["units"]]
+        for s in spec["schools"]
+        if s["name"] in ("沙溪小学", "艺展小学")
+    }
+    assert options == {"沙溪小学": ["洪桥头社区"], "艺展小学": ["洪桥头社区"]}
+    assert not [u for u in spec["unparsed"] if 490 <= u["line"] <= 506 and "洪桥头" in u["text"]]
