@@ -47,6 +47,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -409,6 +410,8 @@ def main(argv=None) -> int:
         return 0
     if args.dump:
         return _dump(args.dump)
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        parser.error("--client wrk needs Debian's wrk on PATH (apt-get install wrk)")
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, python "
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start"

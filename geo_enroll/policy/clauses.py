@@ -105,7 +105,10 @@ def _same_zone(of: str, who: str | None, src: dict, school: dict | None, ctx: Pa
     own = [z for z in origin["zones"] if z["kind"] in _OWN_KINDS and not z.get("same_zone_of")]
     if not own:
         ctx.unparsed.append(
-            {**src, "reason": f"{origin['name']}没有自己的划片，无从同学区 no zone of its own to share"}
+            {
+                **src,
+                "reason": f"{origin['name']}没有自己的划片，无从同学区 no zone of its own to share",
+            }
         )
         return
     mine = {_zone_key(z): z for z in dest["zones"]}

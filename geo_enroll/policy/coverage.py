@@ -147,7 +147,9 @@ def _core(item: str) -> str:
     return item.strip(" 　。；;：:")
 
 
-_SAME_ZONE = re.compile(r"(?:与|和|同)[^，,；;。]{2,24}?(?:同一?个?学区|学区相同|共用一?个?学区|范围相同)")
+_SAME_ZONE = re.compile(
+    r"(?:与|和|同)[^，,；;。]{2,24}?(?:同一?个?学区|学区相同|共用一?个?学区|范围相同)"
+)
 _SENTENCE_KINDS = ("property_rule", "free_choice", "alternative", "feeder", "multi_school")
 _HEADING = re.compile(
     r"^\s*(?:#{1,6}\s|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|附件\s*\d)"

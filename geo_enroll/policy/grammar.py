@@ -881,7 +881,9 @@ def parse_walk(text: str) -> list[str] | None:
     >>> parse_walk("东起长安街，沿长安街向南至建设路，沿建设路向西至民生路") is None
     True
     """
-    clauses = [c.strip() for c in re.split(r"[，,；;]", text.strip().strip("。；;，, ")) if c.strip()]
+    clauses = [
+        c.strip() for c in re.split(r"[，,；;]", text.strip().strip("。；;，, ")) if c.strip()
+    ]
     if len(clauses) < 3:
         return None
     last = _WALK_END.sub("", clauses[-1]).strip()

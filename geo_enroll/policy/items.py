@@ -325,7 +325,9 @@ def share_suffix(items: list[str]) -> list[str]:
 _FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|区域|部分)内?$")
 """呼侯村（原侯家村范围）: the part of today's unit that was a former one."""
 _CHOICE_VERB = re.compile(r"报|选|就读|入学|招收|划归|派位")
-_SCHOOL_NAME = re.compile(rf"[{CN}A-Za-z0-9]{{2,20}}?(?:小学|中学|初中|学校|小学部|初中部|分校|校区)")
+_SCHOOL_NAME = re.compile(
+    rf"[{CN}A-Za-z0-9]{{2,20}}?(?:小学|中学|初中|学校|小学部|初中部|分校|校区)"
+)
 
 
 def choice_schools(note: str) -> list[str]:
@@ -410,8 +412,10 @@ def _building_run(run: list[str]) -> int:
     numbers must end in a building word (…、3栋), not a house number (…、35号) or a group; one
     building alone (和平里3号楼) is left as the place name it was read as."""
     m = _BUILDINGS_OF.match(_notes_off(run[0].strip())) if run else None
-    if not m or re.search(r"[村组社队镇乡号路街道巷弄]$", m["place"]) and not re.search(
-        r"弄$", m["place"]
+    if (
+        not m
+        or re.search(r"[村组社队镇乡号路街道巷弄]$", m["place"])
+        and not re.search(r"弄$", m["place"])
     ):
         return 0
     if m["end"]:  # 幸福小区3栋、4栋 / 光明小区1-8栋 (one building alone stays a place name)

@@ -83,4 +83,6 @@ def test_on_the_real_notice():
         if z["source"]["line"] == 347
     ]
     assert [(u["name"], u["sub_area"]) for u in units] == [("求是南村", None)]
-    assert [u["text"] for u in spec["unparsed"] if u["line"] == 347] == ["求是南村和外东山弄61、62幢"]
+    assert [u["text"] for u in spec["unparsed"] if u["line"] == 347] == [
+        "求是南村和外东山弄61、62幢"
+    ]

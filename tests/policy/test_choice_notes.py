@@ -24,7 +24,9 @@ def _spec(text: str) -> dict:
 def _kinds(spec: dict) -> dict[str, list[tuple[str, str, str | None]]]:
     return {
         s["name"]: sorted(
-            (z["kind"], u["name"], u.get("sub_area")) for z in s["zones"] for u in z.get("units") or []
+            (z["kind"], u["name"], u.get("sub_area"))
+            for z in s["zones"]
+            for u in z.get("units") or []
         )
         for s in spec["schools"]
     }
@@ -49,14 +51,18 @@ def test_the_unit_is_in_the_zone_and_an_option_at_the_other(note):
     ]
     assert ("alternative", "洪桥头社区", None) in got["第六小学"]
     assert ("admin_units", "北关村", None) in got["第六小学"]
-    unit = next(u for z in spec["schools"][0]["zones"] for u in z["units"] if u["name"] == "洪桥头社区")
+    unit = next(
+        u for z in spec["schools"][0]["zones"] for u in z["units"] if u["name"] == "洪桥头社区"
+    )
     assert unit["written_note"] == note and "choice" not in unit
     assert not spec.get("unparsed")
 
 
 def test_a_school_not_in_the_notice_is_reported():
     spec = _spec("第五小学：洪桥头社区（可选择第六小学或第七小学就读）。\n第六小学：北关村。")
-    assert [u["reason"] for u in spec["unparsed"]] == ["未识别的学校 school not recognised: 第七小学"]
+    assert [u["reason"] for u in spec["unparsed"]] == [
+        "未识别的学校 school not recognised: 第七小学"
+    ]
     assert ("alternative", "洪桥头社区", None) in _kinds(spec)["第六小学"]
 
 
@@ -72,10 +78,14 @@ def test_in_the_engine():
     spec = _spec("第五小学：洪桥头社区（仅可报第五小学和第六小学）、南关村。\n第六小学：北关村。")
     index = ZoneIndex(spec, None)
     names = {s["id"]: s["name"] for s in spec["schools"]}
-    c = candidate_schools({"input": "某镇洪桥头社区8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    c = candidate_schools(
+        {"input": "某镇洪桥头社区8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
+    )
     assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"]
     assert [names[m["school_id"]] for m in c["optional"]] == ["第六小学"]
-    c = candidate_schools({"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    c = candidate_schools(
+        {"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
+    )
     assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"] and not c["optional"]
 
 
@@ -97,7 +107,9 @@ def test_a_choice_sentence_is_an_option_at_each_school(sentence):
 
 
 def test_the_same_choice_said_again_is_one_option():
-    spec = _spec("第五小学：南关村。\n第六小学：北关村。\n" + "洪桥头社区仅可报第五小学和第六小学。\n" * 3)
+    spec = _spec(
+        "第五小学：南关村。\n第六小学：北关村。\n" + "洪桥头社区仅可报第五小学和第六小学。\n" * 3
+    )
     options = [z for s in spec["schools"] for z in s["zones"] if z["kind"] == "alternative"]
     assert len(options) == 2 and all(len(z["also_sources"]) == 2 for z in options)
 
@@ -109,7 +121,9 @@ def test_on_the_real_notice():
 
     from ..conftest import SHARED, need_shared
 
-    text, _ = read_policy(need_shared(SHARED / "reference" / "zoning-dev" / "shenzhen_baoan_2024.md"))
+    text, _ = read_policy(
+        need_shared(SHARED / "reference" / "zoning-dev" / "shenzhen_baoan_2024.md")
+    )
     spec = parse_policy(text)
     options = {
         s["name"]: [u["name"] for z in s["zones"] if z["kind"] == "alternative" for u in z["units"]]

@@ -58,7 +58,9 @@ def test_the_other_schools_zone(line, first):
 
 
 def test_a_box_is_copied_too():
-    spec = _spec("第一小学：东至长安街，南至建设路，西至民生路，北至光明大街。\n第三小学与第一小学同学区招生。")
+    spec = _spec(
+        "第一小学：东至长安街，南至建设路，西至民生路，北至光明大街。\n第三小学与第一小学同学区招生。"
+    )
     zones = {s["name"]: s["zones"] for s in spec["schools"]}
     assert zones["第三小学"][0]["limits"] == zones["第一小学"][0]["limits"]
     assert zones["第三小学"][0]["rule_id"] != zones["第一小学"][0]["rule_id"]
@@ -82,16 +84,22 @@ def test_not_a_shared_zone(text):
 
 def test_an_unknown_school_is_reported():
     spec = _spec("第一小学：东关村。\n第三小学：与第九小学同学区招生。")
-    assert [u["reason"] for u in spec["unparsed"]] == ["未识别的学校 school not recognised: 第九小学"]
+    assert [u["reason"] for u in spec["unparsed"]] == [
+        "未识别的学校 school not recognised: 第九小学"
+    ]
 
 
 def test_in_the_engine():
     spec = _spec("第一小学：东关村。\n第二小学：南关村。\n第三小学：与第一小学同学区招生。")
     index = ZoneIndex(spec, None)
     names = {s["id"]: s["name"] for s in spec["schools"]}
-    c = candidate_schools({"input": "某镇东关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    c = candidate_schools(
+        {"input": "某镇东关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
+    )
     assert sorted(names[m["school_id"]] for m in c["zone"]) == ["第一小学", "第三小学"]
-    c = candidate_schools({"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index)
+    c = candidate_schools(
+        {"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
+    )
     assert [names[m["school_id"]] for m in c["zone"]] == ["第二小学"]
 
 

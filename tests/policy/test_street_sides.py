@@ -28,7 +28,10 @@ def _bounds(text: str) -> list[tuple[str, str]]:
     "text, want",
     [
         ("第二小学：解放路东侧，人民路以北。", [("解放路", "east_of"), ("人民路", "north_of")]),
-        ("第二小学：解放路以东侧、人民路北面的区域。", [("解放路", "east_of"), ("人民路", "north_of")]),
+        (
+            "第二小学：解放路以东侧、人民路北面的区域。",
+            [("解放路", "east_of"), ("人民路", "north_of")],
+        ),
         ("第二小学：建设大街西边、团结路南侧。", [("建设大街", "west_of"), ("团结路", "south_of")]),
         ("第二小学：京藏高速西侧。", [("京藏高速", "west_of")]),
         ("第二小学：解放路东侧区域。", [("解放路", "east_of")]),
@@ -39,7 +42,9 @@ def test_a_side_word_is_a_bound(text, want):
 
 
 def test_the_same_as_written_with_yi():
-    assert _bounds("第二小学：解放路东侧，人民路以北。") == _bounds("第二小学：解放路以东，人民路以北。")
+    assert _bounds("第二小学：解放路东侧，人民路以北。") == _bounds(
+        "第二小学：解放路以东，人民路以北。"
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,14 +69,18 @@ def test_a_bracketed_side_says_which_stretch():
 
 def _units(spec: dict) -> dict[str, list[tuple[str, str | None]]]:
     return {
-        s["name"]: sorted((u["name"], u.get("sub_area")) for z in s["zones"] for u in z.get("units") or [])
+        s["name"]: sorted(
+            (u["name"], u.get("sub_area")) for z in s["zones"] for u in z.get("units") or []
+        )
         for s in spec["schools"]
     }
 
 
 @pytest.mark.parametrize("stop", ["。", "", "；"])
 def test_a_shared_zone_line_is_not_the_list_above(stop):
-    spec = _spec(f"第一小学：东关村、西关村。\n第二小学：南关村。\n东关村为第一小学、第二小学共同学区{stop}")
+    spec = _spec(
+        f"第一小学：东关村、西关村。\n第二小学：南关村。\n东关村为第一小学、第二小学共同学区{stop}"
+    )
     got = _units(spec)
     assert ("东关村", "为第一小学") not in got["第二小学"]
     assert ("东关村", None) in got["第二小学"] and ("南关村", None) in got["第二小学"]
@@ -82,6 +91,10 @@ def test_a_shared_zone_line_is_not_the_list_above(stop):
 
 def test_the_same_with_a_blank_line():
     """What the blank line always gave: the two texts read alike now."""
-    a = _spec("第一小学：东关村、西关村。\n第二小学：南关村。\n东关村为第一小学、第二小学共同学区。")
-    b = _spec("第一小学：东关村、西关村。\n第二小学：南关村。\n\n东关村为第一小学、第二小学共同学区。")
+    a = _spec(
+        "第一小学：东关村、西关村。\n第二小学：南关村。\n东关村为第一小学、第二小学共同学区。"
+    )
+    b = _spec(
+        "第一小学：东关村、西关村。\n第二小学：南关村。\n\n东关村为第一小学、第二小学共同学区。"
+    )
     assert _units(a) == _units(b)
