@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from geo_enroll.placement.candidates import candidate_schools
 from geo_enroll.policy import parse_policy
 from geo_enroll.policy.items import choice_schools
-from geo_enroll.zoneindex import ZoneIndex
+
+from .conftest import offered
 
 
 def _spec(text: str) -> dict:
@@ -74,19 +74,12 @@ def test_other_notes_are_not_a_choice(note):
     assert choice_schools(note) == []
 
 
-def test_in_the_engine():
+def test_in_the_engine(tmp_path):
+    """Saved, loaded and looked up: the zone school, and the other as an option."""
     spec = _spec("第五小学：洪桥头社区（仅可报第五小学和第六小学）、南关村。\n第六小学：北关村。")
-    index = ZoneIndex(spec, None)
-    names = {s["id"]: s["name"] for s in spec["schools"]}
-    c = candidate_schools(
-        {"input": "某镇洪桥头社区8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
-    )
-    assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"]
-    assert [names[m["school_id"]] for m in c["optional"]] == ["第六小学"]
-    c = candidate_schools(
-        {"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
-    )
-    assert [names[m["school_id"]] for m in c["zone"]] == ["第五小学"] and not c["optional"]
+    got, ids = offered(spec, ("某镇洪桥头社区8号", "某镇南关村8号"), tmp_path)
+    assert got["某镇洪桥头社区8号"] == ([ids["第五小学"]], [(ids["第六小学"], "alternative")])
+    assert got["某镇南关村8号"] == ([ids["第五小学"]], [])
 
 
 @pytest.mark.parametrize(

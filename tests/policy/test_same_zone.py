@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo_enroll.placement.candidates import candidate_schools
 from geo_enroll.policy import parse_policy, validate_spec
 from geo_enroll.policy.spec import read_policy
-from geo_enroll.zoneindex import ZoneIndex
 
 from ..conftest import SHARED, need_shared
+from .conftest import offered
 
 ZONING = SHARED / "reference" / "zoning-dev"
 
@@ -89,18 +88,12 @@ def test_an_unknown_school_is_reported():
     ]
 
 
-def test_in_the_engine():
+def test_in_the_engine(tmp_path):
+    """Saved, loaded (``same_zone_of`` kept) and looked up: both schools are the zone's."""
     spec = _spec("第一小学：东关村。\n第二小学：南关村。\n第三小学：与第一小学同学区招生。")
-    index = ZoneIndex(spec, None)
-    names = {s["id"]: s["name"] for s in spec["schools"]}
-    c = candidate_schools(
-        {"input": "某镇东关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
-    )
-    assert sorted(names[m["school_id"]] for m in c["zone"]) == ["第一小学", "第三小学"]
-    c = candidate_schools(
-        {"input": "某镇南关村8号", "lon": 103.8, "lat": 30.4}, "primary", index=index
-    )
-    assert [names[m["school_id"]] for m in c["zone"]] == ["第二小学"]
+    got, ids = offered(spec, ("某镇东关村8号", "某镇南关村8号"), tmp_path)
+    assert sorted(got["某镇东关村8号"][0]) == sorted([ids["第一小学"], ids["第三小学"]])
+    assert got["某镇南关村8号"] == ([ids["第二小学"]], [])
 
 
 def test_on_the_real_notice():
