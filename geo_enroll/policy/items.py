@@ -324,6 +324,9 @@ def share_suffix(items: list[str]) -> list[str]:
 
 _FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|区域|部分)内?$")
 """呼侯村（原侯家村范围）: the part of today's unit that was a former one."""
+_SIDE_PART = re.compile(r"[东南西北中](?:侧|部|片|面|边|半部|片区|区域|半)|[东西南北]{2}(?:部|片)?")
+"""A side of a place written as the place's name (城关镇东部): no unit of that name."""
+
 _CHOICE_VERB = re.compile(r"报|选|就读|入学|招收|划归|派位")
 _SCHOOL_NAME = re.compile(
     rf"[{CN}A-Za-z0-9]{{2,20}}?(?:小学|中学|初中|学校|小学部|初中部|分校|校区)"
@@ -963,6 +966,8 @@ def _read_item(
             name, group = gm["v"], gm["g"]
     if not re.fullmatch(rf"[{CN}A-Za-z0-9·•]{{1,16}}", name) or _PROSE.search(name):
         return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
+    if _SIDE_PART.fullmatch(name):
+        return None  # 城关镇东部 / 城关街道东侧: which part is unsaid (as （部分）): reported
     if (
         town is None
         and ctx.county not in _units.COUNTIES

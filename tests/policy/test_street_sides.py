@@ -98,3 +98,19 @@ def test_the_same_with_a_blank_line():
         "第一小学：东关村、西关村。\n第二小学：南关村。\n\n东关村为第一小学、第二小学共同学区。"
     )
     assert _units(a) == _units(b)
+
+
+@pytest.mark.parametrize("part", ["东部", "东侧", "北片", "西半部", "南片区"])
+def test_a_side_of_a_township_is_reported_not_a_unit(part):
+    """城关镇东部 was a unit named 东部 in 城关镇 (no such unit): which part is unsaid."""
+    spec = _spec(f"第二小学：城关镇{part}，南关村。")
+    units = [u["name"] for s in spec["schools"] for z in s["zones"] for u in z.get("units") or []]
+    assert units == ["南关村"]
+    assert [u["text"] for u in spec["unparsed"]] == [f"城关镇{part}"]
+
+
+@pytest.mark.parametrize("name", ["东侧社区", "东南村", "西北社区", "东关村"])
+def test_places_named_with_a_side_are_units(name):
+    spec = _spec(f"第二小学：城关镇{name}。")
+    units = [u["name"] for s in spec["schools"] for z in s["zones"] for u in z.get("units") or []]
+    assert units == [name] and not spec.get("unparsed")
