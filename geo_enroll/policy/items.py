@@ -588,6 +588,8 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             run[0] = _INCLUDING.sub("", run[0].strip(), count=1)
             run[-1] = _EACH_KIND.sub(r"\1", run[-1].strip())
         for raw, was in zip(share_suffix(run), run, strict=True):
+            if _SIDE_PART.fullmatch(re.sub(r"^.*?(?:镇|乡|街道|苏木)", "", was.strip())):
+                raw = was.strip()  # 城关镇北片、南关村: 北片 takes no 村 (it is reported)
             parts = split_joined(raw)
             items.extend(parts)
             if raw != was.strip() and len(parts) == 1:

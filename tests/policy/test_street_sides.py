@@ -101,9 +101,11 @@ def test_the_same_with_a_blank_line():
 
 
 @pytest.mark.parametrize("part", ["东部", "东侧", "北片", "西半部", "南片区"])
-def test_a_side_of_a_township_is_reported_not_a_unit(part):
-    """城关镇东部 was a unit named 东部 in 城关镇 (no such unit): which part is unsaid."""
-    spec = _spec(f"第二小学：城关镇{part}，南关村。")
+@pytest.mark.parametrize("sep", ["，", "、"])
+def test_a_side_of_a_township_is_reported_not_a_unit(part, sep):
+    """城关镇东部 was a unit named 东部 in 城关镇 (no such unit): which part is unsaid; before
+    、南关村 it took the list's 村 (北片村)."""
+    spec = _spec(f"第二小学：城关镇{part}{sep}南关村。")
     units = [u["name"] for s in spec["schools"] for z in s["zones"] for u in z.get("units") or []]
     assert units == ["南关村"]
     assert [u["text"] for u in spec["unparsed"]] == [f"城关镇{part}"]
