@@ -294,6 +294,15 @@ def digitise(
                     entry["issues"].append(
                         {"type": "admin", "message": "matched by official code, not drawn"}
                     )
+                elif kind == "remainder":  # 其余区域: what no other school's zone takes
+                    entry["status"] = "not_digitised"
+                    entry["issues"].append(
+                        {
+                            "type": "remainder",
+                            "message": "其余区域：其他学校划片以外的地址在查询时归本校，不单独画出 "
+                            "(the rest of a place: matched at lookup, not drawn)",
+                        }
+                    )
                 else:
                     entry["status"] = "not_digitised"
             except DigitiseError as exc:

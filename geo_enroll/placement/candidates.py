@@ -11,7 +11,8 @@ township_code, group``) is matched against every zone of the spec:
   ``zones`` layer built by the digitiser) by a spatial join.
 
 The most specific match wins (compound 50 > street polygon 40 > sub-area 35 > group 30 > village 20
-> village whose group is unknown 15 > township 10); several matches at the same specificity are
+> village whose group is unknown 15 > township 10; ``remainder`` zones, the rest of a place, just
+below a claim on the whole place: see :func:`_remainders`); several matches at the same specificity are
 all zone schools (a multi-school case), nearest first.
 
 **Points exactly on a shared edge** — the one rule: polygons are closed (``covers``); when a
@@ -60,6 +61,7 @@ KIND_LABELS = {
     "multi_school": "多校划片",
     "free_choice": "自主选择",
     "alternative": "可选",
+    "remainder": "户籍划片",
 }
 POLYGON_KINDS = ("street_limits", "compound", "street_list", "directional_bounds")
 _SPEC = {
@@ -71,6 +73,9 @@ _SPEC = {
     "village_any_group": 15,
     "name": 18,
     "township": 10,
+    "rest": 9,  # the rest of a township (remainder), below a claim on the whole township
+    "rest_village": 19,  # the rest of a village, below a claim on the whole village
+    "rest_county": 4,  # the rest of the jurisdiction (or of an undrawn area: 城区)
 }
 _CN_DIGITS = "零一二三四五六七八九十"
 EDGE_TOLERANCE_M = 0.5
@@ -317,6 +322,7 @@ def candidates_by_basis(
     matches, optional = _read_as_written(
         matches, optional, index, warnings, geo, loc.get("unit_ids")
     )
+    matches += _remainders(index, level, matches, hits, geo, warnings)
     dist: dict[str, float] = {}
 
     def distance(sid: str) -> float:
@@ -377,6 +383,80 @@ def _rule_plan(index: ZoneIndex, level: str) -> tuple[dict, frozenset]:
         )
         got = plans[level] = (plan, anyone)
     return got
+
+
+def _remainders(index, level, matches, hits, geo, warnings) -> list[dict]:
+    """The ``remainder`` zones (其余区域, 除以上学校招生范围以外的区域) that take this address.
+
+    A remainder of a place is claimed just below a claim on that whole place: a village's
+    rest 19, a township's rest 9, the rest of the jurisdiction (or of a place the text does
+    not draw, such as 城区) 4 — so every zone inside the place wins over it, a remainder of a
+    smaller place wins over one of a larger, and a claim on a larger place (第一小学：城关镇
+    beside 第二小学：东关村其余区域) does not hide it.  It needs the address in its place (its
+    unit, or the jurisdiction) and, when the text names the schools it leaves out (``of``:
+    除第一小学、第二小学招生范围以外), no zone of those schools on it.  Only the remainders
+    that are not outranked are returned (they add no option, and a 辖区 purchase rule reads
+    them as the school's own zone)."""
+    plan = _rest_plan(index, level)
+    if not plan:
+        return []
+    top = max((m["specificity"] for m in matches), default=0)
+    claimed = {m["school_id"] for m in matches}
+    got = []
+    for rid, sid, z in plan:
+        if z.get("units"):
+            if not hits.get(rid):
+                continue
+            rank = _rest_rank(z["units"][0])
+        elif _in_jurisdiction(geo, index):
+            rank = _SPEC["rest_county"]
+        else:
+            continue
+        if rank < top or set(z.get("of") or ()) & (claimed - {sid}):
+            continue
+        got.append(_m(sid, rid, z, rank))
+    best = max((m["specificity"] for m in got), default=0)
+    for m in got:
+        area = index.rules[m["rule_id"]][1].get("area")
+        if area and m["specificity"] == best:
+            warnings.append(
+                f"政策以“{area}其余区域”划给{_school_name(index, m['school_id'])}，但未写明"
+                f"“{area}”的范围：按本县其他学校划片以外的地址列出，请向教育局核实"
+            )
+    return got
+
+
+def _rest_rank(unit: dict) -> int:
+    """The specificity of the rest of this unit: below a claim on the whole unit (a village
+    matched by name claims 18, by code 20)."""
+    code, name = str(unit.get("code") or ""), str(unit.get("name") or "")
+    if len(code) == 9 or not code and re.search(r"(?:镇|乡|街道|苏木)$", name):
+        return _SPEC["rest"]
+    return _SPEC["rest_village"] if code else _SPEC["name"] - 1
+
+
+def _in_jurisdiction(geo: dict | None, index: ZoneIndex) -> bool:
+    """Whether an address is in the spec's county: its code starts with the county code (an
+    address without a code, or a spec without a county code, is taken as in it: the lookup
+    only reaches here for its own jurisdiction).  Only ``code`` is read (part of the answer
+    key of :func:`geo_enroll.lookup.answer_key`)."""
+    county = str(((index.spec.get("policy") or {}).get("county_code")) or "")
+    code = str((geo or {}).get("code") or "")
+    return not county or len(code) < 6 or code.startswith(county)
+
+
+def _rest_plan(index: ZoneIndex, level: str) -> list[tuple]:
+    """``(rule_id, school_id, zone)`` of the ``remainder`` zones of schools serving
+    ``level``; made once per index and level."""
+    plans = index.__dict__.setdefault("_rest_plans", {})
+    plan = plans.get(level)
+    if plan is None:
+        plan = plans[level] = [
+            (rid, sid, z)
+            for rid, (sid, z) in sorted(index.rules.items())
+            if z.get("kind") == "remainder" and _serves(index.schools[sid].get("level"), level)
+        ]
+    return plan
 
 
 def _zone_of_plan(index: ZoneIndex, level: str) -> list[tuple]:

@@ -400,7 +400,7 @@ _REST_OF = re.compile(
     rf"^(?:[{CN}]{{2,10}}?(?:镇|乡|街道|苏木))?(?:的)?(?:其他|其它|其余|剩余)(?:的)?(?:行政)?"
     r"(?:村|社区|村居|嘎查|区域)$"
 )
-"""城关镇其他村 / 其余社区: the rest of a place, which the list does not say (reported)."""
+"""城关镇其他村 / 其余社区: the rest of a place (a ``remainder`` zone, :mod:`.remainder`)."""
 
 
 _BUILDINGS_OF = re.compile(
@@ -596,8 +596,14 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 written[raw] = was.strip()  # 东关 read as 东关村: the text keeps what was written
     for k, item in enumerate(items):  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
-        if _REST_OF.match(item.strip()):  # 城关镇其余村: the rest of it — not said which
-            left.append(item.strip())
+        if _REST_OF.match(item.strip()):  # 城关镇其余村: what no other school takes of it
+            from .remainder import read_remainder
+
+            rest = read_remainder(item.strip(), town)
+            if rest is None:
+                left.append(item.strip())
+            else:
+                pieces.append(rest)
             continue
         as_written = item
         if (

@@ -40,6 +40,7 @@ from .multi_school import (
     link_shared,
     link_shared_catchments,
 )
+from .remainder import resolve_remainders
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
 
@@ -86,6 +87,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     read_school_codes(lines, ctx)
     annex = parse_tables(tables, lines, ctx)
     apply_pending(pending, ctx)
+    resolve_remainders(ctx)
     merge_annex(annex)
     link_shared(ctx)
     link_shared_catchments(ctx)

@@ -32,6 +32,7 @@ KIND_COLOURS = {
     "free_choice": "#f4ffb8",
     "property_rule": "#e6e6e6",
     "feeder": "#d6e4ff",
+    "remainder": "#e8e8ff",
 }
 """Background colour of each zone kind on the page."""
 

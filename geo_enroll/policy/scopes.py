@@ -38,6 +38,7 @@ from .grammar import (
     walked_edge_reason,
 )
 from .items import item_list
+from .remainder import OUTSIDE_AREA, read_remainder
 from .units import district_names
 
 __all__ = ["scope_pieces"]
@@ -150,9 +151,6 @@ _ALL_OF_TOWN = re.compile(
     rf"^(?P<t>{_TOWN_WORD})(?:的)?(?:所有|全部|各)(?:行政)?(?:村|社区|村居|嘎查)$"
 )
 """城关镇所有村 / 城关镇各行政村: the whole township."""
-_REST_OF_TOWN = re.compile(
-    rf"^{_TOWN_WORD}(?:的)?(?:其他|其它|其余|剩余)(?:的)?(?:行政)?(?:村|社区|村居|嘎查|区域)$"
-)
 
 _LINE_SIDE = re.compile(
     r"以(?P<line>[^，,；;。、以为→—-]{2,20}?)为界(?:的)?(?P<side>[东南西北])(?:侧|面|边|部)?"
@@ -168,12 +166,15 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     Exclusions (（不含X）, (除X), ，不含X, X除外) are read the same way for every kind
     (:func:`~geo_enroll.policy.grammar.split_exclusions`).
     """
+    rest = read_remainder(part, town)
+    if rest is not None:  # 城关镇除以上学校招生范围以外的区域 / 其余区域: what no other takes
+        return [rest], []
+    if OUTSIDE_AREA.match(WHO_TAIL.sub("", part.strip().strip("。；;，, "))):
+        return [], [part]  # 城区以外的区域: outside an area the text does not draw (reported)
     rewritten = _LINE_SIDE.sub(r"\g<line>以\g<side>", part)
     rewritten = _EXCEPT_AFTER.sub(r"\g<t>（除\g<ex>外）", rewritten)
     rewritten = _EXCEPT_BEFORE.sub(r"\g<t>（除\g<ex>外）", rewritten)
     rewritten = _ALL_OF_TOWN.sub(r"\g<t>", rewritten)
-    if _REST_OF_TOWN.match(rewritten):  # 城关镇其他村: the rest of it — which is not said here
-        return [], [part]
     if rewritten != part:  # read as rewritten, reported and kept as written
         got, lf = _part_pieces(rewritten, ctx, town)
         for x in got:

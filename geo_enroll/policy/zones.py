@@ -124,7 +124,11 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
     """The zone of one non-unit piece (limits, compound, bounds, street list)."""
     typ = piece["type"]
     fragment = piece.get("text")
-    if typ == "limits":
+    if typ == "rest":  # 其余区域: see .remainder
+        from .remainder import remainder_zone
+
+        zones.append(remainder_zone(piece, source, ctx))
+    elif typ == "limits":
         within = piece.get("within")
         code = None
         if within:

@@ -1,7 +1,7 @@
 """A township without some of its villages, written as a phrase (城关镇除东关村以外的所有村,
 除东关村外的城关镇所有村), was a unit named 除东关村以外的所有村 that no address has; the rest of a
 township (城关镇其他村) was a unit named 其他村.  Now: the township with those excepted, and the
-rest reported (which villages are "the others" is not said on the line).  Also limits written
+rest of a township the ``remainder`` of it (reported at first).  Also limits written
 with 达 / 邻 / 靠 and a last limit ending in 范围内 / 以内区域."""
 
 from __future__ import annotations
@@ -41,11 +41,18 @@ def test_a_township_without_some_of_its_villages(scope, units):
     assert not left
 
 
-@pytest.mark.parametrize("scope", ["东关村、城关镇其余村", "东关村、其他村"])
-def test_the_rest_of_a_township_is_reported_not_named(scope):
-    got, left = _read(scope)
-    assert got == [("东关村", ())]
-    assert left == [scope.split("、")[1]]
+@pytest.mark.parametrize(
+    "scope, rest", [("东关村、城关镇其余村", ["城关镇"]), ("东关村、其他村", [])]
+)
+def test_the_rest_of_a_township_is_not_named(scope, rest):
+    """Reported at first; now the rest of the place no other school takes (``remainder``,
+    tests/policy/test_remainder.py): the rest of 城关镇, or of the county."""
+    spec = parse_policy(f"# 某县招生范围\n\n某某小学：{scope}\n")
+    (zones,) = [s["zones"] for s in spec["schools"]]
+    assert [z["kind"] for z in zones] == ["admin_units", "remainder"]
+    assert [u["name"] for u in zones[0]["units"]] == ["东关村"]
+    assert [u["name"] for u in zones[1]["units"]] == rest
+    assert not spec["unparsed"]
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ ZONE_KIND_LABELS = {
     "compound": ("户籍划片", "catchment by residence"),
     "street_list": ("户籍划片", "catchment by residence"),
     "directional_bounds": ("户籍划片", "catchment by residence"),
+    "remainder": ("户籍划片（其余区域）", "catchment: the rest of the area"),
     "property_rule": ("购房", "by property"),
     "multi_school": ("多校划片", "multi-school zone"),
     "free_choice": ("自主选择", "free choice"),
