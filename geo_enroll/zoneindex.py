@@ -821,7 +821,7 @@ def _address_group(geo: dict, text: str, norm_group) -> str:
     """The address's 社/组: the geocoder's, else the first one written in the text."""
     ggrp = norm_group(geo.get("group"))
     if not ggrp:
-        found = re.findall(r"[一二三四五六七八九十\d]+(?:村民小组|[社组队](?!区))", text)
+        found = re.findall(r"[一二三四五六七八九十\d]+(?:村民小组|小组|[社组队](?!区))", text)
         ggrp = norm_group(next(iter(found), ""))
     return ggrp
 

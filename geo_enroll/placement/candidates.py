@@ -109,13 +109,13 @@ def _norm_group(g) -> str:
     """A group's name as compared: numerals in Chinese, 组 / 队 / 村民小组 as 社 (the same thing
     in different counties' words).
 
-    >>> [_norm_group(g) for g in ("3组", "三社", "第3村民小组", "3队", "12鄰")]
-    ['三社', '三社', '三社', '三社', '十二鄰']
+    >>> [_norm_group(g) for g in ("3组", "三社", "第3村民小组", "3队", "12鄰", "第三小组")]
+    ['三社', '三社', '三社', '三社', '十二鄰', '三社']
     """
     t = str(g or "").strip()
     t = re.sub(r"\d+", lambda m: _cn(int(m[0])), t)
     t = re.sub(r"^第(?=[零一二三四五六七八九十百])", "", t)
-    return re.sub(r"(?:村民小组|组|队)$", "社", t)
+    return re.sub(r"(?:村民小组|小组|组|队)$", "社", t)
 
 
 def _cn(n: int) -> str:

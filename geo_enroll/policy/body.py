@@ -28,7 +28,7 @@ from .document import (
 from .feeders import feeder_sentence
 from .grammar import CN, PATTERNS, parse_exclusion, split_top, strip_ordinal
 from .multi_school import area_line, area_title, close_area, is_multi_area, multi_area
-from .schools import add_school, level_of
+from .schools import add_school, level_of, match_school
 from .scopes import scope_pieces
 from .zones import pieces_to_zones
 
@@ -107,6 +107,37 @@ def _places_to_school(s: str) -> dict | None:
 
 
 _SCHOOL_WORD = r"小学|中学|初中|学校"
+
+
+def _school_clauses(sentence: str) -> list[str]:
+    """A sentence of several schools' clauses joined by commas (第一小学招收东关村适龄儿童，第二小学
+    招收南关村适龄儿童 / 东关村适龄儿童到第一小学就读，南关村适龄儿童到第二小学就读): one clause
+    per school, each read as a sentence; anything else stays whole.
+
+    >>> _school_clauses("第一小学招收东关村，第二小学招收南关村")
+    ['第一小学招收东关村', '第二小学招收南关村']
+    >>> _school_clauses("第一小学招收东关村，南关村")
+    ['第一小学招收东关村，南关村']
+    """
+    parts = split_top(sentence, "，,")
+    if len(parts) < 2 or not _admits(parts[0]):
+        return [sentence]
+    out = [parts[0]]
+    for part in parts[1:]:
+        if _admits(part):
+            out.append(part)
+        else:
+            out[-1] = f"{out[-1]}，{part}"
+    return [x.strip() for x in out] if len(out) > 1 else [sentence]
+
+
+def _admits(clause: str) -> bool:
+    """A clause giving a school its places, school first (招收 / 招生范围为…) or places first
+    (…到第一小学就读); a school's colon (第二小学：…) only after a whole clause."""
+    m = PATTERNS["school_admits"].match(strip_ordinal(clause.strip()))
+    if m and not re.search(r"[:：]", clause[: m.start("scope")]):
+        return not re.match(r"^(?:各|每|所有|本|其他|该)", m["school"])
+    return _places_to_school(strip_ordinal(clause.strip())) is not None
 
 
 def _more_places(clause: str, ctx: ParseContext) -> list[dict]:
@@ -266,7 +297,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             continue
         block_school = None
         line_school = None  # the school an earlier sentence of this line admits to
-        for sentence in sentences(line):
+        for sentence in [c for x in sentences(line) for c in _school_clauses(x)]:
             s = strip_ordinal(sentence)
             if multi_area(s, sentence, idx, ctx):
                 continue
@@ -330,6 +361,11 @@ _COMPOUNDS_LABEL = re.compile(
 """A later sentence that lists compounds as such (其中包含小区：…): its names are no guess."""
 
 
+_ONLY_SCHOOLS = re.compile(
+    r"(?:仅|只)(?:可|能)(?:报|报读|报名|选择|就读|入读)(?:于|到)?(?P<names>\S+?)(?:就读)?$"
+)
+
+
 def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
     """``X小学：A…；B…所围成的区域``: a later sentence of the line that is itself a scope
     (every piece understood) continues the school's zone list."""
@@ -337,6 +373,16 @@ def _continuation(school: dict, s: str, sentence: str, line: int, ctx: ParseCont
         return False
     if PATTERNS["school_admits"].match(s) or _places_to_school(s):  # another school's sentence
         return False  # (善化区大同小学招收… / 南关村的适龄儿童到第二小学就读)
+    only = _ONLY_SCHOOLS.search(s)
+    if only:  # …西乡大道以南的区域仅可报西乡实验学校（初中部）: this school's only if named
+        named = [match_school(n, ctx.schools) for n in split_top(only["names"], "和或、及与")]
+        if not any(x is school for x in named):
+            return False  # another school's (reported), never this one's zone
+        s = s[: only.start()]
+    if re.search(
+        rf"就读|入学|报名|报读|招收|不得|不可|可到|可去|(?:到|去|进入|入读)(?:{_SCHOOL_WORD})", s
+    ):
+        return False  # 南关村适龄儿童可到第二小学就读: a sentence about going somewhere, no list
     names = parse_exclusion(s)
     if names and school["zones"]:  # …北至欧亚三路，含赵村；不含福利院 — the last rule's exclusion
         last = school["zones"][-1]

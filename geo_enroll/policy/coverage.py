@@ -269,9 +269,9 @@ def _sort_items(raw, n, held, checks, said, left, kinds: Counter, silent: list) 
 
 
 _FILLER = re.compile(
-    r"以[东南西北]|[东南西北](?:侧|面|边)|两侧|区域|范围|辖区|所辖|部分|全部|户籍|适龄|儿童|少年|学生|毕业生"
+    r"以[东南西北]|[东南西北](?:侧|面|边)|两侧|区域|范围|辖区|所辖|所属|下辖|部分|全部|户籍|适龄|儿童|少年|学生|毕业生"
     r"|行政区域|行政区划|区划|行政村|行政|全境|全域|所有|各|其他|其余|有意愿|不含|不包括|包括|除|以外|之外|含"
-    r"|小学|的|内|及|和|与|至|[0-9０-９]+号?|[-—–~～→]"
+    r"|小学|的|内|及|和|与|至|[0-9０-９]+号?|[-—–~～→]|(?:仅|只)(?:可|能)(?:报读|报名|报|选择|就读)"
 )
 
 
@@ -294,4 +294,11 @@ def _items(raw: str) -> list[str]:
     )
     body = raw[m.end() :] if m else raw
     sentences = split_top(body, "。")  # …有意愿一表、二表生源: who of a whole list, as the parser
-    return [x for s in sentences for x in split_top(LIST_WHO_TAIL.sub("", s.strip()), "、，,；;")]
+    items = [x for s in sentences for x in split_top(LIST_WHO_TAIL.sub("", s.strip()), "、，,；;")]
+    return [_NEXT_SCHOOL.sub("", x.strip()) for x in items]  # …；第二小学招收南关村: 南关村
+
+
+_NEXT_SCHOOL = re.compile(
+    r"^[^，,；;。、]{1,30}?(?:小学|中学|初中|学校|校区)"
+    r"(?:招收|招生范围为|划片范围为?|服务范围为?|服务区域为?|学区范围为?)[：:]?(?=\S)"
+)

@@ -396,6 +396,14 @@ def _county_off(text: str) -> str:
     return text
 
 
+_BARE_PART = re.compile(r"(?:[A-Za-z]|[一二三四五六七八九十\d]{1,3}|[东南西北中])(?P<kind>区|期)")
+_PART_OF_COMPOUND = re.compile(
+    rf"(?P<base>[{CN}A-Za-z0-9]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|庭|园|院|广场|大厦|社区))"
+    r"(?:[A-Za-z]|[一二三四五六七八九十\d]{1,3}|[东南西北中])(?P<kind>区|期)"
+)
+"""幸福小区A区、B区 / 幸福家园1期、2期: a part (B区, 2期) after a compound's part of the same
+kind is a part of that compound (a compound named B区 would take every B区 of the county)."""
+
 _REST_OF = re.compile(
     rf"^(?:[{CN}]{{2,10}}?(?:镇|乡|街道|苏木))?(?:的)?(?:其他|其它|其余|剩余)(?:的)?(?:行政)?"
     r"(?:村|社区|村居|嘎查|区域)$"
@@ -587,9 +595,13 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
             run[0] = _INCLUDING.sub("", run[0].strip(), count=1)
             run[-1] = _EACH_KIND.sub(r"\1", run[-1].strip())
-        for raw, was in zip(share_suffix(run), run, strict=True):
+        for k, (raw, was) in enumerate(zip(share_suffix(run), run, strict=True)):
             if _SIDE_PART.fullmatch(re.sub(r"^.*?(?:镇|乡|街道|苏木)", "", was.strip())):
                 raw = was.strip()  # 城关镇北片、南关村: 北片 takes no 村 (it is reported)
+            part = _BARE_PART.fullmatch(raw.strip())
+            whole = _PART_OF_COMPOUND.fullmatch(items[-1]) if k and part and items else None
+            if whole and whole["kind"] == part["kind"]:  # 幸福小区A区、B区: 幸福小区B区
+                raw = whole["base"] + raw.strip()
             parts = split_joined(raw)
             items.extend(parts)
             if raw != was.strip() and len(parts) == 1:
@@ -739,13 +751,16 @@ def _read_item(
         if got and all(p["type"] in ("street_list", "compound") for p in got):
             return [{**p, "within": om["place"], "text": item} for p in got]
         return None
+    # …所辖各行政村（新浦片除外）及企事业单位: the enterprises lie in the area named before them
+    item = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", item)
     bracket = re.search(r"[（(\[【]", item)  # notes in brackets are read later, as they are
     head, note = (item[: bracket.start()], item[bracket.start() :]) if bracket else (item, "")
     head = re.sub(r"^(?:以及|及)(?=\S{2,})", "", head)  # 及江南大道: a joiner left on the item
     head = re.sub(r"^(?:学校)?(?:周边|周围|附近)的?(?=\S{2,})", "", head)  # 学校周边的阳光花园
     head = LEAD_VERB.sub("", head)  # 接纳青城社区 / 学校面向瑶琳镇: the place after the verb
-    # …所辖各行政村及企事业单位: the enterprises lie in the area named before them
     head = re.sub(r"(?<=\S{2})(?:及|和|以及)(?:所辖)?各?企事业单位$", "", head)
+    if re.fullmatch(r"各?(?:行政村|自然村|村|社区|居委会|村委会|村居)", head):
+        return []  # 三桥片所辖各行政村、社区: a kind of the place before, no place of its own
     head = AREA_TAIL.sub("", head)  # 原周浦乡所辖的区域范围 / 大青片所辖各行政村: the place
     place = WHO_TAIL.sub("", head)  # 龙庭公寓等 / 后浦村户籍的常住户口: the place
     if place != head and (not place or _GENERIC_PLACE.fullmatch(place)):
@@ -961,7 +976,7 @@ def _read_item(
     ):
         vm = None  # 胡村源 / 周村口: one name, not a part of 胡村
     if vm:
-        tail = vm["sub"]
+        tail = re.sub(r"^(?:所辖|所属|下辖|辖)?的?(?=\S)", "", vm["sub"])  # 东关村所辖1-5组
         if PATTERNS["group"].match(tail):
             name, group = vm["village"], tail
         elif tail.startswith("原") or not rest.endswith(("村", "社区", "嘎查", "居委会")):

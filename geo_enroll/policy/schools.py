@@ -43,6 +43,11 @@ def level_of(name: str, section_level: str | None) -> str:
     for word, level in LEVEL_WORDS:
         if name.endswith(word) or word in name[-4:]:
             return level
+    part = re.search(r"[（(](?P<p>[^（）()]*)[）)]$", name)  # 中澳实验学校（初中部公办班）
+    if part and re.search(r"初中部|中学部", part["p"]):
+        return "middle"
+    if part and "小学部" in part["p"]:
+        return "primary"
     if name.endswith(("学校", "分校")):
         return "nine_year"
     return "primary"
