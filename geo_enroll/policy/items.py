@@ -230,6 +230,10 @@ _PROSE = re.compile(
     r"按照|规定|执行|通知|另行|详见|附件|报名|入学|就读|学生|儿童|适龄|家长|可以|须|应当|负责|办理"
     r"|所属|交叉口|交接处|到底|红绿灯|同学区"
 )
+_CROSSING = re.compile(
+    rf"(?:路|街|道|巷|桥|线)(?:与|和|、)[{CN}A-Za-z0-9]{{1,15}}?(?:交汇|交会|交界|交叉|十字|路口|交口)"
+)
+"""人民路与解放路交汇处 / 交叉口 / 十字路口: a point of two streets, not a place's name."""
 _OCR_SPACE = re.compile(rf"(?<=[{CN}])[ \u3000]+(?=[{CN}])")
 _STRETCH = re.compile(
     rf"[（(](?P<a>[{CN}A-Za-z]{{2,20}}?)(?:至|到|—+|－|-)(?P<b>[{CN}A-Za-z]{{2,20}}?)段?[）)]"
@@ -405,10 +409,11 @@ _PART_OF_COMPOUND = re.compile(
 kind is a part of that compound (a compound named B区 would take every B区 of the county)."""
 
 _REST_OF = re.compile(
-    rf"^(?:[{CN}]{{2,10}}?(?:镇|乡|街道|苏木))?(?:的)?(?:其他|其它|其余|剩余)(?:的)?(?:行政)?"
-    r"(?:村|社区|村居|嘎查|区域)$"
+    rf"^(?:[{CN}\d]{{2,10}}?(?:镇|乡|街道|苏木|村|社区|嘎查|居委会))?(?:内)?(?:的)?"
+    r"(?:其他|其它|其余|剩余)(?:的)?(?:行政)?(?:村|社区|村居|嘎查|区域|地区|范围|部分|片区|组|村民小组)$"
 )
-"""城关镇其他村 / 其余社区: the rest of a place (a ``remainder`` zone, :mod:`.remainder`)."""
+"""城关镇其他村 / 其余社区 / 北关村其余区域: the rest of a place (a ``remainder`` zone,
+:mod:`.remainder`)."""
 
 
 _BUILDINGS_OF = re.compile(
@@ -476,6 +481,50 @@ def _buildings_out(run: list[str], left: list[str]) -> list[str]:
         out.append(run[k])
         k += 1
     return out
+
+
+_COUNTED = re.compile(
+    rf"(?P<name>(?:(?!个|所辖|辖区|和|及|与)[{CN}\d]){{0,10}}?)(?P<etc>等)?"
+    r"(?P<n>[一二两三四五六七八九十\d]{1,3})个"
+    r"(?P<kind>(?:行政|自然)?村|社区|居委会|村委会|嘎查|村民小组|组|小区)"
+)
+_CN_COUNT = {c: k for k, c in enumerate("零一二三四五六七八九", start=0)} | {"两": 2}
+
+
+def _count(n: str) -> int | None:
+    """一 → 1, 十二 → 12, 两 → 2, 3 → 3 (up to 99).
+
+    >>> [_count(x) for x in ("三", "十", "十二", "二十一", "两", "7")]
+    [3, 10, 12, 21, 2, 7]
+    """
+    if n.isdigit():
+        return int(n)
+    if "十" in n:
+        tens, _, ones = n.partition("十")
+        return (_CN_COUNT.get(tens, 1) if tens else 1) * 10 + (
+            _CN_COUNT.get(ones, 0) if ones else 0
+        )
+    return _CN_COUNT.get(n) if len(n) == 1 else None
+
+
+def _counted_run(run: list[str], left: list[str]) -> list[str]:
+    """A run whose last item says how many it lists (东关、西关、南关三个村 / 东关村、西关村等2个
+    村): the kind shared, the count checked; a count that is not the run's (东关等3个村: others
+    unnamed) reports the run whole in ``left``.
+
+    >>> left = []
+    >>> _counted_run(["东关", "西关", "南关三个村"], left), _counted_run(["东关等3个村"], left), left
+    (['东关', '西关', '南关村'], [], ['东关等3个村'])
+    """
+    m = _COUNTED.fullmatch(run[-1].strip()) if run else None
+    if not m or re.search(r"(?:镇|乡|街道|苏木)$", m["name"]):
+        return run  # 宝昌镇6个社区: the township's units, by count (a ``count`` piece)
+    if not m["name"] or _count(m["n"]) != len(run):
+        left.append("、".join(x.strip() for x in run))  # as written
+        return []
+    kind = re.sub(r"^(?:行政|自然)(?=村)|委会$", "", m["kind"]) or m["kind"]
+    kind = kind if kind != "居" else "居委会"
+    return [*run[:-1], m["name"] if m["name"].endswith(kind) else m["name"] + kind]
 
 
 def _numbers_end_in_hao(rest: list[str]) -> bool:
@@ -590,6 +639,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             continue
         run = split_top(chunk, "、")
         run = _buildings_out(run, left)  # 幸福小区1、2、3栋: not drawn, reported whole
+        run = _counted_run(run, left)  # 东关、西关、南关三个村: three villages
         if not run:
             continue
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
@@ -989,6 +1039,8 @@ def _read_item(
             name, group = gm["v"], gm["g"]
     if not re.fullmatch(rf"[{CN}A-Za-z0-9·•]{{1,16}}", name) or _PROSE.search(name):
         return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
+    if _CROSSING.search(name):
+        return None  # 人民路与解放路交汇处东北片区: a corner of a crossing, no place: reported
     if _SIDE_PART.fullmatch(name):
         return None  # 城关镇东部 / 城关街道东侧: which part is unsaid (as （部分）): reported
     if (

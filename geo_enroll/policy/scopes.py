@@ -53,7 +53,7 @@ def scope_pieces(
     """
     pieces, left = [], []
     scope = LIST_WHO_TAIL.sub("", scope.strip().strip("。；;，,"))  # …有意愿一表、二表生源
-    scope = _UNIT_EXCEPT.sub(r"\g<u>（除\g<ex>外）", scope)  # 东关村除3组外 → 东关村（除3组外）
+    scope = _UNIT_EXCEPT.sub(_unit_except, scope)  # 东关村除3组外 → 东关村（除3组外）
     scope = _SIDE_WORD.sub(r"以\g<side>", scope)  # 解放路东侧 / 以东侧 → 解放路以东
     scope = numbered_areas(group_lists(scope))
     # numbered alternatives ①…②… or 1.…2.… are parts of one union
@@ -66,6 +66,9 @@ def scope_pieces(
             last["exclude"] = list(dict.fromkeys([*(last.get("exclude") or []), *names]))
             continue
         p, lf = _part_pieces(part, ctx, town)
+        for piece in [x for x in p if _at_a_corner(x)]:  # 建设路与光明街交叉口以东、以北区域
+            p.remove(piece)
+            lf.append(piece.get("text") or part)
         pieces.extend(p)
         left.extend(lf)
         for piece in p:  # township context carries over to later parts
@@ -131,9 +134,19 @@ def _walked_staircase(steps: list[str]) -> tuple[list[dict], str | None] | None:
 
 _UNIT_EXCEPT = re.compile(
     rf"(?P<u>[{CN}\d]{{2,12}}?(?:村|社区|嘎查|居委会))除(?P<ex>[^，,；;（）()]+?)(?:以外|之外|外)"
-    r"(?=$|[，,；;、。])"
+    r"(?:的?(?:其他|其余|其它|剩余)?的?(?:村民小组|组|社|区域|范围|部分|地方))?(?=$|[，,；;、。])"
+    # 东关村一组以外的区域 / 东关村1、2组以外: the village without those groups
+    rf"|(?P<u2>[{CN}\d]{{2,12}}?(?:村|社区|嘎查))(?P<ex2>[一二三四五六七八九十\d、-]+(?:组|社|村民小组))"
+    r"(?:以外|之外)的?(?:其他|其余|其它|剩余)?的?(?:村民小组|组|社|区域|范围|部分|地方)?(?=$|[，,；;、。])"
 )
-"""东关村除3组外 / 建兴社区除昌盛园小区以外: the unit without those (its bracketed form)."""
+"""东关村除3组外 / 建兴社区除昌盛园小区以外 / 东关村除一组外的其他组 / 东关村一组以外的区域: the
+unit without those (its bracketed form)."""
+
+
+def _unit_except(m: re.Match) -> str:
+    return f"{m['u'] or m['u2']}（除{m['ex'] or m['ex2']}外）"
+
+
 _TOWN_WORD = rf"[{CN}]{{2,10}}?(?:镇|乡|街道|苏木)"
 _EXCEPTED = r"(?:(?!以[东南西北]|[东南西北]至|至)[^，,；;（）()])+?"
 """Places excepted by name (东关村、西关村), not an area by its streets (解放路以东…: a negated box)."""
@@ -151,6 +164,18 @@ _ALL_OF_TOWN = re.compile(
     rf"^(?P<t>{_TOWN_WORD})(?:的)?(?:所有|全部|各)(?:行政)?(?:村|社区|村居|嘎查)$"
 )
 """城关镇所有村 / 城关镇各行政村: the whole township."""
+
+_CORNER = re.compile(r"交叉口|交汇处|交汇点|交会处|交界处|十字路口|路口$|交口$")
+
+
+def _at_a_corner(piece: dict) -> bool:
+    """A bounds piece whose "street" is a crossing (建设路与光明街交叉口以东、以北区域: which
+    street bounds which side is not said, and 以北 had no street): reported, not drawn."""
+    if piece.get("type") != "bounds":
+        return False
+    streets = [b.get("street") or "" for b in piece.get("bounds") or []]
+    return any(_CORNER.search(x) for x in [*streets, *(piece.get("bounded_by") or [])])
+
 
 _LINE_SIDE = re.compile(
     r"以(?P<line>[^，,；;。、以为→—-]{2,20}?)为界(?:的)?(?P<side>[东南西北])(?:侧|面|边|部)?"

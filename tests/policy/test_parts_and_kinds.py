@@ -127,3 +127,73 @@ def test_groups_written_with_di_in_the_engine(tmp_path):
         [ids["第二小学"]],
         [ids["第二小学"]],
     ]
+
+
+@pytest.mark.parametrize(
+    "scope, units",
+    [
+        ("东关、西关、南关三个村", ["东关村", "西关村", "南关村"]),
+        ("东关村、西关村、南关村等3个村", ["东关村", "西关村", "南关村"]),
+        ("东关、西关两个村", ["东关村", "西关村"]),
+        ("城关镇东关、西关、南关3个社区", ["东关社区", "西关社区", "南关社区"]),
+    ],
+)
+def test_a_counted_list(scope, units):
+    """南关三个村 was a unit of that name; the count is checked against the list."""
+    got, left = _read(scope)
+    assert [g[0] for g in got] == units
+    assert not left
+
+
+@pytest.mark.parametrize("scope", ["东关等3个村", "东关、西关四个村"])
+def test_a_count_that_is_not_the_lists_is_reported(scope):
+    """东关等3个村: two villages unnamed — reported whole, no unit named 东关等3个村."""
+    try:
+        got, left = _read(scope)
+    except Exception:  # noqa: BLE001 - nothing else to read: no zoning found
+        return
+    assert got == [] and left == [scope]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "人民路与解放路交汇处东北片区",
+        "建设路与光明街交叉口以东、以北区域",
+        "人民路和解放路十字路口西南区域",
+    ],
+)
+def test_a_corner_of_a_crossing_is_reported(scope):
+    """Which streets bound it is not said: was a compound of that name, or the bounds 建设路以东
+    and 光明街交叉口以东 (以北 dropped)."""
+    got, left = _read(f"东关村、{scope}")
+    assert got == [("东关村", None, None, ())]
+    assert left == [scope]
+
+
+@pytest.mark.parametrize(
+    "scope, excluded",
+    [
+        ("东关村除一组外的其他组", ("一组",)),
+        ("东关村一组以外的区域", ("一组",)),
+        ("东关村1、2组以外的其他组", ("1组", "2组")),
+        ("东关村除3组外", ("3组",)),
+    ],
+)
+def test_a_village_without_some_groups(scope, excluded):
+    """东关村除一组外的其他组 / 东关村一组以外的区域 were sub-areas of those words (no address
+    names them: the village's children matched no school)."""
+    got, left = _read(scope)
+    assert got == [("东关村", None, None, excluded)]
+    assert not left
+
+
+def test_a_village_without_some_groups_in_the_engine(tmp_path):
+    from .conftest import offered
+
+    spec = parse_policy(
+        "# 某县招生范围\n\n第一小学：东关村一组以外的区域。\n第二小学：东关村一组。\n"
+    )
+    got, ids = offered(spec, ("某镇东关村1组8号", "某镇东关村3组8号"), tmp_path)
+    assert got["某镇东关村1组8号"][0] == [ids["第二小学"]]
+    assert got["某镇东关村3组8号"][0] == [ids["第一小学"]]

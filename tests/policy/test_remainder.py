@@ -204,3 +204,20 @@ def test_outside_the_county_the_rest_takes_nothing(taipusi_rest):
     name = {s["id"]: s["name"] for s in spec["schools"]}
     assert [name[m["school_id"]] for m in candidate_schools(inside, "primary", index=index)["zone"]]
     assert candidate_schools(outside, "primary", index=index)["zone"] == []
+
+
+def test_the_rest_of_a_village_in_a_list_and_in_a_table(tmp_path):
+    """北关村其余区域 in a list or a table cell was the sub-area 其余 of 北关村 (no address names
+    it); 北关村其他组 was reported.  Now the rest of 北关村: below its groups named elsewhere."""
+    spec = _spec(
+        "| 序号 | 学校名称 | 招生范围 |\n|---|---|---|\n"
+        "| 1 | 第一小学 | 东关村；北关村1组 |\n"
+        "| 2 | 第二小学 | 南关村；北关村其余区域 |\n"
+    )
+    zone = _rest(spec, "第二小学")
+    assert [u["name"] for u in zone["units"]] == ["北关村"] and not spec["unparsed"]
+    got, ids = offered(spec, ("某镇北关村1组8号", "某镇北关村3组8号"), tmp_path)
+    assert got["某镇北关村1组8号"][0] == [ids["第一小学"]]
+    assert got["某镇北关村3组8号"][0] == [ids["第二小学"]]
+    listed = _spec("第三小学：东关村、北关村其他组。")
+    assert [u["name"] for u in _rest(listed)["units"]] == ["北关村"]
