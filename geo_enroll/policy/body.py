@@ -324,12 +324,20 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                 _body_clause(school, mm["scope"], sentence, idx, ctx, pending, basis="migrant")
                 heading_school = None
                 continue
+            pm = _SCHOOL_PART.match(s)
+            base = line_school or block_school
+            if pm and base is not None:  # 初中部招收…: the other part of the line's school
+                s = f"{_PART_OF.sub('', base['name'])}（{pm['part']}）招收{pm['scope']}"
             m = PATTERNS["school_admits"].match(s) or _places_to_school(s)
+            part = _SCHOOL_PART.match(m["scope"]) if m else None
+            if part:  # 实验学校：小学部招收…；初中部招收…: one school per part, each its level
+                m = {"school": f"{m['school']}（{part['part']}）", "scope": part["scope"]}
             if m and ctx.area is not None:  # a school line: the "area" was a grouping title
                 close_area(ctx, section_level)
             if m and not re.match(r"^(?:各|每|所有|本|其他)", m["school"]):
                 name = m["school"]
-                school = add_school(name, level_of(name, section_level), ctx, district=district)
+                level = level_of(name, None if _PART_OF.search(name) else section_level)
+                school = add_school(name, level, ctx, district=district)
                 _body_clause(school, m["scope"], sentence, idx, ctx, pending)
                 heading_school = None
                 line_school = ctx.current = block_school = school
@@ -353,6 +361,14 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
                     }
                 )
     close_area(ctx, section_level)
+
+
+_SCHOOL_PART = re.compile(
+    r"^(?P<part>小学部|初中部|中学部)(?:招收|招生范围为?[:：]?|划片范围为?[:：]?|服务范围为?[:：]?"
+    r"|学区范围为?[:：]?|[:：])(?P<scope>\S.*)$"
+)
+"""小学部招收东关村适龄儿童 under 实验学校: that part of a nine-year school (实验学校（小学部）)."""
+_PART_OF = re.compile(r"[（(]?(?:小学部|初中部|中学部)[）)]?$")
 
 
 _COMPOUNDS_LABEL = re.compile(

@@ -91,3 +91,26 @@ def test_on_the_real_notice():
     assert sum(z["kind"] == "directional_bounds" for z in xxs["zones"]) == 2
     assert sum(z["kind"] == "directional_bounds" for z in zas["zones"]) == 1
     assert any("仅可报西乡实验学校" in u["text"] for u in spec["unparsed"] if u["line"] == 251)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "实验学校：小学部招收东关村适龄儿童；初中部招收东关村、西关村小学毕业生。",
+        "实验学校：小学部：东关村；初中部：东关村、西关村。",
+        "实验学校小学部招生范围为东关村；初中部招收东关村、西关村。",
+    ],
+)
+@pytest.mark.parametrize("section", ["", "## 二、小学招生范围\n\n"])
+def test_the_parts_of_a_nine_year_school(line, section):
+    """实验学校：小学部招收…；初中部招收… was a unit named 小学部招收东关村 (and the 初中部 sentence
+    reported): each part is the school's own, at its level, whatever the section says."""
+    spec = parse_policy(f"# 某县招生范围\n\n{section}{line}\n")
+    got = {
+        s["level"]: (s["name"], [u["name"] for z in s["zones"] for u in z.get("units") or []])
+        for s in spec["schools"]
+    }
+    assert got["primary"][1] == ["东关村"] and got["middle"][1] == ["东关村", "西关村"]
+    assert got["primary"][0] in ("实验学校（小学部）", "实验学校小学部")  # as written
+    assert got["middle"][0] == "实验学校（初中部）" and len(got) == 2
+    assert not spec["unparsed"]
