@@ -53,6 +53,7 @@ def _body_clause(
     else:
         scope = scope_text
     scope = re.sub(r"(?:户籍|的)+$", "", scope.strip())
+    scope = _WHO_BEFORE.sub("", _WHO_AFTER.sub("", scope))  # 居住在东关村 / 东关村户籍和实际居住
     same = PATTERNS["same_zone"].match(scope_text.strip().rstrip("。；;，, "))
     if same and not same["school"]:  # 第三小学：与第一小学同学区招生 — the other's zone, later
         pending.append(("same_zone", same["of"] or same["of2"] or same["of3"], None, src, school))
@@ -107,6 +108,16 @@ def _places_to_school(s: str) -> dict | None:
 
 
 _SCHOOL_WORD = r"小学|中学|初中|学校"
+_WHO_BEFORE = re.compile(
+    r"^(?:(?:户籍|户口|家庭住址|居住地?|现居住|实际居住|常住)(?:地)?(?:在|于|为)|(?:家住|现住)(?:在|于)?)"
+    r"(?=\S{2,})"
+)
+"""户籍在东关村 / 居住在东关村的适龄儿童: who, then the place (the place is the zone)."""
+_WHO_AFTER = re.compile(
+    r"(?<=\S{2})(?:的)?(?:户籍|户口)(?:和|及|或|与|、|以及)"
+    r"(?:在本村)?(?:实际居住|居住|常住|现居住|持有居住证|持居住证|居住证持有人)[^，,、；;。（）()]*$"
+)
+"""东关村户籍和实际居住的 / 东关村户籍及居住证持有人子女: who of the place before."""
 
 
 def _school_clauses(sentence: str) -> list[str]:

@@ -114,3 +114,20 @@ def test_the_parts_of_a_nine_year_school(line, section):
     assert got["primary"][0] in ("实验学校（小学部）", "实验学校小学部")  # as written
     assert got["middle"][0] == "实验学校（初中部）" and len(got) == 2
     assert not spec["unparsed"]
+
+
+@pytest.mark.parametrize(
+    "scope, units",
+    [
+        ("居住在东关村的适龄儿童", ["东关村"]),  # was a unit named 居住在东关村
+        ("家住东关村的适龄儿童", ["东关村"]),  # was a unit named 家住东关村
+        ("户籍在东关村的适龄儿童", ["东关村"]),  # these four were reported
+        ("居住在东关村、西关村的适龄儿童", ["东关村", "西关村"]),
+        ("东关村户籍和实际居住的适龄儿童", ["东关村"]),
+        ("东关村户籍及居住证持有人子女", ["东关村"]),
+    ],
+)
+def test_who_before_and_after_the_place(scope, units):
+    got, left = _read(f"第二小学：南关村。\n第一小学：{scope}。")
+    assert got == {"第二小学": ["南关村"], "第一小学": units}
+    assert not left
