@@ -120,6 +120,56 @@ _WHO_AFTER = re.compile(
 """东关村户籍和实际居住的 / 东关村户籍及居住证持有人子女: who of the place before."""
 
 
+def _joined_limits(parts: list[str]) -> list[str]:
+    """Limits written one per sentence (东至东大桥；南至察哈尔街；西至民生路；北至光明大街) are one
+    box: a run of sentences, each a side limit after a sentence ending in one, is joined when
+    the run names at least three sides, none twice (北至A，东至B；西至C、北至D: two boxes).
+
+    >>> _joined_limits(["第一小学：东至东大桥", "南至察哈尔街", "西至民生路", "北至光明大街"])
+    ['第一小学：东至东大桥，南至察哈尔街，西至民生路，北至光明大街']
+    >>> _joined_limits(["第一小学：东关村", "南至察哈尔街"])
+    ['第一小学：东关村', '南至察哈尔街']
+    >>> _joined_limits(["甲小学：北至A路，东至B路", "西至C路、北至D路"])
+    ['甲小学：北至A路，东至B路', '西至C路、北至D路']
+    """
+    out: list[str] = []
+    k = 0
+    while k < len(parts):
+        sides = _limit_sides(parts[k], head=True)
+        j = k + 1
+        while sides and j < len(parts):
+            more = _limit_sides(parts[j])
+            if not more or set(more) & set(sides) or len(set(more)) < len(more):
+                break
+            sides += more
+            j += 1
+        if j > k + 1 and len(set(sides)) >= 3 and len(set(sides)) == len(sides):
+            joined = "，".join(p.strip().rstrip("；;。 ") for p in parts[k:j])
+            out.append(joined)
+        else:
+            out.extend(parts[k:j])
+        k = j
+    return out
+
+
+def _limit_sides(part: str, head: bool = False) -> list[str]:
+    """The sides named by a sentence made of side limits only (its school's colon dropped when
+    ``head``); [] when any clause is not a limit (for ``head``: its last clause must be)."""
+    body = strip_ordinal(part).strip().rstrip("；;。 ")
+    if head:
+        body = re.sub(r"^[^：:，,]{2,40}?[：:](?=.{4})", "", body)
+    clauses = [strip_ordinal(c).strip() for c in split_top(body, "，,、") if c.strip()]
+    found = [PATTERNS["limit"].match(c) for c in clauses]
+    if head:
+        tail = []
+        for m in reversed(found):  # the limits the sentence ends with
+            if not m:
+                break
+            tail.append(m["dir"])
+        return tail[::-1]
+    return [m["dir"] for m in found] if found and all(found) else []
+
+
 def _school_clauses(sentence: str) -> list[str]:
     """A sentence of several schools' clauses joined by commas (第一小学招收东关村适龄儿童，第二小学
     招收南关村适龄儿童 / 东关村适龄儿童到第一小学就读，南关村适龄儿童到第二小学就读): one clause
@@ -308,7 +358,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             continue
         block_school = None
         line_school = None  # the school an earlier sentence of this line admits to
-        for sentence in [c for x in sentences(line) for c in _school_clauses(x)]:
+        for sentence in [c for x in _joined_limits(sentences(line)) for c in _school_clauses(x)]:
             s = strip_ordinal(sentence)
             if multi_area(s, sentence, idx, ctx):
                 continue

@@ -509,6 +509,7 @@ def _limits_only(clauses: list[str]) -> bool:
 _LABEL = re.compile(rf"^(?P<label>[{CN}]{{2,12}})[:：]\s*(?P<rest>\S.*)$")
 _GENERIC_LABEL = re.compile(
     r"(?:学校所在|本校|学校)?(?:代招|招生|划片|学区|施教区?|服务区|教育服务区)?(?:服务)?范围|学区|片区|区域"
+    r"|(?:四至|四界|界址|边界|界限)(?:范围)?"
     rf"|{CONTAINS_LABEL}"
 )
 """A label before a list that names no place (招生范围：…, 其中包含小区：东方海岸、光明府…)."""
