@@ -160,6 +160,25 @@ _EXCEPT_BEFORE = re.compile(
     rf"^除(?P<ex>{_EXCEPTED})(?:以外|之外|外)的?(?P<t>{_TOWN_WORD}){_ALL_VILLAGES}$"
 )
 """除东关村外的城关镇所有村: the same, the exception written first."""
+_EXCEPT_COMMA = re.compile(
+    rf"^除(?P<ex>{_EXCEPTED})(?:以外|之外|外)[，,](?P<t>{_TOWN_WORD})(?:的)?(?:其他|其它|其余|剩余)?"
+    rf"{_ALL_VILLAGES}$"
+)
+"""除东关村、西关村外，城关镇其余各村: the township without those."""
+_BUT_NAMED = re.compile(
+    rf"^(?P<t>{_TOWN_WORD})(?:辖区|范围)?(?:内)?(?P<ex>(?:(?!除){_EXCEPTED}))(?:以外|之外)(?:的)?"
+    rf"(?:其他|其它|其余|剩余)?{_ALL_VILLAGES}$"
+)
+"""城关镇东关村、西关村以外的其他村: the township without those (was read as 东关村 — the
+opposite)."""
+_OTHERS_THAN = re.compile(
+    rf"(?P<ex>(?:(?!除|以外|之外)[{CN}\d、，,和及]){{2,40}}?)(?:以外|之外)(?:的)?(?:其他|其它|其余|剩余)"
+    r"(?:的)?(?:各|所有|全部)?(?:行政)?(?:村|社区|村居|嘎查|区域|范围|地区)"
+)
+_OUTSIDE_OF = re.compile(
+    rf"除?(?:(?!除)[{CN}\d、]){{2,30}}?(?:以外|之外)(?:的)?(?:所有|全部|各)?"
+    r"(?:乡镇|乡|镇|区域|地区|范围|农村|村|村庄|地方|社区)?"
+)
 _ALL_OF_TOWN = re.compile(
     rf"^(?P<t>{_TOWN_WORD})(?:的)?(?:所有|全部|各)(?:行政)?(?:村|社区|村居|嘎查)$"
 )
@@ -199,6 +218,8 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     rewritten = _LINE_SIDE.sub(r"\g<line>以\g<side>", part)
     rewritten = _EXCEPT_AFTER.sub(r"\g<t>（除\g<ex>外）", rewritten)
     rewritten = _EXCEPT_BEFORE.sub(r"\g<t>（除\g<ex>外）", rewritten)
+    rewritten = _EXCEPT_COMMA.sub(r"\g<t>（除\g<ex>外）", rewritten)
+    rewritten = _BUT_NAMED.sub(r"\g<t>（除\g<ex>外）", rewritten)
     rewritten = _ALL_OF_TOWN.sub(r"\g<t>", rewritten)
     if rewritten != part:  # read as rewritten, reported and kept as written
         got, lf = _part_pieces(rewritten, ctx, town)
@@ -206,6 +227,14 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
             if x.get("text") and x["text"] not in part:
                 x["text"] = part
         return got, [x if x in part else part for x in lf]
+    bare = WHO_TAIL.sub("", part.strip().strip("。；;，, "))
+    om = _OTHERS_THAN.fullmatch(bare)
+    if om:  # 东关村、西关村以外的其他村: the town's others when the lines are under a town
+        if town:
+            return _part_pieces(f"{town}（除{om['ex']}外）", ctx, town)
+        return [], [part]  # the others of what is not said: reported, never 东关村 itself
+    if _OUTSIDE_OF.fullmatch(bare):
+        return [], [part]  # 城关镇以外的区域: outside a place (reported), no unit named 以外
     pieces: list[dict] = []
     left: list[str] = []
     lm = _LABEL.match(part)

@@ -73,3 +73,35 @@ def test_limits_in_other_words(scope):
         )
     ]
     assert not left
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "城关镇东关村、西关村以外的其他村",  # was 东关村 (the opposite) and a unit 西关村以外的其他村
+        "除东关村、西关村外，城关镇其余各村",  # was units 除东关村, 其余各村 and a compound 西关村外
+    ],
+)
+def test_a_township_but_some_villages_in_other_words(scope):
+    got, left = _read(scope)
+    assert got == [("城关镇", ("东关村", "西关村"))]
+    assert not left
+
+
+def test_the_others_of_villages_in_a_townships_context():
+    from geo_enroll.policy.document import ParseContext
+    from geo_enroll.policy.scopes import scope_pieces
+
+    pieces, left = scope_pieces("东关村、西关村以外的其他村", ParseContext(county=None), "城关镇")
+    assert [(p["name"], p.get("exclude")) for p in pieces] == [("城关镇", ["东关村", "西关村"])]
+    assert not left
+
+
+@pytest.mark.parametrize(
+    "scope", ["东关村、西关村以外的其他村", "东关村以外的区域", "城关镇以外的区域"]
+)
+def test_outside_named_places_without_a_township_is_reported(scope):
+    """The others of what is not said: reported — never 东关村 itself, nor a unit named 以外."""
+    spec = parse_policy(f"# 某县招生范围\n\n第二小学：南关村。\n某某小学：{scope}\n")
+    assert [u["text"] for u in spec["unparsed"]] == [scope]
+    assert [s["name"] for s in spec["schools"] if s["zones"]] == ["第二小学"]
