@@ -72,6 +72,13 @@ def _generic(label: str) -> bool:
     return bool(_GENERIC.match(label.strip()))
 
 
+def _is_middle(label: str) -> bool:
+    """A middle school by its name (第一中学, 某初级中学, 某学校（初中部））."""
+    from .schools import level_of
+
+    return level_of(split_campus(label)[0] if "部" not in label else label, None) == "middle"
+
+
 def _labels(text: str) -> list[str]:
     return [x.strip().strip("*") for x in split_top(text, "、，,；;和及与") if x.strip().strip("*")]
 
@@ -83,6 +90,15 @@ def feeder_sentence(
     text = s.strip().strip("。；;")
     plain = simplified(text)
     m = _GRADUATES.match(plain)
+    if m and not _generic(m["to"]) and any(_generic(x) for x in _labels(m["from"])):
+        # 第二中学：其余小学毕业生 — which schools "the others" are is not modelled: reported
+        ctx.unparsed.append(
+            {
+                **source_ref(sentence, line),
+                "reason": "对口“其余/其他学校”毕业生：未写明哪些学校 feeder from unnamed schools",
+            }
+        )
+        return True
     if m and not _generic(m["to"]) and not any(_generic(x) for x in _labels(m["from"])):
         # 第三中学：第一小学、第二小学毕业生 — the middle school's feeder primaries
         ctx.feeders.append(
@@ -115,10 +131,15 @@ def feeder_sentence(
     if m and (_generic(m["to"]) or any(_generic(x) for x in _labels(m["from"]))):
         return False  # 本区小学毕业生升入本区初中: no school is named
     if m:
+        to = text[m.start("to") : m.end("to")].strip()
+        froms = _labels(text[m.start("from") : m.end("from")])
+        if _is_middle(froms[0]) and not _is_middle(to):
+            # 第一中学对口第一小学、第二小学: the middle school first, its primaries after
+            froms, to = [to, *_labels(_FALLBACK.split(m["tail"])[0])], froms[0]
         ctx.feeders.append(
             {
-                "to": text[m.start("to") : m.end("to")].strip(),
-                "from": _labels(text[m.start("from") : m.end("from")]),
+                "to": to,
+                "from": froms,
                 "fallback": bool(_FALLBACK.search(m["tail"])),
                 "source": src,
             }

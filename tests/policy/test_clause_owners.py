@@ -131,3 +131,30 @@ def test_who_before_and_after_the_place(scope, units):
     got, left = _read(f"第二小学：南关村。\n第一小学：{scope}。")
     assert got == {"第二小学": ["南关村"], "第一小学": units}
     assert not left
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第一中学对口第一小学、第二小学。",  # was 第一小学 with a feeder from 第一中学 (reversed)
+        "第一小学、第二小学毕业生对口升入第一中学。",
+        "第一中学：第一小学、第二小学毕业生。",
+    ],
+)
+def test_which_way_a_feeder_goes(line):
+    spec = parse_policy(f"# 某县招生范围\n\n{line}\n")
+    feeders = {
+        s["name"]: [f["name"] for z in s["zones"] for f in z.get("from_schools") or []]
+        for s in spec["schools"]
+        if any(z["kind"] == "feeder" for z in s["zones"])
+    }
+    assert feeders == {"第一中学": ["第一小学", "第二小学"]}
+
+
+def test_a_feeder_from_the_other_schools_is_reported():
+    """第二中学：其余小学毕业生 was a compound named 其余."""
+    spec = parse_policy(
+        "# 某县招生范围\n\n第一中学：第一小学、第二小学毕业生。\n第二中学：其余小学毕业生。\n"
+    )
+    assert not [z for s in spec["schools"] if s["name"] == "第二中学" for z in s["zones"]]
+    assert [u["text"] for u in spec["unparsed"]] == ["第二中学：其余小学毕业生"]
