@@ -43,6 +43,36 @@ _SHARED_SENTENCE = re.compile(
 )
 
 
+_SCHOOL_NAME = r"(?:(?!、)[^：:，,。；;（）()]){2,30}?(?:小学|中学|初中|学校|校区|分校)"
+_SCHOOLS_FIRST = re.compile(
+    # 第一小学、第二小学共同招收东关村适龄儿童 / 第一小学和第二小学招收… / 第一小学、第二小学：东关村（多校划片）
+    rf"^(?P<schools>{_SCHOOL_NAME}(?:(?:、|和|及|与){_SCHOOL_NAME})+)"
+    r"(?:(?:共同|联合)?(?:招收|招生范围为?)(?P<area>.+?)|[:：](?P<area2>.+?)[（(]多校划片[）)])"
+    r"(?:的)?(?:户籍)?(?:适龄儿童(?:少年)?|适龄少年|小学毕业生|学生)?$"
+)
+_SCHOOLS_AFTER = re.compile(
+    # 东关村适龄儿童由第一小学、第二小学共同招收
+    r"^(?P<area>[^，,；;]+?)(?:的)?(?:户籍)?(?:适龄儿童(?:少年)?|适龄少年|学生)?"
+    rf"由(?P<schools>{_SCHOOL_NAME}(?:(?:、|和|及|与){_SCHOOL_NAME})+)(?:共同|联合)(?:招收|招生)$"
+)
+"""Schools named together for one area without the words 共同学区 / 多校划片: shared too."""
+
+
+def _named_together(s: str) -> tuple[str, list[str]] | None:
+    """(area, school labels) of 第一小学、第二小学共同招收东关村 (and the forms above)."""
+    m = _SCHOOLS_FIRST.match(s.strip()) or _SCHOOLS_AFTER.match(s.strip())
+    if not m:
+        return None
+    area = (m.groupdict().get("area") or m.groupdict().get("area2") or "").strip()
+    labels = [
+        x[1].strip() for x in re.finditer(rf"(?:^|、|和|及|与)({_SCHOOL_NAME})", m["schools"])
+    ]
+    labels = [x for x in labels if x]
+    if not area or len(labels) < 2 or re.search(r"可(?:以)?招收|交叉|也可", area):
+        return None
+    return area, labels
+
+
 def is_multi_area(s: str) -> bool:
     """Whether ``s`` is a sentence :func:`multi_area` reads (a zone shared by schools)."""
     return _multi_area_parts(s) is not None
@@ -81,9 +111,16 @@ def multi_area(s: str, sentence: str, line: int, ctx: ParseContext) -> bool:
     The schools are matched once every school is known (tables come after the body).
     """
     parts = _multi_area_parts(s)
-    if parts is None:
+    together = None if parts is not None else _named_together(s)
+    if parts is None and together is None:
         return False
-    area, labels = parts
+    area, labels = parts or together
+    if together:  # the schools are this sentence's subject: known from here on
+        from .schools import add_school, level_of
+
+        for label in labels:
+            if match_school(label, ctx.schools) is None:
+                add_school(label, level_of(label, None), ctx)["_together"] = True
     ctx.multi_areas.append({"area": area, "labels": labels, "source": source_ref(sentence, line)})
     return True
 

@@ -92,10 +92,16 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     link_shared(ctx)
     link_shared_catchments(ctx)
     link_feeders(ctx)
-    ctx.schools = [s for s in ctx.schools if s["zones"] or s["code"] or _unread(s, lines, ctx)]
+    ctx.schools = [
+        s
+        for s in ctx.schools
+        if s["zones"] or s["code"] or s.get("_together") or _unread(s, lines, ctx)
+    ]
     show_districts(ctx.schools, ctx.unparsed)
     keep_previous_ids(ctx, previous)
     link_multi_school(ctx)
+    # schools named only together for an area (第一小学、第二小学共同招收…): kept if they got it
+    ctx.schools = [s for s in ctx.schools if not s.pop("_together", None) or s["zones"]]
     finish_shared(ctx.schools)
     finish_feeders(ctx.schools)
     _number_rules(ctx)

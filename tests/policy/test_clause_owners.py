@@ -158,3 +158,34 @@ def test_a_feeder_from_the_other_schools_is_reported():
     )
     assert not [z for s in spec["schools"] if s["name"] == "第二中学" for z in s["zones"]]
     assert [u["text"] for u in spec["unparsed"]] == ["第二中学：其余小学毕业生"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第一小学、第二小学：东关村（多校划片）。",
+        "第一小学和第二小学共同招收东关村适龄儿童。",
+        "第一小学、第二小学招收东关村适龄儿童。",
+        "东关村适龄儿童由第一小学、第二小学共同招收。",
+    ],
+)
+def test_schools_named_together_share_the_area(line, tmp_path):
+    """Was "no school zoning found" (or the sentence reported): one area, both schools."""
+    from .conftest import offered
+
+    spec = parse_policy(f"# 某县招生范围\n\n第三小学：南关村。\n{line}\n")
+    kinds = {s["name"]: [z["kind"] for z in s["zones"]] for s in spec["schools"]}
+    assert kinds == {
+        "第三小学": ["admin_units"],
+        "第一小学": ["multi_school"],
+        "第二小学": ["multi_school"],
+    }
+    assert not spec["unparsed"]
+    got, ids = offered(spec, ("某镇东关村8号", "某镇南关村8号"), tmp_path)
+    assert sorted(got["某镇东关村8号"][0]) == sorted([ids["第一小学"], ids["第二小学"]])
+    assert got["某镇南关村8号"][0] == [ids["第三小学"]]
+
+
+def test_a_school_name_starting_with_he_is_one_school():
+    spec = parse_policy("# 某县招生范围\n\n和平小学和第二小学共同招收东关村适龄儿童。\n")
+    assert sorted(s["name"] for s in spec["schools"]) == ["和平小学", "第二小学"]
