@@ -44,13 +44,24 @@ def _names(codes, county) -> str:
         u = by_code.get(c)
         if u:
             groups[u.township].append(u.short)
+        elif c.startswith(_BY_NAME):  # a unit known by name only (no official list)
+            town, _, name = c[len(_BY_NAME) :].partition("@")[0].partition("/")
+            groups[town or "（未写明乡镇）"].append(name)
     return "；".join(f"{t}: {'、'.join(v)}" for t, v in groups.items())
 
 
-def _expand(unit: dict, towns: dict) -> set[str]:
+_BY_NAME = "name:"
+"""The claim key of a unit without a code: its township (as written) and name."""
+
+
+def _expand(unit: dict, towns: dict, by_name: bool = False) -> set[str]:
+    """The official codes a unit stands for (a township: its villages); ``by_name``: a unit
+    without a code stands for its name and township as written (every county without a
+    shipped list), for the overlap check."""
     code = unit.get("code")
     if not code:
-        return set()
+        name = str(unit.get("name") or "")
+        return {f"{_BY_NAME}{unit.get('township') or ''}/{name}"} if by_name and name else set()
     if len(code) == 9:
         return set(towns.get(code, [])) or {code}
     return {code}
@@ -60,13 +71,16 @@ def _is_annex(zone: dict) -> bool:
     return zone.get("origin") == "annex"
 
 
-def find_conflicts(schools: list[dict], county: str | None) -> list[dict]:
-    """Every disagreement between body and annexes, overlaps and spelling variants."""
+def find_conflicts(schools: list[dict], county: str | None, district_at=None) -> list[dict]:
+    """Every disagreement between body and annexes, overlaps and spelling variants.
+
+    ``district_at(line)``: the district heading of a line (units known by name only overlap
+    within one district: two districts' 郎家村 are two villages)."""
     towns = _township_villages(county)
     out: list[dict] = []
     out += _limits(schools)
     out += _coverage(schools, towns, county)
-    out += _overlaps(schools, towns, county)
+    out += _overlaps(schools, towns, county, district_at)
     out += _spelling(schools)
     out += _cross_township(schools)
     out += _layout(schools)
@@ -221,7 +235,7 @@ def _dedupe(sources: list[dict]) -> list[dict]:
     return out
 
 
-def _overlaps(schools: list[dict], towns: dict, county) -> list[dict]:
+def _overlaps(schools: list[dict], towns: dict, county, district_at=None) -> list[dict]:
     claims: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for s in schools:
         if s["level"] not in ("primary", "middle"):
@@ -230,7 +244,10 @@ def _overlaps(schools: list[dict], towns: dict, county) -> list[dict]:
             if z["kind"] != "admin_units":
                 continue
             for u in z["units"]:
-                for code in sorted(_expand(u, towns)):
+                for code in sorted(_expand(u, towns, by_name=True)):
+                    if code.startswith(_BY_NAME) and district_at is not None:
+                        # a name is one place within one district heading only
+                        code = f"{code}@{district_at(int(z['source'].get('line') or 0)) or ''}"
                     claims[(s["level"], code)][s["id"]].append((u, z))
     pairs: dict[tuple, dict] = {}
     for (_level, code), by_school in claims.items():

@@ -137,7 +137,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
         "policy": policy,
         "schools": ctx.schools,
         "unparsed": ctx.unparsed,
-        "conflicts": find_conflicts(ctx.schools, ctx.county) + ctx.district_notes,
+        "conflicts": find_conflicts(ctx.schools, ctx.county, ctx.district_at) + ctx.district_notes,
     }
     # nothing lost silently: a line or item of the zoning part that no rule names and no
     # leftover holds is reported too (see policy.coverage)
