@@ -244,7 +244,7 @@ PATTERNS: dict[str, re.Pattern] = {
         r"|(?:单号|双号|单数|双数)?\s*(?:\d+\s*[号弄]?\s*[-—–~～至到－]+\s*)?\d+[号弄]"
         r"(?:[（(]?[单双]号[）)]?)?"
     ),
-    "number_to": re.compile(r"(?<![\d-])(?P<b>\d+)[号弄]?(?:以内|以下|之内|止)"),
+    "number_to": re.compile(r"(?<![\d-])(?P<b>\d+)[号弄]?(?:以内|以下|之内|止|以前|之前)"),
     "whole_street": re.compile(r"全段|全线|全部|各段|所有门牌|全部门牌|两侧全部"),
     "number_from": re.compile(r"(?<![\d-])(?P<a>\d+)号?(?:以后|以上|之后|起|往后)"),
     "street_name": re.compile(
@@ -253,7 +253,7 @@ PATTERNS: dict[str, re.Pattern] = {
         # 祥和里单号1-303号: a lane named …里 / …弄, read as a street only before its numbers
         r"|(?:里|弄)(?=(?:单号|双号|单双号|全号)\s*\d|\s*\d+\s*号?\s*[-—–~～至到－]\s*\d+\s*号"
         r"|\s*\d+\s*号(?![楼栋幢院室])))"
-        r"(?:[东南西北中]?[一二三四五六七八九十]+段|[东南西北]段|(?<=大道)[东南西北中](?=\d|$|[（(]))?"
+        r"(?:[东南西北中]?[一二三四五六七八九十]+段|[东南西北中]段|(?<=大道)[东南西北中](?=\d|$|[（(]))?"
         r"(?:[东南西北中]?[一二三四五六七八九十\d]+(?:巷|里|弄|胡同)|附[一二三四五六七八九十\d]+巷)?)"
         r"(?:[（(](?P<paren>[^）)]*)[）)])?\s*[:：]?\s*(?P<rest>.*)$"
     ),
@@ -663,11 +663,16 @@ def street_segments(qualifier: str) -> list[dict]:
         side = DIRECTIONS[sm.group("side")]
     # one segment per parity word (单号…、双号…); without one, the whole qualifier
     starts = [m.start() for m in PATTERNS["parity"].finditer(text)]
-    chunks = (
-        [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)], strict=True)]
-        if len(starts) > 1
-        else [text]
-    )
+    inner = re.fullmatch(r"[（(]([^（）()]*)[）)]", text)  # （1-99号、2-100号）: the bracket's list
+    parts = [c for c in split_top(inner[1] if inner else text, "、，,；;") if c.strip()]
+    if len(parts) > 1 and sum(1 for _ in PATTERNS["number_range"].finditer(text)) > 1:
+        # 1-99号、2-100号 (one street's stretches, each with its own parity if any)
+        chunks = [c for c in parts if PATTERNS["number_range"].search(c)]
+        chunks += [c for c in parts if c not in chunks and PATTERNS["house_number"].search(c)]
+    elif len(starts) > 1:
+        chunks = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)], strict=True)]
+    else:
+        chunks = [text]
     out = []
     for chunk in chunks:
         numbers = parse_numbers(chunk)

@@ -1043,6 +1043,8 @@ def _read_item(
         return None  # 人民路与解放路交汇处东北片区: a corner of a crossing, no place: reported
     if _SIDE_PART.fullmatch(name):
         return None  # 城关镇东部 / 城关街道东侧: which part is unsaid (as （部分）): reported
+    if re.search(r"(?:路|街|大道|巷)(?:[东南西北中]段|段)$", name):
+        return None  # 人民路北段（解放路以北）: a stretch of a street, no unit, no area: reported
     if (
         town is None
         and ctx.county not in _units.COUNTIES

@@ -88,3 +88,50 @@ def test_on_the_real_notice():
         }
     ]
     assert not [u for u in spec["unparsed"] if u["line"] in (350, 420)]
+
+
+def _streets(scope: str) -> tuple[list[tuple], list[str]]:
+    spec = parse_policy(f"# 某县招生范围\n\n第二小学：东关村。\n第一小学：{scope}。\n")
+    school = next(s for s in spec["schools"] if s["name"] == "第一小学")
+    return [
+        (z["street"], z["numbers"], z["sides"])
+        for z in school["zones"]
+        if z["kind"] == "street_list"
+    ], [u["text"] for u in spec["unparsed"]]
+
+
+@pytest.mark.parametrize(
+    "scope, got",
+    [
+        (  # the second stretch was lost (成都大邑 line 56: 小东街（1—97号，2—98号）)
+            "人民路（1-99号、2-100号）",
+            [
+                ("人民路", {"from": 1, "to": 99, "parity": "all"}, "both"),
+                ("人民路", {"from": 2, "to": 100, "parity": "all"}, "both"),
+            ],
+        ),
+        (  # was {from 2, to 100, odd} and {even} with no numbers
+            "人民路（1-99号单号、2-100号双号）",
+            [
+                ("人民路", {"from": 1, "to": 99, "parity": "odd"}, "odd"),
+                ("人民路", {"from": 2, "to": 100, "parity": "even"}, "even"),
+            ],
+        ),
+        (  # was the list [99, 99]
+            "人民路99号以前（含99号）",
+            [("人民路", {"from": 1, "to": 99, "parity": "all"}, "both")],
+        ),
+        ("围城南路中段", [("围城南路中段", None, "both")]),  # was a compound of that name
+    ],
+)
+def test_house_numbers(scope, got):
+    streets, left = _streets(scope)
+    assert streets == got
+    assert not left
+
+
+def test_a_stretch_of_a_street_with_a_side_is_reported():
+    """人民路北段（解放路以北） was the area north of 解放路 inside a place named 人民路北段 (not
+    found, so every address north of 解放路): reported."""
+    streets, left = _streets("人民路北段（解放路以北）")
+    assert streets == [] and left == ["人民路北段（解放路以北）"]
