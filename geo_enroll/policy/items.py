@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from . import units as _units
-from .document import ParseContext
+from .document import ParseContext, simplified
 from .grammar import (
     AREA_TAIL,
     CATEGORY,
@@ -410,7 +410,7 @@ kind is a part of that compound (a compound named B区 would take every B区 of 
 
 _REST_OF = re.compile(
     rf"^(?:[{CN}\d]{{2,10}}?(?:镇|乡|街道|苏木|村|社区|嘎查|居委会))?(?:内)?(?:的)?"
-    r"(?:其他|其它|其余|剩余)(?:的)?(?:行政)?(?:村|社区|村居|嘎查|区域|地区|范围|部分|片区|组|村民小组)$"
+    r"(?:其他|其它|其余|剩余)(?:的)?(?:各|所有)?(?:行政)?(?:村|社区|村居|嘎查|里|区域|地区|范围|部分|片区|组|村民小组)$"
 )
 """城关镇其他村 / 其余社区 / 北关村其余区域: the rest of a place (a ``remainder`` zone,
 :mod:`.remainder`)."""
@@ -658,7 +658,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
                 written[raw] = was.strip()  # 东关 read as 东关村: the text keeps what was written
     for k, item in enumerate(items):  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
-        if _REST_OF.match(item.strip()):  # 城关镇其余村: what no other school takes of it
+        if _REST_OF.match(simplified(item.strip())):  # 城关镇其余村: what no other school takes
             from .remainder import read_remainder
 
             rest = read_remainder(item.strip(), town)

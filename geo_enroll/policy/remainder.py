@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from .document import ParseContext
+from .document import ParseContext, simplified
 from .grammar import CN, WHO_TAIL, split_exclusions, split_top
 
 __all__ = [
@@ -45,10 +45,10 @@ _OTHERS = (
     rf"|[{CN}A-Za-z0-9、，,和及与（）()]{{2,80}}?(?:小学|中学|初中|学校|分校|校区|学部|学园))"
 )
 """Whose zones are left out: 以上学校 / 上述 (every other school) or schools by name."""
-_ZONE_NOUN = r"(?:的)?(?:招生|划片|服务|施教|入学)?(?:范围|区域|片区|学区|服务区|施教区)"
-_AREA = r"(?:区域|地区|范围|片区|部分|地方|地段|街区)"
+_ZONE_NOUN = r"(?:的|之)?(?:招生|划片|服务|施教|入学)?(?:范围|区域|片区|学区|服务区|施教区)"
+_AREA = r"(?:区域|地区|范围|片区|部分|地方|地段|街区|之区域)"
 _REST = r"(?:其余|其他|其它|剩余)"
-_TAIL = rf"(?:的)?{_REST}?(?:的)?(?:(?:所有|全部|各)?(?:行政)?(?:村|社区|村居|嘎查)|{_AREA})?"
+_TAIL = rf"(?:的)?{_REST}?(?:的)?(?:(?:所有|全部|各)?(?:行政)?(?:村|社区|村居|嘎查|里)|{_AREA})?"
 _PLACE = rf"(?!{_REST}|{_AREA}|内|的)[{CN}A-Za-z0-9]{{2,14}}?"
 _IN = r"(?:辖区|范围|区域)?(?:内|以内)?(?:的)?"
 _FORMS = (
@@ -75,10 +75,10 @@ _FORMS = (
     ),
     # 城关镇其余区域 / 城区其他区域 / 其他村 / 其余区域
     re.compile(
-        rf"^(?P<place>{_PLACE})?{_IN}{_REST}(?:的)?(?:(?:行政)?(?:村|社区|村居|嘎查)|村民小组|组|{_AREA})$"
+        rf"^(?P<place>{_PLACE})?{_IN}{_REST}(?:的)?(?:各|所有)?(?:(?:行政)?(?:村|社区|村居|嘎查)|里|村民小组|组|{_AREA})$"
     ),
 )
-_UNIT = re.compile(rf"[{CN}A-Za-z0-9]{{2,12}}(?:镇|乡|街道|苏木|村|社区|嘎查|居委会|村委会)")
+_UNIT = re.compile(rf"[{CN}A-Za-z0-9]{{2,12}}(?:镇|乡|街道|苏木|村|社区|嘎查|居委会|村委会|里)")
 _WHOLE = re.compile(
     r"(?:全|本)(?:县|旗|区|市)(?:域|范围)?|(?:县|旗)域|辖区|本辖区|县内|旗内|全境"
     rf"|[{CN}]{{2,10}}(?:县|旗|自治县|自治旗)"
@@ -106,16 +106,17 @@ def read_remainder(part: str, town: str | None) -> dict | None:
     ``town``: the township the lines are under (the place when the text names none).
     """
     head, excluded = split_exclusions(part.strip().strip("。；;，, "))
-    text = WHO_TAIL.sub("", head)
+    written = WHO_TAIL.sub("", head)
+    text = simplified(written)  # Traditional text (其餘區域) read alike, names kept as written
     for form in _FORMS:
         m = form.fullmatch(text)
         if m is None:
             continue
-        groups = m.groupdict()
-        place = groups.get("place") or groups.get("place2")
-        if groups.get("place") and groups.get("place2"):  # 城关镇除…以外的城区: two places
+        said = {g: written[m.start(g) : m.end(g)] for g, v in m.groupdict().items() if v}
+        place = said.get("place") or said.get("place2")
+        if said.get("place") and said.get("place2"):  # 城关镇除…以外的城区: two places
             return None
-        names = _school_names(groups.get("of") or "")
+        names = _school_names(said.get("of") or "")
         if names is None:
             return None
         return {
@@ -141,11 +142,17 @@ def _school_names(of: str) -> list[str] | None:
     """Schools named in ``of`` ([] for 以上学校 / 其他学校: every other school); None when
     it names something else."""
     of = of.strip()
-    if not of or re.fullmatch(rf"{_OTHERS_WORD}(?:各|所有)?(?:学校|小学|初中|中学|各校|校)?", of):
+    plain = simplified(of)
+    if not of or re.fullmatch(
+        rf"{_OTHERS_WORD}(?:各|所有)?(?:学校|小学|初中|中学|各校|校)?", plain
+    ):
         return []
     names = [n.strip() for n in split_top(of, "、，,和及与") if n.strip()]
     if not names or not all(
-        re.search(r"(?:小学|中学|初中|学校|分校|校区|学部|学园)(?:[（(][^（）()]*[）)])?$", n)
+        re.search(
+            r"(?:小学|中学|初中|学校|分校|校区|学部|学园|国小|国中)(?:[（(][^（）()]*[）)])?$",
+            simplified(n),
+        )
         for n in names
     ):
         return None
@@ -159,7 +166,7 @@ def remainder_zone(piece: dict, source: dict, ctx: ParseContext) -> dict:
 
     place = piece.get("place")
     units, area = [], None
-    if place and _UNIT.fullmatch(place):
+    if place and _UNIT.fullmatch(simplified(place)):
         town = piece.get("town")
         units = [unit_entry(place, None if is_township(place) or town == place else town, ctx)]
     elif not is_whole_jurisdiction(place):

@@ -221,3 +221,12 @@ def test_the_rest_of_a_village_in_a_list_and_in_a_table(tmp_path):
     assert got["某镇北关村3组8号"][0] == [ids["第二小学"]]
     listed = _spec("第三小学：东关村、北关村其他组。")
     assert [u["name"] for u in _rest(listed)["units"]] == ["北关村"]
+
+
+def test_traditional_characters():
+    """城關鎮其餘區域 was a compound of that name: read as its Simplified twin, named as written."""
+    spec = _spec(f"{OWN}第三小学：城關鎮其餘區域。")
+    zone = _rest(spec)
+    assert [u["name"] for u in zone["units"]] == ["城關鎮"] and not spec["unparsed"]
+    spec = _spec(f"{OWN}第三小学：除第一小学招生範圍以外之區域。")
+    assert _rest(spec)["of"] == [next(s["id"] for s in spec["schools"] if s["name"] == "第一小学")]
