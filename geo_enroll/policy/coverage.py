@@ -292,7 +292,10 @@ def _items(raw: str) -> list[str]:
     """Top-level items of a line: after a school's colon, split at 、，；。 (and CSV commas)."""
     plain = simplified(raw)
     m = re.match(r"^[^：:]{2,40}?[：:]", plain) or re.match(
-        r"^.{2,40}?(?:招收|招生范围为|划片范围为?|服务范围为?|服务区域为?|学区范围为?)", plain
+        r"^.{2,40}?(?:招收|对应(?:的)?(?:区域|范围|片区)?(?:为|是|包括)?|招生范围为|划片范围为?"
+        r"|服务范围为?|服务区域为?|学区范围为?"
+        r"|(?:的)?(?:学区|招生范围|划片范围|服务范围|施教区)(?:范围)?(?:为|是|包括|包含))",
+        plain,
     )
     body = raw[m.end() :] if m else raw
     sentences = split_top(body, "。")  # …有意愿一表、二表生源: who of a whole list, as the parser

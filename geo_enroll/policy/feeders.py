@@ -33,10 +33,13 @@ __all__ = ["feeder_sentence", "feeder_row", "link_feeders", "finish_feeders", "s
 
 _SCHOOL = r"[^：:，,。；;]{2,40}?(?:小学|中学|初中|学校|校区|分校|小学部|初中部|国小|国中|[）)])"
 
-_UNDER = re.compile(r"^(?:对口|直升|升入)(?:初中|中学|学校|初级中学)[:：]\s*(?P<to>.+)$")
+_UNDER = re.compile(
+    r"^(?:对口|直升|升入|对应)(?:的)?(?:初中|中学|学校|初级中学)[:：为是]\s*(?P<to>.+)$"
+)
 _FROM_TO = re.compile(
     rf"^(?P<from>{_SCHOOL}(?:[、和及与]{_SCHOOL})*)(?:的)?(?:应届)?(?:毕业生|学生)?(?:全部|均|统一)?"
-    rf"(?:对口(?:升入|进入|直升|划入|到)?|直升|升入)(?P<to>{_SCHOOL})(?:就读|入学)?(?P<tail>.*)$"
+    rf"(?:对口(?:升入|进入|直升|划入|到)?|对应(?:的)?(?:初中|中学)?(?:为|是)?|直升|升入)"
+    rf"(?P<to>{_SCHOOL})(?:就读|入学)?(?P<tail>.*)$"
 )
 _TO_FROM = re.compile(
     rf"^(?P<to>{_SCHOOL})(?:的)?(?:对口|生源)(?:小学|学校)(?:为|是|有)?[:：]?\s*(?P<from>.+)$"
@@ -110,7 +113,7 @@ def feeder_sentence(
             }
         )
         return True
-    if "对口" not in plain and "直升" not in plain and "升入" not in plain:
+    if not re.search(r"对口|直升|升入|对应", plain):
         return False
     src = source_ref(sentence, line)
     m = _UNDER.match(plain)

@@ -189,3 +189,38 @@ def test_schools_named_together_share_the_area(line, tmp_path):
 def test_a_school_name_starting_with_he_is_one_school():
     spec = parse_policy("# 某县招生范围\n\n和平小学和第二小学共同招收东关村适龄儿童。\n")
     assert sorted(s["name"] for s in spec["schools"]) == ["和平小学", "第二小学"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第一小学的学区为东关村、西关村。",
+        "第一小学学区包括：东关村、西关村。",
+        "第一小学招生范围包括东关村、西关村。",
+        "第一小学对应区域为东关村、西关村。",
+    ],
+)
+def test_more_words_for_a_schools_zone(line):
+    """Were "no school zoning found"."""
+    got, left = _read(line)
+    assert got == {"第一小学": ["东关村", "西关村"]} and not left
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "第一小学对应初中为第一中学。",
+        "第一小学对应第一中学。",
+        "第一中学对应第一小学。",
+        "第一小学：东关村。\n对应初中：第一中学。",  # was a school named 对应初中
+    ],
+)
+def test_duiying_is_a_feeder(text):
+    spec = parse_policy(f"# 某县招生范围\n\n{text}\n")
+    feeders = {
+        s["name"]: [f["name"] for z in s["zones"] for f in z.get("from_schools") or []]
+        for s in spec["schools"]
+        if any(z["kind"] == "feeder" for z in s["zones"])
+    }
+    assert feeders == {"第一中学": ["第一小学"]}
+    assert "对应初中" not in [s["name"] for s in spec["schools"]]
