@@ -448,30 +448,31 @@ def _in_jurisdiction(geo: dict | None, index: ZoneIndex) -> bool:
 def _rest_plan(index: ZoneIndex, level: str) -> list[tuple]:
     """``(rule_id, school_id, zone)`` of the ``remainder`` zones of schools serving
     ``level``; made once per index and level."""
-    plans = index.__dict__.setdefault("_rest_plans", {})
-    plan = plans.get(level)
-    if plan is None:
-        plan = plans[level] = [
-            (rid, sid, z)
-            for rid, (sid, z) in sorted(index.rules.items())
-            if z.get("kind") == "remainder" and _serves(index.schools[sid].get("level"), level)
-        ]
-    return plan
+    return _level_plan(index, level, "_rest_plans", lambda z: z.get("kind") == "remainder")
 
 
 def _zone_of_plan(index: ZoneIndex, level: str) -> list[tuple]:
     """``(rule_id, school_id, zone)`` of the options over another school's zone
     (``alternative`` with ``zone_of``) of schools serving ``level``; made once per index and
     level."""
-    plans = index.__dict__.setdefault("_zone_of_plans", {})
+    return _level_plan(
+        index,
+        level,
+        "_zone_of_plans",
+        lambda z: z.get("kind") == "alternative" and bool(z.get("zone_of")),
+    )
+
+
+def _level_plan(index: ZoneIndex, level: str, key: str, keep) -> list[tuple]:
+    """``(rule_id, school_id, zone)`` of the zones ``keep`` takes, of schools serving
+    ``level``, in ``rule_id`` order; kept on the index under ``key`` per level."""
+    plans = index.__dict__.setdefault(key, {})
     plan = plans.get(level)
     if plan is None:
         plan = plans[level] = [
             (rid, sid, z)
             for rid, (sid, z) in sorted(index.rules.items())
-            if z.get("kind") == "alternative"
-            and z.get("zone_of")
-            and _serves(index.schools[sid].get("level"), level)
+            if keep(z) and _serves(index.schools[sid].get("level"), level)
         ]
     return plan
 

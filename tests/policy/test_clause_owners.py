@@ -20,6 +20,15 @@ from ..conftest import SHARED, need_shared
 ZONING = SHARED / "reference" / "zoning-dev"
 
 
+def _feeders(spec: dict) -> dict[str, list[str]]:
+    """The feeder primaries named on each school that has a feeder."""
+    return {
+        s["name"]: [f["name"] for z in s["zones"] for f in z.get("from_schools") or []]
+        for s in spec["schools"]
+        if any(z["kind"] == "feeder" for z in s["zones"])
+    }
+
+
 def _read(text: str) -> tuple[dict[str, list[str]], list[str]]:
     spec = parse_policy(f"# 某县招生范围\n\n{text}\n")
     got: dict[str, list[str]] = {}
@@ -143,11 +152,7 @@ def test_who_before_and_after_the_place(scope, units):
 )
 def test_which_way_a_feeder_goes(line):
     spec = parse_policy(f"# 某县招生范围\n\n{line}\n")
-    feeders = {
-        s["name"]: [f["name"] for z in s["zones"] for f in z.get("from_schools") or []]
-        for s in spec["schools"]
-        if any(z["kind"] == "feeder" for z in s["zones"])
-    }
+    feeders = _feeders(spec)
     assert feeders == {"第一中学": ["第一小学", "第二小学"]}
 
 
@@ -217,10 +222,6 @@ def test_more_words_for_a_schools_zone(line):
 )
 def test_duiying_is_a_feeder(text):
     spec = parse_policy(f"# 某县招生范围\n\n{text}\n")
-    feeders = {
-        s["name"]: [f["name"] for z in s["zones"] for f in z.get("from_schools") or []]
-        for s in spec["schools"]
-        if any(z["kind"] == "feeder" for z in s["zones"])
-    }
+    feeders = _feeders(spec)
     assert feeders == {"第一中学": ["第一小学"]}
     assert "对应初中" not in [s["name"] for s in spec["schools"]]
