@@ -252,6 +252,8 @@ _TYPED = re.compile(
 _COUNTY_PREFIX = re.compile(
     rf"^(?P<county>[{CN}]{{1,6}}?(?:县|区|市|旗))(?=[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))"
 )
+_ETC_KIND = re.compile(r"(?<=[村区会查园苑])等(?:行政村|自然村|村|社区|居委会|村委会|嘎查|小区)$")
+"""东关村、西关村等村: 等 and the kind close the list (西关村村 before)."""
 _ALL_COUNTED = re.compile(
     r"(?:(?:\d+|[一二三四五六七八九十]+)个(?:行政村|村|社区|居委会|居民组|居民区|嘎查)[和及、]?)+"
 )
@@ -640,6 +642,8 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         run = split_top(chunk, "、")
         run = _buildings_out(run, left)  # 幸福小区1、2、3栋: not drawn, reported whole
         run = _counted_run(run, left)  # 东关、西关、南关三个村: three villages
+        if run:  # 东关村、西关村等村 / 南关村等行政村: the list's kind after 等, no place
+            run[-1] = _ETC_KIND.sub("", run[-1].strip())
         if not run:
             continue
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village

@@ -197,3 +197,18 @@ def test_a_village_without_some_groups_in_the_engine(tmp_path):
     got, ids = offered(spec, ("某镇东关村1组8号", "某镇东关村3组8号"), tmp_path)
     assert got["某镇东关村1组8号"][0] == [ids["第二小学"]]
     assert got["某镇东关村3组8号"][0] == [ids["第一小学"]]
+
+
+@pytest.mark.parametrize(
+    "scope, names",
+    [
+        ("东关村、西关村等村", ["东关村", "西关村"]),  # was 西关村村 (and reported)
+        ("东关村、西关村、南关村等行政村", ["东关村", "西关村", "南关村"]),  # was 南关村村
+        ("东关、西关等村", ["东关村", "西关村"]),
+        ("幸福小区、和平小区等小区", ["幸福小区", "和平小区"]),
+    ],
+)
+def test_deng_and_a_kind_close_the_list(scope, names):
+    got, left = _read(scope)
+    assert [g[1] if g[0] == "compound" else g[0] for g in got] == names
+    assert not left
