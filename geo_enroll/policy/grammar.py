@@ -549,7 +549,15 @@ def group_lists(text: str) -> str:
         nums = re.findall(r"\d+", m["nums"])
         return f"{m['v']}（{'、'.join(n + m['suf'] for n in nums)}）"
 
-    return _GROUP_LIST.sub(_one, text)
+    out = _GROUP_LIST.sub(_one, text)
+    if out == text:
+        return text
+    # 东关村1、2组和西关村: the groups' bracket, then another place of the list
+    return re.sub(
+        rf"(（[^（）]*(?:组|社|队)）)(?:和|及|以及)(?=[{CN}\d]{{2,12}}(?:村|社区|嘎查|居委会|小区))",
+        r"\1、",
+        out,
+    )
 
 
 def parse_exclusion(text: str) -> list[str] | None:

@@ -252,6 +252,10 @@ _TYPED = re.compile(
 _COUNTY_PREFIX = re.compile(
     rf"^(?P<county>[{CN}]{{1,6}}?(?:县|区|市|旗))(?=[{CN}]{{2,8}}?(?:镇|乡|苏木|街道))"
 )
+_GROUPS_THEN_PLACE = re.compile(
+    r"(?P<groups>[一二三四五六七八九十\d]+(?:组|社|队|村民小组))(?:及|和|以及)"
+    rf"(?P<place>[{CN}\d]{{2,12}}(?:村|社区|嘎查|居委会|小区))"
+)
 _ETC_KIND = re.compile(r"(?<=[村区会查园苑])等(?:行政村|自然村|村|社区|居委会|村委会|嘎查|小区)$")
 """东关村、西关村等村: 等 and the kind close the list (西关村村 before)."""
 _ALL_COUNTED = re.compile(
@@ -644,6 +648,9 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         run = _counted_run(run, left)  # 东关、西关、南关三个村: three villages
         if run:  # 东关村、西关村等村 / 南关村等行政村: the list's kind after 等, no place
             run[-1] = _ETC_KIND.sub("", run[-1].strip())
+        after = _GROUPS_THEN_PLACE.fullmatch(run[-1].strip()) if len(run) > 1 else None
+        if after:  # 东关村一、二、三组及西关村: the groups' run, then another place
+            run[-1] = after["groups"]
         if not run:
             continue
         if len(run) > 1:  # 包括永昌、长盘、昌岭各行政村: "including", 各行政村 = each a village
@@ -660,6 +667,8 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             items.extend(parts)
             if raw != was.strip() and len(parts) == 1:
                 written[raw] = was.strip()  # 东关 read as 东关村: the text keeps what was written
+        if after:
+            items.append(after["place"])
     for k, item in enumerate(items):  # 秋丰村和春华村: two items
         item = _OCR_SPACE.sub("", item)  # 北关 社区 (a stray space inside a name)
         if _REST_OF.match(simplified(item.strip())):  # 城关镇其余村: what no other school takes

@@ -225,3 +225,9 @@ def test_duiying_is_a_feeder(text):
     feeders = _feeders(spec)
     assert feeders == {"第一中学": ["第一小学"]}
     assert "对应初中" not in [s["name"] for s in spec["schools"]]
+
+
+def test_property_buyers_of_the_places_are_who_not_where():
+    """东关村、西关村户籍及在上述村购房的适龄儿童: 西关村 was reported with its who-phrase."""
+    got, left = _read("第一小学：东关村、西关村户籍及在上述村购房的适龄儿童。")
+    assert got == {"第一小学": ["东关村", "西关村"]} and not left

@@ -212,3 +212,17 @@ def test_deng_and_a_kind_close_the_list(scope, names):
     got, left = _read(scope)
     assert [g[1] if g[0] == "compound" else g[0] for g in got] == names
     assert not left
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "东关村一、二、三组及西关村",  # was compounds 东关村一, 二 and 三组及西关村 reported
+        "东关村1、2、3组和西关村",  # was a unit named 东关村和西关村 (its groups 1–3)
+    ],
+)
+def test_groups_then_another_place(scope):
+    got, left = _read(scope)
+    assert [(g[0], g[1]) for g in got][-1] == ("西关村", None)
+    assert [g[0] for g in got[:-1]] == ["东关村"] * 3 and all(g[1] for g in got[:-1])
+    assert not left
