@@ -226,3 +226,13 @@ def test_groups_then_another_place(scope):
     assert [(g[0], g[1]) for g in got][-1] == ("西关村", None)
     assert [g[0] for g in got[:-1]] == ["东关村"] * 3 and all(g[1] for g in got[:-1])
     assert not left
+
+
+@pytest.mark.parametrize("scope", ["县城北部区域", "城区东部"])
+def test_a_side_of_the_town_is_reported(scope):
+    """县城北部区域 was a compound named 县城北部: which part is unsaid, as 城关镇东部."""
+    try:
+        got, left = _read(f"东关村、{scope}")
+    except Exception:  # noqa: BLE001 - nothing else to read
+        return
+    assert got == [("东关村", None, None, ())] and left == [scope]
