@@ -181,7 +181,42 @@ def _who_units(who: str, ctx: ParseContext) -> list[dict]:
     return out
 
 
+def _carve_outs(ctx: ParseContext) -> None:
+    """Groups a unit's note gives to another school (东关村（3组划入第二小学）): moved there as
+    an ``admin_units`` zone of their own (the unit here excludes them); a school the notice
+    does not name elsewhere is added at the level of the one the note is under."""
+    from .schools import add_school, level_of
+
+    for school in list(ctx.schools):
+        for zone in list(school["zones"]):
+            moved = [u for u in zone.get("units") or [] if u.get("carved_to")]
+            if not moved:
+                continue
+            zone["units"] = [u for u in zone["units"] if not u.get("carved_to")]
+            by_dest: dict[str, list[dict]] = {}
+            for u in moved:
+                by_dest.setdefault(u.pop("carved_to"), []).append(u)
+            for name, units in by_dest.items():
+                dest = match_school(name, ctx.schools)
+                if dest is None:
+                    dest = add_school(name, level_of(name, school.get("level")), ctx)
+                if dest is school:
+                    zone["units"].extend(units)
+                    continue
+                dest["zones"].append(
+                    {
+                        "kind": "admin_units",
+                        "units": units,
+                        "basis": zone.get("basis", "hukou"),
+                        "source": zone["source"],
+                    }
+                )
+            if not zone["units"]:
+                school["zones"].remove(zone)
+
+
 def apply_pending(pending: list, ctx: ParseContext) -> None:
+    _carve_outs(ctx)
     _choice_options(ctx)
     for school in ctx.schools:  # 学区类型：分享学区 with no note naming the schools it shares
         src = school.pop("_sharing_type", None)

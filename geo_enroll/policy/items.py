@@ -346,6 +346,15 @@ _SCHOOL_NAME = re.compile(
 )
 
 
+_CARVE_OUT = re.compile(
+    r"(?:其中)?(?P<part>[一二三四五六七八九十\d][一二三四五六七八九十\d组社队村民小、，,和及至~\-]*"
+    r"(?:组|社|队|村民小组))"
+    rf"(?:划入|划归|划到|划给|到|归|由)(?P<school>{_SCHOOL_NAME.pattern})"
+    r"(?:就读|入学|招收|招生)?"
+)
+"""东关村（3组划入第二小学） / （其中3组到第二小学就读）: groups of the unit given to another school."""
+
+
 def choice_schools(note: str) -> list[str]:
     """The schools a bracketed note on a unit lets its children choose (仅可报A和B / 可选择A或B
     就读 / 可报读A、B), or []: such a note is no part of the unit.
@@ -1134,6 +1143,14 @@ def _read_item(
                     "text": item,
                 }
             )
+            continue
+        co = _CARVE_OUT.fullmatch(note)
+        parts = share_suffix(split_top(co["part"], "、，,和及")) if co else []
+        if parts and all(PATTERNS["group"].fullmatch(x.strip()) for x in parts):
+            # 东关村（3组划入第二小学 / 其中3组到第二小学就读）: those groups are that school's
+            parts = [x.strip() for x in parts]
+            out.append({**base, "exclude": [*(base.get("exclude") or []), *parts]})
+            out.extend({**base, "group": x, "carved_to": co["school"]} for x in parts)
             continue
         chosen = choice_schools(note)
         if chosen:  # 洪桥头社区（仅可报第五小学和第六小学）: the schools its children may choose

@@ -94,6 +94,8 @@ def pieces_to_zones(
                     u["written_note"] = piece["written_note"]
                 if piece.get("choice"):  # options at the other schools: see clauses.apply_pending
                     u["choice"] = list(piece["choice"])
+                if piece.get("carved_to"):  # moved to that school: see clauses.apply_pending
+                    u["carved_to"] = piece["carved_to"]
                 new_units = [u]
             town = piece.get("town")
             if current is None or current["_town"] != town:

@@ -236,3 +236,31 @@ def test_a_side_of_the_town_is_reported(scope):
     except Exception:  # noqa: BLE001 - nothing else to read
         return
     assert got == [("东关村", None, None, ())] and left == [scope]
+
+
+@pytest.mark.parametrize(
+    "note, groups",
+    [
+        ("3组划入第二小学", ["3组"]),  # was the sub-area 3组划入第二小学: 东关村 matched no school
+        ("其中3组、4组到第二小学就读", ["3组", "4组"]),  # was silently the whole village here
+        ("1-3组由第二小学招收", ["1-3组"]),
+    ],
+)
+def test_groups_a_note_gives_to_another_school(note, groups, tmp_path):
+    from .conftest import offered
+
+    spec = parse_policy(
+        f"# 某县招生范围\n\n第一小学：东关村（{note}）、西关村。\n第二小学：南关村。\n"
+    )
+    zones = {
+        s["name"]: [
+            (u["name"], u.get("group"), u.get("exclude")) for z in s["zones"] for u in z["units"]
+        ]
+        for s in spec["schools"]
+    }
+    assert zones["第一小学"] == [("东关村", None, groups), ("西关村", None, None)]
+    assert zones["第二小学"] == [("南关村", None, None)] + [("东关村", g, None) for g in groups]
+    assert not spec["unparsed"]
+    got, ids = offered(spec, ("某镇东关村3组8号", "某镇东关村5组8号"), tmp_path)
+    assert got["某镇东关村3组8号"][0] == [ids["第二小学"]]
+    assert got["某镇东关村5组8号"][0] == [ids["第一小学"]]
