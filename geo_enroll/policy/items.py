@@ -1091,7 +1091,14 @@ def _read_item(
     if not parens:
         return [base]
     out = []
-    for note in parens:
+    notes = []
+    for note in parens:  # 东关村（3组除外，3组到第二小学）: each clause a note of its own
+        clauses = [c.strip() for c in split_top(note, "，,；;") if c.strip()]
+        if len(clauses) > 1 and all(parse_exclusion(c) or _CARVE_OUT.fullmatch(c) for c in clauses):
+            notes.extend(clauses)
+        else:
+            notes.append(note)
+    for note in notes:
         note = note.strip()
         if re.search(r"[鄰邻]", note):  # 福安里（1－6、21－24鄰）: neighbourhoods of a 里
             from .tables import neighbour_groups
@@ -1121,8 +1128,9 @@ def _read_item(
         if names:
             if base.get("sub_area") in ("其他", "其余", "其他区域", "其余区域"):
                 base = {**base, "sub_area": None}  # 宕里社区其他区域（A、B以外区域）: all but A, B
-            base.setdefault("exclude", []).extend(names)
-            out.append(base)
+            base["exclude"] = list(dict.fromkeys([*(base.get("exclude") or []), *names]))
+            if not any(x is base for x in out):
+                out.append(base)
             continue
         groups = share_suffix(split_top(note, "、，,"))  # （1、2、3组）: each a group
         if groups and all(PATTERNS["group"].match(g) for g in groups):
@@ -1149,8 +1157,17 @@ def _read_item(
         if parts and all(PATTERNS["group"].fullmatch(x.strip()) for x in parts):
             # 东关村（3组划入第二小学 / 其中3组到第二小学就读）: those groups are that school's
             parts = [x.strip() for x in parts]
-            out.append({**base, "exclude": [*(base.get("exclude") or []), *parts]})
-            out.extend({**base, "group": x, "carved_to": co["school"]} for x in parts)
+            kept = [e for e in base.get("exclude") or [] if e not in parts]
+            carved = [
+                {**{k: v for k, v in base.items() if k != "exclude"}, "group": x}
+                | ({"exclude": kept} if kept else {})
+                | {"carved_to": co["school"]}
+                for x in parts
+            ]
+            base["exclude"] = list(dict.fromkeys([*(base.get("exclude") or []), *parts]))
+            if not any(x is base for x in out):
+                out.append(base)
+            out.extend(carved)
             continue
         chosen = choice_schools(note)
         if chosen:  # 洪桥头社区（仅可报第五小学和第六小学）: the schools its children may choose

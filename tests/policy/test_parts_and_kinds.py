@@ -244,6 +244,7 @@ def test_a_side_of_the_town_is_reported(scope):
         ("3组划入第二小学", ["3组"]),  # was the sub-area 3组划入第二小学: 东关村 matched no school
         ("其中3组、4组到第二小学就读", ["3组", "4组"]),  # was silently the whole village here
         ("1-3组由第二小学招收", ["1-3组"]),
+        ("3组除外，3组到第二小学", ["3组"]),  # was the sub-area 3组除外，3组到第二小学
     ],
 )
 def test_groups_a_note_gives_to_another_school(note, groups, tmp_path):
