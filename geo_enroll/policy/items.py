@@ -274,6 +274,11 @@ _ONLY_PART = re.compile(
     rf"(?P<place>[{CN}A-Za-z0-9·]{{2,20}}?(?:小区|花园|家园|公寓|新村|苑|府|城|社区|村))"
     r"(?:只包括|仅包括|只含|仅含|仅限)(?P<part>\S{2,})"
 )
+_BUILDING_NOTE = re.compile(
+    r"(?:第?[A-Za-z\d一二三四五六七八九十]{1,4}(?:[-—~～至到][A-Za-z\d一二三四五六七八九十]{1,4})?"
+    r"(?:栋|幢|号楼|座|楼)?[、，,]?)+(?<=[栋幢楼座])"
+)
+"""（1-10栋） / （1、2、5号楼）: buildings of a compound, which the engine cannot tell apart."""
 _BUILDING = re.compile(r"[A-Za-z\d一二三四五六七八九十]{1,4}(?:栋|幢|号楼|座|单元)")
 _NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两\d]{1,4}")
 # the parent a first bare name may be written after: a village before its groups
@@ -671,7 +676,7 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
         for k, (raw, was) in enumerate(zip(share_suffix(run), run, strict=True)):
             if _SIDE_PART.fullmatch(re.sub(r"^.*?(?:镇|乡|街道|苏木)", "", was.strip())):
                 raw = was.strip()  # 城关镇北片、南关村: 北片 takes no 村 (it is reported)
-            part = _BARE_PART.fullmatch(raw.strip())
+            part = _BARE_PART.fullmatch(re.sub(r"[（(].*$", "", raw.strip()))  # 二期（不含3号楼）
             whole = _PART_OF_COMPOUND.fullmatch(items[-1]) if k and part and items else None
             if whole and whole["kind"] == part["kind"]:  # 幸福小区A区、B区: 幸福小区B区
                 raw = whole["base"] + raw.strip()
@@ -1100,6 +1105,10 @@ def _read_item(
             notes.append(note)
     for note in notes:
         note = note.strip()
+        if _BUILDING_NOTE.fullmatch(note):
+            return (
+                None  # 幸福小区（1-10栋）: buildings are not modelled (a sub-area no address has)
+            )
         if re.search(r"[鄰邻]", note):  # 福安里（1－6、21－24鄰）: neighbourhoods of a 里
             from .tables import neighbour_groups
 

@@ -86,3 +86,13 @@ def test_on_the_real_notice():
     assert [u["text"] for u in spec["unparsed"] if u["line"] == 347] == [
         "求是南村和外东山弄61、62幢"
     ]
+
+
+@pytest.mark.parametrize("item", ["幸福小区（1-10栋）", "幸福小区（1、2、5号楼）"])
+def test_buildings_in_a_bracket_are_reported(item):
+    """幸福小区（1-10栋） was 幸福小区 with the sub-area 1-10栋, which no address writes (its
+    children matched no school): reported as a run of buildings is."""
+    spec = parse_policy(f"# 某县招生范围\n\n第二小学：东关村。\n第一小学：{item}、和平小区。\n")
+    first = next(s for s in spec["schools"] if s["name"] == "第一小学")
+    assert [z.get("name") for z in first["zones"]] == ["和平小区"]
+    assert [u["text"] for u in spec["unparsed"]] == [item]

@@ -265,3 +265,8 @@ def test_groups_a_note_gives_to_another_school(note, groups, tmp_path):
     got, ids = offered(spec, ("某镇东关村3组8号", "某镇东关村5组8号"), tmp_path)
     assert got["某镇东关村3组8号"][0] == [ids["第二小学"]]
     assert got["某镇东关村5组8号"][0] == [ids["第一小学"]]
+
+
+def test_a_part_with_a_note_after_a_compound():
+    got, _ = _read("幸福小区一期、二期（不含3号楼）")
+    assert [g[1] if g[0] == "compound" else g[0] for g in got] == ["幸福小区一期", "幸福小区二期"]
