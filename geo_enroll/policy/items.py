@@ -342,6 +342,10 @@ _FORMER_PART = re.compile(rf"^原(?P<place>[{CN}]{{2,12}}?)(?:范围|片区|片|
 _SIDE_PART = re.compile(r"[东南西北中](?:侧|部|片|面|边|半部|片区|区域|半)|[东西南北]{2}(?:部|片)?")
 """A side of a place written as the place's name (城关镇东部): no unit of that name."""
 
+_TOWN_CENTRE = re.compile(
+    r"(?:镇|乡)?(?:政府)?驻地|集镇(?:区)?|镇区|乡区|镇中心|集镇中心|中心区|建成区|街区|镇所在地"
+)
+"""城关镇政府驻地 / 集镇区域 / 镇区: a township's built-up centre (no unit, not drawn)."""
 _TOWN_AREA = re.compile(r"^(?:县城|城区|市区|城关|老城区|新城区|主城区|中心城区|城镇|县城区)")
 """县城北部: a side of the town, not a place named 北部."""
 
@@ -1073,6 +1077,8 @@ def _read_item(
         return None  # 人民路与解放路交汇处东北片区: a corner of a crossing, no place: reported
     if _SIDE_PART.fullmatch(name) or _SIDE_PART.fullmatch(_TOWN_AREA.sub("", name)):
         return None  # 城关镇东部 / 城关街道东侧 / 县城北部: which part is unsaid: reported
+    if _TOWN_CENTRE.fullmatch(name):
+        return None  # 城关镇政府驻地 / 集镇区域 / 镇区: the built-up centre, not drawn: reported
     if re.search(r"(?:路|街|大道|巷)(?:[东南西北中]段|段)$", name):
         return None  # 人民路北段（解放路以北）: a stretch of a street, no unit, no area: reported
     if (

@@ -270,3 +270,11 @@ def test_groups_a_note_gives_to_another_school(note, groups, tmp_path):
 def test_a_part_with_a_note_after_a_compound():
     got, _ = _read("幸福小区一期、二期（不含3号楼）")
     assert [g[1] if g[0] == "compound" else g[0] for g in got] == ["幸福小区一期", "幸福小区二期"]
+
+
+@pytest.mark.parametrize("scope", ["城关镇政府驻地", "城关镇集镇区域", "城关镇镇区"])
+def test_a_townships_centre_is_reported(scope):
+    """Were units named 政府驻地 / 集镇 / 镇区 under 城关镇 (no such unit): the built-up centre
+    is not drawn anywhere — reported."""
+    got, left = _read(f"东关村、{scope}")
+    assert got == [("东关村", None, None, ())] and left == [scope]
