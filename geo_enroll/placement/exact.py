@@ -92,6 +92,9 @@ _TAIL = 50  # at most one site in 50 breaking the certificate: ...
 _TIGHT = 60.0  # ... the flow keeps, of the other sites, the used arcs and those this close
 _PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
 _COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only a guess)
+_TRANSPORT = True  # held rows: the compiled transport solver when built (False: coarse to fine)
+_TRANSPORT_SITES = 20_000  # a transport level above this many sites starts from a coarser one
+_TRANSPORT_SHARE = 2  # ... used when the sites hold fewer than 2 children each on average
 
 
 @dataclass(frozen=True, eq=False)
@@ -350,8 +353,13 @@ def solve(
     every = np.arange(len(rep))
     if len(rep) * m <= _FULL_ARCS:  # small enough: one min-cost flow on every arc, no pricing
         res = _flow(_Arcs.first(sites, every, closed, m), seats, count)
-    else:  # the rows in memory: coarse to fine; else (or if no coarser county) rounds
-        levels = None if held is None else _solve_levels(held, count, seats)
+    else:  # the rows in memory: the transport solver (or coarse to fine); else rounds
+        levels = None
+        if held is not None:
+            few = count.sum() < _TRANSPORT_SHARE * len(count)  # mostly a child a site
+            levels = _solve_transport(held, count, seats) if _TRANSPORT and few else None
+            if levels is None:
+                levels = _solve_levels(held, count, seats)
         if levels is not None:
             res = levels[0]
         else:
@@ -506,9 +514,87 @@ def _solve_levels(rows: np.ndarray, count: np.ndarray, seats: np.ndarray, top: b
     return res, _prices(every, res, seats)
 
 
-def _coarsen(rows: np.ndarray, count: np.ndarray, target: int):
-    """Cells of nearby sites: (cell of each site, mean whole-metre row of each cell, its
-    children).
+def _transport_ext():
+    """The compiled transport solver, or None (not built, or ``GEO_ENROLL_NO_EXT=1``)."""
+    import os
+
+    if os.environ.get("GEO_ENROLL_NO_EXT") == "1":
+        return None
+    try:
+        from . import _transport_ext  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _transport_ext
+
+
+def _transport_potential(ext, rows: np.ndarray, count: np.ndarray, seats: np.ndarray):
+    """The transport solver on held rows: (site, school, units, potentials), the potentials
+    (m + 1, the last z's) of the optimum.  Above ``_TRANSPORT_SITES`` sites the solve
+    starts from the potentials of a coarser county (cells of nearby sites, as
+    :func:`_coarsen`), which only saves work."""
+    n, m = rows.shape
+    start = None
+    if n > _TRANSPORT_SITES:
+        cell, first, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK), mean=False)
+        if 2 * len(coarse_count) <= n:  # each cell as its first site's row
+            start = _transport_potential(ext, rows[first], coarse_count, seats)[3]
+    out = ext.transport(
+        np.ascontiguousarray(rows, dtype=np.float32),
+        np.ascontiguousarray(count, dtype=np.int64),
+        np.ascontiguousarray(seats, dtype=np.int64),
+        n,
+        m,
+        3,
+        8,
+        start,
+    )
+    return tuple(np.frombuffer(b, dtype=np.int64) for b in out[:4])
+
+
+def _solve_transport(rows: np.ndarray, count: np.ndarray, seats: np.ndarray):
+    """The exact assignment of the sites' held rows by the compiled transport solver
+    (``_transport_ext.c``: successive shortest paths between the schools, cost scaling,
+    every arc of every site held): (flow result, school prices), or None when the solver
+    is not built.  Its answer is checked here against the optimality conditions of the
+    transportation problem, on every arc: an error, never a wrong answer, if it fails."""
+    ext = _transport_ext()
+    if ext is None:
+        return None
+    n, m = rows.shape
+    seats = np.maximum(np.asarray(seats, dtype=np.int64), 0)
+    try:
+        site, school, units, pot = _transport_potential(ext, rows, count, seats)
+    except ValueError as exc:
+        raise AllocationError(f"internal: the transport solver failed ({exc})") from exc
+    order = np.lexsort((school, site))
+    site, school, units = site[order], school[order], units[order]
+    cost = rows[site, school].astype(np.int64)
+    price = (pot[m] - pot[:m]).astype(np.float64)  # z at 0; a full school's price >= 0
+    load = np.bincount(school, weights=units, minlength=m).astype(np.int64)
+    _check_transport(rows, count, seats, site, school, units, cost, price, load)
+    cls = np.arange(n)
+    res = _Solved(np.zeros(0, dtype=bool), load, cls, site, school, cost, units)
+    return res, price
+
+
+def _check_transport(rows, count, seats, site, school, units, cost, price, load):
+    """The optimality conditions: every child seated once, no school over its seats, every
+    used arc of least ``cost + price`` of its site over *all* its arcs, a school with a free
+    seat priced 0 or below, a school with children priced 0 or above."""
+    n = len(rows)
+    ok = (units > 0).all() and np.array_equal(np.bincount(site, units, minlength=n), count)
+    ok = ok and (load <= seats).all()
+    ok = ok and (price[load < seats] <= 0).all() and (price[load > 0] >= 0).all()
+    if ok:
+        least = _least(rows, price)
+        ok = bool((cost + price[school] <= least[site] + 0.5).all())
+    if not ok:  # would be a bug of the compiled solver (the tests feed it a wrong answer)
+        raise AllocationError("internal: the transport solver's answer is not optimal")
+
+
+def _coarsen(rows: np.ndarray, count: np.ndarray, target: int, mean: bool = True):
+    """Cells of nearby sites: (cell of each site, mean whole-metre row of each cell — or
+    with ``mean=False`` the number of its first site —, its children).
 
     Nearby without coordinates: sites in one cell have the same allowed schools and the
     same ``floor(metres / g)`` to ``_ANCHORS`` far-apart schools (the first the farthest
@@ -556,6 +642,8 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int):
     order = np.argsort(cell, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0])
     children = np.add.reduceat(count[order], starts)
+    if not mean:
+        return cell, order[starts], children.astype(np.int64)
     weight = count[order, None].astype(rows.dtype)
     total = np.add.reduceat(rows[order] * weight, starts, axis=0, dtype=np.float64)
     return cell, np.rint(total / children[:, None]), children.astype(np.int64)

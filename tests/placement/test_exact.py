@@ -26,7 +26,12 @@ def _path(full_arcs: int, *, held: bool = True, **more):
     """Force a solver path: ``full_arcs`` = 0 prices every problem in rounds — coarse to fine
     on the held rows (every level, ``_BASE_ARCS`` = 0), or with ``held=False`` the rounds
     that read the rows from the source (from the k nearest, or sampled prices); ``more``
-    sets other constants of :mod:`exact` (``_TAIL=1``: prune from the first round)."""
+    sets other constants of :mod:`exact` (``_TAIL=1``: prune from the first round;
+    ``_TRANSPORT=True``: the compiled transport solver on the held rows, else coarse to
+    fine)."""
+    more.setdefault("_TRANSPORT", False)
+    if more["_TRANSPORT"]:
+        more.setdefault("_TRANSPORT_SHARE", 10**9)  # whatever the children per site
     names = ("_FULL_ARCS", "_BASE_ARCS", "_HELD_CELLS", *more)
     saved = {name: getattr(exact, name) for name in names}
     exact._FULL_ARCS = full_arcs
@@ -128,6 +133,10 @@ def test_every_path_gives_the_full_graph_optimum(seed, n, m, ratio, closed):
         answers.append(assign_min_cost(cost, seats, order=order))
     with _path(0, _TAIL=1):  # ... the settled sites' other arcs left out from the first round
         answers.append(assign_min_cost(cost, seats, order=order))
+    with _path(0, _TRANSPORT=True):  # the transport solver on the held rows
+        answers.append(assign_min_cost(cost, seats, order=order))
+    with _path(0, _TRANSPORT=True, _TRANSPORT_SITES=20):  # ... from a coarser county's start
+        answers.append(assign_min_cost(cost, seats, order=order))
     with _path(0, held=False):  # pricing rounds from the k nearest
         answers.append(assign_min_cost(cost, seats, order=order, k=1))
     with _path(n * m // 3, held=False):  # sampled prices, the sample on all its arcs
@@ -143,8 +152,14 @@ def test_same_answer_whatever_the_row_order(seed):
     perm = np.random.default_rng(seed + 100).permutation(len(cost))
     back = np.empty_like(perm)
     back[perm] = np.arange(len(perm))
-    for full, held in ((exact._FULL_ARCS, True), (0, True), (0, False), (400, False)):
-        with _path(full, held=held):
+    for full, held, transport in (
+        (exact._FULL_ARCS, True, False),
+        (0, True, False),
+        (0, True, True),
+        (0, False, False),
+        (400, False, False),
+    ):
+        with _path(full, held=held, _TRANSPORT=transport):
             a = assign_min_cost(cost, seats, order=order, k=2)
             again = assign_min_cost(cost, seats, order=order, k=2)
             shuffled = assign_min_cost(cost[perm], seats, order=back[order], k=2)

@@ -27,7 +27,7 @@ from geo_enroll.placement.distance import euclidean_costs
 
 from .test_exact import _check, _path, _reference
 
-PATHS = (None, "levels", "pruned", 0, "sample")
+PATHS = (None, "levels", "pruned", "transport", 0, "sample")
 # every arc; coarse to fine on the held rows (settled sites' arcs left out once the
 # certificate is nearly met, or from the first round); rounds from the k nearest; sampled
 # prices + rounds
@@ -60,14 +60,17 @@ SAMPLED = []  # the sampled price vectors of the "sample" path (checked: it is t
 
 def _solve(cost, seats, order, path, *, aggregate=True, k=2):
     """``path``: None = one flow on every arc, "levels" = coarse to fine on the held rows
-    ("pruned": the settled sites' other arcs left out from the first round), 0 = rounds from
+    ("pruned": the settled sites' other arcs left out from the first round), "transport" =
+    the compiled transport solver on the held rows, 0 = rounds from
     the k nearest, "sample" = sampled prices (a sample of a tenth of the children on all its
     arcs), then rounds."""
     n, m = cost.shape
     full = {None: exact._FULL_ARCS, "sample": m * max(m, n // 10)}.get(path, 0)
-    more = {"held": path in (None, "levels", "pruned")}
+    more = {"held": path in (None, "levels", "pruned", "transport")}
     if path == "pruned":
         more["_TAIL"] = 1
+    if path == "transport":
+        more["_TRANSPORT"] = True
     saved = exact._sample_prices
 
     def sampled(*args):

@@ -1,0 +1,505 @@
+/* Exact min-cost assignment of weighted sites to schools on held whole-metre rows:
+ * primal-dual successive shortest paths on the graph of the schools.
+ *
+ * The C twin of geo_enroll/placement/transport.py (the same operations in the same order,
+ * so the same answer; tests/placement/test_transport.py compares them).  The algorithm, its
+ * invariants and why the answer is optimal are written down there.
+ *
+ * transport(rows, count, seats) -> (site, school, units, potential, phases, moves)
+ *   rows:  float32 n x m, C order, whole metres, inf (or nan) = not allowed
+ *   count: int64 n (children per site, > 0)
+ *   seats: int64 m
+ * returns bytes of int64 arrays: the (site, school, units) of every used pair (in no
+ * particular order), the m + 1 potentials (the last is the sink's), and two counters.
+ * Raises ValueError when a site has no allowed school or the seats cannot take everyone.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INF ((int64_t)1 << 60)
+#define STALE (-2) /* arg of a W entry that is only a lower bound */
+
+typedef struct {
+    int32_t site, school, pos, next; /* pos: index in the school's list; next: same site */
+    int64_t cnt;
+} Entry;
+
+typedef struct {
+    int64_t n, m;
+    const float *rows;
+    const int64_t *seats;
+    int64_t *load;
+    int32_t **list, *len, *cap; /* per school: its entries */
+    Entry *ent;
+    int32_t nent, capent, freehead;
+    int32_t *head; /* per site: its first entry, -1 none */
+    int64_t *W;    /* m x m: least cost(b) - cost(a) over the sites at a */
+    int32_t *arg;  /* m x m: the site giving it (least number on a tie), -1 none */
+    int64_t *pi;   /* m + 1 potentials; index m is the sink z */
+    int64_t *fz;   /* children each school passes to z (seated), at most its seats */
+    int64_t moves, shift, quiet, n_units;
+    int64_t refreshes; /* quiet: joins leave W alone (rebuilt after) */
+} T;
+
+static inline int64_t cost(const T *t, int64_t i, int64_t b) {
+    float v = t->rows[i * t->m + b];
+    if (!(v < 3.0e38f)) return INF;
+    return (int64_t)v >> t->shift;
+}
+
+/* W[b, x] lowered by site s newly at b */
+static void row_add(T *t, int32_t s, int64_t b) {
+    int64_t m = t->m, cb = cost(t, s, b);
+    int64_t *w = t->W + b * m;
+    int32_t *g = t->arg + b * m;
+    const float *r = t->rows + (int64_t)s * m;
+    for (int64_t x = 0; x < m; x++) {
+        float v = r[x];
+        if (x == b || !(v < 3.0e38f)) continue;
+        int64_t d = ((int64_t)v >> t->shift) - cb;
+        /* a stale entry is a lower bound: at or below it, d is the least */
+        if (d < w[x] || (d == w[x] && (g[x] == STALE || s < g[x]))) {
+            w[x] = d;
+            g[x] = s;
+        }
+    }
+}
+
+static int32_t find(const T *t, int32_t s, int64_t b) {
+    for (int32_t e = t->head[s]; e >= 0; e = t->ent[e].next)
+        if (t->ent[e].school == b) return e;
+    return -1;
+}
+
+static int join(T *t, int32_t s, int64_t b, int64_t k) {
+    t->load[b] += k;
+    int32_t e = find(t, s, b);
+    if (e >= 0) {
+        t->ent[e].cnt += k;
+        return 0;
+    }
+    if (t->freehead >= 0) {
+        e = t->freehead;
+        t->freehead = t->ent[e].next;
+    } else {
+        if (t->nent == t->capent) {
+            int32_t c = t->capent * 2;
+            Entry *p = realloc(t->ent, (size_t)c * sizeof(Entry));
+            if (!p) return -1;
+            t->ent = p;
+            t->capent = c;
+        }
+        e = t->nent++;
+    }
+    if (t->len[b] == t->cap[b]) {
+        int32_t c = t->cap[b] ? t->cap[b] * 2 : 8;
+        int32_t *p = realloc(t->list[b], (size_t)c * sizeof(int32_t));
+        if (!p) return -1;
+        t->list[b] = p;
+        t->cap[b] = c;
+    }
+    Entry *x = &t->ent[e];
+    x->site = s;
+    x->school = (int32_t)b;
+    x->cnt = k;
+    x->pos = t->len[b];
+    x->next = t->head[s];
+    t->head[s] = e;
+    t->list[b][t->len[b]++] = e;
+    if (!t->quiet) row_add(t, s, b);
+    return 0;
+}
+
+static void leave(T *t, int32_t s, int64_t a, int64_t k) {
+    t->load[a] -= k;
+    int32_t e = find(t, s, a);
+    Entry *x = &t->ent[e];
+    x->cnt -= k;
+    if (x->cnt > 0) return;
+    /* out of the school's list (the last entry takes its place) */
+    int32_t last = t->list[a][--t->len[a]];
+    t->list[a][x->pos] = last;
+    t->ent[last].pos = x->pos;
+    /* out of the site's list */
+    if (t->head[s] == e) t->head[s] = x->next;
+    else {
+        int32_t p = t->head[s];
+        while (t->ent[p].next != e) p = t->ent[p].next;
+        t->ent[p].next = x->next;
+    }
+    x->next = t->freehead;
+    t->freehead = e;
+    if (t->quiet) return;
+    /* the entries this site gave W[a, .] become lower bounds, recomputed when needed */
+    int64_t m = t->m;
+    int32_t *g = t->arg + a * m;
+    for (int64_t b = 0; b < m; b++)
+        if (g[b] == s) g[b] = STALE;
+}
+
+/* W[a, x] exact again (from the sites at a) */
+static void refresh(T *t, int64_t a, int64_t x) {
+    int64_t m = t->m, best = INF;
+    int32_t who = -1;
+    int32_t *l = t->list[a];
+    for (int32_t k = 0; k < t->len[a]; k++) {
+        int32_t q = t->ent[l[k]].site;
+        const float *r = t->rows + (int64_t)q * m;
+        float v = r[x];
+        if (!(v < 3.0e38f)) continue;
+        int64_t d = ((int64_t)v >> t->shift) - (((int64_t)r[a]) >> t->shift);
+        if (d < best || (d == best && q < who)) { best = d; who = q; }
+    }
+    t->W[a * m + x] = best;
+    t->arg[a * m + x] = who;
+    t->refreshes += t->len[a];
+}
+
+static void free_t(T *t) {
+    if (t->list)
+        for (int64_t j = 0; j < t->m; j++) free(t->list[j]);
+    free(t->list); free(t->len); free(t->cap); free(t->ent); free(t->head);
+    free(t->W); free(t->arg); free(t->pi); free(t->load); free(t->fz);
+}
+
+static int get_buf(PyObject *o, Py_buffer *v, Py_ssize_t bytes, const char *what) {
+    if (PyObject_GetBuffer(o, v, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (v->len != bytes) {
+        PyBuffer_Release(v);
+        PyErr_Format(PyExc_ValueError, "%s: wrong size", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* W from scratch (after a rescale) */
+static void rebuild(T *t) {
+    int64_t m = t->m;
+    for (int64_t k = 0; k < m * m; k++) { t->W[k] = INF; t->arg[k] = -1; }
+    for (int64_t a = 0; a < m; a++)
+        for (int32_t q = 0; q < t->len[a]; q++) row_add(t, t->ent[t->list[a][q]].site, a);
+}
+
+/* The costs one scale finer: shift lowered to `shift`, potentials multiplied alike; every
+ * site's units on a school that is no longer of least cost - potential move to its least
+ * (lowest number on a tie), which keeps every reduced cost >= 0 and leaves imbalances. */
+static int rescale(T *t, int64_t shift) {
+    int64_t m = t->m, z = m, up = t->shift - shift, total = 0;
+    for (int64_t a = 0; a < m; a++) total += t->len[a];
+    int32_t *tmp_site = malloc((size_t)(total + 1) * sizeof(int32_t));
+    int64_t *tmp_from = malloc((size_t)(total + 1) * sizeof(int64_t));
+    int64_t *tmp_k = malloc((size_t)(total + 1) * sizeof(int64_t));
+    int rc = 0;
+    if (!tmp_site || !tmp_from || !tmp_k) { rc = -1; goto out; }
+    for (int64_t v = 0; v <= z; v++) t->pi[v] <<= up;
+    t->shift = shift;
+    int64_t nmove = 0;
+    for (int64_t a = 0; a < m; a++)
+        for (int32_t q = 0; q < t->len[a]; q++) {
+            Entry *x = &t->ent[t->list[a][q]];
+            int64_t i = x->site, own = cost(t, i, a) - t->pi[a], best = own;
+            for (int64_t b = 0; b < m; b++) {
+                int64_t c = cost(t, i, b);
+                if (c < INF && c - t->pi[b] < best) best = c - t->pi[b];
+            }
+            if (best < own) {
+                tmp_site[nmove] = x->site;
+                tmp_from[nmove] = a;
+                tmp_k[nmove] = x->cnt;
+                nmove++;
+            }
+        }
+    t->quiet = 1;
+    for (int64_t k = 0; k < nmove; k++) {
+        int64_t i = tmp_site[k], bb = -1, best = INF;
+        for (int64_t b = 0; b < m; b++) {
+            int64_t c = cost(t, i, b);
+            if (c < INF && c - t->pi[b] < best) { best = c - t->pi[b]; bb = b; }
+        }
+        leave(t, (int32_t)i, tmp_from[k], tmp_k[k]);
+        if (join(t, (int32_t)i, bb, tmp_k[k]) < 0) { rc = -1; break; }
+    }
+    t->quiet = 0;
+    t->moves += nmove;
+    rebuild(t);
+out:
+    free(tmp_site); free(tmp_from); free(tmp_k);
+    return rc;
+}
+
+/* Imbalance of node v: a school's children minus those it passes to z; z's: all it gets
+ * minus every child.  Sources > 0, targets < 0. */
+static inline int64_t imbalance(const T *t, int64_t v, int64_t zin) {
+    return v == t->m ? zin - t->n_units : t->load[v] - t->fz[v];
+}
+
+/* Arc u -> v of the residual graph with zero reduced cost (v == m: z). */
+static inline int admissible(T *t, int64_t u, int64_t v) {
+    int64_t m = t->m;
+    if (u == v) return 0;
+    if (u == m) return t->fz[v] > 0 && t->pi[m] == t->pi[v];
+    if (v == m) return t->fz[u] < t->seats[u] && t->pi[u] == t->pi[m];
+    int64_t w = t->W[u * m + v];
+    if (w >= INF || w + t->pi[u] != t->pi[v]) return 0; /* a lower bound above zero: not */
+    if (t->arg[u * m + v] != STALE) return 1;
+    refresh(t, u, v);
+    w = t->W[u * m + v];
+    return w < INF && w + t->pi[u] == t->pi[v];
+}
+
+/* 0 done, 1 infeasible, -1 out of memory */
+static int run(T *t, int64_t *phases) {
+    int64_t m = t->m, z = m;
+    int64_t *dist = malloc((size_t)(m + 1) * sizeof(int64_t));
+    char *done = malloc((size_t)m + 1), *dead = malloc((size_t)m + 1);
+    int64_t *cur = malloc((size_t)(m + 1) * sizeof(int64_t));
+    int64_t *stack = malloc((size_t)(m + 2) * sizeof(int64_t));
+    int64_t *level = malloc((size_t)(m + 1) * sizeof(int64_t));
+    int64_t *queue = malloc((size_t)(m + 1) * sizeof(int64_t));
+    int rc = -1;
+    if (!dist || !done || !dead || !cur || !stack || !level || !queue) goto out;
+    for (;;) {
+        int64_t zin = 0;
+        for (int64_t b = 0; b < m; b++) zin += t->fz[b];
+        int any = 0;
+        for (int64_t v = 0; v <= m; v++) { dist[v] = INF; done[v] = 0; }
+        for (int64_t a = 0; a <= m; a++)
+            if (imbalance(t, a, zin) > 0) { dist[a] = 0; any = 1; }
+        if (!any) { rc = 0; break; }
+        (*phases)++;
+        /* Dijkstra (array, dense) from the sources to the nearest target */
+        for (;;) {
+            int64_t u = -1, du = INF;
+            for (int64_t v = 0; v <= m; v++)
+                if (!done[v] && dist[v] < du) { du = dist[v]; u = v; }
+            if (u < 0) { rc = 1; goto out; }
+            done[u] = 1;
+            if (imbalance(t, u, zin) < 0) break;
+            int64_t pu = t->pi[u];
+            if (u == z) {
+                for (int64_t b = 0; b < m; b++) {
+                    if (done[b] || t->fz[b] <= 0) continue;
+                    int64_t nd = du + pu - t->pi[b];
+                    if (nd < dist[b]) dist[b] = nd;
+                }
+                continue;
+            }
+            if (t->fz[u] < t->seats[u] && !done[z]) {
+                int64_t nd = du + pu - t->pi[z];
+                if (nd < dist[z]) dist[z] = nd;
+            }
+            const int64_t *w = t->W + u * m;
+            for (int64_t b = 0; b < m; b++) {
+                if (done[b] || w[b] >= INF) continue;
+                int64_t nd = du + w[b] + pu - t->pi[b];
+                if (nd < dist[b]) dist[b] = nd;
+            }
+        }
+        int64_t D = -1;
+        for (int64_t v = 0; v <= m; v++)
+            if (done[v] && imbalance(t, v, zin) < 0) D = dist[v];
+        for (int64_t v = 0; v <= m; v++) t->pi[v] += dist[v] < D ? dist[v] : D;
+        /* move one unit a path along arcs of zero reduced cost from sources to targets, by
+         * fewest arcs: levels by breadth-first search, then paths up the levels */
+        for (;;) {
+            int64_t qh = 0, qt = 0, reached = 0;
+            for (int64_t v = 0; v <= m; v++) level[v] = -1;
+            for (int64_t a = 0; a <= m; a++)
+                if (imbalance(t, a, zin) > 0) { level[a] = 0; queue[qt++] = a; }
+            while (qh < qt) {
+                int64_t u = queue[qh++];
+                if (level[u] > 0 && imbalance(t, u, zin) < 0) { reached = 1; continue; }
+                for (int64_t v = 0; v <= m; v++)
+                    if (level[v] < 0 && admissible(t, u, v)) { level[v] = level[u] + 1; queue[qt++] = v; }
+            }
+            if (!reached) break;
+            memset(dead, 0, (size_t)m + 1);
+            for (int64_t v = 0; v <= m; v++) cur[v] = 0;
+            for (int64_t a = 0; a <= m; a++) {
+                while (level[a] == 0 && !dead[a] && imbalance(t, a, zin) > 0) {
+                    int64_t depth = 1;
+                    stack[0] = a;
+                    int found = 0;
+                    while (depth > 0) {
+                        int64_t u = stack[depth - 1];
+                        if (depth > 1 && imbalance(t, u, zin) < 0) { found = 1; break; }
+                        int64_t v = cur[u];
+                        for (; v <= m; v++)
+                            if (!dead[v] && level[v] == level[u] + 1 && admissible(t, u, v)) break;
+                        if (v <= m) {
+                            cur[u] = v;
+                            stack[depth++] = v;
+                        } else {
+                            dead[u] = 1;
+                            depth--;
+                        }
+                    }
+                    if (!found) break;
+                    for (int64_t k = 0; k + 1 < depth; k++) {
+                        int64_t u = stack[k], v = stack[k + 1];
+                        if (v == z) { t->fz[u]++; zin++; }
+                        else if (u == z) { t->fz[v]--; zin--; }
+                        else {
+                            int32_t st = t->arg[u * m + v];
+                            leave(t, st, u, 1);
+                            if (join(t, st, v, 1) < 0) goto out;
+                            t->moves++;
+                        }
+                    }
+                }
+            }
+        }
+    }
+out:
+    free(dist); free(done); free(dead); free(cur); free(stack); free(level); free(queue);
+    return rc;
+}
+
+static PyObject *as_bytes(const int64_t *data, Py_ssize_t n) {
+    return PyBytes_FromStringAndSize((const char *)data, n * (Py_ssize_t)sizeof(int64_t));
+}
+
+static PyObject *transport(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *ro, *co, *so;
+    PyObject *po = Py_None;
+    Py_ssize_t n, m, step = 2, top = 6;
+    if (!PyArg_ParseTuple(args, "OOOnn|nnO", &ro, &co, &so, &n, &m, &step, &top, &po)) return NULL;
+    if (n < 0 || m <= 0 || n >= INT32_MAX || m >= 46000) {
+        PyErr_SetString(PyExc_ValueError, "transport: bad shape");
+        return NULL;
+    }
+    Py_buffer rv, cv, sv;
+    if (get_buf(ro, &rv, n * m * (Py_ssize_t)sizeof(float), "rows") < 0) return NULL;
+    if (get_buf(co, &cv, n * (Py_ssize_t)sizeof(int64_t), "count") < 0) {
+        PyBuffer_Release(&rv);
+        return NULL;
+    }
+    if (get_buf(so, &sv, m * (Py_ssize_t)sizeof(int64_t), "seats") < 0) {
+        PyBuffer_Release(&rv);
+        PyBuffer_Release(&cv);
+        return NULL;
+    }
+    T t;
+    memset(&t, 0, sizeof t);
+    t.n = n;
+    t.m = m;
+    t.rows = rv.buf;
+    t.seats = sv.buf;
+    const int64_t *count = cv.buf;
+    t.load = calloc((size_t)m, sizeof(int64_t));
+    t.list = calloc((size_t)m, sizeof(int32_t *));
+    t.len = calloc((size_t)m, sizeof(int32_t));
+    t.cap = calloc((size_t)m, sizeof(int32_t));
+    t.capent = (int32_t)(n + 16);
+    t.ent = malloc((size_t)t.capent * sizeof(Entry));
+    t.freehead = -1;
+    t.head = malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    t.W = malloc((size_t)(m * m) * sizeof(int64_t));
+    t.arg = malloc((size_t)(m * m) * sizeof(int32_t));
+    t.pi = calloc((size_t)m + 1, sizeof(int64_t));
+    t.fz = calloc((size_t)m, sizeof(int64_t));
+    PyObject *ret = NULL;
+    int rc = -1;
+    int64_t phases = 0, bad = -1;
+    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.pi || !t.fz) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int64_t k = 0; k < m * m; k++) { t.W[k] = INF; t.arg[k] = -1; }
+    for (int64_t i = 0; i < n; i++) t.head[i] = -1;
+    if (po != Py_None) {
+        Py_buffer pv;
+        if (get_buf(po, &pv, (m + 1) * (Py_ssize_t)sizeof(int64_t), "potential") < 0) goto done;
+        memcpy(t.pi, pv.buf, (size_t)(m + 1) * sizeof(int64_t));
+        PyBuffer_Release(&pv);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = 0;
+    /* the start: every site on its school of least cost - potential (least number on a
+     * tie; with no potentials given, its nearest school) */
+    int64_t top_cost = 0;
+    for (int64_t i = 0; i < n && rc == 0; i++) {
+        int64_t best = INF, b = -1;
+        for (int64_t j = 0; j < m; j++) {
+            int64_t c = cost(&t, i, j);
+            if (c >= INF) continue;
+            if (c > top_cost) top_cost = c;
+            if (c - t.pi[j] < best) { best = c - t.pi[j]; b = j; }
+        }
+        if (b < 0) { bad = i; rc = 2; break; }
+        t.n_units += count[i];
+        t.quiet = 1;
+        if (join(&t, (int32_t)i, b, count[i]) < 0) rc = -1;
+        t.quiet = 0;
+    }
+    /* what each school passes to z, as its potential against z's requires */
+    for (int64_t j = 0; j < m; j++) {
+        int64_t cap = t.seats[j] > 0 ? t.seats[j] : 0;
+        if (t.pi[j] < t.pi[m]) t.fz[j] = cap;       /* dearer than z: full */
+        else if (t.pi[j] > t.pi[m]) t.fz[j] = 0;    /* cheaper: nobody seated */
+        else t.fz[j] = t.load[j] < cap ? t.load[j] : cap;
+    }
+    /* scales: whole metres >> shift, from about 2^top distinct costs down to the metre */
+    int64_t bits = 0;
+    while ((top_cost >> bits) > 0) bits++;
+    if (step < 1) step = 1;
+    int64_t shift = bits > top ? bits - top : 0;
+    shift = (shift + step - 1) / step * step;
+    if (po != Py_None) shift = 0;
+    t.shift = shift;
+    if (rc == 0) rebuild(&t);
+    while (rc == 0) {
+        rc = run(&t, &phases);
+        if (rc != 0 || t.shift == 0) break;
+        if (rescale(&t, t.shift > step ? t.shift - step : 0) < 0) rc = -1;
+    }
+    Py_END_ALLOW_THREADS
+    if (rc == -1) { PyErr_NoMemory(); goto done; }
+    if (rc == 2) {
+        PyErr_Format(PyExc_ValueError, "transport: site %lld has no allowed school", (long long)bad);
+        goto done;
+    }
+    if (rc == 1) {
+        PyErr_SetString(PyExc_ValueError, "transport: the seats cannot take every child");
+        goto done;
+    }
+    {
+        int64_t used = 0;
+        for (int64_t j = 0; j < m; j++) used += t.len[j];
+        int64_t *out = malloc((size_t)(3 * used + 1) * sizeof(int64_t));
+        if (!out) { PyErr_NoMemory(); goto done; }
+        int64_t k = 0;
+        for (int64_t j = 0; j < m; j++)
+            for (int32_t q = 0; q < t.len[j]; q++) {
+                Entry *x = &t.ent[t.list[j][q]];
+                out[k] = x->site;
+                out[used + k] = x->school;
+                out[2 * used + k] = x->cnt;
+                k++;
+            }
+        ret = Py_BuildValue("(NNNNLLL)", as_bytes(out, used), as_bytes(out + used, used),
+                            as_bytes(out + 2 * used, used), as_bytes(t.pi, m + 1),
+                            (long long)phases, (long long)t.moves, (long long)t.refreshes);
+        free(out);
+    }
+done:
+    free_t(&t);
+    PyBuffer_Release(&rv);
+    PyBuffer_Release(&cv);
+    PyBuffer_Release(&sv);
+    return ret;
+}
+
+static PyMethodDef methods[] = {
+    {"transport", transport, METH_VARARGS,
+     "transport(rows, count, seats, n, m) -> (site, school, units, potential, phases, moves)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_transport_ext", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__transport_ext(void) { return PyModule_Create(&module); }

@@ -1,0 +1,171 @@
+"""The compiled transport solver (``geo_enroll/placement/_transport_ext.c``) on its own.
+
+Random cases, many of them with ties (distances rounded to 100 m), closed arcs (``inf``), sites
+carrying several children and seats from too few to plenty: the solver's total must equal one
+OR-Tools min-cost flow on the full graph, every site's children placed, no school over its seats;
+where the seats cannot take everyone it must say so.  Started from other potentials (a coarser
+county's, or noise) it must reach the same total.  Through ``exact.solve`` its answers are
+compared with the reference in ``test_exact.py`` / ``test_exact_sites.py`` (the "transport"
+path); here also the optimality check that guards it: a wrong answer is an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from geo_enroll.errors import AllocationError
+from geo_enroll.placement import exact
+
+EXT = exact._transport_ext()
+pytestmark = pytest.mark.skipif(
+    EXT is None and os.environ.get("GEO_ENROLL_NO_EXT") == "1",
+    reason="GEO_ENROLL_NO_EXT=1: the compiled solver is not built on purpose",
+)
+
+
+def _ext():
+    assert EXT is not None, "geo_enroll/placement/_transport_ext.c is not built (scripts/setup.sh)"
+    return EXT
+
+
+def _reference(rows, count, seats):
+    """Least total (None when the seats cannot take everyone): one flow on every arc."""
+    from ortools.graph.python import min_cost_flow
+
+    n, m = rows.shape
+    solver = min_cost_flow.SimpleMinCostFlow()
+    ii, jj = np.nonzero(np.isfinite(rows))
+    solver.add_arcs_with_capacity_and_unit_cost(
+        ii.astype(np.int32), (n + jj).astype(np.int32), count[ii], rows[ii, jj].astype(np.int64)
+    )
+    solver.add_arcs_with_capacity_and_unit_cost(
+        (n + np.arange(m)).astype(np.int32),
+        np.full(m, n + m, dtype=np.int32),
+        np.maximum(seats, 0),
+        np.zeros(m, dtype=np.int64),
+    )
+    supply = np.zeros(n + m + 1, dtype=np.int64)
+    supply[:n] = count
+    supply[-1] = -count.sum()
+    solver.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supply)
+    if solver.solve() != solver.OPTIMAL:
+        return None
+    return solver.optimal_cost()
+
+
+def _case(rng):
+    n, m = int(rng.integers(1, 70)), int(rng.integers(1, 10))
+    xy, sxy = rng.uniform(0, 1000, (n, 2)), rng.uniform(0, 1000, (m, 2))
+    rows = np.rint(np.hypot(*(xy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1)))
+    if rng.random() < 0.4:
+        rows = np.floor(rows / 100) * 100  # many equal distances
+    if rng.random() < 0.3:
+        rows[rng.random((n, m)) < 0.3] = np.inf
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    many = rng.random() < 0.5
+    count = rng.integers(1, 5, n) if many else np.ones(n, dtype=np.int64)
+    count = count.astype(np.int64)
+    seats = rng.integers(0, 3 * int(count.sum()) // m + 2, m).astype(np.int64)
+    return rows, count, seats
+
+
+def _run(rows, count, seats, *args):
+    n, m = rows.shape
+    site, school, units, pot, *_ = _ext().transport(rows, count, seats, n, m, *args)
+    return (*(np.frombuffer(b, dtype=np.int64) for b in (site, school, units, pot)),)
+
+
+def _checked_total(rows, count, seats, site, school, units):
+    n, m = rows.shape
+    assert (units > 0).all()
+    assert np.array_equal(np.bincount(site, units, minlength=n), count)
+    assert (np.bincount(school, units, minlength=m) <= seats).all()
+    assert np.isfinite(rows[site, school]).all()
+    return int((rows[site, school].astype(np.int64) * units).sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_least_total_of_the_full_graph(seed):
+    rng = np.random.default_rng(seed)
+    solved = infeasible = 0
+    for _ in range(120):
+        rows, count, seats = _case(rng)
+        want = _reference(rows, count, seats)
+        if want is None:
+            with pytest.raises(ValueError, match="cannot take|no allowed school"):
+                _run(rows, count, seats)
+            infeasible += 1
+            continue
+        got = _checked_total(rows, count, seats, *_run(rows, count, seats)[:3])
+        assert got == want
+        solved += 1
+    assert solved > 60 and infeasible > 3  # both kinds were tested
+
+
+@pytest.mark.parametrize("step,top", [(1, 2), (2, 6), (3, 8), (5, 30)])
+def test_every_scale_schedule_gives_the_optimum(step, top):
+    """Cost scaling only saves work: from every first scale and step, the same total."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        rows, count, seats = _case(rng)
+        want = _reference(rows, count, seats)
+        if want is None:
+            continue
+        got = _checked_total(rows, count, seats, *_run(rows, count, seats, step, top)[:3])
+        assert got == want
+
+
+def test_any_start_potentials_give_the_optimum():
+    """Potentials from a coarser county, zero, or noise: only the work changes."""
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        rows, count, seats = _case(rng)
+        want = _reference(rows, count, seats)
+        if want is None:
+            continue
+        n, m = rows.shape
+        own = _run(rows, count, seats)[3]
+        for start in (
+            own,
+            np.zeros(m + 1, dtype=np.int64),
+            own + rng.integers(-300, 300, m + 1),
+            rng.integers(-5000, 5000, m + 1),
+        ):
+            got = _checked_total(rows, count, seats, *_run(rows, count, seats, 3, 8, start)[:3])
+            assert got == want
+
+
+def test_deterministic():
+    rng = np.random.default_rng(9)
+    rows, count, seats = _case(rng)
+    while _reference(rows, count, seats) is None:
+        rows, count, seats = _case(rng)
+    a, b = _run(rows, count, seats), _run(rows, count, seats)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_bad_input_is_an_error_not_a_crash():
+    rows = np.zeros((3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="rows"):
+        _ext().transport(rows, np.ones(3, dtype=np.int64), np.ones(2, dtype=np.int64), 3, 3)
+    with pytest.raises(ValueError, match="seats"):
+        _ext().transport(rows, np.ones(3, dtype=np.int64), np.ones(3, dtype=np.int64), 3, 2)
+    closed = np.full((1, 2), np.inf, dtype=np.float32)
+    with pytest.raises(ValueError, match="no allowed school"):
+        _ext().transport(closed, np.ones(1, dtype=np.int64), np.ones(2, dtype=np.int64), 1, 2)
+
+
+def test_the_optimality_check_rejects_a_worse_answer():
+    """The guard in ``exact._solve_transport``: a feasible but not optimal answer (two
+    children swapped) fails the conditions on every arc."""
+    rows = np.array([[0, 10], [10, 0]], dtype=np.float32)
+    count, seats = np.ones(2, dtype=np.int64), np.ones(2, dtype=np.int64)
+    site, school, units = np.array([0, 1]), np.array([1, 0]), np.ones(2, dtype=np.int64)
+    cost = rows[site, school].astype(np.int64)
+    load = np.ones(2, dtype=np.int64)
+    with pytest.raises(AllocationError, match="not optimal"):
+        exact._check_transport(rows, count, seats, site, school, units, cost, np.zeros(2), load)
+    exact._check_transport(rows, count, seats, school, school, units, cost * 0, np.zeros(2), load)
