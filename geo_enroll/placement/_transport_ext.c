@@ -41,7 +41,7 @@ typedef struct {
     int64_t *pi;   /* m + 1 potentials; index m is the sink z */
     int64_t *fz;   /* children each school passes to z (seated), at most its seats */
     int64_t moves, shift, quiet, n_units;
-    int64_t refreshes; /* quiet: joins leave W alone (rebuilt after) */
+    int64_t refreshes, nref; /* quiet: joins leave W alone (rebuilt after) */
 } T;
 
 static inline int64_t cost(const T *t, int64_t i, int64_t b) {
@@ -309,12 +309,25 @@ static int run(T *t, int64_t *phases) {
             for (int64_t v = 0; v <= m; v++) level[v] = -1;
             for (int64_t a = 0; a <= m; a++)
                 if (imbalance(t, a, zin) > 0) { level[a] = 0; queue[qt++] = a; }
+            int64_t stop = INF; /* the level of the first target: nothing beyond it is needed */
             while (qh < qt) {
                 int64_t u = queue[qh++];
-                if (level[u] > 0 && imbalance(t, u, zin) < 0) { reached = 1; continue; }
-                for (int64_t v = 0; v <= m; v++)
-                    if (level[v] < 0 && admissible(t, u, v)) { level[v] = level[u] + 1; queue[qt++] = v; }
+                if (level[u] >= stop) break;
+                if (level[u] > 0 && imbalance(t, u, zin) < 0) { reached = 1; stop = level[u]; continue; }
+                if (u == z) {
+                    for (int64_t v = 0; v < m; v++)
+                        if (level[v] < 0 && admissible(t, u, v)) { level[v] = level[u] + 1; queue[qt++] = v; }
+                    continue;
+                }
+                const int64_t *w = t->W + u * m, *pi = t->pi, pu = t->pi[u];
+                for (int64_t v = 0; v < m; v++)
+                    if (level[v] < 0 && w[v] + pu == pi[v] && w[v] < INF && admissible(t, u, v)) {
+                        level[v] = level[u] + 1;
+                        queue[qt++] = v;
+                    }
+                if (level[z] < 0 && admissible(t, u, z)) { level[z] = level[u] + 1; queue[qt++] = z; }
             }
+            t->nref++;
             if (!reached) break;
             memset(dead, 0, (size_t)m + 1);
             for (int64_t v = 0; v <= m; v++) cur[v] = 0;
@@ -326,9 +339,19 @@ static int run(T *t, int64_t *phases) {
                     while (depth > 0) {
                         int64_t u = stack[depth - 1];
                         if (depth > 1 && imbalance(t, u, zin) < 0) { found = 1; break; }
-                        int64_t v = cur[u];
-                        for (; v <= m; v++)
-                            if (!dead[v] && level[v] == level[u] + 1 && admissible(t, u, v)) break;
+                        int64_t v = cur[u], next = level[u] + 1;
+                        if (u == z) {
+                            for (; v < m; v++)
+                                if (!dead[v] && level[v] == next && admissible(t, u, v)) break;
+                            if (v == m) v = m + 1;
+                        } else {
+                            const int64_t *w = t->W + u * m, *pi = t->pi, pu = t->pi[u];
+                            for (; v < m; v++)
+                                if (level[v] == next && w[v] + pu == pi[v] && !dead[v] && w[v] < INF &&
+                                    admissible(t, u, v))
+                                    break;
+                            if (v == m && !(level[z] == next && !dead[z] && admissible(t, u, z))) v = m + 1;
+                        }
                         if (v <= m) {
                             cur[u] = v;
                             stack[depth++] = v;
@@ -338,14 +361,26 @@ static int run(T *t, int64_t *phases) {
                         }
                     }
                     if (!found) break;
+                    /* as many units as the path takes: the source's excess, the target's
+                     * lack, each arc's room (a site's children at the school, free seats,
+                     * children seated) */
+                    int64_t f = imbalance(t, a, zin), lack = -imbalance(t, stack[depth - 1], zin);
+                    if (lack < f) f = lack;
+                    for (int64_t k = 0; k + 1 < depth && f > 1; k++) {
+                        int64_t u = stack[k], v = stack[k + 1], room;
+                        if (v == z) room = t->seats[u] - t->fz[u];
+                        else if (u == z) room = t->fz[v];
+                        else room = t->ent[find(t, t->arg[u * m + v], u)].cnt;
+                        if (room < f) f = room;
+                    }
                     for (int64_t k = 0; k + 1 < depth; k++) {
                         int64_t u = stack[k], v = stack[k + 1];
-                        if (v == z) { t->fz[u]++; zin++; }
-                        else if (u == z) { t->fz[v]--; zin--; }
+                        if (v == z) { t->fz[u] += f; zin += f; }
+                        else if (u == z) { t->fz[v] -= f; zin -= f; }
                         else {
                             int32_t st = t->arg[u * m + v];
-                            leave(t, st, u, 1);
-                            if (join(t, st, v, 1) < 0) goto out;
+                            leave(t, st, u, f);
+                            if (join(t, st, v, f) < 0) goto out;
                             t->moves++;
                         }
                     }
@@ -483,7 +518,7 @@ static PyObject *transport(PyObject *self, PyObject *args) {
             }
         ret = Py_BuildValue("(NNNNLLL)", as_bytes(out, used), as_bytes(out + used, used),
                             as_bytes(out + 2 * used, used), as_bytes(t.pi, m + 1),
-                            (long long)phases, (long long)t.moves, (long long)t.refreshes);
+                            (long long)phases, (long long)t.moves, (long long)t.nref);
         free(out);
     }
 done:

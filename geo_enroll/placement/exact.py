@@ -406,14 +406,19 @@ def _sites(costs, rows, closed, aggregate):
     probe = np.unique(np.linspace(0, m - 1, min(m, _PROBES)).astype(np.int64)) if m else closed
     h = np.empty(len(rep), dtype=np.uint64)
     hold = len(rep) * m <= _HELD_CELLS
-    held = []
+    held = np.empty((len(rep), m), dtype=np.float32) if hold else None
     for start in range(0, len(rep), _CHUNK):
         block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
         h[start : start + _CHUNK] = _row_hash(block[:, probe])
         if hold:
-            small = block[np.isfinite(block)]
-            hold = not len(small) or small.max() < _EXACT32 and small.min() > -_EXACT32
-            held.append(block.astype(np.float32) if hold else None)
+            big = np.abs(block).max(initial=0.0)  # inf when a school is not allowed
+            if np.isinf(big):
+                big = np.abs(block[np.isfinite(block)]).max(initial=0.0)
+            hold = bool(big < _EXACT32)  # nan: not held
+            if hold:
+                held[start : start + len(block)] = block
+            else:
+                held = None
     cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes of the probed columns: the whole rows decide
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
@@ -432,7 +437,8 @@ def _sites(costs, rows, closed, aggregate):
             theirs = _metres(costs.rows(rep[first[cls[s]]]), closed)
             if not np.array_equal(mine, theirs):  # pragma: no cover - a 64-bit collision
                 return (*_sites_exact(costs, rows, closed), None)
-    held = np.concatenate(held)[first] if hold and held else None
+    if held is not None and not np.array_equal(first, np.arange(len(rep))):
+        held = held[first]
     return cls[site_of], rep[first], held
 
 
