@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #define INF ((int64_t)1 << 60)
 #define STALE (-2) /* arg of a W entry that is only a lower bound */
@@ -41,7 +42,9 @@ typedef struct {
     int64_t *pi;   /* m + 1 potentials; index m is the sink z */
     int64_t *fz;   /* children each school passes to z (seated), at most its seats */
     int64_t moves, shift, quiet, n_units;
-    int64_t refreshes, nref; /* quiet: joins leave W alone (rebuilt after) */
+    int64_t refreshes, nref;
+    int32_t **adj, *adjlen, *adjcap; /* per school: arcs of zero reduced cost (by W's bounds) */
+    char *dirty;                     /* per school: its W row or potentials changed since */ /* quiet: joins leave W alone (rebuilt after) */
 } T;
 
 static inline int64_t cost(const T *t, int64_t i, int64_t b) {
@@ -109,7 +112,7 @@ static int join(T *t, int32_t s, int64_t b, int64_t k) {
     x->next = t->head[s];
     t->head[s] = e;
     t->list[b][t->len[b]++] = e;
-    if (!t->quiet) row_add(t, s, b);
+    if (!t->quiet) { row_add(t, s, b); t->dirty[b] = 1; }
     return 0;
 }
 
@@ -163,6 +166,9 @@ static void free_t(T *t) {
         for (int64_t j = 0; j < t->m; j++) free(t->list[j]);
     free(t->list); free(t->len); free(t->cap); free(t->ent); free(t->head);
     free(t->W); free(t->arg); free(t->pi); free(t->load); free(t->fz);
+    if (t->adj)
+        for (int64_t j = 0; j < t->m; j++) free(t->adj[j]);
+    free(t->adj); free(t->adjlen); free(t->adjcap); free(t->dirty);
 }
 
 static int get_buf(PyObject *o, Py_buffer *v, Py_ssize_t bytes, const char *what) {
@@ -181,6 +187,7 @@ static void rebuild(T *t) {
     for (int64_t k = 0; k < m * m; k++) { t->W[k] = INF; t->arg[k] = -1; }
     for (int64_t a = 0; a < m; a++)
         for (int32_t q = 0; q < t->len[a]; q++) row_add(t, t->ent[t->list[a][q]].site, a);
+    memset(t->dirty, 1, (size_t)m);
 }
 
 /* The costs one scale finer: shift lowered to `shift`, potentials multiplied alike; every
@@ -250,6 +257,28 @@ static inline int admissible(T *t, int64_t u, int64_t v) {
     return w < INF && w + t->pi[u] == t->pi[v];
 }
 
+/* school u's arcs of zero reduced cost by W's values (stale ones are lower bounds: the
+ * arcs they may hide are checked on use) */
+static int adj_build(T *t, int64_t u) {
+    int64_t m = t->m, pu = t->pi[u];
+    const int64_t *w = t->W + u * m, *pi = t->pi;
+    int32_t k = 0;
+    for (int64_t v = 0; v < m; v++)
+        if (w[v] + pu == pi[v] && w[v] < INF && v != u) {
+            if (k == t->adjcap[u]) {
+                int32_t c = t->adjcap[u] ? 2 * t->adjcap[u] : 16;
+                int32_t *p = realloc(t->adj[u], (size_t)c * sizeof(int32_t));
+                if (!p) return -1;
+                t->adj[u] = p;
+                t->adjcap[u] = c;
+            }
+            t->adj[u][k++] = (int32_t)v;
+        }
+    t->adjlen[u] = k;
+    t->dirty[u] = 0;
+    return 0;
+}
+
 /* 0 done, 1 infeasible, -1 out of memory */
 static int run(T *t, int64_t *phases) {
     int64_t m = t->m, z = m;
@@ -259,49 +288,53 @@ static int run(T *t, int64_t *phases) {
     int64_t *stack = malloc((size_t)(m + 2) * sizeof(int64_t));
     int64_t *level = malloc((size_t)(m + 1) * sizeof(int64_t));
     int64_t *queue = malloc((size_t)(m + 1) * sizeof(int64_t));
+    int64_t *key = malloc((size_t)(m + 1) * sizeof(int64_t));
     int rc = -1;
-    if (!dist || !done || !dead || !cur || !stack || !level || !queue) goto out;
+    if (!dist || !done || !dead || !cur || !stack || !level || !queue || !key) goto out;
     for (;;) {
         int64_t zin = 0;
         for (int64_t b = 0; b < m; b++) zin += t->fz[b];
         int any = 0;
-        for (int64_t v = 0; v <= m; v++) { dist[v] = INF; done[v] = 0; }
+        for (int64_t v = 0; v <= m; v++) { key[v] = INF; done[v] = 0; }
         for (int64_t a = 0; a <= m; a++)
-            if (imbalance(t, a, zin) > 0) { dist[a] = 0; any = 1; }
+            if (imbalance(t, a, zin) > 0) { key[a] = 0; any = 1; }
         if (!any) { rc = 0; break; }
         (*phases)++;
-        /* Dijkstra (array, dense) from the sources to the nearest target */
+        /* Dijkstra (array, dense) from the sources to the nearest target: key[v] is v's
+         * tentative distance, final once settled (dist[v]) */
+        int64_t D = -1;
         for (;;) {
-            int64_t u = -1, du = INF;
+            int64_t u = -1, du = INF / 2;
             for (int64_t v = 0; v <= m; v++)
-                if (!done[v] && dist[v] < du) { du = dist[v]; u = v; }
-            if (u < 0) { rc = 1; goto out; }
+                if (key[v] < du && !done[v]) { du = key[v]; u = v; }
+            if (u < 0) { rc = 1; goto out; } /* nothing left within reach: no target */
             done[u] = 1;
-            if (imbalance(t, u, zin) < 0) break;
-            int64_t pu = t->pi[u];
+            dist[u] = du;
+            if (imbalance(t, u, zin) < 0) { D = du; break; }
+            int64_t base = du + t->pi[u];
+            const int64_t *pi = t->pi;
             if (u == z) {
                 for (int64_t b = 0; b < m; b++) {
-                    if (done[b] || t->fz[b] <= 0) continue;
-                    int64_t nd = du + pu - t->pi[b];
-                    if (nd < dist[b]) dist[b] = nd;
+                    if (t->fz[b] <= 0) continue;
+                    int64_t nd = base - pi[b];
+                    key[b] = nd < key[b] ? nd : key[b];
                 }
                 continue;
             }
-            if (t->fz[u] < t->seats[u] && !done[z]) {
-                int64_t nd = du + pu - t->pi[z];
-                if (nd < dist[z]) dist[z] = nd;
+            if (t->fz[u] < t->seats[u]) {
+                int64_t nd = base - pi[z];
+                key[z] = nd < key[z] ? nd : key[z];
             }
+            /* no test for settled nodes (reduced costs are >= 0, so nd >= du >= their
+             * distance) nor for missing arcs (INF plus potentials stays above INF / 2) */
             const int64_t *w = t->W + u * m;
             for (int64_t b = 0; b < m; b++) {
-                if (done[b] || w[b] >= INF) continue;
-                int64_t nd = du + w[b] + pu - t->pi[b];
-                if (nd < dist[b]) dist[b] = nd;
+                int64_t nd = base + w[b] - pi[b];
+                key[b] = nd < key[b] ? nd : key[b];
             }
         }
-        int64_t D = -1;
-        for (int64_t v = 0; v <= m; v++)
-            if (done[v] && imbalance(t, v, zin) < 0) D = dist[v];
-        for (int64_t v = 0; v <= m; v++) t->pi[v] += dist[v] < D ? dist[v] : D;
+        for (int64_t v = 0; v <= m; v++) t->pi[v] += done[v] ? dist[v] : D;
+        memset(t->dirty, 1, (size_t)m);
         /* move one unit a path along arcs of zero reduced cost from sources to targets, by
          * fewest arcs: levels by breadth-first search, then paths up the levels */
         for (;;) {
@@ -319,12 +352,14 @@ static int run(T *t, int64_t *phases) {
                         if (level[v] < 0 && admissible(t, u, v)) { level[v] = level[u] + 1; queue[qt++] = v; }
                     continue;
                 }
-                const int64_t *w = t->W + u * m, *pi = t->pi, pu = t->pi[u];
-                for (int64_t v = 0; v < m; v++)
-                    if (level[v] < 0 && w[v] + pu == pi[v] && w[v] < INF && admissible(t, u, v)) {
+                if (t->dirty[u] && adj_build(t, u) < 0) goto out;
+                for (int32_t k = 0; k < t->adjlen[u]; k++) {
+                    int64_t v = t->adj[u][k];
+                    if (level[v] < 0 && admissible(t, u, v)) {
                         level[v] = level[u] + 1;
                         queue[qt++] = v;
                     }
+                }
                 if (level[z] < 0 && admissible(t, u, z)) { level[z] = level[u] + 1; queue[qt++] = z; }
             }
             t->nref++;
@@ -345,15 +380,22 @@ static int run(T *t, int64_t *phases) {
                                 if (!dead[v] && level[v] == next && admissible(t, u, v)) break;
                             if (v == m) v = m + 1;
                         } else {
-                            const int64_t *w = t->W + u * m, *pi = t->pi, pu = t->pi[u];
-                            for (; v < m; v++)
-                                if (level[v] == next && w[v] + pu == pi[v] && !dead[v] && w[v] < INF &&
-                                    admissible(t, u, v))
-                                    break;
-                            if (v == m && !(level[z] == next && !dead[z] && admissible(t, u, z))) v = m + 1;
+                            if (t->dirty[u]) {
+                                if (adj_build(t, u) < 0) goto out;
+                                cur[u] = v = 0;
+                            }
+                            int32_t k = (int32_t)v, len = t->adjlen[u];
+                            for (; k < len; k++) {
+                                int64_t x = t->adj[u][k];
+                                if (level[x] == next && !dead[x] && admissible(t, u, x)) break;
+                            }
+                            cur[u] = k;
+                            if (k < len) v = t->adj[u][k];
+                            else if (level[z] == next && !dead[z] && admissible(t, u, z)) v = m;
+                            else v = m + 1;
                         }
                         if (v <= m) {
-                            cur[u] = v;
+                            if (u == z) cur[u] = v;
                             stack[depth++] = v;
                         } else {
                             dead[u] = 1;
@@ -389,7 +431,7 @@ static int run(T *t, int64_t *phases) {
         }
     }
 out:
-    free(dist); free(done); free(dead); free(cur); free(stack); free(level); free(queue);
+    free(dist); free(done); free(dead); free(cur); free(stack); free(level); free(queue); free(key);
     return rc;
 }
 
@@ -437,10 +479,14 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     t.arg = malloc((size_t)(m * m) * sizeof(int32_t));
     t.pi = calloc((size_t)m + 1, sizeof(int64_t));
     t.fz = calloc((size_t)m, sizeof(int64_t));
+    t.adj = calloc((size_t)m, sizeof(int32_t *));
+    t.adjlen = calloc((size_t)m, sizeof(int32_t));
+    t.adjcap = calloc((size_t)m, sizeof(int32_t));
+    t.dirty = malloc((size_t)m);
     PyObject *ret = NULL;
     int rc = -1;
     int64_t phases = 0, bad = -1;
-    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.pi || !t.fz) {
+    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.pi || !t.fz || !t.adj || !t.adjlen || !t.adjcap || !t.dirty) {
         PyErr_NoMemory();
         goto done;
     }
@@ -529,7 +575,67 @@ done:
     return ret;
 }
 
+/* cell_rows(rows, cell, count, n, m, cells) -> float32 bytes (cells x m): each cell's
+ * children's mean whole-metre row, rounded (inf where any of its sites is not allowed) */
+static PyObject *cell_rows(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *ro, *co, *no;
+    Py_ssize_t n, m, cells;
+    if (!PyArg_ParseTuple(args, "OOOnnn", &ro, &co, &no, &n, &m, &cells)) return NULL;
+    if (n < 0 || m <= 0 || cells <= 0) {
+        PyErr_SetString(PyExc_ValueError, "cell_rows: bad shape");
+        return NULL;
+    }
+    Py_buffer rv, cv, nv;
+    if (get_buf(ro, &rv, n * m * (Py_ssize_t)sizeof(float), "rows") < 0) return NULL;
+    if (get_buf(co, &cv, n * (Py_ssize_t)sizeof(int64_t), "cell") < 0) {
+        PyBuffer_Release(&rv);
+        return NULL;
+    }
+    if (get_buf(no, &nv, n * (Py_ssize_t)sizeof(int64_t), "count") < 0) {
+        PyBuffer_Release(&rv);
+        PyBuffer_Release(&cv);
+        return NULL;
+    }
+    const float *rows = rv.buf;
+    const int64_t *cell = cv.buf, *count = nv.buf;
+    double *sum = calloc((size_t)(cells * m), sizeof(double));
+    double *weight = calloc((size_t)cells, sizeof(double));
+    float *out = malloc((size_t)(cells * m) * sizeof(float));
+    PyObject *ret = NULL;
+    if (!sum || !weight || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t c = cell[i];
+        if (c < 0 || c >= cells) {
+            PyErr_SetString(PyExc_ValueError, "cell_rows: cell out of range");
+            goto done;
+        }
+        double w = (double)count[i];
+        weight[c] += w;
+        const float *r = rows + i * m;
+        double *s = sum + c * m;
+        for (Py_ssize_t j = 0; j < m; j++) s[j] += w * (double)r[j];
+    }
+    for (Py_ssize_t c = 0; c < cells; c++)
+        for (Py_ssize_t j = 0; j < m; j++) {
+            double v = weight[c] > 0 ? sum[c * m + j] / weight[c] : 0.0;
+            out[c * m + j] = (float)nearbyint(v);
+        }
+    ret = PyBytes_FromStringAndSize((const char *)out, cells * m * (Py_ssize_t)sizeof(float));
+done:
+    free(sum); free(weight); free(out);
+    PyBuffer_Release(&rv);
+    PyBuffer_Release(&cv);
+    PyBuffer_Release(&nv);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
+    {"cell_rows", cell_rows, METH_VARARGS,
+     "cell_rows(rows, cell, count, n, m, cells) -> each cell's mean row (float32 bytes)"},
     {"transport", transport, METH_VARARGS,
      "transport(rows, count, seats, n, m) -> (site, school, units, potential, phases, moves)"},
     {NULL, NULL, 0, NULL},

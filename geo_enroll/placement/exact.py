@@ -542,8 +542,18 @@ def _transport_potential(ext, rows: np.ndarray, count: np.ndarray, seats: np.nda
     start = None
     if n > _TRANSPORT_SITES:
         cell, first, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK), mean=False)
-        if 2 * len(coarse_count) <= n:  # each cell as its first site's row
-            start = _transport_potential(ext, rows[first], coarse_count, seats)[3]
+        if 2 * len(coarse_count) <= n:  # each cell as its sites' mean row (a guess)
+            cells = len(coarse_count)
+            mean = ext.cell_rows(
+                np.ascontiguousarray(rows, dtype=np.float32),
+                np.ascontiguousarray(cell, dtype=np.int64),
+                np.ascontiguousarray(count, dtype=np.int64),
+                n,
+                m,
+                cells,
+            )
+            coarse = np.frombuffer(mean, dtype=np.float32).reshape(cells, m)
+            start = _transport_potential(ext, coarse, coarse_count, seats)[3]
     out = ext.transport(
         np.ascontiguousarray(rows, dtype=np.float32),
         np.ascontiguousarray(count, dtype=np.int64),
