@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <math.h>
 
 #define INF ((int64_t)1 << 60)
 #define STALE (-2) /* arg of a W entry that is only a lower bound */
@@ -599,7 +598,7 @@ static PyObject *cell_rows(PyObject *self, PyObject *args) {
     }
     const float *rows = rv.buf;
     const int64_t *cell = cv.buf, *count = nv.buf;
-    double *sum = calloc((size_t)(cells * m), sizeof(double));
+    float *sum = calloc((size_t)(cells * m), sizeof(float)); /* a guess: float sums do */
     double *weight = calloc((size_t)cells, sizeof(double));
     float *out = malloc((size_t)(cells * m) * sizeof(float));
     PyObject *ret = NULL;
@@ -613,17 +612,19 @@ static PyObject *cell_rows(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "cell_rows: cell out of range");
             goto done;
         }
-        double w = (double)count[i];
+        float w = (float)count[i];
         weight[c] += w;
         const float *r = rows + i * m;
-        double *s = sum + c * m;
-        for (Py_ssize_t j = 0; j < m; j++) s[j] += w * (double)r[j];
+        float *s = sum + c * m;
+        for (Py_ssize_t j = 0; j < m; j++) s[j] += w * r[j];
     }
-    for (Py_ssize_t c = 0; c < cells; c++)
+    for (Py_ssize_t c = 0; c < cells; c++) {
+        float inv = weight[c] > 0 ? (float)(1.0 / weight[c]) : 0.0f;
         for (Py_ssize_t j = 0; j < m; j++) {
-            double v = weight[c] > 0 ? sum[c * m + j] / weight[c] : 0.0;
-            out[c * m + j] = (float)nearbyint(v);
+            float v = sum[c * m + j] * inv;
+            out[c * m + j] = v < 3.0e38f ? (float)(int64_t)(v + 0.5f) : v;
         }
+    }
     ret = PyBytes_FromStringAndSize((const char *)out, cells * m * (Py_ssize_t)sizeof(float));
 done:
     free(sum); free(weight); free(out);

@@ -94,7 +94,6 @@ _PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
 _COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only a guess)
 _TRANSPORT = True  # held rows: the compiled transport solver when built (False: coarse to fine)
 _TRANSPORT_SITES = 20_000  # a transport level above this many sites starts from a coarser one
-_TRANSPORT_SHARE = 2  # ... used when the sites hold fewer than 2 children each on average
 
 
 @dataclass(frozen=True, eq=False)
@@ -356,8 +355,7 @@ def solve(
     else:  # the rows in memory: the transport solver (or coarse to fine); else rounds
         levels = None
         if held is not None:
-            few = count.sum() < _TRANSPORT_SHARE * len(count)  # mostly a child a site
-            levels = _solve_transport(held, count, seats) if _TRANSPORT and few else None
+            levels = _solve_transport(held, count, seats) if _TRANSPORT else None
             if levels is None:
                 levels = _solve_levels(held, count, seats)
         if levels is not None:
@@ -411,7 +409,7 @@ def _sites(costs, rows, closed, aggregate):
         block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
         h[start : start + _CHUNK] = _row_hash(block[:, probe])
         if hold:
-            big = np.abs(block).max(initial=0.0)  # inf when a school is not allowed
+            big = max(block.max(initial=0.0), -block.min(initial=0.0))  # inf: not allowed
             if np.isinf(big):
                 big = np.abs(block[np.isfinite(block)]).max(initial=0.0)
             hold = bool(big < _EXACT32)  # nan: not held
@@ -645,7 +643,13 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int, mean: bool = True
     top = float(np.max(at, initial=0.0)) + 1.0
 
     def cells(g):
-        return _group_rows(np.hstack([pattern, np.floor(at / g).astype(np.int64)]))
+        key = np.hstack([pattern, np.floor(at / g).astype(np.int64)])
+        if mean:
+            return _group_rows(key)
+        # a guess only: one 64-bit mix of the key (a collision merges two cells, harmless)
+        with np.errstate(over="ignore"):
+            mixed = (key.astype(np.uint64) * _HASH_MIX[: key.shape[1]]).sum(axis=1)
+        return np.unique(mixed, return_inverse=True)[1].ravel()
 
     lo, hi = 1.0, top
     for _ in range(10):  # g within a factor top ** (1 / 1024) of the least: near enough

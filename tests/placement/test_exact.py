@@ -30,8 +30,6 @@ def _path(full_arcs: int, *, held: bool = True, **more):
     ``_TRANSPORT=True``: the compiled transport solver on the held rows, else coarse to
     fine)."""
     more.setdefault("_TRANSPORT", False)
-    if more["_TRANSPORT"]:
-        more.setdefault("_TRANSPORT_SHARE", 10**9)  # whatever the children per site
     names = ("_FULL_ARCS", "_BASE_ARCS", "_HELD_CELLS", *more)
     saved = {name: getattr(exact, name) for name in names}
     exact._FULL_ARCS = full_arcs
