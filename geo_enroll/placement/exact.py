@@ -18,7 +18,23 @@ the nearer school (``docs/allocation.md``, "Ties").
 
 Up to ``_FULL_ARCS`` (1 million) sites × schools, one min-cost flow on every arc is exact by
 construction.  Above it, when the sites' rows fit in memory (``_HELD_CELLS``: 60 million
-whole metres as float32, 240 MB), **coarse to fine** (:func:`_solve_levels`):
+whole metres as float32, 240 MB), the **transport solver** (``_transport_ext.c``,
+:func:`_solve_transport`): successive shortest paths on the graph of the *schools*, every arc
+of every site held.  The residual arc a → b ("move one child from a to b") costs the least
+``metres(b) - metres(a)`` over the sites at a (a school × school table kept as sites come and
+go; an entry whose site left is a lower bound until it is needed); a node z takes the seats.
+Each phase runs Dijkstra (dense, reduced costs) from the schools with too many children to
+the nearest one lacking them, raises the potentials, and moves children along arcs of zero
+reduced cost by fewest arcs (breadth-first levels, as many children a path as it takes).
+Costs are scaled (``metres >> shift``, three bits a step down to the metre); a step finer,
+every site not on a school of least ``cost - potential`` moves to one, which keeps every
+reduced cost ≥ 0.  Above ``_TRANSPORT_SITES`` sites the solve starts from the potentials of a
+coarser county (cells of nearby sites as below, each with its children's mean row).  The
+answer is then checked in NumPy against the optimality conditions of the transportation
+problem on *every* arc (seats, every child placed once, each used school of least
+``cost + price`` of its site, prices ≥ 0 where children sit and ≤ 0 where seats are free): a
+bug is an error, never a wrong answer.  Without the compiled module (``GEO_ENROLL_NO_EXT=1``,
+no compiler), **coarse to fine** (:func:`_solve_levels`), which gives the same totals:
 
 1. **Cells**: nearby sites (the same allowed schools, the same ``floor(metres / g)`` to six
    far-apart schools) are grouped into about a sixth as many cells; the coarse county (a
