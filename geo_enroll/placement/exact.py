@@ -422,17 +422,21 @@ def _sites(costs, rows, closed, aggregate):
     hold = len(rep) * m <= _HELD_CELLS
     held = np.empty((len(rep), m), dtype=np.float32) if hold else None
     for start in range(0, len(rep), _CHUNK):
-        block = _metres(costs.rows(rep[start : start + _CHUNK]), closed)
-        h[start : start + _CHUNK] = _row_hash(block[:, probe])
+        block = costs.rows(rep[start : start + _CHUNK])
         if hold:
             big = max(block.max(initial=0.0), -block.min(initial=0.0))  # inf: not allowed
             if np.isinf(big):
                 big = np.abs(block[np.isfinite(block)]).max(initial=0.0)
-            hold = bool(big < _EXACT32)  # nan: not held
-            if hold:
-                held[start : start + len(block)] = block
-            else:
-                held = None
+            hold = bool(big < _EXACT32 - 1)  # nan: not held
+        if hold:  # rounded straight into the held float32 rows (exact below 2 ** 24)
+            out = held[start : start + len(block)]
+            np.rint(block, out=out, casting="same_kind")
+            out[:, closed] = np.inf
+            h[start : start + _CHUNK] = _row_hash(out[:, probe])
+            continue
+        held = None
+        block = _metres(block, closed)
+        h[start : start + _CHUNK] = _row_hash(block[:, probe])
     cls, first = _first_order(h)
     if len(first) < len(rep):  # equal hashes of the probed columns: the whole rows decide
         merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
