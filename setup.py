@@ -2,10 +2,12 @@
 
 Any ``geo_enroll/**/_*_ext.c`` is compiled into the extension module of the same dotted name
 (``geo_enroll/address/_admin_ext.c`` → ``geo_enroll.address._admin_ext``, the C walk of an
-address's admin chain).  Each accelerator
-has a pure-Python twin that the tests compare it with; the package imports and answers the
-same without the compiled module (slower), so a machine without a C compiler still installs
-when ``GEO_ENROLL_NO_EXT=1`` is set.
+address's admin chain; ``geo_enroll/placement/_transport_ext.c``, the exact overflow solver on
+held rows).  The address accelerator has a pure-Python twin that the tests compare it with; the
+transport solver has none, its fallback is the OR-Tools path of ``placement/exact.py`` (the
+same totals, checked by the tests).  The package imports and answers without the compiled
+modules (slower), so a machine without a C compiler still installs when
+``GEO_ENROLL_NO_EXT=1`` is set.
 
 The modules listed in ``geo_enroll/address/_twin.py`` (the address parser) are compiled with
 mypyc from a build-time copy under another name (``parse.py`` → ``_parse_compiled``) that

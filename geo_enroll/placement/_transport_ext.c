@@ -1,17 +1,40 @@
-/* Exact min-cost assignment of weighted sites to schools on held whole-metre rows:
- * primal-dual successive shortest paths on the graph of the schools.
+/* Exact min-cost assignment of weighted sites to schools on held whole-metre rows: successive
+ * shortest paths on the graph of the schools, with cost scaling (docs/allocation.md, "How it
+ * is solved exactly"; geo_enroll/placement/exact.py, _solve_transport).
  *
- * The C twin of geo_enroll/placement/transport.py (the same operations in the same order,
- * so the same answer; tests/placement/test_transport.py compares them).  The algorithm, its
- * invariants and why the answer is optimal are written down there.
+ * There is no Python twin of this module: without it (GEO_ENROLL_NO_EXT=1, no compiler) the
+ * exact solver takes its coarse-to-fine OR-Tools path, which gives the same totals (not always
+ * the same school among equal-total optima).  tests/placement/test_transport.py compares it
+ * with a full-graph OR-Tools flow, and exact.py checks every answer against the optimality
+ * conditions on every arc before using it.
  *
- * transport(rows, count, seats) -> (site, school, units, potential, phases, moves)
+ * State: each site's children on schools (Entry: site, school, count), each school's children
+ * passed to the sink z (fz, at most its seats), a potential per school and for z.  Invariant:
+ * every residual arc has reduced cost >= 0 (cost + pi[tail] - pi[head]); the arc a -> b, "move
+ * one child of a site at a to b", costs W[a][b] = the least cost(b) - cost(a) over the sites
+ * at a (arg: which site; an entry whose site left is marked STALE and is a lower bound).
+ * Imbalance: a school's children minus fz, z's intake minus all children.  A phase: Dijkstra
+ * from every node with a surplus to the nearest node short of children, potentials raised by
+ * the distances (capped at that target's), then children moved along arcs of zero reduced
+ * cost by fewest arcs (breadth-first levels, then paths up the levels, as many children a
+ * path as it takes).  Costs are whole metres >> shift, three bits finer a step; a step finer,
+ * every site on a school no longer of least cost - potential moves to one (which keeps the
+ * invariant).  At the end no imbalance is left and the potentials certify the optimum.
+ *
+ * transport(rows, count, seats, n, m[, step, top, start]) ->
+ *     (site, school, units, potential, phases, moves, scans)
  *   rows:  float32 n x m, C order, whole metres, inf (or nan) = not allowed
  *   count: int64 n (children per site, > 0)
  *   seats: int64 m
+ *   step, top: scale `step` bits at a time from about 2^top distinct costs (3, 8 in exact.py)
+ *   start: int64 m + 1 potentials to start from (each site on its school of least
+ *          cost - potential; a coarser county's), or None (each site on its nearest school)
  * returns bytes of int64 arrays: the (site, school, units) of every used pair (in no
- * particular order), the m + 1 potentials (the last is the sink's), and two counters.
+ * particular order), the m + 1 potentials (the last is z's), and three work counters.
  * Raises ValueError when a site has no allowed school or the seats cannot take everyone.
+ *
+ * cell_rows(rows, cell, count, n, m, cells) -> float32 bytes: each cell's children's mean
+ * row, rounded (only a guess: the coarser county whose potentials start a solve).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -563,7 +586,7 @@ static PyObject *transport(PyObject *self, PyObject *args) {
             }
         ret = Py_BuildValue("(NNNNLLL)", as_bytes(out, used), as_bytes(out + used, used),
                             as_bytes(out + 2 * used, used), as_bytes(t.pi, m + 1),
-                            (long long)phases, (long long)t.moves, (long long)t.nref);
+                            (long long)phases, (long long)t.moves, (long long)t.refreshes);
         free(out);
     }
 done:

@@ -109,6 +109,7 @@ _TIGHT = 60.0  # ... the flow keeps, of the other sites, the used arcs and those
 _PRUNED_ROUNDS = 25  # pruned rounds at most, then every arc stays (termination)
 _COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only a guess)
 _TRANSPORT = True  # held rows: the compiled transport solver when built (False: coarse to fine)
+_TRANSPORT_SCHOOLS = 4_000  # its school × school tables: 4 000² × 12 bytes at most
 _TRANSPORT_SITES = 20_000  # a transport level above this many sites starts from a coarser one
 
 
@@ -589,12 +590,13 @@ def _solve_transport(rows: np.ndarray, count: np.ndarray, seats: np.ndarray):
     """The exact assignment of the sites' held rows by the compiled transport solver
     (``_transport_ext.c``: successive shortest paths between the schools, cost scaling,
     every arc of every site held): (flow result, school prices), or None when the solver
-    is not built.  Its answer is checked here against the optimality conditions of the
-    transportation problem, on every arc: an error, never a wrong answer, if it fails."""
+    is not built (or above ``_TRANSPORT_SCHOOLS`` schools).  Its answer is checked here
+    against the optimality conditions of the transportation problem, on every arc: an
+    error, never a wrong answer, if it fails."""
     ext = _transport_ext()
-    if ext is None:
-        return None
     n, m = rows.shape
+    if ext is None or m > _TRANSPORT_SCHOOLS:
+        return None
     seats = np.maximum(np.asarray(seats, dtype=np.int64), 0)
     try:
         site, school, units, pot = _transport_potential(ext, rows, count, seats)
@@ -672,7 +674,8 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int, mean: bool = True
         return np.unique(mixed, return_inverse=True)[1].ravel()
 
     lo, hi = 1.0, top
-    for _ in range(10):  # g within a factor top ** (1 / 1024) of the least: near enough
+    # g within a factor top ** (1 / 1024) of the least (a guess's cells: top ** (1 / 64))
+    for _ in range(10 if mean else 6):
         g = float(np.sqrt(lo * hi))
         if cells(g).max(initial=0) + 1 > target:
             lo = g

@@ -169,3 +169,24 @@ def test_the_optimality_check_rejects_a_worse_answer():
     with pytest.raises(AllocationError, match="not optimal"):
         exact._check_transport(rows, count, seats, site, school, units, cost, np.zeros(2), load)
     exact._check_transport(rows, count, seats, school, school, units, cost * 0, np.zeros(2), load)
+
+
+def test_cell_rows_are_the_mean_rows():
+    """The coarser county's rows (a guess): each cell's children's mean, rounded."""
+    rng = np.random.default_rng(2)
+    n, m, cells = 300, 7, 40
+    rows = np.ascontiguousarray(rng.integers(0, 20_000, (n, m)), dtype=np.float32)
+    rows[5, 3] = np.inf  # a site not allowed there: its cell is not either
+    cell = rng.integers(0, cells, n).astype(np.int64)
+    cell[:cells] = np.arange(cells)  # every cell has a site
+    count = rng.integers(1, 6, n).astype(np.int64)
+    got = np.frombuffer(_ext().cell_rows(rows, cell, count, n, m, cells), dtype=np.float32)
+    got = got.reshape(cells, m)
+    total = np.zeros((cells, m))
+    np.add.at(total, cell, rows.astype(np.float64) * count[:, None])
+    want = total / np.bincount(cell, count, minlength=cells)[:, None]
+    assert np.isinf(got[cell[5], 3]) and np.isinf(want[cell[5], 3])
+    fin = np.isfinite(want)
+    assert np.abs(got[fin] - np.rint(want[fin])).max() <= 1  # float sums: a metre at most
+    with pytest.raises(ValueError, match="cell"):
+        _ext().cell_rows(rows, cell + cells, count, n, m, cells)
