@@ -34,7 +34,15 @@ def _extensions():
         rel = src.relative_to(HERE)
         name = ".".join(rel.with_suffix("").parts)
         # optional: a machine whose compiler fails still installs, with the Python twin
-        exts.append(Extension(name, [str(rel)], extra_compile_args=["-O2"], optional=True))
+        exts.append(
+            Extension(
+                name,
+                [str(rel)],
+                extra_compile_args=["-O2", "-ffp-contract=off"],
+                libraries=["m"],
+                optional=True,
+            )
+        )
     return exts
 
 

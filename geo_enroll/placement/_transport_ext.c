@@ -41,13 +41,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #define INF ((int64_t)1 << 60)
 #define STALE (-2) /* arg of a W entry that is only a lower bound */
 
 typedef struct {
     int32_t site, school, pos, next; /* pos: index in the school's list; next: same site */
-    int64_t cnt;
+    int64_t cnt, own;                /* own: whole metres of the site to this school */
 } Entry;
 
 typedef struct {
@@ -61,34 +62,78 @@ typedef struct {
     int32_t *head; /* per site: its first entry, -1 none */
     int64_t *W;    /* m x m: least cost(b) - cost(a) over the sites at a */
     int32_t *arg;  /* m x m: the site giving it (least number on a tie), -1 none */
+    int64_t *W2;   /* m x m: the same over the other sites at a (a lower bound if STALE) */
+    int32_t *arg2;
     int64_t *pi;   /* m + 1 potentials; index m is the sink z */
     int64_t *fz;   /* children each school passes to z (seated), at most its seats */
     int64_t moves, shift, quiet, n_units;
     int64_t refreshes, nref;
     int32_t **adj, *adjlen, *adjcap; /* per school: arcs of zero reduced cost (by W's bounds) */
-    char *dirty;                     /* per school: its W row or potentials changed since */ /* quiet: joins leave W alone (rebuilt after) */
+    char *dirty;                     /* per school: its W row or potentials changed since */
+    /* without rows: straight lines from coordinates (x, y pairs), whole metres as NumPy's
+     * rint(sqrt(dx * dx + dy * dy)) gives them; closed schools not allowed */
+    const double *cxy, *sxy;
+    const uint8_t *closed;
 } T;
 
-static inline int64_t cost(const T *t, int64_t i, int64_t b) {
-    float v = t->rows[i * t->m + b];
-    if (!(v < 3.0e38f)) return INF;
-    return (int64_t)v >> t->shift;
+/* rint of a distance (>= 0, < 2^52) as NumPy's: to nearest, ties to even, by the classic
+ * add-and-subtract of 2^52 (exact IEEE double arithmetic; setup.py builds with
+ * -ffp-contract=off, so no fused multiply-add changes a sum either) */
+static inline double round_even(double d) {
+    const double big = 4503599627370496.0; /* 2^52 */
+    double up = d + big; /* not folded: strict IEEE (no -ffast-math) */
+    return up - big;
 }
 
-/* W[b, x] lowered by site s newly at b */
-static void row_add(T *t, int32_t s, int64_t b) {
-    int64_t m = t->m, cb = cost(t, s, b);
-    int64_t *w = t->W + b * m;
-    int32_t *g = t->arg + b * m;
-    const float *r = t->rows + (int64_t)s * m;
+/* Whole metres of site i to school b, INF where not allowed. */
+static inline int64_t metres(const T *t, int64_t i, int64_t b) {
+    if (t->rows) {
+        float v = t->rows[i * t->m + b];
+        if (!(v < 3.0e38f)) return INF;
+        return (int64_t)v;
+    }
+    if (t->closed[b]) return INF;
+    double dx = t->cxy[2 * i] - t->sxy[2 * b], dy = t->cxy[2 * i + 1] - t->sxy[2 * b + 1];
+    double xx = dx * dx, yy = dy * dy;
+    return (int64_t)round_even(sqrt(xx + yy));
+}
+
+static inline int64_t cost(const T *t, int64_t i, int64_t b) {
+    int64_t c = metres(t, i, b);
+    return c >= INF ? INF : c >> t->shift;
+}
+
+/* W[b, x] (and the second least, W2) lowered by site s newly at b.  Entries: arg >= 0, W
+ * exact (that site gives it); arg -1, no site; arg STALE, W a lower bound.  W2/arg2 the same
+ * for the sites other than arg (meaningful while arg >= 0). */
+static void row_add_costs(T *t, int32_t s, int64_t b, const int64_t *row);
+
+static void row_add(T *t, int32_t s, int64_t b) { row_add_costs(t, s, b, NULL); }
+
+/* the same with the site's costs at this scale given (row, m values) or computed (NULL) */
+static void row_add_costs(T *t, int32_t s, int64_t b, const int64_t *row) {
+    int64_t m = t->m, cb = row ? row[b] : cost(t, s, b);
+    int64_t *w = t->W + b * m, *w2 = t->W2 + b * m;
+    int32_t *g = t->arg + b * m, *g2 = t->arg2 + b * m;
     for (int64_t x = 0; x < m; x++) {
-        float v = r[x];
-        if (x == b || !(v < 3.0e38f)) continue;
-        int64_t d = ((int64_t)v >> t->shift) - cb;
-        /* a stale entry is a lower bound: at or below it, d is the least */
-        if (d < w[x] || (d == w[x] && (g[x] == STALE || s < g[x]))) {
+        int64_t c = row ? row[x] : cost(t, s, x);
+        if (x == b || c >= INF) continue;
+        int64_t d = c - cb;
+        if (g[x] == STALE) { /* at or below the bound, d is the least; the rest are above */
+            if (d <= w[x]) {
+                w2[x] = w[x];
+                g2[x] = STALE;
+                w[x] = d;
+                g[x] = s;
+            }
+        } else if (d < w[x] || (d == w[x] && s < g[x])) {
+            w2[x] = w[x];
+            g2[x] = g[x];
             w[x] = d;
             g[x] = s;
+        } else if (d < w2[x] || (d == w2[x] && (g2[x] < 0 || s < g2[x]))) {
+            w2[x] = d;
+            g2[x] = s;
         }
     }
 }
@@ -130,6 +175,7 @@ static int join(T *t, int32_t s, int64_t b, int64_t k) {
     x->site = s;
     x->school = (int32_t)b;
     x->cnt = k;
+    x->own = metres(t, s, b);
     x->pos = t->len[b];
     x->next = t->head[s];
     t->head[s] = e;
@@ -158,28 +204,45 @@ static void leave(T *t, int32_t s, int64_t a, int64_t k) {
     x->next = t->freehead;
     t->freehead = e;
     if (t->quiet) return;
-    /* the entries this site gave W[a, .] become lower bounds, recomputed when needed */
+    /* where this site gave W[a, .], the second least takes over (or a lower bound does,
+     * recomputed when needed); where it gave W2, W2 becomes a lower bound */
     int64_t m = t->m;
-    int32_t *g = t->arg + a * m;
-    for (int64_t b = 0; b < m; b++)
-        if (g[b] == s) g[b] = STALE;
+    int64_t *w = t->W + a * m, *w2 = t->W2 + a * m;
+    int32_t *g = t->arg + a * m, *g2 = t->arg2 + a * m;
+    for (int64_t b = 0; b < m; b++) {
+        if (g[b] == s) {
+            w[b] = w2[b];
+            g[b] = g2[b] == -1 ? -1 : g2[b]; /* -1: nobody left; STALE: a bound */
+            g2[b] = g[b] == -1 ? -1 : STALE;
+        } else if (g2[b] == s)
+            g2[b] = STALE;
+    }
 }
 
 /* W[a, x] exact again (from the sites at a) */
 static void refresh(T *t, int64_t a, int64_t x) {
-    int64_t m = t->m, best = INF;
-    int32_t who = -1;
+    int64_t m = t->m, best = INF, next = INF;
+    int32_t who = -1, second = -1;
     int32_t *l = t->list[a];
     for (int32_t k = 0; k < t->len[a]; k++) {
         int32_t q = t->ent[l[k]].site;
-        const float *r = t->rows + (int64_t)q * m;
-        float v = r[x];
-        if (!(v < 3.0e38f)) continue;
-        int64_t d = ((int64_t)v >> t->shift) - (((int64_t)r[a]) >> t->shift);
-        if (d < best || (d == best && q < who)) { best = d; who = q; }
+        int64_t c = cost(t, q, x);
+        if (c >= INF) continue;
+        int64_t d = c - (t->ent[l[k]].own >> t->shift);
+        if (d < best || (d == best && q < who)) {
+            next = best;
+            second = who;
+            best = d;
+            who = q;
+        } else if (d < next || (d == next && q < second)) {
+            next = d;
+            second = q;
+        }
     }
     t->W[a * m + x] = best;
     t->arg[a * m + x] = who;
+    t->W2[a * m + x] = next;
+    t->arg2[a * m + x] = second;
     t->refreshes += t->len[a];
 }
 
@@ -187,7 +250,7 @@ static void free_t(T *t) {
     if (t->list)
         for (int64_t j = 0; j < t->m; j++) free(t->list[j]);
     free(t->list); free(t->len); free(t->cap); free(t->ent); free(t->head);
-    free(t->W); free(t->arg); free(t->pi); free(t->load); free(t->fz);
+    free(t->W); free(t->arg); free(t->W2); free(t->arg2); free(t->pi); free(t->load); free(t->fz);
     if (t->adj)
         for (int64_t j = 0; j < t->m; j++) free(t->adj[j]);
     free(t->adj); free(t->adjlen); free(t->adjcap); free(t->dirty);
@@ -206,7 +269,7 @@ static int get_buf(PyObject *o, Py_buffer *v, Py_ssize_t bytes, const char *what
 /* W from scratch (after a rescale) */
 static void rebuild(T *t) {
     int64_t m = t->m;
-    for (int64_t k = 0; k < m * m; k++) { t->W[k] = INF; t->arg[k] = -1; }
+    for (int64_t k = 0; k < m * m; k++) { t->W[k] = t->W2[k] = INF; t->arg[k] = t->arg2[k] = -1; }
     for (int64_t a = 0; a < m; a++)
         for (int32_t q = 0; q < t->len[a]; q++) row_add(t, t->ent[t->list[a][q]].site, a);
     memset(t->dirty, 1, (size_t)m);
@@ -464,21 +527,39 @@ static PyObject *as_bytes(const int64_t *data, Py_ssize_t n) {
 static PyObject *transport(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *ro, *co, *so;
-    PyObject *po = Py_None;
+    PyObject *po = Py_None, *xo = Py_None, *yo = Py_None, *ko = Py_None;
     Py_ssize_t n, m, step = 2, top = 6;
-    if (!PyArg_ParseTuple(args, "OOOnn|nnO", &ro, &co, &so, &n, &m, &step, &top, &po)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOnn|nnOOOO", &ro, &co, &so, &n, &m, &step, &top, &po, &xo,
+                          &yo, &ko))
+        return NULL;
     if (n < 0 || m <= 0 || n >= INT32_MAX || m >= 46000) {
         PyErr_SetString(PyExc_ValueError, "transport: bad shape");
         return NULL;
     }
-    Py_buffer rv, cv, sv;
-    if (get_buf(ro, &rv, n * m * (Py_ssize_t)sizeof(float), "rows") < 0) return NULL;
+    int xy = ro == Py_None;
+    Py_buffer rv, cv, sv, xv, yv, kv;
+    if (xy) {
+        if (get_buf(xo, &xv, 2 * n * (Py_ssize_t)sizeof(double), "site xy") < 0) return NULL;
+        if (get_buf(yo, &yv, 2 * m * (Py_ssize_t)sizeof(double), "school xy") < 0) {
+            PyBuffer_Release(&xv);
+            return NULL;
+        }
+        if (get_buf(ko, &kv, m, "closed") < 0) {
+            PyBuffer_Release(&xv);
+            PyBuffer_Release(&yv);
+            return NULL;
+        }
+        memset(&rv, 0, sizeof rv);
+    } else if (get_buf(ro, &rv, n * m * (Py_ssize_t)sizeof(float), "rows") < 0)
+        return NULL;
     if (get_buf(co, &cv, n * (Py_ssize_t)sizeof(int64_t), "count") < 0) {
-        PyBuffer_Release(&rv);
+        if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+        else PyBuffer_Release(&rv);
         return NULL;
     }
     if (get_buf(so, &sv, m * (Py_ssize_t)sizeof(int64_t), "seats") < 0) {
-        PyBuffer_Release(&rv);
+        if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+        else PyBuffer_Release(&rv);
         PyBuffer_Release(&cv);
         return NULL;
     }
@@ -486,7 +567,12 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     memset(&t, 0, sizeof t);
     t.n = n;
     t.m = m;
-    t.rows = rv.buf;
+    t.rows = xy ? NULL : rv.buf;
+    if (xy) {
+        t.cxy = xv.buf;
+        t.sxy = yv.buf;
+        t.closed = kv.buf;
+    }
     t.seats = sv.buf;
     const int64_t *count = cv.buf;
     t.load = calloc((size_t)m, sizeof(int64_t));
@@ -499,6 +585,8 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     t.head = malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     t.W = malloc((size_t)(m * m) * sizeof(int64_t));
     t.arg = malloc((size_t)(m * m) * sizeof(int32_t));
+    t.W2 = malloc((size_t)(m * m) * sizeof(int64_t));
+    t.arg2 = malloc((size_t)(m * m) * sizeof(int32_t));
     t.pi = calloc((size_t)m + 1, sizeof(int64_t));
     t.fz = calloc((size_t)m, sizeof(int64_t));
     t.adj = calloc((size_t)m, sizeof(int32_t *));
@@ -508,11 +596,11 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     PyObject *ret = NULL;
     int rc = -1;
     int64_t phases = 0, bad = -1;
-    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.pi || !t.fz || !t.adj || !t.adjlen || !t.adjcap || !t.dirty) {
+    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.W2 || !t.arg2 || !t.pi || !t.fz || !t.adj || !t.adjlen || !t.adjcap || !t.dirty) {
         PyErr_NoMemory();
         goto done;
     }
-    for (int64_t k = 0; k < m * m; k++) { t.W[k] = INF; t.arg[k] = -1; }
+    for (int64_t k = 0; k < m * m; k++) { t.W[k] = t.W2[k] = INF; t.arg[k] = t.arg2[k] = -1; }
     for (int64_t i = 0; i < n; i++) t.head[i] = -1;
     if (po != Py_None) {
         Py_buffer pv;
@@ -525,10 +613,16 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     /* the start: every site on its school of least cost - potential (least number on a
      * tie; with no potentials given, its nearest school) */
     int64_t top_cost = 0;
+    int given = po != Py_None; /* potentials given: the metre scale from the start, and W
+                                * built in the same pass from each site's row */
+    int64_t *row = malloc((size_t)m * sizeof(int64_t));
+    if (!row) rc = -1;
+    t.shift = 0;
     for (int64_t i = 0; i < n && rc == 0; i++) {
         int64_t best = INF, b = -1;
         for (int64_t j = 0; j < m; j++) {
             int64_t c = cost(&t, i, j);
+            row[j] = c;
             if (c >= INF) continue;
             if (c > top_cost) top_cost = c;
             if (c - t.pi[j] < best) { best = c - t.pi[j]; b = j; }
@@ -536,9 +630,12 @@ static PyObject *transport(PyObject *self, PyObject *args) {
         if (b < 0) { bad = i; rc = 2; break; }
         t.n_units += count[i];
         t.quiet = 1;
+        int fresh = find(&t, (int32_t)i, b) < 0;
         if (join(&t, (int32_t)i, b, count[i]) < 0) rc = -1;
         t.quiet = 0;
+        if (given && fresh && rc == 0) row_add_costs(&t, (int32_t)i, b, row);
     }
+    free(row);
     /* what each school passes to z, as its potential against z's requires */
     for (int64_t j = 0; j < m; j++) {
         int64_t cap = t.seats[j] > 0 ? t.seats[j] : 0;
@@ -552,9 +649,10 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     if (step < 1) step = 1;
     int64_t shift = bits > top ? bits - top : 0;
     shift = (shift + step - 1) / step * step;
-    if (po != Py_None) shift = 0;
+    if (given) shift = 0;
     t.shift = shift;
-    if (rc == 0) rebuild(&t);
+    if (rc == 0 && given) memset(t.dirty, 1, (size_t)m);
+    else if (rc == 0) rebuild(&t);
     while (rc == 0) {
         rc = run(&t, &phases);
         if (rc != 0 || t.shift == 0) break;
@@ -591,7 +689,8 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     }
 done:
     free_t(&t);
-    PyBuffer_Release(&rv);
+    if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+    else PyBuffer_Release(&rv);
     PyBuffer_Release(&cv);
     PyBuffer_Release(&sv);
     return ret;
@@ -657,7 +756,67 @@ done:
     return ret;
 }
 
+/* least_xy(site xy, school xy, closed, price, n, m) -> float64 bytes (n): each site's least
+ * whole metres + price over its allowed schools (the check of an answer, written apart from
+ * the solver: straight lines as NumPy's rint(sqrt(dx * dx + dy * dy))) */
+static PyObject *least_xy(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *xo, *yo, *ko, *po;
+    Py_ssize_t n, m;
+    if (!PyArg_ParseTuple(args, "OOOOnn", &xo, &yo, &ko, &po, &n, &m)) return NULL;
+    if (n < 0 || m <= 0) {
+        PyErr_SetString(PyExc_ValueError, "least_xy: bad shape");
+        return NULL;
+    }
+    Py_buffer xv, yv, kv, pv;
+    if (get_buf(xo, &xv, 2 * n * (Py_ssize_t)sizeof(double), "site xy") < 0) return NULL;
+    if (get_buf(yo, &yv, 2 * m * (Py_ssize_t)sizeof(double), "school xy") < 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    if (get_buf(ko, &kv, m, "closed") < 0) {
+        PyBuffer_Release(&xv);
+        PyBuffer_Release(&yv);
+        return NULL;
+    }
+    if (get_buf(po, &pv, m * (Py_ssize_t)sizeof(double), "price") < 0) {
+        PyBuffer_Release(&xv);
+        PyBuffer_Release(&yv);
+        PyBuffer_Release(&kv);
+        return NULL;
+    }
+    const double *cxy = xv.buf, *sxy = yv.buf, *price = pv.buf;
+    const uint8_t *closed = kv.buf;
+    double *out = malloc((size_t)(n + 1) * sizeof(double));
+    PyObject *ret = NULL;
+    if (!out) PyErr_NoMemory();
+    else {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double best = HUGE_VAL;
+            for (Py_ssize_t j = 0; j < m; j++) {
+                if (closed[j]) continue;
+                double dx = cxy[2 * i] - sxy[2 * j], dy = cxy[2 * i + 1] - sxy[2 * j + 1];
+                double xx = dx * dx, yy = dy * dy;
+                double v = round_even(sqrt(xx + yy)) + price[j];
+                if (v < best) best = v;
+            }
+            out[i] = best;
+        }
+        Py_END_ALLOW_THREADS
+        ret = PyBytes_FromStringAndSize((const char *)out, n * (Py_ssize_t)sizeof(double));
+        free(out);
+    }
+    PyBuffer_Release(&xv);
+    PyBuffer_Release(&yv);
+    PyBuffer_Release(&kv);
+    PyBuffer_Release(&pv);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
+    {"least_xy", least_xy, METH_VARARGS,
+     "least_xy(site_xy, school_xy, closed, price, n, m) -> each site's least metres + price"},
     {"cell_rows", cell_rows, METH_VARARGS,
      "cell_rows(rows, cell, count, n, m, cells) -> each cell's mean row (float32 bytes)"},
     {"transport", transport, METH_VARARGS,

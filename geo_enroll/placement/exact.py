@@ -33,8 +33,10 @@ coarser county (cells of nearby sites as below, each with its children's mean ro
 answer is then checked in NumPy against the optimality conditions of the transportation
 problem on *every* arc (seats, every child placed once, each used school of least
 ``cost + price`` of its site, prices ≥ 0 where children sit and ≤ 0 where seats are free): a
-bug is an error, never a wrong answer.  Without the compiled module (``GEO_ENROLL_NO_EXT=1``,
-no compiler), **coarse to fine** (:func:`_solve_levels`), which gives the same totals:
+bug is an error, never a wrong answer.  Rows too many to hold but straight lines from
+coordinates (:class:`EuclideanCosts`): the same solver computes the metres itself
+(:func:`_solve_transport_xy`).  Without the compiled module (``GEO_ENROLL_NO_EXT=1``, no
+compiler), **coarse to fine** (:func:`_solve_levels`), which gives the same totals:
 
 1. **Cells**: nearby sites (the same allowed schools, the same ``floor(metres / g)`` to six
    far-apart schools) are grouped into about a sixth as many cells; the coarse county (a
@@ -375,6 +377,8 @@ def solve(
             levels = _solve_transport(held, count, seats) if _TRANSPORT else None
             if levels is None:
                 levels = _solve_levels(held, count, seats)
+        elif _TRANSPORT and type(costs) is EuclideanCosts:  # straight lines from coordinates
+            levels = _solve_transport_xy(costs, rep, closed, count, seats)
         if levels is not None:
             res = levels[0]
         else:
@@ -613,16 +617,94 @@ def _solve_transport(rows: np.ndarray, count: np.ndarray, seats: np.ndarray):
     return res, price
 
 
-def _check_transport(rows, count, seats, site, school, units, cost, price, load):
+def _solve_transport_xy(costs, rep, closed, count, seats):
+    """The transport solver on straight lines from coordinates (no rows held: the solver
+    computes whole metres as :class:`EuclideanCosts` does, ``rint(sqrt(dx² + dy²))``), for
+    counties too large to hold; the same check, with each site's least ``cost + price`` from
+    a separate C loop.  None when the solver is not built."""
+    ext = _transport_ext()
+    m = len(seats)
+    if ext is None or m > _TRANSPORT_SCHOOLS:
+        return None
+    seats = np.maximum(np.asarray(seats, dtype=np.int64), 0)
+    xy = np.ascontiguousarray(costs.child_xy[rep], dtype=np.float64)
+    sxy = np.ascontiguousarray(costs.school_xy, dtype=np.float64)
+    shut = np.ascontiguousarray(closed, dtype=np.uint8)
+    try:
+        site, school, units, pot = _transport_xy_potential(ext, xy, count, sxy, shut, seats)
+    except ValueError as exc:
+        raise AllocationError(f"internal: the transport solver failed ({exc})") from exc
+    n = len(xy)
+    order = np.lexsort((school, site))
+    site, school, units = site[order], school[order], units[order]
+    cost = np.rint(costs.pairs(rep[site], school)).astype(np.int64)
+    price = (pot[m] - pot[:m]).astype(np.float64)
+    load = np.bincount(school, weights=units, minlength=m).astype(np.int64)
+    least = np.frombuffer(ext.least_xy(xy, sxy, shut, price, n, m), dtype=np.float64)
+    _check_transport(None, count, seats, site, school, units, cost, price, load, least)
+    res = _Solved(np.zeros(0, dtype=bool), load, np.arange(n), site, school, cost, units)
+    return res, price
+
+
+def _transport_xy_potential(ext, xy, count, sxy, shut, seats):
+    """:func:`_transport_potential` on coordinates: the coarser county's cells are squares
+    of a grid (about a sixth as many as the sites), each at its children's centroid."""
+    n, m = len(xy), len(sxy)
+    start = None
+    if n > _TRANSPORT_SITES:
+        target = max(1, n // _SHRINK)
+        lo_xy = xy.min(axis=0)
+
+        def cells(g):
+            k = np.floor((xy - lo_xy) / g).astype(np.int64)
+            return np.unique(k[:, 0] * (1 << 31) + k[:, 1], return_inverse=True)[1].ravel()
+
+        span = np.ptp(xy, axis=0) + 1.0
+        guess = float(np.sqrt(span[0] * span[1] / target))  # squares if spread evenly
+        lo, hi = guess / 8, guess * 8
+        while cells(lo).max(initial=0) + 1 <= target and lo > 1e-3:  # pragma: no cover
+            lo /= 8
+        for _ in range(7):
+            g = float(np.sqrt(lo * hi))
+            if cells(g).max(initial=0) + 1 > target:
+                lo = g
+            else:
+                hi = g
+        cell = cells(hi)
+        k = int(cell.max(initial=-1)) + 1
+        if 2 * k <= n:
+            w = np.bincount(cell, count, minlength=k)
+            cxy = np.stack(
+                [np.bincount(cell, count * xy[:, d], minlength=k) / w for d in (0, 1)], axis=1
+            )
+            ccount = w.astype(np.int64)
+            start = _transport_xy_potential(ext, cxy, ccount, sxy, shut, seats)[3]
+    out = ext.transport(
+        None,
+        np.ascontiguousarray(count, dtype=np.int64),
+        seats,
+        n,
+        m,
+        3,
+        8,
+        start,
+        np.ascontiguousarray(xy, dtype=np.float64),
+        sxy,
+        shut,
+    )
+    return tuple(np.frombuffer(b, dtype=np.int64) for b in out[:4])
+
+
+def _check_transport(rows, count, seats, site, school, units, cost, price, load, least=None):
     """The optimality conditions: every child seated once, no school over its seats, every
     used arc of least ``cost + price`` of its site over *all* its arcs, a school with a free
     seat priced 0 or below, a school with children priced 0 or above."""
-    n = len(rows)
+    n = len(count)
     ok = (units > 0).all() and np.array_equal(np.bincount(site, units, minlength=n), count)
     ok = ok and (load <= seats).all()
     ok = ok and (price[load < seats] <= 0).all() and (price[load > 0] >= 0).all()
     if ok:
-        least = _least(rows, price)
+        least = _least(rows, price) if least is None else least
         ok = bool((cost + price[school] <= least[site] + 0.5).all())
     if not ok:  # would be a bug of the compiled solver (the tests feed it a wrong answer)
         raise AllocationError("internal: the transport solver's answer is not optimal")

@@ -190,3 +190,53 @@ def test_cell_rows_are_the_mean_rows():
     assert np.abs(got[fin] - np.rint(want[fin])).max() <= 1  # float sums: a metre at most
     with pytest.raises(ValueError, match="cell"):
         _ext().cell_rows(rows, cell + cells, count, n, m, cells)
+
+
+def test_straight_lines_in_c_are_numpys_whole_metres():
+    """The solver's own metres (``least_xy``, and the costs of a county too large to hold)
+    equal ``rint`` of :class:`EuclideanCosts` rows, halves to even included."""
+    rng = np.random.default_rng(4)
+    kids = np.vstack(
+        [
+            rng.uniform(0, 60_000, (400, 2)),
+            [[0.0, 0.0], [1.5, 2.0], [3.5, 0.0], [0.0, 4.5], [10.25, 0.0]],  # 2.5, 3.5, 4.5, …
+        ]
+    )
+    sch = np.vstack([rng.uniform(0, 60_000, (6, 2)), [[0.0, 0.0]]])
+    closed = np.zeros(len(sch), dtype=np.uint8)
+    closed[2] = 1
+    price = rng.integers(-500, 500, len(sch)).astype(np.float64)
+    rows = np.rint(exact.EuclideanCosts(kids, sch).rows(np.arange(len(kids))))
+    rows[:, 2] = np.inf
+    want = (rows + price).min(axis=1)
+    got = _ext().least_xy(kids, sch, closed, price, len(kids), len(sch))
+    assert np.array_equal(np.frombuffer(got, dtype=np.float64), want)
+
+
+@pytest.mark.parametrize("sites", [10**9, 30])
+def test_a_county_too_large_to_hold_solved_from_coordinates(sites):
+    """Rows not held (``_HELD_CELLS`` 0): the solver computes the straight lines itself (and
+    with ``sites`` 30, starts from coarser counties of grid cells); the same optimum."""
+    from geo_enroll.placement.allocate import EuclideanCosts, assign_min_cost
+
+    from .test_exact import _case, _check, _path, _reference
+
+    taken = []
+    solve_xy = exact._solve_transport_xy
+
+    def counted(*args):
+        taken.append(True)
+        return solve_xy(*args)
+
+    exact._solve_transport_xy = counted
+    try:
+        for seed, n, m, ratio in ((0, 150, 7, 0.9), (1, 200, 9, 1.1), (2, 120, 6, 0.6)):
+            cost, seats, order, kids, sch = _case(seed, n, m, ratio, 0.0)
+            seated, total = _reference(cost, seats, order)
+            points = EuclideanCosts(kids.astype(float), sch.astype(float))
+            with _path(0, held=False, _TRANSPORT=True, _TRANSPORT_SITES=sites):
+                got = assign_min_cost(points, seats, order=order)
+            _check(cost, seats, got, seated, total)
+    finally:
+        exact._solve_transport_xy = solve_xy
+    assert len(taken) == 3  # the path was taken every time
