@@ -62,8 +62,9 @@ typedef struct {
     int32_t *head; /* per site: its first entry, -1 none */
     int64_t *W;    /* m x m: least cost(b) - cost(a) over the sites at a */
     int32_t *arg;  /* m x m: the site giving it (least number on a tie), -1 none */
-    int64_t *W2;   /* m x m: the same over the other sites at a (a lower bound if STALE) */
-    int32_t *arg2;
+    int64_t *W2;   /* m x m: the same over the other sites at a (a lower bound if STALE), */
+    int32_t *arg2; /* kept when `second` (straight lines: recomputing an entry costs roots) */
+    int64_t second, *scratch;
     int64_t *pi;   /* m + 1 potentials; index m is the sink z */
     int64_t *fz;   /* children each school passes to z (seated), at most its seats */
     int64_t moves, shift, quiet, n_units;
@@ -112,11 +113,34 @@ static void row_add(T *t, int32_t s, int64_t b) { row_add_costs(t, s, b, NULL); 
 
 /* the same with the site's costs at this scale given (row, m values) or computed (NULL) */
 static void row_add_costs(T *t, int32_t s, int64_t b, const int64_t *row) {
-    int64_t m = t->m, cb = row ? row[b] : cost(t, s, b);
+    int64_t m = t->m;
+    if (!row) { /* the site's costs first (a tight loop), then the table */
+        int64_t *r = t->scratch;
+        if (t->rows) {
+            const float *f = t->rows + (int64_t)s * m;
+            for (int64_t x = 0; x < m; x++)
+                r[x] = f[x] < 3.0e38f ? (int64_t)f[x] >> t->shift : INF;
+        } else
+            for (int64_t x = 0; x < m; x++) r[x] = cost(t, s, x);
+        row = r;
+    }
+    int64_t cb = row[b];
     int64_t *w = t->W + b * m, *w2 = t->W2 + b * m;
     int32_t *g = t->arg + b * m, *g2 = t->arg2 + b * m;
+    if (!t->second) { /* the least only (held rows: recomputing an entry is cheap) */
+        for (int64_t x = 0; x < m; x++) {
+            int64_t c = row[x];
+            if (x == b || c >= INF) continue;
+            int64_t d = c - cb;
+            if (d < w[x] || (d == w[x] && (g[x] == STALE || s < g[x]))) {
+                w[x] = d;
+                g[x] = s;
+            }
+        }
+        return;
+    }
     for (int64_t x = 0; x < m; x++) {
-        int64_t c = row ? row[x] : cost(t, s, x);
+        int64_t c = row[x];
         if (x == b || c >= INF) continue;
         int64_t d = c - cb;
         if (g[x] == STALE) { /* at or below the bound, d is the least; the rest are above */
@@ -209,6 +233,11 @@ static void leave(T *t, int32_t s, int64_t a, int64_t k) {
     int64_t m = t->m;
     int64_t *w = t->W + a * m, *w2 = t->W2 + a * m;
     int32_t *g = t->arg + a * m, *g2 = t->arg2 + a * m;
+    if (!t->second) {
+        for (int64_t b = 0; b < m; b++)
+            if (g[b] == s) g[b] = STALE;
+        return;
+    }
     for (int64_t b = 0; b < m; b++) {
         if (g[b] == s) {
             w[b] = w2[b];
@@ -241,8 +270,10 @@ static void refresh(T *t, int64_t a, int64_t x) {
     }
     t->W[a * m + x] = best;
     t->arg[a * m + x] = who;
-    t->W2[a * m + x] = next;
-    t->arg2[a * m + x] = second;
+    if (t->second) {
+        t->W2[a * m + x] = next;
+        t->arg2[a * m + x] = second;
+    }
     t->refreshes += t->len[a];
 }
 
@@ -250,7 +281,7 @@ static void free_t(T *t) {
     if (t->list)
         for (int64_t j = 0; j < t->m; j++) free(t->list[j]);
     free(t->list); free(t->len); free(t->cap); free(t->ent); free(t->head);
-    free(t->W); free(t->arg); free(t->W2); free(t->arg2); free(t->pi); free(t->load); free(t->fz);
+    free(t->W); free(t->arg); free(t->W2); free(t->arg2); free(t->scratch); free(t->pi); free(t->load); free(t->fz);
     if (t->adj)
         for (int64_t j = 0; j < t->m; j++) free(t->adj[j]);
     free(t->adj); free(t->adjlen); free(t->adjcap); free(t->dirty);
@@ -587,6 +618,8 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     t.arg = malloc((size_t)(m * m) * sizeof(int32_t));
     t.W2 = malloc((size_t)(m * m) * sizeof(int64_t));
     t.arg2 = malloc((size_t)(m * m) * sizeof(int32_t));
+    t.scratch = malloc((size_t)m * sizeof(int64_t));
+    t.second = xy;
     t.pi = calloc((size_t)m + 1, sizeof(int64_t));
     t.fz = calloc((size_t)m, sizeof(int64_t));
     t.adj = calloc((size_t)m, sizeof(int32_t *));
@@ -596,7 +629,7 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     PyObject *ret = NULL;
     int rc = -1;
     int64_t phases = 0, bad = -1;
-    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.W2 || !t.arg2 || !t.pi || !t.fz || !t.adj || !t.adjlen || !t.adjcap || !t.dirty) {
+    if (!t.load || !t.list || !t.len || !t.cap || !t.ent || !t.head || !t.W || !t.arg || !t.W2 || !t.arg2 || !t.scratch || !t.pi || !t.fz || !t.adj || !t.adjlen || !t.adjcap || !t.dirty) {
         PyErr_NoMemory();
         goto done;
     }
