@@ -555,6 +555,29 @@ static PyObject *as_bytes(const int64_t *data, Py_ssize_t n) {
     return PyBytes_FromStringAndSize((const char *)data, n * (Py_ssize_t)sizeof(int64_t));
 }
 
+/* the coordinate buffers (site xy n x 2, school xy m x 2 float64, closed m bytes); on an
+ * error none is held */
+static int get_xy(PyObject *xo, PyObject *yo, PyObject *ko, Py_ssize_t n, Py_ssize_t m,
+                  Py_buffer *xv, Py_buffer *yv, Py_buffer *kv) {
+    if (get_buf(xo, xv, 2 * n * (Py_ssize_t)sizeof(double), "site xy") < 0) return -1;
+    if (get_buf(yo, yv, 2 * m * (Py_ssize_t)sizeof(double), "school xy") < 0) {
+        PyBuffer_Release(xv);
+        return -1;
+    }
+    if (get_buf(ko, kv, m, "closed") < 0) {
+        PyBuffer_Release(xv);
+        PyBuffer_Release(yv);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_xy(Py_buffer *xv, Py_buffer *yv, Py_buffer *kv) {
+    PyBuffer_Release(xv);
+    PyBuffer_Release(yv);
+    PyBuffer_Release(kv);
+}
+
 static PyObject *transport(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *ro, *co, *so;
@@ -570,26 +593,17 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     int xy = ro == Py_None;
     Py_buffer rv, cv, sv, xv, yv, kv;
     if (xy) {
-        if (get_buf(xo, &xv, 2 * n * (Py_ssize_t)sizeof(double), "site xy") < 0) return NULL;
-        if (get_buf(yo, &yv, 2 * m * (Py_ssize_t)sizeof(double), "school xy") < 0) {
-            PyBuffer_Release(&xv);
-            return NULL;
-        }
-        if (get_buf(ko, &kv, m, "closed") < 0) {
-            PyBuffer_Release(&xv);
-            PyBuffer_Release(&yv);
-            return NULL;
-        }
+        if (get_xy(xo, yo, ko, n, m, &xv, &yv, &kv) < 0) return NULL;
         memset(&rv, 0, sizeof rv);
     } else if (get_buf(ro, &rv, n * m * (Py_ssize_t)sizeof(float), "rows") < 0)
         return NULL;
     if (get_buf(co, &cv, n * (Py_ssize_t)sizeof(int64_t), "count") < 0) {
-        if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+        if (xy) release_xy(&xv, &yv, &kv);
         else PyBuffer_Release(&rv);
         return NULL;
     }
     if (get_buf(so, &sv, m * (Py_ssize_t)sizeof(int64_t), "seats") < 0) {
-        if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+        if (xy) release_xy(&xv, &yv, &kv);
         else PyBuffer_Release(&rv);
         PyBuffer_Release(&cv);
         return NULL;
@@ -722,7 +736,7 @@ static PyObject *transport(PyObject *self, PyObject *args) {
     }
 done:
     free_t(&t);
-    if (xy) { PyBuffer_Release(&xv); PyBuffer_Release(&yv); PyBuffer_Release(&kv); }
+    if (xy) release_xy(&xv, &yv, &kv);
     else PyBuffer_Release(&rv);
     PyBuffer_Release(&cv);
     PyBuffer_Release(&sv);
@@ -802,20 +816,9 @@ static PyObject *least_xy(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer xv, yv, kv, pv;
-    if (get_buf(xo, &xv, 2 * n * (Py_ssize_t)sizeof(double), "site xy") < 0) return NULL;
-    if (get_buf(yo, &yv, 2 * m * (Py_ssize_t)sizeof(double), "school xy") < 0) {
-        PyBuffer_Release(&xv);
-        return NULL;
-    }
-    if (get_buf(ko, &kv, m, "closed") < 0) {
-        PyBuffer_Release(&xv);
-        PyBuffer_Release(&yv);
-        return NULL;
-    }
+    if (get_xy(xo, yo, ko, n, m, &xv, &yv, &kv) < 0) return NULL;
     if (get_buf(po, &pv, m * (Py_ssize_t)sizeof(double), "price") < 0) {
-        PyBuffer_Release(&xv);
-        PyBuffer_Release(&yv);
-        PyBuffer_Release(&kv);
+        release_xy(&xv, &yv, &kv);
         return NULL;
     }
     const double *cxy = xv.buf, *sxy = yv.buf, *price = pv.buf;
@@ -840,9 +843,7 @@ static PyObject *least_xy(PyObject *self, PyObject *args) {
         ret = PyBytes_FromStringAndSize((const char *)out, n * (Py_ssize_t)sizeof(double));
         free(out);
     }
-    PyBuffer_Release(&xv);
-    PyBuffer_Release(&yv);
-    PyBuffer_Release(&kv);
+    release_xy(&xv, &yv, &kv);
     PyBuffer_Release(&pv);
     return ret;
 }

@@ -661,16 +661,10 @@ def _transport_xy_potential(ext, xy, count, sxy, shut, seats):
 
         span = np.ptp(xy, axis=0) + 1.0
         guess = float(np.sqrt(span[0] * span[1] / target))  # squares if spread evenly
-        lo, hi = guess / 8, guess * 8
+        lo = guess / 8
         while cells(lo).max(initial=0) + 1 <= target and lo > 1e-3:  # pragma: no cover
             lo /= 8
-        for _ in range(7):
-            g = float(np.sqrt(lo * hi))
-            if cells(g).max(initial=0) + 1 > target:
-                lo = g
-            else:
-                hi = g
-        cell = cells(hi)
+        cell = cells(_cell_size(cells, lo, guess * 8, target, 7))
         k = int(cell.max(initial=-1)) + 1
         if 2 * k <= n:
             w = np.bincount(cell, count, minlength=k)
@@ -755,15 +749,8 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int, mean: bool = True
             mixed = (key.astype(np.uint64) * _HASH_MIX[: key.shape[1]]).sum(axis=1)
         return np.unique(mixed, return_inverse=True)[1].ravel()
 
-    lo, hi = 1.0, top
     # g within a factor top ** (1 / 1024) of the least (a guess's cells: top ** (1 / 64))
-    for _ in range(10 if mean else 6):
-        g = float(np.sqrt(lo * hi))
-        if cells(g).max(initial=0) + 1 > target:
-            lo = g
-        else:
-            hi = g
-    cell = cells(hi)
+    cell = cells(_cell_size(cells, 1.0, top, target, 10 if mean else 6))
     order = np.argsort(cell, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0])
     children = np.add.reduceat(count[order], starts)
@@ -772,6 +759,22 @@ def _coarsen(rows: np.ndarray, count: np.ndarray, target: int, mean: bool = True
     weight = count[order, None].astype(rows.dtype)
     total = np.add.reduceat(rows[order] * weight, starts, axis=0, dtype=np.float64)
     return cell, np.rint(total / children[:, None]), children.astype(np.int64)
+
+
+def _cell_size(cells, lo: float, hi: float, target: int, steps: int) -> float:
+    """The least cell size (of a geometric bisection of ``steps`` between ``lo`` and ``hi``)
+    whose ``cells(size)`` number at most ``target``.
+
+    >>> round(_cell_size(lambda g: np.arange(int(1000 / g)), 1.0, 1000.0, 10, 20))  # 1000/11
+    91
+    """
+    for _ in range(steps):
+        g = float(np.sqrt(lo * hi))
+        if cells(g).max(initial=0) + 1 > target:
+            lo = g
+        else:
+            hi = g
+    return hi
 
 
 def _group_rows(key: np.ndarray) -> np.ndarray:
