@@ -564,7 +564,7 @@ def _transport_potential(ext, rows: np.ndarray, count: np.ndarray, seats: np.nda
     n, m = rows.shape
     start = None
     if n > _TRANSPORT_SITES:
-        cell, first, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK), mean=False)
+        cell, _, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK), mean=False)
         if 2 * len(coarse_count) <= n:  # each cell as its sites' mean row (a guess)
             cells = len(coarse_count)
             mean = ext.cell_rows(
@@ -598,23 +598,20 @@ def _solve_transport(rows: np.ndarray, count: np.ndarray, seats: np.ndarray):
     against the optimality conditions of the transportation problem, on every arc: an
     error, never a wrong answer, if it fails."""
     ext = _transport_ext()
-    n, m = rows.shape
-    if ext is None or m > _TRANSPORT_SCHOOLS:
+    if ext is None or rows.shape[1] > _TRANSPORT_SCHOOLS:
         return None
     seats = np.maximum(np.asarray(seats, dtype=np.int64), 0)
     try:
-        site, school, units, pot = _transport_potential(ext, rows, count, seats)
+        answer = _transport_potential(ext, rows, count, seats)
     except ValueError as exc:
         raise AllocationError(f"internal: the transport solver failed ({exc})") from exc
-    order = np.lexsort((school, site))
-    site, school, units = site[order], school[order], units[order]
-    cost = rows[site, school].astype(np.int64)
-    price = (pot[m] - pot[:m]).astype(np.float64)  # z at 0; a full school's price >= 0
-    load = np.bincount(school, weights=units, minlength=m).astype(np.int64)
-    _check_transport(rows, count, seats, site, school, units, cost, price, load)
-    cls = np.arange(n)
-    res = _Solved(np.zeros(0, dtype=bool), load, cls, site, school, cost, units)
-    return res, price
+    return _transport_result(
+        answer,
+        count,
+        seats,
+        lambda site, school: rows[site, school].astype(np.int64),
+        lambda price: _least(rows, price),
+    )
 
 
 def _solve_transport_xy(costs, rep, closed, count, seats):
@@ -631,18 +628,32 @@ def _solve_transport_xy(costs, rep, closed, count, seats):
     sxy = np.ascontiguousarray(costs.school_xy, dtype=np.float64)
     shut = np.ascontiguousarray(closed, dtype=np.uint8)
     try:
-        site, school, units, pot = _transport_xy_potential(ext, xy, count, sxy, shut, seats)
+        answer = _transport_xy_potential(ext, xy, count, sxy, shut, seats)
     except ValueError as exc:
         raise AllocationError(f"internal: the transport solver failed ({exc})") from exc
     n = len(xy)
+    return _transport_result(
+        answer,
+        count,
+        seats,
+        lambda site, school: np.rint(costs.pairs(rep[site], school)).astype(np.int64),
+        lambda price: np.frombuffer(ext.least_xy(xy, sxy, shut, price, n, m), dtype=np.float64),
+    )
+
+
+def _transport_result(answer, count, seats, cost_of, least_of):
+    """(flow result, school prices) from the solver's (site, school, units, potentials),
+    once :func:`_check_transport` holds: ``cost_of(site, school)`` whole metres of the used
+    arcs, ``least_of(price)`` each site's least ``cost + price`` over all its schools."""
+    site, school, units, pot = answer
+    m = len(seats)
     order = np.lexsort((school, site))
     site, school, units = site[order], school[order], units[order]
-    cost = np.rint(costs.pairs(rep[site], school)).astype(np.int64)
-    price = (pot[m] - pot[:m]).astype(np.float64)
+    cost = cost_of(site, school)
+    price = (pot[m] - pot[:m]).astype(np.float64)  # z at 0; a full school's price >= 0
     load = np.bincount(school, weights=units, minlength=m).astype(np.int64)
-    least = np.frombuffer(ext.least_xy(xy, sxy, shut, price, n, m), dtype=np.float64)
-    _check_transport(None, count, seats, site, school, units, cost, price, load, least)
-    res = _Solved(np.zeros(0, dtype=bool), load, np.arange(n), site, school, cost, units)
+    _check_transport(count, seats, site, school, units, cost, price, load, least_of)
+    res = _Solved(np.zeros(0, dtype=bool), load, np.arange(len(count)), site, school, cost, units)
     return res, price
 
 
@@ -689,17 +700,17 @@ def _transport_xy_potential(ext, xy, count, sxy, shut, seats):
     return tuple(np.frombuffer(b, dtype=np.int64) for b in out[:4])
 
 
-def _check_transport(rows, count, seats, site, school, units, cost, price, load, least=None):
+def _check_transport(count, seats, site, school, units, cost, price, load, least_of):
     """The optimality conditions: every child seated once, no school over its seats, every
-    used arc of least ``cost + price`` of its site over *all* its arcs, a school with a free
-    seat priced 0 or below, a school with children priced 0 or above."""
+    used arc of least ``cost + price`` of its site over *all* its arcs (``least_of(price)``:
+    each site's least), a school with a free seat priced 0 or below, a school with children
+    priced 0 or above."""
     n = len(count)
     ok = (units > 0).all() and np.array_equal(np.bincount(site, units, minlength=n), count)
     ok = ok and (load <= seats).all()
     ok = ok and (price[load < seats] <= 0).all() and (price[load > 0] >= 0).all()
     if ok:
-        least = _least(rows, price) if least is None else least
-        ok = bool((cost + price[school] <= least[site] + 0.5).all())
+        ok = bool((cost + price[school] <= least_of(price)[site] + 0.5).all())
     if not ok:  # would be a bug of the compiled solver (the tests feed it a wrong answer)
         raise AllocationError("internal: the transport solver's answer is not optimal")
 

@@ -166,9 +166,10 @@ def test_the_optimality_check_rejects_a_worse_answer():
     site, school, units = np.array([0, 1]), np.array([1, 0]), np.ones(2, dtype=np.int64)
     cost = rows[site, school].astype(np.int64)
     load = np.ones(2, dtype=np.int64)
+    least = lambda price: exact._least(rows, price)  # noqa: E731
     with pytest.raises(AllocationError, match="not optimal"):
-        exact._check_transport(rows, count, seats, site, school, units, cost, np.zeros(2), load)
-    exact._check_transport(rows, count, seats, school, school, units, cost * 0, np.zeros(2), load)
+        exact._check_transport(count, seats, site, school, units, cost, np.zeros(2), load, least)
+    exact._check_transport(count, seats, school, school, units, cost * 0, np.zeros(2), load, least)
 
 
 def test_cell_rows_are_the_mean_rows():
