@@ -38,7 +38,7 @@ def _extensions():
             Extension(
                 name,
                 [str(rel)],
-                extra_compile_args=["-O2", "-ffp-contract=off"],
+                extra_compile_args=["-O2", "-ffp-contract=off", "-fno-math-errno"],
                 libraries=["m"],
                 optional=True,
             )

@@ -848,7 +848,90 @@ static PyObject *least_xy(PyObject *self, PyObject *args) {
     return ret;
 }
 
+/* xy_rows(site xy, school xy, closed, n, m, limit[, out]) -> (hash bytes, fits): the whole
+ * metres of each site's row as NumPy's rint(sqrt(dx * dx + dy * dy)) (closed schools not
+ * allowed), a 64-bit hash of each whole row (uint64 n: equal rows have equal hashes; the
+ * caller checks equal hashes value by value), and, with `out` (a writable float32 n x m),
+ * the row itself (inf where closed).  `fits`: every metre below `limit` (else `out` is not
+ * to be used: float32 would not hold the metres exactly). */
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static PyObject *xy_rows(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *xo, *yo, *ko, *oo = Py_None;
+    Py_ssize_t n, m;
+    double limit;
+    if (!PyArg_ParseTuple(args, "OOOnnd|O", &xo, &yo, &ko, &n, &m, &limit, &oo)) return NULL;
+    if (n < 0 || m <= 0) {
+        PyErr_SetString(PyExc_ValueError, "xy_rows: bad shape");
+        return NULL;
+    }
+    Py_buffer xv, yv, kv, ov;
+    if (get_xy(xo, yo, ko, n, m, &xv, &yv, &kv) < 0) return NULL;
+    float *out = NULL;
+    if (oo != Py_None) {
+        if (PyObject_GetBuffer(oo, &ov, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+            release_xy(&xv, &yv, &kv);
+            return NULL;
+        }
+        if (ov.len != n * m * (Py_ssize_t)sizeof(float)) {
+            PyBuffer_Release(&ov);
+            release_xy(&xv, &yv, &kv);
+            PyErr_SetString(PyExc_ValueError, "xy_rows: out: wrong size");
+            return NULL;
+        }
+        out = ov.buf;
+    }
+    const double *cxy = xv.buf, *sxy = yv.buf;
+    const uint8_t *closed = kv.buf;
+    uint64_t *hash = malloc((size_t)(n + 1) * sizeof(uint64_t));
+    double *row = malloc((size_t)m * sizeof(double));
+    PyObject *ret = NULL;
+    if (!hash || !row) PyErr_NoMemory();
+    else {
+        int fits = 1;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = cxy[2 * i], y = cxy[2 * i + 1];
+            for (Py_ssize_t j = 0; j < m; j++) { /* a tight loop the compiler can vectorise */
+                double dx = x - sxy[2 * j], dy = y - sxy[2 * j + 1];
+                double xx = dx * dx, yy = dy * dy;
+                row[j] = round_even(sqrt(xx + yy));
+            }
+            uint64_t h = 0; /* a sum of independent terms (no chain: pipelined) */
+            for (Py_ssize_t j = 0; j < m; j++) {
+                double v = closed[j] ? -1.0 : row[j];
+                if (v >= limit) fits = 0;
+                h += mix64(((uint64_t)(int64_t)v + 2) * 0x9E3779B97F4A7C15ULL + (uint64_t)j);
+            }
+            hash[i] = mix64(h);
+            if (out) {
+                float *o = out + i * m;
+                for (Py_ssize_t j = 0; j < m; j++) o[j] = closed[j] ? HUGE_VALF : (float)row[j];
+            }
+        }
+        Py_END_ALLOW_THREADS
+        ret = Py_BuildValue("(NO)", PyBytes_FromStringAndSize((const char *)hash,
+                                                              n * (Py_ssize_t)sizeof(uint64_t)),
+                            fits ? Py_True : Py_False);
+    }
+    free(hash);
+    free(row);
+    if (out) PyBuffer_Release(&ov);
+    release_xy(&xv, &yv, &kv);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
+    {"xy_rows", xy_rows, METH_VARARGS,
+     "xy_rows(site_xy, school_xy, closed, n, m, limit[, out]) -> (row hashes, fits)"},
     {"least_xy", least_xy, METH_VARARGS,
      "least_xy(site_xy, school_xy, closed, price, n, m) -> each site's least metres + price"},
     {"cell_rows", cell_rows, METH_VARARGS,

@@ -409,8 +409,9 @@ def _sites(costs, rows, closed, aggregate):
     on the costs and the order only, not on how the identical rows were found.  The source's
     ``same_rows()`` (equal coordinates, say) gives a first grouping without reading a cost;
     then one row per group is read and hashed (64-bit) on ``_PROBES`` evenly spaced columns,
-    the rows of equal hashes hashed again on every column, and the groups with equal hashes
-    are merged after an element-by-element check.  The rows are kept (``float32``, exact for
+    the rows of equal hashes hashed again on every column (straight lines from coordinates:
+    every row hashed whole in one compiled pass, :func:`_xy_rows`), and the groups with equal
+    hashes are merged after an element-by-element check.  The rows are kept (``float32``, exact for
     whole metres below ``_EXACT32``) when the sites × schools are at most ``_HELD_CELLS``.
     """
     n = len(rows)
@@ -422,9 +423,33 @@ def _sites(costs, rows, closed, aggregate):
         site_of, first = _first_order(np.asarray(key)[rows])
         rep = rows[first]
     m = len(closed)
+    hold = len(rep) * m <= _HELD_CELLS
+    compiled = _xy_rows(costs, rep, closed, hold)
+    if compiled is not None:  # straight lines: every row hashed whole (and held) in C
+        h, held = compiled
+        cls, first = _first_order(h)
+    else:
+        held, cls, first = _probed_rows(costs, rep, closed, hold)
+    if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
+        merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
+        for start in range(0, len(merged), _CHUNK):
+            s = merged[start : start + _CHUNK]
+            mine = _metres(costs.rows(rep[s]), closed)
+            theirs = _metres(costs.rows(rep[first[cls[s]]]), closed)
+            if not np.array_equal(mine, theirs):  # pragma: no cover - a 64-bit collision
+                return (*_sites_exact(costs, rows, closed), None)
+    if held is not None and not np.array_equal(first, np.arange(len(rep))):
+        held = held[first]
+    return cls[site_of], rep[first], held
+
+
+def _probed_rows(costs, rep, closed, hold):
+    """:func:`_sites`' classes from the rows the source gives: (held rows or None, class of
+    each row by hash, first row of each class), hashed first on ``_PROBES`` columns, the rows
+    of equal hashes again on every column."""
+    m = len(closed)
     probe = np.unique(np.linspace(0, m - 1, min(m, _PROBES)).astype(np.int64)) if m else closed
     h = np.empty(len(rep), dtype=np.uint64)
-    hold = len(rep) * m <= _HELD_CELLS
     held = np.empty((len(rep), m), dtype=np.float32) if hold else None
     for start in range(0, len(rep), _CHUNK):
         block = costs.rows(rep[start : start + _CHUNK])
@@ -452,17 +477,24 @@ def _sites(costs, rows, closed, aggregate):
                 whole = _row_hash(_metres(costs.rows(rep[s]), closed))
                 h[s] = (h[s] ^ salt) * mix + whole
         cls, first = _first_order(h)
-    if len(first) < len(rep):  # equal hashes: check every merged row against its class's first
-        merged = np.flatnonzero(np.bincount(cls, minlength=len(first))[cls] > 1)
-        for start in range(0, len(merged), _CHUNK):
-            s = merged[start : start + _CHUNK]
-            mine = _metres(costs.rows(rep[s]), closed)
-            theirs = _metres(costs.rows(rep[first[cls[s]]]), closed)
-            if not np.array_equal(mine, theirs):  # pragma: no cover - a 64-bit collision
-                return (*_sites_exact(costs, rows, closed), None)
-    if held is not None and not np.array_equal(first, np.arange(len(rep))):
-        held = held[first]
-    return cls[site_of], rep[first], held
+    return held, cls, first
+
+
+def _xy_rows(costs, rep, closed, hold):
+    """For straight lines from coordinates (:class:`EuclideanCosts` itself) and the compiled
+    module: (a 64-bit hash of each site's whole-metre row, the rows as float32 when ``hold``
+    and every metre is below ``_EXACT32``, else None), computed in one C pass
+    (``xy_rows``: NumPy's ``rint(sqrt(dx * dx + dy * dy))`` exactly); None otherwise."""
+    ext = _transport_ext() if type(costs) is EuclideanCosts else None
+    if ext is None:
+        return None
+    n, m = len(rep), len(closed)
+    xy = np.ascontiguousarray(costs.child_xy[rep], dtype=np.float64)
+    sxy = np.ascontiguousarray(costs.school_xy, dtype=np.float64)
+    held = np.empty((n, m), dtype=np.float32) if hold else None
+    shut = np.ascontiguousarray(closed, dtype=np.uint8)
+    h, fits = ext.xy_rows(xy, sxy, shut, n, m, _EXACT32 - 1, held)
+    return np.frombuffer(h, dtype=np.uint64), held if fits else None
 
 
 def _sites_exact(costs, rows, closed):  # pragma: no cover - only after a hash collision

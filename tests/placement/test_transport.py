@@ -241,3 +241,68 @@ def test_a_county_too_large_to_hold_solved_from_coordinates(sites):
     finally:
         exact._solve_transport_xy = solve_xy
     assert len(taken) == 3  # the path was taken every time
+
+
+def test_rows_from_coordinates_in_c_are_numpys_and_hashed_whole():
+    """``xy_rows`` (the sites' rows and their hashes in one C pass): the held float32 rows
+    equal ``rint`` of :class:`EuclideanCosts` rows (halves to even, closed schools ``inf``),
+    rows equal as whole metres hash equal (also two points 0.1 m apart), and ``fits`` says
+    when a metre reaches the limit (float32 would not hold it exactly)."""
+    rng = np.random.default_rng(9)
+    kids = np.vstack(
+        [
+            rng.uniform(0, 60_000, (300, 2)),
+            [[0.0, 0.0], [1.5, 2.0], [3.5, 0.0], [0.0, 4.5], [10.25, 0.0], [10.35, 0.0]],
+        ]
+    )
+    sch = np.vstack([rng.uniform(0, 60_000, (9, 2)), [[0.0, 0.0]]])
+    closed = np.zeros(len(sch), dtype=np.uint8)
+    closed[[2, 5]] = 1
+    n, m = len(kids), len(sch)
+    want = np.rint(exact.EuclideanCosts(kids, sch).rows(np.arange(n))).astype(np.float32)
+    want[:, closed.astype(bool)] = np.inf
+    out = np.empty((n, m), dtype=np.float32)
+    h, fits = _ext().xy_rows(kids, sch, closed, n, m, exact._EXACT32 - 1, out)
+    assert fits and np.array_equal(out, want)
+    h = np.frombuffer(h, dtype=np.uint64)
+    same = (want[:, None, :] == want[None, :, :]).all(axis=2)
+    assert np.array_equal(h[:, None] == h[None, :], same)
+    assert same[-1, -2] and not same[-3, -2]  # 10.25 and 10.35 m: one row; 4.5 m apart: not
+    alone = _ext().xy_rows(kids, sch, closed, n, m, 1e9)[0]  # no rows: the same hashes
+    assert np.array_equal(np.frombuffer(alone, dtype=np.uint64), h)
+    assert not _ext().xy_rows(kids, sch, closed, n, m, float(want[np.isfinite(want)].max()))[1]
+    with pytest.raises(ValueError, match="wrong size"):
+        _ext().xy_rows(kids, sch, closed, n, m, 1e9, np.empty((n, m - 1), dtype=np.float32))
+    with pytest.raises(ValueError, match="wrong size"):
+        _ext().xy_rows(kids, sch, closed, n + 1, m, 1e9)
+
+
+@pytest.mark.parametrize("spread", [60_000.0, 2.0e7])
+def test_sites_from_coordinates_in_c_equal_numpys(spread):
+    """:func:`exact._sites` on coordinates: the compiled pass gives the same sites (numbered
+    by their first child), source rows and held rows as the NumPy pass — with points at the
+    same place, points of identical whole-metre rows at different places, closed schools,
+    and (``spread`` 2e7 m) metres too large to hold as float32 (no rows held either way)."""
+    from geo_enroll.placement.allocate import EuclideanCosts
+
+    rng = np.random.default_rng(3)
+    base = rng.uniform(0, spread, (40, 2))
+    kids = base[rng.integers(0, 40, 400)] + rng.choice([0.0, 0.01, 0.3], (400, 1))
+    sch = rng.uniform(0, spread, (12, 2))
+    closed = np.zeros(12, dtype=bool)
+    closed[4] = True
+    costs = EuclideanCosts(kids, sch)
+    rows = rng.permutation(400)
+    got = exact._sites(costs, rows, closed, True)
+    xy_rows = exact._xy_rows
+    exact._xy_rows = lambda *a: None
+    try:
+        want = exact._sites(costs, rows, closed, True)
+        plain = exact._sites(costs, rows, closed, False)
+    finally:
+        exact._xy_rows = xy_rows
+    assert len(np.unique(got[0])) < len(np.unique(exact._point_numbers(kids)))  # merged some
+    for a, b in ((got, want), (got, plain)):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        assert (a[2] is None) == (b[2] is None) == (spread > 1e6)
+        assert a[2] is None or np.array_equal(a[2], b[2])
