@@ -9,8 +9,9 @@ children × schools matrix is never held.
 **Sites.**  Children whose whole-metre rows are identical (the same address point: a village,
 a building) form one *site*: a supply node with as many units as children.  The source says
 which children share a point (``same_rows()``: :class:`EuclideanCosts` dedupes coordinates
-exactly, a :class:`CostView` adds its mask group), one row per point is read and hashed, and
-points with identical rows merge too (checked value by value); a source that knows nothing
+exactly, a :class:`CostView` adds its mask group), one row per point is read and hashed
+(straight lines: computed and hashed in one C pass, :func:`_xy_rows`), and points with
+identical rows merge too (checked value by value); a source that knows nothing
 (a matrix) gets every row hashed, with the same result.  Everything below works per site; at
 the end each flow node's seats go to its children nearest first in priority order (lower
 column on equal metres) — of two children with identical rows the higher-priority one gets
@@ -29,7 +30,8 @@ reduced cost by fewest arcs (breadth-first levels, as many children a path as it
 Costs are scaled (``metres >> shift``, three bits a step down to the metre); a step finer,
 every site not on a school of least ``cost - potential`` moves to one, which keeps every
 reduced cost ≥ 0.  Above ``_TRANSPORT_SITES`` sites the solve starts from the potentials of a
-coarser county (cells of nearby sites as below, each with its children's mean row).  The
+coarser county (cells of nearby sites as below, about a quarter as many, each with its
+children's mean row; itself started from a coarser one while above the limit).  The
 answer is then checked in NumPy against the optimality conditions of the transportation
 problem on *every* arc (seats, every child placed once, each used school of least
 ``cost + price`` of its site, prices ≥ 0 where children sit and ≤ 0 where seats are free): a
@@ -113,6 +115,7 @@ _COARSE_STOP = 50  # a coarser level stops at one site in 50 (its answer is only
 _TRANSPORT = True  # held rows: the compiled transport solver when built (False: coarse to fine)
 _TRANSPORT_SCHOOLS = 4_000  # its school × school tables: 4 000² × 12 bytes at most
 _TRANSPORT_SITES = 20_000  # a transport level above this many sites starts from a coarser one
+_TRANSPORT_SHRINK = 4  # ... of about a quarter of its sites (so 100 000 sites: three levels)
 
 
 @dataclass(frozen=True, eq=False)
@@ -596,7 +599,7 @@ def _transport_potential(ext, rows: np.ndarray, count: np.ndarray, seats: np.nda
     n, m = rows.shape
     start = None
     if n > _TRANSPORT_SITES:
-        cell, _, coarse_count = _coarsen(rows, count, max(1, n // _SHRINK), mean=False)
+        cell, _, coarse_count = _coarsen(rows, count, max(1, n // _TRANSPORT_SHRINK), mean=False)
         if 2 * len(coarse_count) <= n:  # each cell as its sites' mean row (a guess)
             cells = len(coarse_count)
             mean = ext.cell_rows(
@@ -691,11 +694,11 @@ def _transport_result(answer, count, seats, cost_of, least_of):
 
 def _transport_xy_potential(ext, xy, count, sxy, shut, seats):
     """:func:`_transport_potential` on coordinates: the coarser county's cells are squares
-    of a grid (about a sixth as many as the sites), each at its children's centroid."""
+    of a grid (about a quarter as many as the sites), each at its children's centroid."""
     n, m = len(xy), len(sxy)
     start = None
     if n > _TRANSPORT_SITES:
-        target = max(1, n // _SHRINK)
+        target = max(1, n // _TRANSPORT_SHRINK)
         lo_xy = xy.min(axis=0)
 
         def cells(g):
