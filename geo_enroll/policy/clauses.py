@@ -87,11 +87,9 @@ _OWN_KINDS = (
 )  # fmt: skip
 
 
-def _same_zone(of: str, who: str | None, src: dict, school: dict | None, ctx: ParseContext):
-    """第三小学：与第一小学同学区招生 — the school gets a copy of each of the other's own zones
-    (not its options or feeders), so an address in them has both as its zone schools (as any
-    address two zones claim: both listed, nearest first).  Read after every school is known;
-    a school not found, or one with no zone of its own, is reported."""
+def _same_zone_link(of: str, who: str | None, src: dict, school: dict | None, ctx: ParseContext):
+    """第三小学：与第一小学同学区招生 — ``(school, other school, line)``, or None (reported) when
+    either is not found; a school named only here is added (of the other's level)."""
     origin = match_school(of, ctx.schools)
     dest = match_school(who, ctx.schools) if who else school
     if dest is None and who and origin is not None:  # named only here: a school of that level
@@ -101,28 +99,57 @@ def _same_zone(of: str, who: str | None, src: dict, school: dict | None, ctx: Pa
     if dest is None or origin is None or dest is origin:
         name = of if origin is None else who
         ctx.unparsed.append({**src, "reason": f"未识别的学校 school not recognised: {name}"})
-        return
-    own = [z for z in origin["zones"] if z["kind"] in _OWN_KINDS and not z.get("same_zone_of")]
-    if not own:
-        ctx.unparsed.append(
-            {
-                **src,
-                "reason": f"{origin['name']}没有自己的划片，无从同学区 no zone of its own to share",
-            }
-        )
-        return
-    mine = {_zone_key(z): z for z in dest["zones"]}
-    for z in own:
-        same = mine.get(_zone_key(z))
-        if same is not None:  # the school lists the same places itself: that line said it too
-            same.setdefault("also_sources", []).append(src)
+        return None
+    return dest, origin, src
+
+
+def _same_zones(links: list[tuple], ctx: ParseContext) -> None:
+    """Each ``(school, other, line)`` of :func:`_same_zone_link`: the school gets a copy of each
+    own zone (not its options or feeders) of the other — and of every school the other shares
+    a zone with in turn (第三小学与第二小学同学区，第二小学与第一小学同学区: 第三小学 has both
+    zones), whatever the order of the lines — so an address in them has both as its zone
+    schools (as any address two zones claim: both listed, nearest first).  Read after every
+    school is known; a chain with no zone of its own anywhere is reported."""
+    shares: dict[int, list[dict]] = {}
+    for dest, origin, _ in links:
+        shares.setdefault(id(dest), []).append(origin)
+    own = {  # the zones each school wrote itself, before any copy
+        id(s): [z for z in s["zones"] if z["kind"] in _OWN_KINDS and not z.get("same_zone_of")]
+        for dest, origin, _ in links
+        for s in (dest, origin)
+    }
+    for dest, origin, src in links:
+        reach, queue, seen = [], [origin], {id(dest)}
+        while queue:  # breadth first: the named school's zones first, then those it shares
+            s = queue.pop(0)
+            if id(s) in seen:
+                continue
+            seen.add(id(s))
+            reach.append(s)
+            queue.extend(shares.get(id(s), []))
+        copies = [(s, z) for s in reach for z in own.get(id(s)) or []]
+        if not copies:
+            ctx.unparsed.append(
+                {
+                    **src,
+                    "reason": f"{origin['name']}没有自己的划片，无从同学区 no zone of its own to share",
+                }
+            )
             continue
-        copy = json.loads(json.dumps(z))
-        copy.pop("rule_id", None)
-        copy.pop("also_sources", None)
-        copy["same_zone_of"] = origin["id"]
-        copy["source"] = src
-        dest["zones"].append(copy)
+        mine = {_zone_key(z): z for z in dest["zones"]}
+        for s, z in copies:
+            same = mine.get(_zone_key(z))
+            if same is not None:  # already the school's: its own line or an earlier copy said it
+                if same.get("source") is not src:
+                    same.setdefault("also_sources", []).append(src)
+                continue
+            copy = json.loads(json.dumps(z))
+            copy.pop("rule_id", None)
+            copy.pop("also_sources", None)
+            copy["same_zone_of"] = s["id"]
+            copy["source"] = src
+            dest["zones"].append(copy)
+            mine[_zone_key(copy)] = copy
 
 
 def _zone_key(zone: dict) -> str:
@@ -227,6 +254,7 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                     "reason": "分享学区，但未写明可分享哪些学校的学位 sharing zone names no schools",
                 }
             )
+    links: list[tuple] = []  # 同学区 lines, read once every line is (their chains)
     for kind, target, who, src, school in pending:
         if kind == "alternative":
             dest = match_school(target, ctx.schools)
@@ -256,7 +284,9 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                 continue
             dest["zones"].append(zone)
         elif kind == "same_zone":
-            _same_zone(target, who, src, school, ctx)
+            link = _same_zone_link(target, who, src, school, ctx)
+            if link is not None:
+                links.append(link)
         elif kind == "zone_of":
             dest, origin = match_school(target, ctx.schools), match_school(who, ctx.schools)
             if dest is None or origin is None or dest is origin:
@@ -309,3 +339,4 @@ def apply_pending(pending: list, ctx: ParseContext) -> None:
                     "source": src,
                 }
             )
+    _same_zones(links, ctx)

@@ -9,6 +9,8 @@ copied and the sentence is recorded as saying the same rule."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from geo_enroll.policy import parse_policy, validate_spec
@@ -106,3 +108,62 @@ def test_on_the_real_notice():
     said = [z for z in school["zones"] if z.get("also_sources")]
     assert len(said) == 3 and all("同学区" in z["also_sources"][0]["text"] for z in said)
     assert not [u for u in spec["unparsed"] if u["line"] == 509]
+
+
+_CHAIN = [
+    "第三小学：与第二小学同学区招生。",
+    "第二小学：与第一小学同学区招生。",
+    "第一小学：东关村、西关村。",
+    "第四小学：南关村。",
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_a_chain_of_shared_zones_in_any_order(order):
+    """第三 shares 第二's zone, which is 第一's: 第三 gets 第一's places too, whatever the order
+    of the lines (before, 第三 read before 第二 had its copy was reported "no zone of its own")."""
+    spec = _spec("\n".join(_CHAIN[k] for k in order))
+    assert validate_spec(spec) == []
+    assert not spec.get("unparsed")
+    got = _zones(spec)
+    p1 = next(s["id"] for s in spec["schools"] if s["name"] == "第一小学")
+    assert got["第三小学"] == [(("东关村", "西关村"), p1)]
+    assert got["第二小学"] == [(("东关村", "西关村"), p1)]
+    assert got["第一小学"] == [(("东关村", "西关村"), None)]
+    assert got["第四小学"] == [(("南关村",), None)]
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_chain_through_schools_with_their_own_zones(first):
+    """Each school of a chain with places of its own: the earlier ones get every later one's;
+    a loop (each says it shares the other's zone) gives each the other's, once."""
+    lines = [
+        "第三小学：北关村。",
+        "第三小学与第二小学同学区。",
+        "第二小学：南关村。",
+        "第二小学与第一小学同学区。",
+        "第一小学：东关村。",
+    ]
+    spec = _spec("\n".join(lines if first else lines[::-1]))
+    got = {k: sorted(v) for k, v in _zones(spec).items()}
+    ids = {s["name"]: s["id"] for s in spec["schools"]}
+    assert got["第三小学"] == sorted(
+        [(("北关村",), None), (("南关村",), ids["第二小学"]), (("东关村",), ids["第一小学"])]
+    )
+    assert got["第二小学"] == sorted([(("南关村",), None), (("东关村",), ids["第一小学"])])
+    loop = _spec(
+        "第一小学：东关村。\n第二小学：南关村。\n第一小学与第二小学同学区。\n第二小学与第一小学同学区。"
+    )
+    got = {k: sorted(v) for k, v in _zones(loop).items()}
+    ids = {s["name"]: s["id"] for s in loop["schools"]}
+    assert got["第一小学"] == sorted([(("东关村",), None), (("南关村",), ids["第二小学"])])
+    assert got["第二小学"] == sorted([(("南关村",), None), (("东关村",), ids["第一小学"])])
+    assert not loop.get("unparsed")
+
+
+def test_a_chain_in_the_engine(tmp_path):
+    spec = _spec("\n".join(_CHAIN))
+    got, ids = offered(spec, ("某镇东关村8号", "某镇南关村8号"), tmp_path)
+    want = sorted(ids[k] for k in ("第一小学", "第二小学", "第三小学"))
+    assert sorted(got["某镇东关村8号"][0]) == want
+    assert got["某镇南关村8号"] == ([ids["第四小学"]], [])
