@@ -40,7 +40,7 @@ from .multi_school import (
     link_shared,
     link_shared_catchments,
 )
-from .remainder import resolve_remainders
+from .remainder import resolve_remainders, resolve_wholes
 from .schools import keep_previous_ids, read_school_codes, slug
 from .tables import merge_annex, parse_tables
 
@@ -89,6 +89,7 @@ def parse_policy(text: str, *, county: str | None = None, previous: dict | None 
     apply_pending(pending, ctx)
     resolve_remainders(ctx)
     merge_annex(annex)
+    resolve_wholes(ctx)  # after the tables: a school zoned there makes 全县 a choice
     link_shared(ctx)
     link_shared_catchments(ctx)
     link_feeders(ctx)

@@ -34,6 +34,8 @@ from .grammar import CN, WHO_TAIL, split_exclusions, split_top
 __all__ = [
     "OUTSIDE_AREA",
     "read_remainder",
+    "read_whole",
+    "resolve_wholes",
     "remainder_zone",
     "resolve_remainders",
     "is_whole_jurisdiction",
@@ -128,6 +130,60 @@ def read_remainder(part: str, town: str | None) -> dict | None:
             "text": part,
         }
     return None
+
+
+_WHOLE_SCOPE = re.compile(
+    r"^(?:招生范围|划片范围|服务范围|学区)?(?:为|是)?(?:面向|覆盖|在|于)?"
+    r"(?P<where>(?:全|本)(?:县|旗|区|市)(?:域)?|(?:县|旗)域)"
+    r"(?:范围|区域)?(?:内|以内)?(?:的)?(?:所有|全部)?"
+    r"(?:适龄儿童|适龄少年|小学毕业生|学生|生源)?"
+    r"(?:自主|统一|统筹|公开)?(?:招生|招收(?:学生|新生)?|划片|入学|就读)?$"
+)
+"""第二小学：全县范围内招生 / 面向全旗招生 / 全区 / 招生范围为全县: the whole jurisdiction."""
+
+
+def read_whole(part: str) -> dict | None:
+    """A scope that is the whole jurisdiction (:data:`_WHOLE_SCOPE`), else None.
+
+    >>> [bool(read_whole(x)) for x in ("全县范围内自主招生", "面向全旗招生", "全区", "全县其余区域")]
+    [True, True, True, False]
+    """
+    head, excluded = split_exclusions(part.strip().strip("。；;，, "))
+    if excluded or not _WHOLE_SCOPE.fullmatch(simplified(head)):
+        return None
+    return {"type": "whole", "text": part}
+
+
+def resolve_wholes(ctx: ParseContext) -> None:
+    """A school whose scope is the whole jurisdiction (:func:`read_whole`): when another school
+    of its level has places of its own, the line opens the school to everyone (a
+    ``free_choice`` zone, scope ``anyone``: 面向全县招生 beside zoned schools is a choice, not a
+    second zone for every address); else it is the school's zone, every address of the
+    jurisdiction (a ``remainder`` zone of the whole jurisdiction, which no other claims)."""
+    from .clauses import _OWN_KINDS as own_kinds
+
+    def serves(a: dict, b: dict) -> bool:
+        return a.get("level") == b.get("level") or "nine_year" in (a.get("level"), b.get("level"))
+
+    for school in ctx.schools:
+        for k, zone in enumerate(school["zones"]):
+            if not zone.pop("_whole", False):
+                continue
+            others = [
+                o
+                for o in ctx.schools
+                if o is not school
+                and serves(o, school)
+                and any(z["kind"] in own_kinds or z["kind"] == "remainder" for z in o["zones"])
+            ]
+            if others:
+                school["zones"][k] = {
+                    "kind": "free_choice",
+                    "scope": "anyone",
+                    "units": [],
+                    "who": zone.get("fragment") or "",
+                    "source": zone["source"],
+                }
 
 
 OUTSIDE_AREA = re.compile(

@@ -38,7 +38,7 @@ from .grammar import (
     walked_edge_reason,
 )
 from .items import item_list
-from .remainder import OUTSIDE_AREA, read_remainder
+from .remainder import OUTSIDE_AREA, read_remainder, read_whole
 from .units import district_names
 
 __all__ = ["scope_pieces"]
@@ -213,6 +213,9 @@ def _part_pieces(part: str, ctx: ParseContext, town: str | None) -> tuple[list[d
     rest = read_remainder(part, town)
     if rest is not None:  # 城关镇除以上学校招生范围以外的区域 / 其余区域: what no other takes
         return [rest], []
+    whole = read_whole(part)
+    if whole is not None:  # 全县范围内招生: the whole jurisdiction (a zone, or a choice)
+        return [whole], []
     if OUTSIDE_AREA.match(WHO_TAIL.sub("", part.strip().strip("。；;，, "))):
         return [], [part]  # 城区以外的区域: outside an area the text does not draw (reported)
     rewritten = _LINE_SIDE.sub(r"\g<line>以\g<side>", part)

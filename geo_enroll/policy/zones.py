@@ -130,6 +130,18 @@ def _polygon_zone(piece: dict, source: dict, ctx: ParseContext, zones: list[dict
         from .remainder import remainder_zone
 
         zones.append(remainder_zone(piece, source, ctx))
+    elif typ == "whole":  # 全县范围内招生: see .remainder.resolve_wholes
+        zones.append(
+            {
+                "kind": "remainder",
+                "units": [],
+                "area": None,
+                "of": [],
+                "source": source,
+                "fragment": piece.get("text"),
+                "_whole": True,
+            }
+        )
     elif typ == "limits":
         within = piece.get("within")
         code = None
