@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .document import ParseContext
+from .document import ParseContext, simplified
 from .grammar import (
     CN,
     CONTAINS_LABEL,
@@ -66,8 +66,8 @@ def scope_pieces(
             last["exclude"] = list(dict.fromkeys([*(last.get("exclude") or []), *names]))
             continue
         p, lf = _part_pieces(part, ctx, town)
-        for piece in [x for x in p if _at_a_corner(x)]:  # 建设路与光明街交叉口以东、以北区域
-            p.remove(piece)
+        for piece in [x for x in p if _at_a_corner(x) or _not_a_place(x)]:
+            p.remove(piece)  # 建设路与光明街交叉口以东、以北区域 / 今年暂停招生: reported
             lf.append(piece.get("text") or part)
         pieces.extend(p)
         left.extend(lf)
@@ -75,6 +75,25 @@ def scope_pieces(
             if piece.get("town"):
                 town = piece["town"]
     return pieces, left
+
+
+_NOT_PLACE = re.compile(
+    r"招生|招收|停招|暂停|同上|(?:本校|学校|校园)(?:周边|附近)|^本校"
+    r"|\d+\s*(?:公里|千米|米)|[一二三四五六七八九十百]+(?:公里|千米)"
+    r"|子女|儿童(?!公园|医院|乐园|福利院|活动中心)|少年(?!宫)|学生(?!公寓|宿舍|村)|毕业生|生源"
+    r"|适龄|自主|选择|就读|入学|寄宿|留守|残疾|随迁|户籍|具体|附表|详见|所在地"
+    r"|^(?:全|本)(?:县|旗|区|市)"
+)
+"""Words of no place's name: 招收本校教职工子女 / 今年暂停招生 / 同上 / 学校周边1公里 / 全县农村留守儿童
+(a who-phrase, a state, a radius, the whole county with a category)."""
+
+
+def _not_a_place(piece: dict) -> bool:
+    """A compound or unit whose name is not a place's (:data:`_NOT_PLACE`): what a notice
+    says of a school that no address is in — reported, never a zone that matches nobody."""
+    if piece.get("type") not in ("compound", "unit"):
+        return False
+    return bool(_NOT_PLACE.search(simplified(piece.get("name") or "")))
 
 
 _SIDE_WORD = re.compile(
