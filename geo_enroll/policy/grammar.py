@@ -350,6 +350,13 @@ def _paren_split(text: str) -> tuple[str, list[str]]:
     return "".join(head).strip(), notes
 
 
+_LIMIT_SIDE = re.compile(
+    r"(?<=\S[路街道巷桥河渠江沟线])(?:以|的)?(?:[东南西北](?:侧|面|边|沿)?|(?:道路)?中心线|中线)$"
+)
+"""A side or the centre line written after a limit's street (东大桥以西 / 察哈尔街北侧 /
+民生路中心线): the limit is the street (城北, 社区西, 万和小区南 stay: not a street's side)."""
+
+
 def parse_limits(text: str) -> tuple[dict, list[str]] | None:
     """Four-sided limits (东至…，南至…，西至…，北至…) → ({direction: limit}, excluded names).
 
@@ -361,6 +368,8 @@ def parse_limits(text: str) -> tuple[dict, list[str]] | None:
     '(太康东路)-清源路-(五津东路)'
     >>> parse_limits("东至沙井路，南至沙福路，西至海边，北以沙中路-万乐路为界的围合片区")[0]["north"]
     '沙中路-万乐路'
+    >>> parse_limits("东至东大桥以西，南至察哈尔街中心线，西至城西，北至社区北")[0]
+    {'east': '东大桥', 'south': '察哈尔街', 'west': '城西', 'north': '社区北'}
     """
     limits: dict[str, str] = {}
     excluded: list[str] = []
@@ -380,6 +389,8 @@ def parse_limits(text: str) -> tuple[dict, list[str]] | None:
             "",
             target,
         )
+        # 东至东大桥西侧 (read 东大桥以西) / 南至察哈尔街中心线: the street, not a side of it
+        target = _LIMIT_SIDE.sub("", target)
         head, notes = _paren_split(target)
         kept = []
         for note in notes:

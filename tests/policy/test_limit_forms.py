@@ -12,7 +12,7 @@ import pytest
 from geo_enroll.policy import parse_policy
 from geo_enroll.policy.spec import read_policy
 
-from ..conftest import SHARED, need_shared
+from ..conftest import ROOT, SHARED, need_shared
 
 ZONING = SHARED / "reference" / "zoning-dev"
 BOX = {"east": "东大桥", "south": "察哈尔街", "west": "民生路", "north": "光明大街"}
@@ -135,3 +135,36 @@ def test_a_stretch_of_a_street_with_a_side_is_reported():
     found, so every address north of 解放路): reported."""
     streets, left = _streets("人民路北段（解放路以北）")
     assert streets == [] and left == ["人民路北段（解放路以北）"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "东至东大桥西侧，南至察哈尔街北侧，西至民生路东侧，北至光明大街南侧",
+        "东至东大桥以西，南至察哈尔街以北，西至民生路以东，北至光明大街以南",
+        "东至东大桥西面，南至察哈尔街北边，西至民生路的东侧，北至光明大街南沿",
+        "东至东大桥中心线，南至察哈尔街道路中心线，西至民生路中线，北至光明大街",
+    ],
+)
+def test_a_side_or_centre_line_of_the_limit_street(scope):
+    """东至东大桥西侧: the limit is 东大桥 (before: a street named 东大桥以西, which no map has,
+    so the box was not drawn); the box is the same on the map as the plain one's."""
+    assert _limits(scope) == ([BOX], [])
+
+
+def test_a_sided_limit_draws_the_plain_box():
+    """On the shipped 宝昌镇 schematic map, the sided limits draw the same polygon."""
+    from geo_enroll.basemap.layers import read_basemap
+    from geo_enroll.digitise.core import digitise
+
+    basemap = read_basemap(ROOT / "data" / "boundaries" / "baochang_schematic.gpkg")
+    areas = []
+    for limits in ("东至东大桥，南至察哈尔街", "东至东大桥西侧，南至察哈尔街北侧"):
+        spec = parse_policy(
+            "# 太仆寺旗2024年义务教育招生划片范围\n\n"
+            f"第一小学招收南郊社区（{limits}，西至民生路，北至光明大街）户籍适龄儿童。\n"
+        )
+        got = digitise(spec, basemap)
+        assert [r["status"] for r in got.rules] == ["ok"]
+        areas.append(got.rules[0]["area_m2"])
+    assert areas[0] > 0 and areas[0] == areas[1]
