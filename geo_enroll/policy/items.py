@@ -479,6 +479,10 @@ def _building_run(run: list[str]) -> int:
     return 0
 
 
+_PART_ONLY = re.compile(r"(?:的)?一?部分(?:区域|地区|片区|地方|村民小组|组|社)?")
+"""A unit's part that is not named (东明村部分区域): reported, never a sub-area called 部分."""
+
+
 _JOINED_BUILDINGS = re.compile(
     rf"^(?P<a>[{CN}A-Za-z0-9·]{{2,20}}?(?:村|社区|小区|苑|园|路|街|巷|弄))(?:和|及)"
     rf"(?P<b>[{CN}A-Za-z0-9·]{{2,20}}?[{CN}]\d+)$"
@@ -747,9 +751,12 @@ def item_list(text: str, ctx: ParseContext, town: str | None) -> tuple[list[dict
             if not item.strip():
                 continue
         pm = re.search(
-            r"(?<=\S{2})(?:和|及|以及)(?=(?:(?:其他|其余)?部分\S{2,}|(?:周边|附近|周围)\S*)$)", item
+            r"(?<=\S{2})(?:和|及|以及)(?=(?:(?:其他|其余)?部分\S{2,}|(?:周边|附近|周围)\S*"
+            r"|\S{2,}?(?:村|社区|嘎查|居委会)(?:的)?一?部分(?:区域|地区|片区|地方)?)$)",
+            item,
         )
-        if pm:  # 东升村3、5、7组和部分天鹅村拆迁安置户 / 华山社区及周边区域: which part is unsaid
+        if pm:  # 东升村3、5、7组和部分天鹅村拆迁安置户 / 华山社区及周边区域 / 城北村和东明村部分
+            # 区域: which part is unsaid
             left.append(item[pm.end() :])
             item = item[: pm.start()]
         got = _item(item, ctx, town, last_village)
@@ -1071,6 +1078,8 @@ def _read_item(
         )
         if gm and not _TYPED.search(gm["v"]):
             name, group = gm["v"], gm["g"]
+    if sub_area and _PART_ONLY.fullmatch(sub_area):
+        return None  # 东明村部分区域 / 东明村的一部分: which part is unsaid: reported
     if not re.fullmatch(rf"[{CN}A-Za-z0-9·•]{{1,16}}", name) or _PROSE.search(name):
         return None  # not a name (a clause: 按照规定执行, 详见附件): reported, never a place
     if _CROSSING.search(name):
