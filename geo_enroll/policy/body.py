@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .clauses import extra_zones
+from .clauses import _places_choose, extra_zones
 from .districts import district_of_title
 from .document import (
     LEVEL_WORDS,
@@ -46,6 +46,7 @@ def _body_clause(
 ) -> None:
     src = source_ref(sentence, line)
     scope_text = scope_text.lstrip("：: ")  # 招收：青石路… (a colon after the verb)
+    scope_text, options = _options_out(scope_text, ctx)
     tail = PATTERNS["scope_tail"].search(scope_text)
     rest = ""
     if tail:
@@ -72,7 +73,7 @@ def _body_clause(
         ctx.unparsed.append(
             {"text": frag, "line": line, "reason": "范围片段未能解析 scope fragment not understood"}
         )
-    for clause in split_top(rest, "，,"):
+    for clause in [*split_top(rest, "，,"), *options]:
         clause = clause.strip()
         if not clause:
             continue
@@ -93,6 +94,19 @@ def _body_clause(
             )
     if not zones and not left:
         ctx.unparsed.append({**src, "reason": "学校没有可识别的范围 no recognisable scope"})
+
+
+def _options_out(scope_text: str, ctx: ParseContext) -> tuple[str, list[str]]:
+    """The scope without its clauses that give an option at a school (…菜园村，千斤沟镇的适龄
+    儿童也可以选择第三小学 / …可自愿选择到第二小学就读): those places are not this school's
+    zone (before, 千斤沟镇 became part of the scope, the option reported).  Returns (scope,
+    option clauses), the clauses read afterwards as any clause after the scope is."""
+    parts = split_top(scope_text, "，,；;")
+    for k, part in enumerate(parts):
+        choice = PATTERNS["alternative_choice"].search(part)
+        if k and (PATTERNS["alternative"].search(part) or (choice and _places_choose(choice, ctx))):
+            return "，".join(parts[:k]), parts[k:]
+    return scope_text, []
 
 
 def _places_to_school(s: str) -> dict | None:

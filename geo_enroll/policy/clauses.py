@@ -74,12 +74,26 @@ def extra_zones(
     if fm:
         pending.append(("free_anyone", fm["school"], fm["who"], src, school))
         return True
+    am = PATTERNS["alternative_choice"].search(clause)
+    if am and _places_choose(am, ctx):  # 千斤沟镇学生可自愿选择到第二小学就读: as 也可到…入学
+        pending.append(("alternative", am["school"], clean_name(am["who"]), src, school))
+        return True
     an = PATTERNS["any_school"].search(clause)
     if an and school is not None:
         who = clean_name(an["who"])
         pending.append(("free_any_school", None, who, src, school))
         return True
     return False
+
+
+def _places_choose(m: re.Match, ctx: ParseContext) -> bool:
+    """An ``alternative_choice`` match that names places and a school (not 消防救援人员…子女可
+    自主选择到中小学就读: people of a category, schools in general — the category rules')."""
+    if re.fullmatch(r"(?:到|去|进入)?(?:中小学|小学|初中|中学|学校|各校|公办学校)", m["school"]):
+        return False
+    if re.search(r"人员|子女|证明|家庭|军人|人才|后$", m["who"]):
+        return False
+    return bool(_who_units(clean_name(m["who"]), ctx))
 
 
 _OWN_KINDS = (

@@ -5,7 +5,7 @@ pattern here, used by the modules of :mod:`geo_enroll.policy`.  Patterns match p
 seed sentences, so that unseen documents parse too.  :data:`PATTERNS` lists them by name.
 
 >>> sorted(PATTERNS)[:3]
-['age_cutoff', 'alternative', 'annex']
+['age_cutoff', 'alternative', 'alternative_choice']
 >>> split_top("南郊社区（东至东大桥，南至察哈尔街）、宝昌镇城北村")
 ['南郊社区（东至东大桥，南至察哈尔街）', '宝昌镇城北村']
 >>> parse_limits("东至东大桥，南至社区南（不含昌盛园小区），西至城西，北至城北")
@@ -148,7 +148,14 @@ PATTERNS: dict[str, re.Pattern] = {
     "relative_proximity": re.compile(r"相对就近"),
     "alternative": re.compile(
         rf"(?P<who>[{CN}、]{{2,40}}?)(?:户籍)?(?:的)?(?:适龄儿童|学生|小学毕业生)?(?:少年)?"
-        rf"也可(?:以)?(?:到|去|选择)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})(?:入学|就读|报名)"
+        rf"也可(?:以)?(?:到|去|选择)?(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})"
+        r"(?:入学|就读|报名|上学|(?=$|[，,。；;]))"
+    ),
+    # 千斤沟镇学生可自愿选择到第二小学就读: an option for those places (其他… / 任何…: free choice)
+    "alternative_choice": re.compile(
+        rf"(?P<who>(?!其他|其它|任何)[{CN}、]{{2,40}}?)(?:户籍)?(?:的)?"
+        r"(?:适龄儿童|学生|小学毕业生)?(?:少年)?可(?:以)?(?:自愿|自主)选择(?:到|去|进入)?"
+        rf"(?P<school>[{CN}]{{2,20}}?{_SCHOOL_SUFFIX})(?:入学|就读|报名|上学|(?=$|[，,。；;]))"
     ),
     # 第三小学：与第一小学同学区招生 / 第三小学招生范围同第一小学: the same zone as another's
     "same_zone": re.compile(
