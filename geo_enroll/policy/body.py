@@ -683,11 +683,17 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
         return False
+    if _SCHOOL_VERB.match(simplified(strip_ordinal(body.strip()))):
+        return False  # 第一中学接收第一小学毕业生: another school's sentence, not this list
     # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not
     return bool(_NUMBERED.match(raw)) or not re.search(r"[:：]", body)
 
 
 _NUMBERED = re.compile(r"^\s*(?:[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d))")
+_SCHOOL_VERB = re.compile(
+    rf"^[{CN}]{{2,20}}?(?:小学|中学|初中|学校)(?:[（(][^）)]{{1,12}}[）)])?"
+    r"(?:接收|录取|招收|招生|面向|划入|升入)"
+)
 
 
 def _bare_list(body: str) -> bool:

@@ -45,9 +45,13 @@ _TO_FROM = re.compile(
     rf"^(?P<to>{_SCHOOL})(?:的)?(?:对口|生源)(?:小学|学校)(?:为|是|有)?[:：]?\s*(?P<from>.+)$"
 )
 _GRADUATES = re.compile(
-    rf"^(?P<to>[^：:，,。；;]{{2,40}}?(?:中学|初中|初级中学|初中部))[:：]\s*"
+    rf"^(?P<to>[^：:，,。；;]{{2,40}}?(?:中学|初中|初级中学|初中部))"
+    r"(?:[:：]|(?:招收|接收|录取|招生对象为|招生对象是|面向)[:：]?)\s*"
     rf"(?P<from>{_SCHOOL}(?:[、和及与]{_SCHOOL})*)(?:的)?(?:应届)?(?:全部)?毕业生$"
 )
+"""第三中学：第一小学、第二小学毕业生 / 第三中学招收第一小学和第二小学的应届毕业生."""
+_WHO_NOT_SCHOOL = re.compile(r"的|户籍|适龄|辖区|范围|\d+个|[一二三四五六七八九十]+个|居住|所在")
+"""Words of a who-phrase, not a school's name (宝昌镇6个社区户籍的小学)."""
 _FALLBACK = re.compile(
     r"也可|或按|或凭|或者按|按(?:户籍|房产|居住|实际居住)?(?:地址|住址|地)|就近(?:入学|安排|登记)"
     r"|学区(?:范围)?内|划片(?:范围)?入学"
@@ -93,6 +97,8 @@ def feeder_sentence(
     text = s.strip().strip("。；;")
     plain = simplified(text)
     m = _GRADUATES.match(plain)
+    if m and any(_WHO_NOT_SCHOOL.search(x) for x in _labels(m["from"])):
+        m = None  # 第二中学招收宝昌镇6个社区户籍的小学毕业生: places' graduates, no school named
     if m and not _generic(m["to"]) and any(_generic(x) for x in _labels(m["from"])):
         # 第二中学：其余小学毕业生 — which schools "the others" are is not modelled: reported
         ctx.unparsed.append(
