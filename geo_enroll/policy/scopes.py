@@ -83,9 +83,11 @@ _NOT_PLACE = re.compile(
     r"|子女|儿童(?!公园|医院|乐园|福利院|活动中心)|少年(?!宫)|学生(?!公寓|宿舍|村)|毕业生|生源"
     r"|适龄|自主|选择|就读|入学|寄宿|留守|残疾|随迁|户籍|具体|附表|详见|所在地"
     r"|^(?:全|本)(?:县|旗|区|市)"
+    r"|学位|原则|安排|统筹|另行|通知|不足|紧张|执行|办理|报名|登记|审核|^(?:按照?|以上)|时$"
 )
 """Words of no place's name: 招收本校教职工子女 / 今年暂停招生 / 同上 / 学校周边1公里 / 全县农村留守儿童
-(a who-phrase, a state, a radius, the whole county with a category)."""
+(a who-phrase, a state, a radius, the whole county with a category) / 以上学校学位不足时，按相对
+就近原则安排 (a rule's prose on the line after a school's list)."""
 
 
 def _not_a_place(piece: dict) -> bool:

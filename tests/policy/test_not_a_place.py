@@ -49,3 +49,15 @@ def test_places_with_such_words_stay(name):
     got = [z.get("name") or z["units"][0]["name"] for z in second["zones"]]
     assert got == [name]
     assert not spec.get("unparsed")
+
+
+@pytest.mark.parametrize(
+    "line", ["以上学校学位不足时，按相对就近原则安排。", "城区学校学位紧张", "按照户籍统筹安排"]
+)
+def test_a_rules_prose_after_a_list_is_not_the_schools_place(line):
+    """A line of prose under 第二小学：西关村 was read as more of its list (compounds called
+    以上学校学位不足时 and 按相对就近原则安排); it is reported now, 第二小学 keeps 西关村 alone."""
+    spec = parse_policy(f"# 某县招生范围\n\n第一小学：东关村。\n第二小学：西关村。\n{line}\n")
+    second = next(s for s in spec["schools"] if s["name"] == "第二小学")
+    assert [z["kind"] for z in second["zones"]] == ["admin_units"]
+    assert spec["unparsed"]
