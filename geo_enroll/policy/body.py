@@ -404,7 +404,7 @@ def parse_body(lines: list[str], table_lines: set[int], ctx: ParseContext, pendi
             base = line_school or block_school
             if pm and base is not None:  # 初中部招收…: the other part of the line's school
                 s = f"{_PART_OF.sub('', base['name'])}（{pm['part']}）招收{pm['scope']}"
-            m = PATTERNS["school_admits"].match(s) or _places_to_school(s)
+            m = PATTERNS["school_admits"].match(s) or _places_to_school(s) or _school_in_parens(s)
             part = _SCHOOL_PART.match(m["scope"]) if m else None
             if part:  # 实验学校：小学部招收…；初中部招收…: one school per part, each its level
                 m = {"school": f"{m['school']}（{part['part']}）", "scope": part["scope"]}
@@ -683,8 +683,11 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
         return False
-    if _SCHOOL_VERB.match(simplified(strip_ordinal(body.strip()))):
-        return False  # 第一中学接收第一小学毕业生: another school's sentence, not this list
+    plain = simplified(strip_ordinal(body.strip())).rstrip("。；;")
+    if _SCHOOL_VERB.match(plain) or _places_to_school(plain) or _school_in_parens(plain):
+        return (
+            False  # 第一中学接收… / 东关村划入第一小学学区 / 第一小学（东关村）: another school's
+        )
     # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not
     return bool(_NUMBERED.match(raw)) or not re.search(r"[:：]", body)
 
@@ -692,8 +695,22 @@ def _continues(raw: str, body: str) -> bool:
 _NUMBERED = re.compile(r"^\s*(?:[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d))")
 _SCHOOL_VERB = re.compile(
     rf"^[{CN}]{{2,20}}?(?:小学|中学|初中|学校)(?:[（(][^）)]{{1,12}}[）)])?"
-    r"(?:接收|录取|招收|招生|面向|划入|升入)"
+    r"(?:接收|录取|招收|招生|面向|划入|升入|(?:的)?(?:施教区|服务区|学区|招生范围)(?:范围)?(?:为|是|[:：]))"
 )
+_IN_PARENS = re.compile(
+    rf"^(?P<school>[{CN}]{{2,30}}?(?:小学|中学|初中|学校))[（(](?P<scope>[^（）()]{{2,200}})[）)]$"
+)
+
+
+def _school_in_parens(s: str) -> dict | None:
+    """第一小学（东关村、西关村）: a school and its places in brackets (not a campus or a former
+    name: 第一小学（北校区） / （原第三小学）), as ``school_admits`` gives them; else None."""
+    m = _IN_PARENS.match(s)
+    if not m or re.search(r"校区|分校|[小初]学部|本部|^原|小学|中学|学校", m["scope"]):
+        return None
+    if not re.search(r"[、，,和及]|(?:村|社区|小区|镇|乡|街道|组|社|嘎查)$", m["scope"]):
+        return None
+    return {"school": m["school"], "scope": m["scope"]}
 
 
 def _bare_list(body: str) -> bool:
