@@ -36,7 +36,8 @@ def _roles(header: list[str]) -> dict[str, int]:
     ``school``: the school column (学校/校名/基本学区…); ``scope``: what the row covers
     (范围/村/社区/里); ``area``: the township or district the scope lies in (乡镇/街道/行政区;
     a 所在区 column wins over the school's own 行政区); ``sub``: a 鄰/组 column refining
-    the scope; ``type``: 基本/自由 (basic or free-choice zone); ``mode``: 入学方式.
+    the scope; ``type``: 基本/自由 (basic or free-choice zone); ``mode``: 入学方式; ``note``:
+    备注 (read by a person: each note that is more than a word of kind is reported).
     """
     header = [simplified(h).strip().strip("*") for h in header]
     roles: dict[str, int] = {}
@@ -65,6 +66,8 @@ def _roles(header: list[str]) -> dict[str, int]:
             roles["area"] = i
         elif "scope" not in roles and re.search(r"范围|区域|村|社区|户籍|^里", h):
             roles["scope"] = i
+        elif "note" not in roles and re.fullmatch(r"备注|说明|附注|注|备考|其他说明", h):
+            roles["note"] = i
     if "scope" in roles and re.match(r"^里", header[roles["scope"]]):
         roles["villages"] = roles["scope"]  # a 里 (Taiwan village) column: cells are units
     return roles
@@ -185,7 +188,25 @@ def parse_tables(tables: list[list[Row]], lines: list[str], ctx: ParseContext) -
                 ctx.unparsed.append(
                     {**src, "reason": "表格行未生成规则 table row produced no rule"}
                 )
+            note = cells[roles["note"]].strip() if "note" in roles else ""
+            if note and not _PLAIN_NOTE.fullmatch(simplified(note)):
+                ctx.unparsed.append(  # 也可到第一小学入学 / 学位不足时统筹安排: a person reads it
+                    {
+                        "text": note,
+                        "line": row.lines[roles["note"]]
+                        if roles["note"] < len(row.lines)
+                        else row.line,
+                        "reason": "表格备注，未作规则 table note, not read as a rule",
+                    }
+                )
     return out
+
+
+_PLAIN_NOTE = re.compile(
+    r"(?:无|暂无|[-—/／]+|寄宿制?|走读|九年一贯制?|一贯制|完全小学|完小|教学点|公办|民办|新建|新校"
+    r"|新建学校|小学部|初中部|[\s、，,]+)*"
+)
+"""A note of kind only (寄宿制 / 九年一贯制 / 民办 / —), which no zone reads."""
 
 
 def _district_homes(tables: list[list[Row]]) -> tuple[dict, list[dict], set[str]]:
