@@ -165,25 +165,27 @@ def resolve_wholes(ctx: ParseContext) -> None:
     def serves(a: dict, b: dict) -> bool:
         return a.get("level") == b.get("level") or "nine_year" in (a.get("level"), b.get("level"))
 
+    def placed(o: dict) -> bool:  # places of its own (another whole-county line is none)
+        return any(
+            (z["kind"] in own_kinds or z["kind"] == "remainder") and not z.get("_whole")
+            for z in o["zones"]
+        )
+
+    choice = {  # decided for every school before any zone changes: the order of lines is moot
+        id(school): any(o is not school and serves(o, school) and placed(o) for o in ctx.schools)
+        for school in ctx.schools
+    }
     for school in ctx.schools:
         for k, zone in enumerate(school["zones"]):
-            if not zone.pop("_whole", False):
+            if not zone.pop("_whole", False) or not choice[id(school)]:
                 continue
-            others = [
-                o
-                for o in ctx.schools
-                if o is not school
-                and serves(o, school)
-                and any(z["kind"] in own_kinds or z["kind"] == "remainder" for z in o["zones"])
-            ]
-            if others:
-                school["zones"][k] = {
-                    "kind": "free_choice",
-                    "scope": "anyone",
-                    "units": [],
-                    "who": zone.get("fragment") or "",
-                    "source": zone["source"],
-                }
+            school["zones"][k] = {
+                "kind": "free_choice",
+                "scope": "anyone",
+                "units": [],
+                "who": zone.get("fragment") or "",
+                "source": zone["source"],
+            }
 
 
 OUTSIDE_AREA = re.compile(

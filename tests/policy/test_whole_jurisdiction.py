@@ -80,3 +80,19 @@ def test_in_the_engine(tmp_path):
 )
 def test_not_the_whole_jurisdiction(text):
     assert read_whole(text) is None
+
+
+@pytest.mark.parametrize("zoned", [False, True])
+def test_two_whole_county_schools_read_alike_in_either_order(zoned):
+    """Two middle schools both 全县范围内招生: each is every address's zone school (none has
+    places of its own), or both a choice when a third is zoned — whichever line comes first
+    (before this was decided school by school, the first read saw the second as zoned)."""
+    lines = ["第一中学：全县范围内招生。", "第二中学：面向全县招生。"]
+    third = "第三中学：东关村。\n" if zoned else ""
+    want = ("free_choice", "anyone") if zoned else ("remainder", None)
+    for order in (lines, lines[::-1]):
+        spec = parse_policy(
+            "# 某县招生范围\n\n第一小学：东关村。\n" + third + "\n".join(order) + "\n"
+        )
+        got = _kinds(spec)
+        assert got["第一中学"] == got["第二中学"] == [want]
