@@ -683,11 +683,10 @@ def _continues(raw: str, body: str) -> bool:
         return False
     if re.search(r"对口|直升", simplified(body)) or not _bare_list(body):
         return False
+    # 第一中学接收… / 东关村划入第一小学学区 / 第一小学（东关村）: another school's line
     plain = simplified(strip_ordinal(body.strip())).rstrip("。；;")
     if _SCHOOL_VERB.match(plain) or _places_to_school(plain) or _school_in_parens(plain):
-        return (
-            False  # 第一中学接收… / 东关村划入第一小学学区 / 第一小学（东关村）: another school's
-        )
+        return False
     # a numbered part ((2)罗租社区：龙眼山、罗租) may hold a colon; a bare line may not
     return bool(_NUMBERED.match(raw)) or not re.search(r"[:：]", body)
 
